@@ -1,0 +1,251 @@
+// Package api serves Parley's REST API under /api/v1: JSON in and out,
+// bearer-token auth, one error shape, and an OpenAPI 3.1 document that a
+// test keeps in step with the routes.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/parleyhq/parley/internal/auth"
+	"github.com/parleyhq/parley/internal/blob"
+	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// Server holds what the handlers need.
+type Server struct {
+	DB    *store.DB
+	Inbox *inbox.Service
+	Blobs blob.Store
+	// MaxJSONBytes bounds JSON request bodies; MaxUploadBytes bounds uploads.
+	MaxJSONBytes   int64
+	MaxUploadBytes int64
+
+	touched sync.Map // token id → time.Time of the last recorded use
+}
+
+// handler is an API handler: it writes a response, or returns an error
+// that writeError turns into the one error shape.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+type actorKey struct{}
+
+func actorFrom(r *http.Request) inbox.Actor {
+	a, _ := r.Context().Value(actorKey{}).(inbox.Actor)
+	return a
+}
+
+// Register adds every API route to mux.
+func (s *Server) Register(mux *http.ServeMux) {
+	for _, rt := range s.routes() {
+		h := rt.h
+		var hf http.HandlerFunc
+		if rt.public {
+			hf = func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, h) }
+		} else {
+			hf = func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, s.authenticate(h)) }
+		}
+		mux.HandleFunc(rt.method+" "+rt.path, hf)
+	}
+	// Anything else under /api/ gets the JSON error shape, not the mux's text.
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, parley.Errorf(parley.ENOTFOUND, "no API route %s %s", r.Method, r.URL.Path))
+	})
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, h handler) {
+	if err := h(w, r); err != nil {
+		writeError(w, r, err)
+	}
+}
+
+// authenticate checks the bearer token. Tokens are looked up by SHA-256,
+// so a check costs one indexed read, never a password hash.
+func (s *Server) authenticate(next handler) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		h := r.Header.Get("Authorization")
+		secret, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || !auth.LooksLikeToken(strings.TrimSpace(secret)) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="parley"`)
+			return parley.Errorf(parley.EUNAUTHORIZED, "send an API token as Authorization: Bearer <token>")
+		}
+		tok, err := s.DB.APITokenByHash(r.Context(), auth.HashToken(strings.TrimSpace(secret)))
+		if parley.ErrorCode(err) == parley.ENOTFOUND {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="parley", error="invalid_token"`)
+			return parley.Errorf(parley.EUNAUTHORIZED, "the API token is not valid")
+		}
+		if err != nil {
+			return err
+		}
+		actor := inbox.Actor{TokenID: tok.ID, AgentID: tok.AgentID, Role: parley.RoleAdmin}
+		if tok.AgentID != nil {
+			a, err := s.DB.Agent(r.Context(), *tok.AgentID)
+			if err != nil {
+				return err
+			}
+			if !a.Active {
+				return parley.Errorf(parley.EUNAUTHORIZED, "the token's agent is deactivated")
+			}
+			actor.Role = a.Role
+		}
+		s.touch(tok.ID)
+		return next(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, actor)))
+	}
+}
+
+// touch records a token's use at most once a minute, off the request path.
+func (s *Server) touch(id int64) {
+	now := time.Now()
+	if last, ok := s.touched.Load(id); ok && now.Sub(last.(time.Time)) < time.Minute {
+		return
+	}
+	s.touched.Store(id, now)
+	go s.DB.Write(context.Background(), func(tx *store.Tx) error { return tx.TouchAPIToken(id) })
+}
+
+// statusFor maps an error code to its HTTP status: the one place that does.
+func statusFor(code string) int {
+	switch code {
+	case parley.EINVALID:
+		return http.StatusBadRequest
+	case parley.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case parley.EFORBIDDEN:
+		return http.StatusForbidden
+	case parley.ENOTFOUND:
+		return http.StatusNotFound
+	case parley.ECONFLICT:
+		return http.StatusConflict
+	case parley.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case parley.ERATELIMIT:
+		return http.StatusTooManyRequests
+	case parley.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// ErrorBody is the shape of every API error.
+type ErrorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := parley.ErrorCode(err)
+	if code == parley.EINTERNAL {
+		slog.Error("api: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	var body ErrorBody
+	body.Error.Code, body.Error.Message = code, parley.ErrorMessage(err)
+	writeJSON(w, statusFor(code), body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	return json.NewEncoder(w).Encode(v)
+}
+
+// decode reads a JSON body into v strictly: one object, no unknown fields,
+// within the size limit. Its errors say what was wrong and where.
+func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return parley.Errorf(parley.EINVALID, "Content-Type must be application/json, not %q", ct)
+		}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.MaxJSONBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err, s.MaxJSONBytes)
+	}
+	if err := dec.Decode(&struct{}{}); err != io.EOF {
+		if err == nil {
+			return parley.Errorf(parley.EINVALID, "body must hold one JSON object, not several")
+		}
+		return jsonError(err, s.MaxJSONBytes)
+	}
+	return nil
+}
+
+func jsonError(err error, limit int64) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return parley.Errorf(parley.ETOOLARGE, "body is larger than the %d-byte limit", limit)
+	case errors.As(err, &syntax):
+		return parley.Errorf(parley.EINVALID, "malformed JSON at byte %d: %v", syntax.Offset, syntax)
+	case errors.As(err, &typ):
+		return parley.Errorf(parley.EINVALID, "field %q must be %s, not JSON %s", typ.Field, typ.Type, typ.Value)
+	case errors.Is(err, io.EOF):
+		return parley.Errorf(parley.EINVALID, "body is empty; send a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return parley.Errorf(parley.EINVALID, "malformed JSON: the body ends too early")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return parley.Errorf(parley.EINVALID, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	}
+	return parley.Errorf(parley.EINVALID, "malformed JSON: %v", err)
+}
+
+// pathID reads a numeric path value.
+func pathID(r *http.Request, name string) (int64, error) {
+	v := r.PathValue(name)
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, parley.Errorf(parley.EINVALID, "%s %q is not a positive integer id", name, v)
+	}
+	return id, nil
+}
+
+// queryInt reads an optional numeric query parameter.
+func queryInt(r *http.Request, name string, def, lo, hi int64) (int64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < lo || n > hi {
+		return 0, parley.Errorf(parley.EINVALID, "query parameter %s=%q must be an integer from %d to %d", name, v, lo, hi)
+	}
+	return n, nil
+}
+
+// queryTime reads an optional RFC 3339 time query parameter.
+func queryTime(r *http.Request, name string) (time.Time, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return t, parley.Errorf(parley.EINVALID, "query parameter %s=%q must be an RFC 3339 time", name, v)
+	}
+	return t, nil
+}
+
+func requireAdmin(r *http.Request) error {
+	if !actorFrom(r).Role.IsAdmin() {
+		return parley.Errorf(parley.EFORBIDDEN, "only owners and admins may do this")
+	}
+	return nil
+}
+

@@ -1,0 +1,160 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/parley"
+)
+
+func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := parley.ConversationFilter{Status: parley.Status(q.Get("status")), Priority: parley.Priority(q.Get("priority")),
+		Label: q.Get("label"), Cursor: q.Get("cursor")}
+	if f.Status != "" && !f.Status.Valid() {
+		return parley.Errorf(parley.EINVALID, "status %q is not one of open, pending, snoozed, resolved", f.Status)
+	}
+	if f.Priority != "" && !f.Priority.Valid() {
+		return parley.Errorf(parley.EINVALID, "priority %q is not one of low, normal, high, urgent", f.Priority)
+	}
+	var err error
+	for _, p := range []struct {
+		name string
+		dst  *int64
+	}{{"inbox_id", &f.InboxID}, {"team_id", &f.TeamID}, {"contact_id", &f.ContactID}} {
+		if *p.dst, err = queryInt(r, p.name, 0, 1, 1<<62); err != nil {
+			return err
+		}
+	}
+	if q.Get("assignee_id") == "none" {
+		f.AssigneeID = -1
+	} else if f.AssigneeID, err = queryInt(r, "assignee_id", 0, 1, 1<<62); err != nil {
+		return err
+	}
+	limit, err := queryInt(r, "limit", 25, 1, 100)
+	if err != nil {
+		return err
+	}
+	f.Limit = int(limit)
+	page, err := s.DB.Conversations(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, page)
+}
+
+func (s *Server) getConversation(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "conversation_id")
+	if err != nil {
+		return err
+	}
+	c, err := s.DB.Conversation(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, c)
+}
+
+type conversationChange struct {
+	Status     *parley.Status   `json:"status"`
+	Priority   *parley.Priority `json:"priority"`
+	AssigneeID *int64           `json:"assignee_id"` // 0 unassigns
+	TeamID     *int64           `json:"team_id"`     // 0 clears
+	Labels     *[]string        `json:"labels"`
+}
+
+func (s *Server) updateConversation(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "conversation_id")
+	if err != nil {
+		return err
+	}
+	var req conversationChange
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	if req == (conversationChange{}) {
+		return parley.Errorf(parley.EINVALID, "nothing to change: send status, priority, assignee_id, team_id or labels")
+	}
+	c, err := s.Inbox.Update(r.Context(), actorFrom(r), id, inbox.Change{Status: req.Status, Priority: req.Priority,
+		AssigneeID: req.AssigneeID, TeamID: req.TeamID, Labels: req.Labels})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) snoozeConversation(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "conversation_id")
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Until *time.Time `json:"until"` // null: until the customer writes
+	}
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	c, err := s.Inbox.Snooze(r.Context(), actorFrom(r), id, req.Until)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, c)
+}
+
+// listMessages returns the conversation's whole history, including the
+// conversations it continues, so the customer never repeats themselves.
+func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "conversation_id")
+	if err != nil {
+		return err
+	}
+	msgs, err := s.Inbox.History(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"messages": msgs})
+}
+
+type outgoingRequest struct {
+	Text        string                `json:"text"`
+	Attachments []inbox.AttachmentRef `json:"attachments"`
+}
+
+func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
+	return s.writeMessage(w, r, s.Inbox.Reply)
+}
+
+func (s *Server) addNote(w http.ResponseWriter, r *http.Request) error {
+	return s.writeMessage(w, r, s.Inbox.AddNote)
+}
+
+func (s *Server) writeMessage(w http.ResponseWriter, r *http.Request,
+	send func(context.Context, inbox.Actor, int64, inbox.Outgoing) (parley.Message, error)) error {
+	id, err := pathID(r, "conversation_id")
+	if err != nil {
+		return err
+	}
+	var req outgoingRequest
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	m, err := send(r.Context(), actorFrom(r), id, inbox.Outgoing{Text: req.Text, Attachments: req.Attachments})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, m)
+}
+
+func (s *Server) retryMessage(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "message_id")
+	if err != nil {
+		return err
+	}
+	m, err := s.Inbox.RetryDelivery(r.Context(), actorFrom(r), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, m)
+}

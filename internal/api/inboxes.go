@@ -1,0 +1,164 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// inboxJSON is an inbox as the API shows it.
+type inboxJSON struct {
+	parley.Inbox
+	ReopenWindowSeconds int64  `json:"reopen_window_seconds"`
+	WebhookSecret       string `json:"webhook_secret,omitempty"` // admins only
+}
+
+func showInbox(in parley.Inbox, secret string) inboxJSON {
+	return inboxJSON{Inbox: in, ReopenWindowSeconds: int64(in.ReopenWindow / time.Second), WebhookSecret: secret}
+}
+
+func (s *Server) listInboxes(w http.ResponseWriter, r *http.Request) error {
+	list, err := s.DB.Inboxes(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]inboxJSON, len(list))
+	for i, in := range list {
+		out[i] = showInbox(in, "")
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"inboxes": out})
+}
+
+func (s *Server) getInbox(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "inbox_id")
+	if err != nil {
+		return err
+	}
+	in, secret, err := s.DB.Inbox(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if !actorFrom(r).Role.IsAdmin() {
+		secret = ""
+	}
+	return writeJSON(w, http.StatusOK, showInbox(in, secret))
+}
+
+type inboxRequest struct {
+	Name                *string             `json:"name"`
+	ChannelType         *parley.ChannelType `json:"channel_type"`
+	ReopenWindowSeconds *int64              `json:"reopen_window_seconds"`
+	WebhookURL          *string             `json:"webhook_url"`
+}
+
+func (req inboxRequest) apply(in *parley.Inbox) {
+	if req.Name != nil {
+		in.Name = *req.Name
+	}
+	if req.ReopenWindowSeconds != nil {
+		in.ReopenWindow = time.Duration(*req.ReopenWindowSeconds) * time.Second
+		if *req.ReopenWindowSeconds <= 0 {
+			in.ReopenWindow = -1 // Validate refuses it rather than defaulting
+		}
+	}
+	if req.WebhookURL != nil {
+		in.WebhookURL = *req.WebhookURL
+	}
+}
+
+func (s *Server) createInbox(w http.ResponseWriter, r *http.Request) error {
+	var req inboxRequest
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	in := parley.Inbox{ChannelType: parley.ChannelAPI}
+	if req.ChannelType != nil {
+		in.ChannelType = *req.ChannelType
+	}
+	req.apply(&in)
+	in, err := s.Inbox.CreateInbox(r.Context(), actorFrom(r), in)
+	if err != nil {
+		return err
+	}
+	_, secret, err := s.DB.Inbox(r.Context(), in.ID)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, showInbox(in, secret))
+}
+
+func (s *Server) updateInbox(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "inbox_id")
+	if err != nil {
+		return err
+	}
+	var req inboxRequest
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	in, secret, err := s.DB.Inbox(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if req.ChannelType != nil && *req.ChannelType != in.ChannelType {
+		return parley.Errorf(parley.EINVALID, "an inbox's channel_type cannot change; create a new inbox")
+	}
+	req.apply(&in)
+	if in, err = s.Inbox.UpdateInbox(r.Context(), actorFrom(r), in); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, showInbox(in, secret))
+}
+
+// incomingRequest is the body of POST /inboxes/{id}/incoming.
+type incomingRequest struct {
+	Contact struct {
+		ExternalID string `json:"external_id"`
+		Name       string `json:"name"`
+		Email      string `json:"email"`
+		Phone      string `json:"phone"`
+	} `json:"contact"`
+	ExternalMessageID string                `json:"external_message_id"`
+	Text              string                `json:"text"`
+	Attachments       []inbox.AttachmentRef `json:"attachments"`
+}
+
+// incoming stores a customer's message. 201 when it is new, 200 with the
+// same ids when external_message_id was received before; either way only
+// after the commit.
+func (s *Server) incoming(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "inbox_id")
+	if err != nil {
+		return err
+	}
+	var req incomingRequest
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	email, err := parley.NormalizeEmail(req.Contact.Email)
+	if err != nil {
+		return err
+	}
+	phone, err := parley.NormalizePhone(req.Contact.Phone)
+	if err != nil {
+		return err
+	}
+	res, err := s.Inbox.Receive(r.Context(), id, inbox.Incoming{
+		Contact: store.ContactKey{Kind: parley.IdentityExternal, ExternalID: req.Contact.ExternalID,
+			Name: req.Contact.Name, Email: email, Phone: phone},
+		ExternalID:  req.ExternalMessageID,
+		Text:        req.Text,
+		Attachments: req.Attachments,
+	})
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	if res.Duplicate {
+		status = http.StatusOK
+	}
+	return writeJSON(w, status, res)
+}

@@ -1,0 +1,225 @@
+package api
+
+import (
+	"context"
+	_ "embed"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+//go:embed openapi.json
+var openAPIDoc []byte
+
+func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "application/json")
+	_, err := w.Write(openAPIDoc)
+	return err
+}
+
+// health answers 200 when the database answers within two seconds.
+func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.DB.Ping(ctx); err != nil {
+		return parley.Errorf(parley.EUNAVAILABLE, "the database is not reachable")
+	}
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": s.DB.Dialect()})
+}
+
+// upload stores a file and returns its upload_id, for messages' attachments.
+// The body is the file itself; its type is sniffed from the bytes.
+func (s *Server) upload(w http.ResponseWriter, r *http.Request) error {
+	if r.ContentLength > s.MaxUploadBytes {
+		return parley.Errorf(parley.ETOOLARGE, "file is larger than the %d-byte limit", s.MaxUploadBytes)
+	}
+	info, err := s.Blobs.Put(http.MaxBytesReader(w, r.Body, s.MaxUploadBytes+1), s.MaxUploadBytes)
+	if err != nil {
+		if strings.Contains(err.Error(), "request body too large") {
+			return parley.Errorf(parley.ETOOLARGE, "file is larger than the %d-byte limit", s.MaxUploadBytes)
+		}
+		return err
+	}
+	err = s.DB.Write(r.Context(), func(tx *store.Tx) error { return tx.RegisterBlob(info.SHA256, info.Size, info.ContentType) })
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, map[string]any{"upload_id": info.SHA256, "size": info.Size, "content_type": info.ContentType})
+}
+
+// getAttachment serves a file as a download, with its sniffed type and
+// nosniff, so an uploaded HTML or SVG file cannot run as a page of ours.
+func (s *Server) getAttachment(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "attachment_id")
+	if err != nil {
+		return err
+	}
+	a, err := s.DB.Attachment(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	f, err := s.Blobs.Open(a.SHA256)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", a.ContentType)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Filename}))
+	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
+	http.ServeContent(w, r, "", time.Time{}, f)
+	return nil
+}
+
+func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := store.SearchFilter{Query: q.Get("q"), Status: parley.Status(q.Get("status"))}
+	if strings.TrimSpace(f.Query) == "" {
+		return parley.Errorf(parley.EINVALID, "query parameter q is required")
+	}
+	if f.Status != "" && !f.Status.Valid() {
+		return parley.Errorf(parley.EINVALID, "status %q is not one of open, pending, snoozed, resolved", f.Status)
+	}
+	var err error
+	for _, p := range []struct {
+		name string
+		dst  *int64
+	}{{"inbox_id", &f.InboxID}, {"assignee_id", &f.AssigneeID}, {"contact_id", &f.ContactID}, {"before_id", &f.BeforeID}} {
+		if *p.dst, err = queryInt(r, p.name, 0, 1, 1<<62); err != nil {
+			return err
+		}
+	}
+	if f.From, err = queryTime(r, "from"); err != nil {
+		return err
+	}
+	if f.To, err = queryTime(r, "to"); err != nil {
+		return err
+	}
+	limit, err := queryInt(r, "limit", 25, 1, 100)
+	if err != nil {
+		return err
+	}
+	f.Limit = int(limit)
+	results, err := s.DB.Search(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"results": results}
+	if len(results) == f.Limit {
+		out["next_before_id"] = results[len(results)-1].ID
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// listEvents pages through the event log: pass the last seq you saw as after.
+func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
+	after, err := queryInt(r, "after", 0, 0, 1<<62)
+	if err != nil {
+		return err
+	}
+	limit, err := queryInt(r, "limit", 100, 1, 1000)
+	if err != nil {
+		return err
+	}
+	events, err := s.DB.Events(r.Context(), after, int(limit))
+	if err != nil {
+		return err
+	}
+	if events == nil {
+		events = []parley.Event{}
+	}
+	last := after
+	if len(events) > 0 {
+		last = events[len(events)-1].Seq
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"events": events, "last_seq": last})
+}
+
+func (s *Server) listAgents(w http.ResponseWriter, r *http.Request) error {
+	list, err := s.DB.Agents(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"agents": list})
+}
+
+func (s *Server) createAgent(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Email string      `json:"email"`
+		Name  string      `json:"name"`
+		Role  parley.Role `json:"role"`
+	}
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.Role == "" {
+		req.Role = parley.RoleAgent
+	}
+	a, password, err := s.Inbox.CreateAgent(r.Context(), actorFrom(r), parley.Agent{Email: req.Email, Name: req.Name, Role: req.Role}, "")
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, map[string]any{"agent": a, "password": password})
+}
+
+func (s *Server) listTeams(w http.ResponseWriter, r *http.Request) error {
+	list, err := s.DB.Teams(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"teams": list})
+}
+
+func (s *Server) createTeam(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Name      string  `json:"name"`
+		MemberIDs []int64 `json:"member_ids"`
+	}
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	t, err := s.Inbox.CreateTeam(r.Context(), actorFrom(r), parley.Team{Name: req.Name}, req.MemberIDs)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, t)
+}
+
+func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) error {
+	if err := requireAdmin(r); err != nil {
+		return err
+	}
+	status := r.URL.Query().Get("status")
+	switch status {
+	case "", "pending", "running", "done", "failed":
+	default:
+		return parley.Errorf(parley.EINVALID, "status %q is not one of pending, running, done, failed", status)
+	}
+	limit, err := queryInt(r, "limit", 50, 1, 500)
+	if err != nil {
+		return err
+	}
+	list, err := s.DB.Jobs(r.Context(), status, int(limit))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"jobs": list})
+}
+
+func (s *Server) retryJob(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "job_id")
+	if err != nil {
+		return err
+	}
+	j, err := s.Inbox.RetryJob(r.Context(), actorFrom(r), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, j)
+}
+

@@ -1,0 +1,52 @@
+package api
+
+// route is one API endpoint. The OpenAPI test walks this list, so every
+// route must be documented in openapi.json and every documented one served.
+type route struct {
+	method, path string
+	h            handler
+	public       bool // no token needed
+}
+
+func (s *Server) routes() []route {
+	return []route{
+		{"GET", "/healthz", s.health, true},
+		{"GET", "/api/v1/openapi.json", s.openAPI, true},
+
+		{"GET", "/api/v1/inboxes", s.listInboxes, false},
+		{"POST", "/api/v1/inboxes", s.createInbox, false},
+		{"GET", "/api/v1/inboxes/{inbox_id}", s.getInbox, false},
+		{"PATCH", "/api/v1/inboxes/{inbox_id}", s.updateInbox, false},
+		{"POST", "/api/v1/inboxes/{inbox_id}/incoming", s.incoming, false},
+
+		{"GET", "/api/v1/contacts", s.listContacts, false},
+		{"GET", "/api/v1/contacts/{contact_id}", s.getContact, false},
+		{"PATCH", "/api/v1/contacts/{contact_id}", s.updateContact, false},
+		{"POST", "/api/v1/contacts/{contact_id}/merge", s.mergeContact, false},
+		{"POST", "/api/v1/contacts/{contact_id}/unmerge", s.unmergeContact, false},
+		{"GET", "/api/v1/contacts/{contact_id}/merges", s.listMerges, false},
+
+		{"GET", "/api/v1/conversations", s.listConversations, false},
+		{"GET", "/api/v1/conversations/{conversation_id}", s.getConversation, false},
+		{"PATCH", "/api/v1/conversations/{conversation_id}", s.updateConversation, false},
+		{"POST", "/api/v1/conversations/{conversation_id}/snooze", s.snoozeConversation, false},
+		{"GET", "/api/v1/conversations/{conversation_id}/messages", s.listMessages, false},
+		{"POST", "/api/v1/conversations/{conversation_id}/messages", s.reply, false},
+		{"POST", "/api/v1/conversations/{conversation_id}/notes", s.addNote, false},
+		{"POST", "/api/v1/messages/{message_id}/retry", s.retryMessage, false},
+
+		{"POST", "/api/v1/uploads", s.upload, false},
+		{"GET", "/api/v1/attachments/{attachment_id}", s.getAttachment, false},
+
+		{"GET", "/api/v1/search", s.search, false},
+		{"GET", "/api/v1/events", s.listEvents, false},
+
+		{"GET", "/api/v1/agents", s.listAgents, false},
+		{"POST", "/api/v1/agents", s.createAgent, false},
+		{"GET", "/api/v1/teams", s.listTeams, false},
+		{"POST", "/api/v1/teams", s.createTeam, false},
+
+		{"GET", "/api/v1/jobs", s.listJobs, false},
+		{"POST", "/api/v1/jobs/{job_id}/retry", s.retryJob, false},
+	}
+}

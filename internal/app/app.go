@@ -1,0 +1,134 @@
+// Package app is Parley's composition root: it opens the database, wires
+// the use cases, the job runner and the HTTP handlers together, and runs
+// them. main and the tests start Parley the same way, through New and Run.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/parleyhq/parley/internal/api"
+	"github.com/parleyhq/parley/internal/blob"
+	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/jobs"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// App is one running Parley.
+type App struct {
+	Config config.Config
+	DB     *store.DB
+	Blobs  *blob.FS
+	Inbox  *inbox.Service
+	Jobs   *jobs.Runner
+	API    *api.Server
+
+	listener net.Listener
+	server   *http.Server
+}
+
+// New opens the database (applying migrations) and wires everything, but
+// starts nothing: call Listen and Run, then Close.
+func New(ctx context.Context, cfg config.Config) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	db, err := store.Open(ctx, cfg.DSN())
+	if err != nil {
+		return nil, err
+	}
+	blobs, err := blob.NewFS(filepath.Join(cfg.DataDir, "blobs"))
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a := &App{Config: cfg, DB: db, Blobs: blobs, Jobs: jobs.New(db)}
+	a.Inbox = &inbox.Service{DB: db, Blobs: blobs, WakeJobs: a.Jobs.Wake, HTTPClient: &http.Client{Timeout: 20 * time.Second}}
+	a.Jobs.Handle(inbox.JobSnoozeWake, func(ctx context.Context, j store.Job) error {
+		return a.Inbox.WakeSnoozed(ctx, j.Payload)
+	})
+	a.Jobs.Handle(inbox.JobWebhookDeliver, func(ctx context.Context, j store.Job) error {
+		return a.Inbox.DeliverWebhook(ctx, j.Payload, j.Attempts >= j.MaxAttempts)
+	})
+	a.API = &api.Server{DB: db, Inbox: a.Inbox, Blobs: blobs, MaxJSONBytes: cfg.MaxJSONBytes, MaxUploadBytes: cfg.MaxUploadBytes}
+	return a, nil
+}
+
+// Handler returns the HTTP handler for everything Parley serves.
+func (a *App) Handler() http.Handler {
+	mux := http.NewServeMux()
+	a.API.Register(mux)
+	return mux
+}
+
+// Listen binds the configured address (":0" picks a free port; see URL).
+func (a *App) Listen() error {
+	l, err := net.Listen("tcp", a.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("app: listen on %s: %w", a.Config.Addr, err)
+	}
+	a.listener = l
+	return nil
+}
+
+// URL is the base URL Parley answers on, once listening.
+func (a *App) URL() string {
+	addr := a.listener.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, fmt.Sprint(addr.Port))
+}
+
+// Run serves HTTP and runs jobs until ctx ends, then shuts down gracefully:
+// in-flight requests finish and queued writes commit.
+func (a *App) Run(ctx context.Context) error {
+	if a.listener == nil {
+		if err := a.Listen(); err != nil {
+			return err
+		}
+	}
+	a.server = &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	var wg sync.WaitGroup
+	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.Jobs.Run(jobsCtx)
+	}()
+	errc := make(chan error, 1)
+	go func() { errc <- a.server.Serve(a.listener) }()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if serr := a.server.Shutdown(shutdownCtx); serr != nil {
+		slog.Warn("app: shutdown", "err", serr)
+	}
+	stopJobs()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }

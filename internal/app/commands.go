@@ -1,0 +1,159 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+
+	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/parley"
+)
+
+const usage = `Parley: async-first customer messaging.
+
+Usage:
+  parley [serve] [options]        run the server (the default)
+  parley migrate [options]        apply database migrations and exit
+  parley agent create --email E --name N --role owner|admin|agent [options]
+                                  add an agent and print a generated password
+  parley token create --name N [--agent-email E] [options]
+                                  create an API token and print it once
+  parley version                  print the version
+
+Options (each also read from its environment variable; flags win):
+`
+
+// Main runs the parley command with args (without the program name) and
+// returns the exit code. Output goes to stdout; errors to stderr.
+func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "parley:", err)
+		return 2
+	}
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	if cmd == "agent" || cmd == "token" {
+		if len(args) == 0 || args[0] != "create" {
+			fmt.Fprintf(stderr, "parley: usage: parley %s create [options]\n", cmd)
+			return 2
+		}
+		cmd, args = cmd+" create", args[1:]
+	}
+	fs := cfg.FlagSet("parley "+cmd, stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
+	var email, name, role, agentEmail string
+	switch cmd {
+	case "agent create":
+		fs.StringVar(&email, "email", "", "the agent's email (required)")
+		fs.StringVar(&name, "name", "", "the agent's name (required)")
+		fs.StringVar(&role, "role", "agent", "owner, admin or agent")
+	case "token create":
+		fs.StringVar(&name, "name", "", "what the token is for (required)")
+		fs.StringVar(&agentEmail, "agent-email", "", "act as this agent (replies are authored by them)")
+	case "version":
+		fmt.Fprintln(stdout, "parley", version())
+		return 0
+	case "serve", "migrate":
+	case "help":
+		fs.Usage()
+		return 0
+	default:
+		fmt.Fprintf(stderr, "parley: unknown command %q\n", cmd)
+		fs.Usage()
+		return 2
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "parley: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	a, err := New(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "parley:", err)
+		return 1
+	}
+	defer a.Close()
+	switch cmd {
+	case "serve":
+		err = a.serve(ctx, stdout)
+	case "migrate":
+		var v string
+		if v, err = a.DB.SchemaVersion(ctx); err == nil {
+			fmt.Fprintf(stdout, "database %s is at schema %s\n", cfg.Redacted(), v)
+		}
+	case "agent create":
+		var password string
+		var ag parley.Agent
+		ag, password, err = a.Inbox.CreateAgent(ctx, inbox.System, parley.Agent{Email: email, Name: name, Role: parley.Role(role)}, "")
+		if err == nil {
+			fmt.Fprintf(stdout, "agent %d created: %s <%s>, %s\npassword (shown once; they must change it at first sign-in): %s\n",
+				ag.ID, ag.Name, ag.Email, ag.Role, password)
+		}
+	case "token create":
+		err = a.createToken(ctx, stdout, name, agentEmail)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "parley:", parley.ErrorMessageOr(err))
+		return 1
+	}
+	return 0
+}
+
+func (a *App) createToken(ctx context.Context, stdout io.Writer, name, agentEmail string) error {
+	t := parley.APIToken{Name: name}
+	if agentEmail != "" {
+		ag, _, err := a.DB.AgentByEmail(ctx, agentEmail)
+		if err != nil {
+			return err
+		}
+		t.AgentID = &ag.ID
+	}
+	t, secret, err := a.Inbox.CreateToken(ctx, inbox.System, t)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "token %d (%s) created. Copy it now; it is not shown again:\n%s\n", t.ID, t.Name, secret)
+	return nil
+}
+
+// serve runs the server, creating the first owner on a fresh install.
+func (a *App) serve(ctx context.Context, stdout io.Writer) error {
+	if err := a.Listen(); err != nil {
+		return err
+	}
+	n, err := a.DB.CountAgents(ctx)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		ag, password, err := a.Inbox.CreateAgent(ctx, inbox.System, parley.Agent{Email: a.Config.OwnerEmail, Name: "Owner", Role: parley.RoleOwner}, "")
+		if err != nil {
+			return fmt.Errorf("create the first owner: %w", err)
+		}
+		fmt.Fprintf(stdout, "First start: created owner %s with one-time password %s (change it at first sign-in; it is not shown again)\n",
+			ag.Email, password)
+	}
+	slog.Info("parley started", "url", a.URL(), "database", a.Config.Redacted(), "version", version())
+	fmt.Fprintf(stdout, "Parley is running at %s (database: %s)\n", a.URL(), a.Config.Redacted())
+	return a.Run(ctx)
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}

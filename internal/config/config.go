@@ -1,0 +1,130 @@
+// Package config reads Parley's settings: defaults, then PARLEY_*
+// environment variables, then command-line flags, each overriding the one
+// before. There are no globals; Load returns a value.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// Config is every setting of a Parley process.
+type Config struct {
+	Addr           string // where to listen, host:port
+	DataDir        string // SQLite database and attachments
+	DatabaseURL    string // a postgres:// URL selects PostgreSQL; empty means SQLite under DataDir
+	MaxJSONBytes   int64  // limit on JSON request bodies
+	MaxUploadBytes int64  // limit on one uploaded file
+	OwnerEmail     string // the email of the owner created on first start
+}
+
+// option describes one setting for both its flag and its variable.
+type option struct {
+	flag, env, usage string
+	str              *string
+	num              *int64
+}
+
+func (c *Config) options() []option {
+	return []option{
+		{"addr", "PARLEY_ADDR", "address to listen on", &c.Addr, nil},
+		{"data-dir", "PARLEY_DATA_DIR", "directory for the SQLite database and attachments", &c.DataDir, nil},
+		{"database-url", "PARLEY_DATABASE_URL", "a postgres:// URL to use PostgreSQL instead of SQLite", &c.DatabaseURL, nil},
+		{"max-json-bytes", "PARLEY_MAX_JSON_BYTES", "largest JSON request body, in bytes", nil, &c.MaxJSONBytes},
+		{"max-upload-bytes", "PARLEY_MAX_UPLOAD_BYTES", "largest uploaded attachment, in bytes", nil, &c.MaxUploadBytes},
+		{"owner-email", "PARLEY_OWNER_EMAIL", "email of the owner account created on first start", &c.OwnerEmail, nil},
+	}
+}
+
+// Default returns the settings used when nothing is configured.
+func Default() Config {
+	return Config{
+		Addr:           ":8080",
+		DataDir:        "./data",
+		MaxJSONBytes:   1 << 20,
+		MaxUploadBytes: 25 << 20,
+		OwnerEmail:     "owner@parley.local",
+	}
+}
+
+// FlagSet returns a flag set for cfg's options, with defaults taken from
+// cfg as already filled from the environment, so flags override variables.
+func (c *Config) FlagSet(name string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	for _, o := range c.options() {
+		usage := fmt.Sprintf("%s (env %s)", o.usage, o.env)
+		if o.str != nil {
+			fs.StringVar(o.str, o.flag, *o.str, usage)
+		} else {
+			fs.Int64Var(o.num, o.flag, *o.num, usage)
+		}
+	}
+	return fs
+}
+
+// FromEnv returns the defaults overridden by any PARLEY_* variables.
+func FromEnv(getenv func(string) string) (Config, error) {
+	c := Default()
+	for _, o := range c.options() {
+		v := getenv(o.env)
+		if v == "" {
+			continue
+		}
+		if o.str != nil {
+			*o.str = v
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return c, fmt.Errorf("%s=%q is not a whole number", o.env, v)
+		}
+		*o.num = n
+	}
+	return c, nil
+}
+
+// Validate checks the settings once everything is read.
+func (c *Config) Validate() error {
+	if c.Addr == "" {
+		return fmt.Errorf("addr must not be empty")
+	}
+	if c.DatabaseURL == "" && c.DataDir == "" {
+		return fmt.Errorf("data-dir must not be empty")
+	}
+	if c.DatabaseURL != "" && !store.IsPostgres(c.DatabaseURL) {
+		return fmt.Errorf("database-url must start with postgres:// or postgresql:// (leave it empty for SQLite)")
+	}
+	if c.MaxJSONBytes < 1024 {
+		return fmt.Errorf("max-json-bytes must be at least 1024")
+	}
+	if c.MaxUploadBytes < 1024 {
+		return fmt.Errorf("max-upload-bytes must be at least 1024")
+	}
+	return nil
+}
+
+// DSN returns what store.Open takes: the PostgreSQL URL, or the SQLite file.
+func (c *Config) DSN() string {
+	if c.DatabaseURL != "" {
+		return c.DatabaseURL
+	}
+	return filepath.Join(c.DataDir, "parley.db")
+}
+
+// Redacted returns the database location without a password, for logs.
+func (c *Config) Redacted() string {
+	dsn := c.DSN()
+	if at := strings.LastIndex(dsn, "@"); at > 0 && store.IsPostgres(dsn) {
+		if scheme := strings.Index(dsn, "://"); scheme > 0 {
+			return dsn[:scheme+3] + "…" + dsn[at:]
+		}
+	}
+	return dsn
+}

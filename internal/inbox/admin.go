@@ -1,0 +1,106 @@
+package inbox
+
+import (
+	"context"
+
+	"github.com/parleyhq/parley/internal/auth"
+	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+func requireAdmin(actor Actor) error {
+	if !actor.Role.IsAdmin() {
+		return parley.Errorf(parley.EFORBIDDEN, "only owners and admins may do this")
+	}
+	return nil
+}
+
+// CreateInbox adds an inbox with a fresh webhook signing secret.
+func (s *Service) CreateInbox(ctx context.Context, actor Actor, in parley.Inbox) (parley.Inbox, error) {
+	if err := requireAdmin(actor); err != nil {
+		return in, err
+	}
+	err := s.DB.Write(ctx, func(tx *store.Tx) error { return tx.CreateInbox(&in, auth.RandomString(32)) })
+	return in, err
+}
+
+// UpdateInbox saves an inbox's settings.
+func (s *Service) UpdateInbox(ctx context.Context, actor Actor, in parley.Inbox) (parley.Inbox, error) {
+	if err := requireAdmin(actor); err != nil {
+		return in, err
+	}
+	err := s.DB.Write(ctx, func(tx *store.Tx) error { return tx.UpdateInbox(&in) })
+	return in, err
+}
+
+// CreateAgent adds an agent. With an empty password one is generated and
+// returned, and the agent must change it at first sign-in.
+func (s *Service) CreateAgent(ctx context.Context, actor Actor, a parley.Agent, password string) (parley.Agent, string, error) {
+	if err := requireAdmin(actor); err != nil {
+		return a, "", err
+	}
+	if a.Role == parley.RoleOwner && actor.Role != parley.RoleOwner {
+		return a, "", parley.Errorf(parley.EFORBIDDEN, "only an owner may create another owner")
+	}
+	if password == "" {
+		password = auth.NewPassword()
+		a.MustChangePassword = true
+	}
+	if err := a.Validate(); err != nil {
+		return a, "", err
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return a, "", err
+	}
+	err = s.DB.Write(ctx, func(tx *store.Tx) error { return tx.CreateAgent(&a, hash) })
+	return a, password, err
+}
+
+// CreateTeam adds a team, with the given agents as members.
+func (s *Service) CreateTeam(ctx context.Context, actor Actor, t parley.Team, members []int64) (parley.Team, error) {
+	if err := requireAdmin(actor); err != nil {
+		return t, err
+	}
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateTeam(&t); err != nil {
+			return err
+		}
+		for _, id := range members {
+			if err := tx.AddTeamMember(t.ID, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return t, err
+}
+
+// CreateToken adds an API token and returns its secret, which is not
+// stored and cannot be shown again.
+func (s *Service) CreateToken(ctx context.Context, actor Actor, t parley.APIToken) (parley.APIToken, string, error) {
+	if err := requireAdmin(actor); err != nil {
+		return t, "", err
+	}
+	if t.Name == "" || len(t.Name) > 100 {
+		return t, "", parley.Errorf(parley.EINVALID, "token name is required (at most 100 characters)")
+	}
+	secret, hash := auth.NewToken()
+	err := s.DB.Write(ctx, func(tx *store.Tx) error { return tx.CreateAPIToken(&t, hash) })
+	return t, secret, err
+}
+
+// RetryJob makes a failed job run again now.
+func (s *Service) RetryJob(ctx context.Context, actor Actor, id int64) (j store.Job, err error) {
+	if err := requireAdmin(actor); err != nil {
+		return j, err
+	}
+	err = s.DB.Write(ctx, func(tx *store.Tx) error {
+		j, err = tx.RetryJob(id)
+		if err == nil && s.WakeJobs != nil {
+			tx.AfterCommit(s.WakeJobs)
+		}
+		return err
+	})
+	return j, err
+}

@@ -1,0 +1,79 @@
+// Package inbox holds Parley's use cases: receiving messages, replying,
+// moving conversations through their lifecycle, merging contacts. Each
+// use case is one store transaction that writes the change and its events
+// together; rules and permissions live here, not in handlers or SQL.
+package inbox
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/parleyhq/parley/internal/blob"
+	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// Job kinds this package enqueues and handles.
+const (
+	JobSnoozeWake     = "snooze.wake"
+	JobWebhookDeliver = "webhook.deliver"
+)
+
+// Service runs the use cases.
+type Service struct {
+	DB    *store.DB
+	Blobs blob.Store
+	// WakeJobs is called after a commit that enqueued a job, so the job
+	// runner looks again at once instead of at its next timer.
+	WakeJobs func()
+	// HTTPClient posts outgoing messages to API inboxes' webhooks.
+	HTTPClient interface {
+		Do(*http.Request) (*http.Response, error)
+	}
+}
+
+// Actor is who asks for a change: an agent, or an API token (which may
+// act for an agent).
+type Actor struct {
+	AgentID *int64
+	TokenID int64
+	Role    parley.Role
+}
+
+// System is the actor for changes Parley makes by itself (timers).
+var System = Actor{Role: parley.RoleOwner}
+
+func (s *Service) now() time.Time { return s.DB.Now().UTC() }
+
+// enqueue stores a job in tx and wakes the runner after the commit.
+func (s *Service) enqueue(tx *store.Tx, kind string, payload any, runAt time.Time, maxAttempts int) error {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.EnqueueJob(kind, string(b), runAt, maxAttempts); err != nil {
+		return err
+	}
+	if s.WakeJobs != nil {
+		tx.AfterCommit(s.WakeJobs)
+	}
+	return nil
+}
+
+// statusEvent appends a conversation.status event.
+func statusEvent(tx *store.Tx, c *parley.Conversation, from parley.Status, reason string, agentID *int64) error {
+	return tx.AppendEvent(&parley.Event{Type: parley.EventConversationStatus, ConversationID: &c.ID, ContactID: &c.ContactID, AgentID: agentID},
+		map[string]string{"from": string(from), "to": string(c.Status), "reason": reason})
+}
+
+// History returns a conversation's whole history: its messages and those
+// of every conversation it continues, oldest first.
+func (s *Service) History(ctx context.Context, conversationID int64) ([]parley.Message, error) {
+	chain, err := s.DB.ConversationChain(ctx, conversationID)
+	if err != nil {
+		return nil, err
+	}
+	return s.DB.Messages(ctx, chain)
+}

@@ -1,0 +1,180 @@
+package inbox
+
+import (
+	"context"
+	"strings"
+
+	"github.com/parleyhq/parley/internal/blob"
+	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// Incoming is a message from a customer, as a channel hands it over.
+type Incoming struct {
+	Contact     store.ContactKey
+	ExternalID  string // the sender's id for the message; repeats are the same message
+	Text        string
+	Attachments []AttachmentRef
+}
+
+// AttachmentRef points at an uploaded blob and names it.
+type AttachmentRef struct {
+	SHA256   string `json:"upload_id"`
+	Filename string `json:"filename"`
+}
+
+// Received says where an incoming message landed.
+type Received struct {
+	ContactID      int64 `json:"contact_id"`
+	ConversationID int64 `json:"conversation_id"`
+	MessageID      int64 `json:"message_id"`
+	// Duplicate is true when the message had been received before; nothing
+	// new was stored.
+	Duplicate bool `json:"duplicate"`
+	// NewConversation is true when this message started a conversation.
+	NewConversation bool `json:"new_conversation"`
+	// Reopened is true when it reopened a resolved conversation.
+	Reopened bool `json:"reopened"`
+}
+
+// MaxExternalIDLength bounds senders' message and contact ids.
+const MaxExternalIDLength = 255
+
+// Receive stores a customer's message: it finds or creates the contact,
+// finds their conversation in the inbox (reopening it inside the reopen
+// window, or starting a new one that continues it after), and appends the
+// message. It returns once all of that has committed. A message whose
+// ExternalID was received before is not stored again; the first one's ids
+// are returned with Duplicate set.
+func (s *Service) Receive(ctx context.Context, inboxID int64, in Incoming) (r Received, err error) {
+	if in.Text, err = parley.ValidateText(in.Text, len(in.Attachments)); err != nil {
+		return r, err
+	}
+	if len(in.ExternalID) > MaxExternalIDLength || len(in.Contact.ExternalID) > MaxExternalIDLength {
+		return r, parley.Errorf(parley.EINVALID, "ids must be at most %d characters", MaxExternalIDLength)
+	}
+	if len(in.Contact.Name) > 200 {
+		return r, parley.Errorf(parley.EINVALID, "contact name must be at most 200 characters")
+	}
+	if err := checkAttachmentRefs(in.Attachments); err != nil {
+		return r, err
+	}
+	in.Contact.Name = strings.TrimSpace(in.Contact.Name)
+	err = s.DB.Write(ctx, func(tx *store.Tx) error {
+		r = Received{}
+		inbox, err := tx.Inbox(inboxID)
+		if err != nil {
+			return err
+		}
+		if in.ExternalID != "" {
+			m, err := tx.MessageByExternalID(inboxID, in.ExternalID)
+			if err == nil {
+				r = Received{ContactID: derefID(m.AuthorContactID), ConversationID: m.ConversationID, MessageID: m.ID, Duplicate: true}
+				return nil
+			}
+			if parley.ErrorCode(err) != parley.ENOTFOUND {
+				return err
+			}
+		}
+		atts, err := resolveAttachments(tx, in.Attachments)
+		if err != nil {
+			return err
+		}
+		contact, _, err := tx.FindOrCreateContact(inboxID, in.Contact)
+		if err != nil {
+			return err
+		}
+		conv, err := s.conversationFor(tx, inbox, contact.ID, &r)
+		if err != nil {
+			return err
+		}
+		m := parley.Message{Direction: parley.Incoming, AuthorContactID: &contact.ID, Text: in.Text,
+			ExternalID: in.ExternalID, Attachments: atts}
+		if err := tx.CreateMessage(&conv, &m); err != nil {
+			return err
+		}
+		conv.LastActivityAt = tx.Now()
+		if err := tx.SaveConversation(&conv); err != nil {
+			return err
+		}
+		r.ContactID, r.ConversationID, r.MessageID = contact.ID, conv.ID, m.ID
+		return nil
+	})
+	return r, err
+}
+
+// conversationFor returns the conversation a customer message goes to,
+// applying the lifecycle: an unresolved conversation takes it (waking or
+// un-pending it), a resolved one inside the reopen window is reopened, and
+// otherwise a new conversation starts that continues the last one.
+func (s *Service) conversationFor(tx *store.Tx, inbox parley.Inbox, contactID int64, r *Received) (parley.Conversation, error) {
+	conv, err := tx.LatestConversation(inbox.ID, contactID)
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		conv = parley.Conversation{InboxID: inbox.ID, ContactID: contactID}
+		r.NewConversation = true
+		return conv, tx.CreateConversation(&conv, nil)
+	}
+	if err != nil {
+		return conv, err
+	}
+	if conv.Status == parley.StatusResolved && !parley.ReopensWithin(*conv.ResolvedAt, tx.Now(), inbox.ReopenWindow) {
+		prev := conv.ID
+		conv = parley.Conversation{InboxID: inbox.ID, ContactID: contactID, PreviousID: &prev, Priority: conv.Priority}
+		r.NewConversation = true
+		return conv, tx.CreateConversation(&conv, nil)
+	}
+	from := conv.Status
+	to, err := parley.Transition(from, parley.ActionCustomerMessage)
+	if err != nil {
+		return conv, err
+	}
+	if to == from {
+		return conv, nil
+	}
+	conv.Status, conv.SnoozedUntil = to, nil
+	if from == parley.StatusResolved {
+		conv.ReopenCount++
+		r.Reopened = true
+	}
+	return conv, statusEvent(tx, &conv, from, "customer_message", nil)
+}
+
+func checkAttachmentRefs(refs []AttachmentRef) error {
+	if len(refs) > 20 {
+		return parley.Errorf(parley.EINVALID, "at most 20 attachments per message")
+	}
+	for _, a := range refs {
+		if !blob.ValidSHA(a.SHA256) {
+			return parley.Errorf(parley.EINVALID, "attachment upload_id %q is not an id from /api/v1/uploads", a.SHA256)
+		}
+		if len(a.Filename) > 255 || strings.ContainsAny(a.Filename, "/\\\x00") {
+			return parley.Errorf(parley.EINVALID, "attachment filename %q is not allowed", a.Filename)
+		}
+	}
+	return nil
+}
+
+// resolveAttachments checks that every referenced upload exists and takes
+// its size and sniffed type from the blob registry, never from the caller.
+func resolveAttachments(tx *store.Tx, refs []AttachmentRef) ([]parley.Attachment, error) {
+	out := make([]parley.Attachment, 0, len(refs))
+	for _, ref := range refs {
+		size, ctype, err := tx.Blob(ref.SHA256)
+		if err != nil {
+			return nil, err
+		}
+		name := ref.Filename
+		if name == "" {
+			name = "attachment"
+		}
+		out = append(out, parley.Attachment{SHA256: ref.SHA256, Filename: name, ContentType: ctype, Size: size})
+	}
+	return out, nil
+}
+
+func derefID(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}

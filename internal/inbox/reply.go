@@ -1,0 +1,229 @@
+package inbox
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// Outgoing is a reply or an internal note written by the team.
+type Outgoing struct {
+	Text        string
+	Attachments []AttachmentRef
+}
+
+// Reply sends a message to the contact. On an API inbox with a webhook the
+// message is queued and delivered by a durable job; without one, the
+// business's system reads it from the API and it counts as sent.
+func (s *Service) Reply(ctx context.Context, actor Actor, conversationID int64, out Outgoing) (parley.Message, error) {
+	return s.write(ctx, actor, conversationID, parley.Outgoing, out)
+}
+
+// AddNote adds an internal note that the contact never sees.
+func (s *Service) AddNote(ctx context.Context, actor Actor, conversationID int64, out Outgoing) (parley.Message, error) {
+	return s.write(ctx, actor, conversationID, parley.Note, out)
+}
+
+func (s *Service) write(ctx context.Context, actor Actor, conversationID int64, dir parley.Direction, out Outgoing) (m parley.Message, err error) {
+	if out.Text, err = parley.ValidateText(out.Text, len(out.Attachments)); err != nil {
+		return m, err
+	}
+	if err := checkAttachmentRefs(out.Attachments); err != nil {
+		return m, err
+	}
+	err = s.DB.Write(ctx, func(tx *store.Tx) error {
+		c, err := tx.Conversation(conversationID)
+		if err != nil {
+			return err
+		}
+		atts, err := resolveAttachments(tx, out.Attachments)
+		if err != nil {
+			return err
+		}
+		m = parley.Message{Direction: dir, AuthorAgentID: actor.AgentID, Text: out.Text, Attachments: atts}
+		var inbox parley.Inbox
+		if dir == parley.Outgoing {
+			if inbox, err = tx.Inbox(c.InboxID); err != nil {
+				return err
+			}
+			m.DeliveryState = parley.DeliverySent
+			if inbox.WebhookURL != "" {
+				m.DeliveryState = parley.DeliveryQueued
+			}
+		}
+		if err := tx.CreateMessage(&c, &m); err != nil {
+			return err
+		}
+		now := tx.Now()
+		c.LastActivityAt = now
+		if dir == parley.Outgoing && c.FirstResponseAt == nil {
+			c.FirstResponseAt = &now
+		}
+		if err := tx.SaveConversation(&c); err != nil {
+			return err
+		}
+		if m.DeliveryState == parley.DeliveryQueued {
+			return s.enqueue(tx, JobWebhookDeliver, deliverPayload{MessageID: m.ID}, now, 8)
+		}
+		return nil
+	})
+	return m, err
+}
+
+// RetryDelivery queues a failed outgoing message for delivery again.
+// Returns ECONFLICT for a message that has not failed.
+func (s *Service) RetryDelivery(ctx context.Context, actor Actor, messageID int64) (m parley.Message, err error) {
+	err = s.DB.Write(ctx, func(tx *store.Tx) error {
+		if m, err = tx.Message(messageID); err != nil {
+			return err
+		}
+		if m.Direction != parley.Outgoing || m.DeliveryState != parley.DeliveryFailed {
+			return parley.Errorf(parley.ECONFLICT, "message %d has not failed to deliver", messageID)
+		}
+		c, err := tx.Conversation(m.ConversationID)
+		if err != nil {
+			return err
+		}
+		if err := tx.SetDelivery(&m, c, parley.DeliveryQueued, ""); err != nil {
+			return err
+		}
+		return s.enqueue(tx, JobWebhookDeliver, deliverPayload{MessageID: m.ID}, tx.Now(), 8)
+	})
+	return m, err
+}
+
+type deliverPayload struct {
+	MessageID int64 `json:"message_id"`
+}
+
+// WebhookBody is what an API inbox's webhook receives for each reply.
+type WebhookBody struct {
+	Event          string         `json:"event"` // "message.outgoing"
+	InboxID        int64          `json:"inbox_id"`
+	ConversationID int64          `json:"conversation_id"`
+	Contact        parley.Contact `json:"contact"`
+	Message        parley.Message `json:"message"`
+}
+
+// PermanentError marks a failure that retrying cannot fix.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// DeliverWebhook is the webhook.deliver job: it posts an outgoing message
+// to its API inbox's webhook, signed with the inbox's secret in
+// X-Parley-Signature (sha256=HMAC-SHA256 of timestamp "." body), and
+// records the outcome. 5xx, 429 and network errors are retried by the job
+// runner; other 4xx answers fail the message at once with the reason.
+func (s *Service) DeliverWebhook(ctx context.Context, payload string, lastAttempt bool) error {
+	var p deliverPayload
+	if err := json.Unmarshal([]byte(payload), &p); err != nil {
+		return &PermanentError{err}
+	}
+	m, err := s.DB.Message(ctx, p.MessageID)
+	if err != nil {
+		return &PermanentError{err}
+	}
+	if m.DeliveryState != parley.DeliveryQueued {
+		return nil // delivered by an earlier run, or retried since
+	}
+	c, err := s.DB.Conversation(ctx, m.ConversationID)
+	if err != nil {
+		return err
+	}
+	inbox, secret, err := s.DB.Inbox(ctx, c.InboxID)
+	if err != nil {
+		return err
+	}
+	contact, err := s.DB.Contact(ctx, c.ContactID)
+	if err != nil {
+		return err
+	}
+	sendErr := s.post(ctx, inbox.WebhookURL, secret, WebhookBody{Event: "message.outgoing", InboxID: inbox.ID, ConversationID: c.ID, Contact: contact, Message: m})
+	var perm *PermanentError
+	switch {
+	case sendErr == nil:
+		return s.setDelivery(ctx, m.ID, parley.DeliverySent, "")
+	case errors.As(sendErr, &perm) || lastAttempt:
+		if err := s.setDelivery(ctx, m.ID, parley.DeliveryFailed, sendErr.Error()); err != nil {
+			return err
+		}
+		return &PermanentError{sendErr}
+	}
+	return sendErr
+}
+
+func (s *Service) post(ctx context.Context, url, secret string, body WebhookBody) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return &PermanentError{err}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b))
+	if err != nil {
+		return &PermanentError{err}
+	}
+	stamp := strconv.FormatInt(s.now().Unix(), 10)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Parley-Timestamp", stamp)
+	req.Header.Set("X-Parley-Signature", "sha256="+SignWebhook(secret, stamp, b))
+	client := s.HTTPClient
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("webhook: %w", err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		return nil
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		return fmt.Errorf("webhook answered %s", resp.Status)
+	}
+	return &PermanentError{fmt.Errorf("webhook answered %s", resp.Status)}
+}
+
+// SignWebhook returns the hex HMAC-SHA256 of timestamp "." body under
+// secret. Receivers recompute it and compare in constant time; the
+// timestamp lets them refuse replays.
+func SignWebhook(secret, timestamp string, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(timestamp))
+	mac.Write([]byte("."))
+	mac.Write(body)
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+func (s *Service) setDelivery(ctx context.Context, messageID int64, state parley.DeliveryState, reason string) error {
+	return s.DB.Write(ctx, func(tx *store.Tx) error {
+		m, err := tx.Message(messageID)
+		if err != nil {
+			return err
+		}
+		c, err := tx.Conversation(m.ConversationID)
+		if err != nil {
+			return err
+		}
+		return tx.SetDelivery(&m, c, state, reason)
+	})
+}
+
+// Permanent tells the job runner not to retry.
+func (e *PermanentError) Permanent() bool { return true }

@@ -1,0 +1,220 @@
+// Package jobs runs Parley's durable jobs and timers: outbound deliveries,
+// snooze wake-ups and, later, SLA timers and automations. Jobs live in the
+// database, written in the same transaction as the change that wants them,
+// so they survive restarts and exist exactly when that change committed.
+//
+// The runner sleeps until the next job is due (a timer, not a sweep) and is
+// woken early when this process enqueues one. Claims take a lease; a job
+// whose process died is claimed again when the lease runs out. On
+// PostgreSQL, claims use SKIP LOCKED, so several processes share the work
+// and each job runs once at a time.
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// Handler runs one job. A nil return completes it; an error retries it with
+// backoff until its attempts run out; an error with a Permanent() bool
+// method returning true fails it at once.
+type Handler func(ctx context.Context, job store.Job) error
+
+// Runner claims due jobs and runs their handlers.
+type Runner struct {
+	db       *store.DB
+	handlers map[string]Handler
+	worker   string
+	wake     chan struct{}
+	wg       sync.WaitGroup
+
+	// Concurrency is how many jobs run at once in this process.
+	Concurrency int
+	// Lease is how long a claimed job is ours; a handler is cancelled a
+	// little before it ends, so no two processes run the same job.
+	Lease time.Duration
+	// MaxSleep caps the wait between looks at the table. Jobs enqueued by
+	// this process wake the runner at once; the cap bounds how late one
+	// enqueued by another process (on PostgreSQL) is noticed.
+	MaxSleep time.Duration
+	// Backoff returns the wait before retry after the given attempt (1-based).
+	Backoff func(attempt int) time.Duration
+	// KeepDone is how long completed jobs stay before they are pruned.
+	KeepDone time.Duration
+}
+
+// New returns a runner over db with default settings.
+func New(db *store.DB) *Runner {
+	host, _ := os.Hostname()
+	return &Runner{
+		db:          db,
+		handlers:    map[string]Handler{},
+		worker:      fmt.Sprintf("%s/%d/%x", host, os.Getpid(), rand.Uint32()),
+		wake:        make(chan struct{}, 1),
+		Concurrency: 8,
+		Lease:       5 * time.Minute,
+		MaxSleep:    time.Second,
+		Backoff:     DefaultBackoff,
+		KeepDone:    7 * 24 * time.Hour,
+	}
+}
+
+// DefaultBackoff doubles from 5 seconds up to an hour, with ±20% jitter so
+// retries from one outage do not arrive together.
+func DefaultBackoff(attempt int) time.Duration {
+	d := 5 * time.Second << min(attempt-1, 10)
+	d = min(d, time.Hour)
+	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+}
+
+// Handle registers the handler for a job kind. Call before Run.
+func (r *Runner) Handle(kind string, h Handler) { r.handlers[kind] = h }
+
+// Wake makes the runner look for due jobs now. It never blocks.
+func (r *Runner) Wake() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run claims and runs jobs until ctx ends, then waits for running handlers.
+func (r *Runner) Run(ctx context.Context) error {
+	defer r.wg.Wait()
+	sem := make(chan struct{}, r.Concurrency)
+	prune := time.NewTicker(time.Hour)
+	defer prune.Stop()
+	for {
+		free := r.Concurrency - len(sem)
+		claimed := 0
+		if free > 0 {
+			jobs, err := r.claim(ctx, free)
+			if err != nil && ctx.Err() == nil {
+				slog.Error("jobs: claim", "err", err)
+			}
+			claimed = len(jobs)
+			for _, j := range jobs {
+				sem <- struct{}{}
+				r.wg.Add(1)
+				go func() {
+					defer func() { <-sem; r.wg.Done(); r.Wake() }()
+					r.run(ctx, j)
+				}()
+			}
+		}
+		if claimed == free && free > 0 {
+			continue // there may be more due right now
+		}
+		wait := r.MaxSleep
+		if next, ok, err := r.db.NextJobAt(ctx); err == nil && ok {
+			wait = min(wait, max(next.Sub(r.db.Now()), 0))
+		}
+		if wait == 0 && len(sem) == r.Concurrency {
+			wait = r.MaxSleep // full: a finishing job wakes us
+		} else if wait == 0 && claimed == 0 {
+			wait = 10 * time.Millisecond // due but not claimable (a claim error): do not spin
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case <-r.wake:
+		case <-timer.C:
+		case <-prune.C:
+			r.prune(ctx)
+		}
+		timer.Stop()
+	}
+}
+
+// RunDue runs every job that is due now, one at a time, until none is left,
+// and returns how many ran. Tests with an injected clock use it in place of Run.
+func (r *Runner) RunDue(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		jobs, err := r.claim(ctx, 1)
+		if err != nil || len(jobs) == 0 {
+			return n, err
+		}
+		r.run(ctx, jobs[0])
+		n++
+	}
+}
+
+func (r *Runner) claim(ctx context.Context, limit int) (jobs []store.Job, err error) {
+	err = r.db.Write(ctx, func(tx *store.Tx) error {
+		jobs, err = tx.ClaimJobs(r.worker, r.Lease, limit)
+		return err
+	})
+	return jobs, err
+}
+
+func (r *Runner) run(ctx context.Context, j store.Job) {
+	var runErr error
+	if j.Attempts > j.MaxAttempts {
+		// Claimed again after its lease ran out more times than allowed:
+		// the handler keeps dying mid-run, so stop trying.
+		runErr = permanent{fmt.Errorf("gave up after %d attempts whose leases expired", j.MaxAttempts)}
+	} else if h := r.handlers[j.Kind]; h == nil {
+		runErr = permanent{fmt.Errorf("no handler for job kind %q", j.Kind)}
+	} else {
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.Lease*9/10)
+		runErr = safeRun(hctx, h, j)
+		cancel()
+	}
+	var retryAt *time.Time
+	if runErr != nil && !isPermanent(runErr) && j.Attempts < j.MaxAttempts {
+		t := r.db.Now().Add(r.Backoff(j.Attempts))
+		retryAt = &t
+	}
+	if runErr != nil {
+		slog.Warn("jobs: job failed", "id", j.ID, "kind", j.Kind, "attempt", j.Attempts, "retry", retryAt != nil, "err", runErr)
+	}
+	err := r.db.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+		ok, err := tx.FinishJob(j.ID, r.worker, runErr, retryAt)
+		if err == nil && !ok {
+			slog.Warn("jobs: lease lost before the job finished", "id", j.ID, "kind", j.Kind)
+		}
+		return err
+	})
+	if err != nil {
+		slog.Error("jobs: record outcome", "id", j.ID, "err", err)
+	}
+}
+
+func safeRun(ctx context.Context, h Handler, j store.Job) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("handler panicked: %v", p)
+		}
+	}()
+	return h(ctx, j)
+}
+
+func (r *Runner) prune(ctx context.Context) {
+	err := r.db.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.PruneJobs(r.db.Now().Add(-r.KeepDone))
+		return err
+	})
+	if err != nil {
+		slog.Error("jobs: prune", "err", err)
+	}
+}
+
+type permanent struct{ error }
+
+func (permanent) Permanent() bool { return true }
+
+func isPermanent(err error) bool {
+	var p interface{ Permanent() bool }
+	return errors.As(err, &p) && p.Permanent()
+}

@@ -1,0 +1,108 @@
+package parley
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Direction says who a message is from and who sees it.
+type Direction string
+
+const (
+	Incoming Direction = "incoming" // from the contact
+	Outgoing Direction = "outgoing" // from the team to the contact
+	Note     Direction = "note"     // internal; the contact never sees it
+)
+
+// DeliveryState tracks an outgoing message on its way to the contact.
+type DeliveryState string
+
+const (
+	DeliveryQueued    DeliveryState = "queued"
+	DeliverySent      DeliveryState = "sent"
+	DeliveryDelivered DeliveryState = "delivered"
+	DeliveryRead      DeliveryState = "read"
+	DeliveryFailed    DeliveryState = "failed"
+)
+
+// MaxTextLength bounds a message's text (in bytes): long enough for any
+// real message or email body, short enough to keep rows and indexes sane.
+const MaxTextLength = 64 << 10
+
+// Message is one entry in a conversation.
+type Message struct {
+	ID             int64     `json:"id"`
+	ConversationID int64     `json:"conversation_id"`
+	Direction      Direction `json:"direction"`
+	// AuthorAgentID is set for outgoing messages and notes written by an agent.
+	AuthorAgentID *int64 `json:"author_agent_id"`
+	// AuthorContactID is set for incoming messages.
+	AuthorContactID *int64       `json:"author_contact_id"`
+	Text            string       `json:"text"`
+	Attachments     []Attachment `json:"attachments"`
+	// ExternalID is the provider's (or API caller's) id for the message; a
+	// second delivery with the same id in the same inbox is the same message.
+	ExternalID    string        `json:"external_id,omitempty"`
+	DeliveryState DeliveryState `json:"delivery_state,omitempty"`
+	DeliveryError string        `json:"delivery_error,omitempty"`
+	CreatedAt     time.Time     `json:"created_at"`
+}
+
+// ValidateText checks a message's text: valid UTF-8, within the length
+// limit, and not empty unless the message carries attachments.
+func ValidateText(text string, attachments int) (string, error) {
+	if !utf8.ValidString(text) {
+		return "", Errorf(EINVALID, "text is not valid UTF-8")
+	}
+	if len(text) > MaxTextLength {
+		return "", Errorf(ETOOLARGE, "text is longer than %d bytes", MaxTextLength)
+	}
+	if strings.TrimSpace(text) == "" && attachments == 0 {
+		return "", Errorf(EINVALID, "a message needs text or at least one attachment")
+	}
+	return text, nil
+}
+
+// Attachment is a file on a message. The bytes live in the blob store under
+// their SHA-256; the same file sent twice is stored once.
+type Attachment struct {
+	ID          int64  `json:"id"`
+	MessageID   int64  `json:"message_id"`
+	SHA256      string `json:"sha256"`
+	Filename    string `json:"filename"`
+	ContentType string `json:"content_type"` // sniffed from the bytes, never trusted from the sender
+	Size        int64  `json:"size"`
+}
+
+// Event is one row of the append-only event log. Every change is written
+// together with its event in one transaction, so readers of the log (live
+// updates, automations, metrics) never see a change that was not committed
+// or miss one that was.
+type Event struct {
+	Seq            int64           `json:"seq"`
+	Type           string          `json:"type"`
+	ConversationID *int64          `json:"conversation_id,omitempty"`
+	ContactID      *int64          `json:"contact_id,omitempty"`
+	MessageID      *int64          `json:"message_id,omitempty"`
+	AgentID        *int64          `json:"agent_id,omitempty"` // who made the change, if an agent did
+	Data           json.RawMessage `json:"data,omitempty"`     // JSON with the change's details
+	CreatedAt      time.Time       `json:"created_at"`
+}
+
+// Event types.
+const (
+	EventConversationCreated  = "conversation.created"
+	EventConversationStatus   = "conversation.status"   // data: from, to, reason
+	EventConversationPriority = "conversation.priority" // data: from, to
+	EventConversationAssigned = "conversation.assigned" // data: from, to (agent ids)
+	EventConversationTeam     = "conversation.team"     // data: from, to (team ids)
+	EventConversationLabels   = "conversation.labels"   // data: labels
+	EventMessageCreated       = "message.created"       // data: direction
+	EventMessageDelivery      = "message.delivery"      // data: state, error
+	EventContactCreated       = "contact.created"
+	EventContactUpdated       = "contact.updated"
+	EventContactMerged        = "contact.merged"   // data: merge id, source, target
+	EventContactUnmerged      = "contact.unmerged" // data: merge id
+)

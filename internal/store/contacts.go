@@ -1,0 +1,322 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strings"
+
+	"github.com/parleyhq/parley/internal/parley"
+)
+
+const contactColumns = "id, name, email, phone, merged_into_id, created_at, updated_at"
+
+func scanContact(row interface{ Scan(...any) error }) (parley.Contact, error) {
+	var c parley.Contact
+	var merged sql.NullInt64
+	var created, updated int64
+	err := row.Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &merged, &created, &updated)
+	c.MergedInto, c.CreatedAt, c.UpdatedAt = fromNullID(merged), fromTS(created), fromTS(updated)
+	return c, err
+}
+
+// ContactKey is what an incoming message says about who sent it.
+type ContactKey struct {
+	Kind       string // the identity kind of ExternalID (parley.IdentityExternal for API inboxes)
+	ExternalID string
+	Name       string
+	Email      string // normalised
+	Phone      string // normalised E.164
+}
+
+// FindOrCreateContact finds the contact an incoming message is from: by
+// its inbox-scoped id first, then by email, then by phone, so one person
+// who writes on several channels stays one contact. A new contact is
+// created when none matches. Identities the contact did not have yet are
+// added, unless another contact already holds them.
+func (tx *Tx) FindOrCreateContact(inboxID int64, k ContactKey) (c parley.Contact, created bool, err error) {
+	defer wrap(&err, "store: FindOrCreateContact")
+	type ident struct {
+		kind  string
+		scope int64
+		id    string
+	}
+	var ids []ident
+	if k.ExternalID != "" {
+		ids = append(ids, ident{k.Kind, inboxID, k.ExternalID})
+	}
+	if k.Email != "" {
+		ids = append(ids, ident{parley.IdentityEmail, 0, k.Email})
+	}
+	if k.Phone != "" {
+		ids = append(ids, ident{parley.IdentityPhone, 0, k.Phone})
+	}
+	if len(ids) == 0 {
+		return c, false, parley.Errorf(parley.EINVALID, "contact needs an external_id, email or phone")
+	}
+	contactID := int64(0)
+	for _, id := range ids {
+		err := tx.queryRow("SELECT contact_id FROM identities WHERE kind = $1 AND scope = $2 AND external_id = $3",
+			id.kind, id.scope, id.id).Scan(&contactID)
+		if err == nil {
+			break
+		}
+		if err != sql.ErrNoRows {
+			return c, false, err
+		}
+	}
+	if contactID == 0 {
+		created = true
+		err := tx.queryRow(`INSERT INTO contacts (name, email, phone, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id`,
+			k.Name, k.Email, k.Phone, ts(tx.now)).Scan(&contactID)
+		if err != nil {
+			return c, false, err
+		}
+		if err := tx.AppendEvent(&parley.Event{Type: parley.EventContactCreated, ContactID: &contactID}, nil); err != nil {
+			return c, false, err
+		}
+	} else {
+		// Fill in what we learn about a known contact, never overwrite it.
+		if _, err := tx.exec(`UPDATE contacts SET
+				name = CASE WHEN name = '' THEN $2 ELSE name END,
+				email = CASE WHEN email = '' THEN $3 ELSE email END,
+				phone = CASE WHEN phone = '' THEN $4 ELSE phone END
+			WHERE id = $1 AND (name = '' AND $2 <> '' OR email = '' AND $3 <> '' OR phone = '' AND $4 <> '')`,
+			contactID, k.Name, k.Email, k.Phone); err != nil {
+			return c, false, err
+		}
+	}
+	for _, id := range ids {
+		// DO NOTHING: an identity held by another contact stays there; a
+		// conflicting insert must not abort the transaction on PostgreSQL.
+		if _, err := tx.exec(`INSERT INTO identities (contact_id, kind, scope, external_id, created_at)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (kind, scope, external_id) DO NOTHING`,
+			contactID, id.kind, id.scope, id.id, ts(tx.now)); err != nil {
+			return c, false, err
+		}
+	}
+	c, err = scanContact(tx.queryRow("SELECT "+contactColumns+" FROM contacts WHERE id = $1", contactID))
+	return c, created, err
+}
+
+// Contact returns a contact with its identities. Returns ENOTFOUND if there is none.
+func (db *DB) Contact(ctx context.Context, id int64) (_ parley.Contact, err error) {
+	defer wrap(&err, "store: Contact(%d)", id)
+	c, err := scanContact(db.read.QueryRowContext(ctx, "SELECT "+contactColumns+" FROM contacts WHERE id = $1", id))
+	if err != nil {
+		return c, notFound(err, "contact", id)
+	}
+	rows, err := db.read.QueryContext(ctx, "SELECT id, contact_id, kind, scope, external_id FROM identities WHERE contact_id = $1 ORDER BY id", id)
+	if err != nil {
+		return c, err
+	}
+	c.Identities, err = collect(rows, func(r *sql.Rows) (parley.Identity, error) {
+		var i parley.Identity
+		err := r.Scan(&i.ID, &i.ContactID, &i.Kind, &i.Scope, &i.ExternalID)
+		return i, err
+	})
+	return c, err
+}
+
+// Contact returns a contact (without identities) read inside the transaction.
+// Returns ENOTFOUND if there is none.
+func (tx *Tx) Contact(id int64) (parley.Contact, error) {
+	c, err := scanContact(tx.queryRow("SELECT "+contactColumns+" FROM contacts WHERE id = $1", id))
+	return c, notFound(err, "contact", id)
+}
+
+// Contacts lists contacts whose name, email or phone contains q (all when
+// q is empty), newest first, after the cursor id (0 for the first page).
+func (db *DB) Contacts(ctx context.Context, q string, beforeID int64, limit int) (_ []parley.Contact, err error) {
+	defer wrap(&err, "store: Contacts")
+	var w query
+	w.where = append(w.where, "merged_into_id IS NULL")
+	if q = strings.TrimSpace(q); q != "" {
+		like := "%" + escapeLike(strings.ToLower(q)) + "%"
+		p := w.next(like)
+		w.where = append(w.where, "(lower(name) LIKE "+p+" ESCAPE '\\' OR email LIKE "+p+" ESCAPE '\\' OR phone LIKE "+p+" ESCAPE '\\')")
+	}
+	if beforeID > 0 {
+		w.add("id < ?", beforeID)
+	}
+	rows, err := db.read.QueryContext(ctx, "SELECT "+contactColumns+" FROM contacts"+w.clause()+" ORDER BY id DESC LIMIT "+w.next(limit), w.args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(r *sql.Rows) (parley.Contact, error) { return scanContact(r) })
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// UpdateContact saves a contact's name, email and phone (already
+// normalised), keeping the email and phone identities in step.
+func (tx *Tx) UpdateContact(c *parley.Contact, agentID *int64) (err error) {
+	defer wrap(&err, "store: UpdateContact(%d)", c.ID)
+	old, err := tx.Contact(c.ID)
+	if err != nil {
+		return err
+	}
+	if old.MergedInto != nil {
+		return parley.Errorf(parley.ECONFLICT, "contact %d was merged into contact %d; edit that one", c.ID, *old.MergedInto)
+	}
+	for _, id := range []struct{ kind, val string }{{parley.IdentityEmail, c.Email}, {parley.IdentityPhone, c.Phone}} {
+		if id.val == "" {
+			continue
+		}
+		var owner int64
+		err := tx.queryRow("SELECT contact_id FROM identities WHERE kind = $1 AND scope = 0 AND external_id = $2", id.kind, id.val).Scan(&owner)
+		switch {
+		case err == sql.ErrNoRows:
+			if _, err := tx.exec(`INSERT INTO identities (contact_id, kind, scope, external_id, created_at) VALUES ($1, $2, 0, $3, $4)`,
+				c.ID, id.kind, id.val, ts(tx.now)); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		case owner != c.ID:
+			return parley.Errorf(parley.ECONFLICT, "%s %s belongs to contact %d; merge the two contacts instead", id.kind, id.val, owner)
+		}
+	}
+	c.UpdatedAt = tx.now
+	if _, err := tx.exec("UPDATE contacts SET name = $2, email = $3, phone = $4, updated_at = $5 WHERE id = $1",
+		c.ID, c.Name, c.Email, c.Phone, ts(tx.now)); err != nil {
+		return err
+	}
+	return tx.AppendEvent(&parley.Event{Type: parley.EventContactUpdated, ContactID: &c.ID, AgentID: agentID}, nil)
+}
+
+// MergeContacts merges source into target: the source's identities and
+// conversations move to the target, and the source is marked merged. The
+// merge is recorded so UnmergeContacts can undo it.
+func (tx *Tx) MergeContacts(targetID, sourceID int64, agentID *int64) (m parley.ContactMerge, err error) {
+	defer wrap(&err, "store: MergeContacts(%d, %d)", targetID, sourceID)
+	if targetID == sourceID {
+		return m, parley.Errorf(parley.EINVALID, "cannot merge a contact into itself")
+	}
+	target, err := tx.Contact(targetID)
+	if err != nil {
+		return m, err
+	}
+	source, err := tx.Contact(sourceID)
+	if err != nil {
+		return m, err
+	}
+	for _, c := range []parley.Contact{target, source} {
+		if c.MergedInto != nil {
+			return m, parley.Errorf(parley.ECONFLICT, "contact %d was already merged into contact %d", c.ID, *c.MergedInto)
+		}
+	}
+	m = parley.ContactMerge{TargetID: targetID, SourceID: sourceID, AgentID: agentID, CreatedAt: tx.now}
+	if m.IdentityIDs, err = tx.moveIDs("identities", "contact_id", sourceID, targetID, nil); err != nil {
+		return m, err
+	}
+	if m.ConversationIDs, err = tx.moveIDs("conversations", "contact_id", sourceID, targetID, nil); err != nil {
+		return m, err
+	}
+	if _, err := tx.exec(`UPDATE contacts SET merged_into_id = $2, updated_at = $3 WHERE id = $1`, sourceID, targetID, ts(tx.now)); err != nil {
+		return m, err
+	}
+	if _, err := tx.exec(`UPDATE contacts SET
+			name = CASE WHEN name = '' THEN $2 ELSE name END,
+			email = CASE WHEN email = '' THEN $3 ELSE email END,
+			phone = CASE WHEN phone = '' THEN $4 ELSE phone END,
+			updated_at = $5 WHERE id = $1`, targetID, source.Name, source.Email, source.Phone, ts(tx.now)); err != nil {
+		return m, err
+	}
+	idsJSON, _ := json.Marshal(m.IdentityIDs)
+	convJSON, _ := json.Marshal(m.ConversationIDs)
+	if err := tx.queryRow(`INSERT INTO contact_merges (target_id, source_id, agent_id, identity_ids, conversation_ids, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, targetID, sourceID, idPtr(agentID), string(idsJSON), string(convJSON), ts(tx.now)).Scan(&m.ID); err != nil {
+		return m, err
+	}
+	return m, tx.AppendEvent(&parley.Event{Type: parley.EventContactMerged, ContactID: &targetID, AgentID: agentID},
+		map[string]int64{"merge_id": m.ID, "source_id": sourceID, "target_id": targetID})
+}
+
+// moveIDs sets column from one owner to another on the rows of table that
+// have it (restricted to ids when not nil) and returns the ids moved.
+func (tx *Tx) moveIDs(table, column string, from, to int64, ids []int64) ([]int64, error) {
+	q := "UPDATE " + table + " SET " + column + " = $2 WHERE " + column + " = $1"
+	args := []any{from, to}
+	if ids != nil {
+		if len(ids) == 0 {
+			return []int64{}, nil
+		}
+		q += " AND id IN (" + placeholders(3, len(ids)) + ")"
+		for _, id := range ids {
+			args = append(args, id)
+		}
+	}
+	rows, err := tx.query(q+" RETURNING id", args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(r *sql.Rows) (int64, error) {
+		var id int64
+		err := r.Scan(&id)
+		return id, err
+	})
+}
+
+// UnmergeContacts undoes a merge: the identities and conversations that
+// moved (and are still on the target) go back to the source, which becomes
+// a contact of its own again. Returns ECONFLICT if it was already undone.
+func (tx *Tx) UnmergeContacts(mergeID int64, agentID *int64) (m parley.ContactMerge, err error) {
+	defer wrap(&err, "store: UnmergeContacts(%d)", mergeID)
+	m, err = tx.contactMerge(mergeID)
+	if err != nil {
+		return m, err
+	}
+	if m.UnmergedAt != nil {
+		return m, parley.Errorf(parley.ECONFLICT, "merge %d was already undone", mergeID)
+	}
+	if _, err := tx.moveIDs("identities", "contact_id", m.TargetID, m.SourceID, m.IdentityIDs); err != nil {
+		return m, err
+	}
+	if _, err := tx.moveIDs("conversations", "contact_id", m.TargetID, m.SourceID, m.ConversationIDs); err != nil {
+		return m, err
+	}
+	if _, err := tx.exec("UPDATE contacts SET merged_into_id = NULL, updated_at = $2 WHERE id = $1", m.SourceID, ts(tx.now)); err != nil {
+		return m, err
+	}
+	if _, err := tx.exec("UPDATE contact_merges SET unmerged_at = $2 WHERE id = $1", mergeID, ts(tx.now)); err != nil {
+		return m, err
+	}
+	now := tx.now
+	m.UnmergedAt = &now
+	return m, tx.AppendEvent(&parley.Event{Type: parley.EventContactUnmerged, ContactID: &m.SourceID, AgentID: agentID},
+		map[string]int64{"merge_id": m.ID, "source_id": m.SourceID, "target_id": m.TargetID})
+}
+
+const mergeColumns = "id, target_id, source_id, agent_id, identity_ids, conversation_ids, created_at, unmerged_at"
+
+func scanMerge(row interface{ Scan(...any) error }) (m parley.ContactMerge, err error) {
+	var agent, unmerged sql.NullInt64
+	var idsJSON, convJSON string
+	var created int64
+	if err := row.Scan(&m.ID, &m.TargetID, &m.SourceID, &agent, &idsJSON, &convJSON, &created, &unmerged); err != nil {
+		return m, err
+	}
+	m.AgentID, m.CreatedAt, m.UnmergedAt = fromNullID(agent), fromTS(created), fromNullTS(unmerged)
+	if err := json.Unmarshal([]byte(idsJSON), &m.IdentityIDs); err != nil {
+		return m, err
+	}
+	return m, json.Unmarshal([]byte(convJSON), &m.ConversationIDs)
+}
+
+func (tx *Tx) contactMerge(id int64) (parley.ContactMerge, error) {
+	m, err := scanMerge(tx.queryRow("SELECT "+mergeColumns+" FROM contact_merges WHERE id = $1", id))
+	return m, notFound(err, "merge", id)
+}
+
+// ContactMerges returns the merges a contact took part in, newest first.
+func (db *DB) ContactMerges(ctx context.Context, contactID int64) (_ []parley.ContactMerge, err error) {
+	defer wrap(&err, "store: ContactMerges(%d)", contactID)
+	rows, err := db.read.QueryContext(ctx, "SELECT "+mergeColumns+" FROM contact_merges WHERE target_id = $1 OR source_id = $1 ORDER BY id DESC", contactID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(r *sql.Rows) (parley.ContactMerge, error) { return scanMerge(r) })
+}

@@ -1,0 +1,251 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/parleyhq/parley/internal/parley"
+)
+
+const messageColumns = `m.id, m.conversation_id, m.direction, m.author_agent_id, m.author_contact_id, m.text,
+	m.external_id, m.delivery_state, m.delivery_error, m.created_at`
+
+func scanMessage(row interface{ Scan(...any) error }) (parley.Message, error) {
+	var m parley.Message
+	var agent, contact sql.NullInt64
+	var ext sql.NullString
+	var created int64
+	err := row.Scan(&m.ID, &m.ConversationID, &m.Direction, &agent, &contact, &m.Text, &ext, &m.DeliveryState, &m.DeliveryError, &created)
+	m.AuthorAgentID, m.AuthorContactID, m.ExternalID, m.CreatedAt = fromNullID(agent), fromNullID(contact), ext.String, fromTS(created)
+	m.Attachments = []parley.Attachment{}
+	return m, err
+}
+
+// CreateMessage stores a message and its attachments (whose blobs must be
+// registered) in conversation c, and appends the message.created event.
+func (tx *Tx) CreateMessage(c *parley.Conversation, m *parley.Message) (err error) {
+	defer wrap(&err, "store: CreateMessage")
+	m.ConversationID, m.CreatedAt = c.ID, tx.now
+	var ext any
+	if m.ExternalID != "" {
+		ext = m.ExternalID
+	}
+	err = tx.queryRow(`INSERT INTO messages (conversation_id, inbox_id, direction, author_agent_id, author_contact_id, text,
+			external_id, delivery_state, delivery_error, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id`,
+		c.ID, c.InboxID, m.Direction, idPtr(m.AuthorAgentID), idPtr(m.AuthorContactID), m.Text, ext,
+		m.DeliveryState, m.DeliveryError, ts(tx.now)).Scan(&m.ID)
+	if err != nil {
+		return err
+	}
+	for i := range m.Attachments {
+		a := &m.Attachments[i]
+		a.MessageID = m.ID
+		err := tx.queryRow(`INSERT INTO attachments (message_id, sha256, filename, content_type, size, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, m.ID, a.SHA256, a.Filename, a.ContentType, a.Size, ts(tx.now)).Scan(&a.ID)
+		if isForeignKeyViolation(err) {
+			return parley.Errorf(parley.EINVALID, "attachment %s was never uploaded", a.SHA256)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return tx.AppendEvent(&parley.Event{Type: parley.EventMessageCreated, ConversationID: &c.ID, ContactID: &c.ContactID,
+		MessageID: &m.ID, AgentID: m.AuthorAgentID}, map[string]any{"direction": m.Direction})
+}
+
+// MessageByExternalID finds a message by the id its sender gave it in an
+// inbox. Returns ENOTFOUND when there is none.
+func (tx *Tx) MessageByExternalID(inboxID int64, externalID string) (parley.Message, error) {
+	m, err := scanMessage(tx.queryRow("SELECT "+messageColumns+" FROM messages m WHERE m.inbox_id = $1 AND m.external_id = $2", inboxID, externalID))
+	return m, notFound(err, "message", externalID)
+}
+
+// Message returns one message, read inside the transaction. Returns ENOTFOUND if there is none.
+func (tx *Tx) Message(id int64) (parley.Message, error) {
+	m, err := scanMessage(tx.queryRow("SELECT "+messageColumns+" FROM messages m WHERE m.id = $1", id))
+	return m, notFound(err, "message", id)
+}
+
+// SetDelivery records an outgoing message's delivery state and appends a
+// message.delivery event.
+func (tx *Tx) SetDelivery(m *parley.Message, conversation parley.Conversation, state parley.DeliveryState, reason string) error {
+	m.DeliveryState, m.DeliveryError = state, reason
+	if _, err := tx.exec("UPDATE messages SET delivery_state = $2, delivery_error = $3, updated_at = $4 WHERE id = $1",
+		m.ID, state, reason, ts(tx.now)); err != nil {
+		return err
+	}
+	return tx.AppendEvent(&parley.Event{Type: parley.EventMessageDelivery, ConversationID: &conversation.ID, ContactID: &conversation.ContactID,
+		MessageID: &m.ID}, map[string]string{"state": string(state), "error": reason})
+}
+
+// Messages returns the messages of the given conversations with their
+// attachments, oldest first: a conversation's whole history when given its chain.
+func (db *DB) Messages(ctx context.Context, conversationIDs []int64) (_ []parley.Message, err error) {
+	defer wrap(&err, "store: Messages")
+	if len(conversationIDs) == 0 {
+		return []parley.Message{}, nil
+	}
+	args := make([]any, len(conversationIDs))
+	for i, id := range conversationIDs {
+		args[i] = id
+	}
+	rows, err := db.read.QueryContext(ctx, "SELECT "+messageColumns+" FROM messages m WHERE m.conversation_id IN ("+
+		placeholders(1, len(args))+") ORDER BY m.id", args...)
+	if err != nil {
+		return nil, err
+	}
+	list, err := collect(rows, func(r *sql.Rows) (parley.Message, error) { return scanMessage(r) })
+	if err != nil {
+		return nil, err
+	}
+	return list, db.loadAttachments(ctx, list)
+}
+
+// Message returns one message with its attachments. Returns ENOTFOUND if there is none.
+func (db *DB) Message(ctx context.Context, id int64) (parley.Message, error) {
+	m, err := scanMessage(db.read.QueryRowContext(ctx, "SELECT "+messageColumns+" FROM messages m WHERE m.id = $1", id))
+	if err != nil {
+		return m, notFound(err, "message", id)
+	}
+	list := []parley.Message{m}
+	err = db.loadAttachments(ctx, list)
+	return list[0], err
+}
+
+func (db *DB) loadAttachments(ctx context.Context, list []parley.Message) error {
+	if len(list) == 0 {
+		return nil
+	}
+	byID := make(map[int64]*parley.Message, len(list))
+	for i := range list {
+		byID[list[i].ID] = &list[i]
+	}
+	ids := make([]any, 0, len(list))
+	for _, m := range list {
+		ids = append(ids, m.ID)
+	}
+	// In chunks, to stay under SQLite's and PostgreSQL's bound-parameter limits.
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		if err := db.loadAttachmentChunk(ctx, byID, ids[:n]); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+func (db *DB) loadAttachmentChunk(ctx context.Context, byID map[int64]*parley.Message, ids []any) error {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, message_id, sha256, filename, content_type, size FROM attachments
+		WHERE message_id IN (`+placeholders(1, len(ids))+`) ORDER BY id`, ids...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a parley.Attachment
+		if err := rows.Scan(&a.ID, &a.MessageID, &a.SHA256, &a.Filename, &a.ContentType, &a.Size); err != nil {
+			return err
+		}
+		if m := byID[a.MessageID]; m != nil {
+			m.Attachments = append(m.Attachments, a)
+		}
+	}
+	return rows.Err()
+}
+
+// Attachment returns one attachment's metadata. Returns ENOTFOUND if there is none.
+func (db *DB) Attachment(ctx context.Context, id int64) (parley.Attachment, error) {
+	var a parley.Attachment
+	err := db.read.QueryRowContext(ctx, "SELECT id, message_id, sha256, filename, content_type, size FROM attachments WHERE id = $1", id).
+		Scan(&a.ID, &a.MessageID, &a.SHA256, &a.Filename, &a.ContentType, &a.Size)
+	return a, notFound(err, "attachment", id)
+}
+
+// RegisterBlob records a stored blob (a no-op if it is known already).
+func (tx *Tx) RegisterBlob(sha string, size int64, contentType string) error {
+	_, err := tx.exec(`INSERT INTO blobs (sha256, size, content_type, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING`,
+		sha, size, contentType, ts(tx.now))
+	return err
+}
+
+// Blob returns a registered blob's size and content type. Returns ENOTFOUND if it was never uploaded.
+func (tx *Tx) Blob(sha string) (size int64, contentType string, err error) {
+	err = tx.queryRow("SELECT size, content_type FROM blobs WHERE sha256 = $1", sha).Scan(&size, &contentType)
+	return size, contentType, notFound(err, "upload", sha)
+}
+
+// SearchFilter narrows a full-text search.
+type SearchFilter struct {
+	Query      string
+	Status     parley.Status
+	InboxID    int64
+	AssigneeID int64
+	ContactID  int64
+	From, To   time.Time // message created_at in [From, To); zero means open-ended
+	BeforeID   int64     // continue after the last message of a previous page
+	Limit      int
+}
+
+// SearchResult is a message that matched, with its conversation's status.
+type SearchResult struct {
+	parley.Message
+	InboxID   int64         `json:"inbox_id"`
+	ContactID int64         `json:"contact_id"`
+	Status    parley.Status `json:"conversation_status"`
+}
+
+// Search finds messages whose text has every word of the query, newest
+// first. Newest-first keeps the cost flat however common the words are;
+// relevance ranking over millions of matches would not.
+func (db *DB) Search(ctx context.Context, f SearchFilter) (_ []SearchResult, err error) {
+	defer wrap(&err, "store: Search")
+	words, prefix := searchWords(f.Query)
+	if len(words) == 0 {
+		return nil, parley.Errorf(parley.EINVALID, "search needs at least one word")
+	}
+	q := query{args: []any{db.dialect.ftsQuery(words, prefix)}, where: []string{db.dialect.searchWhere}}
+	if f.Status != "" {
+		q.add("c.status = ?", f.Status)
+	}
+	if f.InboxID != 0 {
+		q.add("m.inbox_id = ?", f.InboxID)
+	}
+	if f.AssigneeID != 0 {
+		q.add("c.assignee_id = ?", f.AssigneeID)
+	}
+	if f.ContactID != 0 {
+		q.add("c.contact_id = ?", f.ContactID)
+	}
+	if !f.From.IsZero() {
+		q.add("m.created_at >= ?", ts(f.From))
+	}
+	if !f.To.IsZero() {
+		q.add("m.created_at < ?", ts(f.To))
+	}
+	if f.BeforeID > 0 {
+		q.add("m.id < ?", f.BeforeID)
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 100 {
+		limit = 25
+	}
+	rows, err := db.read.QueryContext(ctx, "SELECT "+messageColumns+", c.inbox_id, c.contact_id, c.status FROM "+db.dialect.searchFrom+
+		" JOIN conversations c ON c.id = m.conversation_id"+q.clause()+" ORDER BY m.id DESC LIMIT "+q.next(limit), q.args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(r *sql.Rows) (SearchResult, error) {
+		var s SearchResult
+		var agent, contact sql.NullInt64
+		var ext sql.NullString
+		var created int64
+		err := r.Scan(&s.ID, &s.ConversationID, &s.Direction, &agent, &contact, &s.Text, &ext, &s.DeliveryState, &s.DeliveryError, &created,
+			&s.InboxID, &s.ContactID, &s.Status)
+		s.AuthorAgentID, s.AuthorContactID, s.ExternalID, s.CreatedAt = fromNullID(agent), fromNullID(contact), ext.String, fromTS(created)
+		s.Attachments = []parley.Attachment{}
+		return s, err
+	})
+}

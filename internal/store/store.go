@@ -1,0 +1,167 @@
+// Package store holds all of Parley's SQL, for SQLite and PostgreSQL alike.
+//
+// Queries are written once, in the subset of PostgreSQL that SQLite also
+// runs, with $N placeholders. The few differences live in dialect.go and in
+// the paired migration files. Times are stored as BIGINT Unix microseconds
+// (UTC), so both databases compare and sort them the same way.
+//
+// Every write goes through one writer (writer.go) that commits many
+// callers' work in one transaction and answers each only after the commit.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	_ "modernc.org/sqlite"             // registers "sqlite"
+)
+
+// DB is Parley's database: a read pool, a writer, and the dialect.
+type DB struct {
+	read    *sql.DB // queries; on SQLite a pool of read-only connections
+	write   *sql.DB // the writer's connections; on SQLite exactly one
+	dialect dialect
+	writer  *writer
+
+	// Now returns the current time. Tests replace it; all times written
+	// come from it, never from the database's clock.
+	Now func() time.Time
+
+	// onCommit is called after each commit that appended events, with the
+	// highest sequence number committed (for live fan-out).
+	onCommit []func(lastSeq int64)
+}
+
+// IsPostgres reports whether dsn names a PostgreSQL database.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Open opens (creating if needed) the database named by dsn, a postgres://
+// URL or a SQLite file path, applies pending migrations, and starts the
+// writer. Close releases it.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	db := &DB{Now: func() time.Time { return time.Now().UTC() }}
+	var err error
+	if IsPostgres(dsn) {
+		db.dialect = postgresDialect
+		if db.read, err = sql.Open("pgx", dsn); err != nil {
+			return nil, fmt.Errorf("store: open postgres: %w", err)
+		}
+		db.read.SetMaxOpenConns(32)
+		db.read.SetMaxIdleConns(32)
+		db.read.SetConnMaxIdleTime(5 * time.Minute)
+		db.write = db.read
+	} else {
+		db.dialect = sqliteDialect
+		if err := os.MkdirAll(filepath.Dir(dsn), 0o750); err != nil {
+			return nil, fmt.Errorf("store: create data dir: %w", err)
+		}
+		if db.write, err = sql.Open("sqlite", sqliteDSN(dsn, false)); err != nil {
+			return nil, fmt.Errorf("store: open sqlite: %w", err)
+		}
+		db.write.SetMaxOpenConns(1) // SQLite has one writer; queueing here beats SQLITE_BUSY
+		db.write.SetMaxIdleConns(1)
+		db.write.SetConnMaxLifetime(0)
+		if db.read, err = sql.Open("sqlite", sqliteDSN(dsn, true)); err != nil {
+			db.write.Close()
+			return nil, fmt.Errorf("store: open sqlite: %w", err)
+		}
+		db.read.SetMaxOpenConns(8)
+		db.read.SetMaxIdleConns(8)
+		db.read.SetConnMaxLifetime(0)
+	}
+	if err := db.ping(ctx); err != nil {
+		db.closePools()
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.closePools()
+		return nil, err
+	}
+	db.writer = startWriter(db)
+	return db, nil
+}
+
+// sqliteDSN builds the modernc DSN: WAL so readers never block the writer,
+// synchronous=NORMAL (durable across process crashes; the last commits can
+// be lost only to a power cut), foreign keys on, and BEGIN IMMEDIATE on the
+// write pool so a write transaction never has to upgrade its lock.
+func sqliteDSN(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	if readOnly {
+		q.Add("_pragma", "query_only(ON)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+func (db *DB) ping(ctx context.Context) error {
+	if err := db.read.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	if db.dialect.name == "sqlite" {
+		// WAL is what lets readers run while the writer commits; a file
+		// system that cannot do it (some network mounts) silently falls
+		// back to a rollback journal, so check rather than assume.
+		var mode string
+		if err := db.write.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+			return fmt.Errorf("store: read journal mode: %w", err)
+		}
+		if !strings.EqualFold(mode, "wal") {
+			return fmt.Errorf("store: SQLite journal mode is %q, not WAL; put the data dir on a local disk", mode)
+		}
+	}
+	return nil
+}
+
+// Ping checks that the database answers (for /healthz).
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// Dialect returns "sqlite" or "postgres".
+func (db *DB) Dialect() string { return db.dialect.name }
+
+// OnCommit registers f to be called after every commit that appended
+// events, with the highest committed sequence number. Register before
+// serving; f must not block.
+func (db *DB) OnCommit(f func(lastSeq int64)) { db.onCommit = append(db.onCommit, f) }
+
+// Close stops the writer (after it finishes queued work) and closes the pools.
+func (db *DB) Close() error {
+	if db.writer != nil {
+		db.writer.stop()
+	}
+	return db.closePools()
+}
+
+func (db *DB) closePools() error {
+	err := db.read.Close()
+	if db.write != db.read {
+		if werr := db.write.Close(); err == nil {
+			err = werr
+		}
+	}
+	return err
+}
+
+// now returns the injected clock's time in UTC, truncated to what the
+// database keeps (microseconds), so a value read back equals the one written.
+func (db *DB) now() time.Time { return db.Now().UTC().Truncate(time.Microsecond) }

@@ -1,0 +1,241 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Tx is one caller's share of a write transaction. Its work runs inside a
+// savepoint, so a failing caller rolls back only its own changes while the
+// others in the same batch commit.
+type Tx struct {
+	tx      *sql.Tx
+	ctx     context.Context
+	db      *DB
+	now     time.Time
+	lastSeq int64    // highest event seq this caller appended
+	after   []func() // run after the commit, if this caller's work committed
+}
+
+// Now is the time of this transaction, from the injected clock.
+func (tx *Tx) Now() time.Time { return tx.now }
+
+// AfterCommit schedules f to run once the transaction has committed (to
+// wake a job runner, say). f is dropped if the caller's work rolls back.
+func (tx *Tx) AfterCommit(f func()) { tx.after = append(tx.after, f) }
+
+func (tx *Tx) exec(q string, args ...any) (sql.Result, error) {
+	return tx.tx.ExecContext(tx.ctx, q, args...)
+}
+
+func (tx *Tx) queryRow(q string, args ...any) *sql.Row {
+	return tx.tx.QueryRowContext(tx.ctx, q, args...)
+}
+
+func (tx *Tx) query(q string, args ...any) (*sql.Rows, error) {
+	return tx.tx.QueryContext(tx.ctx, q, args...)
+}
+
+// maxBatch bounds how many callers share one commit. Large enough to make
+// the commit's fsync cheap per caller, small enough to keep latency low.
+const maxBatch = 256
+
+type writeReq struct {
+	fn   func(*Tx) error
+	done chan error
+}
+
+// writer owns all writes: it takes queued requests, runs as many as are
+// waiting (up to maxBatch) in one transaction, and answers each after the
+// commit. Under load, requests queue while a commit is in flight, so the
+// batches grow by themselves: that is the group commit.
+type writer struct {
+	db    *DB
+	reqs  chan writeReq
+	quit  chan struct{}
+	ended chan struct{}
+}
+
+func startWriter(db *DB) *writer {
+	w := &writer{db: db, reqs: make(chan writeReq, 4*maxBatch), quit: make(chan struct{}), ended: make(chan struct{})}
+	go w.loop()
+	return w
+}
+
+func (w *writer) stop() {
+	close(w.quit)
+	<-w.ended
+}
+
+// Write runs fn in a write transaction shared with other callers and
+// returns once that transaction has committed (nil) or fn's work has been
+// rolled back (the error). fn may run more than once: after a unique-key
+// race with another process, or when a shared batch has to be retried, so
+// it must not have side effects outside tx other than through AfterCommit.
+func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
+	req := writeReq{fn: fn, done: make(chan error, 1)}
+	select {
+	case db.writer.reqs <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-db.writer.quit:
+		return errors.New("store: closed")
+	}
+	// Once queued, wait for the outcome even if ctx ends: the caller must
+	// never be told "failed" about work that then commits.
+	return <-req.done
+}
+
+func (w *writer) loop() {
+	defer close(w.ended)
+	batch := make([]writeReq, 0, maxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case r := <-w.reqs:
+			batch = append(batch, r)
+		case <-w.quit:
+			w.drain()
+			return
+		}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-w.reqs:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		w.run(batch)
+	}
+}
+
+// drain finishes requests queued before stop.
+func (w *writer) drain() {
+	for {
+		select {
+		case r := <-w.reqs:
+			w.run([]writeReq{r})
+		default:
+			return
+		}
+	}
+}
+
+func (w *writer) run(batch []writeReq) {
+	errs, err := w.commit(batch)
+	if err != nil && len(batch) > 1 {
+		// The batch as a whole failed (a lost connection, a serialization
+		// failure): retry each caller alone so one cannot sink the others.
+		slog.Warn("store: batch commit failed; retrying one by one", "size", len(batch), "err", err)
+		for _, r := range batch {
+			w.run([]writeReq{r})
+		}
+		return
+	}
+	for i, r := range batch {
+		if err != nil {
+			r.done <- fmt.Errorf("store: commit: %w", err)
+		} else {
+			r.done <- errs[i]
+		}
+	}
+}
+
+// commit runs the batch in one transaction, each request in a savepoint,
+// and returns each request's own error, or an error for the whole batch.
+func (w *writer) commit(batch []writeReq) ([]error, error) {
+	db := w.db
+	ctx := context.Background()
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer sqlTx.Rollback()
+	if db.dialect.beginWrite != "" {
+		if _, err := sqlTx.ExecContext(ctx, db.dialect.beginWrite); err != nil {
+			return nil, err
+		}
+	}
+	errs := make([]error, len(batch))
+	txs := make([]*Tx, len(batch))
+	single := len(batch) == 1
+	for i, r := range batch {
+		tx := &Tx{tx: sqlTx, ctx: ctx, db: db, now: db.now()}
+		if single {
+			errs[i] = r.fn(tx) // the transaction is this caller's alone: no savepoint needed
+		} else {
+			errs[i] = runSavepoint(ctx, sqlTx, tx, r.fn)
+		}
+		if errs[i] == nil {
+			txs[i] = tx
+		} else if isBatchFatal(errs[i]) {
+			return nil, errs[i]
+		}
+	}
+	if single && errs[0] != nil {
+		return errs, nil // the deferred Rollback undoes it
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return nil, err
+	}
+	var last int64
+	for _, tx := range txs {
+		if tx == nil {
+			continue
+		}
+		last = max(last, tx.lastSeq)
+		for _, f := range tx.after {
+			f()
+		}
+	}
+	if last > 0 {
+		for _, f := range db.onCommit {
+			f(last)
+		}
+	}
+	return errs, nil
+}
+
+// runSavepoint runs fn inside a savepoint, rolling back to it on error.
+// A unique-key violation is retried once: on PostgreSQL another process may
+// have committed the same row while we waited, and a fresh look finds it.
+func runSavepoint(ctx context.Context, sqlTx *sql.Tx, tx *Tx, fn func(*Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+			return err
+		}
+		err := fn(tx)
+		if err == nil {
+			_, err = sqlTx.ExecContext(ctx, "RELEASE SAVEPOINT w")
+			return err
+		}
+		if _, rerr := sqlTx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT w"); rerr != nil {
+			return rerr
+		}
+		if _, rerr := sqlTx.ExecContext(ctx, "RELEASE SAVEPOINT w"); rerr != nil {
+			return rerr
+		}
+		tx.after, tx.lastSeq = nil, 0
+		if !isUniqueViolation(err) || attempt > 0 {
+			return err
+		}
+	}
+}
+
+// isBatchFatal reports errors that poison the whole transaction rather
+// than one caller's savepoint.
+func isBatchFatal(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "40001" || pg.Code == "40P01" || pg.Code == "25P02" || pg.Code[:2] == "08"
+	}
+	return errors.Is(err, sql.ErrConnDone) || errors.Is(err, sql.ErrTxDone)
+}
