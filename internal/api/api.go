@@ -248,4 +248,3 @@ func requireAdmin(r *http.Request) error {
 	}
 	return nil
 }
-

@@ -16,13 +16,14 @@ func (s *Server) listContacts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	list, err := s.DB.Contacts(r.Context(), r.URL.Query().Get("q"), before, int(limit))
+	list, err := s.DB.Contacts(r.Context(), r.URL.Query().Get("q"), before, int(limit)+1)
 	if err != nil {
 		return err
 	}
 	out := map[string]any{"contacts": list}
-	if len(list) == int(limit) {
-		out["next_before_id"] = list[len(list)-1].ID
+	if len(list) > int(limit) {
+		list = list[:limit]
+		out["contacts"], out["next_before_id"] = list, list[len(list)-1].ID
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -51,6 +52,9 @@ func (s *Server) updateContact(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := s.decode(w, r, &req); err != nil {
 		return err
+	}
+	if req.Name == nil && req.Email == nil && req.Phone == nil {
+		return parley.Errorf(parley.EINVALID, "nothing to change: send name, email or phone")
 	}
 	c, err := s.Inbox.UpdateContact(r.Context(), actorFrom(r), id, inbox.ContactChange{Name: req.Name, Email: req.Email, Phone: req.Phone})
 	if err != nil {

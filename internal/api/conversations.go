@@ -152,7 +152,10 @@ func (s *Server) retryMessage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	m, err := s.Inbox.RetryDelivery(r.Context(), actorFrom(r), id)
+	if _, err := s.Inbox.RetryDelivery(r.Context(), actorFrom(r), id); err != nil {
+		return err
+	}
+	m, err := s.DB.Message(r.Context(), id) // with its attachments
 	if err != nil {
 		return err
 	}

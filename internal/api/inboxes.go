@@ -99,6 +99,9 @@ func (s *Server) updateInbox(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(w, r, &req); err != nil {
 		return err
 	}
+	if req == (inboxRequest{}) {
+		return parley.Errorf(parley.EINVALID, "nothing to change: send name, reopen_window_seconds or webhook_url")
+	}
 	in, secret, err := s.DB.Inbox(r.Context(), id)
 	if err != nil {
 		return err

@@ -17,6 +17,7 @@ var openAPIDoc []byte
 
 func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	_, err := w.Write(openAPIDoc)
 	return err
 }
@@ -104,14 +105,15 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f.Limit = int(limit)
+	f.Limit = int(limit) + 1 // one more than asked tells whether there is a next page
 	results, err := s.DB.Search(r.Context(), f)
 	if err != nil {
 		return err
 	}
 	out := map[string]any{"results": results}
-	if len(results) == f.Limit {
-		out["next_before_id"] = results[len(results)-1].ID
+	if len(results) > int(limit) {
+		results = results[:limit]
+		out["results"], out["next_before_id"] = results, results[len(results)-1].ID
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -222,4 +224,3 @@ func (s *Server) retryJob(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, j)
 }
-

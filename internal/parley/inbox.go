@@ -45,7 +45,7 @@ func (i *Inbox) Validate() error {
 		i.ReopenWindow = DefaultReopenWindow
 	}
 	if i.ReopenWindow < 0 || i.ReopenWindow > 365*24*time.Hour {
-		return Errorf(EINVALID, "reopen window must be between 0 and 365 days")
+		return Errorf(EINVALID, "reopen window must be between 1 second and 365 days")
 	}
 	if i.WebhookURL != "" {
 		u, err := url.Parse(i.WebhookURL)

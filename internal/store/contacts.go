@@ -106,16 +106,9 @@ func (db *DB) Contact(ctx context.Context, id int64) (_ parley.Contact, err erro
 	if err != nil {
 		return c, notFound(err, "contact", id)
 	}
-	rows, err := db.read.QueryContext(ctx, "SELECT id, contact_id, kind, scope, external_id FROM identities WHERE contact_id = $1 ORDER BY id", id)
-	if err != nil {
-		return c, err
-	}
-	c.Identities, err = collect(rows, func(r *sql.Rows) (parley.Identity, error) {
-		var i parley.Identity
-		err := r.Scan(&i.ID, &i.ContactID, &i.Kind, &i.Scope, &i.ExternalID)
-		return i, err
-	})
-	return c, err
+	list := []parley.Contact{c}
+	err = db.loadIdentities(ctx, list)
+	return list[0], err
 }
 
 // Contact returns a contact (without identities) read inside the transaction.
@@ -143,7 +136,36 @@ func (db *DB) Contacts(ctx context.Context, q string, beforeID int64, limit int)
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, func(r *sql.Rows) (parley.Contact, error) { return scanContact(r) })
+	list, err := collect(rows, func(r *sql.Rows) (parley.Contact, error) { return scanContact(r) })
+	if err != nil || len(list) == 0 {
+		return list, err
+	}
+	return list, db.loadIdentities(ctx, list)
+}
+
+// loadIdentities fills in the identities of a page of contacts with one query.
+func (db *DB) loadIdentities(ctx context.Context, list []parley.Contact) error {
+	byID := make(map[int64]*parley.Contact, len(list))
+	args := make([]any, len(list))
+	for i := range list {
+		list[i].Identities = []parley.Identity{}
+		byID[list[i].ID] = &list[i]
+		args[i] = list[i].ID
+	}
+	rows, err := db.read.QueryContext(ctx, "SELECT id, contact_id, kind, scope, external_id FROM identities WHERE contact_id IN ("+
+		placeholders(1, len(args))+") ORDER BY id", args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var i parley.Identity
+		if err := rows.Scan(&i.ID, &i.ContactID, &i.Kind, &i.Scope, &i.ExternalID); err != nil {
+			return err
+		}
+		byID[i.ContactID].Identities = append(byID[i.ContactID].Identities, i)
+	}
+	return rows.Err()
 }
 
 func escapeLike(s string) string {

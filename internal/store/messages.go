@@ -229,7 +229,7 @@ func (db *DB) Search(ctx context.Context, f SearchFilter) (_ []SearchResult, err
 		q.add("m.id < ?", f.BeforeID)
 	}
 	limit := f.Limit
-	if limit <= 0 || limit > 100 {
+	if limit <= 0 || limit > 101 {
 		limit = 25
 	}
 	rows, err := db.read.QueryContext(ctx, "SELECT "+messageColumns+", c.inbox_id, c.contact_id, c.status FROM "+db.dialect.searchFrom+
@@ -237,7 +237,7 @@ func (db *DB) Search(ctx context.Context, f SearchFilter) (_ []SearchResult, err
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, func(r *sql.Rows) (SearchResult, error) {
+	results, err := collect(rows, func(r *sql.Rows) (SearchResult, error) {
 		var s SearchResult
 		var agent, contact sql.NullInt64
 		var ext sql.NullString
@@ -248,4 +248,18 @@ func (db *DB) Search(ctx context.Context, f SearchFilter) (_ []SearchResult, err
 		s.Attachments = []parley.Attachment{}
 		return s, err
 	})
+	if err != nil || len(results) == 0 {
+		return results, err
+	}
+	msgs := make([]parley.Message, len(results))
+	for i := range results {
+		msgs[i] = results[i].Message
+	}
+	if err := db.loadAttachments(ctx, msgs); err != nil {
+		return nil, err
+	}
+	for i := range results {
+		results[i].Attachments = msgs[i].Attachments
+	}
+	return results, nil
 }
