@@ -1,0 +1,190 @@
+// Package live fans the event log out to Server-Sent Events streams: agent
+// inboxes and widgets. The database stays the source of truth. After each
+// commit the hub reads the new events once and hands each subscriber the
+// ones its filter accepts. A reconnecting client sends Last-Event-ID and is
+// replayed what it missed from the log, so nothing is lost when a
+// connection drops.
+package live
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// Hub reads committed events and delivers them to subscribers.
+type Hub struct {
+	db     *store.DB
+	notify chan struct{}
+
+	mu   sync.Mutex
+	subs map[*Sub]struct{}
+	last int64 // highest seq handed to subscribers
+
+	// Poll bounds how late events committed by another process (on
+	// PostgreSQL) are noticed; this process's commits wake the hub at once.
+	Poll time.Duration
+}
+
+// NewHub returns a hub over db, woken by db's commits. Call Run.
+func NewHub(db *store.DB) *Hub {
+	h := &Hub{db: db, notify: make(chan struct{}, 1), subs: map[*Sub]struct{}{}, Poll: time.Second}
+	db.OnCommit(func(int64) { h.wake() })
+	return h
+}
+
+func (h *Hub) wake() {
+	select {
+	case h.notify <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers events until ctx ends.
+func (h *Hub) Run(ctx context.Context) error {
+	last, err := h.db.LastEventSeq(ctx)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	h.last = last
+	h.mu.Unlock()
+	t := time.NewTicker(h.Poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			h.closeAll()
+			return nil
+		case <-h.notify:
+		case <-t.C:
+		}
+		if err := h.deliver(ctx); err != nil && ctx.Err() == nil {
+			slog.Error("live: read events", "err", err)
+		}
+	}
+}
+
+// deliver reads every event after the last delivered one, in pages.
+func (h *Hub) deliver(ctx context.Context) error {
+	for {
+		h.mu.Lock()
+		after := h.last
+		h.mu.Unlock()
+		events, err := h.db.Events(ctx, after, 1000)
+		if err != nil || len(events) == 0 {
+			return err
+		}
+		h.mu.Lock()
+		for s := range h.subs {
+			s.push(events)
+		}
+		h.last = events[len(events)-1].Seq
+		h.mu.Unlock()
+		if len(events) < 1000 {
+			return nil
+		}
+	}
+}
+
+// LastSeq returns the highest sequence number delivered so far.
+func (h *Hub) LastSeq() int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.last
+}
+
+// Count returns the number of subscribers.
+func (h *Hub) Count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs)
+}
+
+// Subscribe registers a subscriber for events that filter accepts. It
+// returns the sequence number from which delivery starts: events up to it
+// must be replayed from the log by the caller (see Stream).
+func (h *Hub) Subscribe(filter func(*parley.Event) bool) (*Sub, int64) {
+	s := &Sub{filter: filter, wake: make(chan struct{}, 1)}
+	h.mu.Lock()
+	h.subs[s] = struct{}{}
+	from := h.last
+	h.mu.Unlock()
+	return s, from
+}
+
+// Unsubscribe removes s.
+func (h *Hub) Unsubscribe(s *Sub) {
+	h.mu.Lock()
+	delete(h.subs, s)
+	h.mu.Unlock()
+}
+
+func (h *Hub) closeAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		s.signal()
+	}
+}
+
+// maxQueued bounds a slow subscriber's queue. A subscriber that falls this
+// far behind is dropped; its client reconnects with Last-Event-ID and is
+// replayed from the log, so it loses nothing and holds no memory meanwhile.
+const maxQueued = 1024
+
+// Sub is one subscriber: a queue that grows only while events wait, so an
+// idle connection costs a few words, not a buffer.
+type Sub struct {
+	filter func(*parley.Event) bool
+	wake   chan struct{}
+	mu     sync.Mutex
+	queue  []parley.Event
+	closed bool // the hub stopped, or the subscriber fell too far behind
+}
+
+func (s *Sub) push(events []parley.Event) {
+	s.mu.Lock()
+	n := 0
+	for i := range events {
+		if s.closed || (s.filter != nil && !s.filter(&events[i])) {
+			continue
+		}
+		if len(s.queue) >= maxQueued {
+			s.closed, s.queue = true, nil
+			break
+		}
+		s.queue = append(s.queue, events[i])
+		n++
+	}
+	s.mu.Unlock()
+	if n > 0 || s.closed {
+		s.signal()
+	}
+}
+
+func (s *Sub) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Wait returns a channel that receives when events are queued.
+func (s *Sub) Wait() <-chan struct{} { return s.wake }
+
+// Take returns the queued events and empties the queue; closed is true
+// when the subscription ended and the client should reconnect.
+func (s *Sub) Take() (events []parley.Event, closed bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	events, s.queue = s.queue, nil
+	return events, s.closed
+}

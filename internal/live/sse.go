@@ -1,0 +1,149 @@
+package live
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/parleyhq/parley/internal/parley"
+)
+
+// Message is one SSE message: its id is the event's seq, so a client's
+// Last-Event-ID says exactly where it stopped.
+type Message struct {
+	Seq  int64
+	Name string // the SSE event name
+	Data any    // sent as JSON
+}
+
+// Render turns an event into what a stream sends, or ok=false to skip it.
+// It runs once per event per stream, so it may look things up (a message's
+// text for a widget) within ctx.
+type Render func(ctx context.Context, ev *parley.Event) (m Message, ok bool)
+
+// StreamOptions configure Stream.
+type StreamOptions struct {
+	Filter    func(*parley.Event) bool
+	Render    Render
+	Heartbeat time.Duration // a comment line this often keeps proxies from closing the stream
+}
+
+// Stream serves an SSE stream of the events that opt.Filter accepts: first
+// the ones after the client's Last-Event-ID (or ?after=), replayed from the
+// log, then live ones as they commit. Queued events go out in one write.
+func (h *Hub) Stream(w http.ResponseWriter, r *http.Request, opt StreamOptions) error {
+	after, err := lastEventID(r)
+	if err != nil {
+		return err
+	}
+	rc := http.NewResponseController(w)
+	sub, from := h.Subscribe(opt.Filter)
+	defer h.Unsubscribe(sub)
+	if after < 0 || after > from {
+		after = from // a fresh client (or one from the future) starts now
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 1024)
+	fmt.Fprintf(bw, "retry: 2000\n\n")
+	sent := after
+	// Replay what the client missed, from the log, up to where the
+	// subscription's live events begin.
+	for sent < from {
+		events, err := h.db.Events(r.Context(), sent, 500)
+		if err != nil || len(events) == 0 {
+			break
+		}
+		for i := range events {
+			if events[i].Seq > from {
+				break
+			}
+			if opt.Filter == nil || opt.Filter(&events[i]) {
+				writeEvent(r.Context(), bw, opt.Render, &events[i])
+			}
+			sent = events[i].Seq
+		}
+		if len(events) < 500 {
+			break
+		}
+	}
+	sent = max(sent, from)
+	if err := flush(bw, rc); err != nil {
+		return nil
+	}
+	heartbeat := opt.Heartbeat
+	if heartbeat <= 0 {
+		heartbeat = 25 * time.Second
+	}
+	tick := time.NewTicker(heartbeat)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return nil
+		case <-tick.C:
+			bw.WriteString(": ping\n\n")
+		case <-sub.Wait():
+			events, closed := sub.Take()
+			for i := range events {
+				if events[i].Seq > sent {
+					writeEvent(r.Context(), bw, opt.Render, &events[i])
+					sent = events[i].Seq
+				}
+			}
+			if closed {
+				flush(bw, rc)
+				return nil // the client reconnects with Last-Event-ID
+			}
+		}
+		if err := flush(bw, rc); err != nil {
+			return nil
+		}
+	}
+}
+
+func flush(bw *bufio.Writer, rc *http.ResponseController) error {
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	return rc.Flush()
+}
+
+func writeEvent(ctx context.Context, bw *bufio.Writer, render Render, ev *parley.Event) {
+	m := Message{Seq: ev.Seq, Name: ev.Type, Data: ev}
+	if render != nil {
+		var ok bool
+		if m, ok = render(ctx, ev); !ok {
+			return
+		}
+	}
+	b, err := json.Marshal(m.Data)
+	if err != nil {
+		return
+	}
+	fmt.Fprintf(bw, "id: %d\nevent: %s\ndata: %s\n\n", m.Seq, m.Name, b)
+}
+
+// lastEventID reads where the client stopped: the Last-Event-ID header
+// that browsers send on reconnect, or an ?after= parameter for the first
+// connection of a page that already shows events up to a seq. -1 means none.
+func lastEventID(r *http.Request) (int64, error) {
+	v := r.Header.Get("Last-Event-ID")
+	if v == "" {
+		v = r.URL.Query().Get("after")
+	}
+	if v == "" {
+		return -1, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, parley.Errorf(parley.EINVALID, "Last-Event-ID %q is not an event sequence number", v)
+	}
+	return n, nil
+}
