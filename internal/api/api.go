@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -75,8 +76,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, h handler) {
 func (s *Server) authenticate(next handler) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		h := r.Header.Get("Authorization")
-		secret, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || !auth.LooksLikeToken(strings.TrimSpace(secret)) {
+		scheme, secret, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "Bearer") || !auth.LooksLikeToken(strings.TrimSpace(secret)) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="parley"`)
 			return parley.Errorf(parley.EUNAUTHORIZED, "send an API token as Authorization: Bearer <token>")
 		}
@@ -176,26 +177,54 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err, s.MaxJSONBytes)
 	}
-	if err := dec.Decode(&struct{}{}); err != io.EOF {
-		if err == nil {
-			return parley.Errorf(parley.EINVALID, "body must hold one JSON object, not several")
+	if _, err := dec.Token(); err != io.EOF {
+		if err != nil {
+			return jsonError(err, s.MaxJSONBytes) // garbage after the object
 		}
-		return jsonError(err, s.MaxJSONBytes)
+		return parley.Errorf(parley.EINVALID, "body must hold exactly one JSON object, not several")
 	}
 	return nil
+}
+
+// jsonKind names, in JSON's terms, what a Go type expects.
+func jsonKind(t reflect.Type) string {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "a different JSON type"
 }
 
 func jsonError(err error, limit int64) error {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	var tooBig *http.MaxBytesError
+	var timeErr *time.ParseError
 	switch {
 	case errors.As(err, &tooBig):
 		return parley.Errorf(parley.ETOOLARGE, "body is larger than the %d-byte limit", limit)
 	case errors.As(err, &syntax):
 		return parley.Errorf(parley.EINVALID, "malformed JSON at byte %d: %v", syntax.Offset, syntax)
+	case errors.As(err, &typ) && typ.Field == "":
+		return parley.Errorf(parley.EINVALID, "body must be a JSON object, not a JSON %s", typ.Value)
 	case errors.As(err, &typ):
-		return parley.Errorf(parley.EINVALID, "field %q must be %s, not JSON %s", typ.Field, typ.Type, typ.Value)
+		return parley.Errorf(parley.EINVALID, "field %q must be %s, not a JSON %s", typ.Field, jsonKind(typ.Type), typ.Value)
+	case errors.As(err, &timeErr):
+		return parley.Errorf(parley.EINVALID, "times must be RFC 3339 strings such as \"2026-11-24T09:00:00Z\", not %q", timeErr.Value)
 	case errors.Is(err, io.EOF):
 		return parley.Errorf(parley.EINVALID, "body is empty; send a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/internal/inbox"
@@ -12,7 +13,7 @@ import (
 func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := parley.ConversationFilter{Status: parley.Status(q.Get("status")), Priority: parley.Priority(q.Get("priority")),
-		Label: q.Get("label"), Cursor: q.Get("cursor")}
+		Label: strings.ToLower(strings.TrimSpace(q.Get("label"))), Cursor: q.Get("cursor")}
 	if f.Status != "" && !f.Status.Valid() {
 		return parley.Errorf(parley.EINVALID, "status %q is not one of open, pending, snoozed, resolved", f.Status)
 	}
@@ -91,12 +92,20 @@ func (s *Server) snoozeConversation(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	var req struct {
-		Until *time.Time `json:"until"` // null: until the customer writes
+		Until *string `json:"until"` // RFC 3339; null: until the customer writes
 	}
 	if err := s.decode(w, r, &req); err != nil {
 		return err
 	}
-	c, err := s.Inbox.Snooze(r.Context(), actorFrom(r), id, req.Until)
+	var until *time.Time
+	if req.Until != nil {
+		t, err := time.Parse(time.RFC3339, *req.Until)
+		if err != nil {
+			return parley.Errorf(parley.EINVALID, "until must be an RFC 3339 time such as \"2026-11-24T09:00:00Z\", not %q", *req.Until)
+		}
+		until = &t
+	}
+	c, err := s.Inbox.Snooze(r.Context(), actorFrom(r), id, until)
 	if err != nil {
 		return err
 	}
@@ -152,12 +161,16 @@ func (s *Server) retryMessage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.Inbox.RetryDelivery(r.Context(), actorFrom(r), id); err != nil {
-		return err
-	}
-	m, err := s.DB.Message(r.Context(), id) // with its attachments
+	m, err := s.Inbox.RetryDelivery(r.Context(), actorFrom(r), id)
 	if err != nil {
 		return err
 	}
+	// Show the message as the retry left it (queued), with its attachments;
+	// a fresh read could already show the job's outcome.
+	full, err := s.DB.Message(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	m.Attachments = full.Attachments
 	return writeJSON(w, http.StatusOK, m)
 }

@@ -54,14 +54,18 @@ type inboxRequest struct {
 	WebhookURL          *string             `json:"webhook_url"`
 }
 
+const maxReopenWindow = 365 * 24 * time.Hour
+
 func (req inboxRequest) apply(in *parley.Inbox) {
 	if req.Name != nil {
 		in.Name = *req.Name
 	}
 	if req.ReopenWindowSeconds != nil {
-		in.ReopenWindow = time.Duration(*req.ReopenWindowSeconds) * time.Second
-		if *req.ReopenWindowSeconds <= 0 {
-			in.ReopenWindow = -1 // Validate refuses it rather than defaulting
+		secs := *req.ReopenWindowSeconds
+		if secs <= 0 || secs > int64(maxReopenWindow/time.Second) {
+			in.ReopenWindow = -1 // out of range (and before it can overflow): Validate refuses it
+		} else {
+			in.ReopenWindow = time.Duration(secs) * time.Second
 		}
 	}
 	if req.WebhookURL != nil {

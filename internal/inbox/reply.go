@@ -137,8 +137,8 @@ func (s *Service) DeliverWebhook(ctx context.Context, payload string, lastAttemp
 	if err != nil {
 		return &PermanentError{err}
 	}
-	if m.DeliveryState != parley.DeliveryQueued {
-		return nil // delivered by an earlier run, or retried since
+	if m.DeliveryState != parley.DeliveryQueued && m.DeliveryState != parley.DeliveryFailed {
+		return nil // delivered by an earlier run (a failed one is sent again when its job is retried)
 	}
 	c, err := s.DB.Conversation(ctx, m.ConversationID)
 	if err != nil {

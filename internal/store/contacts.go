@@ -240,21 +240,48 @@ func (tx *Tx) MergeContacts(targetID, sourceID int64, agentID *int64) (m parley.
 	if _, err := tx.exec(`UPDATE contacts SET merged_into_id = $2, updated_at = $3 WHERE id = $1`, sourceID, targetID, ts(tx.now)); err != nil {
 		return m, err
 	}
-	if _, err := tx.exec(`UPDATE contacts SET
-			name = CASE WHEN name = '' THEN $2 ELSE name END,
-			email = CASE WHEN email = '' THEN $3 ELSE email END,
-			phone = CASE WHEN phone = '' THEN $4 ELSE phone END,
-			updated_at = $5 WHERE id = $1`, targetID, source.Name, source.Email, source.Phone, ts(tx.now)); err != nil {
+	// The target keeps its own details; empty ones are filled from the
+	// source, and what was filled is recorded so unmerge can take it back.
+	filled := map[string]string{}
+	if target.Name == "" && source.Name != "" {
+		filled["name"] = source.Name
+	}
+	if target.Email == "" && source.Email != "" {
+		filled["email"] = source.Email
+	}
+	if target.Phone == "" && source.Phone != "" {
+		filled["phone"] = source.Phone
+	}
+	if err := tx.setContactFields(targetID, filled); err != nil {
 		return m, err
 	}
 	idsJSON, _ := json.Marshal(m.IdentityIDs)
 	convJSON, _ := json.Marshal(m.ConversationIDs)
-	if err := tx.queryRow(`INSERT INTO contact_merges (target_id, source_id, agent_id, identity_ids, conversation_ids, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, targetID, sourceID, idPtr(agentID), string(idsJSON), string(convJSON), ts(tx.now)).Scan(&m.ID); err != nil {
+	filledJSON, _ := json.Marshal(filled)
+	if err := tx.queryRow(`INSERT INTO contact_merges (target_id, source_id, agent_id, identity_ids, conversation_ids, filled, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, targetID, sourceID, idPtr(agentID), string(idsJSON), string(convJSON),
+		string(filledJSON), ts(tx.now)).Scan(&m.ID); err != nil {
 		return m, err
 	}
 	return m, tx.AppendEvent(&parley.Event{Type: parley.EventContactMerged, ContactID: &targetID, AgentID: agentID},
 		map[string]int64{"merge_id": m.ID, "source_id": sourceID, "target_id": targetID})
+}
+
+// setContactFields sets some of a contact's name, email and phone (the
+// keys of fields; no other names reach the SQL).
+func (tx *Tx) setContactFields(id int64, fields map[string]string) error {
+	q := query{args: []any{id}}
+	var sets []string
+	for _, col := range []string{"name", "email", "phone"} {
+		if v, ok := fields[col]; ok {
+			sets = append(sets, col+" = "+q.next(v))
+		}
+	}
+	if len(sets) == 0 {
+		return nil
+	}
+	_, err := tx.exec("UPDATE contacts SET "+strings.Join(sets, ", ")+", updated_at = "+q.next(ts(tx.now))+" WHERE id = $1", q.args...)
+	return err
 }
 
 // moveIDs sets column from one owner to another on the rows of table that
@@ -301,6 +328,29 @@ func (tx *Tx) UnmergeContacts(mergeID int64, agentID *int64) (m parley.ContactMe
 		return m, err
 	}
 	if _, err := tx.exec("UPDATE contacts SET merged_into_id = NULL, updated_at = $2 WHERE id = $1", m.SourceID, ts(tx.now)); err != nil {
+		return m, err
+	}
+	// Take back what the merge filled in on the target, unless it was edited since.
+	var filledJSON string
+	if err := tx.queryRow("SELECT filled FROM contact_merges WHERE id = $1", mergeID).Scan(&filledJSON); err != nil {
+		return m, err
+	}
+	var filled map[string]string
+	if err := json.Unmarshal([]byte(filledJSON), &filled); err != nil {
+		return m, err
+	}
+	target, err := tx.Contact(m.TargetID)
+	if err != nil {
+		return m, err
+	}
+	current := map[string]string{"name": target.Name, "email": target.Email, "phone": target.Phone}
+	clear := map[string]string{}
+	for field, value := range filled {
+		if current[field] == value {
+			clear[field] = ""
+		}
+	}
+	if err := tx.setContactFields(m.TargetID, clear); err != nil {
 		return m, err
 	}
 	if _, err := tx.exec("UPDATE contact_merges SET unmerged_at = $2 WHERE id = $1", mergeID, ts(tx.now)); err != nil {
