@@ -19,7 +19,10 @@ import (
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/jobs"
+	"github.com/parleyhq/parley/internal/live"
 	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/web"
+	"github.com/parleyhq/parley/internal/widget"
 )
 
 // App is one running Parley.
@@ -29,7 +32,10 @@ type App struct {
 	Blobs  *blob.FS
 	Inbox  *inbox.Service
 	Jobs   *jobs.Runner
+	Hub    *live.Hub
 	API    *api.Server
+	Web    *web.Server
+	Widget *widget.Server
 
 	listener net.Listener
 	server   *http.Server
@@ -59,6 +65,9 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 		return a.Inbox.DeliverWebhook(ctx, j.Payload, j.Attempts >= j.MaxAttempts)
 	})
 	a.API = &api.Server{DB: db, Inbox: a.Inbox, Blobs: blobs, MaxJSONBytes: cfg.MaxJSONBytes, MaxUploadBytes: cfg.MaxUploadBytes}
+	a.Hub = live.NewHub(db)
+	a.Web = &web.Server{DB: db, Inbox: a.Inbox, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, Dev: cfg.Dev}
+	a.Widget = &widget.Server{DB: db, Inbox: a.Inbox, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, MaxUploadBytes: cfg.MaxUploadBytes}
 	return a, nil
 }
 
@@ -66,6 +75,8 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	a.API.Register(mux)
+	a.Web.Register(mux)
+	a.Widget.Register(mux)
 	return mux
 }
 
@@ -89,6 +100,18 @@ func (a *App) URL() string {
 	return "http://" + net.JoinHostPort(host, fmt.Sprint(addr.Port))
 }
 
+// BaseURL is the public URL of this Parley: the configured one, or the
+// address it listens on.
+func (a *App) BaseURL() string {
+	if a.Config.BaseURL != "" {
+		return a.Config.BaseURL
+	}
+	if a.listener == nil {
+		return "http://localhost" + a.Config.Addr
+	}
+	return a.URL()
+}
+
 // Run serves HTTP and runs jobs until ctx ends, then shuts down gracefully:
 // in-flight requests finish and queued writes commit.
 func (a *App) Run(ctx context.Context) error {
@@ -105,10 +128,16 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		a.Jobs.Run(jobsCtx)
+	}()
+	go func() {
+		defer wg.Done()
+		if err := a.Hub.Run(jobsCtx); err != nil {
+			slog.Error("app: live hub", "err", err)
+		}
 	}()
 	errc := make(chan error, 1)
 	go func() { errc <- a.server.Serve(a.listener) }()

@@ -26,7 +26,7 @@ func TestCommands(t *testing.T) {
 	if code, out, _ := run(t, ctx, env, "version"); code != 0 || !strings.HasPrefix(out, "parley ") {
 		t.Fatalf("version: %d %q", code, out)
 	}
-	if code, out, _ := run(t, ctx, env, "migrate"); code != 0 || !strings.Contains(out, "schema 0001_init") {
+	if code, out, _ := run(t, ctx, env, "migrate"); code != 0 || !strings.Contains(out, "schema 00") {
 		t.Fatalf("migrate: %d %q", code, out)
 	}
 	code, out, _ := run(t, ctx, env, "agent", "create", "--email", "Bo@Example.com", "--name", "Bo", "--role", "admin")

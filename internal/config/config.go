@@ -22,6 +22,8 @@ type Config struct {
 	MaxJSONBytes   int64  // limit on JSON request bodies
 	MaxUploadBytes int64  // limit on one uploaded file
 	OwnerEmail     string // the email of the owner created on first start
+	BaseURL        string // the public URL, for links in emails and the widget snippet; empty: the listen address
+	Dev            bool   // serve templates and static files from disk (for working on the UI)
 }
 
 // option describes one setting for both its flag and its variable.
@@ -39,6 +41,7 @@ func (c *Config) options() []option {
 		{"max-json-bytes", "PARLEY_MAX_JSON_BYTES", "largest JSON request body, in bytes", nil, &c.MaxJSONBytes},
 		{"max-upload-bytes", "PARLEY_MAX_UPLOAD_BYTES", "largest uploaded attachment, in bytes", nil, &c.MaxUploadBytes},
 		{"owner-email", "PARLEY_OWNER_EMAIL", "email of the owner account created on first start", &c.OwnerEmail, nil},
+		{"base-url", "PARLEY_BASE_URL", "public URL of this Parley, for links in emails and the widget snippet", &c.BaseURL, nil},
 	}
 }
 
@@ -58,6 +61,7 @@ func Default() Config {
 func (c *Config) FlagSet(name string, out io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
+	fs.BoolVar(&c.Dev, "dev", c.Dev, "serve templates and static files from disk, for working on the UI (env PARLEY_DEV=1)")
 	for _, o := range c.options() {
 		usage := fmt.Sprintf("%s (env %s)", o.usage, o.env)
 		if o.str != nil {
@@ -72,6 +76,7 @@ func (c *Config) FlagSet(name string, out io.Writer) *flag.FlagSet {
 // FromEnv returns the defaults overridden by any PARLEY_* variables.
 func FromEnv(getenv func(string) string) (Config, error) {
 	c := Default()
+	c.Dev = getenv("PARLEY_DEV") == "1"
 	for _, o := range c.options() {
 		v := getenv(o.env)
 		if v == "" {
@@ -101,6 +106,10 @@ func (c *Config) Validate() error {
 	if c.DatabaseURL != "" && !store.IsPostgres(c.DatabaseURL) {
 		return fmt.Errorf("database-url must start with postgres:// or postgresql:// (leave it empty for SQLite)")
 	}
+	if c.BaseURL != "" && !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
+		return fmt.Errorf("base-url must be an http:// or https:// URL")
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	if c.MaxJSONBytes < 1024 {
 		return fmt.Errorf("max-json-bytes must be at least 1024")
 	}

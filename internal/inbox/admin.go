@@ -20,7 +20,7 @@ func (s *Service) CreateInbox(ctx context.Context, actor Actor, in parley.Inbox)
 	if err := requireAdmin(actor); err != nil {
 		return in, err
 	}
-	err := s.DB.Write(ctx, func(tx *store.Tx) error { return tx.CreateInbox(&in, auth.RandomString(32)) })
+	err := s.DB.Write(ctx, func(tx *store.Tx) error { return tx.CreateInbox(&in, auth.RandomString(32), auth.RandomString(32)) })
 	return in, err
 }
 

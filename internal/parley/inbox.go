@@ -13,10 +13,27 @@ const (
 	// ChannelAPI is an inbox fed through the REST API by the business's own
 	// systems; replies are read back from the API or posted to a webhook.
 	ChannelAPI ChannelType = "api"
+	// ChannelWidget is the chat widget on the business's website.
+	ChannelWidget ChannelType = "widget"
 )
 
 // Valid reports whether c is a channel type this build supports.
-func (c ChannelType) Valid() bool { return c == ChannelAPI }
+func (c ChannelType) Valid() bool { return c == ChannelAPI || c == ChannelWidget }
+
+// When the widget asks a visitor for an email address.
+const (
+	EmailAskNever   = "never"
+	EmailAskOffline = "offline" // when no agent is online
+	EmailAskAlways  = "always"
+)
+
+// Identity kinds for widget visitors: an anonymous visitor (by a random
+// token the widget keeps), and a signed-in user of the business's site
+// whose id the host page vouches for with an HMAC.
+const (
+	IdentityVisitor = "visitor"
+	IdentityUser    = "user"
+)
 
 // Inbox is one connection to one channel: a WhatsApp number, a website
 // widget, an email address. Conversations belong to an inbox.
@@ -28,8 +45,17 @@ type Inbox struct {
 	// the conversation instead of starting a new, linked one.
 	ReopenWindow time.Duration `json:"-"`
 	// WebhookURL, for API inboxes, receives outgoing replies as JSON posts.
-	WebhookURL string    `json:"webhook_url,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
+	WebhookURL string `json:"webhook_url,omitempty"`
+
+	// Widget settings.
+	EmailAsk string `json:"email_ask"` // never, offline or always
+	// AwayMinutes: a visitor with no open widget for this long is emailed
+	// agents' replies.
+	AwayMinutes   int    `json:"away_minutes"`
+	ReplyTimeText string `json:"reply_time_text"` // e.g. "We usually reply within a few hours"
+	Greeting      string `json:"greeting"`
+
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Validate normalises and checks an inbox before it is stored.
@@ -39,13 +65,29 @@ func (i *Inbox) Validate() error {
 		return Errorf(EINVALID, "inbox name is required")
 	}
 	if !i.ChannelType.Valid() {
-		return Errorf(EINVALID, "channel type %q is not supported (want api)", i.ChannelType)
+		return Errorf(EINVALID, "channel type %q is not supported (want api or widget)", i.ChannelType)
 	}
 	if i.ReopenWindow == 0 {
 		i.ReopenWindow = DefaultReopenWindow
 	}
 	if i.ReopenWindow < 0 || i.ReopenWindow > 365*24*time.Hour {
 		return Errorf(EINVALID, "reopen window must be between 1 second and 365 days")
+	}
+	switch i.EmailAsk {
+	case "":
+		i.EmailAsk = EmailAskNever
+	case EmailAskNever, EmailAskOffline, EmailAskAlways:
+	default:
+		return Errorf(EINVALID, "email_ask %q is not one of never, offline, always", i.EmailAsk)
+	}
+	if i.AwayMinutes == 0 {
+		i.AwayMinutes = 5
+	}
+	if i.AwayMinutes < 1 || i.AwayMinutes > 7*24*60 {
+		return Errorf(EINVALID, "away_minutes must be between 1 and 10080")
+	}
+	if len(i.ReplyTimeText) > 200 || len(i.Greeting) > 500 {
+		return Errorf(EINVALID, "reply_time_text is limited to 200 characters and greeting to 500")
 	}
 	if i.WebhookURL != "" {
 		u, err := url.Parse(i.WebhookURL)

@@ -8,28 +8,46 @@ import (
 	"github.com/parleyhq/parley/internal/parley"
 )
 
-const inboxColumns = "id, name, channel_type, reopen_window_secs, webhook_url, webhook_secret, created_at"
+const inboxColumns = `id, name, channel_type, reopen_window_secs, webhook_url, webhook_secret,
+	email_ask, away_minutes, reply_time_text, greeting, created_at`
 
+// scanInbox reads an inbox and its webhook secret.
 func scanInbox(row interface{ Scan(...any) error }) (parley.Inbox, string, error) {
 	var in parley.Inbox
 	var secs, created int64
 	var secret string
-	err := row.Scan(&in.ID, &in.Name, &in.ChannelType, &secs, &in.WebhookURL, &secret, &created)
+	err := row.Scan(&in.ID, &in.Name, &in.ChannelType, &secs, &in.WebhookURL, &secret,
+		&in.EmailAsk, &in.AwayMinutes, &in.ReplyTimeText, &in.Greeting, &created)
 	in.ReopenWindow = time.Duration(secs) * time.Second
 	in.CreatedAt = fromTS(created)
 	return in, secret, err
 }
 
-// CreateInbox stores a new inbox with its webhook signing secret.
-func (tx *Tx) CreateInbox(in *parley.Inbox, webhookSecret string) (err error) {
+// CreateInbox stores a new inbox with its secrets: one signs webhook posts,
+// the other checks the HMACs of identity-verified widget users.
+func (tx *Tx) CreateInbox(in *parley.Inbox, webhookSecret string, identitySecret ...string) (err error) {
 	defer wrap(&err, "store: CreateInbox")
 	if err := in.Validate(); err != nil {
 		return err
 	}
+	idSecret := ""
+	if len(identitySecret) > 0 {
+		idSecret = identitySecret[0]
+	}
 	in.CreatedAt = tx.now
-	return tx.queryRow(`INSERT INTO inboxes (name, channel_type, reopen_window_secs, webhook_url, webhook_secret, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`,
-		in.Name, in.ChannelType, int64(in.ReopenWindow/time.Second), in.WebhookURL, webhookSecret, ts(tx.now)).Scan(&in.ID)
+	return tx.queryRow(`INSERT INTO inboxes (name, channel_type, reopen_window_secs, webhook_url, webhook_secret, identity_secret,
+			email_ask, away_minutes, reply_time_text, greeting, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id`,
+		in.Name, in.ChannelType, int64(in.ReopenWindow/time.Second), in.WebhookURL, webhookSecret, idSecret,
+		in.EmailAsk, in.AwayMinutes, in.ReplyTimeText, in.Greeting, ts(tx.now)).Scan(&in.ID)
+}
+
+// IdentitySecret returns the key a widget inbox uses to check the HMAC of
+// a signed-in user's id. Returns ENOTFOUND for an unknown inbox.
+func (db *DB) IdentitySecret(ctx context.Context, inboxID int64) (string, error) {
+	var s string
+	err := db.read.QueryRowContext(ctx, "SELECT identity_secret FROM inboxes WHERE id = $1", inboxID).Scan(&s)
+	return s, notFound(err, "inbox", inboxID)
 }
 
 // UpdateInbox saves an inbox's editable fields.
@@ -38,8 +56,9 @@ func (tx *Tx) UpdateInbox(in *parley.Inbox) (err error) {
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	res, err := tx.exec(`UPDATE inboxes SET name = $2, reopen_window_secs = $3, webhook_url = $4, updated_at = $5 WHERE id = $1`,
-		in.ID, in.Name, int64(in.ReopenWindow/time.Second), in.WebhookURL, ts(tx.now))
+	res, err := tx.exec(`UPDATE inboxes SET name = $2, reopen_window_secs = $3, webhook_url = $4, email_ask = $5, away_minutes = $6,
+			reply_time_text = $7, greeting = $8, updated_at = $9 WHERE id = $1`,
+		in.ID, in.Name, int64(in.ReopenWindow/time.Second), in.WebhookURL, in.EmailAsk, in.AwayMinutes, in.ReplyTimeText, in.Greeting, ts(tx.now))
 	if err != nil {
 		return err
 	}

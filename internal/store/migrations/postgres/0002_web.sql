@@ -63,3 +63,7 @@ ALTER TABLE conversations ADD COLUMN contact_seen_message_id BIGINT NOT NULL DEF
 -- What a merge copied into the target's empty name, email and phone (JSON),
 -- so that unmerge can take it back.
 ALTER TABLE contact_merges ADD COLUMN filled TEXT NOT NULL DEFAULT '{}';
+
+-- When a widget visitor last had the widget open (connection presence), so
+-- agents' replies reach visitors who left by email instead.
+ALTER TABLE contacts ADD COLUMN last_seen_at BIGINT;
