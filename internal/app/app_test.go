@@ -58,7 +58,9 @@ func TestServeFirstStart(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		var out, errOut syncWriter
 		done := make(chan int)
-		go func() { done <- app.Main(ctx, []string{"serve"}, func(k string) string { return env[k] }, &out, &errOut) }()
+		go func() {
+			done <- app.Main(ctx, []string{"serve"}, func(k string) string { return env[k] }, &out, &errOut)
+		}()
 		url := waitURL(t, &out)
 		resp, err := http.Get(url + "/healthz")
 		if err != nil || resp.StatusCode != 200 {
