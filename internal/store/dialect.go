@@ -15,6 +15,12 @@ type dialect struct {
 	// in commit order, and a reader tailing the log can never skip one that
 	// commits late. SQLite already has a single writer.
 	beginWrite string
+	// beforeWrite runs on the write pool before each write transaction
+	// begins. On SQLite it keeps temporary files in memory, above all the
+	// statement journals that every caller's savepoint writes to: on disk
+	// they cost a pwrite system call per page changed. (It is a connection
+	// setting, so it is applied each time in case the connection is new.)
+	beforeWrite string
 	// migrationLock and migrationUnlock keep two processes starting at once
 	// from applying the same migration twice.
 	migrationLock, migrationUnlock string
@@ -25,13 +31,23 @@ type dialect struct {
 	searchFrom, searchWhere string
 	// ftsQuery turns search words into the engine's query syntax.
 	ftsQuery func(words []string, prefixLast bool) string
+	// syncIdentity, a format taking a table name, moves the table's id
+	// generator past rows inserted with explicit ids (Seed). SQLite's
+	// INTEGER PRIMARY KEY needs nothing.
+	syncIdentity string
+	// cacheStatements keeps the writer's statements prepared across
+	// transactions (writer.go). pgx caches prepared statements per
+	// connection by itself.
+	cacheStatements bool
 }
 
 var sqliteDialect = dialect{
-	name:        "sqlite",
-	skipLocked:  "",
-	searchFrom:  "messages_fts f JOIN messages m ON m.id = f.rowid",
-	searchWhere: "messages_fts MATCH $1",
+	name:            "sqlite",
+	cacheStatements: true,
+	beforeWrite:     "PRAGMA temp_store = MEMORY",
+	skipLocked:      "",
+	searchFrom:      "messages_fts f JOIN messages m ON m.id = f.rowid",
+	searchWhere:     "messages_fts MATCH $1",
 	ftsQuery: func(words []string, prefixLast bool) string {
 		quoted := make([]string, len(words))
 		for i, w := range words {
@@ -50,6 +66,7 @@ var postgresDialect = dialect{
 	migrationLock:   "SELECT pg_advisory_lock(7215002)",
 	migrationUnlock: "SELECT pg_advisory_unlock(7215002)",
 	skipLocked:      "FOR UPDATE SKIP LOCKED",
+	syncIdentity:    "SELECT setval(pg_get_serial_sequence('%[1]s', 'id'), GREATEST((SELECT MAX(id) FROM %[1]s), 1))",
 	searchFrom:      "messages m",
 	searchWhere:     "m.search @@ to_tsquery('simple', $1)",
 	ftsQuery: func(words []string, prefixLast bool) string {

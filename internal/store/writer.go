@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -31,11 +32,30 @@ func (tx *Tx) Now() time.Time { return tx.now }
 func (tx *Tx) AfterCommit(f func()) { tx.after = append(tx.after, f) }
 
 func (tx *Tx) exec(q string, args ...any) (sql.Result, error) {
+	if s := tx.prepared(q); s != nil {
+		return s.ExecContext(tx.ctx, args...)
+	}
 	return tx.tx.ExecContext(tx.ctx, q, args...)
 }
 
 func (tx *Tx) queryRow(q string, args ...any) *sql.Row {
+	if s := tx.prepared(q); s != nil {
+		return s.QueryRowContext(tx.ctx, args...)
+	}
 	return tx.tx.QueryRowContext(tx.ctx, q, args...)
+}
+
+// prepared returns q as a statement of this transaction, reusing the one
+// the writer's connection prepared before (see stmtCache), or nil to run
+// q unprepared.
+func (tx *Tx) prepared(q string) *sql.Stmt {
+	if tx.db.writer == nil || tx.db.writer.stmts == nil {
+		return nil
+	}
+	if s := tx.db.writer.stmts.get(q); s != nil {
+		return tx.tx.StmtContext(tx.ctx, s)
+	}
+	return nil
 }
 
 func (tx *Tx) query(q string, args ...any) (*sql.Rows, error) {
@@ -53,17 +73,24 @@ type writeReq struct {
 
 // writer owns all writes: it takes queued requests, runs as many as are
 // waiting (up to maxBatch) in one transaction, and answers each after the
-// commit. Under load, requests queue while a commit is in flight, so the
+// commit. A caller's failure never undoes another caller's work (see run). Under load, requests queue while a commit is in flight, so the
 // batches grow by themselves: that is the group commit.
 type writer struct {
 	db    *DB
 	reqs  chan writeReq
 	quit  chan struct{}
 	ended chan struct{}
+	stmts *stmtCache // nil when the dialect does not cache statements
+	// careful counts down the batches still to run with savepoints after
+	// an optimistic batch failed (see run).
+	careful int
 }
 
 func startWriter(db *DB) *writer {
 	w := &writer{db: db, reqs: make(chan writeReq, 4*maxBatch), quit: make(chan struct{}), ended: make(chan struct{})}
+	if db.dialect.cacheStatements {
+		w.stmts = &stmtCache{db: db.write, m: map[string]*sql.Stmt{}, want: map[string]bool{}}
+	}
 	go w.loop()
 	return w
 }
@@ -71,6 +98,66 @@ func startWriter(db *DB) *writer {
 func (w *writer) stop() {
 	close(w.quit)
 	<-w.ended
+	if w.stmts != nil {
+		w.stmts.close()
+	}
+}
+
+// stmtCache keeps the writer's statements prepared across transactions.
+// Parsing and planning a statement costs SQLite more than running it, and
+// a received message runs a dozen of them. A query seen inside a
+// transaction is noted and prepared after the commit, when the write
+// connection is free (SQLite's write pool has one connection); later
+// transactions bind it to themselves with Tx.StmtContext, which reuses the
+// connection's prepared statement. Only short queries are cached, and at
+// most maxCachedStmts, so dynamically built SQL cannot grow it unbounded.
+type stmtCache struct {
+	db   *sql.DB
+	mu   sync.Mutex
+	m    map[string]*sql.Stmt
+	want map[string]bool
+}
+
+const (
+	maxCachedStmts   = 512
+	maxCachedStmtLen = 2048
+)
+
+func (c *stmtCache) get(q string) *sql.Stmt {
+	if len(q) > maxCachedStmtLen {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.m[q]
+	if s == nil && len(c.m)+len(c.want) < maxCachedStmts {
+		c.want[q] = true
+	}
+	return s
+}
+
+// prepareWanted prepares the queries noted since the last call. It must
+// run outside any write transaction.
+func (c *stmtCache) prepareWanted(ctx context.Context) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for q := range c.want {
+		delete(c.want, q)
+		s, err := c.db.PrepareContext(ctx, q)
+		if err != nil {
+			continue // it fails again, and is reported, where it runs
+		}
+		c.m[q] = s
+	}
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for q, s := range c.m {
+		s.Close()
+		delete(c.m, q)
+	}
 }
 
 // Write runs fn in a write transaction shared with other callers and
@@ -129,8 +216,37 @@ func (w *writer) drain() {
 	}
 }
 
+// errCallerFailed stops a batch run without savepoints when one caller's
+// work fails: its partial changes cannot be undone alone.
+var errCallerFailed = errors.New("store: a caller failed in a batch without savepoints")
+
+// carefulBatches is how many batches run with savepoints after a batch
+// without them had to be rolled back, so that a stream of failing callers
+// costs little more than it did before.
+const carefulBatches = 16
+
 func (w *writer) run(batch []writeReq) {
-	errs, err := w.commit(batch)
+	var errs []error
+	var err error
+	if len(batch) > 1 && w.careful == 0 {
+		// Optimistic: callers rarely fail, so run them all in the one
+		// transaction without a savepoint each. Savepoints cost statements,
+		// copies of changed pages into the statement journal, and on SQLite
+		// a flush of the full-text index's pending terms per caller. If one
+		// caller fails, roll everything back and run the batch again, each
+		// caller in its own savepoint as before.
+		errs, err = w.commit(batch, false)
+		if errors.Is(err, errCallerFailed) {
+			w.careful = carefulBatches
+			errs, err = w.commit(batch, true)
+		}
+	} else {
+		w.careful = max(0, w.careful-1)
+		errs, err = w.commit(batch, true)
+	}
+	if w.stmts != nil {
+		w.stmts.prepareWanted(context.Background())
+	}
 	if err != nil && len(batch) > 1 {
 		// The batch as a whole failed (a lost connection, a serialization
 		// failure): retry each caller alone so one cannot sink the others.
@@ -149,11 +265,18 @@ func (w *writer) run(batch []writeReq) {
 	}
 }
 
-// commit runs the batch in one transaction, each request in a savepoint,
-// and returns each request's own error, or an error for the whole batch.
-func (w *writer) commit(batch []writeReq) ([]error, error) {
+// commit runs the batch in one transaction and returns each request's own
+// error, or an error for the whole batch. With savepoints, each request
+// runs in its own, so a failing one rolls back alone; without, the first
+// failure rolls back the whole batch and returns errCallerFailed.
+func (w *writer) commit(batch []writeReq, savepoints bool) ([]error, error) {
 	db := w.db
 	ctx := context.Background()
+	if db.dialect.beforeWrite != "" {
+		if _, err := db.write.ExecContext(ctx, db.dialect.beforeWrite); err != nil {
+			return nil, err
+		}
+	}
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -169,15 +292,17 @@ func (w *writer) commit(batch []writeReq) ([]error, error) {
 	single := len(batch) == 1
 	for i, r := range batch {
 		tx := &Tx{tx: sqlTx, ctx: ctx, db: db, now: db.now()}
-		if single {
+		if single || !savepoints {
 			errs[i] = r.fn(tx) // the transaction is this caller's alone: no savepoint needed
 		} else {
-			errs[i] = runSavepoint(ctx, sqlTx, tx, r.fn)
+			errs[i] = runSavepoint(tx, r.fn)
 		}
 		if errs[i] == nil {
 			txs[i] = tx
 		} else if isBatchFatal(errs[i]) {
 			return nil, errs[i]
+		} else if !single && !savepoints {
+			return nil, errCallerFailed // the deferred Rollback undoes the batch
 		}
 	}
 	if single && errs[0] != nil {
@@ -207,20 +332,20 @@ func (w *writer) commit(batch []writeReq) ([]error, error) {
 // runSavepoint runs fn inside a savepoint, rolling back to it on error.
 // A unique-key violation is retried once: on PostgreSQL another process may
 // have committed the same row while we waited, and a fresh look finds it.
-func runSavepoint(ctx context.Context, sqlTx *sql.Tx, tx *Tx, fn func(*Tx) error) error {
+func runSavepoint(tx *Tx, fn func(*Tx) error) error {
 	for attempt := 0; ; attempt++ {
-		if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+		if _, err := tx.exec("SAVEPOINT w"); err != nil {
 			return err
 		}
 		err := fn(tx)
 		if err == nil {
-			_, err = sqlTx.ExecContext(ctx, "RELEASE SAVEPOINT w")
+			_, err = tx.exec("RELEASE SAVEPOINT w")
 			return err
 		}
-		if _, rerr := sqlTx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT w"); rerr != nil {
+		if _, rerr := tx.exec("ROLLBACK TO SAVEPOINT w"); rerr != nil {
 			return rerr
 		}
-		if _, rerr := sqlTx.ExecContext(ctx, "RELEASE SAVEPOINT w"); rerr != nil {
+		if _, rerr := tx.exec("RELEASE SAVEPOINT w"); rerr != nil {
 			return rerr
 		}
 		tx.after, tx.lastSeq = nil, 0

@@ -96,11 +96,13 @@ CREATE TABLE conversations (
     updated_at        INTEGER NOT NULL
 );
 -- The list is newest activity first, filtered by one of these at a time.
+-- The team index is partial: conversations without a team cost nothing to
+-- keep in it each time a message moves their last_activity_at.
 CREATE INDEX conversations_activity ON conversations (last_activity_at DESC, id DESC);
 CREATE INDEX conversations_status ON conversations (status, last_activity_at DESC, id DESC);
 CREATE INDEX conversations_inbox ON conversations (inbox_id, last_activity_at DESC, id DESC);
 CREATE INDEX conversations_assignee ON conversations (assignee_id, last_activity_at DESC, id DESC);
-CREATE INDEX conversations_team ON conversations (team_id, last_activity_at DESC, id DESC);
+CREATE INDEX conversations_team ON conversations (team_id, last_activity_at DESC, id DESC) WHERE team_id IS NOT NULL;
 CREATE INDEX conversations_contact ON conversations (contact_id, last_activity_at DESC, id DESC);
 CREATE INDEX conversations_previous ON conversations (previous_id);
 
