@@ -30,6 +30,7 @@ func (s *Service) UpdateInbox(ctx context.Context, actor Actor, in parley.Inbox)
 		return in, err
 	}
 	err := s.DB.Write(ctx, func(tx *store.Tx) error { return tx.UpdateInbox(&in) })
+	s.inboxes.Delete(in.ID)
 	return in, err
 }
 

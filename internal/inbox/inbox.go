@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/internal/blob"
@@ -32,6 +33,32 @@ type Service struct {
 	HTTPClient interface {
 		Do(*http.Request) (*http.Response, error)
 	}
+
+	inboxes sync.Map // inbox id → cachedInbox
+}
+
+// inboxTTL bounds how long a cached inbox is used. Updates made in this
+// process drop it at once; the TTL covers updates from other processes.
+const inboxTTL = 5 * time.Second
+
+type cachedInbox struct {
+	inbox parley.Inbox
+	at    time.Time
+}
+
+// inbox returns an inbox, from a short-lived cache: every received message
+// needs its inbox's settings, which change rarely. Returns ENOTFOUND for
+// an unknown inbox.
+func (s *Service) inbox(ctx context.Context, id int64) (parley.Inbox, error) {
+	if c, ok := s.inboxes.Load(id); ok && time.Since(c.(cachedInbox).at) < inboxTTL {
+		return c.(cachedInbox).inbox, nil
+	}
+	in, _, err := s.DB.Inbox(ctx, id)
+	if err != nil {
+		return in, err
+	}
+	s.inboxes.Store(id, cachedInbox{inbox: in, at: time.Now()})
+	return in, nil
 }
 
 // Actor is who asks for a change: an agent, or an API token (which may

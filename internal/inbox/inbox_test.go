@@ -2,6 +2,7 @@ package inbox_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -201,6 +202,39 @@ func TestDuplicateDeliveries(t *testing.T) {
 		msgs, _ := f.svc.DB.Messages(bg, []int64{results[0].ConversationID})
 		if fresh != 1 || len(msgs) != 1 {
 			t.Fatalf("%d fresh deliveries, %d messages stored; want 1 and 1", fresh, len(msgs))
+		}
+	})
+}
+
+// TestConcurrentFirstMessages: a new customer's first messages arriving at
+// once (several writers on PostgreSQL) make one contact and one conversation.
+func TestConcurrentFirstMessages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		f := setup(t, dialect)
+		var wg sync.WaitGroup
+		results := make([]inbox.Received, 24)
+		for i := range results {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r, err := f.svc.Receive(bg, f.inbox.ID, inbox.Incoming{
+					Contact:    store.ContactKey{Kind: parley.IdentityExternal, ExternalID: "brand-new", Email: "new@example.com"},
+					ExternalID: fmt.Sprintf("m-%d", i), Text: "hello"})
+				if err != nil {
+					t.Error(err)
+				}
+				results[i] = r
+			}()
+		}
+		wg.Wait()
+		for _, r := range results {
+			if r.ContactID != results[0].ContactID || r.ConversationID != results[0].ConversationID {
+				t.Fatalf("split: %+v vs %+v", r, results[0])
+			}
+		}
+		msgs, _ := f.svc.DB.Messages(bg, []int64{results[0].ConversationID})
+		if len(msgs) != len(results) {
+			t.Fatalf("%d messages stored, want %d", len(msgs), len(results))
 		}
 	})
 }

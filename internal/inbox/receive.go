@@ -60,12 +60,12 @@ func (s *Service) Receive(ctx context.Context, inboxID int64, in Incoming) (r Re
 		return r, err
 	}
 	in.Contact.Name = strings.TrimSpace(in.Contact.Name)
+	inbox, err := s.inbox(ctx, inboxID)
+	if err != nil {
+		return r, err
+	}
 	err = s.DB.Write(ctx, func(tx *store.Tx) error {
 		r = Received{}
-		inbox, err := tx.Inbox(inboxID)
-		if err != nil {
-			return err
-		}
 		if in.ExternalID != "" {
 			m, err := tx.MessageByExternalID(inboxID, in.ExternalID)
 			if err == nil {
@@ -84,7 +84,7 @@ func (s *Service) Receive(ctx context.Context, inboxID int64, in Incoming) (r Re
 		if err != nil {
 			return err
 		}
-		conv, err := s.conversationFor(tx, inbox, contact.ID, &r)
+		conv, changed, err := s.conversationFor(tx, inbox, contact.ID, &r)
 		if err != nil {
 			return err
 		}
@@ -93,8 +93,7 @@ func (s *Service) Receive(ctx context.Context, inboxID int64, in Incoming) (r Re
 		if err := tx.CreateMessage(&conv, &m); err != nil {
 			return err
 		}
-		conv.LastActivityAt = tx.Now()
-		if err := tx.SaveConversation(&conv); err != nil {
+		if err := s.saveActivity(tx, &conv, changed); err != nil {
 			return err
 		}
 		r.ContactID, r.ConversationID, r.MessageID = contact.ID, conv.ID, m.ID
@@ -107,36 +106,47 @@ func (s *Service) Receive(ctx context.Context, inboxID int64, in Incoming) (r Re
 // applying the lifecycle: an unresolved conversation takes it (waking or
 // un-pending it), a resolved one inside the reopen window is reopened, and
 // otherwise a new conversation starts that continues the last one.
-func (s *Service) conversationFor(tx *store.Tx, inbox parley.Inbox, contactID int64, r *Received) (parley.Conversation, error) {
-	conv, err := tx.LatestConversation(inbox.ID, contactID)
+// changed reports whether fields other than the activity time changed.
+func (s *Service) conversationFor(tx *store.Tx, inbox parley.Inbox, contactID int64, r *Received) (conv parley.Conversation, changed bool, err error) {
+	conv, err = tx.LatestConversation(inbox.ID, contactID)
 	if parley.ErrorCode(err) == parley.ENOTFOUND {
 		conv = parley.Conversation{InboxID: inbox.ID, ContactID: contactID}
 		r.NewConversation = true
-		return conv, tx.CreateConversation(&conv, nil)
+		return conv, false, tx.CreateConversation(&conv, nil)
 	}
 	if err != nil {
-		return conv, err
+		return conv, false, err
 	}
 	if conv.Status == parley.StatusResolved && !parley.ReopensWithin(*conv.ResolvedAt, tx.Now(), inbox.ReopenWindow) {
 		prev := conv.ID
 		conv = parley.Conversation{InboxID: inbox.ID, ContactID: contactID, PreviousID: &prev, Priority: conv.Priority}
 		r.NewConversation = true
-		return conv, tx.CreateConversation(&conv, nil)
+		return conv, false, tx.CreateConversation(&conv, nil)
 	}
 	from := conv.Status
 	to, err := parley.Transition(from, parley.ActionCustomerMessage)
 	if err != nil {
-		return conv, err
+		return conv, false, err
 	}
 	if to == from {
-		return conv, nil
+		return conv, false, nil
 	}
 	conv.Status, conv.SnoozedUntil = to, nil
 	if from == parley.StatusResolved {
 		conv.ReopenCount++
 		r.Reopened = true
 	}
-	return conv, statusEvent(tx, &conv, from, "customer_message", nil)
+	return conv, true, statusEvent(tx, &conv, from, "customer_message", nil)
+}
+
+// saveActivity records a message on a conversation: the whole row when the
+// message changed more than its activity time, or just that time.
+func (s *Service) saveActivity(tx *store.Tx, conv *parley.Conversation, changed bool) error {
+	if !changed {
+		return tx.TouchConversation(conv)
+	}
+	conv.LastActivityAt = tx.Now()
+	return tx.SaveConversation(conv)
 }
 
 func checkAttachmentRefs(refs []AttachmentRef) error {

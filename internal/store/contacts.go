@@ -33,7 +33,8 @@ type ContactKey struct {
 // its inbox-scoped id first, then by email, then by phone, so one person
 // who writes on several channels stays one contact. A new contact is
 // created when none matches. Identities the contact did not have yet are
-// added, unless another contact already holds them.
+// added, unless another contact already holds them. For a known contact
+// with nothing new this is one query: it runs for every received message.
 func (tx *Tx) FindOrCreateContact(inboxID int64, k ContactKey) (c parley.Contact, created bool, err error) {
 	defer wrap(&err, "store: FindOrCreateContact")
 	type ident struct {
@@ -54,49 +55,83 @@ func (tx *Tx) FindOrCreateContact(inboxID int64, k ContactKey) (c parley.Contact
 	if len(ids) == 0 {
 		return c, false, parley.Errorf(parley.EINVALID, "contact needs an external_id, email or phone")
 	}
-	contactID := int64(0)
+	// One query for every identity the message names, with its contact.
+	var q query
+	var conds []string
 	for _, id := range ids {
-		err := tx.queryRow("SELECT contact_id FROM identities WHERE kind = $1 AND scope = $2 AND external_id = $3",
-			id.kind, id.scope, id.id).Scan(&contactID)
-		if err == nil {
+		conds = append(conds, "(i.kind = "+q.next(id.kind)+" AND i.scope = "+q.next(id.scope)+" AND i.external_id = "+q.next(id.id)+")")
+	}
+	rows, err := tx.query(`SELECT i.kind, i.scope, i.external_id, c.id, c.name, c.email, c.phone, c.merged_into_id, c.created_at, c.updated_at
+		FROM identities i JOIN contacts c ON c.id = i.contact_id WHERE `+strings.Join(conds, " OR "), q.args...)
+	if err != nil {
+		return c, false, err
+	}
+	found := map[ident]parley.Contact{}
+	for rows.Next() {
+		var id ident
+		var fc parley.Contact
+		var merged sql.NullInt64
+		var createdAt, updatedAt int64
+		if err := rows.Scan(&id.kind, &id.scope, &id.id, &fc.ID, &fc.Name, &fc.Email, &fc.Phone, &merged, &createdAt, &updatedAt); err != nil {
+			rows.Close()
+			return c, false, err
+		}
+		fc.MergedInto, fc.CreatedAt, fc.UpdatedAt = fromNullID(merged), fromTS(createdAt), fromTS(updatedAt)
+		found[id] = fc
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return c, false, err
+	}
+	for _, id := range ids { // the first identity in priority order decides
+		if fc, ok := found[id]; ok {
+			c = fc
 			break
 		}
-		if err != sql.ErrNoRows {
-			return c, false, err
-		}
 	}
-	if contactID == 0 {
+	if c.ID == 0 {
 		created = true
-		err := tx.queryRow(`INSERT INTO contacts (name, email, phone, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id`,
-			k.Name, k.Email, k.Phone, ts(tx.now)).Scan(&contactID)
-		if err != nil {
+		c = parley.Contact{Name: k.Name, Email: k.Email, Phone: k.Phone, CreatedAt: tx.now, UpdatedAt: tx.now}
+		if err := tx.queryRow(`INSERT INTO contacts (name, email, phone, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id`,
+			k.Name, k.Email, k.Phone, ts(tx.now)).Scan(&c.ID); err != nil {
 			return c, false, err
 		}
-		if err := tx.AppendEvent(&parley.Event{Type: parley.EventContactCreated, ContactID: &contactID}, nil); err != nil {
+		if err := tx.AppendEvent(&parley.Event{Type: parley.EventContactCreated, ContactID: &c.ID}, nil); err != nil {
 			return c, false, err
 		}
 	} else {
 		// Fill in what we learn about a known contact, never overwrite it.
-		if _, err := tx.exec(`UPDATE contacts SET
-				name = CASE WHEN name = '' THEN $2 ELSE name END,
-				email = CASE WHEN email = '' THEN $3 ELSE email END,
-				phone = CASE WHEN phone = '' THEN $4 ELSE phone END
-			WHERE id = $1 AND (name = '' AND $2 <> '' OR email = '' AND $3 <> '' OR phone = '' AND $4 <> '')`,
-			contactID, k.Name, k.Email, k.Phone); err != nil {
+		fill := map[string]string{}
+		if c.Name == "" && k.Name != "" {
+			fill["name"], c.Name = k.Name, k.Name
+		}
+		if c.Email == "" && k.Email != "" {
+			fill["email"], c.Email = k.Email, k.Email
+		}
+		if c.Phone == "" && k.Phone != "" {
+			fill["phone"], c.Phone = k.Phone, k.Phone
+		}
+		if err := tx.setContactFields(c.ID, fill); err != nil {
 			return c, false, err
 		}
 	}
 	for _, id := range ids {
-		// DO NOTHING: an identity held by another contact stays there; a
-		// conflicting insert must not abort the transaction on PostgreSQL.
-		if _, err := tx.exec(`INSERT INTO identities (contact_id, kind, scope, external_id, created_at)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (kind, scope, external_id) DO NOTHING`,
-			contactID, id.kind, id.scope, id.id, ts(tx.now)); err != nil {
+		if _, ok := found[id]; ok {
+			continue
+		}
+		// For a known contact, DO NOTHING: an identity another contact holds
+		// stays there. For a new one, a conflict means another writer just
+		// created this person: the unique-key error makes Write run us
+		// again, and the fresh look finds them, so one person stays one contact.
+		q := `INSERT INTO identities (contact_id, kind, scope, external_id, created_at) VALUES ($1, $2, $3, $4, $5)`
+		if !created {
+			q += " ON CONFLICT (kind, scope, external_id) DO NOTHING"
+		}
+		if _, err := tx.exec(q, c.ID, id.kind, id.scope, id.id, ts(tx.now)); err != nil {
 			return c, false, err
 		}
 	}
-	c, err = scanContact(tx.queryRow("SELECT "+contactColumns+" FROM contacts WHERE id = $1", contactID))
-	return c, created, err
+	return c, created, nil
 }
 
 // Contact returns a contact with its identities. Returns ENOTFOUND if there is none.
@@ -114,7 +149,7 @@ func (db *DB) Contact(ctx context.Context, id int64) (_ parley.Contact, err erro
 // Contact returns a contact (without identities) read inside the transaction.
 // Returns ENOTFOUND if there is none.
 func (tx *Tx) Contact(id int64) (parley.Contact, error) {
-	c, err := scanContact(tx.queryRow("SELECT "+contactColumns+" FROM contacts WHERE id = $1", id))
+	c, err := scanContact(tx.queryRow("SELECT "+contactColumns+" FROM contacts WHERE id = $1"+tx.db.dialect.forUpdate, id))
 	return c, notFound(err, "contact", id)
 }
 
@@ -379,7 +414,7 @@ func scanMerge(row interface{ Scan(...any) error }) (m parley.ContactMerge, err 
 }
 
 func (tx *Tx) contactMerge(id int64) (parley.ContactMerge, error) {
-	m, err := scanMerge(tx.queryRow("SELECT "+mergeColumns+" FROM contact_merges WHERE id = $1", id))
+	m, err := scanMerge(tx.queryRow("SELECT "+mergeColumns+" FROM contact_merges WHERE id = $1"+tx.db.dialect.forUpdate, id))
 	return m, notFound(err, "merge", id)
 }
 

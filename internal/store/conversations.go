@@ -53,16 +53,23 @@ func (tx *Tx) CreateConversation(c *parley.Conversation, agentID *int64) (err er
 
 // LatestConversation returns the newest conversation between a contact and
 // an inbox. Returns ENOTFOUND when they have none.
+// On PostgreSQL it first takes the contact's lock, so two batches receiving
+// from one contact at once cannot both start a conversation.
 func (tx *Tx) LatestConversation(inboxID, contactID int64) (parley.Conversation, error) {
+	if tx.db.dialect.lockContact != "" {
+		if _, err := tx.exec(tx.db.dialect.lockContact, contactLockKey(contactID)); err != nil {
+			return parley.Conversation{}, err
+		}
+	}
 	c, err := scanConversation(tx.queryRow("SELECT "+conversationColumns+
-		" FROM conversations WHERE contact_id = $1 AND inbox_id = $2 ORDER BY id DESC LIMIT 1", contactID, inboxID))
+		" FROM conversations WHERE contact_id = $1 AND inbox_id = $2 ORDER BY id DESC LIMIT 1"+tx.db.dialect.forUpdate, contactID, inboxID))
 	return c, notFound(err, "conversation for contact", contactID)
 }
 
 // Conversation returns one conversation with its labels, read inside the
 // transaction. Returns ENOTFOUND if there is none.
 func (tx *Tx) Conversation(id int64) (parley.Conversation, error) {
-	c, err := scanConversation(tx.queryRow("SELECT "+conversationColumns+" FROM conversations WHERE id = $1", id))
+	c, err := scanConversation(tx.queryRow("SELECT "+conversationColumns+" FROM conversations WHERE id = $1"+tx.db.dialect.forUpdate, id))
 	if err != nil {
 		return c, notFound(err, "conversation", id)
 	}
@@ -99,6 +106,15 @@ func (tx *Tx) SaveConversation(c *parley.Conversation) (err error) {
 		c.ID, c.Status, c.Priority, idPtr(c.AssigneeID), idPtr(c.TeamID), tsPtr(c.SnoozedUntil),
 		tsPtr(c.FirstResponseAt), tsPtr(c.ResolvedAt), c.ReopenCount, ts(c.LastActivityAt), ts(tx.now))
 	return err
+}
+
+// TouchConversation records activity on a conversation whose other fields
+// did not change: the update that every message makes. It is written at
+// the end of the batch, one statement for all the batch's conversations.
+func (tx *Tx) TouchConversation(c *parley.Conversation) error {
+	c.LastActivityAt, c.UpdatedAt = tx.now, tx.now
+	tx.touched = append(tx.touched, c.ID)
+	return nil
 }
 
 // SetLabels replaces a conversation's labels (already normalised).

@@ -8,8 +8,10 @@ import (
 	"github.com/parleyhq/parley/internal/parley"
 )
 
-// AppendEvent writes ev to the event log in this transaction and sets its
-// Seq and CreatedAt. data, if not nil, is stored as JSON.
+// AppendEvent adds ev to the event log in this transaction. The row is
+// written at the end of the caller's batch, with every other caller's
+// events in one insert, just before the commit; ev.Seq is set then.
+// data, if not nil, is stored as JSON.
 func (tx *Tx) AppendEvent(ev *parley.Event, data any) error {
 	if data != nil {
 		b, err := json.Marshal(data)
@@ -19,14 +21,7 @@ func (tx *Tx) AppendEvent(ev *parley.Event, data any) error {
 		ev.Data = b
 	}
 	ev.CreatedAt = tx.now
-	err := tx.queryRow(`INSERT INTO events (type, conversation_id, contact_id, message_id, agent_id, data, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq`,
-		ev.Type, idPtr(ev.ConversationID), idPtr(ev.ContactID), idPtr(ev.MessageID), idPtr(ev.AgentID), string(ev.Data), ts(tx.now),
-	).Scan(&ev.Seq)
-	if err != nil {
-		return err
-	}
-	tx.lastSeq = max(tx.lastSeq, ev.Seq)
+	tx.events = append(tx.events, ev)
 	return nil
 }
 

@@ -64,7 +64,7 @@ func (tx *Tx) MessageByExternalID(inboxID int64, externalID string) (parley.Mess
 
 // Message returns one message, read inside the transaction. Returns ENOTFOUND if there is none.
 func (tx *Tx) Message(id int64) (parley.Message, error) {
-	m, err := scanMessage(tx.queryRow("SELECT "+messageColumns+" FROM messages m WHERE m.id = $1", id))
+	m, err := scanMessage(tx.queryRow("SELECT "+messageColumns+" FROM messages m WHERE m.id = $1"+tx.db.dialect.forUpdate, id))
 	return m, notFound(err, "message", id)
 }
 
@@ -206,6 +206,9 @@ func (db *DB) Search(ctx context.Context, f SearchFilter) (_ []SearchResult, err
 	if len(words) == 0 {
 		return nil, parley.Errorf(parley.EINVALID, "search needs at least one word")
 	}
+	if err := db.IndexSearch(ctx); err != nil { // messages from the last moment are found too
+		return nil, err
+	}
 	q := query{args: []any{db.dialect.ftsQuery(words, prefix)}, where: []string{db.dialect.searchWhere}}
 	if f.Status != "" {
 		q.add("c.status = ?", f.Status)
@@ -233,7 +236,7 @@ func (db *DB) Search(ctx context.Context, f SearchFilter) (_ []SearchResult, err
 		limit = 25
 	}
 	rows, err := db.read.QueryContext(ctx, "SELECT "+messageColumns+", c.inbox_id, c.contact_id, c.status FROM "+db.dialect.searchFrom+
-		" JOIN conversations c ON c.id = m.conversation_id"+q.clause()+" ORDER BY m.id DESC LIMIT "+q.next(limit), q.args...)
+		" JOIN conversations c ON c.id = m.conversation_id"+q.clause()+" ORDER BY "+db.dialect.searchOrder+" LIMIT "+q.next(limit), q.args...)
 	if err != nil {
 		return nil, err
 	}

@@ -29,6 +29,7 @@ type DB struct {
 	write   *sql.DB // the writer's connections; on SQLite exactly one
 	dialect dialect
 	writer  *writer
+	indexer *searchIndexer // nil unless the dialect defers search indexing
 
 	// Now returns the current time. Tests replace it; all times written
 	// come from it, never from the database's clock.
@@ -87,6 +88,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, err
 	}
 	db.writer = startWriter(db)
+	if db.dialect.deferredSearchIndex {
+		db.indexer = startSearchIndexer(db)
+	}
 	return db, nil
 }
 
@@ -100,9 +104,19 @@ func sqliteDSN(path string, readOnly bool) string {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// Temporary files, above all the statement journals that savepoints
+	// write, stay in memory: on disk each costs a write call per page. Set
+	// once per connection here; changing it later would expire every
+	// prepared statement.
+	q.Add("_pragma", "temp_store(MEMORY)")
+	// A page cache well above SQLite's 2 MB default: the writer touches
+	// the upper levels of every index on every message, and each miss is a
+	// read system call.
 	if readOnly {
+		q.Add("_pragma", "cache_size(-16384)") // 16 MiB per reader
 		q.Add("_pragma", "query_only(ON)")
 	} else {
+		q.Add("_pragma", "cache_size(-131072)") // 128 MiB for the writer
 		q.Set("_txlock", "immediate")
 	}
 	return "file:" + path + "?" + q.Encode()
@@ -146,6 +160,9 @@ func (db *DB) OnCommit(f func(lastSeq int64)) { db.onCommit = append(db.onCommit
 
 // Close stops the writer (after it finishes queued work) and closes the pools.
 func (db *DB) Close() error {
+	if db.indexer != nil {
+		db.indexer.stop()
+	}
 	if db.writer != nil {
 		db.writer.stop()
 	}

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/parleyhq/parley/internal/parley"
 )
 
 // Tx is one caller's share of a write transaction. Its work runs inside a
@@ -22,6 +24,11 @@ type Tx struct {
 	now     time.Time
 	lastSeq int64    // highest event seq this caller appended
 	after   []func() // run after the commit, if this caller's work committed
+	// events and touched are written for the whole batch at its end (see
+	// flush.go): one multi-row insert and one update instead of a
+	// statement per caller.
+	events  []*parley.Event
+	touched []int64
 }
 
 // Now is the time of this transaction, from the injected clock.
@@ -59,6 +66,9 @@ func (tx *Tx) prepared(q string) *sql.Stmt {
 }
 
 func (tx *Tx) query(q string, args ...any) (*sql.Rows, error) {
+	if s := tx.prepared(q); s != nil {
+		return s.QueryContext(tx.ctx, args...)
+	}
 	return tx.tx.QueryContext(tx.ctx, q, args...)
 }
 
@@ -79,25 +89,31 @@ type writer struct {
 	db    *DB
 	reqs  chan writeReq
 	quit  chan struct{}
-	ended chan struct{}
+	ended sync.WaitGroup
 	stmts *stmtCache // nil when the dialect does not cache statements
 	// careful counts down the batches still to run with savepoints after
 	// an optimistic batch failed (see run).
-	careful int
+	careful atomic.Int32
 }
 
+// startWriter starts the dialect's number of writer loops: one on SQLite,
+// which has a single writer anyway; several on PostgreSQL, where batches
+// run side by side and serialize only for the event-log insert at their end.
 func startWriter(db *DB) *writer {
-	w := &writer{db: db, reqs: make(chan writeReq, 4*maxBatch), quit: make(chan struct{}), ended: make(chan struct{})}
+	w := &writer{db: db, reqs: make(chan writeReq, 4*maxBatch), quit: make(chan struct{})}
 	if db.dialect.cacheStatements {
 		w.stmts = &stmtCache{db: db.write, m: map[string]*sql.Stmt{}, want: map[string]bool{}}
 	}
-	go w.loop()
+	for range max(db.dialect.writers, 1) {
+		w.ended.Add(1)
+		go w.loop()
+	}
 	return w
 }
 
 func (w *writer) stop() {
 	close(w.quit)
-	<-w.ended
+	w.ended.Wait()
 	if w.stmts != nil {
 		w.stmts.close()
 	}
@@ -180,7 +196,7 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 }
 
 func (w *writer) loop() {
-	defer close(w.ended)
+	defer w.ended.Done()
 	batch := make([]writeReq, 0, maxBatch)
 	for {
 		batch = batch[:0]
@@ -228,7 +244,7 @@ const carefulBatches = 16
 func (w *writer) run(batch []writeReq) {
 	var errs []error
 	var err error
-	if len(batch) > 1 && w.careful == 0 {
+	if len(batch) > 1 && w.careful.Load() <= 0 {
 		// Optimistic: callers rarely fail, so run them all in the one
 		// transaction without a savepoint each. Savepoints cost statements,
 		// copies of changed pages into the statement journal, and on SQLite
@@ -237,12 +253,17 @@ func (w *writer) run(batch []writeReq) {
 		// caller in its own savepoint as before.
 		errs, err = w.commit(batch, false)
 		if errors.Is(err, errCallerFailed) {
-			w.careful = carefulBatches
+			w.careful.Store(carefulBatches)
 			errs, err = w.commit(batch, true)
 		}
 	} else {
-		w.careful = max(0, w.careful-1)
+		w.careful.Add(-1)
 		errs, err = w.commit(batch, true)
+		if len(batch) == 1 && err == nil && isUniqueViolation(errs[0]) {
+			// As runSavepoint does for callers in a shared batch: another
+			// writer committed the same row meanwhile; a fresh look finds it.
+			errs, err = w.commit(batch, true)
+		}
 	}
 	if w.stmts != nil {
 		w.stmts.prepareWanted(context.Background())
@@ -272,21 +293,11 @@ func (w *writer) run(batch []writeReq) {
 func (w *writer) commit(batch []writeReq, savepoints bool) ([]error, error) {
 	db := w.db
 	ctx := context.Background()
-	if db.dialect.beforeWrite != "" {
-		if _, err := db.write.ExecContext(ctx, db.dialect.beforeWrite); err != nil {
-			return nil, err
-		}
-	}
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer sqlTx.Rollback()
-	if db.dialect.beginWrite != "" {
-		if _, err := sqlTx.ExecContext(ctx, db.dialect.beginWrite); err != nil {
-			return nil, err
-		}
-	}
 	errs := make([]error, len(batch))
 	txs := make([]*Tx, len(batch))
 	single := len(batch) == 1
@@ -307,6 +318,9 @@ func (w *writer) commit(batch []writeReq, savepoints bool) ([]error, error) {
 	}
 	if single && errs[0] != nil {
 		return errs, nil // the deferred Rollback undoes it
+	}
+	if err := w.flush(ctx, sqlTx, txs); err != nil {
+		return nil, err
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return nil, err
@@ -348,7 +362,7 @@ func runSavepoint(tx *Tx, fn func(*Tx) error) error {
 		if _, rerr := tx.exec("RELEASE SAVEPOINT w"); rerr != nil {
 			return rerr
 		}
-		tx.after, tx.lastSeq = nil, 0
+		tx.after, tx.lastSeq, tx.events, tx.touched = nil, 0, nil, nil
 		if !isUniqueViolation(err) || attempt > 0 {
 			return err
 		}

@@ -1,0 +1,100 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+)
+
+// flushChunk bounds the rows of one multi-row statement, well inside both
+// databases' limits on bound parameters.
+const flushChunk = 400
+
+// flush writes what the batch's callers deferred: the conversations they
+// touched (one update) and their events (one insert, under the event-log
+// lock on PostgreSQL), in caller order. It runs last before the commit.
+func (w *writer) flush(ctx context.Context, sqlTx *sql.Tx, txs []*Tx) error {
+	var touched []any
+	seen := map[int64]bool{}
+	var last *Tx
+	for _, tx := range txs {
+		if tx == nil {
+			continue
+		}
+		last = tx
+		for _, id := range tx.touched {
+			if !seen[id] {
+				seen[id] = true
+				touched = append(touched, id)
+			}
+		}
+	}
+	if last == nil {
+		return nil
+	}
+	now := ts(last.now) // the latest caller's time: activity never moves back
+	for len(touched) > 0 {
+		n := min(len(touched), flushChunk)
+		args := append([]any{now}, touched[:n]...)
+		if _, err := last.exec("UPDATE conversations SET last_activity_at = $1, updated_at = $1 WHERE id IN ("+
+			placeholders(2, n)+") AND last_activity_at < $1", args...); err != nil {
+			return err
+		}
+		touched = touched[n:]
+	}
+	if w.db.dialect.lockEvents != "" {
+		if _, err := sqlTx.ExecContext(ctx, w.db.dialect.lockEvents); err != nil {
+			return err
+		}
+	}
+	type owned struct {
+		tx  *Tx
+		idx int
+	}
+	var pending []owned
+	for _, tx := range txs {
+		if tx == nil {
+			continue
+		}
+		for i := range tx.events {
+			pending = append(pending, owned{tx, i})
+		}
+	}
+	for len(pending) > 0 {
+		n := min(len(pending), flushChunk)
+		var q strings.Builder
+		q.WriteString("INSERT INTO events (type, conversation_id, contact_id, message_id, agent_id, data, created_at) VALUES ")
+		args := make([]any, 0, n*7)
+		for i, p := range pending[:n] {
+			ev := p.tx.events[p.idx]
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(" + placeholders(len(args)+1, 7) + ")")
+			args = append(args, ev.Type, idPtr(ev.ConversationID), idPtr(ev.ContactID), idPtr(ev.MessageID), idPtr(ev.AgentID),
+				string(ev.Data), ts(ev.CreatedAt))
+		}
+		// Rows are numbered in the order of VALUES on both databases, and
+		// RETURNING lists them in that order.
+		rows, err := last.query(q.String()+" RETURNING seq", args...)
+		if err != nil {
+			return err
+		}
+		i := 0
+		for rows.Next() && i < n {
+			p := pending[i]
+			if err := rows.Scan(&p.tx.events[p.idx].Seq); err != nil {
+				rows.Close()
+				return err
+			}
+			p.tx.lastSeq = max(p.tx.lastSeq, p.tx.events[p.idx].Seq)
+			i++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		pending = pending[n:]
+	}
+	return nil
+}
