@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/parleyhq/parley/internal/blob"
@@ -64,7 +65,7 @@ func (s *Service) Receive(ctx context.Context, inboxID int64, in Incoming) (r Re
 	if err != nil {
 		return r, err
 	}
-	err = s.DB.Write(ctx, func(tx *store.Tx) error {
+	err = s.DB.WriteKeyed(ctx, contactKey(inboxID, in.Contact), func(tx *store.Tx) error {
 		r = Received{}
 		if in.ExternalID != "" {
 			m, err := tx.MessageByExternalID(inboxID, in.ExternalID)
@@ -180,6 +181,18 @@ func resolveAttachments(tx *store.Tx, refs []AttachmentRef) ([]parley.Attachment
 		out = append(out, parley.Attachment{SHA256: ref.SHA256, Filename: name, ContentType: ctype, Size: size})
 	}
 	return out, nil
+}
+
+// contactKey names the person a message is from, for WriteKeyed: their
+// inbox-scoped id, or else their email or phone.
+func contactKey(inboxID int64, k store.ContactKey) string {
+	switch {
+	case k.ExternalID != "":
+		return fmt.Sprintf("%d/%s/%s", inboxID, k.Kind, k.ExternalID)
+	case k.Email != "":
+		return "email/" + k.Email
+	}
+	return "phone/" + k.Phone
 }
 
 func derefID(p *int64) int64 {

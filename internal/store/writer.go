@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -86,11 +87,15 @@ type writeReq struct {
 // commit. A caller's failure never undoes another caller's work (see run). Under load, requests queue while a commit is in flight, so the
 // batches grow by themselves: that is the group commit.
 type writer struct {
-	db    *DB
-	reqs  chan writeReq
-	quit  chan struct{}
-	ended sync.WaitGroup
-	stmts *stmtCache // nil when the dialect does not cache statements
+	db *DB
+	// queues holds one queue per writer loop. Keyed writes (WriteKeyed)
+	// always go to the same loop, so on PostgreSQL two parallel batches
+	// never work on the same contact and cannot deadlock over its rows.
+	queues []chan writeReq
+	next   atomic.Uint32 // round robin for writes without a key
+	quit   chan struct{}
+	ended  sync.WaitGroup
+	stmts  *stmtCache // nil when the dialect does not cache statements
 	// careful counts down the batches still to run with savepoints after
 	// an optimistic batch failed (see run).
 	careful atomic.Int32
@@ -100,13 +105,15 @@ type writer struct {
 // which has a single writer anyway; several on PostgreSQL, where batches
 // run side by side and serialize only for the event-log insert at their end.
 func startWriter(db *DB) *writer {
-	w := &writer{db: db, reqs: make(chan writeReq, 4*maxBatch), quit: make(chan struct{})}
+	w := &writer{db: db, quit: make(chan struct{})}
 	if db.dialect.cacheStatements {
 		w.stmts = &stmtCache{db: db.write, m: map[string]*sql.Stmt{}, want: map[string]bool{}}
 	}
 	for range max(db.dialect.writers, 1) {
+		q := make(chan writeReq, 4*maxBatch)
+		w.queues = append(w.queues, q)
 		w.ended.Add(1)
-		go w.loop()
+		go w.loop(q)
 	}
 	return w
 }
@@ -182,9 +189,24 @@ func (c *stmtCache) close() {
 // race with another process, or when a shared batch has to be retried, so
 // it must not have side effects outside tx other than through AfterCommit.
 func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
+	w := db.writer
+	return db.write1(ctx, w.queues[int(w.next.Add(1))%len(w.queues)], fn)
+}
+
+// WriteKeyed is Write for work about one thing, named by key (a contact's
+// identity, say): all writes with the same key go through the same writer
+// loop, one after another.
+func (db *DB) WriteKeyed(ctx context.Context, key string, fn func(*Tx) error) error {
+	w := db.writer
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return db.write1(ctx, w.queues[int(h.Sum32()%uint32(len(w.queues)))], fn)
+}
+
+func (db *DB) write1(ctx context.Context, q chan writeReq, fn func(*Tx) error) error {
 	req := writeReq{fn: fn, done: make(chan error, 1)}
 	select {
-	case db.writer.reqs <- req:
+	case q <- req:
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-db.writer.quit:
@@ -195,22 +217,22 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	return <-req.done
 }
 
-func (w *writer) loop() {
+func (w *writer) loop(reqs chan writeReq) {
 	defer w.ended.Done()
 	batch := make([]writeReq, 0, maxBatch)
 	for {
 		batch = batch[:0]
 		select {
-		case r := <-w.reqs:
+		case r := <-reqs:
 			batch = append(batch, r)
 		case <-w.quit:
-			w.drain()
+			w.drain(reqs)
 			return
 		}
 	fill:
 		for len(batch) < maxBatch {
 			select {
-			case r := <-w.reqs:
+			case r := <-reqs:
 				batch = append(batch, r)
 			default:
 				break fill
@@ -221,10 +243,10 @@ func (w *writer) loop() {
 }
 
 // drain finishes requests queued before stop.
-func (w *writer) drain() {
+func (w *writer) drain(reqs chan writeReq) {
 	for {
 		select {
-		case r := <-w.reqs:
+		case r := <-reqs:
 			w.run([]writeReq{r})
 		default:
 			return
