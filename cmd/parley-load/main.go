@@ -27,6 +27,9 @@ Usage:
       GET /api/v1/conversations (newest 25, optionally by status).
   parley-load seed (--data-dir DIR | --database-url URL) --conversations N
       bulk-insert contacts, conversations and one message each.
+  parley-load sse [--idle 10000] [--agents 1000] [--rate 50] [--duration 10s]
+      live fan-out: server memory per open SSE stream, and commit → arrival
+      latency on many streams (the server runs in a child process).
 
 Target: --url http://127.0.0.1:8080 --token T [--inbox ID]   a running Parley
         --self [--data-dir DIR | --database-url postgres://…]  start one here
@@ -58,6 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = listCmd(ctx, args[1:], stdout, stderr)
 	case "seed":
 		err = seedCmd(ctx, args[1:], stdout, stderr)
+	case "sse":
+		err = sseCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -148,6 +148,11 @@ func (s *Service) DeliverWebhook(ctx context.Context, payload string, lastAttemp
 	if err != nil {
 		return err
 	}
+	if inbox.WebhookURL == "" {
+		// The webhook was removed since: the business's system reads
+		// replies from the API, as for any inbox without one.
+		return s.setDelivery(ctx, m.ID, parley.DeliverySent, "")
+	}
 	contact, err := s.DB.Contact(ctx, c.ContactID)
 	if err != nil {
 		return err

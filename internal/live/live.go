@@ -79,9 +79,13 @@ func (h *Hub) deliver(ctx context.Context) error {
 		if err != nil || len(events) == 0 {
 			return err
 		}
+		frames := make([]*Frame, len(events))
+		for i := range events {
+			frames[i] = &Frame{Event: events[i]}
+		}
 		h.mu.Lock()
 		for s := range h.subs {
-			s.push(events)
+			s.push(frames)
 		}
 		h.last = events[len(events)-1].Seq
 		h.mu.Unlock()
@@ -146,22 +150,38 @@ type Sub struct {
 	filter func(*parley.Event) bool
 	wake   chan struct{}
 	mu     sync.Mutex
-	queue  []parley.Event
+	queue  []*Frame
 	closed bool // the hub stopped, or the subscriber fell too far behind
 }
 
-func (s *Sub) push(events []parley.Event) {
+// Frame is a committed event on its way to streams. Its default SSE
+// encoding is made once, by the first stream that needs it, and shared by
+// all the others: with a thousand agents watching, an event is encoded
+// once, not a thousand times.
+type Frame struct {
+	Event parley.Event
+	once  sync.Once
+	wire  []byte
+}
+
+// Wire returns the event as an SSE message: id, event name, JSON data.
+func (f *Frame) Wire() []byte {
+	f.once.Do(func() { f.wire = encode(Message{Seq: f.Event.Seq, Name: f.Event.Type, Data: &f.Event}) })
+	return f.wire
+}
+
+func (s *Sub) push(frames []*Frame) {
 	s.mu.Lock()
 	n := 0
-	for i := range events {
-		if s.closed || (s.filter != nil && !s.filter(&events[i])) {
+	for _, f := range frames {
+		if s.closed || (s.filter != nil && !s.filter(&f.Event)) {
 			continue
 		}
 		if len(s.queue) >= maxQueued {
 			s.closed, s.queue = true, nil
 			break
 		}
-		s.queue = append(s.queue, events[i])
+		s.queue = append(s.queue, f)
 		n++
 	}
 	s.mu.Unlock()
@@ -182,9 +202,9 @@ func (s *Sub) Wait() <-chan struct{} { return s.wake }
 
 // Take returns the queued events and empties the queue; closed is true
 // when the subscription ended and the client should reconnect.
-func (s *Sub) Take() (events []parley.Event, closed bool) {
+func (s *Sub) Take() (frames []*Frame, closed bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	events, s.queue = s.queue, nil
-	return events, s.closed
+	frames, s.queue = s.queue, nil
+	return frames, s.closed
 }

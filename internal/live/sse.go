@@ -65,7 +65,7 @@ func (h *Hub) Stream(w http.ResponseWriter, r *http.Request, opt StreamOptions) 
 				break
 			}
 			if opt.Filter == nil || opt.Filter(&events[i]) {
-				writeEvent(r.Context(), bw, opt.Render, &events[i])
+				writeFrame(r.Context(), bw, opt.Render, &Frame{Event: events[i]})
 			}
 			sent = events[i].Seq
 		}
@@ -90,11 +90,11 @@ func (h *Hub) Stream(w http.ResponseWriter, r *http.Request, opt StreamOptions) 
 		case <-tick.C:
 			bw.WriteString(": ping\n\n")
 		case <-sub.Wait():
-			events, closed := sub.Take()
-			for i := range events {
-				if events[i].Seq > sent {
-					writeEvent(r.Context(), bw, opt.Render, &events[i])
-					sent = events[i].Seq
+			frames, closed := sub.Take()
+			for _, f := range frames {
+				if f.Event.Seq > sent {
+					writeFrame(r.Context(), bw, opt.Render, f)
+					sent = f.Event.Seq
 				}
 			}
 			if closed {
@@ -115,19 +115,34 @@ func flush(bw *bufio.Writer, rc *http.ResponseController) error {
 	return rc.Flush()
 }
 
-func writeEvent(ctx context.Context, bw *bufio.Writer, render Render, ev *parley.Event) {
-	m := Message{Seq: ev.Seq, Name: ev.Type, Data: ev}
-	if render != nil {
-		var ok bool
-		if m, ok = render(ctx, ev); !ok {
-			return
-		}
-	}
-	b, err := json.Marshal(m.Data)
-	if err != nil {
+// writeFrame writes one event: its shared default encoding, or what the
+// stream's Render makes of it.
+func writeFrame(ctx context.Context, bw *bufio.Writer, render Render, f *Frame) {
+	if render == nil {
+		bw.Write(f.Wire())
 		return
 	}
-	fmt.Fprintf(bw, "id: %d\nevent: %s\ndata: %s\n\n", m.Seq, m.Name, b)
+	m, ok := render(ctx, &f.Event)
+	if !ok {
+		return
+	}
+	bw.Write(encode(m))
+}
+
+// encode formats an SSE message; nil if its data cannot be encoded.
+func encode(m Message) []byte {
+	b, err := json.Marshal(m.Data)
+	if err != nil {
+		return nil
+	}
+	out := make([]byte, 0, len(b)+len(m.Name)+32)
+	out = append(out, "id: "...)
+	out = strconv.AppendInt(out, m.Seq, 10)
+	out = append(out, "\nevent: "...)
+	out = append(out, m.Name...)
+	out = append(out, "\ndata: "...)
+	out = append(out, b...)
+	return append(out, "\n\n"...)
 }
 
 // lastEventID reads where the client stopped: the Last-Event-ID header

@@ -4,13 +4,21 @@
 package web
 
 import (
+	"context"
+	"embed"
 	"net/http"
+	"sync"
+	"time"
 
+	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/live"
 	"github.com/parleyhq/parley/internal/store"
 )
+
+//go:embed templates static
+var embedded embed.FS
 
 // Server holds what the agent inbox needs.
 type Server struct {
@@ -22,7 +30,61 @@ type Server struct {
 	BaseURL func() string
 	// Dev serves templates and static files from disk on each request.
 	Dev bool
+	// MaxUploadBytes bounds one attachment (25 MiB when zero).
+	MaxUploadBytes int64
+
+	once     sync.Once
+	assets   *assets
+	tmpl     *templates
+	ipLimit  *auth.Limiter
+	mailLim  *auth.Limiter
+	presence sync.Map // agent id → time.Time of the last recorded presence
+
+	streamsMu sync.Mutex
+	streams   map[*context.CancelFunc]struct{}
+}
+
+// Login failures allowed per IP address and per email within the window.
+const (
+	loginMaxFailures = 10
+	loginWindow      = 15 * time.Minute
+)
+
+func (s *Server) init() {
+	s.once.Do(func() {
+		s.assets = loadAssets(s.Dev)
+		s.tmpl = loadTemplates(s.Dev, s.assets)
+		s.ipLimit = auth.NewLimiter(loginMaxFailures, loginWindow)
+		s.mailLim = auth.NewLimiter(loginMaxFailures, loginWindow)
+		s.streams = map[*context.CancelFunc]struct{}{}
+		if s.MaxUploadBytes == 0 {
+			s.MaxUploadBytes = 25 << 20
+		}
+	})
+}
+
+// DropStreams closes every open live stream, as a lost connection would;
+// browsers reconnect with Last-Event-ID. Tests use it.
+func (s *Server) DropStreams() {
+	s.streamsMu.Lock()
+	defer s.streamsMu.Unlock()
+	for c := range s.streams {
+		(*c)()
+	}
 }
 
 // Register adds the inbox's routes to mux.
-func (s *Server) Register(mux *http.ServeMux) {}
+func (s *Server) Register(mux *http.ServeMux) {
+	s.init()
+	s.routes(mux)
+}
+
+// touchPresence records an agent's presence at most every 30 seconds.
+func (s *Server) touchPresence(agentID int64) {
+	now := time.Now()
+	if last, ok := s.presence.Load(agentID); ok && now.Sub(last.(time.Time)) < 30*time.Second {
+		return
+	}
+	s.presence.Store(agentID, now)
+	go s.Inbox.TouchPresence(context.Background(), agentID)
+}

@@ -1,16 +1,43 @@
 // Package widget serves the website chat widget: the /widget.js loader
 // that host pages include, the chat page it opens in an iframe, and the
 // visitor endpoints behind it (messages, uploads, a live stream).
+//
+// Visitors never sign in. An anonymous visitor is known by a random token
+// the widget keeps in its localStorage (the database holds only its
+// SHA-256, as an identity of kind "visitor" scoped to the inbox); a
+// signed-in user of the business's site by a user id that the host page
+// vouches for with an HMAC under the inbox's identity secret. Every
+// visitor endpoint is authorized by one of the two, never by an id alone.
 package widget
 
 import (
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"mime"
 	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/jobs"
 	"github.com/parleyhq/parley/internal/live"
+	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
 )
+
+//go:embed static templates
+var files embed.FS
 
 // Server holds what the widget needs.
 type Server struct {
@@ -22,7 +49,247 @@ type Server struct {
 	BaseURL func() string
 	// MaxUploadBytes bounds a visitor's file.
 	MaxUploadBytes int64
+
+	// MessagesPerMinute bounds each visitor's messages (default 20);
+	// WritesPerMinute bounds each IP address's writes (default 60).
+	MessagesPerMinute, WritesPerMinute int
+
+	once      sync.Once
+	tmpl      *template.Template
+	assetVer  map[string]string // file → content hash, for cache-busting URLs
+	ipLimit   *limiter
+	userLimit *limiter
+
+	jobsOnce   sync.Once
+	presenceMu sync.Mutex
+	presence   map[int64]int // contact id → open streams in this process
+}
+
+// MaxJSONBytes bounds visitors' JSON bodies.
+const MaxJSONBytes = 64 << 10
+
+func (s *Server) init() {
+	s.once.Do(func() {
+		s.tmpl = template.Must(template.New("").ParseFS(files, "templates/*.html"))
+		s.assetVer = map[string]string{}
+		fs.WalkDir(files, "static", func(path string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				b, _ := files.ReadFile(path)
+				sum := sha256.Sum256(b)
+				s.assetVer[strings.TrimPrefix(path, "static/")] = hex.EncodeToString(sum[:6])
+			}
+			return nil
+		})
+		perMin := func(n, def int) int {
+			if n <= 0 {
+				return def
+			}
+			return n
+		}
+		s.ipLimit = newLimiter(perMin(s.WritesPerMinute, 60), time.Minute)
+		s.userLimit = newLimiter(perMin(s.MessagesPerMinute, 20), time.Minute)
+		s.presence = map[int64]int{}
+	})
 }
 
 // Register adds the widget's routes to mux.
-func (s *Server) Register(mux *http.ServeMux) {}
+func (s *Server) Register(mux *http.ServeMux) {
+	s.init()
+	mux.HandleFunc("GET /widget.js", s.loader)
+	mux.HandleFunc("GET /widget-assets/{file}", s.asset)
+	mux.HandleFunc("GET /widget/{inbox_id}", s.page)
+	mux.HandleFunc("GET /widget/{inbox_id}/resume", s.page)
+	for _, rt := range []struct {
+		pattern string
+		h       handler
+	}{
+		{"GET /widget/{inbox_id}/config", s.config},
+		{"POST /widget/{inbox_id}/session", s.write(s.session)},
+		{"POST /widget/{inbox_id}/resume", s.write(s.resume)},
+		{"GET /widget/{inbox_id}/messages", s.messages},
+		{"POST /widget/{inbox_id}/messages", s.write(s.send)},
+		{"POST /widget/{inbox_id}/uploads", s.write(s.upload)},
+		{"GET /widget/{inbox_id}/attachments/{attachment_id}", s.attachment},
+		{"POST /widget/{inbox_id}/email", s.write(s.setEmail)},
+		{"POST /widget/{inbox_id}/read", s.write(s.markRead)},
+		{"GET /widget/{inbox_id}/stream", s.stream},
+	} {
+		h := rt.h
+		mux.HandleFunc(rt.pattern, func(w http.ResponseWriter, r *http.Request) {
+			if err := h(w, r); err != nil {
+				writeError(w, r, err)
+			}
+		})
+	}
+}
+
+// RegisterJobs registers the reply-notification job with the runner and
+// starts the scan that enqueues it: after each commit that logs a new
+// message, agents' replies on widget inboxes get a job that emails the
+// visitor if they have left. Call it once, before Run; later calls do
+// nothing.
+func (s *Server) RegisterJobs(r *jobs.Runner) {
+	s.init()
+	s.jobsOnce.Do(func() {
+		n := &inbox.ReplyNotifier{Service: s.Inbox, BaseURL: s.BaseURL, Present: s.present}
+		r.Handle(inbox.JobWidgetNotify, func(ctx context.Context, j store.Job) error {
+			return n.Run(ctx, j.Payload, j.Attempts >= j.MaxAttempts)
+		})
+		// The first scan of a new database sets the scan position to the
+		// end of the log, so replies from before are never emailed.
+		if _, err := s.Inbox.ScanWidgetReplies(context.Background()); err != nil {
+			slog.Error("widget: scan replies", "err", err)
+		}
+		go s.scanReplies()
+	})
+}
+
+// scanReplies wakes on each batch of outgoing messages the hub delivers
+// and hands them to ScanWidgetReplies, which reads the durable log (so a
+// restart or a dropped subscription loses nothing).
+func (s *Server) scanReplies() {
+	filter := func(ev *parley.Event) bool {
+		return ev.Type == parley.EventMessageCreated && strings.Contains(string(ev.Data), `"outgoing"`)
+	}
+	sub, _ := s.Hub.Subscribe(filter)
+	for range sub.Wait() {
+		_, closed := sub.Take()
+		if _, err := s.Inbox.ScanWidgetReplies(context.Background()); err != nil && !strings.Contains(err.Error(), "store: closed") {
+			slog.Error("widget: scan replies", "err", err)
+		}
+		if closed {
+			// The hub stopped (shutdown) or dropped us for falling behind;
+			// in the second case a new subscription carries on.
+			s.Hub.Unsubscribe(sub)
+			sub, _ = s.Hub.Subscribe(filter)
+		}
+	}
+}
+
+// present reports whether the contact has a live widget connection here.
+func (s *Server) present(contactID int64) bool {
+	s.presenceMu.Lock()
+	defer s.presenceMu.Unlock()
+	return s.presence[contactID] > 0
+}
+
+func (s *Server) setPresent(contactID int64, delta int) {
+	s.presenceMu.Lock()
+	defer s.presenceMu.Unlock()
+	if s.presence[contactID] += delta; s.presence[contactID] <= 0 {
+		delete(s.presence, contactID)
+	}
+}
+
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+// write wraps a state-changing handler in the per-IP rate limit.
+func (s *Server) write(h handler) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if !s.ipLimit.allow("ip:" + clientIP(r)) {
+			return rateLimited(w)
+		}
+		return h(w, r)
+	}
+}
+
+func rateLimited(w http.ResponseWriter) error {
+	w.Header().Set("Retry-After", "60")
+	return parley.Errorf(parley.ERATELIMIT, "Too many requests; please wait a moment and try again.")
+}
+
+// statusFor maps an error code to the status visitors get (the same
+// mapping as the REST API's).
+func statusFor(code string) int {
+	switch code {
+	case parley.EINVALID:
+		return http.StatusBadRequest
+	case parley.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case parley.EFORBIDDEN:
+		return http.StatusForbidden
+	case parley.ENOTFOUND:
+		return http.StatusNotFound
+	case parley.ECONFLICT:
+		return http.StatusConflict
+	case parley.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case parley.ERATELIMIT:
+		return http.StatusTooManyRequests
+	case parley.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := parley.ErrorCode(err)
+	if code == parley.EINTERNAL {
+		slog.Error("widget: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	var body errorBody
+	body.Error.Code, body.Error.Message = code, parley.ErrorMessage(err)
+	writeJSON(w, statusFor(code), body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	return json.NewEncoder(w).Encode(v)
+}
+
+// decode reads one JSON object strictly: within MaxJSONBytes, no unknown
+// fields, nothing after it.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return parley.Errorf(parley.EINVALID, "Content-Type must be application/json")
+		}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxJSONBytes))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = errors.New("more than one JSON value")
+		}
+	}
+	var tooBig *http.MaxBytesError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &tooBig):
+		return parley.Errorf(parley.ETOOLARGE, "body is larger than the %d-byte limit", MaxJSONBytes)
+	case errors.Is(err, io.EOF):
+		return parley.Errorf(parley.EINVALID, "body is empty; send a JSON object")
+	}
+	return parley.Errorf(parley.EINVALID, "body is not a valid JSON object of the expected shape: %v", err)
+}
+
+func pathID(r *http.Request, name string) (int64, error) {
+	v := r.PathValue(name)
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, parley.Errorf(parley.ENOTFOUND, "not found")
+	}
+	return id, nil
+}
+
+// inboxFor returns the widget inbox named in the path; ENOTFOUND for any
+// other inbox.
+func (s *Server) inboxFor(r *http.Request) (parley.Inbox, error) {
+	id, err := pathID(r, "inbox_id")
+	if err != nil {
+		return parley.Inbox{}, err
+	}
+	return s.Inbox.WidgetInbox(r.Context(), id)
+}

@@ -1,0 +1,252 @@
+package inbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/internal/mail"
+	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/store"
+	stdmail "net/mail"
+)
+
+// Emailing widget visitors who left: when an agent replies on a widget
+// conversation, a durable job waits the inbox's AwayMinutes and then, if
+// the visitor is still away and has not read the reply, emails it with a
+// link that reopens the conversation. What happens is always recorded (a
+// notifications row and a notification.email event), sent or not.
+
+// JobWidgetNotify is the job that may email a reply to a widget visitor.
+const JobWidgetNotify = "widget.notify"
+
+// EventNotificationEmail is appended for every emailed (or not emailed)
+// reply; data: status, reason, recipient.
+const EventNotificationEmail = "notification.email"
+
+type notifyPayload struct {
+	MessageID int64 `json:"message_id"`
+}
+
+// ScanWidgetReplies finds agents' replies on widget inboxes that were
+// logged since the last scan and enqueues a notify job for each, to run
+// when the inbox's away time has passed; the scan position moves in the
+// same transaction, so each reply gets exactly one job. It returns how
+// many jobs it enqueued.
+func (s *Service) ScanWidgetReplies(ctx context.Context) (n int, err error) {
+	for {
+		var batch int
+		err = s.DB.Write(ctx, func(tx *store.Tx) error {
+			replies, err := tx.ScanWidgetReplies(500)
+			if err != nil {
+				return err
+			}
+			batch = len(replies)
+			for _, r := range replies {
+				runAt := tx.Now().Add(time.Duration(r.AwayMinutes) * time.Minute)
+				if err := s.enqueue(tx, JobWidgetNotify, notifyPayload{MessageID: r.MessageID}, runAt, 6); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		n += batch
+		if err != nil || batch < 500 {
+			return n, err
+		}
+	}
+}
+
+// ReplyNotifier runs JobWidgetNotify.
+type ReplyNotifier struct {
+	Service *Service
+	// BaseURL is Parley's public URL, for the link in the email.
+	BaseURL func() string
+	// Present reports whether the contact has the widget open right now
+	// on this process (their live connection); may be nil.
+	Present func(contactID int64) bool
+	// Send sends an email; nil means mail.Send.
+	Send func(ctx context.Context, cfg mail.Config, m mail.Message) error
+}
+
+// Run is the job handler. It does nothing when the reply is no longer
+// worth an email: the visitor came back, read it, or a later reply's job
+// will carry it. Without an address or SMTP settings it records not_sent;
+// a send error is retried by the job runner, and recorded as failed when
+// it is permanent or the last attempt.
+func (n *ReplyNotifier) Run(ctx context.Context, payload string, lastAttempt bool) error {
+	s := n.Service
+	var p notifyPayload
+	if err := json.Unmarshal([]byte(payload), &p); err != nil {
+		return &PermanentError{err}
+	}
+	m, err := s.DB.Message(ctx, p.MessageID)
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	done, err := s.DB.Notifications(ctx, m.ConversationID)
+	if err != nil {
+		return err
+	}
+	for _, d := range done {
+		if d.MessageID != nil && *d.MessageID == m.ID {
+			return nil // an earlier run got as far as recording the outcome
+		}
+	}
+	c, err := s.DB.Conversation(ctx, m.ConversationID)
+	if err != nil {
+		return err
+	}
+	in, _, err := s.DB.Inbox(ctx, c.InboxID)
+	if err != nil {
+		return err
+	}
+	h, err := s.WidgetHistory(ctx, in.ID, c.ContactID)
+	if err != nil {
+		return err
+	}
+	var unread []parley.Message
+	for _, x := range h.Messages {
+		if x.Direction == parley.Outgoing && x.ID > m.ID {
+			return nil // a later reply's job will tell them about both
+		}
+		if x.Direction == parley.Outgoing && x.ID > h.SeenID {
+			unread = append(unread, x)
+		}
+	}
+	if h.SeenID >= m.ID || len(unread) == 0 {
+		return nil // they have seen it
+	}
+	if n.Present != nil && n.Present(c.ContactID) {
+		return nil
+	}
+	contact, err := s.DB.Contact(ctx, c.ContactID)
+	if err != nil {
+		return err
+	}
+	lastSeen, err := s.DB.ContactLastSeen(ctx, contact.ID)
+	if err != nil {
+		return err
+	}
+	away := time.Duration(in.AwayMinutes) * time.Minute
+	if lastSeen != nil && s.now().Sub(*lastSeen) < away {
+		return nil // they were here a moment ago
+	}
+	record := func(status, recipient, reason string) error {
+		return s.recordNotification(ctx, c, m.ID, status, recipient, reason)
+	}
+	if contact.Email == "" {
+		return record(store.NotificationNotSent, "", "the visitor left no email address")
+	}
+	cfg, err := s.SMTPSettings(ctx)
+	if err != nil {
+		return err
+	}
+	if cfg.Host == "" {
+		return record(store.NotificationNotSent, contact.Email, "email is not set up (no SMTP settings)")
+	}
+	msg, err := n.email(ctx, cfg, in, contact, unread)
+	if err != nil {
+		return err
+	}
+	send := n.Send
+	if send == nil {
+		send = mail.Send
+	}
+	sendErr := send(ctx, mail.Config{Host: cfg.Host, Port: cfg.Port, Username: cfg.Username, Password: cfg.Password, Security: cfg.Security}, msg)
+	var perm *mail.PermanentError
+	switch {
+	case sendErr == nil:
+		return record(store.NotificationSent, contact.Email, "")
+	case errors.As(sendErr, &perm) || lastAttempt:
+		if err := record(store.NotificationFailed, contact.Email, sendErr.Error()); err != nil {
+			return err
+		}
+		return &PermanentError{sendErr}
+	}
+	return sendErr
+}
+
+// recordNotification stores the outcome and its event, once per message.
+func (s *Service) recordNotification(ctx context.Context, c parley.Conversation, messageID int64, status, recipient, reason string) error {
+	return s.DB.Write(ctx, func(tx *store.Tx) error {
+		if _, err := tx.NotificationForMessage(messageID, "email"); err == nil {
+			return nil // recorded by an earlier run
+		} else if parley.ErrorCode(err) != parley.ENOTFOUND {
+			return err
+		}
+		nt := store.Notification{ConversationID: c.ID, MessageID: &messageID, Channel: "email", Recipient: recipient, Status: status, Reason: reason}
+		if err := tx.RecordNotification(&nt); err != nil {
+			return err
+		}
+		if status != store.NotificationSent {
+			slog.Info("inbox: reply not emailed", "conversation", c.ID, "message", messageID, "status", status, "reason", reason)
+		}
+		return tx.AppendEvent(&parley.Event{Type: EventNotificationEmail, ConversationID: &c.ID, ContactID: &c.ContactID, MessageID: &messageID},
+			map[string]string{"status": status, "reason": reason, "recipient": recipient})
+	})
+}
+
+// email builds the notification: the unread replies and a resume link.
+func (n *ReplyNotifier) email(ctx context.Context, cfg SMTPSettings, in parley.Inbox, contact parley.Contact, unread []parley.Message) (mail.Message, error) {
+	s := n.Service
+	if len(unread) > 5 {
+		unread = unread[len(unread)-5:]
+	}
+	var b strings.Builder
+	greeting := "Hello,"
+	if contact.Name != "" {
+		greeting = "Hello " + contact.Name + ","
+	}
+	b.WriteString(greeting + "\n\n")
+	if len(unread) == 1 {
+		b.WriteString("You have a new reply from " + in.Name + ":\n\n")
+	} else {
+		fmt.Fprintf(&b, "You have %d new replies from %s:\n\n", len(unread), in.Name)
+	}
+	for _, m := range unread {
+		author := in.Name
+		if m.AuthorAgentID != nil {
+			if a, err := s.DB.Agent(ctx, *m.AuthorAgentID); err == nil && a.Name != "" {
+				author = a.Name
+			}
+		}
+		text := m.Text
+		if len(m.Attachments) > 0 {
+			text = strings.TrimSpace(text + "\n" + fmt.Sprintf("[%d attachment(s)]", len(m.Attachments)))
+		}
+		b.WriteString(author + " wrote:\n" + text + "\n\n")
+	}
+	msg := mail.Message{From: cfg.From, To: contact.Email, Subject: "New reply from " + strings.ReplaceAll(in.Name, "\n", " "),
+		Date: s.now()}
+	if contact.Name != "" {
+		msg.To = (&stdmail.Address{Name: contact.Name, Address: contact.Email}).String()
+	}
+	secret, err := s.DB.IdentitySecret(ctx, in.ID)
+	if err != nil {
+		return msg, err
+	}
+	base := ""
+	if n.BaseURL != nil {
+		base = strings.TrimRight(n.BaseURL(), "/")
+	}
+	if secret != "" && base != "" {
+		tok := ResumeToken(secret, in.ID, contact.ID, s.now().Add(ResumeTTL))
+		msg.Link = base + "/widget/" + strconv.FormatInt(in.ID, 10) + "/resume?token=" + url.QueryEscape(tok)
+		msg.LinkText = "Continue the conversation"
+		b.WriteString("The link below opens the conversation again; it works for 7 days.\n")
+	} else {
+		b.WriteString("Open the chat on our website to answer.\n")
+	}
+	msg.Text = b.String()
+	return msg, nil
+}

@@ -1,0 +1,161 @@
+package mail
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/smtp"
+	"net/textproto"
+	"strconv"
+	"time"
+)
+
+// Config is how to reach the outgoing mail server.
+type Config struct {
+	Host     string
+	Port     int
+	Username string // empty: no AUTH
+	Password string
+	// Security is "starttls" (required, not opportunistic), "tls" (implicit
+	// TLS, usually port 465) or "none" (loopback or a trusted relay only).
+	Security string
+	// TLS overrides the TLS settings (tests trust their own certificate).
+	TLS *tls.Config
+	// HelloName is sent in EHLO; empty: "localhost".
+	HelloName string
+	// Timeout bounds the whole exchange; zero: 30 seconds.
+	Timeout time.Duration
+}
+
+// PermanentError is a refusal that sending again will not fix: a 5xx
+// answer from the server (a bad recipient, authentication refused) or a
+// message that cannot be built.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Permanent tells job runners not to retry.
+func (e *PermanentError) Permanent() bool { return true }
+
+// Send delivers m through the server in cfg. Errors are wrapped in
+// *PermanentError when retrying cannot help; others (network trouble, 4xx
+// answers) are worth retrying later.
+func Send(ctx context.Context, cfg Config, m Message) (err error) {
+	from, to, err := m.Addresses()
+	if err != nil {
+		return &PermanentError{err}
+	}
+	body, err := m.Bytes()
+	if err != nil {
+		return &PermanentError{err}
+	}
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
+	tlsConf := cfg.TLS
+	if tlsConf == nil {
+		tlsConf = &tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12}
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("mail: connect to %s: %w", addr, err)
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	switch cfg.Security {
+	case "tls":
+		tc := tls.Client(conn, tlsConf)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return fmt.Errorf("mail: TLS with %s: %w", addr, err)
+		}
+		conn = tc
+	case "starttls", "", "none":
+	default:
+		return &PermanentError{fmt.Errorf("mail: security %q is not starttls, tls or none", cfg.Security)}
+	}
+	c, err := smtp.NewClient(conn, cfg.Host)
+	if err != nil {
+		return classify("greeting", err)
+	}
+	defer c.Close()
+	hello := cfg.HelloName
+	if hello == "" {
+		hello = "localhost"
+	}
+	if err := c.Hello(hello); err != nil {
+		return classify("EHLO", err)
+	}
+	if cfg.Security == "starttls" || cfg.Security == "" {
+		if ok, _ := c.Extension("STARTTLS"); !ok {
+			return &PermanentError{fmt.Errorf("mail: %s does not offer STARTTLS", addr)}
+		}
+		if err := c.StartTLS(tlsConf); err != nil {
+			return classify("STARTTLS", err)
+		}
+	}
+	if cfg.Username != "" {
+		if ok, _ := c.Extension("AUTH"); !ok {
+			return &PermanentError{fmt.Errorf("mail: %s does not offer AUTH", addr)}
+		}
+		if err := c.Auth(plainAuth{cfg.Username, cfg.Password}); err != nil {
+			return classify("AUTH", err)
+		}
+	}
+	if err := c.Mail(from.Address); err != nil {
+		return classify("MAIL FROM", err)
+	}
+	if err := c.Rcpt(to.Address); err != nil {
+		return classify("RCPT TO", err)
+	}
+	w, err := c.Data()
+	if err != nil {
+		return classify("DATA", err)
+	}
+	if _, err := w.Write(body); err != nil {
+		return classify("DATA", err)
+	}
+	if err := w.Close(); err != nil {
+		return classify("DATA", err)
+	}
+	return classify("QUIT", c.Quit())
+}
+
+// classify wraps an SMTP exchange error, marking 5xx answers permanent.
+func classify(step string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var tp *textproto.Error
+	if errors.As(err, &tp) && tp.Code >= 500 {
+		return &PermanentError{fmt.Errorf("mail: %s: %w", step, err)}
+	}
+	return fmt.Errorf("mail: %s: %w", step, err)
+}
+
+// plainAuth is AUTH PLAIN. Send only uses it after TLS, or with security
+// "none", which the operator chose for a loopback or trusted relay; the
+// standard library's PlainAuth would refuse the latter.
+type plainAuth struct{ user, pass string }
+
+func (a plainAuth) Start(*smtp.ServerInfo) (string, []byte, error) {
+	return "PLAIN", []byte("\x00" + a.user + "\x00" + a.pass), nil
+}
+
+func (a plainAuth) Next(_ []byte, more bool) ([]byte, error) {
+	if more {
+		return nil, errors.New("mail: unexpected AUTH PLAIN challenge")
+	}
+	return nil, nil
+}

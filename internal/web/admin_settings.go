@@ -1,0 +1,230 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+type inboxesView struct {
+	Page
+	Inboxes []parley.Inbox
+}
+
+func (s *Server) inboxesPage(w http.ResponseWriter, r *http.Request) error {
+	v := inboxesView{Page: s.page(r, "Inboxes", "inboxes")}
+	var err error
+	if v.Inboxes, err = s.DB.Inboxes(r.Context()); err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "admin_inboxes", "", v)
+}
+
+func (s *Server) createInbox(w http.ResponseWriter, r *http.Request) error {
+	in, err := s.Inbox.CreateInbox(r.Context(), actorFrom(r), parley.Inbox{Name: trimmed(r, "name"), ChannelType: parley.ChannelType(r.PostFormValue("channel_type"))})
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/app/admin/inboxes/"+strconv.FormatInt(in.ID, 10)+"?flash=saved", http.StatusSeeOther)
+	return nil
+}
+
+type inboxSettingsView struct {
+	Page
+	Inbox          parley.Inbox
+	ReopenDays     int
+	Snippet        string
+	IdentitySecret string
+	Error          string
+}
+
+func (s *Server) inboxSettings(r *http.Request, id int64) (inboxSettingsView, error) {
+	v := inboxSettingsView{Page: s.page(r, "Inbox settings", "inboxes")}
+	in, _, err := s.DB.Inbox(r.Context(), id)
+	if err != nil {
+		return v, err
+	}
+	v.Inbox, v.ReopenDays = in, int(in.ReopenWindow/(24*time.Hour))
+	base := ""
+	if s.BaseURL != nil {
+		base = s.BaseURL()
+	}
+	v.Snippet = `<script src="` + base + `/widget.js" data-inbox="` + strconv.FormatInt(in.ID, 10) + `" async></script>`
+	if in.ChannelType == parley.ChannelWidget {
+		if v.IdentitySecret, err = s.DB.IdentitySecret(r.Context(), id); err != nil {
+			return v, err
+		}
+	}
+	return v, nil
+}
+
+func (s *Server) inboxSettingsPage(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	v, err := s.inboxSettings(r, id)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "admin_inbox", "", v)
+}
+
+func (s *Server) updateInbox(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	v, err := s.inboxSettings(r, id)
+	if err != nil {
+		return err
+	}
+	in := v.Inbox
+	in.Name, in.WebhookURL = trimmed(r, "name"), trimmed(r, "webhook_url")
+	in.EmailAsk, in.ReplyTimeText, in.Greeting = r.PostFormValue("email_ask"), trimmed(r, "reply_time_text"), trimmed(r, "greeting")
+	days, err1 := strconv.Atoi(r.PostFormValue("reopen_days"))
+	away, err2 := strconv.Atoi(r.PostFormValue("away_minutes"))
+	if err1 != nil || err2 != nil || days < 1 {
+		err = parley.Errorf(parley.EINVALID, "the reopen window (days, at least 1) and away minutes must be whole numbers")
+	} else {
+		in.ReopenWindow, in.AwayMinutes = time.Duration(days)*24*time.Hour, away
+		_, err = s.Inbox.UpdateInbox(r.Context(), actorFrom(r), in)
+	}
+	if parley.ErrorCode(err) == parley.EINVALID {
+		v.Inbox, v.Error = in, parley.ErrorMessage(err)
+		return s.render(w, r, http.StatusBadRequest, "admin_inbox", "", v)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/app/admin/inboxes/"+strconv.FormatInt(id, 10)+"?flash=saved", http.StatusSeeOther)
+	return nil
+}
+
+type cannedView struct {
+	Page
+	Canned []store.CannedResponse
+}
+
+func (s *Server) cannedPage(w http.ResponseWriter, r *http.Request) error {
+	v := cannedView{Page: s.page(r, "Canned responses", "canned")}
+	var err error
+	if v.Canned, err = s.DB.CannedResponses(r.Context()); err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "admin_canned", "", v)
+}
+
+// saveCanned creates a canned response, or updates the one in the path.
+func (s *Server) saveCanned(w http.ResponseWriter, r *http.Request) error {
+	c := store.CannedResponse{Shortcut: r.PostFormValue("shortcut"), Title: r.PostFormValue("title"), Body: r.PostFormValue("body")}
+	if r.PathValue("id") != "" {
+		id, err := pathID(r)
+		if err != nil {
+			return err
+		}
+		c.ID = id
+	}
+	if _, err := s.Inbox.SaveCanned(r.Context(), actorFrom(r), c); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/app/admin/canned?flash=saved", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) deleteCanned(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := s.Inbox.DeleteCanned(r.Context(), actorFrom(r), id); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/app/admin/canned?flash=deleted", http.StatusSeeOther)
+	return nil
+}
+
+type tokensView struct {
+	Page
+	Tokens []parley.APIToken
+	Agents map[int64]string
+	Secret string // the token just created, shown once
+}
+
+func (s *Server) tokensView(r *http.Request) (tokensView, error) {
+	v := tokensView{Page: s.page(r, "API tokens", "tokens"), Agents: map[int64]string{}}
+	var err error
+	if v.Tokens, err = s.DB.APITokens(r.Context()); err != nil {
+		return v, err
+	}
+	agents, err := s.DB.Agents(r.Context())
+	for _, a := range agents {
+		v.Agents[a.ID] = a.Name
+	}
+	return v, err
+}
+
+func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.tokensView(r)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "admin_tokens", "", v)
+}
+
+// createToken makes a token acting as the signed-in admin and shows its
+// secret once.
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
+	actor := actorFrom(r)
+	_, secret, err := s.Inbox.CreateToken(r.Context(), actor, parley.APIToken{Name: trimmed(r, "name"), AgentID: actor.AgentID})
+	if err != nil {
+		return err
+	}
+	v, err := s.tokensView(r)
+	if err != nil {
+		return err
+	}
+	v.Secret = secret
+	return s.render(w, r, http.StatusOK, "admin_tokens", "", v)
+}
+
+type smtpView struct {
+	Page
+	SMTP        inbox.SMTPSettings
+	HasPassword bool
+	Error       string
+}
+
+func (s *Server) smtpPage(w http.ResponseWriter, r *http.Request) error {
+	v := smtpView{Page: s.page(r, "Email (SMTP)", "smtp")}
+	c, err := s.Inbox.SMTPSettings(r.Context())
+	if err != nil {
+		return err
+	}
+	v.HasPassword = c.Password != ""
+	c.Password = "" // never sent to the browser
+	v.SMTP = c
+	return s.render(w, r, http.StatusOK, "admin_smtp", "", v)
+}
+
+func (s *Server) saveSMTP(w http.ResponseWriter, r *http.Request) error {
+	port, _ := strconv.Atoi(r.PostFormValue("port"))
+	c := inbox.SMTPSettings{Host: trimmed(r, "host"), Port: port, Username: trimmed(r, "username"), Password: r.PostFormValue("password"),
+		From: trimmed(r, "from"), Security: r.PostFormValue("security")}
+	err := s.Inbox.SetSMTPSettings(r.Context(), actorFrom(r), c)
+	if parley.ErrorCode(err) == parley.EINVALID {
+		v := smtpView{Page: s.page(r, "Email (SMTP)", "smtp"), Error: parley.ErrorMessage(err)}
+		c.Password = ""
+		v.SMTP = c
+		return s.render(w, r, http.StatusBadRequest, "admin_smtp", "", v)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/app/admin/smtp?flash=saved", http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,291 @@
+package web
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/parley"
+)
+
+// ConvView is an open conversation: header with actions, the timeline,
+// the composer and the contact panel.
+type ConvView struct {
+	CSRF         string
+	Conv         parley.Conversation
+	Contact      parley.Contact
+	ContactName  string
+	Inbox        parley.Inbox
+	AssigneeName string
+	TeamName     string
+	Me           int64
+	Items        []Item
+	Agents       []parley.Agent
+	Teams        []parley.Team
+	Canned       []CannedView
+	Past         []PastConv
+	Merges       []MergeView
+	ViewQuery    string
+	Now          time.Time
+}
+
+// Item is one entry of the timeline: a separator that starts a
+// conversation, or a message.
+type Item struct {
+	Separator *Separator
+	Msg       *MessageView
+}
+
+// Separator introduces one of the contact's conversations in the timeline.
+type Separator struct {
+	ConvID    int64
+	InboxName string
+	Channel   parley.ChannelType
+	Status    parley.Status
+	Current   bool
+	At        time.Time
+}
+
+// MessageView is a message as the timeline shows it.
+type MessageView struct {
+	ID            int64
+	Direction     parley.Direction
+	Author        string
+	Segments      []Segment
+	Attachments   []AttachmentView
+	Delivery      parley.DeliveryState
+	DeliveryError string
+	At            time.Time
+	Channel       parley.ChannelType
+	InboxName     string
+}
+
+// AttachmentView is a file on a message: an image or video shown inline,
+// or a download link.
+type AttachmentView struct {
+	ID   int64
+	Name string
+	Size int64
+	Kind string // image, video, file
+	URL  string
+}
+
+// CannedView is a canned response with its variables filled in for this
+// conversation's contact and the signed-in agent.
+type CannedView struct {
+	Shortcut string
+	Title    string
+	Text     string
+}
+
+// PastConv is another conversation of the contact.
+type PastConv struct {
+	ID        int64
+	Status    parley.Status
+	InboxName string
+	At        time.Time
+	Href      string
+	Current   bool
+}
+
+// MergeView is a contact merged into this one, with its undo.
+type MergeView struct {
+	ID         int64
+	SourceID   int64
+	At         time.Time
+	Undone     bool
+	Moved      int
+	Identities int
+}
+
+// maxTimelineConversations bounds how many of a contact's conversations
+// the timeline loads.
+const maxTimelineConversations = 20
+
+func (s *Server) conversation(r *http.Request, id int64, v View, l lookups, agents []parley.Agent, teams []parley.Team) (cv ConvView, err error) {
+	u, _ := userFrom(r)
+	ctx := r.Context()
+	c, err := s.DB.Conversation(ctx, id)
+	if err != nil {
+		return cv, err
+	}
+	contact, err := s.DB.Contact(ctx, c.ContactID)
+	if err != nil {
+		return cv, err
+	}
+	cv = ConvView{CSRF: u.Session.CSRFToken, Conv: c, Contact: contact, ContactName: contactName(contact), Inbox: l.inboxes[c.InboxID],
+		Me: u.Agent.ID, Teams: teams, ViewQuery: v.Encode(), Now: s.DB.Now()}
+	for _, a := range agents {
+		if a.Active {
+			cv.Agents = append(cv.Agents, a)
+		}
+	}
+	if c.AssigneeID != nil {
+		cv.AssigneeName = l.agents[*c.AssigneeID].Name
+	}
+	if c.TeamID != nil {
+		cv.TeamName = l.teams[*c.TeamID].Name
+	}
+	// The contact's other conversations (every channel) and this one's
+	// linked chain make one timeline.
+	page, err := s.DB.Conversations(ctx, parley.ConversationFilter{ContactID: c.ContactID, Limit: maxTimelineConversations})
+	if err != nil {
+		return cv, err
+	}
+	convs := map[int64]parley.Conversation{c.ID: c}
+	for _, pc := range page.Conversations {
+		convs[pc.ID] = pc
+		cv.Past = append(cv.Past, PastConv{ID: pc.ID, Status: pc.Status, InboxName: l.inboxes[pc.InboxID].Name, At: pc.LastActivityAt,
+			Href: convHref(pc.ID, cv.ViewQuery), Current: pc.ID == c.ID})
+	}
+	history, err := s.Inbox.History(ctx, c.ID)
+	if err != nil {
+		return cv, err
+	}
+	ids := []int64{}
+	for cid := range convs {
+		ids = append(ids, cid)
+	}
+	others, err := s.DB.Messages(ctx, ids)
+	if err != nil {
+		return cv, err
+	}
+	msgs := mergeMessages(history, others)
+	for _, m := range msgs {
+		if _, ok := convs[m.ConversationID]; !ok {
+			if pc, err := s.DB.Conversation(ctx, m.ConversationID); err == nil {
+				convs[pc.ID] = pc
+			}
+		}
+	}
+	cv.Items = s.timeline(msgs, convs, c.ID, contact, l)
+	canned, err := s.DB.CannedResponses(ctx)
+	if err != nil {
+		return cv, err
+	}
+	for _, cr := range canned {
+		cv.Canned = append(cv.Canned, CannedView{Shortcut: cr.Shortcut, Title: cr.Title, Text: inbox.FillCanned(cr.Body, contact, u.Agent)})
+	}
+	merges, err := s.DB.ContactMerges(ctx, contact.ID)
+	if err != nil {
+		return cv, err
+	}
+	for _, m := range merges {
+		if m.TargetID != contact.ID {
+			continue
+		}
+		cv.Merges = append(cv.Merges, MergeView{ID: m.ID, SourceID: m.SourceID, At: m.CreatedAt, Undone: m.UnmergedAt != nil,
+			Moved: len(m.ConversationIDs), Identities: len(m.IdentityIDs)})
+	}
+	return cv, nil
+}
+
+// mergeMessages joins two message lists without duplicates, in time order.
+func mergeMessages(a, b []parley.Message) []parley.Message {
+	seen := map[int64]bool{}
+	var out []parley.Message
+	for _, list := range [][]parley.Message{a, b} {
+		for _, m := range list {
+			if !seen[m.ID] {
+				seen[m.ID] = true
+				out = append(out, m)
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.Before(out[j].CreatedAt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
+
+func (s *Server) timeline(msgs []parley.Message, convs map[int64]parley.Conversation, current int64, contact parley.Contact, l lookups) []Item {
+	var items []Item
+	last := int64(-1)
+	for _, m := range msgs {
+		c := convs[m.ConversationID]
+		in := l.inboxes[c.InboxID]
+		if m.ConversationID != last {
+			items = append(items, Item{Separator: &Separator{ConvID: c.ID, InboxName: in.Name, Channel: in.ChannelType, Status: c.Status,
+				Current: c.ID == current, At: m.CreatedAt}})
+			last = m.ConversationID
+		}
+		mv := MessageView{ID: m.ID, Direction: m.Direction, Segments: segments(m.Text), Delivery: m.DeliveryState,
+			DeliveryError: m.DeliveryError, At: m.CreatedAt, Channel: in.ChannelType, InboxName: in.Name}
+		switch {
+		case m.AuthorAgentID != nil:
+			mv.Author = l.agents[*m.AuthorAgentID].Name
+		case m.Direction == parley.Incoming:
+			mv.Author = contactName(contact)
+		default:
+			mv.Author = "API"
+		}
+		for _, a := range m.Attachments {
+			mv.Attachments = append(mv.Attachments, AttachmentView{ID: a.ID, Name: a.Filename, Size: a.Size, Kind: attachmentKind(a.ContentType),
+				URL: "/app/attachments/" + strconv.FormatInt(a.ID, 10)})
+		}
+		items = append(items, Item{Msg: &mv})
+	}
+	return items
+}
+
+// inlineTypes are the sniffed types shown inline; everything else
+// (SVG and HTML included) is only ever a download.
+var inlineTypes = map[string]string{
+	"image/png": "image", "image/jpeg": "image", "image/gif": "image", "image/webp": "image",
+	"video/mp4": "video", "video/webm": "video", "audio/mpeg": "file",
+}
+
+func attachmentKind(ct string) string {
+	ct, _, _ = strings.Cut(ct, ";")
+	if k, ok := inlineTypes[strings.TrimSpace(ct)]; ok {
+		return k
+	}
+	return "file"
+}
+
+func (s *Server) loadConversation(r *http.Request) (ConvView, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return ConvView{}, err
+	}
+	v, err := parseView(r)
+	if err != nil {
+		return ConvView{}, err
+	}
+	l, _, agents, teams, err := s.lookups(r)
+	if err != nil {
+		return ConvView{}, err
+	}
+	return s.conversation(r, id, v, l, agents, teams)
+}
+
+// conversationPage is the inbox with one conversation open.
+func (s *Server) conversationPage(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	return s.inboxOrConversation(w, r, id)
+}
+
+func (s *Server) timelinePartial(w http.ResponseWriter, r *http.Request) error {
+	cv, err := s.loadConversation(r)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "partials", "timeline", cv)
+}
+
+func (s *Server) metaPartial(w http.ResponseWriter, r *http.Request) error {
+	cv, err := s.loadConversation(r)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "partials", "meta", cv)
+}

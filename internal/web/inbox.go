@@ -1,0 +1,376 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// View is which conversations the list shows, read from the query string.
+type View struct {
+	Name    string // mine, unassigned, all
+	Status  parley.Status
+	InboxID int64
+	TeamID  int64
+	Label   string
+	Query   string // full-text search
+	Cursor  string
+}
+
+func parseView(r *http.Request) (View, error) {
+	q := r.URL.Query()
+	v := View{Name: q.Get("view"), Status: parley.Status(q.Get("status")), Label: q.Get("label"), Query: strings.TrimSpace(q.Get("q")), Cursor: q.Get("cursor")}
+	switch v.Name {
+	case "", "all":
+		v.Name = "all"
+	case "mine", "unassigned":
+	default:
+		return v, parley.Errorf(parley.EINVALID, "view %q is not one of mine, unassigned, all", v.Name)
+	}
+	if v.Status == "" {
+		v.Status = parley.StatusOpen
+	}
+	if !v.Status.Valid() {
+		return v, parley.Errorf(parley.EINVALID, "status %q is not one of open, pending, snoozed, resolved", v.Status)
+	}
+	var err error
+	if v.InboxID, err = optID(q.Get("inbox")); err != nil {
+		return v, err
+	}
+	if v.TeamID, err = optID(q.Get("team")); err != nil {
+		return v, err
+	}
+	return v, nil
+}
+
+func optID(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, parley.Errorf(parley.EINVALID, "%q is not an id", s)
+	}
+	return n, nil
+}
+
+func pathID(r *http.Request) (int64, error) {
+	n, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, parley.Errorf(parley.ENOTFOUND, "%q is not an id", r.PathValue("id"))
+	}
+	return n, nil
+}
+
+// Values is the view as a query string (without the cursor).
+func (v View) Values() url.Values {
+	q := url.Values{}
+	if v.Name != "all" {
+		q.Set("view", v.Name)
+	}
+	if v.Status != parley.StatusOpen {
+		q.Set("status", string(v.Status))
+	}
+	if v.InboxID != 0 {
+		q.Set("inbox", strconv.FormatInt(v.InboxID, 10))
+	}
+	if v.TeamID != 0 {
+		q.Set("team", strconv.FormatInt(v.TeamID, 10))
+	}
+	if v.Label != "" {
+		q.Set("label", v.Label)
+	}
+	if v.Query != "" {
+		q.Set("q", v.Query)
+	}
+	return q
+}
+
+// Encode is the view's query string, "" for the default view.
+func (v View) Encode() string { return v.Values().Encode() }
+
+// Is reports whether the sidebar entry (name, status, inbox, team, label)
+// is the current view.
+func (v View) Is(name string, status string, inbox, team int64, label string) bool {
+	return v.Query == "" && v.Name == name && string(v.Status) == status && v.InboxID == inbox && v.TeamID == team && v.Label == label
+}
+
+// Row is one conversation in the list.
+type Row struct {
+	ID           int64
+	Contact      string
+	Preview      string
+	PreviewDir   parley.Direction
+	Files        int
+	Channel      parley.ChannelType
+	InboxName    string
+	Status       parley.Status
+	Priority     parley.Priority
+	AssigneeName string
+	Labels       []string
+	At           time.Time
+	Href         string
+	Active       bool
+}
+
+// ListView is the conversation list (a page of rows and "Load more").
+type ListView struct {
+	View     View
+	Rows     []Row
+	NextURL  string
+	Selected int64
+	Search   bool
+}
+
+// SidebarView is the views menu with counts.
+type SidebarView struct {
+	View    View
+	Counts  store.ViewCounts
+	Inboxes []parley.Inbox
+	Teams   []parley.Team
+	Labels  []store.LabelCount
+}
+
+type inboxView struct {
+	Page
+	Sidebar SidebarView
+	List    ListView
+	Conv    *ConvView
+}
+
+// lookups are the names the list and the thread show for ids.
+type lookups struct {
+	inboxes map[int64]parley.Inbox
+	agents  map[int64]parley.Agent
+	teams   map[int64]parley.Team
+}
+
+func (s *Server) lookups(r *http.Request) (lookups, []parley.Inbox, []parley.Agent, []parley.Team, error) {
+	l := lookups{inboxes: map[int64]parley.Inbox{}, agents: map[int64]parley.Agent{}, teams: map[int64]parley.Team{}}
+	inboxes, err := s.DB.Inboxes(r.Context())
+	if err != nil {
+		return l, nil, nil, nil, err
+	}
+	agents, err := s.DB.Agents(r.Context())
+	if err != nil {
+		return l, nil, nil, nil, err
+	}
+	teams, err := s.DB.Teams(r.Context())
+	if err != nil {
+		return l, nil, nil, nil, err
+	}
+	for _, in := range inboxes {
+		l.inboxes[in.ID] = in
+	}
+	for _, a := range agents {
+		l.agents[a.ID] = a
+	}
+	for _, t := range teams {
+		l.teams[t.ID] = t
+	}
+	return l, inboxes, agents, teams, nil
+}
+
+func (s *Server) sidebar(r *http.Request, v View, inboxes []parley.Inbox, teams []parley.Team) (SidebarView, error) {
+	u, _ := userFrom(r)
+	sb := SidebarView{View: v, Inboxes: inboxes, Teams: teams}
+	var err error
+	if sb.Counts, err = s.DB.ViewCounts(r.Context(), u.Agent.ID); err != nil {
+		return sb, err
+	}
+	sb.Labels, err = s.DB.Labels(r.Context())
+	return sb, err
+}
+
+// list loads one page of the current view.
+func (s *Server) list(r *http.Request, v View, l lookups, selected int64) (ListView, error) {
+	u, _ := userFrom(r)
+	lv := ListView{View: v, Selected: selected}
+	var convs []parley.Conversation
+	if v.Query != "" {
+		lv.Search = true
+		var err error
+		if convs, lv.NextURL, err = s.search(r, v); err != nil {
+			return lv, err
+		}
+	} else {
+		f := parley.ConversationFilter{Status: v.Status, InboxID: v.InboxID, TeamID: v.TeamID, Label: v.Label, Cursor: v.Cursor, Limit: 25}
+		switch v.Name {
+		case "mine":
+			f.AssigneeID = u.Agent.ID
+		case "unassigned":
+			f.AssigneeID = -1
+		}
+		page, err := s.DB.Conversations(r.Context(), f)
+		if err != nil {
+			return lv, err
+		}
+		convs = page.Conversations
+		if page.NextCursor != "" {
+			q := v.Values()
+			q.Set("cursor", page.NextCursor)
+			lv.NextURL = "/app/list?" + q.Encode()
+		}
+	}
+	var err error
+	lv.Rows, err = s.rows(r, convs, l, v, selected)
+	return lv, err
+}
+
+// search finds conversations whose messages match v.Query, newest first.
+func (s *Server) search(r *http.Request, v View) ([]parley.Conversation, string, error) {
+	before, _ := strconv.ParseInt(v.Cursor, 10, 64)
+	results, err := s.DB.Search(r.Context(), store.SearchFilter{Query: v.Query, InboxID: v.InboxID, BeforeID: before, Limit: 51})
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(results) > 50 {
+		results = results[:50]
+		q := v.Values()
+		q.Set("cursor", strconv.FormatInt(results[len(results)-1].ID, 10))
+		next = "/app/list?" + q.Encode()
+	}
+	var convs []parley.Conversation
+	seen := map[int64]bool{}
+	for _, res := range results {
+		if seen[res.ConversationID] {
+			continue
+		}
+		seen[res.ConversationID] = true
+		c, err := s.DB.Conversation(r.Context(), res.ConversationID)
+		if err != nil {
+			return nil, "", err
+		}
+		convs = append(convs, c)
+	}
+	return convs, next, nil
+}
+
+func (s *Server) rows(r *http.Request, convs []parley.Conversation, l lookups, v View, selected int64) ([]Row, error) {
+	ids := make([]int64, len(convs))
+	contactIDs := make([]int64, len(convs))
+	for i, c := range convs {
+		ids[i], contactIDs[i] = c.ID, c.ContactID
+	}
+	previews, err := s.DB.Previews(r.Context(), ids)
+	if err != nil {
+		return nil, err
+	}
+	contacts, err := s.DB.ContactsByID(r.Context(), contactIDs)
+	if err != nil {
+		return nil, err
+	}
+	q := v.Encode()
+	rows := make([]Row, 0, len(convs))
+	for _, c := range convs {
+		in := l.inboxes[c.InboxID]
+		p := previews[c.ID]
+		row := Row{ID: c.ID, Contact: contactName(contacts[c.ContactID]), Preview: p.Text, PreviewDir: p.Direction, Files: p.Files,
+			Channel: in.ChannelType, InboxName: in.Name, Status: c.Status, Priority: c.Priority, Labels: c.Labels,
+			At: c.LastActivityAt, Href: convHref(c.ID, q), Active: c.ID == selected}
+		if c.AssigneeID != nil {
+			row.AssigneeName = l.agents[*c.AssigneeID].Name
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+func convHref(id int64, viewQuery string) string {
+	h := "/app/conversations/" + strconv.FormatInt(id, 10)
+	if viewQuery != "" {
+		h += "?" + viewQuery
+	}
+	return h
+}
+
+func contactName(c parley.Contact) string {
+	switch {
+	case c.Name != "":
+		return c.Name
+	case c.Email != "":
+		return c.Email
+	case c.Phone != "":
+		return c.Phone
+	}
+	if c.ID == 0 {
+		return "Unknown contact"
+	}
+	return "Contact #" + strconv.FormatInt(c.ID, 10)
+}
+
+// inboxPage is the list of conversations with the views menu.
+func (s *Server) inboxPage(w http.ResponseWriter, r *http.Request) error {
+	return s.inboxOrConversation(w, r, 0)
+}
+
+func (s *Server) inboxOrConversation(w http.ResponseWriter, r *http.Request, convID int64) error {
+	v, err := parseView(r)
+	if err != nil {
+		return err
+	}
+	page := s.page(r, "Inbox", "inbox") // LastSeq is read before the data, so nothing is missed in between
+	l, inboxes, agents, teams, err := s.lookups(r)
+	if err != nil {
+		return err
+	}
+	iv := inboxView{Page: page}
+	if iv.Sidebar, err = s.sidebar(r, v, inboxes, teams); err != nil {
+		return err
+	}
+	v.Cursor = ""
+	if iv.List, err = s.list(r, v, l, convID); err != nil {
+		return err
+	}
+	if convID != 0 {
+		cv, err := s.conversation(r, convID, v, l, agents, teams)
+		if err != nil {
+			return err
+		}
+		iv.Conv = &cv
+		iv.Title = cv.ContactName
+	}
+	return s.render(w, r, http.StatusOK, "inbox", "", iv)
+}
+
+// listPartial is the list's rows, for "Load more" and live refreshes.
+func (s *Server) listPartial(w http.ResponseWriter, r *http.Request) error {
+	v, err := parseView(r)
+	if err != nil {
+		return err
+	}
+	l, _, _, _, err := s.lookups(r)
+	if err != nil {
+		return err
+	}
+	selected, _ := optID(r.URL.Query().Get("selected"))
+	lv, err := s.list(r, v, l, selected)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "partials", "rows", lv)
+}
+
+// sidebarPartial is the views menu with fresh counts (the live client asks
+// for it at most every few seconds).
+func (s *Server) sidebarPartial(w http.ResponseWriter, r *http.Request) error {
+	v, err := parseView(r)
+	if err != nil {
+		return err
+	}
+	_, inboxes, _, teams, err := s.lookups(r)
+	if err != nil {
+		return err
+	}
+	sb, err := s.sidebar(r, v, inboxes, teams)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "partials", "sidebar", sb)
+}

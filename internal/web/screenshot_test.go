@@ -1,0 +1,163 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// TestScreenshots seeds realistic data and writes docs/screenshots/inbox.png
+// and conversation.png at 1280x800. Run with PARLEY_SCREENSHOTS=1.
+func TestScreenshots(t *testing.T) {
+	if os.Getenv("PARLEY_SCREENSHOTS") != "1" {
+		t.Skip("set PARLEY_SCREENSHOTS=1 to write docs/screenshots")
+	}
+	e := start(t, "sqlite")
+	owner := inbox.Actor{AgentID: &e.ownerID, Role: parley.RoleOwner}
+	lan, _, err := e.App.Inbox.CreateAgent(bg, inbox.System, parley.Agent{Email: "lan@example.com", Name: "Lan Nguyen", Role: parley.RoleAdmin}, testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	minh := e.mustAgent("minh@example.com", "Minh Tran", parley.RoleAgent)
+	team, _ := e.App.Inbox.CreateTeam(bg, owner, parley.Team{Name: "Billing"}, []int64{lan.ID})
+	web, _ := e.App.Inbox.CreateInbox(bg, owner, parley.Inbox{Name: "Website chat", ChannelType: parley.ChannelWidget})
+	app, _ := e.App.Inbox.CreateInbox(bg, owner, parley.Inbox{Name: "Mobile app", ChannelType: parley.ChannelAPI})
+	e.App.Inbox.SaveCanned(bg, owner, store.CannedResponse{Shortcut: "refund", Title: "Refund on its way", Body: "Hi {{contact.first_name}}, your refund is on its way and should reach you in 3–5 business days."})
+	e.App.Inbox.SaveCanned(bg, owner, store.CannedResponse{Shortcut: "thanks", Title: "Thanks for waiting", Body: "Thanks for your patience, {{contact.first_name}}!"})
+
+	in := func(inboxID int64, ext, name, email, text string, atts ...inbox.AttachmentRef) int64 {
+		r, err := e.App.Inbox.Receive(bg, inboxID, inbox.Incoming{Contact: store.ContactKey{Kind: parley.IdentityExternal, ExternalID: ext, Name: name, Email: email}, Text: text, Attachments: atts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.ConversationID
+	}
+	clock := time.Now().Add(-26 * time.Hour)
+	tick := func(d time.Duration) { clock = clock.Add(d) }
+	e.App.DB.Now = func() time.Time { return clock }
+	reply := func(agent int64, conv int64, text string) {
+		if _, err := e.App.Inbox.Reply(bg, inbox.Actor{AgentID: &agent, Role: parley.RoleAgent}, conv, inbox.Outgoing{Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update := func(conv int64, ch inbox.Change) {
+		if _, err := e.App.Inbox.Update(bg, owner, conv, ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resolved, pending := parley.StatusResolved, parley.StatusPending
+	high, urgent := parley.PriorityHigh, parley.PriorityUrgent
+
+	c1 := in(web.ID, "v-101", "Hoa Pham", "hoa.pham@example.com", "Hi! I was charged twice for order #4821. Can you help?")
+	tick(3 * time.Minute)
+	update(c1, inbox.Change{AssigneeID: &lan.ID, TeamID: &team.ID, Priority: &high, Labels: &[]string{"billing", "refund"}})
+	reply(lan.ID, c1, "Hi Hoa, sorry about that! Let me check the payment records for order #4821.")
+	tick(2 * time.Minute)
+	if _, err := e.App.Inbox.AddNote(bg, inbox.Actor{AgentID: &lan.ID, Role: parley.RoleAdmin}, c1, inbox.Outgoing{Text: "Stripe shows two captures 40 seconds apart — refunding the second one."}); err != nil {
+		t.Fatal(err)
+	}
+	tick(4 * time.Minute)
+	info, err := e.App.Blobs.Put(bytes.NewReader(receiptPNG()), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.App.DB.Write(bg, func(tx *store.Tx) error { return tx.RegisterBlob(info.SHA256, info.Size, info.ContentType) })
+	in(web.ID, "v-101", "Hoa Pham", "", "Here is the bank statement, see https://bank.example.com/statement/4821", inbox.AttachmentRef{SHA256: info.SHA256, Filename: "statement.png"})
+	tick(20 * time.Hour)
+
+	c2 := in(app.ID, "u-77", "David Kim", "david@example.com", "The app crashes when I open my saved addresses on Android 14.")
+	update(c2, inbox.Change{Priority: &urgent, Labels: &[]string{"bug", "android"}})
+	tick(30 * time.Minute)
+	c3 := in(web.ID, "v-205", "Sofia Rossi", "", "Do you deliver to Da Nang on weekends?")
+	tick(10 * time.Minute)
+	reply(minh, c3, "Yes! Weekend delivery to Da Nang is available for orders placed before Friday noon.")
+	update(c3, inbox.Change{Status: &pending})
+	tick(20 * time.Minute)
+	c4 := in(web.ID, "v-309", "Thanh Nguyen", "thanh@example.com", "Can I change the size of my jacket order? It hasn't shipped yet.")
+	update(c4, inbox.Change{AssigneeID: &minh, Labels: &[]string{"orders"}})
+	tick(50 * time.Minute)
+	c5 := in(app.ID, "u-12", "Emma Wilson", "", "Thanks, the discount code worked!")
+	reply(lan.ID, c5, "Wonderful, enjoy your order Emma!")
+	update(c5, inbox.Change{Status: &resolved})
+	tick(15 * time.Minute)
+	in(web.ID, "v-411", "Lucas Martin", "", "Hello, is anyone there? I need an invoice for my company.")
+	tick(35 * time.Minute)
+	in(app.ID, "u-90", "Mai Hoang", "mai.hoang@example.com", "My promo code SUMMER24 says it has expired but the banner says it runs until Sunday.")
+	tick(12 * time.Minute)
+	c8 := in(web.ID, "v-512", "Oliver Brown", "", "Where can I find the return label?")
+	until := clock.Add(20 * time.Hour)
+	if _, err := e.App.Inbox.Snooze(bg, owner, c8, &until); err != nil {
+		t.Fatal(err)
+	}
+	tick(5 * time.Minute)
+	reply(lan.ID, c1, "Done — the duplicate charge of 1,250,000₫ has been refunded. You will see it in 3–5 business days.")
+	tick(2 * time.Minute)
+	e.App.DB.Now = func() time.Time { return time.Now().UTC() }
+	e.App.Inbox.TouchPresence(bg, lan.ID)
+
+	ctx := browserAs(t, e, "lan@example.com")
+	dir := filepath.Join("..", "..", "docs", "screenshots")
+	os.MkdirAll(dir, 0o755)
+	shoot := func(path, name string) { shootAt(t, ctx, 1280, 800, e.URL+path, filepath.Join(dir, name)) }
+	shoot("/app/", "inbox.png")
+	shoot(fmt.Sprintf("/app/conversations/%d", c1), "conversation.png")
+	// A phone-sized look, for checking the responsive layout by eye.
+	mobile := filepath.Join(os.TempDir(), "parley-mobile.png")
+	shootAt(t, ctx, 390, 844, fmt.Sprintf("%s/app/conversations/%d", e.URL, c1), mobile)
+	t.Logf("phone-sized screenshot: %s", mobile)
+	shootAt(t, ctx, 1280, 800, fmt.Sprintf("%s/app/admin/inboxes/%d", e.URL, web.ID), filepath.Join(os.TempDir(), "parley-admin.png"))
+}
+
+func shootAt(t *testing.T, ctx context.Context, w, h int64, u, file string) {
+	t.Helper()
+	{
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, h), chromedp.Navigate(u),
+			chromedp.WaitReady(chromedp.CSS(`body`)), chromedp.Sleep(400*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		img, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, img, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// receiptPNG draws a small bank-statement-like image.
+func receiptPNG() []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 360, 200))
+	for y := 0; y < 200; y++ {
+		for x := 0; x < 360; x++ {
+			c := color.RGBA{250, 250, 252, 255}
+			switch {
+			case y < 36:
+				c = color.RGBA{38, 70, 160, 255}
+			case y%28 > 22 && x > 20 && x < 340:
+				c = color.RGBA{225, 228, 236, 255}
+			case (y/28)%2 == 1 && x > 260 && x < 330 && y%28 > 8 && y%28 < 16:
+				c = color.RGBA{196, 50, 59, 255}
+			case x > 20 && x < 200 && y%28 > 8 && y%28 < 16 && y > 40:
+				c = color.RGBA{150, 156, 170, 255}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	var b bytes.Buffer
+	png.Encode(&b, img)
+	return b.Bytes()
+}

@@ -1,0 +1,318 @@
+// Parley agent inbox: CSRF header for htmx, live updates over SSE,
+// keyboard shortcuts, the composer's canned responses. No build step.
+(function () {
+  "use strict";
+
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var csrf = csrfMeta ? csrfMeta.content : "";
+  var tzOffset = String(new Date().getTimezoneOffset());
+
+  function $(sel, root) { return (root || document).querySelector(sel); }
+  function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
+
+  // Every htmx request carries the session's CSRF token.
+  document.addEventListener("htmx:configRequest", function (e) {
+    if (csrf) e.detail.headers["X-CSRF-Token"] = csrf;
+  });
+  function setTZ() { $all(".js-tz").forEach(function (el) { el.value = tzOffset; }); }
+
+  var toastTimer;
+  function toast(msg) {
+    var t = $("#toast");
+    if (!t) return;
+    t.textContent = msg;
+    t.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(function () { t.hidden = true; }, 5000);
+  }
+  document.addEventListener("htmx:responseError", function (e) {
+    var xhr = e.detail.xhr;
+    if (xhr.status === 401) { window.location.href = "/login"; return; }
+    toast(xhr.responseText || "Something went wrong (" + xhr.status + ").");
+  });
+  document.addEventListener("htmx:sendError", function () { toast("Parley cannot be reached. Check your connection."); });
+
+  // After a reply is sent, clear the composer (the timeline was swapped).
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var elt = e.detail.elt;
+    if (!e.detail.successful) return;
+    if (elt.id === "composer") {
+      var kind = $('input[name="kind"]:checked', elt);
+      var k = kind ? kind.value : "reply";
+      elt.reset();
+      var again = $('input[name="kind"][value="' + k + '"]', elt);
+      if (again) again.checked = true;
+      $("#file-names").textContent = "";
+      updateComposerMode();
+    }
+    var menu = elt.closest && elt.closest("details.menu");
+    if (menu) menu.open = false;
+  });
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (e.detail.target && e.detail.target.id === "timeline") scrollTimeline(true);
+    setTZ();
+  });
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    if (e.detail.target && e.detail.target.id === "timeline") {
+      var t = $("#timeline");
+      stickToBottom = !t || t.scrollHeight - t.scrollTop - t.clientHeight < 80;
+    }
+  });
+  var stickToBottom = true;
+  // Images load after the swap; keep the newest message in view.
+  document.addEventListener("load", function (e) {
+    if (e.target.tagName === "IMG" && e.target.closest("#timeline")) scrollTimeline(true);
+  }, true);
+  document.addEventListener("scroll", function (e) {
+    if (e.target.id === "timeline") {
+      var t = e.target;
+      stickToBottom = t.scrollHeight - t.scrollTop - t.clientHeight < 80;
+    }
+  }, true);
+  function scrollTimeline(onlyIfStuck) {
+    var t = $("#timeline");
+    if (t && (!onlyIfStuck || stickToBottom)) t.scrollTop = t.scrollHeight;
+  }
+
+  // ---- Composer: reply / note, canned responses, files ----
+  function updateComposerMode() {
+    var form = $("#composer");
+    if (!form) return;
+    var note = $('input[name="kind"][value="note"]', form);
+    var isNote = note && note.checked;
+    form.classList.toggle("is-note", !!isNote);
+    var ta = $("#composer-text");
+    if (ta) ta.placeholder = isNote ? "Write an internal note — only your team sees it" : "Write a reply… type / for canned responses";
+    var send = $("#send");
+    if (send) send.textContent = isNote ? "Add note" : "Send";
+  }
+  function insertText(ta, text, from, to) {
+    var start = from === undefined ? ta.selectionStart : from;
+    var end = to === undefined ? ta.selectionEnd : to;
+    ta.value = ta.value.slice(0, start) + text + ta.value.slice(end);
+    ta.selectionStart = ta.selectionEnd = start + text.length;
+    ta.focus();
+  }
+  function cannedOptions() {
+    return $all("#canned-select option").filter(function (o) { return o.value; });
+  }
+  var suggestIndex = 0;
+  function slashMatch(ta) {
+    var before = ta.value.slice(0, ta.selectionStart);
+    var m = /(^|\s)\/([\w-]*)$/.exec(before);
+    if (!m) return null;
+    return { word: m[2].toLowerCase(), from: before.length - m[2].length - 1, to: ta.selectionStart };
+  }
+  function renderSuggest() {
+    var ta = $("#composer-text"), box = $("#canned-suggest");
+    if (!ta || !box) return;
+    var m = slashMatch(ta);
+    var opts = m ? cannedOptions().filter(function (o) { return o.dataset.shortcut.indexOf(m.word) === 0; }) : [];
+    box.textContent = "";
+    if (!opts.length) { box.hidden = true; return; }
+    suggestIndex = Math.min(suggestIndex, opts.length - 1);
+    opts.forEach(function (o, i) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "suggest-item" + (i === suggestIndex ? " active" : "");
+      b.setAttribute("role", "option");
+      b.dataset.testid = "canned-suggestion";
+      b.textContent = o.textContent;
+      b.addEventListener("mousedown", function (ev) { ev.preventDefault(); applySuggestion(o); });
+      box.appendChild(b);
+    });
+    box.hidden = false;
+  }
+  function applySuggestion(o) {
+    var ta = $("#composer-text");
+    var m = slashMatch(ta);
+    if (m) insertText(ta, o.value, m.from, m.to);
+    $("#canned-suggest").hidden = true;
+  }
+  document.addEventListener("input", function (e) {
+    if (e.target.id === "composer-text") { suggestIndex = 0; renderSuggest(); }
+  });
+  document.addEventListener("change", function (e) {
+    var t = e.target;
+    if (t.id === "canned-select" && t.value) {
+      insertText($("#composer-text"), t.value);
+      t.value = "";
+    } else if (t.name === "kind") {
+      updateComposerMode();
+    } else if (t.type === "file" && t.name === "files") {
+      $("#file-names").textContent = Array.prototype.map.call(t.files, function (f) { return f.name; }).join(", ");
+    }
+  });
+  document.addEventListener("keydown", function (e) {
+    var t = e.target;
+    if (t.id !== "composer-text") return;
+    var box = $("#canned-suggest");
+    if (box && !box.hidden) {
+      var items = $all(".suggest-item", box);
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        suggestIndex = (suggestIndex + (e.key === "ArrowDown" ? 1 : items.length - 1)) % items.length;
+        renderSuggest();
+        return;
+      }
+      if (e.key === "Enter" || e.key === "Tab") {
+        e.preventDefault();
+        var m = slashMatch(t);
+        var opts = cannedOptions().filter(function (o) { return m && o.dataset.shortcut.indexOf(m.word) === 0; });
+        if (opts[suggestIndex]) applySuggestion(opts[suggestIndex]);
+        return;
+      }
+      if (e.key === "Escape") { box.hidden = true; return; }
+    }
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      $("#composer").requestSubmit();
+    }
+  }, true);
+
+  // ---- Keyboard shortcuts ----
+  function typing(el) {
+    if (!el) return false;
+    var tag = el.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
+  }
+  function toggleHelp(show) {
+    var h = $("#help");
+    if (!h) return;
+    h.hidden = show === undefined ? !h.hidden : !show;
+    if (!h.hidden) { var b = $("button", h); if (b) b.focus(); }
+  }
+  function move(step) {
+    var rows = $all("#rows .row");
+    if (!rows.length) return;
+    var i = rows.findIndex(function (r) { return r.classList.contains("active"); });
+    var next = i < 0 ? 0 : Math.max(0, Math.min(rows.length - 1, i + step));
+    if (next === i) return;
+    var a = $("a.row-link", rows[next]);
+    if (a) window.location.href = a.href;
+  }
+  function focusComposer(kind) {
+    var r = $('#composer input[name="kind"][value="' + kind + '"]');
+    if (!r) return;
+    r.checked = true;
+    updateComposerMode();
+    $("#composer-text").focus();
+  }
+  function clickKey(k) { var b = $('[data-key="' + k + '"]'); if (b) b.click(); }
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === "Escape") {
+      toggleHelp(false);
+      $all("details.menu[open]").forEach(function (d) { d.open = false; });
+      if (typing(document.activeElement)) document.activeElement.blur();
+      return;
+    }
+    if (typing(e.target)) return;
+    switch (e.key) {
+      case "j": move(1); break;
+      case "k": move(-1); break;
+      case "r": focusComposer("reply"); break;
+      case "n": focusComposer("note"); break;
+      case "e": clickKey("e"); break;
+      case "a": clickKey("a"); break;
+      case "s": var d = $("#snooze-menu"); if (d) { d.open = true; var f = $("button", d); if (f) f.focus(); } break;
+      case "/": var s = $("#search"); if (s) { s.focus(); s.select(); } break;
+      case "?": toggleHelp(); break;
+      default: return;
+    }
+    e.preventDefault();
+  });
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest && e.target.closest("[data-action]");
+    if (!a) {
+      if (e.target.id === "help") toggleHelp(false);
+      return;
+    }
+    if (a.dataset.action === "help") toggleHelp();
+    if (a.dataset.action === "close-help") toggleHelp(false);
+  });
+
+  // ---- Live updates ----
+  var app = $("#app");
+  function viewQuery() { return app ? app.dataset.view : ""; }
+  function currentConv() { return app && app.dataset.conv ? Number(app.dataset.conv) : 0; }
+  function debounce(fn, ms) {
+    var t;
+    return function () { clearTimeout(t); t = setTimeout(fn, ms); };
+  }
+  // throttle runs fn at most every ms, and once more after the last call.
+  function throttle(fn, ms) {
+    var last = 0, timer = null;
+    return function () {
+      var wait = last + ms - Date.now();
+      if (timer) return;
+      timer = setTimeout(function () { timer = null; last = Date.now(); fn(); }, Math.max(0, wait));
+    };
+  }
+  function get(url, target, swap) {
+    if (!$(target) || !window.htmx) return Promise.resolve();
+    return htmx.ajax("GET", url, { target: target, swap: swap || "outerHTML" });
+  }
+  var refreshList = debounce(function () {
+    var q = viewQuery();
+    var sel = currentConv();
+    get("/app/list?" + q + (sel ? (q ? "&" : "") + "selected=" + sel : ""), "#rows", "innerHTML");
+  }, 100);
+  var refreshCounts = throttle(function () { get("/app/sidebar?" + viewQuery(), "#sidebar", "innerHTML"); }, 3000);
+  var refreshTimeline = debounce(function () {
+    var id = currentConv();
+    if (id) get("/app/conversations/" + id + "/timeline?" + viewQuery(), "#timeline");
+  }, 50);
+  var refreshMeta = debounce(function () {
+    var id = currentConv();
+    if (!id) return;
+    var active = document.activeElement;
+    var busy = (active && (active.closest("#meta") || active.closest("#contact")) && typing(active)) || $("#snooze-menu[open]");
+    if (busy) { refreshMeta(); return; }
+    get("/app/conversations/" + id + "/meta?" + viewQuery(), "#meta");
+  }, 150);
+
+  function onEvent(e) {
+    var ev;
+    try { ev = JSON.parse(e.data); } catch (err) { return; }
+    var type = ev.type || e.type;
+    var mine = ev.conversation_id && ev.conversation_id === currentConv();
+    if (type.indexOf("message.") === 0 || type.indexOf("conversation.") === 0) {
+      refreshList();
+      refreshCounts();
+    }
+    if (mine && type.indexOf("message.") === 0) refreshTimeline();
+    if (mine && type.indexOf("conversation.") === 0) refreshMeta();
+    if (type.indexOf("contact.") === 0 && currentConv()) { refreshMeta(); refreshTimeline(); }
+    if (app) app.dataset.lastSeq = String(ev.seq || e.lastEventId || app.dataset.lastSeq);
+  }
+  var eventTypes = ["message.created", "message.delivery", "conversation.created", "conversation.status",
+    "conversation.priority", "conversation.assigned", "conversation.team", "conversation.labels",
+    "contact.created", "contact.updated", "contact.merged", "contact.unmerged"];
+  function connect() {
+    if (!app || !window.EventSource) return;
+    // The first connection starts at the page's seq, so nothing committed
+    // between render and connect is lost; reconnects send Last-Event-ID.
+    var es = new EventSource("/app/events?after=" + encodeURIComponent(app.dataset.lastSeq || "0"));
+    eventTypes.forEach(function (t) { es.addEventListener(t, onEvent); });
+    es.addEventListener("open", function () { document.body.classList.remove("offline"); });
+    es.addEventListener("error", function () {
+      document.body.classList.add("offline");
+      if (es.readyState === EventSource.CLOSED) {
+        // The server refused (signed out, or restarting): try again with
+        // the last seq we applied.
+        setTimeout(connect, 3000);
+      }
+    });
+    window.parleyStream = es;
+  }
+
+  function init() {
+    setTZ();
+    updateComposerMode();
+    scrollTimeline(false);
+    connect();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();

@@ -1,0 +1,130 @@
+package web
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// TestTemplates executes every page and partial with sample data.
+func TestTemplates(t *testing.T) {
+	a := loadAssets(false)
+	tm := loadTemplates(false, a)
+	now := time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)
+	agent := parley.Agent{ID: 1, Name: "Lan Nguyen", Email: "lan@example.com", Role: parley.RoleOwner, Active: true}
+	page := Page{Title: "T", Agent: agent, CSRF: "tok", Nav: "inbox", Flash: "Saved.", LastSeq: 7}
+	view := View{Name: "all", Status: parley.StatusOpen}
+	one := int64(1)
+	conv := parley.Conversation{ID: 5, InboxID: 1, ContactID: 2, Status: parley.StatusSnoozed, Priority: parley.PriorityHigh, AssigneeID: &one,
+		Labels: []string{"billing", "vip"}, SnoozedUntil: &now, LastActivityAt: now}
+	cv := ConvView{CSRF: "tok", Conv: conv, Contact: parley.Contact{ID: 2, Name: "Ana <b>", Email: "ana@example.com",
+		Identities: []parley.Identity{{Kind: "email", ExternalID: "ana@example.com"}}},
+		ContactName: "Ana <b>", Inbox: parley.Inbox{ID: 1, Name: "Website", ChannelType: parley.ChannelWidget}, AssigneeName: "Lan",
+		Me: 1, Agents: []parley.Agent{agent}, Teams: []parley.Team{{ID: 3, Name: "Billing"}},
+		Canned: []CannedView{{Shortcut: "hi", Title: "Hello", Text: "Hi Ana"}},
+		Past:   []PastConv{{ID: 5, Status: parley.StatusOpen, InboxName: "Website", At: now, Href: "/app/conversations/5", Current: true}},
+		Merges: []MergeView{{ID: 1, SourceID: 9, At: now}}, ViewQuery: "view=mine", Now: now,
+		Items: []Item{
+			{Separator: &Separator{ConvID: 5, InboxName: "Website", Channel: parley.ChannelWidget, Status: parley.StatusOpen, Current: true, At: now}},
+			{Msg: &MessageView{ID: 1, Direction: parley.Incoming, Author: "Ana", Segments: segments("see https://example.com/x <script>alert(1)</script>"), At: now,
+				Attachments: []AttachmentView{{ID: 1, Name: "a.png", Kind: "image", URL: "/app/attachments/1"}, {ID: 2, Name: "v.mp4", Kind: "video", URL: "/app/attachments/2"},
+					{ID: 3, Name: "f.pdf", Kind: "file", Size: 2048, URL: "/app/attachments/3"}}}},
+			{Msg: &MessageView{ID: 2, Direction: parley.Outgoing, Author: "Lan", Segments: segments("ok"), Delivery: parley.DeliveryFailed, DeliveryError: "webhook answered 500", At: now}},
+			{Msg: &MessageView{ID: 3, Direction: parley.Note, Author: "Lan", Segments: segments("note"), At: now}},
+		}}
+	sidebar := SidebarView{View: view, Counts: store.ViewCounts{Mine: 2, Unassigned: 3, ByStatus: map[parley.Status]int{parley.StatusOpen: 9}},
+		Inboxes: []parley.Inbox{cv.Inbox}, Teams: cv.Teams, Labels: []store.LabelCount{{Label: "vip", Count: 1}}}
+	list := ListView{View: view, Rows: []Row{{ID: 5, Contact: "Ana", Preview: "hello", PreviewDir: parley.Outgoing, Channel: parley.ChannelWidget, InboxName: "Website",
+		Status: parley.StatusPending, Priority: parley.PriorityUrgent, AssigneeName: "Lan", Labels: []string{"vip"}, At: now, Href: "/app/conversations/5", Active: true}},
+		NextURL: "/app/list?cursor=x"}
+	inboxWidget := parley.Inbox{ID: 1, Name: "Website", ChannelType: parley.ChannelWidget, EmailAsk: "offline", AwayMinutes: 5, ReopenWindow: parley.DefaultReopenWindow}
+	seen := now
+	cases := []struct {
+		page, block string
+		v           any
+		want        string
+	}{
+		{"inbox", "", inboxView{Page: page, Sidebar: sidebar, List: list, Conv: &cv}, "Ana &lt;b&gt;"},
+		{"inbox", "", inboxView{Page: page, Sidebar: sidebar, List: ListView{View: view}}, "Select a conversation"},
+		{"partials", "rows", list, "Load more"},
+		{"partials", "sidebar", sidebar, "Unassigned"},
+		{"partials", "timeline", cv, "&lt;script&gt;"},
+		{"partials", "meta", cv, `hx-swap-oob="true"`},
+		{"partials", "candidates", candidatesView{CSRF: "tok", TargetID: 2, Query: "x", Contacts: []parley.Contact{{ID: 4, Name: "Bob"}}}, "Merge"},
+		{"login", "", loginView{Page: Page{Title: "Sign in"}, Error: "bad", Next: "/app/"}, "Sign in"},
+		{"password", "", passwordView{Page: page, Forced: true, Error: "x"}, "generated password"},
+		{"error", "", errorView{Page: page, Status: 404, Message: "gone"}, "gone"},
+		{"admin_agents", "", agentsView{Page: page, Agents: []AgentRow{{Agent: agent, LastSeen: &seen, Online: true, Self: true}},
+			Created: &agent, Password: "pw-once"}, "pw-once"},
+		{"admin_teams", "", teamsView{Page: page, Teams: []TeamRow{{Team: parley.Team{ID: 3, Name: "Billing"}, Members: []parley.Agent{agent}, NonMembers: []parley.Agent{agent}}}}, "Billing"},
+		{"admin_inboxes", "", inboxesView{Page: page, Inboxes: []parley.Inbox{inboxWidget}}, "Website"},
+		{"admin_inbox", "", inboxSettingsView{Page: page, Inbox: inboxWidget, ReopenDays: 7, Snippet: `<script src="x/widget.js"></script>`, IdentitySecret: "sekrit"}, "sekrit"},
+		{"admin_canned", "", cannedView{Page: page, Canned: []store.CannedResponse{{ID: 1, Shortcut: "hi", Title: "Hello", Body: "Hi {{contact.name}}"}}}, "/hi"},
+		{"admin_tokens", "", tokensView{Page: page, Tokens: []parley.APIToken{{ID: 1, Name: "crm", AgentID: &one, CreatedAt: now}}, Agents: map[int64]string{1: "Lan"}, Secret: "prly_x"}, "prly_x"},
+		{"admin_smtp", "", smtpView{Page: page, SMTP: inbox.SMTPSettings{Host: "smtp.example.com", Port: 587, Security: "starttls"}, HasPassword: true}, "Stored"},
+	}
+	for _, c := range cases {
+		set, err := tm.get(c.page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		block := c.block
+		if block == "" {
+			block = "layout"
+		}
+		var buf bytes.Buffer
+		if err := set.ExecuteTemplate(&buf, block, c.v); err != nil {
+			t.Errorf("%s/%s: %v", c.page, block, err)
+			continue
+		}
+		if !strings.Contains(buf.String(), c.want) {
+			t.Errorf("%s/%s: output lacks %q", c.page, block, c.want)
+		}
+		if strings.Contains(buf.String(), "<script>alert") {
+			t.Errorf("%s/%s: unescaped script", c.page, block)
+		}
+	}
+}
+
+func TestSegments(t *testing.T) {
+	got := segments("a https://x.example/p?q=1. javascript:alert(1) http://")
+	if len(got) < 3 || got[1].Href != "https://x.example/p?q=1" || got[1].Text != "https://x.example/p?q=1" {
+		t.Fatalf("segments = %+v", got)
+	}
+	for _, s := range got {
+		if s.Href != "" && !strings.HasPrefix(s.Href, "http") {
+			t.Errorf("non-http link %q", s.Href)
+		}
+	}
+	if s := segments("javascript:alert(1)"); len(s) != 1 || s[0].Href != "" {
+		t.Errorf("javascript: became a link: %+v", s)
+	}
+}
+
+func TestSnoozeUntil(t *testing.T) {
+	now := time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC) // a Wednesday
+	loc := time.FixedZone("x", 7*3600)
+	tom, _ := snoozeUntil(now, "tomorrow", "", loc)
+	if want := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC); !tom.Equal(want) {
+		t.Errorf("tomorrow = %v, want %v", tom, want)
+	}
+	nw, _ := snoozeUntil(now, "nextweek", "", loc)
+	if nw.In(loc).Weekday() != time.Monday || nw.In(loc).Hour() != 9 {
+		t.Errorf("next week = %v", nw.In(loc))
+	}
+	if r, err := snoozeUntil(now, "reply", "", loc); r != nil || err != nil {
+		t.Errorf("reply = %v, %v", r, err)
+	}
+	c, err := snoozeUntil(now, "custom", "2026-12-01T08:30", loc)
+	if err != nil || !c.Equal(time.Date(2026, 12, 1, 1, 30, 0, 0, time.UTC)) {
+		t.Errorf("custom = %v, %v", c, err)
+	}
+	if _, err := snoozeUntil(now, "bogus", "", loc); err == nil {
+		t.Error("bogus preset accepted")
+	}
+}

@@ -1,0 +1,372 @@
+package widget
+
+import (
+	"context"
+	"fmt"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// configJSON is what the widget shows before anyone writes.
+type configJSON struct {
+	Name           string `json:"name"`
+	Greeting       string `json:"greeting"`
+	ReplyTimeText  string `json:"reply_time_text"`
+	EmailAsk       string `json:"email_ask"`
+	AgentsOnline   bool   `json:"agents_online"`
+	AskEmail       bool   `json:"ask_email"` // whether to offer the email field now
+	MaxUploadBytes int64  `json:"max_upload_bytes"`
+}
+
+func (s *Server) config(w http.ResponseWriter, r *http.Request) error {
+	in, err := s.inboxFor(r)
+	if err != nil {
+		return err
+	}
+	online, err := s.Inbox.AnyAgentOnline(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, configJSON{Name: in.Name, Greeting: in.Greeting, ReplyTimeText: in.ReplyTimeText,
+		EmailAsk: in.EmailAsk, AgentsOnline: online, MaxUploadBytes: s.MaxUploadBytes,
+		AskEmail: in.EmailAsk == parley.EmailAskAlways || in.EmailAsk == parley.EmailAskOffline && !online})
+}
+
+// session issues a visitor token. Nothing is stored until the visitor
+// writes: the token's hash becomes their identity with the first message.
+func (s *Server) session(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.inboxFor(r); err != nil {
+		return err
+	}
+	token, _ := newToken()
+	return writeJSON(w, http.StatusCreated, map[string]string{"visitor_token": token})
+}
+
+// resume trades a signed link from a notification email for a new
+// visitor token of that contact.
+func (s *Server) resume(w http.ResponseWriter, r *http.Request) error {
+	in, err := s.inboxFor(r)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Token string `json:"token"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	secret, err := s.DB.IdentitySecret(r.Context(), in.ID)
+	if err != nil {
+		return err
+	}
+	contactID, err := inbox.VerifyResumeToken(secret, in.ID, req.Token, s.DB.Now())
+	if err != nil {
+		return err
+	}
+	token, hash := newToken()
+	if err := s.Inbox.AddVisitorToken(r.Context(), in.ID, contactID, hash); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, map[string]string{"visitor_token": token})
+}
+
+// messageJSON is a message as a visitor sees it: no internal ids of
+// agents or contacts, no delivery details.
+type messageJSON struct {
+	ID          int64            `json:"id"`
+	Direction   parley.Direction `json:"direction"` // incoming (the visitor's) or outgoing (the team's)
+	Text        string           `json:"text"`
+	Author      string           `json:"author,omitempty"`
+	Attachments []attachmentJSON `json:"attachments"`
+	CreatedAt   time.Time        `json:"created_at"`
+}
+
+type attachmentJSON struct {
+	Filename    string `json:"filename"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+	URL         string `json:"url"` // signed; works without the visitor token (for <img>)
+}
+
+// renderer turns messages into messageJSON, caching agents' names.
+type renderer struct {
+	s      *Server
+	inbox  int64
+	secret string
+	names  map[int64]string
+}
+
+func (s *Server) renderer(ctx context.Context, inboxID int64) (*renderer, error) {
+	secret, err := s.DB.IdentitySecret(ctx, inboxID)
+	return &renderer{s: s, inbox: inboxID, secret: secret, names: map[int64]string{}}, err
+}
+
+func (rd *renderer) message(ctx context.Context, m parley.Message) messageJSON {
+	out := messageJSON{ID: m.ID, Direction: m.Direction, Text: m.Text, CreatedAt: m.CreatedAt, Attachments: []attachmentJSON{}}
+	if m.AuthorAgentID != nil {
+		name, ok := rd.names[*m.AuthorAgentID]
+		if !ok {
+			if a, err := rd.s.DB.Agent(ctx, *m.AuthorAgentID); err == nil {
+				name = a.Name
+			}
+			rd.names[*m.AuthorAgentID] = name
+		}
+		out.Author = name
+	}
+	// Valid for a day or so; rounding the expiry keeps URLs stable enough
+	// for the browser's cache.
+	exp := rd.s.DB.Now().Truncate(time.Hour).Add(25 * time.Hour)
+	for _, a := range m.Attachments {
+		sig := inbox.SignWidget(rd.secret, inbox.PurposeAttachment, fmt.Sprintf("%d-%d", rd.inbox, a.ID), exp)
+		out.Attachments = append(out.Attachments, attachmentJSON{Filename: a.Filename, ContentType: a.ContentType, Size: a.Size,
+			URL: fmt.Sprintf("/widget/%d/attachments/%d?sig=%s", rd.inbox, a.ID, sig)})
+	}
+	return out
+}
+
+type historyJSON struct {
+	Messages []messageJSON `json:"messages"`
+	// SeenID is the last message the visitor has seen (for the unread badge).
+	SeenID int64 `json:"seen_id"`
+	// Seq is where the live stream should start (?after=) to miss nothing
+	// that committed after this history was read.
+	Seq   int64 `json:"seq"`
+	Email bool  `json:"has_email"`
+}
+
+func (s *Server) messages(w http.ResponseWriter, r *http.Request) error {
+	in, err := s.inboxFor(r)
+	if err != nil {
+		return err
+	}
+	v, err := s.visitorFor(r, in, false)
+	if err != nil {
+		return err
+	}
+	seq, err := s.DB.LastEventSeq(r.Context())
+	if err != nil {
+		return err
+	}
+	out := historyJSON{Messages: []messageJSON{}, Seq: seq}
+	if v.contactID == 0 {
+		return writeJSON(w, http.StatusOK, out)
+	}
+	h, err := s.Inbox.WidgetHistory(r.Context(), in.ID, v.contactID)
+	if err != nil && parley.ErrorCode(err) != parley.ENOTFOUND {
+		return err
+	}
+	rd, err := s.renderer(r.Context(), in.ID)
+	if err != nil {
+		return err
+	}
+	for _, m := range h.Messages {
+		out.Messages = append(out.Messages, rd.message(r.Context(), m))
+	}
+	out.SeenID = h.SeenID
+	c, err := s.DB.Contact(r.Context(), v.contactID)
+	if err != nil {
+		return err
+	}
+	out.Email = c.Email != ""
+	return writeJSON(w, http.StatusOK, out)
+}
+
+type sendRequest struct {
+	ID          string                `json:"id"` // the widget's id for the message; a retry repeats it
+	Text        string                `json:"text"`
+	Attachments []inbox.AttachmentRef `json:"attachments"`
+	Name        string                `json:"name"`  // signed-in users' name, from the host page
+	Email       string                `json:"email"` // signed-in users' email, from the host page
+}
+
+func (s *Server) send(w http.ResponseWriter, r *http.Request) error {
+	in, err := s.inboxFor(r)
+	if err != nil {
+		return err
+	}
+	v, err := s.visitorFor(r, in, true)
+	if err != nil {
+		return err
+	}
+	if !s.userLimit.allow("v:" + v.kind + ":" + v.id) {
+		return rateLimited(w)
+	}
+	var req sendRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if !validClientID(req.ID) {
+		return parley.Errorf(parley.EINVALID, "id must be 8 to 64 letters, digits, - or _")
+	}
+	email := ""
+	if req.Email != "" && v.kind == parley.IdentityUser {
+		if email, err = parley.NormalizeEmail(req.Email); err != nil {
+			return err
+		}
+	}
+	key := v.key()
+	if v.kind == parley.IdentityUser {
+		key.Name = req.Name
+	}
+	res, err := s.Inbox.Receive(r.Context(), in.ID, inbox.Incoming{Contact: key, ExternalID: v.messageExternalID(req.ID),
+		Text: req.Text, Attachments: req.Attachments})
+	if err != nil {
+		return err
+	}
+	if email != "" && v.contactID == 0 {
+		if _, err := s.Inbox.SetVisitorEmail(r.Context(), in.ID, key, email); err != nil {
+			return err
+		}
+	}
+	m, err := s.DB.Message(r.Context(), res.MessageID)
+	if err != nil {
+		return err
+	}
+	rd, err := s.renderer(r.Context(), in.ID)
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	if res.Duplicate {
+		status = http.StatusOK
+	}
+	return writeJSON(w, status, map[string]any{"message": rd.message(r.Context(), m)})
+}
+
+func (s *Server) upload(w http.ResponseWriter, r *http.Request) error {
+	in, err := s.inboxFor(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.visitorFor(r, in, true); err != nil {
+		return err
+	}
+	if r.ContentLength > s.MaxUploadBytes {
+		return parley.Errorf(parley.ETOOLARGE, "The file is larger than the %s limit.", humanBytes(s.MaxUploadBytes))
+	}
+	info, err := s.Blobs.Put(http.MaxBytesReader(w, r.Body, s.MaxUploadBytes+1), s.MaxUploadBytes)
+	if err != nil {
+		if strings.Contains(err.Error(), "too large") {
+			return parley.Errorf(parley.ETOOLARGE, "The file is larger than the %s limit.", humanBytes(s.MaxUploadBytes))
+		}
+		return err
+	}
+	if info.Size == 0 {
+		return parley.Errorf(parley.EINVALID, "The file is empty.")
+	}
+	err = s.DB.Write(r.Context(), func(tx *store.Tx) error { return tx.RegisterBlob(info.SHA256, info.Size, info.ContentType) })
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, map[string]any{"upload_id": info.SHA256, "size": info.Size, "content_type": info.ContentType})
+}
+
+func humanBytes(n int64) string {
+	if n >= 1<<20 {
+		return strconv.FormatInt(n>>20, 10) + " MB"
+	}
+	return strconv.FormatInt(n>>10, 10) + " KB"
+}
+
+// attachment serves a file of a visitor's conversation, authorized by the
+// signature in its URL (made for this inbox and attachment only).
+func (s *Server) attachment(w http.ResponseWriter, r *http.Request) error {
+	in, err := s.inboxFor(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "attachment_id")
+	if err != nil {
+		return err
+	}
+	secret, err := s.DB.IdentitySecret(r.Context(), in.ID)
+	if err != nil {
+		return err
+	}
+	payload, err := inbox.VerifyWidget(secret, inbox.PurposeAttachment, r.URL.Query().Get("sig"), s.DB.Now())
+	if err != nil || payload != fmt.Sprintf("%d-%d", in.ID, id) {
+		return parley.Errorf(parley.EFORBIDDEN, "The link is not valid or has expired.")
+	}
+	a, err := s.DB.Attachment(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	// The signature was only ever made for a file the visitor could see;
+	// check again that it is on a message of this inbox, not a note.
+	m, err := s.DB.Message(r.Context(), a.MessageID)
+	if err != nil {
+		return err
+	}
+	if c, err := s.DB.Conversation(r.Context(), m.ConversationID); err != nil || c.InboxID != in.ID || m.Direction == parley.Note {
+		return parley.Errorf(parley.ENOTFOUND, "attachment %d not found", id)
+	}
+	f, err := s.Blobs.Open(a.SHA256)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	disp := "attachment"
+	if strings.HasPrefix(a.ContentType, "image/") && a.ContentType != "image/svg+xml" {
+		disp = "inline"
+	}
+	w.Header().Set("Content-Type", a.ContentType)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	w.Header().Set("Cross-Origin-Resource-Policy", "same-origin")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType(disp, map[string]string{"filename": a.Filename}))
+	w.Header().Set("Cache-Control", "private, max-age=3600")
+	http.ServeContent(w, r, "", time.Time{}, f)
+	return nil
+}
+
+func (s *Server) setEmail(w http.ResponseWriter, r *http.Request) error {
+	in, err := s.inboxFor(r)
+	if err != nil {
+		return err
+	}
+	v, err := s.visitorFor(r, in, true)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Email string `json:"email"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if _, err := s.Inbox.SetVisitorEmail(r.Context(), in.ID, v.key(), req.Email); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]bool{"has_email": true})
+}
+
+func (s *Server) markRead(w http.ResponseWriter, r *http.Request) error {
+	in, err := s.inboxFor(r)
+	if err != nil {
+		return err
+	}
+	v, err := s.visitorFor(r, in, true)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		MessageID int64 `json:"message_id"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if v.contactID == 0 {
+		return parley.Errorf(parley.ENOTFOUND, "message %d not found", req.MessageID)
+	}
+	if err := s.Inbox.MarkWidgetRead(r.Context(), in.ID, v.contactID, req.MessageID); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]int64{"seen_id": req.MessageID})
+}

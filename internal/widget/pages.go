@@ -1,0 +1,98 @@
+package widget
+
+import (
+	"bytes"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/internal/parley"
+)
+
+// pageCSP lets the chat page run only its own script and style, talk only
+// to Parley, and be framed by any site (that is what it is for).
+const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+	"form-action 'none'; base-uri 'none'; frame-ancestors *"
+
+type pageData struct {
+	InboxID       int64
+	Name          string
+	Greeting      string
+	ReplyTimeText string
+	Initial       string // the avatar's letter
+	Resume        bool
+	CSS, JS       string
+}
+
+// page serves the chat page that the loader frames (and, under /resume,
+// the page an emailed link opens).
+func (s *Server) page(w http.ResponseWriter, r *http.Request) {
+	in, err := s.inboxFor(r)
+	if err != nil {
+		http.Error(w, "Not found", statusFor(parley.ErrorCode(err)))
+		return
+	}
+	d := pageData{InboxID: in.ID, Name: in.Name, Greeting: in.Greeting, ReplyTimeText: in.ReplyTimeText,
+		Initial: initial(in.Name), Resume: strings.HasSuffix(r.URL.Path, "/resume"), CSS: s.assetURL("chat.css"), JS: s.assetURL("chat.js")}
+	var buf bytes.Buffer
+	if err := s.tmpl.ExecuteTemplate(&buf, "chat.html", d); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", pageCSP)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer") // resume links carry a token
+	h.Set("Cache-Control", "no-cache")
+	w.Write(buf.Bytes())
+}
+
+func (s *Server) assetURL(file string) string {
+	return "/widget-assets/" + file + "?v=" + s.assetVer[file]
+}
+
+var assetTypes = map[string]string{".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+
+// asset serves the chat page's script and style. With the current
+// version in ?v= they are cached for good; the URL changes with them.
+func (s *Server) asset(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("file")
+	ver, ok := s.assetVer[name]
+	if !ok || name == "widget.js" {
+		http.NotFound(w, r)
+		return
+	}
+	b, _ := files.ReadFile("static/" + name)
+	h := w.Header()
+	h.Set("Content-Type", assetTypes[path.Ext(name)])
+	h.Set("X-Content-Type-Options", "nosniff")
+	if r.URL.Query().Get("v") == ver {
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "no-cache")
+	}
+	h.Set("ETag", `"`+ver+`"`)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b))
+}
+
+// loader serves /widget.js, which host pages include. It is cached only
+// briefly, so fixes reach every site soon, and may be loaded cross-origin.
+func (s *Server) loader(w http.ResponseWriter, r *http.Request) {
+	b, _ := files.ReadFile("static/widget.js")
+	h := w.Header()
+	h.Set("Content-Type", "text/javascript; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "public, max-age=300")
+	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	h.Set("ETag", `"`+s.assetVer["widget.js"]+`"`)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b))
+}
+
+func initial(name string) string {
+	for _, r := range strings.TrimSpace(name) {
+		return strings.ToUpper(string(r))
+	}
+	return "?"
+}
