@@ -29,6 +29,7 @@ type DB struct {
 	write   *sql.DB // the writer's connections; on SQLite exactly one
 	dialect dialect
 	writer  *writer
+	ckpt    *checkpointer  // SQLite only
 	indexer *searchIndexer // nil unless the dialect defers search indexing
 
 	// Now returns the current time. Tests replace it; all times written
@@ -88,6 +89,13 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, err
 	}
 	db.writer = startWriter(db)
+	if db.dialect.name == "sqlite" {
+		if db.ckpt, err = startCheckpointer(dsn); err != nil {
+			db.writer.stop()
+			db.closePools()
+			return nil, err
+		}
+	}
 	if db.dialect.deferredSearchIndex {
 		db.indexer = startSearchIndexer(db)
 	}
@@ -117,6 +125,9 @@ func sqliteDSN(path string, readOnly bool) string {
 		q.Add("_pragma", "query_only(ON)")
 	} else {
 		q.Add("_pragma", "cache_size(-131072)") // 128 MiB for the writer
+		// The writer never checkpoints the WAL itself: a background
+		// connection does (checkpoint.go), off the writer's critical path.
+		q.Add("_pragma", "wal_autocheckpoint(0)")
 		q.Set("_txlock", "immediate")
 	}
 	return "file:" + path + "?" + q.Encode()
@@ -165,6 +176,9 @@ func (db *DB) Close() error {
 	}
 	if db.writer != nil {
 		db.writer.stop()
+	}
+	if db.ckpt != nil {
+		db.ckpt.stop()
 	}
 	return db.closePools()
 }
