@@ -5,13 +5,7 @@ package api
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"io"
-	"log/slog"
-	"mime"
 	"net/http"
-	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +14,7 @@ import (
 	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/jsonhttp"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -143,124 +138,12 @@ func (s *Server) touch(id int64) {
 	go s.DB.Write(context.Background(), func(tx *store.Tx) error { return tx.TouchAPIToken(id) })
 }
 
-// statusFor maps an error code to its HTTP status: the one place that does.
-func statusFor(code string) int {
-	switch code {
-	case parley.EINVALID:
-		return http.StatusBadRequest
-	case parley.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case parley.EFORBIDDEN:
-		return http.StatusForbidden
-	case parley.ENOTFOUND:
-		return http.StatusNotFound
-	case parley.ECONFLICT:
-		return http.StatusConflict
-	case parley.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case parley.ERATELIMIT:
-		return http.StatusTooManyRequests
-	case parley.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
+func writeError(w http.ResponseWriter, r *http.Request, err error) { jsonhttp.Error(w, r, err) }
 
-// ErrorBody is the shape of every API error.
-type ErrorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
+func writeJSON(w http.ResponseWriter, status int, v any) error { return jsonhttp.Write(w, status, v) }
 
-func writeError(w http.ResponseWriter, r *http.Request, err error) {
-	code := parley.ErrorCode(err)
-	if code == parley.EINTERNAL {
-		slog.Error("api: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
-	}
-	var body ErrorBody
-	body.Error.Code, body.Error.Message = code, parley.ErrorMessage(err)
-	writeJSON(w, statusFor(code), body)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) error {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	return json.NewEncoder(w).Encode(v)
-}
-
-// decode reads a JSON body into v strictly: one object, no unknown fields,
-// within the size limit. Its errors say what was wrong and where.
 func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			return parley.Errorf(parley.EINVALID, "Content-Type must be application/json, not %q", ct)
-		}
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.MaxJSONBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return jsonError(err, s.MaxJSONBytes)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		if err != nil {
-			return jsonError(err, s.MaxJSONBytes) // garbage after the object
-		}
-		return parley.Errorf(parley.EINVALID, "body must hold exactly one JSON object, not several")
-	}
-	return nil
-}
-
-// jsonKind names, in JSON's terms, what a Go type expects.
-func jsonKind(t reflect.Type) string {
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "a whole number"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	case reflect.Map, reflect.Struct:
-		return "an object"
-	}
-	return "a different JSON type"
-}
-
-func jsonError(err error, limit int64) error {
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	var tooBig *http.MaxBytesError
-	var timeErr *time.ParseError
-	switch {
-	case errors.As(err, &tooBig):
-		return parley.Errorf(parley.ETOOLARGE, "body is larger than the %d-byte limit", limit)
-	case errors.As(err, &syntax):
-		return parley.Errorf(parley.EINVALID, "malformed JSON at byte %d: %v", syntax.Offset, syntax)
-	case errors.As(err, &typ) && typ.Field == "":
-		return parley.Errorf(parley.EINVALID, "body must be a JSON object, not a JSON %s", typ.Value)
-	case errors.As(err, &typ):
-		return parley.Errorf(parley.EINVALID, "field %q must be %s, not a JSON %s", typ.Field, jsonKind(typ.Type), typ.Value)
-	case errors.As(err, &timeErr):
-		return parley.Errorf(parley.EINVALID, "times must be RFC 3339 strings such as \"2026-11-24T09:00:00Z\", not %q", timeErr.Value)
-	case errors.Is(err, io.EOF):
-		return parley.Errorf(parley.EINVALID, "body is empty; send a JSON object")
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return parley.Errorf(parley.EINVALID, "malformed JSON: the body ends too early")
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return parley.Errorf(parley.EINVALID, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
-	}
-	return parley.Errorf(parley.EINVALID, "malformed JSON: %v", err)
+	return jsonhttp.Decode(w, r, v, s.MaxJSONBytes)
 }
 
 // pathID reads a numeric path value.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/jsonhttp"
 	"github.com/parleyhq/parley/internal/parley"
 )
 
@@ -65,7 +66,7 @@ func (s *Server) inviteAgent(w http.ResponseWriter, r *http.Request) error {
 			return verr
 		}
 		v.Error = parley.ErrorMessage(err)
-		return s.render(w, r, statusFor(code), "admin_agents", "", v)
+		return s.render(w, r, jsonhttp.StatusFor(code), "admin_agents", "", v)
 	}
 	if err != nil {
 		return err

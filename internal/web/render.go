@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/parleyhq/parley/internal/jsonhttp"
 	"github.com/parleyhq/parley/internal/parley"
 )
 
@@ -159,29 +160,6 @@ func securityHeaders(w http.ResponseWriter) {
 	h.Set("Referrer-Policy", "same-origin")
 }
 
-// statusFor maps an error code to an HTTP status: the one place that does.
-func statusFor(code string) int {
-	switch code {
-	case parley.EINVALID:
-		return http.StatusBadRequest
-	case parley.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case parley.EFORBIDDEN:
-		return http.StatusForbidden
-	case parley.ENOTFOUND:
-		return http.StatusNotFound
-	case parley.ECONFLICT:
-		return http.StatusConflict
-	case parley.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case parley.ERATELIMIT:
-		return http.StatusTooManyRequests
-	case parley.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
-
 // errorView is the error page.
 type errorView struct {
 	Page
@@ -196,7 +174,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if code == parley.EINTERNAL {
 		slog.Error("web: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	status := statusFor(code)
+	status := jsonhttp.StatusFor(code)
 	msg := parley.ErrorMessage(err)
 	if isHX(r) {
 		securityHeaders(w)

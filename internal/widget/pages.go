@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/internal/jsonhttp"
 	"github.com/parleyhq/parley/internal/parley"
 )
 
@@ -30,7 +31,7 @@ type pageData struct {
 func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	in, err := s.inboxFor(r)
 	if err != nil {
-		http.Error(w, "Not found", statusFor(parley.ErrorCode(err)))
+		http.Error(w, "Not found", jsonhttp.StatusFor(parley.ErrorCode(err)))
 		return
 	}
 	d := pageData{InboxID: in.ID, Name: in.Name, Greeting: in.Greeting, ReplyTimeText: in.ReplyTimeText,

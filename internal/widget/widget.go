@@ -15,13 +15,9 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"html/template"
-	"io"
 	"io/fs"
 	"log/slog"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -31,6 +27,7 @@ import (
 	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/jobs"
+	"github.com/parleyhq/parley/internal/jsonhttp"
 	"github.com/parleyhq/parley/internal/live"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
@@ -198,81 +195,13 @@ func rateLimited(w http.ResponseWriter) error {
 	return parley.Errorf(parley.ERATELIMIT, "Too many requests; please wait a moment and try again.")
 }
 
-// statusFor maps an error code to the status visitors get (the same
-// mapping as the REST API's).
-func statusFor(code string) int {
-	switch code {
-	case parley.EINVALID:
-		return http.StatusBadRequest
-	case parley.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case parley.EFORBIDDEN:
-		return http.StatusForbidden
-	case parley.ENOTFOUND:
-		return http.StatusNotFound
-	case parley.ECONFLICT:
-		return http.StatusConflict
-	case parley.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case parley.ERATELIMIT:
-		return http.StatusTooManyRequests
-	case parley.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
+func writeError(w http.ResponseWriter, r *http.Request, err error) { jsonhttp.Error(w, r, err) }
 
-type errorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
+func writeJSON(w http.ResponseWriter, status int, v any) error { return jsonhttp.Write(w, status, v) }
 
-func writeError(w http.ResponseWriter, r *http.Request, err error) {
-	code := parley.ErrorCode(err)
-	if code == parley.EINTERNAL {
-		slog.Error("widget: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
-	}
-	var body errorBody
-	body.Error.Code, body.Error.Message = code, parley.ErrorMessage(err)
-	writeJSON(w, statusFor(code), body)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) error {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	return json.NewEncoder(w).Encode(v)
-}
-
-// decode reads one JSON object strictly: within MaxJSONBytes, no unknown
-// fields, nothing after it.
+// decode reads one JSON object strictly, within MaxJSONBytes.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			return parley.Errorf(parley.EINVALID, "Content-Type must be application/json")
-		}
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxJSONBytes))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil {
-		if _, terr := dec.Token(); terr != io.EOF {
-			err = errors.New("more than one JSON value")
-		}
-	}
-	var tooBig *http.MaxBytesError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &tooBig):
-		return parley.Errorf(parley.ETOOLARGE, "body is larger than the %d-byte limit", MaxJSONBytes)
-	case errors.Is(err, io.EOF):
-		return parley.Errorf(parley.EINVALID, "body is empty; send a JSON object")
-	}
-	return parley.Errorf(parley.EINVALID, "body is not a valid JSON object of the expected shape: %v", err)
+	return jsonhttp.Decode(w, r, v, MaxJSONBytes)
 }
 
 func pathID(r *http.Request, name string) (int64, error) {
