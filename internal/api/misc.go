@@ -3,11 +3,11 @@ package api
 import (
 	"context"
 	_ "embed"
-	"mime"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -38,15 +38,11 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) error {
 	if r.ContentLength > s.MaxUploadBytes {
 		return parley.Errorf(parley.ETOOLARGE, "file is larger than the %d-byte limit", s.MaxUploadBytes)
 	}
-	info, err := s.Blobs.Put(http.MaxBytesReader(w, r.Body, s.MaxUploadBytes+1), s.MaxUploadBytes)
+	info, err := s.Inbox.Upload(r.Context(), http.MaxBytesReader(w, r.Body, s.MaxUploadBytes+1), s.MaxUploadBytes)
 	if err != nil {
 		if strings.Contains(err.Error(), "request body too large") {
 			return parley.Errorf(parley.ETOOLARGE, "file is larger than the %d-byte limit", s.MaxUploadBytes)
 		}
-		return err
-	}
-	err = s.DB.Write(r.Context(), func(tx *store.Tx) error { return tx.RegisterBlob(info.SHA256, info.Size, info.ContentType) })
-	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, map[string]any{"upload_id": info.SHA256, "size": info.Size, "content_type": info.ContentType})
@@ -63,18 +59,7 @@ func (s *Server) getAttachment(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f, err := s.Blobs.Open(a.SHA256)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	w.Header().Set("Content-Type", a.ContentType)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Filename}))
-	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
-	http.ServeContent(w, r, "", time.Time{}, f)
-	return nil
+	return blob.Serve(w, r, s.Blobs, a, false)
 }
 
 func (s *Server) search(w http.ResponseWriter, r *http.Request) error {

@@ -2,15 +2,14 @@ package web
 
 import (
 	"errors"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/parley"
-	"github.com/parleyhq/parley/internal/store"
 )
 
 // done answers a conversation action: htmx gets the refreshed part of the
@@ -59,12 +58,9 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return err
 			}
-			info, err := s.Blobs.Put(f, s.MaxUploadBytes)
+			info, err := s.Inbox.Upload(r.Context(), f, s.MaxUploadBytes)
 			f.Close()
 			if err != nil {
-				return err
-			}
-			if err := s.DB.Write(r.Context(), func(tx *store.Tx) error { return tx.RegisterBlob(info.SHA256, info.Size, info.ContentType) }); err != nil {
 				return err
 			}
 			out.Attachments = append(out.Attachments, inbox.AttachmentRef{SHA256: info.SHA256, Filename: cleanFilename(fh.Filename)})
@@ -240,20 +236,6 @@ func (s *Server) attachment(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f, err := s.Blobs.Open(a.SHA256)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	disposition := "attachment"
-	if attachmentKind(a.ContentType) != "file" && r.URL.Query().Get("download") == "" {
-		disposition = "inline"
-	}
-	w.Header().Set("Content-Type", a.ContentType)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": a.Filename}))
-	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
-	http.ServeContent(w, r, "", time.Time{}, f)
-	return nil
+	inline := attachmentKind(a.ContentType) != "file" && r.URL.Query().Get("download") == ""
+	return blob.Serve(w, r, s.Blobs, a, inline)
 }

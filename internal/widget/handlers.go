@@ -3,15 +3,14 @@ package widget
 import (
 	"context"
 	"fmt"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/parley"
-	"github.com/parleyhq/parley/internal/store"
 )
 
 // configJSON is what the widget shows before anyone writes.
@@ -251,18 +250,11 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) error {
 	if r.ContentLength > s.MaxUploadBytes {
 		return parley.Errorf(parley.ETOOLARGE, "The file is larger than the %s limit.", humanBytes(s.MaxUploadBytes))
 	}
-	info, err := s.Blobs.Put(http.MaxBytesReader(w, r.Body, s.MaxUploadBytes+1), s.MaxUploadBytes)
+	info, err := s.Inbox.Upload(r.Context(), http.MaxBytesReader(w, r.Body, s.MaxUploadBytes+1), s.MaxUploadBytes)
 	if err != nil {
 		if strings.Contains(err.Error(), "too large") {
 			return parley.Errorf(parley.ETOOLARGE, "The file is larger than the %s limit.", humanBytes(s.MaxUploadBytes))
 		}
-		return err
-	}
-	if info.Size == 0 {
-		return parley.Errorf(parley.EINVALID, "The file is empty.")
-	}
-	err = s.DB.Write(r.Context(), func(tx *store.Tx) error { return tx.RegisterBlob(info.SHA256, info.Size, info.ContentType) })
-	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, map[string]any{"upload_id": info.SHA256, "size": info.Size, "content_type": info.ContentType})
@@ -307,23 +299,8 @@ func (s *Server) attachment(w http.ResponseWriter, r *http.Request) error {
 	if c, err := s.DB.Conversation(r.Context(), m.ConversationID); err != nil || c.InboxID != in.ID || m.Direction == parley.Note {
 		return parley.Errorf(parley.ENOTFOUND, "attachment %d not found", id)
 	}
-	f, err := s.Blobs.Open(a.SHA256)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	disp := "attachment"
-	if strings.HasPrefix(a.ContentType, "image/") && a.ContentType != "image/svg+xml" {
-		disp = "inline"
-	}
-	w.Header().Set("Content-Type", a.ContentType)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	w.Header().Set("Cross-Origin-Resource-Policy", "same-origin")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType(disp, map[string]string{"filename": a.Filename}))
-	w.Header().Set("Cache-Control", "private, max-age=3600")
-	http.ServeContent(w, r, "", time.Time{}, f)
-	return nil
+	inline := strings.HasPrefix(a.ContentType, "image/") && a.ContentType != "image/svg+xml"
+	return blob.Serve(w, r, s.Blobs, a, inline)
 }
 
 func (s *Server) setEmail(w http.ResponseWriter, r *http.Request) error {
