@@ -129,10 +129,14 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		a.Jobs.Run(jobsCtx)
+	}()
+	go func() {
+		defer wg.Done()
+		a.Widget.Run(jobsCtx)
 	}()
 	go func() {
 		defer wg.Done()

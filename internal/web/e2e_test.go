@@ -140,7 +140,14 @@ func TestBrowserXSS(t *testing.T) {
 // down all show up after the EventSource reconnects.
 func TestBrowserReconnect(t *testing.T) {
 	e := start(t, "sqlite")
-	base := e.App.Hub.Count() // Parley's own subscribers (the widget's notification watcher)
+	// Parley's own subscribers (the widget's notification watcher), once
+	// the app's background work has started: stable for 200 ms.
+	base := e.App.Hub.Count()
+	for stable := time.Now(); time.Since(stable) < 200*time.Millisecond; time.Sleep(10 * time.Millisecond) {
+		if n := e.App.Hub.Count(); n != base {
+			base, stable = n, time.Now()
+		}
+	}
 	ctx := browserAs(t, e, "agent@example.com")
 	if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/app/conversations/%d", e.URL, e.convID)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=timeline]`))); err != nil {

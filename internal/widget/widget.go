@@ -132,24 +132,35 @@ func (s *Server) RegisterJobs(r *jobs.Runner) {
 		r.Handle(inbox.JobWidgetNotify, func(ctx context.Context, j store.Job) error {
 			return n.Run(ctx, j.Payload, j.Attempts >= j.MaxAttempts)
 		})
-		// The first scan of a new database sets the scan position to the
-		// end of the log, so replies from before are never emailed.
-		if _, err := s.Inbox.ScanWidgetReplies(context.Background()); err != nil {
-			slog.Error("widget: scan replies", "err", err)
-		}
-		go s.scanReplies()
 	})
+}
+
+// Run follows agents' replies on widget inboxes and queues their email
+// notifications, until ctx ends. The App runs it beside the live hub.
+func (s *Server) Run(ctx context.Context) {
+	// The first scan of a new database sets the scan position to the end
+	// of the log, so replies from before are never emailed.
+	if _, err := s.Inbox.ScanWidgetReplies(ctx); err != nil {
+		slog.Error("widget: scan replies", "err", err)
+	}
+	s.scanReplies(ctx)
 }
 
 // scanReplies wakes on each batch of outgoing messages the hub delivers
 // and hands them to ScanWidgetReplies, which reads the durable log (so a
 // restart or a dropped subscription loses nothing).
-func (s *Server) scanReplies() {
+func (s *Server) scanReplies(ctx context.Context) {
 	filter := func(ev *parley.Event) bool {
 		return ev.Type == parley.EventMessageCreated && strings.Contains(string(ev.Data), `"outgoing"`)
 	}
 	sub, _ := s.Hub.Subscribe(filter)
-	for range sub.Wait() {
+	defer func() { s.Hub.Unsubscribe(sub) }()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sub.Wait():
+		}
 		_, closed := sub.Take()
 		if _, err := s.Inbox.ScanWidgetReplies(context.Background()); err != nil && !strings.Contains(err.Error(), "store: closed") {
 			slog.Error("widget: scan replies", "err", err)
@@ -158,6 +169,9 @@ func (s *Server) scanReplies() {
 			// The hub stopped (shutdown) or dropped us for falling behind;
 			// in the second case a new subscription carries on.
 			s.Hub.Unsubscribe(sub)
+			if ctx.Err() != nil {
+				return
+			}
 			sub, _ = s.Hub.Subscribe(filter)
 		}
 	}
