@@ -141,11 +141,7 @@ type historyJSON struct {
 }
 
 func (s *Server) messages(w http.ResponseWriter, r *http.Request) error {
-	in, err := s.inboxFor(r)
-	if err != nil {
-		return err
-	}
-	v, err := s.visitorFor(r, in, false)
+	in, v, err := s.visitorRequest(r, false)
 	if err != nil {
 		return err
 	}
@@ -186,11 +182,7 @@ type sendRequest struct {
 }
 
 func (s *Server) send(w http.ResponseWriter, r *http.Request) error {
-	in, err := s.inboxFor(r)
-	if err != nil {
-		return err
-	}
-	v, err := s.visitorFor(r, in, true)
+	in, v, err := s.visitorRequest(r, true)
 	if err != nil {
 		return err
 	}
@@ -304,11 +296,7 @@ func (s *Server) attachment(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) setEmail(w http.ResponseWriter, r *http.Request) error {
-	in, err := s.inboxFor(r)
-	if err != nil {
-		return err
-	}
-	v, err := s.visitorFor(r, in, true)
+	in, v, err := s.visitorRequest(r, true)
 	if err != nil {
 		return err
 	}
@@ -325,11 +313,7 @@ func (s *Server) setEmail(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) markRead(w http.ResponseWriter, r *http.Request) error {
-	in, err := s.inboxFor(r)
-	if err != nil {
-		return err
-	}
-	v, err := s.visitorFor(r, in, true)
+	in, v, err := s.visitorRequest(r, true)
 	if err != nil {
 		return err
 	}

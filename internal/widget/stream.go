@@ -18,11 +18,7 @@ const presenceEvery = 30 * time.Second
 // anything about another contact. While it is open the visitor counts as
 // present, so replies are not emailed to them.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request) error {
-	in, err := s.inboxFor(r)
-	if err != nil {
-		return err
-	}
-	v, err := s.visitorFor(r, in, true)
+	in, v, err := s.visitorRequest(r, true)
 	if err != nil {
 		return err
 	}

@@ -227,6 +227,17 @@ func pathID(r *http.Request, name string) (int64, error) {
 	return id, nil
 }
 
+// visitorRequest returns the widget inbox named in the path and the
+// visitor making the request (see visitorFor for required).
+func (s *Server) visitorRequest(r *http.Request, required bool) (parley.Inbox, visitor, error) {
+	in, err := s.inboxFor(r)
+	if err != nil {
+		return in, visitor{}, err
+	}
+	v, err := s.visitorFor(r, in, required)
+	return in, v, err
+}
+
 // inboxFor returns the widget inbox named in the path; ENOTFOUND for any
 // other inbox.
 func (s *Server) inboxFor(r *http.Request) (parley.Inbox, error) {
