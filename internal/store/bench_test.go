@@ -40,7 +40,7 @@ func newBenchReceiver(b *testing.B, dialect string) *benchReceiver {
 	b.Helper()
 	db := storetest.Open(b, dialect)
 	in := parley.Inbox{Name: "Bench", ChannelType: parley.ChannelAPI}
-	if err := db.Write(context.Background(), func(tx *store.Tx) error { return tx.CreateInbox(&in, "secret") }); err != nil {
+	if err := db.Write(context.Background(), func(tx *store.Tx) error { return tx.CreateInbox(&in, "secret", "identity-secret") }); err != nil {
 		b.Fatal(err)
 	}
 	r := &benchReceiver{svc: &inbox.Service{DB: db}, inboxID: in.ID, texts: make([]string, 256)}

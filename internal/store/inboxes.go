@@ -25,20 +25,16 @@ func scanInbox(row interface{ Scan(...any) error }) (parley.Inbox, string, error
 
 // CreateInbox stores a new inbox with its secrets: one signs webhook posts,
 // the other checks the HMACs of identity-verified widget users.
-func (tx *Tx) CreateInbox(in *parley.Inbox, webhookSecret string, identitySecret ...string) (err error) {
+func (tx *Tx) CreateInbox(in *parley.Inbox, webhookSecret, identitySecret string) (err error) {
 	defer wrap(&err, "store: CreateInbox")
 	if err := in.Validate(); err != nil {
 		return err
-	}
-	idSecret := ""
-	if len(identitySecret) > 0 {
-		idSecret = identitySecret[0]
 	}
 	in.CreatedAt = tx.now
 	return tx.queryRow(`INSERT INTO inboxes (name, channel_type, reopen_window_secs, webhook_url, webhook_secret, identity_secret,
 			email_ask, away_minutes, reply_time_text, greeting, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id`,
-		in.Name, in.ChannelType, int64(in.ReopenWindow/time.Second), in.WebhookURL, webhookSecret, idSecret,
+		in.Name, in.ChannelType, int64(in.ReopenWindow/time.Second), in.WebhookURL, webhookSecret, identitySecret,
 		in.EmailAsk, in.AwayMinutes, in.ReplyTimeText, in.Greeting, ts(tx.now)).Scan(&in.ID)
 }
 

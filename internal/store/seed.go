@@ -69,7 +69,7 @@ func (db *DB) Seed(ctx context.Context, opts SeedOptions) (res SeedResult, err e
 			res.InboxIDs = res.InboxIDs[:0]
 			for i := 1; i <= 3; i++ {
 				in := parley.Inbox{Name: "Seeded inbox " + strconv.Itoa(i), ChannelType: parley.ChannelAPI}
-				if err := tx.CreateInbox(&in, "seed-secret"); err != nil {
+				if err := tx.CreateInbox(&in, "seed-secret", "seed-identity-secret"); err != nil {
 					return err
 				}
 				res.InboxIDs = append(res.InboxIDs, in.ID)

@@ -48,7 +48,7 @@ func mustWrite(t testing.TB, db *store.DB, fn func(tx *store.Tx) error) {
 func mustInbox(t testing.TB, db *store.DB) parley.Inbox {
 	t.Helper()
 	in := parley.Inbox{Name: "Test", ChannelType: parley.ChannelAPI}
-	mustWrite(t, db, func(tx *store.Tx) error { return tx.CreateInbox(&in, "secret") })
+	mustWrite(t, db, func(tx *store.Tx) error { return tx.CreateInbox(&in, "secret", "identity-secret") })
 	return in
 }
 

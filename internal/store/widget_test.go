@@ -101,10 +101,10 @@ func TestNotificationsAndReplyScan(t *testing.T) {
 		widget := parley.Inbox{Name: "Site", ChannelType: parley.ChannelWidget, AwayMinutes: 7}
 		api := parley.Inbox{Name: "API", ChannelType: parley.ChannelAPI}
 		mustWrite(t, db, func(tx *store.Tx) error {
-			if err := tx.CreateInbox(&widget, "w"); err != nil {
+			if err := tx.CreateInbox(&widget, "w", "id-w"); err != nil {
 				return err
 			}
-			return tx.CreateInbox(&api, "a")
+			return tx.CreateInbox(&api, "a", "id-a")
 		})
 		contact, _ := findOrCreate(t, db, widget.ID, store.ContactKey{Kind: parley.IdentityVisitor, ExternalID: "v"})
 		reply := func(in parley.Inbox, dir parley.Direction) (m parley.Message) {
