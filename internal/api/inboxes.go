@@ -52,6 +52,10 @@ type inboxRequest struct {
 	ChannelType         *parley.ChannelType `json:"channel_type"`
 	ReopenWindowSeconds *int64              `json:"reopen_window_seconds"`
 	WebhookURL          *string             `json:"webhook_url"`
+	EmailAsk            *string             `json:"email_ask"`
+	AwayMinutes         *int                `json:"away_minutes"`
+	ReplyTimeText       *string             `json:"reply_time_text"`
+	Greeting            *string             `json:"greeting"`
 }
 
 const maxReopenWindow = 365 * 24 * time.Hour
@@ -70,6 +74,21 @@ func (req inboxRequest) apply(in *parley.Inbox) {
 	}
 	if req.WebhookURL != nil {
 		in.WebhookURL = *req.WebhookURL
+	}
+	if req.EmailAsk != nil {
+		in.EmailAsk = *req.EmailAsk
+	}
+	if req.AwayMinutes != nil {
+		in.AwayMinutes = *req.AwayMinutes
+		if in.AwayMinutes == 0 {
+			in.AwayMinutes = -1 // Validate refuses it rather than defaulting
+		}
+	}
+	if req.ReplyTimeText != nil {
+		in.ReplyTimeText = *req.ReplyTimeText
+	}
+	if req.Greeting != nil {
+		in.Greeting = *req.Greeting
 	}
 }
 
@@ -104,7 +123,7 @@ func (s *Server) updateInbox(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req == (inboxRequest{}) {
-		return parley.Errorf(parley.EINVALID, "nothing to change: send name, reopen_window_seconds or webhook_url")
+		return parley.Errorf(parley.EINVALID, "nothing to change: send name, reopen_window_seconds, webhook_url or a widget setting")
 	}
 	in, secret, err := s.DB.Inbox(r.Context(), id)
 	if err != nil {
