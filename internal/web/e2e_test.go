@@ -218,3 +218,22 @@ func TestBrowserShortcuts(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestBrowserLocalTimes: times in the thread are shown in the agent's own
+// zone by the browser, with the UTC time kept as the tooltip.
+func TestBrowserLocalTimes(t *testing.T) {
+	e := start(t, "sqlite")
+	ctx := browserAs(t, e, "agent@example.com")
+	if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/app/conversations/%d", e.URL, e.convID)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=timeline]`))); err != nil {
+		t.Fatal(err)
+	}
+	ok := waitJS(t, ctx, `(function () {
+		var ts = document.querySelectorAll("#timeline time.js-local");
+		return ts.length > 0 && Array.prototype.every.call(ts, function (el) {
+			return el.textContent.indexOf("UTC") < 0 && el.title.indexOf("UTC") > 0; });
+	})()`, 3*time.Second)
+	if !ok {
+		t.Fatal("thread times were not shown in the browser's zone")
+	}
+}

@@ -48,6 +48,17 @@
     var menu = elt.closest && elt.closest("details.menu");
     if (menu) menu.open = false;
   });
+  // Times are rendered in UTC on the server (it does not know the agent's
+  // zone); the browser shows them in the agent's own.
+  var localFormat = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  function localizeTimes(root) {
+    $all("time.js-local[datetime]", root).forEach(function (el) {
+      var d = new Date(el.getAttribute("datetime"));
+      if (!isNaN(d)) { el.title = el.textContent; el.textContent = localFormat.format(d); }
+    });
+  }
+  localizeTimes(document);
+  document.addEventListener("htmx:afterSwap", function (e) { localizeTimes(e.target); });
   document.addEventListener("htmx:afterSwap", function (e) {
     if (e.detail.target && e.detail.target.id === "timeline") scrollTimeline(true);
     setTZ();
