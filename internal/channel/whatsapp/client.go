@@ -1,0 +1,245 @@
+package whatsapp
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/parleyhq/parley/internal/channel"
+	"github.com/parleyhq/parley/internal/channel/meta"
+)
+
+// DefaultBaseURL is the Graph API.
+const DefaultBaseURL = "https://graph.facebook.com"
+
+// DefaultVersion is the Graph API version used when Client.Version is
+// empty (the version of Meta's published OpenAPI spec).
+const DefaultVersion = "v23.0"
+
+// Client sends messages from one WhatsApp business phone number.
+type Client struct {
+	BaseURL       string // DefaultBaseURL if empty; a fake's URL in tests
+	Version       string // DefaultVersion if empty, e.g. "v23.0"
+	AccessToken   string // system-user token, sent as a Bearer header
+	PhoneNumberID string // the sending number's id (not the number itself)
+	HTTP          *http.Client
+}
+
+func (c *Client) messagesURL() string {
+	base := c.BaseURL
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	v := c.Version
+	if v == "" {
+		v = DefaultVersion
+	}
+	return strings.TrimRight(base, "/") + "/" + v + "/" + c.PhoneNumberID + "/messages"
+}
+
+type sendRequest struct {
+	MessagingProduct string       `json:"messaging_product"`
+	RecipientType    string       `json:"recipient_type,omitempty"`
+	To               string       `json:"to,omitempty"`
+	Type             string       `json:"type,omitempty"`
+	Context          *msgContext  `json:"context,omitempty"`
+	Text             *textBody    `json:"text,omitempty"`
+	Image            *mediaObject `json:"image,omitempty"`
+	Audio            *mediaObject `json:"audio,omitempty"`
+	Video            *mediaObject `json:"video,omitempty"`
+	Document         *mediaObject `json:"document,omitempty"`
+	Template         *template    `json:"template,omitempty"`
+	// mark as read
+	Status    string `json:"status,omitempty"`
+	MessageID string `json:"message_id,omitempty"`
+}
+
+type msgContext struct {
+	MessageID string `json:"message_id"`
+}
+
+type textBody struct {
+	PreviewURL bool   `json:"preview_url"`
+	Body       string `json:"body"`
+}
+
+type mediaObject struct {
+	ID       string `json:"id,omitempty"`
+	Link     string `json:"link,omitempty"`
+	Caption  string `json:"caption,omitempty"`
+	Filename string `json:"filename,omitempty"`
+}
+
+type template struct {
+	Name     string `json:"name"`
+	Language struct {
+		Code string `json:"code"`
+	} `json:"language"`
+	Components []component `json:"components,omitempty"`
+}
+
+type component struct {
+	Type       string      `json:"type"`
+	Parameters []parameter `json:"parameters"`
+}
+
+type parameter struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
+}
+
+// Limits WhatsApp puts on text.
+const (
+	MaxTextLength    = 4096 // a text message body, in characters
+	MaxCaptionLength = 1024 // a media caption, in characters
+)
+
+func invalid(format string, args ...any) *channel.SendError {
+	return &channel.SendError{Code: "invalid_outbound", Message: fmt.Sprintf(format, args...), Permanent: true}
+}
+
+// build turns an Outbound into one Cloud API message. One Send is one
+// WhatsApp message: a template, or one media file (with Text as its
+// caption, except for audio, which WhatsApp does not caption), or text.
+func build(out channel.Outbound) (*sendRequest, error) {
+	if out.To == "" {
+		return nil, invalid("The message has no recipient.")
+	}
+	r := &sendRequest{MessagingProduct: "whatsapp", RecipientType: "individual", To: out.To}
+	if out.ReplyToID != "" {
+		r.Context = &msgContext{MessageID: out.ReplyToID}
+	}
+	switch {
+	case out.Template != nil:
+		t := out.Template
+		if t.Name == "" || t.Language == "" {
+			return nil, invalid("A WhatsApp template needs a name and a language.")
+		}
+		if out.Text != "" || len(out.Media) > 0 {
+			return nil, invalid("A WhatsApp template is sent on its own: text and attachments cannot be added to it.")
+		}
+		r.Type = "template"
+		r.Template = &template{Name: t.Name}
+		r.Template.Language.Code = t.Language
+		if len(t.Params) > 0 {
+			c := component{Type: "body"}
+			for _, p := range t.Params {
+				c.Parameters = append(c.Parameters, parameter{Type: "text", Text: p})
+			}
+			r.Template.Components = []component{c}
+		}
+	case len(out.Media) > 1:
+		return nil, invalid("WhatsApp sends one attachment per message; send the files one at a time.")
+	case len(out.Media) == 1:
+		m := out.Media[0]
+		if (m.URL == "") == (m.ProviderID == "") {
+			return nil, invalid("A WhatsApp attachment needs either a URL or an uploaded media id.")
+		}
+		caption := m.Caption
+		if caption == "" {
+			caption = out.Text
+		} else if out.Text != "" {
+			return nil, invalid("The attachment has a caption and the message has text; WhatsApp allows only one.")
+		}
+		if len([]rune(caption)) > MaxCaptionLength {
+			return nil, invalid("A WhatsApp caption is at most %d characters.", MaxCaptionLength)
+		}
+		obj := &mediaObject{ID: m.ProviderID, Link: m.URL, Caption: caption}
+		r.Type = mediaType(m.MIMEType)
+		switch r.Type {
+		case "image":
+			r.Image = obj
+		case "video":
+			r.Video = obj
+		case "audio":
+			if caption != "" {
+				return nil, invalid("WhatsApp audio messages cannot carry text; send the text separately.")
+			}
+			r.Audio = obj
+		default:
+			obj.Filename = m.Filename
+			r.Document = obj
+		}
+	case out.Text != "":
+		if len([]rune(out.Text)) > MaxTextLength {
+			return nil, invalid("A WhatsApp text message is at most %d characters.", MaxTextLength)
+		}
+		r.Type = "text"
+		r.Text = &textBody{Body: out.Text}
+	default:
+		return nil, invalid("The message is empty.")
+	}
+	return r, nil
+}
+
+// mediaType picks the WhatsApp message type for a MIME type. Anything
+// that is not an image, video or audio goes as a document, which
+// WhatsApp accepts for any file.
+func mediaType(mime string) string {
+	mime = strings.ToLower(mime)
+	switch {
+	case strings.HasPrefix(mime, "image/"):
+		return "image"
+	case strings.HasPrefix(mime, "video/"):
+		return "video"
+	case strings.HasPrefix(mime, "audio/"):
+		return "audio"
+	}
+	return "document"
+}
+
+// Send sends one message and returns its WhatsApp message id (wamid),
+// which later status webhooks refer to.
+//
+// A refusal by WhatsApp, or an Outbound WhatsApp cannot carry, is a
+// *channel.SendError (see SendErrorFor). Any other error means the API
+// could not be reached (network failure, ctx cancelled or timed out) and
+// the send may be retried.
+func (c *Client) Send(ctx context.Context, out channel.Outbound) (string, error) {
+	req, err := build(out)
+	if err != nil {
+		return "", err
+	}
+	resp, err := c.post(ctx, req)
+	if err != nil {
+		return "", err
+	}
+	var ok struct {
+		Messages []struct {
+			ID string `json:"id"`
+		} `json:"messages"`
+	}
+	if json.Unmarshal(resp.Body, &ok) != nil || len(ok.Messages) == 0 || ok.Messages[0].ID == "" {
+		// WhatsApp said 2xx, so the message was probably accepted:
+		// retrying could send it twice, hence permanent.
+		return "", &channel.SendError{
+			Code:      "bad_response",
+			Message:   "WhatsApp accepted the request but its answer could not be read; the message may have been sent.",
+			Permanent: true,
+		}
+	}
+	return ok.Messages[0].ID, nil
+}
+
+// MarkRead marks an inbound message (and those before it) as read, which
+// shows the customer blue ticks.
+func (c *Client) MarkRead(ctx context.Context, messageID string) error {
+	if messageID == "" {
+		return invalid("No message to mark as read.")
+	}
+	_, err := c.post(ctx, &sendRequest{MessagingProduct: "whatsapp", Status: "read", MessageID: messageID})
+	return err
+}
+
+func (c *Client) post(ctx context.Context, req *sendRequest) (*meta.Response, error) {
+	resp, err := meta.Post(ctx, c.HTTP, c.messagesURL(), c.AccessToken, req)
+	if err != nil {
+		return nil, fmt.Errorf("whatsapp: %w", err)
+	}
+	if ge := resp.Err; ge != nil {
+		return nil, SendErrorFor(ge.HTTPStatus, ge.Code, ge.Text(), ge.RetryAfter)
+	}
+	return resp, nil
+}
