@@ -1,15 +1,13 @@
 package messenger
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/internal/channel"
+	"github.com/parleyhq/parley/internal/channel/meta"
 	"github.com/parleyhq/parley/internal/parley"
 )
 
@@ -18,7 +16,7 @@ const Object = "page"
 
 // ErrBadPayload is wrapped by Parse's errors: the body is not a Messenger
 // webhook payload. The webhook answers 400 and stores nothing.
-var ErrBadPayload = errors.New("messenger: bad webhook payload")
+var ErrBadPayload = meta.ErrBadPayload
 
 type payload struct {
 	Object *string `json:"object"`
@@ -35,9 +33,9 @@ type id struct {
 // envelope is what every messaging event has; decoded on its own so that
 // one event of an unexpected shape does not lose the others.
 type envelope struct {
-	Sender    id     `json:"sender"`
-	Recipient id     `json:"recipient"`
-	Timestamp msTime `json:"timestamp"`
+	Sender    id              `json:"sender"`
+	Recipient id              `json:"recipient"`
+	Timestamp meta.UnixMillis `json:"timestamp"`
 	Message   *struct {
 		Mid string `json:"mid"`
 	} `json:"message"`
@@ -71,29 +69,17 @@ type event struct {
 		} `json:"attachments"`
 	} `json:"message"`
 	Delivery *struct {
-		Mids      []string `json:"mids"`
-		Watermark msTime   `json:"watermark"`
+		Mids      []string        `json:"mids"`
+		Watermark meta.UnixMillis `json:"watermark"`
 	} `json:"delivery"`
 	Read *struct {
-		Watermark msTime `json:"watermark"`
+		Watermark meta.UnixMillis `json:"watermark"`
 	} `json:"read"`
 	Postback *struct {
 		Mid     string `json:"mid"`
 		Title   string `json:"title"`
 		Payload string `json:"payload"`
 	} `json:"postback"`
-}
-
-// msTime is a Unix time in milliseconds, as Messenger sends timestamps
-// and watermarks. Anything unreadable is the zero time, not an error.
-type msTime time.Time
-
-func (m *msTime) UnmarshalJSON(b []byte) error {
-	s := strings.Trim(string(bytes.TrimSpace(b)), `"`)
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 && n < 1<<50 {
-		*m = msTime(time.UnixMilli(n).UTC())
-	}
-	return nil
 }
 
 // Parse turns one webhook POST body into a Batch. Every entry's messaging
@@ -114,15 +100,8 @@ func (m *msTime) UnmarshalJSON(b []byte) error {
 // cannot be read becomes KindUnsupported, other events are skipped.
 func Parse(raw []byte) (channel.Batch, error) {
 	var p payload
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return channel.Batch{}, fmt.Errorf("%w: %v", ErrBadPayload, err)
-	}
-	if p.Object == nil || *p.Object != Object {
-		got := "<none>"
-		if p.Object != nil {
-			got = strconv.Quote(*p.Object)
-		}
-		return channel.Batch{}, fmt.Errorf("%w: object is %s, want %q", ErrBadPayload, got, Object)
+	if err := meta.DecodeWebhook(raw, Object, &p); err != nil {
+		return channel.Batch{}, err
 	}
 	var b channel.Batch
 	for _, e := range p.Entry {

@@ -1,15 +1,13 @@
 package whatsapp
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/internal/channel"
+	"github.com/parleyhq/parley/internal/channel/meta"
 	"github.com/parleyhq/parley/internal/parley"
 )
 
@@ -18,7 +16,7 @@ const Object = "whatsapp_business_account"
 
 // ErrBadPayload is wrapped by Parse's errors: the body is not a WhatsApp
 // webhook payload. The webhook answers 400 and stores nothing.
-var ErrBadPayload = errors.New("whatsapp: bad webhook payload")
+var ErrBadPayload = meta.ErrBadPayload
 
 type payload struct {
 	Object *string `json:"object"`
@@ -50,10 +48,10 @@ type value struct {
 
 // head is what every message has; used when the rest cannot be decoded.
 type head struct {
-	From      string   `json:"from"`
-	ID        string   `json:"id"`
-	Timestamp unixTime `json:"timestamp"`
-	Type      string   `json:"type"`
+	From      string           `json:"from"`
+	ID        string           `json:"id"`
+	Timestamp meta.UnixSeconds `json:"timestamp"`
+	Type      string           `json:"type"`
 }
 
 type media struct {
@@ -74,10 +72,10 @@ type graphErr struct {
 }
 
 type message struct {
-	From      string   `json:"from"`
-	ID        string   `json:"id"`
-	Timestamp unixTime `json:"timestamp"`
-	Type      string   `json:"type"`
+	From      string           `json:"from"`
+	ID        string           `json:"id"`
+	Timestamp meta.UnixSeconds `json:"timestamp"`
+	Type      string           `json:"type"`
 	Context   *struct {
 		ID string `json:"id"`
 	} `json:"context"`
@@ -135,25 +133,11 @@ type message struct {
 }
 
 type status struct {
-	ID          string     `json:"id"`
-	Status      string     `json:"status"`
-	Timestamp   unixTime   `json:"timestamp"`
-	RecipientID string     `json:"recipient_id"`
-	Errors      []graphErr `json:"errors"`
-}
-
-// unixTime is a Unix-seconds timestamp. Meta sends it as a string
-// ("1749416383"); a bare number is accepted too. Anything unreadable is
-// the zero time rather than an error, so one odd field never loses a
-// customer's message.
-type unixTime time.Time
-
-func (u *unixTime) UnmarshalJSON(b []byte) error {
-	s := strings.Trim(string(bytes.TrimSpace(b)), `"`)
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 && n < 1<<40 {
-		*u = unixTime(time.Unix(n, 0).UTC())
-	}
-	return nil
+	ID          string           `json:"id"`
+	Status      string           `json:"status"`
+	Timestamp   meta.UnixSeconds `json:"timestamp"`
+	RecipientID string           `json:"recipient_id"`
+	Errors      []graphErr       `json:"errors"`
 }
 
 // Parse turns one webhook POST body into a Batch. One POST may carry
@@ -171,15 +155,8 @@ func (u *unixTime) UnmarshalJSON(b []byte) error {
 // and statuses without an id (no idempotency key) are skipped.
 func Parse(raw []byte) (channel.Batch, error) {
 	var p payload
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return channel.Batch{}, fmt.Errorf("%w: %v", ErrBadPayload, err)
-	}
-	if p.Object == nil || *p.Object != Object {
-		got := "<none>"
-		if p.Object != nil {
-			got = strconv.Quote(*p.Object)
-		}
-		return channel.Batch{}, fmt.Errorf("%w: object is %s, want %q", ErrBadPayload, got, Object)
+	if err := meta.DecodeWebhook(raw, Object, &p); err != nil {
+		return channel.Batch{}, err
 	}
 	var b channel.Batch
 	for _, e := range p.Entry {
