@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/channel"
+	"github.com/parleyhq/parley/internal/channel/meta"
 )
 
 // Back-off when Messenger asks to slow down without saying for how long.
@@ -52,27 +53,7 @@ func SendErrorFor(httpStatus, code, subcode int, providerText string, retryAfter
 		e.Message = "Messenger rejected the page's access token (expired or revoked). An admin must reconnect the inbox."
 		e.Permanent = true
 	default:
-		msg := providerText
-		if msg == "" {
-			msg = "no details given"
-		}
-		switch {
-		case httpStatus >= 500:
-			e.Message = "Messenger had a temporary problem (" + msg + "); the message will be retried."
-			retry(serverBackoff)
-		case httpStatus == 429:
-			e.Message = "Messenger asked to slow down (" + msg + "); the message will be retried."
-			retry(rateBackoff)
-		case httpStatus == 401:
-			e.Message = "Messenger rejected the page's credentials (" + msg + "). An admin must reconnect the inbox."
-			e.Permanent = true
-		default:
-			e.Message = "Messenger refused the message: " + msg
-			e.Permanent = true
-		}
-		if code == 0 {
-			e.Code = "http_" + strconv.Itoa(httpStatus)
-		}
+		meta.UnknownError(e, "Messenger", code, httpStatus, providerText, serverBackoff, rateBackoff, retryAfter)
 	}
 	return e
 }

@@ -226,3 +226,41 @@ func Post(ctx context.Context, hc *http.Client, url, token string, payload any) 
 	}
 	return r, nil
 }
+
+// UnknownError fills e, for a Graph error code the product does not know,
+// from the HTTP status alone: 5xx and 429 retry (after serverBackoff and
+// rateBackoff, unless retryAfter says otherwise), 401 means the inbox must
+// be reconnected, anything else is permanent. The provider's text is kept
+// so agents see what Meta said. product names the provider in messages.
+func UnknownError(e *channel.SendError, product string, code, httpStatus int, providerText string, serverBackoff, rateBackoff, retryAfter time.Duration) {
+	msg := providerText
+	if msg == "" {
+		msg = "no details given"
+	}
+	retry := func(d time.Duration) {
+		e.Permanent, e.RetryAfter = false, d
+		if retryAfter > 0 {
+			e.RetryAfter = retryAfter
+		}
+	}
+	switch {
+	case httpStatus >= 500:
+		e.Message = product + " had a temporary problem (" + msg + "); the message will be retried."
+		retry(serverBackoff)
+	case httpStatus == 429:
+		e.Message = product + " asked to slow down (" + msg + "); the message will be retried."
+		retry(rateBackoff)
+	case httpStatus == 401:
+		e.Message = product + " rejected the inbox's credentials (" + msg + "). An admin must reconnect the inbox."
+		e.Permanent = true
+	default:
+		e.Message = product + " refused the message: " + msg
+		e.Permanent = true
+	}
+	if code == 0 {
+		e.Code = "unknown"
+		if httpStatus != 0 {
+			e.Code = "http_" + strconv.Itoa(httpStatus)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/channel"
+	"github.com/parleyhq/parley/internal/channel/meta"
 )
 
 // Back-off used when WhatsApp asks us to slow down without saying for how
@@ -69,30 +70,7 @@ func SendErrorFor(httpStatus, code int, providerText string, retryAfter time.Dur
 		e.Message = "The WhatsApp account is temporarily blocked for policy violations. An admin should check WhatsApp Manager."
 		e.Permanent = true
 	default:
-		msg := providerText
-		if msg == "" {
-			msg = "no details given"
-		}
-		switch {
-		case httpStatus >= 500:
-			e.Message = "WhatsApp had a temporary problem (" + msg + "); the message will be retried."
-			retry(serverBackoff)
-		case httpStatus == 429:
-			e.Message = "WhatsApp asked to slow down (" + msg + "); the message will be retried."
-			retry(throughputBackoff)
-		case httpStatus == 401:
-			e.Message = "WhatsApp rejected the inbox's credentials (" + msg + "). An admin must reconnect the inbox."
-			e.Permanent = true
-		default:
-			e.Message = "WhatsApp refused the message: " + msg
-			e.Permanent = true
-		}
-		if code == 0 {
-			e.Code = "http_" + strconv.Itoa(httpStatus)
-			if httpStatus == 0 {
-				e.Code = "unknown"
-			}
-		}
+		meta.UnknownError(e, "WhatsApp", code, httpStatus, providerText, serverBackoff, throughputBackoff, retryAfter)
 	}
 	return e
 }
