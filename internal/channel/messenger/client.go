@@ -12,11 +12,11 @@ import (
 )
 
 // DefaultBaseURL is the Graph API.
-const DefaultBaseURL = "https://graph.facebook.com"
+const DefaultBaseURL = meta.GraphURL
 
 // DefaultVersion is the Graph API version used when Client.Version is
 // empty.
-const DefaultVersion = "v23.0"
+const DefaultVersion = meta.GraphVersion
 
 // Client sends messages as one Facebook page.
 type Client struct {

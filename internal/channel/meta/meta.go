@@ -264,3 +264,10 @@ func UnknownError(e *channel.SendError, product string, code, httpStatus int, pr
 		}
 	}
 }
+
+// GraphURL is Meta's Graph API, and GraphVersion the API version Parley
+// speaks to it (WhatsApp and Messenger clients use both by default).
+const (
+	GraphURL     = "https://graph.facebook.com"
+	GraphVersion = "v23.0"
+)

@@ -12,11 +12,11 @@ import (
 )
 
 // DefaultBaseURL is the Graph API.
-const DefaultBaseURL = "https://graph.facebook.com"
+const DefaultBaseURL = meta.GraphURL
 
 // DefaultVersion is the Graph API version used when Client.Version is
 // empty (the version of Meta's published OpenAPI spec).
-const DefaultVersion = "v23.0"
+const DefaultVersion = meta.GraphVersion
 
 // Client sends messages from one WhatsApp business phone number.
 type Client struct {
