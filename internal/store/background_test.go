@@ -1,0 +1,63 @@
+package store_test
+
+import (
+	"database/sql"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/store/storetest"
+)
+
+// TestBackgroundWork covers SQLite's background connections: the search
+// indexer catches up on its own (without a search asking it to), and the
+// checkpointer leaves an empty write-ahead log behind at Close.
+func TestBackgroundWork(t *testing.T) {
+	dsn := storetest.DSN(t, "sqlite")
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := mustInbox(t, db)
+	c, _ := findOrCreate(t, db, in.ID, store.ContactKey{Kind: parley.IdentityExternal, ExternalID: "x"})
+	var last int64
+	for range 50 {
+		mustWrite(t, db, func(tx *store.Tx) error {
+			conv := parley.Conversation{InboxID: in.ID, ContactID: c.ID}
+			if err := tx.CreateConversation(&conv, nil); err != nil {
+				return err
+			}
+			m := parley.Message{Direction: parley.Incoming, Text: "background words", AuthorContactID: &c.ID}
+			err := tx.CreateMessage(&conv, &m)
+			last = m.ID
+			return err
+		})
+	}
+	raw, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var cursor int64
+	for deadline := time.Now().Add(5 * time.Second); cursor < last && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if err := raw.QueryRow("SELECT last_id FROM search_index_cursor").Scan(&cursor); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cursor != last {
+		t.Fatalf("the indexer reached message %d of %d by itself", cursor, last)
+	}
+	var indexed int
+	if err := raw.QueryRow(`SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH '"background"'`).Scan(&indexed); err != nil || indexed != 50 {
+		t.Fatalf("%d messages in the index, %v; want 50", indexed, err)
+	}
+	raw.Close()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(dsn + "-wal"); err == nil && fi.Size() != 0 {
+		t.Fatalf("write-ahead log is %d bytes after Close, want 0", fi.Size())
+	}
+}
