@@ -132,19 +132,19 @@ func (s *Server) RegisterJobs(r *jobs.Runner) {
 		r.Handle(inbox.JobWidgetNotify, func(ctx context.Context, j store.Job) error {
 			return n.Run(ctx, j.Payload, j.Attempts >= j.MaxAttempts)
 		})
+		// The first scan of a new database sets the scan position to the
+		// end of the log, so replies from before are never emailed. It runs
+		// here, before Parley serves anything, so that no reply made after
+		// start-up can fall before that position.
+		if _, err := s.Inbox.ScanWidgetReplies(context.Background()); err != nil {
+			slog.Error("widget: scan replies", "err", err)
+		}
 	})
 }
 
 // Run follows agents' replies on widget inboxes and queues their email
 // notifications, until ctx ends. The App runs it beside the live hub.
-func (s *Server) Run(ctx context.Context) {
-	// The first scan of a new database sets the scan position to the end
-	// of the log, so replies from before are never emailed.
-	if _, err := s.Inbox.ScanWidgetReplies(ctx); err != nil {
-		slog.Error("widget: scan replies", "err", err)
-	}
-	s.scanReplies(ctx)
-}
+func (s *Server) Run(ctx context.Context) { s.scanReplies(ctx) }
 
 // scanReplies wakes on each batch of outgoing messages the hub delivers
 // and hands them to ScanWidgetReplies, which reads the durable log (so a
@@ -155,6 +155,11 @@ func (s *Server) scanReplies(ctx context.Context) {
 	}
 	sub, _ := s.Hub.Subscribe(filter)
 	defer func() { s.Hub.Unsubscribe(sub) }()
+	// Subscribed first, then catch up on replies committed since
+	// RegisterJobs's scan: none can fall between the two.
+	if _, err := s.Inbox.ScanWidgetReplies(ctx); err != nil && ctx.Err() == nil {
+		slog.Error("widget: scan replies", "err", err)
+	}
 	for {
 		select {
 		case <-ctx.Done():
