@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
@@ -35,6 +36,9 @@ type DB struct {
 	// Now returns the current time. Tests replace it; all times written
 	// come from it, never from the database's clock.
 	Now func() time.Time
+
+	closeOnce sync.Once
+	closeErr  error
 
 	// onCommit is called after each commit that appended events, with the
 	// highest sequence number committed (for live fan-out).
@@ -169,18 +173,22 @@ func (db *DB) Dialect() string { return db.dialect.name }
 // serving; f must not block.
 func (db *DB) OnCommit(f func(lastSeq int64)) { db.onCommit = append(db.onCommit, f) }
 
-// Close stops the writer (after it finishes queued work) and closes the pools.
+// Close stops the background work and the writer (after it finishes
+// queued work) and closes the pools. Calling it again does nothing.
 func (db *DB) Close() error {
-	if db.indexer != nil {
-		db.indexer.stop()
-	}
-	if db.writer != nil {
-		db.writer.stop()
-	}
-	if db.ckpt != nil {
-		db.ckpt.stop()
-	}
-	return db.closePools()
+	db.closeOnce.Do(func() {
+		if db.indexer != nil {
+			db.indexer.stop()
+		}
+		if db.writer != nil {
+			db.writer.stop()
+		}
+		if db.ckpt != nil {
+			db.ckpt.stop()
+		}
+		db.closeErr = db.closePools()
+	})
+	return db.closeErr
 }
 
 func (db *DB) closePools() error {

@@ -237,3 +237,25 @@ func TestEventsPaging(t *testing.T) {
 		}
 	})
 }
+
+// TestWriteAfterClose: writes racing a Close are answered (committed or
+// "closed"), never left waiting.
+func TestWriteAfterClose(t *testing.T) {
+	for range 30 {
+		db := storetest.Open(t, "sqlite")
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for range 200 {
+				db.Write(ctx, func(tx *store.Tx) error { return nil })
+			}
+		}()
+		time.Sleep(time.Millisecond)
+		db.Close()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatal("a write racing Close never returned")
+		}
+	}
+}

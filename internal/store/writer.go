@@ -84,18 +84,20 @@ type writeReq struct {
 
 // writer owns all writes: it takes queued requests, runs as many as are
 // waiting (up to maxBatch) in one transaction, and answers each after the
-// commit. A caller's failure never undoes another caller's work (see run). Under load, requests queue while a commit is in flight, so the
+// commit. A caller's failure never undoes another caller's work (see
+// run). Under load, requests queue while a commit is in flight, so the
 // batches grow by themselves: that is the group commit.
 type writer struct {
 	db *DB
 	// queues holds one queue per writer loop. Keyed writes (WriteKeyed)
 	// always go to the same loop, so on PostgreSQL two parallel batches
 	// never work on the same contact and cannot deadlock over its rows.
-	queues []chan writeReq
-	next   atomic.Uint32 // round robin for writes without a key
-	quit   chan struct{}
-	ended  sync.WaitGroup
-	stmts  *stmtCache // nil when the dialect does not cache statements
+	queues  []chan writeReq
+	next    atomic.Uint32 // round robin for writes without a key
+	quit    chan struct{}
+	ended   sync.WaitGroup
+	stopped chan struct{} // closed once every loop has ended
+	stmts   *stmtCache    // nil when the dialect does not cache statements
 	// careful counts down the batches still to run with savepoints after
 	// an optimistic batch failed (see run).
 	careful atomic.Int32
@@ -105,7 +107,7 @@ type writer struct {
 // which has a single writer anyway; several on PostgreSQL, where batches
 // run side by side and serialize only for the event-log insert at their end.
 func startWriter(db *DB) *writer {
-	w := &writer{db: db, quit: make(chan struct{})}
+	w := &writer{db: db, quit: make(chan struct{}), stopped: make(chan struct{})}
 	if db.dialect.cacheStatements {
 		w.stmts = &stmtCache{db: db.write, m: map[string]*sql.Stmt{}, want: map[string]bool{}}
 	}
@@ -121,6 +123,7 @@ func startWriter(db *DB) *writer {
 func (w *writer) stop() {
 	close(w.quit)
 	w.ended.Wait()
+	close(w.stopped)
 	if w.stmts != nil {
 		w.stmts.close()
 	}
@@ -213,8 +216,21 @@ func (db *DB) write1(ctx context.Context, q chan writeReq, fn func(*Tx) error) e
 		return errors.New("store: closed")
 	}
 	// Once queued, wait for the outcome even if ctx ends: the caller must
-	// never be told "failed" about work that then commits.
-	return <-req.done
+	// never be told "failed" about work that then commits. A request that
+	// slipped into the queue as the writer stopped (select picks at random
+	// when both cases are ready) is never run: once every loop has ended,
+	// answer it as closed instead of waiting forever.
+	select {
+	case err := <-req.done:
+		return err
+	case <-db.writer.stopped:
+		select {
+		case err := <-req.done:
+			return err
+		default:
+			return errors.New("store: closed")
+		}
+	}
 }
 
 func (w *writer) loop(reqs chan writeReq) {
