@@ -99,7 +99,7 @@ func startSelf(ctx context.Context, c *common, w io.Writer) (_ *selfServer, err 
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); a.Run(runCtx) }()
 	if c.inbox == 0 {
-		in, err := a.Inbox.CreateInbox(ctx, inbox.System, parley.Inbox{Name: "Load test", ChannelType: parley.ChannelAPI})
+		in, err := a.Inbox.CreateInbox(ctx, inbox.System, parley.Inbox{Name: "Load test", ChannelType: parley.ChannelAPI}, nil)
 		if err != nil {
 			return s, err
 		}

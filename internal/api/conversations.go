@@ -129,6 +129,8 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) error {
 type outgoingRequest struct {
 	Text        string                `json:"text"`
 	Attachments []inbox.AttachmentRef `json:"attachments"`
+	Template    *inbox.TemplateUse    `json:"template"`
+	ViaInboxID  int64                 `json:"via_inbox_id"`
 }
 
 func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
@@ -149,7 +151,8 @@ func (s *Server) writeMessage(w http.ResponseWriter, r *http.Request,
 	if err := s.decode(w, r, &req); err != nil {
 		return err
 	}
-	m, err := send(r.Context(), actorFrom(r), id, inbox.Outgoing{Text: req.Text, Attachments: req.Attachments})
+	m, err := send(r.Context(), actorFrom(r), id, inbox.Outgoing{Text: req.Text, Attachments: req.Attachments,
+		Template: req.Template, ViaInboxID: req.ViaInboxID})
 	if err != nil {
 		return err
 	}

@@ -56,6 +56,16 @@ type inboxRequest struct {
 	AwayMinutes         *int                `json:"away_minutes"`
 	ReplyTimeText       *string             `json:"reply_time_text"`
 	Greeting            *string             `json:"greeting"`
+	// Settings and secrets of a provider channel; on PATCH, the names
+	// given replace their values and an empty value removes a setting
+	// (secrets not given keep their stored values).
+	Settings map[string]string `json:"settings"`
+	Secrets  map[string]string `json:"secrets"`
+}
+
+func (req inboxRequest) empty() bool {
+	return req.Name == nil && req.ChannelType == nil && req.ReopenWindowSeconds == nil && req.WebhookURL == nil && req.EmailAsk == nil &&
+		req.AwayMinutes == nil && req.ReplyTimeText == nil && req.Greeting == nil && req.Settings == nil && req.Secrets == nil
 }
 
 const maxReopenWindow = 365 * 24 * time.Hour
@@ -90,6 +100,12 @@ func (req inboxRequest) apply(in *parley.Inbox) {
 	if req.Greeting != nil {
 		in.Greeting = *req.Greeting
 	}
+	for k, v := range req.Settings {
+		if in.Settings == nil {
+			in.Settings = map[string]string{}
+		}
+		in.Settings[k] = v // Configure drops the empty ones
+	}
 }
 
 func (s *Server) createInbox(w http.ResponseWriter, r *http.Request) error {
@@ -102,7 +118,7 @@ func (s *Server) createInbox(w http.ResponseWriter, r *http.Request) error {
 		in.ChannelType = *req.ChannelType
 	}
 	req.apply(&in)
-	in, err := s.Inbox.CreateInbox(r.Context(), actorFrom(r), in)
+	in, err := s.Inbox.CreateInbox(r.Context(), actorFrom(r), in, req.Secrets)
 	if err != nil {
 		return err
 	}
@@ -122,8 +138,8 @@ func (s *Server) updateInbox(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(w, r, &req); err != nil {
 		return err
 	}
-	if req == (inboxRequest{}) {
-		return parley.Errorf(parley.EINVALID, "nothing to change: send name, reopen_window_seconds, webhook_url or a widget setting")
+	if req.empty() {
+		return parley.Errorf(parley.EINVALID, "nothing to change: send name, reopen_window_seconds, webhook_url, a widget setting, settings or secrets")
 	}
 	in, secret, err := s.DB.Inbox(r.Context(), id)
 	if err != nil {
@@ -133,7 +149,7 @@ func (s *Server) updateInbox(w http.ResponseWriter, r *http.Request) error {
 		return parley.Errorf(parley.EINVALID, "an inbox's channel_type cannot change; create a new inbox")
 	}
 	req.apply(&in)
-	if in, err = s.Inbox.UpdateInbox(r.Context(), actorFrom(r), in); err != nil {
+	if in, err = s.Inbox.UpdateInbox(r.Context(), actorFrom(r), in, req.Secrets); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, showInbox(in, secret))

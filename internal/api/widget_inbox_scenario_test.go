@@ -30,7 +30,7 @@ func TestWidgetInboxSettings(t *testing.T) {
 				want: []string{"away_minutes"}},
 			{name: "away_minutes too long", method: "PATCH", path: path, body: map[string]any{"away_minutes": 20000}, status: 400},
 			{name: "unknown channel", method: "POST", path: "/api/v1/inboxes", body: map[string]any{"name": "Fax", "channel_type": "fax"},
-				status: 400, want: []string{"api or widget"}},
+				status: 400, want: []string{"not supported"}},
 		})
 	})
 }

@@ -17,9 +17,11 @@ import (
 	"github.com/parleyhq/parley/internal/api"
 	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/gateway"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/jobs"
 	"github.com/parleyhq/parley/internal/live"
+	"github.com/parleyhq/parley/internal/secret"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/web"
 	"github.com/parleyhq/parley/internal/widget"
@@ -36,6 +38,8 @@ type App struct {
 	API    *api.Server
 	Web    *web.Server
 	Widget *widget.Server
+	// Gateway connects provider channels: webhooks in, sends out.
+	Gateway *gateway.Gateway
 
 	listener net.Listener
 	server   *http.Server
@@ -56,8 +60,18 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	box, err := secret.New(cfg.SecretKey)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	a := &App{Config: cfg, DB: db, Blobs: blobs, Jobs: jobs.New(db)}
 	a.Inbox = &inbox.Service{DB: db, Blobs: blobs, WakeJobs: a.Jobs.Wake, HTTPClient: &http.Client{Timeout: 20 * time.Second}}
+	a.Gateway = &gateway.Gateway{DB: db, Inbox: a.Inbox, Blobs: blobs, Box: box, HTTP: &http.Client{Timeout: 30 * time.Second},
+		BaseURL: a.BaseURL, MaxMediaBytes: cfg.MaxUploadBytes}
+	a.Inbox.Channels = a.Gateway
+	a.Jobs.Handle(inbox.JobChannelSend, a.Gateway.Send)
+	a.Jobs.Handle(inbox.JobMediaFetch, a.Gateway.FetchMedia)
 	a.Jobs.Handle(inbox.JobSnoozeWake, func(ctx context.Context, j store.Job) error {
 		return a.Inbox.WakeSnoozed(ctx, j.Payload)
 	})
@@ -78,6 +92,7 @@ func (a *App) Handler() http.Handler {
 	a.API.Register(mux)
 	a.Web.Register(mux)
 	a.Widget.Register(mux)
+	a.Gateway.Register(mux)
 	return mux
 }
 

@@ -24,6 +24,9 @@ type Config struct {
 	OwnerEmail     string // the email of the owner created on first start
 	BaseURL        string // the public URL, for links in emails and the widget snippet; empty: the listen address
 	Dev            bool   // serve templates and static files from disk (for working on the UI)
+	// SecretKey seals channel credentials at rest. Read only from
+	// PARLEY_SECRET_KEY, never a flag, so it stays out of process lists.
+	SecretKey string
 }
 
 // option describes one setting for both its flag and its variable.
@@ -77,6 +80,7 @@ func (c *Config) FlagSet(name string, out io.Writer) *flag.FlagSet {
 func FromEnv(getenv func(string) string) (Config, error) {
 	c := Default()
 	c.Dev = getenv("PARLEY_DEV") == "1"
+	c.SecretKey = getenv("PARLEY_SECRET_KEY")
 	for _, o := range c.options() {
 		v := getenv(o.env)
 		if v == "" {
@@ -110,6 +114,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("base-url must be an http:// or https:// URL")
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if c.SecretKey != "" && len(c.SecretKey) < 32 {
+		return fmt.Errorf("PARLEY_SECRET_KEY must be at least 32 characters long (e.g. `openssl rand -base64 32`)")
+	}
 	if c.MaxJSONBytes < 1024 {
 		return fmt.Errorf("max-json-bytes must be at least 1024")
 	}

@@ -15,23 +15,64 @@ func requireAdmin(actor Actor) error {
 	return nil
 }
 
-// CreateInbox adds an inbox with a fresh webhook signing secret.
-func (s *Service) CreateInbox(ctx context.Context, actor Actor, in parley.Inbox) (parley.Inbox, error) {
+// CreateInbox adds an inbox with a fresh webhook signing secret. A
+// provider channel's secrets (tokens, app secrets) are checked and sealed
+// by Channels before they are stored.
+func (s *Service) CreateInbox(ctx context.Context, actor Actor, in parley.Inbox, secrets map[string]string) (parley.Inbox, error) {
 	if err := requireAdmin(actor); err != nil {
 		return in, err
 	}
-	err := s.DB.Write(ctx, func(tx *store.Tx) error { return tx.CreateInbox(&in, auth.RandomString(32), auth.RandomString(32)) })
+	if err := in.Validate(); err != nil {
+		return in, err
+	}
+	sealed, err := s.configure(&in, secrets, "")
+	if err != nil {
+		return in, err
+	}
+	err = s.DB.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateInbox(&in, auth.RandomString(32), auth.RandomString(32)); err != nil {
+			return err
+		}
+		return tx.SetChannelSecrets(in.ID, sealed)
+	})
 	return in, err
 }
 
-// UpdateInbox saves an inbox's settings.
-func (s *Service) UpdateInbox(ctx context.Context, actor Actor, in parley.Inbox) (parley.Inbox, error) {
+// UpdateInbox saves an inbox's settings. Secrets left out keep their
+// stored values.
+func (s *Service) UpdateInbox(ctx context.Context, actor Actor, in parley.Inbox, secrets map[string]string) (parley.Inbox, error) {
 	if err := requireAdmin(actor); err != nil {
 		return in, err
 	}
-	err := s.DB.Write(ctx, func(tx *store.Tx) error { return tx.UpdateInbox(&in) })
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		old, err := tx.ChannelSecrets(in.ID)
+		if err != nil {
+			return err
+		}
+		sealed, err := s.configure(&in, secrets, old)
+		if err != nil {
+			return err
+		}
+		if err := tx.UpdateInbox(&in); err != nil {
+			return err
+		}
+		return tx.SetChannelSecrets(in.ID, sealed)
+	})
 	s.inboxes.Delete(in.ID)
+	if s.Channels != nil {
+		s.Channels.Forget(in.ID)
+	}
 	return in, err
+}
+
+func (s *Service) configure(in *parley.Inbox, secrets map[string]string, old string) (string, error) {
+	if s.Channels == nil {
+		if in.ChannelType.Provider() || len(in.Settings) > 0 || len(secrets) > 0 {
+			return "", parley.Errorf(parley.EINVALID, "this Parley has no %s channel", in.ChannelType)
+		}
+		return "", nil
+	}
+	return s.Channels.Configure(in, secrets, old)
 }
 
 // CreateAgent adds an agent. With an empty password one is generated and

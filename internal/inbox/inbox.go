@@ -33,6 +33,9 @@ type Service struct {
 	HTTPClient interface {
 		Do(*http.Request) (*http.Response, error)
 	}
+	// Channels enforces provider channels' rules on replies; nil in a
+	// Parley without them (replies on provider inboxes are then refused).
+	Channels Channels
 
 	inboxes sync.Map // inbox id → cachedInbox
 }

@@ -43,7 +43,7 @@ func setup(t *testing.T, dialect string) *fixture {
 	svc := &inbox.Service{DB: db, Blobs: blobs}
 	r := jobs.New(db)
 	r.Handle(inbox.JobSnoozeWake, func(ctx context.Context, j store.Job) error { return svc.WakeSnoozed(ctx, j.Payload) })
-	in, err := svc.CreateInbox(bg, inbox.System, parley.Inbox{Name: "API", ChannelType: parley.ChannelAPI})
+	in, err := svc.CreateInbox(bg, inbox.System, parley.Inbox{Name: "API", ChannelType: parley.ChannelAPI}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,27 @@ type Incoming struct {
 	ExternalID  string // the sender's id for the message; repeats are the same message
 	Text        string
 	Attachments []AttachmentRef
+	// Media is files a provider lets us fetch later: each becomes a
+	// media job, written with the message, that adds the attachment.
+	Media []PendingMedia
+}
+
+// PendingMedia is a file on an incoming message still at the provider.
+type PendingMedia struct {
+	ProviderID string `json:"provider_id,omitempty"`
+	URL        string `json:"url,omitempty"`
+	MIMEType   string `json:"mime_type,omitempty"`
+	Filename   string `json:"filename,omitempty"`
+}
+
+// JobMediaFetch fetches a pending file into the attachment store.
+const JobMediaFetch = "media.fetch"
+
+// MediaPayload is a media.fetch job's payload.
+type MediaPayload struct {
+	InboxID   int64        `json:"inbox_id"`
+	MessageID int64        `json:"message_id"`
+	Media     PendingMedia `json:"media"`
 }
 
 // AttachmentRef points at an uploaded blob and names it.
@@ -48,8 +69,11 @@ const MaxExternalIDLength = 255
 // ExternalID was received before is not stored again; the first one's ids
 // are returned with Duplicate set.
 func (s *Service) Receive(ctx context.Context, inboxID int64, in Incoming) (r Received, err error) {
-	if in.Text, err = parley.ValidateText(in.Text, len(in.Attachments)); err != nil {
+	if in.Text, err = parley.ValidateText(in.Text, len(in.Attachments)+len(in.Media)); err != nil {
 		return r, err
+	}
+	if len(in.Media) > 20 {
+		return r, parley.Errorf(parley.EINVALID, "at most 20 attachments per message")
 	}
 	if len(in.ExternalID) > MaxExternalIDLength || len(in.Contact.ExternalID) > MaxExternalIDLength {
 		return r, parley.Errorf(parley.EINVALID, "ids must be at most %d characters", MaxExternalIDLength)
@@ -96,6 +120,11 @@ func (s *Service) Receive(ctx context.Context, inboxID int64, in Incoming) (r Re
 		}
 		if err := s.saveActivity(tx, &conv, changed); err != nil {
 			return err
+		}
+		for _, md := range in.Media {
+			if err := s.enqueue(tx, JobMediaFetch, MediaPayload{InboxID: inboxID, MessageID: m.ID, Media: md}, tx.Now(), 8); err != nil {
+				return err
+			}
 		}
 		r.ContactID, r.ConversationID, r.MessageID = contact.ID, conv.ID, m.ID
 		return nil

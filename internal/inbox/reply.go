@@ -22,6 +22,13 @@ import (
 type Outgoing struct {
 	Text        string
 	Attachments []AttachmentRef
+	// Template is a provider template to send instead of free text
+	// (WhatsApp outside its 24-hour window); its body becomes Text.
+	Template *TemplateUse
+	// ViaInboxID continues the conversation on another of the contact's
+	// channels (a widget conversation answered on WhatsApp); zero: the
+	// conversation's own inbox.
+	ViaInboxID int64
 }
 
 // Reply sends a message to the contact. On an API inbox with a webhook the
@@ -37,7 +44,14 @@ func (s *Service) AddNote(ctx context.Context, actor Actor, conversationID int64
 }
 
 func (s *Service) write(ctx context.Context, actor Actor, conversationID int64, dir parley.Direction, out Outgoing) (m parley.Message, err error) {
-	if out.Text, err = parley.ValidateText(out.Text, len(out.Attachments)); err != nil {
+	if dir == parley.Note && (out.Template != nil || out.ViaInboxID != 0) {
+		return m, parley.Errorf(parley.EINVALID, "a note stays in Parley: it has no template or channel")
+	}
+	files := len(out.Attachments)
+	if out.Template != nil {
+		files++ // the template's body is the text
+	}
+	if out.Text, err = parley.ValidateText(out.Text, files); err != nil {
 		return m, err
 	}
 	if err := checkAttachmentRefs(out.Attachments); err != nil {
@@ -53,14 +67,10 @@ func (s *Service) write(ctx context.Context, actor Actor, conversationID int64, 
 			return err
 		}
 		m = parley.Message{Direction: dir, AuthorAgentID: actor.AgentID, Text: out.Text, Attachments: atts}
-		var inbox parley.Inbox
+		job := ""
 		if dir == parley.Outgoing {
-			if inbox, err = tx.Inbox(c.InboxID); err != nil {
+			if job, err = s.route(tx, c, &out, &m); err != nil {
 				return err
-			}
-			m.DeliveryState = parley.DeliverySent
-			if inbox.WebhookURL != "" {
-				m.DeliveryState = parley.DeliveryQueued
 			}
 		}
 		if err := tx.CreateMessage(&c, &m); err != nil {
@@ -74,12 +84,55 @@ func (s *Service) write(ctx context.Context, actor Actor, conversationID int64, 
 		if err := tx.SaveConversation(&c); err != nil {
 			return err
 		}
-		if m.DeliveryState == parley.DeliveryQueued {
-			return s.enqueue(tx, JobWebhookDeliver, deliverPayload{MessageID: m.ID}, now, 8)
+		if job != "" {
+			return s.enqueue(tx, job, deliverPayload{MessageID: m.ID}, now, 8)
 		}
 		return nil
 	})
 	return m, err
+}
+
+// route decides how an outgoing message leaves: through a provider channel
+// (after its rules admit it), to an API inbox's webhook, or nowhere (an
+// API inbox without a webhook, read back through the API). It returns the
+// job that delivers it, if any.
+func (s *Service) route(tx *store.Tx, c parley.Conversation, out *Outgoing, m *parley.Message) (job string, err error) {
+	viaID := c.InboxID
+	if out.ViaInboxID != 0 {
+		viaID = out.ViaInboxID
+	}
+	inbox, err := tx.Inbox(viaID)
+	if err != nil {
+		return "", err
+	}
+	if viaID != c.InboxID && !inbox.ChannelType.Provider() {
+		return "", parley.Errorf(parley.EINVALID, "a conversation can only be continued on a messaging channel (WhatsApp, SMS, email…), not on %s inbox %d", inbox.ChannelType, viaID)
+	}
+	if !inbox.ChannelType.Provider() {
+		if out.Template != nil {
+			return "", parley.Errorf(parley.EINVALID, "templates exist only on provider channels, not on %s inboxes", inbox.ChannelType)
+		}
+		m.DeliveryState = parley.DeliverySent
+		if inbox.WebhookURL != "" {
+			m.DeliveryState, job = parley.DeliveryQueued, JobWebhookDeliver
+		}
+		return job, nil
+	}
+	if s.Channels == nil {
+		return "", parley.Errorf(parley.EINVALID, "this Parley cannot send on %s channels", inbox.ChannelType)
+	}
+	contact, err := tx.Contact(c.ContactID)
+	if err != nil {
+		return "", err
+	}
+	if m.ChannelPayload, err = s.Channels.Admit(tx, inbox, contact, out); err != nil {
+		return "", err
+	}
+	if m.Text, err = parley.ValidateText(out.Text, len(out.Attachments)); err != nil {
+		return "", err
+	}
+	m.InboxID, m.DeliveryState = inbox.ID, parley.DeliveryQueued
+	return JobChannelSend, nil
 }
 
 // RetryDelivery queues a failed outgoing message for delivery again.
@@ -96,10 +149,18 @@ func (s *Service) RetryDelivery(ctx context.Context, actor Actor, messageID int6
 		if err != nil {
 			return err
 		}
+		inbox, err := tx.Inbox(m.InboxID)
+		if err != nil {
+			return err
+		}
 		if err := tx.SetDelivery(&m, c, parley.DeliveryQueued, ""); err != nil {
 			return err
 		}
-		return s.enqueue(tx, JobWebhookDeliver, deliverPayload{MessageID: m.ID}, tx.Now(), 8)
+		job := JobWebhookDeliver
+		if inbox.ChannelType.Provider() {
+			job = JobChannelSend
+		}
+		return s.enqueue(tx, job, deliverPayload{MessageID: m.ID}, tx.Now(), 8)
 	})
 	return m, err
 }

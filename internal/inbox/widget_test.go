@@ -71,7 +71,7 @@ func TestSignedWidgetTokens(t *testing.T) {
 // widgetSetup is a widget inbox with one visitor who wrote once.
 func widgetSetup(t *testing.T, dialect string) (*fixture, store.ContactKey, inbox.Received) {
 	f := setup(t, dialect)
-	in, err := f.svc.CreateInbox(bg, inbox.System, parley.Inbox{Name: "Site", ChannelType: parley.ChannelWidget, AwayMinutes: 2})
+	in, err := f.svc.CreateInbox(bg, inbox.System, parley.Inbox{Name: "Site", ChannelType: parley.ChannelWidget, AwayMinutes: 2}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestWidgetUseCases(t *testing.T) {
 		if _, err := f.svc.WidgetInbox(bg, f.inbox.ID); err != nil {
 			t.Fatal(err)
 		}
-		api, _ := f.svc.CreateInbox(bg, inbox.System, parley.Inbox{Name: "API", ChannelType: parley.ChannelAPI})
+		api, _ := f.svc.CreateInbox(bg, inbox.System, parley.Inbox{Name: "API", ChannelType: parley.ChannelAPI}, nil)
 		if _, err := f.svc.WidgetInbox(bg, api.ID); parley.ErrorCode(err) != parley.ENOTFOUND {
 			t.Fatalf("API inbox as a widget: %v", err)
 		}

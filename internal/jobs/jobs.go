@@ -24,7 +24,8 @@ import (
 )
 
 // Handler runs one job. A nil return completes it; an error retries it with
-// backoff until its attempts run out; an error with a Permanent() bool
+// backoff (or after its RetryAfter() time.Duration, when longer) until
+// its attempts run out; an error with a Permanent() bool
 // method returning true fails it at once.
 type Handler func(ctx context.Context, job store.Job) error
 
@@ -173,7 +174,12 @@ func (r *Runner) run(ctx context.Context, j store.Job) {
 	}
 	var retryAt *time.Time
 	if runErr != nil && !isPermanent(runErr) && j.Attempts < j.MaxAttempts {
-		t := r.db.Now().Add(r.Backoff(j.Attempts))
+		wait := r.Backoff(j.Attempts)
+		var ra interface{ RetryAfter() time.Duration }
+		if errors.As(runErr, &ra) && ra.RetryAfter() > wait {
+			wait = ra.RetryAfter() // the provider said when
+		}
+		t := r.db.Now().Add(wait)
 		retryAt = &t
 	}
 	if runErr != nil {

@@ -15,10 +15,32 @@ const (
 	ChannelAPI ChannelType = "api"
 	// ChannelWidget is the chat widget on the business's website.
 	ChannelWidget ChannelType = "widget"
+	// Provider channels: messages arrive on /hooks/{channel}/{inbox_id}
+	// (or by IMAP) and replies go out through the provider's API.
+	ChannelWhatsApp  ChannelType = "whatsapp"
+	ChannelMessenger ChannelType = "messenger"
+	ChannelZalo      ChannelType = "zalo"
+	ChannelSMS       ChannelType = "sms" // Twilio Programmable Messaging
+	ChannelRCS       ChannelType = "rcs" // Google RCS Business Messaging
+	ChannelEmail     ChannelType = "email"
 )
 
+// ChannelTypes lists every channel type, in the order they are offered.
+var ChannelTypes = []ChannelType{ChannelWidget, ChannelAPI, ChannelEmail, ChannelWhatsApp, ChannelMessenger, ChannelSMS, ChannelRCS, ChannelZalo}
+
 // Valid reports whether c is a channel type this build supports.
-func (c ChannelType) Valid() bool { return c == ChannelAPI || c == ChannelWidget }
+func (c ChannelType) Valid() bool {
+	for _, t := range ChannelTypes {
+		if c == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Provider reports whether c sends through an outside provider, with
+// credentials, rules about when the business may write, and receipts.
+func (c ChannelType) Provider() bool { return c != ChannelAPI && c != ChannelWidget && c.Valid() }
 
 // When the widget asks a visitor for an email address.
 const (
@@ -55,6 +77,11 @@ type Inbox struct {
 	ReplyTimeText string `json:"reply_time_text"` // e.g. "We usually reply within a few hours"
 	Greeting      string `json:"greeting"`
 
+	// Settings are a provider channel's non-secret settings (ids, numbers,
+	// prices, templates), by name; each channel says which it takes. Its
+	// secrets are stored apart, sealed, and never shown.
+	Settings map[string]string `json:"settings,omitempty"`
+
 	CreatedAt time.Time `json:"created_at"`
 }
 
@@ -65,7 +92,7 @@ func (i *Inbox) Validate() error {
 		return Errorf(EINVALID, "inbox name is required")
 	}
 	if !i.ChannelType.Valid() {
-		return Errorf(EINVALID, "channel type %q is not supported (want api or widget)", i.ChannelType)
+		return Errorf(EINVALID, "channel type %q is not supported (want one of %v)", i.ChannelType, ChannelTypes)
 	}
 	if i.ReopenWindow == 0 {
 		i.ReopenWindow = DefaultReopenWindow

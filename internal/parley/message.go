@@ -33,9 +33,12 @@ const MaxTextLength = 64 << 10
 
 // Message is one entry in a conversation.
 type Message struct {
-	ID             int64     `json:"id"`
-	ConversationID int64     `json:"conversation_id"`
-	Direction      Direction `json:"direction"`
+	ID             int64 `json:"id"`
+	ConversationID int64 `json:"conversation_id"`
+	// InboxID is the inbox the message came in or went out through: the
+	// conversation's, unless an agent continued it on another channel.
+	InboxID   int64     `json:"inbox_id"`
+	Direction Direction `json:"direction"`
 	// AuthorAgentID is set for outgoing messages and notes written by an agent.
 	AuthorAgentID *int64 `json:"author_agent_id"`
 	// AuthorContactID is set for incoming messages.
@@ -47,7 +50,10 @@ type Message struct {
 	ExternalID    string        `json:"external_id,omitempty"`
 	DeliveryState DeliveryState `json:"delivery_state,omitempty"`
 	DeliveryError string        `json:"delivery_error,omitempty"`
-	CreatedAt     time.Time     `json:"created_at"`
+	// ChannelPayload is what a provider needs beyond the text (a template,
+	// a tag), as JSON; written with the message, read by the send job.
+	ChannelPayload string    `json:"-"`
+	CreatedAt      time.Time `json:"created_at"`
 }
 
 // ValidateText checks a message's text: valid UTF-8, within the length
@@ -101,6 +107,7 @@ const (
 	EventConversationLabels   = "conversation.labels"   // data: labels
 	EventMessageCreated       = "message.created"       // data: direction
 	EventMessageDelivery      = "message.delivery"      // data: state, error
+	EventMessageUpdated       = "message.updated"       // data: attachment_id (media fetched later)
 	EventContactCreated       = "contact.created"
 	EventContactUpdated       = "contact.updated"
 	EventContactMerged        = "contact.merged"   // data: merge id, source, target

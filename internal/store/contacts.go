@@ -427,3 +427,11 @@ func (db *DB) ContactMerges(ctx context.Context, contactID int64) (_ []parley.Co
 	}
 	return collect(rows, func(r *sql.Rows) (parley.ContactMerge, error) { return scanMerge(r) })
 }
+
+// ContactByIdentity returns the id of the contact holding an identity.
+// Returns ENOTFOUND when nobody does.
+func (tx *Tx) ContactByIdentity(kind string, scope int64, externalID string) (int64, error) {
+	var id int64
+	err := tx.queryRow("SELECT contact_id FROM identities WHERE kind = $1 AND scope = $2 AND external_id = $3", kind, scope, externalID).Scan(&id)
+	return id, notFound(err, "identity", externalID)
+}

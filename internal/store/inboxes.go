@@ -3,24 +3,37 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"time"
 
 	"github.com/parleyhq/parley/internal/parley"
 )
 
 const inboxColumns = `id, name, channel_type, reopen_window_secs, webhook_url, webhook_secret,
-	email_ask, away_minutes, reply_time_text, greeting, created_at`
+	email_ask, away_minutes, reply_time_text, greeting, channel_settings, created_at`
 
 // scanInbox reads an inbox and its webhook secret.
 func scanInbox(row interface{ Scan(...any) error }) (parley.Inbox, string, error) {
 	var in parley.Inbox
 	var secs, created int64
-	var secret string
+	var secret, settings string
 	err := row.Scan(&in.ID, &in.Name, &in.ChannelType, &secs, &in.WebhookURL, &secret,
-		&in.EmailAsk, &in.AwayMinutes, &in.ReplyTimeText, &in.Greeting, &created)
+		&in.EmailAsk, &in.AwayMinutes, &in.ReplyTimeText, &in.Greeting, &settings, &created)
 	in.ReopenWindow = time.Duration(secs) * time.Second
 	in.CreatedAt = fromTS(created)
+	if err == nil && settings != "" && settings != "{}" {
+		err = json.Unmarshal([]byte(settings), &in.Settings)
+	}
 	return in, secret, err
+}
+
+// settingsJSON renders an inbox's channel settings for storing.
+func settingsJSON(m map[string]string) string {
+	if len(m) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
 }
 
 // CreateInbox stores a new inbox with its secrets: one signs webhook posts,
@@ -32,10 +45,58 @@ func (tx *Tx) CreateInbox(in *parley.Inbox, webhookSecret, identitySecret string
 	}
 	in.CreatedAt = tx.now
 	return tx.queryRow(`INSERT INTO inboxes (name, channel_type, reopen_window_secs, webhook_url, webhook_secret, identity_secret,
-			email_ask, away_minutes, reply_time_text, greeting, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id`,
+			email_ask, away_minutes, reply_time_text, greeting, channel_settings, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id`,
 		in.Name, in.ChannelType, int64(in.ReopenWindow/time.Second), in.WebhookURL, webhookSecret, identitySecret,
-		in.EmailAsk, in.AwayMinutes, in.ReplyTimeText, in.Greeting, ts(tx.now)).Scan(&in.ID)
+		in.EmailAsk, in.AwayMinutes, in.ReplyTimeText, in.Greeting, settingsJSON(in.Settings), ts(tx.now)).Scan(&in.ID)
+}
+
+// ChannelSecrets returns an inbox's sealed channel secrets ("" if none).
+func (tx *Tx) ChannelSecrets(inboxID int64) (string, error) {
+	var s string
+	err := tx.queryRow("SELECT channel_secrets FROM inboxes WHERE id = $1"+tx.db.dialect.forUpdate, inboxID).Scan(&s)
+	return s, notFound(err, "inbox", inboxID)
+}
+
+// ChannelSecrets returns an inbox's sealed channel secrets ("" if none).
+func (db *DB) ChannelSecrets(ctx context.Context, inboxID int64) (string, error) {
+	var s string
+	err := db.read.QueryRowContext(ctx, "SELECT channel_secrets FROM inboxes WHERE id = $1", inboxID).Scan(&s)
+	return s, notFound(err, "inbox", inboxID)
+}
+
+// SetChannelSecrets replaces an inbox's sealed channel secrets. A rotated
+// token is written this way, in the same transaction that read the old one.
+func (tx *Tx) SetChannelSecrets(inboxID int64, sealed string) error {
+	_, err := tx.exec("UPDATE inboxes SET channel_secrets = $2, updated_at = $3 WHERE id = $1", inboxID, sealed, ts(tx.now))
+	return err
+}
+
+// ChannelState returns a value a channel keeps for an inbox; ok is false
+// when there is none.
+func (tx *Tx) ChannelState(inboxID int64, key string) (value string, ok bool, err error) {
+	err = tx.queryRow("SELECT value FROM channel_state WHERE inbox_id = $1 AND key = $2", inboxID, key).Scan(&value)
+	if err == sql.ErrNoRows {
+		return "", false, nil
+	}
+	return value, err == nil, err
+}
+
+// ChannelState returns a value a channel keeps for an inbox; ok is false
+// when there is none.
+func (db *DB) ChannelState(ctx context.Context, inboxID int64, key string) (value string, ok bool, err error) {
+	err = db.read.QueryRowContext(ctx, "SELECT value FROM channel_state WHERE inbox_id = $1 AND key = $2", inboxID, key).Scan(&value)
+	if err == sql.ErrNoRows {
+		return "", false, nil
+	}
+	return value, err == nil, err
+}
+
+// SetChannelState stores a value a channel keeps for an inbox.
+func (tx *Tx) SetChannelState(inboxID int64, key, value string) error {
+	_, err := tx.exec(`INSERT INTO channel_state (inbox_id, key, value, updated_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (inbox_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, inboxID, key, value, ts(tx.now))
+	return err
 }
 
 // IdentitySecret returns the key a widget inbox uses to check the HMAC of
@@ -53,8 +114,9 @@ func (tx *Tx) UpdateInbox(in *parley.Inbox) (err error) {
 		return err
 	}
 	res, err := tx.exec(`UPDATE inboxes SET name = $2, reopen_window_secs = $3, webhook_url = $4, email_ask = $5, away_minutes = $6,
-			reply_time_text = $7, greeting = $8, updated_at = $9 WHERE id = $1`,
-		in.ID, in.Name, int64(in.ReopenWindow/time.Second), in.WebhookURL, in.EmailAsk, in.AwayMinutes, in.ReplyTimeText, in.Greeting, ts(tx.now))
+			reply_time_text = $7, greeting = $8, channel_settings = $9, updated_at = $10 WHERE id = $1`,
+		in.ID, in.Name, int64(in.ReopenWindow/time.Second), in.WebhookURL, in.EmailAsk, in.AwayMinutes, in.ReplyTimeText, in.Greeting,
+		settingsJSON(in.Settings), ts(tx.now))
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/parleyhq/parley/internal/parley"
 )
 
-const messageColumns = `m.id, m.conversation_id, m.direction, m.author_agent_id, m.author_contact_id, m.text,
+const messageColumns = `m.id, m.conversation_id, m.inbox_id, m.direction, m.author_agent_id, m.author_contact_id, m.text,
 	m.external_id, m.delivery_state, m.delivery_error, m.created_at`
 
 func scanMessage(row interface{ Scan(...any) error }) (parley.Message, error) {
@@ -16,7 +16,7 @@ func scanMessage(row interface{ Scan(...any) error }) (parley.Message, error) {
 	var agent, contact sql.NullInt64
 	var ext sql.NullString
 	var created int64
-	err := row.Scan(&m.ID, &m.ConversationID, &m.Direction, &agent, &contact, &m.Text, &ext, &m.DeliveryState, &m.DeliveryError, &created)
+	err := row.Scan(&m.ID, &m.ConversationID, &m.InboxID, &m.Direction, &agent, &contact, &m.Text, &ext, &m.DeliveryState, &m.DeliveryError, &created)
 	m.AuthorAgentID, m.AuthorContactID, m.ExternalID, m.CreatedAt = fromNullID(agent), fromNullID(contact), ext.String, fromTS(created)
 	m.Attachments = []parley.Attachment{}
 	return m, err
@@ -31,11 +31,16 @@ func (tx *Tx) CreateMessage(c *parley.Conversation, m *parley.Message) (err erro
 	if m.ExternalID != "" {
 		ext = m.ExternalID
 	}
+	inboxID := c.InboxID
+	if m.InboxID != 0 {
+		inboxID = m.InboxID // sent through another of the contact's channels
+	}
+	m.InboxID = inboxID
 	err = tx.queryRow(`INSERT INTO messages (conversation_id, inbox_id, direction, author_agent_id, author_contact_id, text,
-			external_id, delivery_state, delivery_error, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id`,
-		c.ID, c.InboxID, m.Direction, idPtr(m.AuthorAgentID), idPtr(m.AuthorContactID), m.Text, ext,
-		m.DeliveryState, m.DeliveryError, ts(tx.now)).Scan(&m.ID)
+			external_id, delivery_state, delivery_error, channel_payload, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id`,
+		c.ID, inboxID, m.Direction, idPtr(m.AuthorAgentID), idPtr(m.AuthorContactID), m.Text, ext,
+		m.DeliveryState, m.DeliveryError, m.ChannelPayload, ts(tx.now)).Scan(&m.ID)
 	if err != nil {
 		return err
 	}
@@ -78,6 +83,96 @@ func (tx *Tx) SetDelivery(m *parley.Message, conversation parley.Conversation, s
 	}
 	return tx.AppendEvent(&parley.Event{Type: parley.EventMessageDelivery, ConversationID: &conversation.ID, ContactID: &conversation.ContactID,
 		MessageID: &m.ID}, map[string]string{"state": string(state), "error": reason})
+}
+
+// ChannelPayload returns what a provider needs to send an outgoing message
+// beyond its text (see parley.Message.ChannelPayload).
+func (tx *Tx) ChannelPayload(messageID int64) (string, error) {
+	var p string
+	err := tx.queryRow("SELECT channel_payload FROM messages WHERE id = $1", messageID).Scan(&p)
+	return p, notFound(err, "message", messageID)
+}
+
+// ChannelPayload returns what a provider needs to send an outgoing message
+// beyond its text (see parley.Message.ChannelPayload).
+func (db *DB) ChannelPayload(ctx context.Context, messageID int64) (string, error) {
+	var p string
+	err := db.read.QueryRowContext(ctx, "SELECT channel_payload FROM messages WHERE id = $1", messageID).Scan(&p)
+	return p, notFound(err, "message", messageID)
+}
+
+// SetExternalID records the id a provider gave a message we sent, so its
+// receipts find it.
+func (tx *Tx) SetExternalID(messageID int64, externalID string) error {
+	_, err := tx.exec("UPDATE messages SET external_id = $2, updated_at = $3 WHERE id = $1", messageID, externalID, ts(tx.now))
+	return err
+}
+
+// LastIncomingAt returns when a contact last wrote in an inbox (zero if
+// never): the start of the provider's window for writing back.
+func (tx *Tx) LastIncomingAt(inboxID, contactID int64) (time.Time, error) {
+	return scanTime(tx.queryRow(lastIncomingSQL, contactID, inboxID))
+}
+
+// LastIncomingAt returns when a contact last wrote in an inbox (zero if never).
+func (db *DB) LastIncomingAt(ctx context.Context, inboxID, contactID int64) (time.Time, error) {
+	return scanTime(db.read.QueryRowContext(ctx, lastIncomingSQL, contactID, inboxID))
+}
+
+const lastIncomingSQL = `SELECT MAX(m.created_at) FROM conversations c JOIN messages m ON m.conversation_id = c.id
+	WHERE c.contact_id = $1 AND m.inbox_id = $2 AND m.direction = 'incoming'`
+
+// scanTime reads one nullable time; NULL is the zero time.
+func scanTime(row interface{ Scan(...any) error }) (time.Time, error) {
+	var at sql.NullInt64
+	if err := row.Scan(&at); err != nil || !at.Valid {
+		return time.Time{}, err
+	}
+	return fromTS(at.Int64), nil
+}
+
+// OutgoingBefore returns the ids of a contact's outgoing messages in an
+// inbox sent at or before t whose state is one of states: what a
+// provider's "delivered/read up to" watermark covers.
+func (tx *Tx) OutgoingBefore(inboxID, contactID int64, t time.Time, states ...parley.DeliveryState) (_ []int64, err error) {
+	defer wrap(&err, "store: OutgoingBefore")
+	var q query
+	text := `SELECT m.id FROM conversations c JOIN messages m ON m.conversation_id = c.id
+		WHERE c.contact_id = ` + q.next(contactID) + ` AND m.inbox_id = ` + q.next(inboxID) + ` AND m.direction = 'outgoing'
+		AND m.created_at <= ` + q.next(ts(t)) + ` AND m.delivery_state IN (`
+	for i, s := range states {
+		if i > 0 {
+			text += ", "
+		}
+		text += q.next(string(s))
+	}
+	rows, err := tx.query(text+") ORDER BY m.id", q.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// AddAttachment attaches a registered blob to a stored message (media a
+// provider let us fetch after the message was received).
+func (tx *Tx) AddAttachment(m *parley.Message, conversation parley.Conversation, a parley.Attachment) error {
+	a.MessageID = m.ID
+	if err := tx.queryRow(`INSERT INTO attachments (message_id, sha256, filename, content_type, size, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, m.ID, a.SHA256, a.Filename, a.ContentType, a.Size, ts(tx.now)).Scan(&a.ID); err != nil {
+		return err
+	}
+	m.Attachments = append(m.Attachments, a)
+	return tx.AppendEvent(&parley.Event{Type: parley.EventMessageUpdated, ConversationID: &conversation.ID, ContactID: &conversation.ContactID,
+		MessageID: &m.ID}, map[string]any{"attachment_id": a.ID})
 }
 
 // Messages returns the messages of the given conversations with their
@@ -245,7 +340,7 @@ func (db *DB) Search(ctx context.Context, f SearchFilter) (_ []SearchResult, err
 		var agent, contact sql.NullInt64
 		var ext sql.NullString
 		var created int64
-		err := r.Scan(&s.ID, &s.ConversationID, &s.Direction, &agent, &contact, &s.Text, &ext, &s.DeliveryState, &s.DeliveryError, &created,
+		err := r.Scan(&s.ID, &s.ConversationID, &s.Message.InboxID, &s.Direction, &agent, &contact, &s.Text, &ext, &s.DeliveryState, &s.DeliveryError, &created,
 			&s.InboxID, &s.ContactID, &s.Status)
 		s.AuthorAgentID, s.AuthorContactID, s.ExternalID, s.CreatedAt = fromNullID(agent), fromNullID(contact), ext.String, fromTS(created)
 		s.Attachments = []parley.Attachment{}
@@ -265,4 +360,19 @@ func (db *DB) Search(ctx context.Context, f SearchFilter) (_ []SearchResult, err
 		results[i].Attachments = msgs[i].Attachments
 	}
 	return results, nil
+}
+
+// MoveMessage moves an outgoing message to another inbox with a new
+// channel payload, clearing the provider id it had.
+func (tx *Tx) MoveMessage(messageID, inboxID int64, payload string) error {
+	_, err := tx.exec("UPDATE messages SET inbox_id = $2, channel_payload = $3, external_id = NULL, updated_at = $4 WHERE id = $1",
+		messageID, inboxID, payload, ts(tx.now))
+	return err
+}
+
+// HasAttachment reports whether a message already has a file.
+func (tx *Tx) HasAttachment(messageID int64, sha string) (bool, error) {
+	var n int
+	err := tx.queryRow("SELECT COUNT(*) FROM attachments WHERE message_id = $1 AND sha256 = $2", messageID, sha).Scan(&n)
+	return n > 0, err
 }

@@ -25,7 +25,7 @@ func (s *Server) inboxesPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createInbox(w http.ResponseWriter, r *http.Request) error {
-	in, err := s.Inbox.CreateInbox(r.Context(), actorFrom(r), parley.Inbox{Name: trimmed(r, "name"), ChannelType: parley.ChannelType(r.PostFormValue("channel_type"))})
+	in, err := s.Inbox.CreateInbox(r.Context(), actorFrom(r), parley.Inbox{Name: trimmed(r, "name"), ChannelType: parley.ChannelType(r.PostFormValue("channel_type"))}, nil)
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func (s *Server) updateInbox(w http.ResponseWriter, r *http.Request) error {
 		err = parley.Errorf(parley.EINVALID, "the reopen window (days, at least 1) and away minutes must be whole numbers")
 	} else {
 		in.ReopenWindow, in.AwayMinutes = time.Duration(days)*24*time.Hour, away
-		_, err = s.Inbox.UpdateInbox(r.Context(), actorFrom(r), in)
+		_, err = s.Inbox.UpdateInbox(r.Context(), actorFrom(r), in, nil)
 	}
 	if parley.ErrorCode(err) == parley.EINVALID {
 		v.Inbox, v.Error = in, parley.ErrorMessage(err)

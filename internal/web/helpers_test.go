@@ -36,7 +36,7 @@ func start(t testing.TB, dialect string) *env {
 	e := &env{Env: apptest.Start(t, dialect, nil), t: t}
 	e.ownerID = e.mustAgent("owner@example.com", "Olivia Owner", parley.RoleOwner)
 	e.agentID = e.mustAgent("agent@example.com", "Andy Agent", parley.RoleAgent)
-	in, err := e.App.Inbox.CreateInbox(bg, inbox.System, parley.Inbox{Name: "Support API", ChannelType: parley.ChannelAPI})
+	in, err := e.App.Inbox.CreateInbox(bg, inbox.System, parley.Inbox{Name: "Support API", ChannelType: parley.ChannelAPI}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,8 +33,8 @@ func TestScreenshots(t *testing.T) {
 	}
 	minh := e.mustAgent("minh@example.com", "Minh Tran", parley.RoleAgent)
 	team, _ := e.App.Inbox.CreateTeam(bg, owner, parley.Team{Name: "Billing"}, []int64{lan.ID})
-	web, _ := e.App.Inbox.CreateInbox(bg, owner, parley.Inbox{Name: "Website chat", ChannelType: parley.ChannelWidget})
-	app, _ := e.App.Inbox.CreateInbox(bg, owner, parley.Inbox{Name: "Mobile app", ChannelType: parley.ChannelAPI})
+	web, _ := e.App.Inbox.CreateInbox(bg, owner, parley.Inbox{Name: "Website chat", ChannelType: parley.ChannelWidget}, nil)
+	app, _ := e.App.Inbox.CreateInbox(bg, owner, parley.Inbox{Name: "Mobile app", ChannelType: parley.ChannelAPI}, nil)
 	e.App.Inbox.SaveCanned(bg, owner, store.CannedResponse{Shortcut: "refund", Title: "Refund on its way", Body: "Hi {{contact.first_name}}, your refund is on its way and should reach you in 3–5 business days."})
 	e.App.Inbox.SaveCanned(bg, owner, store.CannedResponse{Shortcut: "thanks", Title: "Thanks for waiting", Body: "Thanks for your patience, {{contact.first_name}}!"})
 

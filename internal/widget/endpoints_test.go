@@ -20,7 +20,7 @@ func TestEndpoints(t *testing.T) {
 
 		t.Run("other inbox types are not found", func(t *testing.T) {
 			defer f.use(t)()
-			api, err := f.env.App.Inbox.CreateInbox(ctx, inbox.System, parley.Inbox{Name: "API", ChannelType: parley.ChannelAPI})
+			api, err := f.env.App.Inbox.CreateInbox(ctx, inbox.System, parley.Inbox{Name: "API", ChannelType: parley.ChannelAPI}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

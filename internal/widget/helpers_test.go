@@ -44,7 +44,7 @@ func start(t *testing.T, dialect string, clock func() time.Time, edit func(*parl
 	if edit != nil {
 		edit(&in)
 	}
-	in, err := env.App.Inbox.CreateInbox(context.Background(), inbox.System, in)
+	in, err := env.App.Inbox.CreateInbox(context.Background(), inbox.System, in, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

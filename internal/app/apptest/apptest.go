@@ -33,14 +33,27 @@ type Env struct {
 // replaces the database clock.
 func Start(tb testing.TB, dialect string, clock func() time.Time) *Env {
 	tb.Helper()
+	return StartWith(tb, dialect, clock, nil)
+}
+
+// TestSecretKey is the PARLEY_SECRET_KEY of test Parleys.
+const TestSecretKey = "apptest: a key for tests only, never for real credentials"
+
+// StartWith is Start with a chance to change the configuration first.
+func StartWith(tb testing.TB, dialect string, clock func() time.Time, edit func(*config.Config)) *Env {
+	tb.Helper()
 	cfg := config.Default()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = tb.TempDir()
+	cfg.SecretKey = TestSecretKey
 	dsn := storetest.DSN(tb, dialect)
 	if dialect == "sqlite" {
 		dsn = filepath.Join(cfg.DataDir, "parley.db")
 	} else {
 		cfg.DatabaseURL = dsn
+	}
+	if edit != nil {
+		edit(&cfg)
 	}
 	a, err := app.New(context.Background(), cfg)
 	if err != nil {

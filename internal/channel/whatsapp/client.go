@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 
@@ -240,6 +241,66 @@ func (c *Client) post(ctx context.Context, req *sendRequest) (*meta.Response, er
 	}
 	if ge := resp.Err; ge != nil {
 		return nil, SendErrorFor(ge.HTTPStatus, ge.Code, ge.Text(), ge.RetryAfter)
+	}
+	return resp, nil
+}
+
+// Media downloads a file a customer sent, by the media id in the webhook:
+// one GET for its short-lived download URL, one for the bytes, both with
+// the access token. The caller closes the body.
+func (c *Client) Media(ctx context.Context, mediaID string) (body io.ReadCloser, mimeType string, err error) {
+	if mediaID == "" || strings.ContainsAny(mediaID, "/?#") {
+		return nil, "", fmt.Errorf("whatsapp: bad media id %q", mediaID)
+	}
+	base := c.BaseURL
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	v := c.Version
+	if v == "" {
+		v = DefaultVersion
+	}
+	resp, err := c.get(ctx, strings.TrimRight(base, "/")+"/"+v+"/"+mediaID)
+	if err != nil {
+		return nil, "", err
+	}
+	var info struct {
+		URL      string `json:"url"`
+		MIMEType string `json:"mime_type"`
+	}
+	err = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&info)
+	resp.Body.Close()
+	if err != nil || info.URL == "" {
+		return nil, "", fmt.Errorf("whatsapp: media %s: unreadable answer", mediaID)
+	}
+	resp, err = c.get(ctx, info.URL)
+	if err != nil {
+		return nil, "", err
+	}
+	return resp.Body, info.MIMEType, nil
+}
+
+func (c *Client) get(ctx context.Context, url string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("whatsapp: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.AccessToken)
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("whatsapp: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		if ge := meta.DecodeGraphError(resp.StatusCode, resp.Header, b); ge != nil {
+			return nil, SendErrorFor(ge.HTTPStatus, ge.Code, ge.Text(), ge.RetryAfter)
+		}
+		return nil, fmt.Errorf("whatsapp: GET media answered %s", resp.Status)
 	}
 	return resp, nil
 }

@@ -40,6 +40,53 @@ type Server struct {
 	reqs    []Request
 	replies []reply
 	n       int
+	media   map[string]mediaFile
+}
+
+type mediaFile struct {
+	mime string
+	data []byte
+}
+
+// AddMedia makes a media id downloadable, as after a customer sent a file:
+// GET /{version}/{id} answers its metadata with a download URL on this
+// server, and that URL answers the bytes, both only with the bearer token.
+func (s *Server) AddMedia(id, mime string, data []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.media == nil {
+		s.media = map[string]mediaFile{}
+	}
+	s.media[id] = mediaFile{mime, data}
+}
+
+// serveMedia answers the two GETs of a media download.
+func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "Bearer "+s.Token {
+		graphError(w, http.StatusUnauthorized, 190, "Invalid OAuth access token - Cannot parse access token")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id, ok := strings.CutPrefix(r.URL.Path, "/download/"); ok {
+		f, found := s.media[id]
+		if !found {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", f.mime)
+		w.Write(f.data)
+		return
+	}
+	id := strings.TrimPrefix(r.URL.Path, "/"+s.Version+"/")
+	f, found := s.media[id]
+	if !found || strings.Contains(id, "/") {
+		graphError(w, http.StatusBadRequest, 100, "Unsupported get request. Object with ID '"+id+"' does not exist")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintf(w, `{"messaging_product":"whatsapp","url":%q,"mime_type":%q,"file_size":%d,"id":%q}`,
+		s.URL+"/download/"+id, f.mime, len(f.data), id)
 }
 
 type reply struct {
@@ -99,6 +146,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		ContentType: r.Header.Get("Content-Type"), Body: body}
 	_ = json.Unmarshal(body, &req.JSON)
 
+	if r.Method == http.MethodGet {
+		s.serveMedia(w, r)
+		return
+	}
 	s.mu.Lock()
 	s.reqs = append(s.reqs, req)
 	var next *reply

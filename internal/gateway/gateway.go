@@ -1,0 +1,169 @@
+// Package gateway connects Parley to messaging providers: it answers their
+// webhooks on /hooks/{channel}/{inbox_id} (handshake, signature over the
+// raw body, parse, store through the inbox use cases), sends outgoing
+// messages as durable jobs with per-inbox rate limits and the providers'
+// error codes turned into reasons, fetches media into the attachment
+// store, and enforces each channel's rules about when a business may
+// write. The provider wire formats themselves live in internal/channel/*;
+// this package is the glue between them and the rest of Parley.
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/parleyhq/parley/internal/blob"
+	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/secret"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// Gateway is the provider side of Parley.
+type Gateway struct {
+	DB    *store.DB
+	Inbox *inbox.Service
+	Blobs blob.Store
+	Box   *secret.Box
+	// HTTP is the client for provider APIs and media downloads.
+	HTTP *http.Client
+	// BaseURL is Parley's public URL: Twilio signs the URL it called, and
+	// providers fetch outgoing media from signed links under it.
+	BaseURL func() string
+	// MaxMediaBytes bounds one fetched or sent file.
+	MaxMediaBytes int64
+
+	conns    sync.Map // inbox id → cachedConn
+	limiters sync.Map // inbox id → *rate.Limiter
+	locks    sync.Map // inbox id → *sync.Mutex, serialising token refreshes
+}
+
+// conn is one inbox with its settings and opened secrets: everything a
+// driver needs for a webhook or a send.
+type conn struct {
+	inbox    parley.Inbox
+	settings map[string]string
+	secrets  map[string]string
+	driver   driver
+}
+
+func (c *conn) setting(name string) string { return c.settings[name] }
+func (c *conn) secret(name string) string  { return c.secrets[name] }
+
+type cachedConn struct {
+	c  *conn
+	at time.Time
+}
+
+// connTTL bounds how long a cached inbox and its opened secrets are used;
+// changes made in this process drop the cache at once.
+const connTTL = 5 * time.Second
+
+// conn loads an inbox for a provider channel. Returns ENOTFOUND for an
+// unknown inbox or one of another channel type.
+func (g *Gateway) conn(ctx context.Context, inboxID int64, want parley.ChannelType) (*conn, error) {
+	if v, ok := g.conns.Load(inboxID); ok && time.Since(v.(cachedConn).at) < connTTL {
+		c := v.(cachedConn).c
+		if want != "" && c.inbox.ChannelType != want {
+			return nil, parley.Errorf(parley.ENOTFOUND, "inbox %d is not a %s inbox", inboxID, want)
+		}
+		return c, nil
+	}
+	in, _, err := g.DB.Inbox(ctx, inboxID)
+	if err != nil {
+		return nil, err
+	}
+	if want != "" && in.ChannelType != want {
+		return nil, parley.Errorf(parley.ENOTFOUND, "inbox %d is not a %s inbox", inboxID, want)
+	}
+	d := drivers[in.ChannelType]
+	if d == nil {
+		return nil, parley.Errorf(parley.ENOTFOUND, "inbox %d is not a provider channel", inboxID)
+	}
+	sealed, err := g.DB.ChannelSecrets(ctx, inboxID)
+	if err != nil {
+		return nil, err
+	}
+	secrets, err := g.open(sealed)
+	if err != nil {
+		return nil, err
+	}
+	c := &conn{inbox: in, settings: in.Settings, secrets: secrets, driver: d}
+	if c.settings == nil {
+		c.settings = map[string]string{}
+	}
+	g.conns.Store(inboxID, cachedConn{c: c, at: time.Now()})
+	return c, nil
+}
+
+// Forget drops an inbox from the cache after its settings changed.
+func (g *Gateway) Forget(inboxID int64) { g.conns.Delete(inboxID); g.limiters.Delete(inboxID) }
+
+func (g *Gateway) open(sealed string) (map[string]string, error) {
+	m := map[string]string{}
+	if sealed == "" {
+		return m, nil
+	}
+	plain, err := g.Box.Open(sealed)
+	if err != nil {
+		return nil, parley.Errorf(parley.EINVALID, "%v", err)
+	}
+	if err := json.Unmarshal(plain, &m); err != nil {
+		return nil, fmt.Errorf("gateway: stored secrets: %w", err)
+	}
+	return m, nil
+}
+
+func (g *Gateway) seal(m map[string]string) (string, error) {
+	if len(m) == 0 {
+		return "", nil
+	}
+	b, _ := json.Marshal(m)
+	s, err := g.Box.Seal(b)
+	if err != nil {
+		return "", parley.Errorf(parley.EINVALID, "%v", err)
+	}
+	return s, nil
+}
+
+// limiter returns an inbox's outbound rate limiter: its rate_per_second
+// setting, or the channel's default. Providers enforce their own limits;
+// keeping under them avoids burning retries on 429s.
+func (g *Gateway) limiter(c *conn) *rate.Limiter {
+	if v, ok := g.limiters.Load(c.inbox.ID); ok {
+		return v.(*rate.Limiter)
+	}
+	per := c.driver.rate()
+	if v := c.setting("rate_per_second"); v != "" {
+		fmt.Sscan(v, &per)
+	}
+	if per <= 0 {
+		per = 1
+	}
+	burst := int(per)
+	if burst < 1 {
+		burst = 1
+	}
+	l, _ := g.limiters.LoadOrStore(c.inbox.ID, rate.NewLimiter(rate.Limit(per), burst))
+	return l.(*rate.Limiter)
+}
+
+func (g *Gateway) lock(inboxID int64) *sync.Mutex {
+	m, _ := g.locks.LoadOrStore(inboxID, &sync.Mutex{})
+	return m.(*sync.Mutex)
+}
+
+func (g *Gateway) now() time.Time { return g.DB.Now().UTC() }
+
+func (g *Gateway) client() *http.Client {
+	if g.HTTP != nil {
+		return g.HTTP
+	}
+	return &http.Client{Timeout: 30 * time.Second}
+}

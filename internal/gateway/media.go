@@ -1,0 +1,153 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/parleyhq/parley/internal/blob"
+	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/jsonhttp"
+	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// mediaLinkTTL is how long a provider may fetch an outgoing attachment.
+// Providers fetch within seconds; retries over a day still find it.
+const mediaLinkTTL = 48 * time.Hour
+
+// MediaURL returns a signed public link to an attachment for a provider
+// to fetch: no session, valid for mediaLinkTTL, bound to one attachment.
+func (g *Gateway) MediaURL(a parley.Attachment) (string, error) {
+	exp := g.now().Add(mediaLinkTTL).Unix()
+	sig, err := g.Box.MAC("media", []byte(fmt.Sprintf("%d/%d", a.ID, exp)))
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s/hooks/media/%d/%d/%s", g.BaseURL(), a.ID, exp, sig), nil
+}
+
+func (g *Gateway) serveMedia(w http.ResponseWriter, r *http.Request) {
+	id, err1 := strconv.ParseInt(r.PathValue("attachment_id"), 10, 64)
+	exp, err2 := strconv.ParseInt(r.PathValue("expires"), 10, 64)
+	if err1 != nil || err2 != nil || !g.Box.CheckMAC("media", []byte(fmt.Sprintf("%d/%d", id, exp)), r.PathValue("sig")) {
+		jsonhttp.Error(w, r, parley.Errorf(parley.ENOTFOUND, "no such file"))
+		return
+	}
+	if g.now().Unix() > exp {
+		jsonhttp.Error(w, r, parley.Errorf(parley.ENOTFOUND, "this link has expired"))
+		return
+	}
+	a, err := g.DB.Attachment(r.Context(), id)
+	if err != nil {
+		jsonhttp.Error(w, r, err)
+		return
+	}
+	if err := blob.Serve(w, r, g.Blobs, a, false); err != nil {
+		jsonhttp.Error(w, r, err)
+	}
+}
+
+// FetchMedia is the media.fetch job: it downloads a file from an incoming
+// message into the attachment store and attaches it. A rerun after a
+// crash finds the attachment there and adds nothing.
+func (g *Gateway) FetchMedia(ctx context.Context, job store.Job) error {
+	var p inbox.MediaPayload
+	if err := json.Unmarshal([]byte(job.Payload), &p); err != nil {
+		return permanentErr{err}
+	}
+	c, err := g.conn(ctx, p.InboxID, "")
+	if err != nil {
+		return permanentErr{err}
+	}
+	body, mime, err := c.driver.media(ctx, g, c, p.Media)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	limit := g.MaxMediaBytes
+	if limit <= 0 {
+		limit = 25 << 20
+	}
+	info, err := g.Blobs.Put(body, limit)
+	if err != nil {
+		if parley.ErrorCode(err) == parley.ETOOLARGE || parley.ErrorCode(err) == parley.EINVALID {
+			return permanentErr{err}
+		}
+		return err
+	}
+	name := p.Media.Filename
+	if name == "" {
+		name = "attachment" + extFor(mime, info.ContentType)
+	}
+	return g.DB.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.RegisterBlob(info.SHA256, info.Size, info.ContentType); err != nil {
+			return err
+		}
+		m, err := tx.Message(p.MessageID)
+		if err != nil {
+			return err
+		}
+		if have, err := tx.HasAttachment(m.ID, info.SHA256); have || err != nil {
+			return err
+		}
+		conv, err := tx.Conversation(m.ConversationID)
+		if err != nil {
+			return err
+		}
+		return tx.AddAttachment(&m, conv, parley.Attachment{SHA256: info.SHA256, Filename: name, ContentType: info.ContentType, Size: info.Size})
+	})
+}
+
+// extFor names a fetched file that came without a name.
+func extFor(types ...string) string {
+	for _, t := range types {
+		switch t {
+		case "image/jpeg":
+			return ".jpg"
+		case "image/png":
+			return ".png"
+		case "image/webp":
+			return ".webp"
+		case "image/gif":
+			return ".gif"
+		case "audio/ogg", "audio/ogg; codecs=opus":
+			return ".ogg"
+		case "audio/mpeg":
+			return ".mp3"
+		case "video/mp4":
+			return ".mp4"
+		case "application/pdf":
+			return ".pdf"
+		}
+	}
+	return ""
+}
+
+// download GETs a media URL with an optional request decorator (auth).
+func (g *Gateway) download(ctx context.Context, url string, decorate func(*http.Request)) (io.ReadCloser, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, "", permanentErr{err}
+	}
+	if decorate != nil {
+		decorate(req)
+	}
+	resp, err := g.client().Do(req)
+	if err != nil {
+		return nil, "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		err := fmt.Errorf("gateway: media download answered %s", resp.Status)
+		if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusGone {
+			return nil, "", permanentErr{err}
+		}
+		return nil, "", err
+	}
+	return resp.Body, resp.Header.Get("Content-Type"), nil
+}
