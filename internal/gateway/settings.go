@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -192,4 +193,27 @@ func (t Template) Render(params []string) (string, error) {
 
 func fieldErr(t parley.ChannelType, format string, args ...any) error {
 	return parley.Errorf(parley.EINVALID, "%s: %s", t, fmt.Sprintf(format, args...))
+}
+
+// StoredSecrets names the secrets an inbox has stored (never their
+// values), so the settings page can say which are set.
+func (g *Gateway) StoredSecrets(ctx context.Context, inboxID int64) (map[string]bool, error) {
+	sealed, err := g.DB.ChannelSecrets(ctx, inboxID)
+	if err != nil {
+		return nil, err
+	}
+	m, err := g.open(sealed)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for k, v := range m {
+		out[k] = v != ""
+	}
+	return out, nil
+}
+
+// HookURL is the webhook address to give a provider for an inbox.
+func (g *Gateway) HookURL(in parley.Inbox) string {
+	return fmt.Sprintf("%s/hooks/%s/%d", g.BaseURL(), in.ChannelType, in.ID)
 }

@@ -46,6 +46,15 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	out := inbox.Outgoing{Text: r.FormValue("text")}
+	if v := r.FormValue("via_inbox_id"); v != "" {
+		if out.ViaInboxID, err = strconv.ParseInt(v, 10, 64); err != nil {
+			return parley.Errorf(parley.EINVALID, "via_inbox_id %q is not an inbox id", v)
+		}
+	}
+	if name := r.FormValue("template"); name != "" {
+		out.Template = &inbox.TemplateUse{Name: name, Params: r.Form["template_param"]}
+		out.Text = ""
+	}
 	if r.MultipartForm != nil {
 		for _, fh := range r.MultipartForm.File["files"] {
 			if fh.Size == 0 {

@@ -3,8 +3,10 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/internal/gateway"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
@@ -24,8 +26,20 @@ func (s *Server) inboxesPage(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusOK, "admin_inboxes", "", v)
 }
 
+// createInbox creates an inbox. A provider channel first needs its
+// settings and secrets: without them the form for them is shown, and it
+// posts back here with everything.
 func (s *Server) createInbox(w http.ResponseWriter, r *http.Request) error {
-	in, err := s.Inbox.CreateInbox(r.Context(), actorFrom(r), parley.Inbox{Name: trimmed(r, "name"), ChannelType: parley.ChannelType(r.PostFormValue("channel_type"))}, nil)
+	in := parley.Inbox{Name: trimmed(r, "name"), ChannelType: parley.ChannelType(r.PostFormValue("channel_type"))}
+	settings, secrets := channelForm(r)
+	if in.ChannelType.Provider() && r.PostFormValue("channel_form") == "" {
+		return s.render(w, r, http.StatusOK, "admin_inbox_new", "", s.newInboxView(r, in, nil, ""))
+	}
+	in.Settings = settings
+	in, err := s.Inbox.CreateInbox(r.Context(), actorFrom(r), in, secrets)
+	if parley.ErrorCode(err) == parley.EINVALID && in.ChannelType.Provider() {
+		return s.render(w, r, http.StatusBadRequest, "admin_inbox_new", "", s.newInboxView(r, in, nil, parley.ErrorMessage(err)))
+	}
 	if err != nil {
 		return err
 	}
@@ -40,6 +54,47 @@ type inboxSettingsView struct {
 	Snippet        string
 	IdentitySecret string
 	Error          string
+	// Provider channels: their fields and the webhook address to give
+	// the provider.
+	Fields  []fieldView
+	HookURL string
+}
+
+// fieldView is one channel setting or secret on a form. Secrets are never
+// shown: Stored says one is set, and an empty input keeps it.
+type fieldView struct {
+	gateway.Field
+	Value  string
+	Stored bool
+}
+
+func fieldViews(in parley.Inbox, stored map[string]bool) []fieldView {
+	var out []fieldView
+	for _, f := range gateway.Fields(in.ChannelType) {
+		fv := fieldView{Field: f, Stored: stored[f.Name]}
+		if !f.Secret {
+			fv.Value = in.Settings[f.Name]
+		}
+		out = append(out, fv)
+	}
+	return out
+}
+
+func (s *Server) newInboxView(r *http.Request, in parley.Inbox, stored map[string]bool, msg string) inboxSettingsView {
+	return inboxSettingsView{Page: s.page(r, "New inbox", "inboxes"), Inbox: in, Fields: fieldViews(in, stored), Error: msg}
+}
+
+// channelForm reads setting.NAME and secret.NAME fields.
+func channelForm(r *http.Request) (settings, secrets map[string]string) {
+	settings, secrets = map[string]string{}, map[string]string{}
+	for k, vs := range r.PostForm {
+		if name, ok := strings.CutPrefix(k, "setting."); ok && len(vs) > 0 {
+			settings[name] = vs[0]
+		} else if name, ok := strings.CutPrefix(k, "secret."); ok && len(vs) > 0 && vs[0] != "" {
+			secrets[name] = vs[0]
+		}
+	}
+	return settings, secrets
 }
 
 func (s *Server) inboxSettings(r *http.Request, id int64) (inboxSettingsView, error) {
@@ -58,6 +113,13 @@ func (s *Server) inboxSettings(r *http.Request, id int64) (inboxSettingsView, er
 		if v.IdentitySecret, err = s.DB.IdentitySecret(r.Context(), id); err != nil {
 			return v, err
 		}
+	}
+	if in.ChannelType.Provider() && s.Gateway != nil {
+		stored, err := s.Gateway.StoredSecrets(r.Context(), id)
+		if err != nil {
+			v.Error = parley.ErrorMessage(err)
+		}
+		v.Fields, v.HookURL = fieldViews(in, stored), s.Gateway.HookURL(in)
 	}
 	return v, nil
 }
@@ -92,7 +154,11 @@ func (s *Server) updateInbox(w http.ResponseWriter, r *http.Request) error {
 		err = parley.Errorf(parley.EINVALID, "the reopen window (days, at least 1) and away minutes must be whole numbers")
 	} else {
 		in.ReopenWindow, in.AwayMinutes = time.Duration(days)*24*time.Hour, away
-		_, err = s.Inbox.UpdateInbox(r.Context(), actorFrom(r), in, nil)
+		var secrets map[string]string
+		if in.ChannelType.Provider() {
+			in.Settings, secrets = channelForm(r)
+		}
+		_, err = s.Inbox.UpdateInbox(r.Context(), actorFrom(r), in, secrets)
 	}
 	if parley.ErrorCode(err) == parley.EINVALID {
 		v.Inbox, v.Error = in, parley.ErrorMessage(err)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/internal/gateway"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/parley"
 )
@@ -30,6 +31,9 @@ type ConvView struct {
 	Merges       []MergeView
 	ViewQuery    string
 	Now          time.Time
+	// Reply lists the channels the composer can send through, the
+	// conversation's own first, each with its window and templates.
+	Reply []gateway.ReplyOption
 }
 
 // Item is one entry of the timeline: a separator that starts a
@@ -61,6 +65,9 @@ type MessageView struct {
 	At            time.Time
 	Channel       parley.ChannelType
 	InboxName     string
+	// Via names the channel an outgoing message went through when it is
+	// not the conversation's own (continued on WhatsApp, or SMS fallback).
+	Via string
 }
 
 // AttachmentView is a file on a message: an image or video shown inline,
@@ -169,6 +176,16 @@ func (s *Server) conversation(r *http.Request, id int64, v View, l lookups, agen
 	for _, cr := range canned {
 		cv.Canned = append(cv.Canned, CannedView{Shortcut: cr.Shortcut, Title: cr.Title, Text: inbox.FillCanned(cr.Body, contact, u.Agent)})
 	}
+	if s.Gateway != nil {
+		list := make([]parley.Inbox, 0, len(l.inboxes))
+		for _, in := range l.inboxes {
+			list = append(list, in)
+		}
+		sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+		if cv.Reply, err = s.Gateway.ReplyOptions(ctx, c, contact, list); err != nil {
+			return cv, err
+		}
+	}
 	merges, err := s.DB.ContactMerges(ctx, contact.ID)
 	if err != nil {
 		return cv, err
@@ -224,6 +241,9 @@ func (s *Server) timeline(msgs []parley.Message, convs map[int64]parley.Conversa
 			mv.Author = contactName(contact)
 		default:
 			mv.Author = "API"
+		}
+		if m.InboxID != 0 && m.InboxID != c.InboxID {
+			mv.Via = l.inboxes[m.InboxID].Name
 		}
 		for _, a := range m.Attachments {
 			mv.Attachments = append(mv.Attachments, AttachmentView{ID: a.ID, Name: a.Filename, Size: a.Size, Kind: attachmentKind(a.ContentType),

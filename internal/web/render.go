@@ -111,6 +111,7 @@ func (t *templates) funcs() template.FuncMap {
 		"size":     humanSize,
 		"deref":    func(p *int64) int64 { return deref(p) },
 		"list":     func(xs ...string) []string { return xs },
+		"until":    until,
 	}
 }
 
@@ -250,4 +251,21 @@ func deref(p *int64) int64 {
 		return 0
 	}
 	return *p
+}
+
+// until says how long is left from now to t, coarsely: "5h 12m", "3d 4h",
+// "under a minute"; "" once t has passed.
+func until(now, t time.Time) string {
+	d := t.Sub(now)
+	switch {
+	case d <= 0:
+		return ""
+	case d < time.Minute:
+		return "under a minute"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh %dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
+	}
+	return fmt.Sprintf("%dd %dh", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
 }

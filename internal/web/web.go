@@ -12,6 +12,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/blob"
+	"github.com/parleyhq/parley/internal/gateway"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/live"
 	"github.com/parleyhq/parley/internal/store"
@@ -26,6 +27,8 @@ type Server struct {
 	Inbox *inbox.Service
 	Hub   *live.Hub
 	Blobs blob.Store
+	// Gateway tells the composer what each channel allows; nil hides it.
+	Gateway *gateway.Gateway
 	// BaseURL is the public URL of this Parley (for the widget snippet).
 	BaseURL func() string
 	// Dev serves templates and static files from disk on each request.

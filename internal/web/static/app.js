@@ -43,6 +43,9 @@
       var again = $('input[name="kind"][value="' + k + '"]', elt);
       if (again) again.checked = true;
       $("#file-names").textContent = "";
+      var via = $("#via-select", elt);
+      if (via) showChannel(via.options[via.selectedIndex].dataset.inbox);
+      $all(".template-select", elt).forEach(function (sel) { if (!sel.disabled) templateChosen(sel); });
       updateComposerMode();
     }
     var menu = elt.closest && elt.closest("details.menu");
@@ -297,7 +300,7 @@
     if (type.indexOf("contact.") === 0 && currentConv()) { refreshMeta(); refreshTimeline(); }
     if (app) app.dataset.lastSeq = String(ev.seq || e.lastEventId || app.dataset.lastSeq);
   }
-  var eventTypes = ["message.created", "message.delivery", "conversation.created", "conversation.status",
+  var eventTypes = ["message.created", "message.delivery", "message.updated", "conversation.created", "conversation.status",
     "conversation.priority", "conversation.assigned", "conversation.team", "conversation.labels",
     "contact.created", "contact.updated", "contact.merged", "contact.unmerged"];
   function connect() {
@@ -318,7 +321,103 @@
     window.parleyStream = es;
   }
 
+  // SMS segments, by the rules of internal/channel/sms (GSM 03.38: 160
+  // septets in one part, 153 per part when concatenated, extension
+  // characters count 2; otherwise UCS-2: 70 and 67 UTF-16 units, a
+  // surrogate pair never split). A browser test checks it against Go.
+  var gsmBasic = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+  var gsmExt = "\f^{}\\[~]|€";
+  function smsInfo(text) {
+    var chars = Array.from(text), gsm = true;
+    chars.forEach(function (c) { if (gsmBasic.indexOf(c) < 0 && gsmExt.indexOf(c) < 0) gsm = false; });
+    var single = gsm ? 160 : 70, part = gsm ? 153 : 67;
+    var width = function (c) {
+      if (gsm) return gsmExt.indexOf(c) >= 0 ? 2 : 1;
+      return c.codePointAt(0) > 0xffff ? 2 : 1;
+    };
+    var units = 0;
+    chars.forEach(function (c) { units += width(c); });
+    var info = { encoding: gsm ? "GSM-7" : "UCS-2", units: units, segments: 0, perSegment: single };
+    if (units === 0) return info;
+    if (units <= single) { info.segments = 1; return info; }
+    info.perSegment = part;
+    var used = 0, segs = 1;
+    chars.forEach(function (c) {
+      var w = width(c);
+      if (used + w > part) { segs++; used = 0; }
+      used += w;
+    });
+    info.segments = segs;
+    return info;
+  }
+  window.parleySMS = smsInfo;
+
+  function activeChannel() {
+    var infos = $all(".channel-info");
+    for (var i = 0; i < infos.length; i++) if (!infos[i].hidden) return infos[i];
+    return null;
+  }
+  function updateMeter() {
+    var meter = $(".sms-meter"), box = $("#composer-text"), ch = activeChannel();
+    if (!meter || !box) return;
+    var tpl = ch && $(".template-select", ch);
+    if (!ch || ch.dataset.channel !== "sms" || (tpl && tpl.value)) { meter.hidden = true; return; }
+    var info = smsInfo(box.value), price = parseFloat(ch.dataset.price || "0");
+    var text = info.segments + (info.segments === 1 ? " segment" : " segments") + " · " + info.encoding + " · " +
+      info.units + "/" + (info.segments > 1 ? info.segments * info.perSegment : info.perSegment);
+    if (price > 0 && info.segments > 0) text += " · ≈ " + (info.segments * price).toFixed(4) + " " + (ch.dataset.currency || "");
+    meter.textContent = text;
+    meter.hidden = false;
+  }
+  function showChannel(inboxID) {
+    $all(".channel-info").forEach(function (el) {
+      var on = el.dataset.inbox === inboxID;
+      el.hidden = !on;
+      $all("select, input", el).forEach(function (c) { c.disabled = !on; });
+    });
+    updateMeter();
+  }
+  function templateChosen(sel) {
+    var holder = sel.parentNode.querySelector(".template-params"), box = $("#composer-text");
+    holder.textContent = "";
+    var opt = sel.options[sel.selectedIndex], n = parseInt((opt && opt.dataset.params) || "0", 10);
+    for (var i = 1; i <= n; i++) {
+      var input = document.createElement("input");
+      input.name = "template_param";
+      input.required = true;
+      input.placeholder = "{{" + i + "}}";
+      input.setAttribute("aria-label", "Template value " + i);
+      input.dataset.testid = "template-param";
+      holder.appendChild(input);
+    }
+    if (box) {
+      box.disabled = !!sel.value;
+      box.placeholder = sel.value ? "Template: " + opt.dataset.body : "Write a reply… type / for canned responses";
+    }
+    updateMeter();
+  }
+  document.addEventListener("change", function (e) {
+    if (e.target.id === "via-select") {
+      var opt = e.target.options[e.target.selectedIndex];
+      showChannel(opt.dataset.inbox);
+    } else if (e.target.classList.contains("template-select")) {
+      templateChosen(e.target);
+    }
+  });
+  document.addEventListener("input", function (e) { if (e.target.id === "composer-text") updateMeter(); });
+  function tickCountdowns() {
+    $all(".js-countdown").forEach(function (el) {
+      var left = new Date(el.dataset.until).getTime() - Date.now();
+      if (left <= 0) { el.textContent = "now"; el.closest(".window").classList.add("closed"); return; }
+      var m = Math.floor(left / 60000), h = Math.floor(m / 60), d = Math.floor(h / 24);
+      el.textContent = d >= 2 ? d + "d " + (h % 24) + "h" : h >= 1 ? h + "h " + (m % 60) + "m" : m >= 1 ? m + "m" : "under a minute";
+    });
+  }
+  setInterval(tickCountdowns, 30000);
+
   function init() {
+    updateMeter();
     setTZ();
     updateComposerMode();
     scrollTimeline(false);
