@@ -29,6 +29,8 @@ type loadOptions struct {
 type request struct {
 	method, url string
 	body        []byte
+	// header, when set, is one more header (a provider's signature).
+	header [2]string
 }
 
 // makeRequest returns the n-th request of a run; buf may be reused for the body.
@@ -124,6 +126,9 @@ func runLoad(ctx context.Context, client *http.Client, token string, opts loadOp
 			hr.Header["Authorization"] = []string{auth}
 			if req.body != nil {
 				hr.Header["Content-Type"] = []string{"application/json"}
+			}
+			if req.header[0] != "" {
+				hr.Header[req.header[0]] = []string{req.header[1]}
 			}
 			r.sent++
 			resp, err := client.Do(hr)

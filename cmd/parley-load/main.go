@@ -27,6 +27,9 @@ Usage:
       GET /api/v1/conversations (newest 25, optionally by status).
   parley-load seed (--data-dir DIR | --database-url URL) --conversations N
       bulk-insert contacts, conversations and one message each.
+  parley-load whatsapp --self [load options] [--streams 20]
+      signed WhatsApp Cloud API webhooks through /hooks/whatsapp/{id}:
+      signature, parse, idempotency, commit and live fan-out to agent streams.
   parley-load sse [--idle 10000] [--agents 1000] [--rate 50] [--duration 10s]
       live fan-out: server memory per open SSE stream, and commit → arrival
       latency on many streams (the server runs in a child process).
@@ -63,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = seedCmd(ctx, args[1:], stdout, stderr)
 	case "sse":
 		err = sseCmd(ctx, args[1:], stdout, stderr)
+	case "whatsapp":
+		err = whatsappCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

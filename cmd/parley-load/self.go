@@ -42,6 +42,9 @@ func startSelf(ctx context.Context, c *common, w io.Writer) (_ *selfServer, err 
 	cfg := config.Default()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = c.dataDir
+	key := make([]byte, 32)
+	rand.Read(key)
+	cfg.SecretKey = hex.EncodeToString(key) // channel inboxes need one; a fresh one per run
 	if cfg.DataDir == "" {
 		dir, err := os.MkdirTemp("", "parley-load-")
 		if err != nil {
