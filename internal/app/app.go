@@ -123,7 +123,13 @@ func (a *App) BaseURL() string {
 		return a.Config.BaseURL
 	}
 	if a.listener == nil {
-		return "http://localhost" + a.Config.Addr
+		// Not listening (a command beside the server): the address the
+		// server's URL would have.
+		host, port, err := net.SplitHostPort(a.Config.Addr)
+		if ip := net.ParseIP(host); err == nil && (host == "" || (ip != nil && ip.IsUnspecified())) {
+			host = "localhost"
+		}
+		return "http://" + net.JoinHostPort(host, port)
 	}
 	return a.URL()
 }

@@ -23,6 +23,9 @@ Usage:
                                   add an agent and print a generated password
   parley token create --name N [--agent-email E] [options]
                                   create an API token and print it once
+  parley simulate CHANNEL [--inbox ID] "text"
+                                  write as a customer on whatsapp, messenger, zalo,
+                                  sms or rcs and show Parley's replies (no accounts needed)
   parley version                  print the version
 
 Options (each also read from its environment variable; flags win):
@@ -39,6 +42,9 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	cmd := "serve"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
+	}
+	if cmd == "simulate" {
+		return simulateMain(ctx, cfg, args, stdout, stderr)
 	}
 	if cmd == "agent" || cmd == "token" {
 		if len(args) == 0 || args[0] != "create" {

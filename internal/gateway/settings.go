@@ -198,11 +198,7 @@ func fieldErr(t parley.ChannelType, format string, args ...any) error {
 // StoredSecrets names the secrets an inbox has stored (never their
 // values), so the settings page can say which are set.
 func (g *Gateway) StoredSecrets(ctx context.Context, inboxID int64) (map[string]bool, error) {
-	sealed, err := g.DB.ChannelSecrets(ctx, inboxID)
-	if err != nil {
-		return nil, err
-	}
-	m, err := g.open(sealed)
+	m, err := g.Secrets(ctx, inboxID)
 	if err != nil {
 		return nil, err
 	}
@@ -216,4 +212,14 @@ func (g *Gateway) StoredSecrets(ctx context.Context, inboxID int64) (map[string]
 // HookURL is the webhook address to give a provider for an inbox.
 func (g *Gateway) HookURL(in parley.Inbox) string {
 	return fmt.Sprintf("%s/hooks/%s/%d", g.BaseURL(), in.ChannelType, in.ID)
+}
+
+// Secrets opens an inbox's stored secrets. Only the operator's tools use
+// it (`parley simulate` signs webhooks with them); nothing serves them.
+func (g *Gateway) Secrets(ctx context.Context, inboxID int64) (map[string]string, error) {
+	sealed, err := g.DB.ChannelSecrets(ctx, inboxID)
+	if err != nil {
+		return nil, err
+	}
+	return g.open(sealed)
 }

@@ -1,0 +1,262 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/simulate"
+)
+
+const simulateUsage = `Usage: parley simulate CHANNEL [--inbox ID] [options] ["message text"]
+
+Sends a customer message to a running Parley the way a provider would: a
+real-format webhook, signed with the inbox's secrets, posted to
+/hooks/CHANNEL/ID. It then plays the provider's API for --wait, printing
+each reply Parley sends and answering it with delivered and read receipts.
+
+CHANNEL is whatsapp, messenger, zalo, sms or rcs. Without --inbox a new
+simulated inbox is created whose provider API is this command (--provider);
+run the command again with --inbox to keep talking. Uses the same database
+and PARLEY_SECRET_KEY as the server.
+
+Options:
+`
+
+// simChannel is how simulate speaks one provider.
+type simChannel struct {
+	settings func(provider string) map[string]string
+	secrets  []string // generated for a new simulated inbox
+	message  func(in parley.Inbox, s map[string]string, hook string, m simulate.Message) simulate.Webhook
+	receipt  func(in parley.Inbox, s map[string]string, hook string, r simulate.Receipt) simulate.Webhook
+}
+
+var simChannels = map[string]simChannel{
+	"whatsapp": {
+		settings: func(p string) map[string]string { return map[string]string{"phone_number_id": "100000000000001", "base_url": p} },
+		secrets:  []string{"access_token", "app_secret", "verify_token"},
+		message: func(in parley.Inbox, s map[string]string, _ string, m simulate.Message) simulate.Webhook {
+			return simulate.WhatsApp{AppSecret: s["app_secret"], PhoneNumberID: in.Settings["phone_number_id"]}.Messages(m)
+		},
+		receipt: func(in parley.Inbox, s map[string]string, _ string, r simulate.Receipt) simulate.Webhook {
+			return simulate.WhatsApp{AppSecret: s["app_secret"], PhoneNumberID: in.Settings["phone_number_id"]}.Receipts(r)
+		},
+	},
+	"messenger": {
+		settings: func(p string) map[string]string { return map[string]string{"page_id": "100000000000002", "base_url": p} },
+		secrets:  []string{"page_access_token", "app_secret", "verify_token"},
+		message: func(in parley.Inbox, s map[string]string, _ string, m simulate.Message) simulate.Webhook {
+			return simulate.Messenger{AppSecret: s["app_secret"], PageID: in.Settings["page_id"]}.Messages(m)
+		},
+		receipt: func(in parley.Inbox, s map[string]string, _ string, r simulate.Receipt) simulate.Webhook {
+			return simulate.Messenger{AppSecret: s["app_secret"], PageID: in.Settings["page_id"]}.Receipts(r)
+		},
+	},
+	"zalo": {
+		settings: func(p string) map[string]string {
+			return map[string]string{"oa_id": "100000000000003", "app_id": "100000000000004", "base_url": p, "oauth_base_url": p}
+		},
+		secrets: []string{"app_secret_key", "oa_secret_key", "access_token", "refresh_token"},
+		message: func(in parley.Inbox, s map[string]string, _ string, m simulate.Message) simulate.Webhook {
+			return simulate.Zalo{AppID: in.Settings["app_id"], OAID: in.Settings["oa_id"], OASecretKey: s["oa_secret_key"]}.Messages(m)
+		},
+		receipt: func(in parley.Inbox, s map[string]string, _ string, r simulate.Receipt) simulate.Webhook {
+			return simulate.Zalo{AppID: in.Settings["app_id"], OAID: in.Settings["oa_id"], OASecretKey: s["oa_secret_key"]}.Receipts(r)
+		},
+	},
+	"sms": {
+		settings: func(p string) map[string]string {
+			return map[string]string{"account_sid": "AC00000000000000000000000000000001", "from": "+15550100200", "base_url": p,
+				"price_per_segment": "0.0079", "currency": "USD"}
+		},
+		secrets: []string{"auth_token"},
+		message: func(in parley.Inbox, s map[string]string, hook string, m simulate.Message) simulate.Webhook {
+			return simulate.Twilio{AccountSID: in.Settings["account_sid"], AuthToken: s["auth_token"], URL: hook, Number: in.Settings["from"]}.Messages(m)
+		},
+		receipt: func(in parley.Inbox, s map[string]string, hook string, r simulate.Receipt) simulate.Webhook {
+			return simulate.Twilio{AccountSID: in.Settings["account_sid"], AuthToken: s["auth_token"], URL: hook, Number: in.Settings["from"]}.Receipts(r)
+		},
+	},
+	"rcs": {
+		settings: func(p string) map[string]string { return map[string]string{"agent_id": "parley-simulated@rbm.goog", "base_url": p} },
+		secrets:  []string{"access_token", "client_token"},
+		message: func(in parley.Inbox, s map[string]string, _ string, m simulate.Message) simulate.Webhook {
+			return simulate.RBM{ClientToken: s["client_token"], AgentID: in.Settings["agent_id"]}.Messages(m)
+		},
+		receipt: func(in parley.Inbox, s map[string]string, _ string, r simulate.Receipt) simulate.Webhook {
+			return simulate.RBM{ClientToken: s["client_token"], AgentID: in.Settings["agent_id"]}.Receipts(r)
+		},
+	},
+}
+
+// simulateMain runs `parley simulate`.
+func simulateMain(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || simChannels[args[0]].message == nil {
+		fmt.Fprint(stderr, simulateUsage)
+		fmt.Fprintln(stderr, "  (email: send mail to the inbox's address; see docs/CHANNELS.md)")
+		return 2
+	}
+	channel := args[0]
+	fs := cfg.FlagSet("parley simulate", stderr)
+	inboxID := fs.Int64("inbox", 0, "the inbox to write to; 0 creates a simulated one")
+	target := fs.String("url", "", "the running Parley's URL (default: base-url, or http://localhost plus addr)")
+	from := fs.String("from", "", "the customer: a phone number (E.164) for whatsapp, sms and rcs, an id for messenger and zalo")
+	name := fs.String("name", "Sam Simulated", "the customer's name, where the channel sends one")
+	provider := fs.String("provider", "127.0.0.1:8089", "where this command plays the provider's API (for a new simulated inbox)")
+	wait := fs.Duration("wait", 30*time.Second, "how long to play the provider, printing Parley's replies")
+	replies := fs.Int("replies", 0, "stop after this many replies (0: when --wait ends)")
+	fs.Usage = func() { fmt.Fprint(stderr, simulateUsage); fs.PrintDefaults() }
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	text := strings.Join(fs.Args(), " ")
+	a, err := New(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "parley:", err)
+		return 1
+	}
+	defer a.Close()
+	if err := a.simulate(ctx, channel, *inboxID, *target, *from, *name, *provider, text, *wait, *replies, stdout); err != nil {
+		fmt.Fprintln(stderr, "parley simulate:", parley.ErrorMessageOr(err))
+		return 1
+	}
+	return 0
+}
+
+func (a *App) simulate(ctx context.Context, channel string, inboxID int64, target, from, name, providerAddr, text string, wait time.Duration, replies int, out io.Writer) error {
+	sc := simChannels[channel]
+	if target == "" {
+		target = a.BaseURL()
+	}
+	if from == "" {
+		from = map[string]string{"messenger": "7000000000000001", "zalo": "8000000000000001"}[channel]
+		if from == "" {
+			from = "+15550001234"
+		}
+	}
+	var in parley.Inbox
+	var err error
+	if inboxID == 0 {
+		secrets := map[string]string{}
+		for _, k := range sc.secrets {
+			b := make([]byte, 16)
+			rand.Read(b)
+			secrets[k] = hex.EncodeToString(b)
+		}
+		in, err = a.Inbox.CreateInbox(ctx, inbox.System, parley.Inbox{Name: "Simulated " + channel, ChannelType: parley.ChannelType(channel),
+			Settings: sc.settings("http://" + providerAddr)}, secrets)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "created inbox %d (%s); its provider API is this command at %s\n", in.ID, channel, providerAddr)
+		fmt.Fprintf(out, "next time: parley simulate %s --inbox %d \"…\"\n", channel, in.ID)
+	} else if in, _, err = a.DB.Inbox(ctx, inboxID); err != nil {
+		return err
+	} else if string(in.ChannelType) != channel {
+		return fmt.Errorf("inbox %d is a %s inbox, not %s", inboxID, in.ChannelType, channel)
+	}
+	secrets, err := a.Gateway.Secrets(ctx, in.ID)
+	if err != nil {
+		return err
+	}
+	hook := fmt.Sprintf("%s/hooks/%s/%d", strings.TrimRight(target, "/"), channel, in.ID)
+	// Twilio signs the URL it was configured with: the server's own base URL.
+	signed := fmt.Sprintf("%s/hooks/%s/%d", a.BaseURL(), channel, in.ID)
+
+	// Play the provider where the inbox sends, if that is on this machine.
+	prov := simulate.NewProvider(channel)
+	if u, err := url.Parse(in.Settings["base_url"]); err == nil && isLoopback(u.Hostname()) {
+		l, err := net.Listen("tcp", u.Host)
+		if err != nil {
+			fmt.Fprintf(out, "cannot play the provider at %s (%v): replies will not be shown\n", u.Host, err)
+		} else {
+			srv := &http.Server{Handler: prov, ReadHeaderTimeout: 10 * time.Second}
+			go srv.Serve(l)
+			defer srv.Close()
+		}
+	} else {
+		wait = 0
+		fmt.Fprintf(out, "inbox %d sends to %q, not this machine: its replies go to the real provider\n", in.ID, in.Settings["base_url"])
+	}
+
+	if text != "" {
+		w := sc.message(in, secrets, signed, simulate.Message{From: from, Name: name, Text: text, At: time.Now()})
+		status, body, err := post(ctx, hook, w)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "→ %s from %s: %q — Parley answered %d %s\n", channel, from, text, status, strings.TrimSpace(body))
+		if status != http.StatusOK {
+			return fmt.Errorf("the webhook was refused")
+		}
+	}
+	if wait <= 0 {
+		return nil
+	}
+	fmt.Fprintf(out, "waiting %s for replies (answer in the inbox at %s/app/)…\n", wait, target)
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
+			return nil
+		case s := <-prov.Sent:
+			fmt.Fprintf(out, "← Parley sent %s to %s: %q (id %s)\n", channel, s.To, s.Text, s.ID)
+			for _, st := range []string{"delivered", "read"} {
+				if channel == "sms" && st == "read" {
+					break // SMS has no read receipts
+				}
+				w := sc.receipt(in, secrets, signed, simulate.Receipt{ID: s.ID, To: s.To, Status: st, At: time.Now()})
+				if status, body, err := post(ctx, hook, w); err != nil || status != http.StatusOK {
+					fmt.Fprintf(out, "  receipt %s: %d %s %v\n", st, status, body, err)
+				} else {
+					fmt.Fprintf(out, "  ✓ %s\n", st)
+				}
+			}
+			if replies--; replies == 0 {
+				return nil
+			}
+		}
+	}
+}
+
+func post(ctx context.Context, url string, w simulate.Webhook) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(w.Body))
+	if err != nil {
+		return 0, "", err
+	}
+	req.Header = w.Header.Clone()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", fmt.Errorf("is Parley running at %s? %w", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return resp.StatusCode, string(b), nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
