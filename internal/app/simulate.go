@@ -46,8 +46,10 @@ type simChannel struct {
 
 var simChannels = map[string]simChannel{
 	"whatsapp": {
-		settings: func(p string) map[string]string { return map[string]string{"phone_number_id": "100000000000001", "base_url": p} },
-		secrets:  []string{"access_token", "app_secret", "verify_token"},
+		settings: func(p string) map[string]string {
+			return map[string]string{"phone_number_id": "100000000000001", "base_url": p}
+		},
+		secrets: []string{"access_token", "app_secret", "verify_token"},
 		message: func(in parley.Inbox, s map[string]string, _ string, m simulate.Message) simulate.Webhook {
 			return simulate.WhatsApp{AppSecret: s["app_secret"], PhoneNumberID: in.Settings["phone_number_id"]}.Messages(m)
 		},
@@ -56,8 +58,10 @@ var simChannels = map[string]simChannel{
 		},
 	},
 	"messenger": {
-		settings: func(p string) map[string]string { return map[string]string{"page_id": "100000000000002", "base_url": p} },
-		secrets:  []string{"page_access_token", "app_secret", "verify_token"},
+		settings: func(p string) map[string]string {
+			return map[string]string{"page_id": "100000000000002", "base_url": p}
+		},
+		secrets: []string{"page_access_token", "app_secret", "verify_token"},
 		message: func(in parley.Inbox, s map[string]string, _ string, m simulate.Message) simulate.Webhook {
 			return simulate.Messenger{AppSecret: s["app_secret"], PageID: in.Settings["page_id"]}.Messages(m)
 		},
@@ -91,8 +95,10 @@ var simChannels = map[string]simChannel{
 		},
 	},
 	"rcs": {
-		settings: func(p string) map[string]string { return map[string]string{"agent_id": "parley-simulated@rbm.goog", "base_url": p} },
-		secrets:  []string{"access_token", "client_token"},
+		settings: func(p string) map[string]string {
+			return map[string]string{"agent_id": "parley-simulated@rbm.goog", "base_url": p}
+		},
+		secrets: []string{"access_token", "client_token"},
 		message: func(in parley.Inbox, s map[string]string, _ string, m simulate.Message) simulate.Webhook {
 			return simulate.RBM{ClientToken: s["client_token"], AgentID: in.Settings["agent_id"]}.Messages(m)
 		},
