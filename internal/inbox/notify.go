@@ -144,8 +144,15 @@ func (n *ReplyNotifier) Run(ctx context.Context, payload string, lastAttempt boo
 	record := func(status, recipient, reason string) error {
 		return s.recordNotification(ctx, c, m.ID, status, recipient, reason)
 	}
+	if contact.Email == "" && contact.Phone != "" {
+		if smsID, ok, err := n.smsInbox(ctx); err != nil {
+			return err
+		} else if ok {
+			return n.sms(ctx, c, in, contact, m.ID, smsID)
+		}
+	}
 	if contact.Email == "" {
-		return record(store.NotificationNotSent, "", "the visitor left no email address")
+		return record(store.NotificationNotSent, "", "the visitor left no email address (and no phone number with an SMS inbox set up)")
 	}
 	cfg, err := s.SMTPSettings(ctx)
 	if err != nil {
@@ -179,21 +186,85 @@ func (n *ReplyNotifier) Run(ctx context.Context, payload string, lastAttempt boo
 // recordNotification stores the outcome and its event, once per message.
 func (s *Service) recordNotification(ctx context.Context, c parley.Conversation, messageID int64, status, recipient, reason string) error {
 	return s.DB.Write(ctx, func(tx *store.Tx) error {
-		if _, err := tx.NotificationForMessage(messageID, "email"); err == nil {
-			return nil // recorded by an earlier run
-		} else if parley.ErrorCode(err) != parley.ENOTFOUND {
-			return err
-		}
-		nt := store.Notification{ConversationID: c.ID, MessageID: &messageID, Channel: "email", Recipient: recipient, Status: status, Reason: reason}
-		if err := tx.RecordNotification(&nt); err != nil {
-			return err
-		}
-		if status != store.NotificationSent {
-			slog.Info("inbox: reply not emailed", "conversation", c.ID, "message", messageID, "status", status, "reason", reason)
-		}
-		return tx.AppendEvent(&parley.Event{Type: EventNotificationEmail, ConversationID: &c.ID, ContactID: &c.ContactID, MessageID: &messageID},
-			map[string]string{"status": status, "reason": reason, "recipient": recipient})
+		return recordNotificationTx(tx, c, messageID, "email", status, recipient, reason)
 	})
+}
+
+func recordNotificationTx(tx *store.Tx, c parley.Conversation, messageID int64, channel, status, recipient, reason string) error {
+	if _, err := tx.NotificationForMessage(messageID, channel); err == nil {
+		return nil // recorded by an earlier run
+	} else if parley.ErrorCode(err) != parley.ENOTFOUND {
+		return err
+	}
+	nt := store.Notification{ConversationID: c.ID, MessageID: &messageID, Channel: channel, Recipient: recipient, Status: status, Reason: reason}
+	if err := tx.RecordNotification(&nt); err != nil {
+		return err
+	}
+	if status != store.NotificationSent {
+		slog.Info("inbox: reply notice not sent", "conversation", c.ID, "message", messageID, "channel", channel, "status", status, "reason", reason)
+	}
+	return tx.AppendEvent(&parley.Event{Type: EventNotificationEmail, ConversationID: &c.ID, ContactID: &c.ContactID, MessageID: &messageID},
+		map[string]string{"status": status, "reason": reason, "recipient": recipient, "channel": channel})
+}
+
+// smsInbox is the SMS inbox reply notices go out through: the first one.
+func (n *ReplyNotifier) smsInbox(ctx context.Context) (int64, bool, error) {
+	list, err := n.Service.DB.Inboxes(ctx)
+	if err != nil {
+		return 0, false, err
+	}
+	for _, in := range list {
+		if in.ChannelType == parley.ChannelSMS {
+			return in.ID, true, nil
+		}
+	}
+	return 0, false, nil
+}
+
+// sms tells a visitor who left no email but a phone number that a reply
+// is waiting, by SMS, as a message in the conversation (agents see it was
+// sent, and how it fared). The notice and its record commit together, so
+// a rerun of the job never texts twice.
+func (n *ReplyNotifier) sms(ctx context.Context, c parley.Conversation, in parley.Inbox, contact parley.Contact, replyID, smsID int64) error {
+	s := n.Service
+	link, err := n.resumeLink(ctx, in, contact)
+	if err != nil {
+		return err
+	}
+	text := in.Name + ": you have a new reply."
+	if link != "" {
+		text += " Read it and answer here: " + link
+	} else {
+		text += " Open the chat on our website to read it."
+	}
+	_, err = s.write(ctx, System, c.ID, parley.Outgoing, Outgoing{Text: text, ViaInboxID: smsID}, func(tx *store.Tx, _ parley.Message) error {
+		return recordNotificationTx(tx, c, replyID, "sms", store.NotificationSent, contact.Phone, "")
+	})
+	if code := parley.ErrorCode(err); code == parley.EINVALID || code == parley.ECONFLICT {
+		// The SMS channel refuses (an opt-out, no number): say so, once.
+		return s.DB.Write(ctx, func(tx *store.Tx) error {
+			return recordNotificationTx(tx, c, replyID, "sms", store.NotificationNotSent, contact.Phone, parley.ErrorMessage(err))
+		})
+	}
+	return err
+}
+
+// resumeLink is a link that reopens the widget conversation for 7 days,
+// or "" when this Parley cannot make one.
+func (n *ReplyNotifier) resumeLink(ctx context.Context, in parley.Inbox, contact parley.Contact) (string, error) {
+	secret, err := n.Service.DB.IdentitySecret(ctx, in.ID)
+	if err != nil {
+		return "", err
+	}
+	base := ""
+	if n.BaseURL != nil {
+		base = strings.TrimRight(n.BaseURL(), "/")
+	}
+	if secret == "" || base == "" {
+		return "", nil
+	}
+	tok := ResumeToken(secret, in.ID, contact.ID, n.Service.now().Add(ResumeTTL))
+	return base + "/widget/" + strconv.FormatInt(in.ID, 10) + "/resume?token=" + url.QueryEscape(tok), nil
 }
 
 // email builds the notification: the unread replies and a resume link.
@@ -231,17 +302,12 @@ func (n *ReplyNotifier) email(ctx context.Context, cfg SMTPSettings, in parley.I
 	if contact.Name != "" {
 		msg.To = (&stdmail.Address{Name: contact.Name, Address: contact.Email}).String()
 	}
-	secret, err := s.DB.IdentitySecret(ctx, in.ID)
+	link, err := n.resumeLink(ctx, in, contact)
 	if err != nil {
 		return msg, err
 	}
-	base := ""
-	if n.BaseURL != nil {
-		base = strings.TrimRight(n.BaseURL(), "/")
-	}
-	if secret != "" && base != "" {
-		tok := ResumeToken(secret, in.ID, contact.ID, s.now().Add(ResumeTTL))
-		msg.Link = base + "/widget/" + strconv.FormatInt(in.ID, 10) + "/resume?token=" + url.QueryEscape(tok)
+	if link != "" {
+		msg.Link = link
 		msg.LinkText = "Continue the conversation"
 		b.WriteString("The link below opens the conversation again; it works for 7 days.\n")
 	} else {

@@ -43,7 +43,10 @@ func (s *Service) AddNote(ctx context.Context, actor Actor, conversationID int64
 	return s.write(ctx, actor, conversationID, parley.Note, out)
 }
 
-func (s *Service) write(ctx context.Context, actor Actor, conversationID int64, dir parley.Direction, out Outgoing) (m parley.Message, err error) {
+// write stores a reply or note; also, if given, runs in the same
+// transaction once the message exists.
+func (s *Service) write(ctx context.Context, actor Actor, conversationID int64, dir parley.Direction, out Outgoing,
+	also ...func(*store.Tx, parley.Message) error) (m parley.Message, err error) {
 	if dir == parley.Note && (out.Template != nil || out.ViaInboxID != 0) {
 		return m, parley.Errorf(parley.EINVALID, "a note stays in Parley: it has no template or channel")
 	}
@@ -85,7 +88,14 @@ func (s *Service) write(ctx context.Context, actor Actor, conversationID int64, 
 			return err
 		}
 		if job != "" {
-			return s.enqueue(tx, job, deliverPayload{MessageID: m.ID}, now, 8)
+			if err := s.enqueue(tx, job, deliverPayload{MessageID: m.ID}, now, 8); err != nil {
+				return err
+			}
+		}
+		for _, f := range also {
+			if err := f(tx, m); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
