@@ -7,7 +7,7 @@ import (
 
 // threading fills in an email reply's subject and threading headers from
 // the conversation; other channels have none.
-func (g *Gateway) threading(tx *store.Tx, c *conn, ct parley.Contact, p *payload) error {
+func (g *Gateway) threading(tx *store.Tx, c *conn, conv parley.Conversation, p *payload) error {
 	if c.inbox.ChannelType != parley.ChannelEmail {
 		return nil
 	}

@@ -18,7 +18,7 @@ import (
 // transaction that a message may go to the contact through the inbox now,
 // and returns what the send job needs. Nothing is queued that the channel
 // would refuse: no address, an opt-out, a closed window without a template.
-func (g *Gateway) Admit(tx *store.Tx, in parley.Inbox, ct parley.Contact, out *inbox.Outgoing) (string, error) {
+func (g *Gateway) Admit(tx *store.Tx, in parley.Inbox, conv parley.Conversation, ct parley.Contact, out *inbox.Outgoing) (string, error) {
 	d := drivers[in.ChannelType]
 	if d == nil {
 		return "", parley.Errorf(parley.EINVALID, "inbox %d has no provider channel", in.ID)
@@ -26,6 +26,16 @@ func (g *Gateway) Admit(tx *store.Tx, in parley.Inbox, ct parley.Contact, out *i
 	c := &conn{inbox: in, settings: in.Settings, driver: d}
 	if c.settings == nil {
 		c.settings = map[string]string{}
+	}
+	if ct.Identities == nil {
+		// tx.Contact reads no identities, and the inbox-scoped ids
+		// (Messenger, Zalo) are only there. They were committed when the
+		// customer wrote, so a read outside the transaction sees them.
+		full, err := g.DB.Contact(context.Background(), ct.ID)
+		if err != nil {
+			return "", err
+		}
+		ct.Identities = full.Identities
 	}
 	var p payload
 	if p.To = d.address(c, ct); p.To == "" {
@@ -64,7 +74,7 @@ func (g *Gateway) Admit(tx *store.Tx, in parley.Inbox, ct parley.Contact, out *i
 		}
 		return "", parley.Errorf(parley.ECONFLICT, "%s", strings.TrimSpace(reason))
 	}
-	if err := g.threading(tx, c, ct, &p); err != nil {
+	if err := g.threading(tx, c, conv, &p); err != nil {
 		return "", err
 	}
 	b, _ := json.Marshal(p)

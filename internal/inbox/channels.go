@@ -27,7 +27,7 @@ type Channels interface {
 	// the message, so a retry sends the same) and may fill in out.Text (a
 	// template's rendered body). A refusal is a parley error whose message
 	// tells the agent why and what they can do instead.
-	Admit(tx *store.Tx, inbox parley.Inbox, contact parley.Contact, out *Outgoing) (payload string, err error)
+	Admit(tx *store.Tx, inbox parley.Inbox, c parley.Conversation, contact parley.Contact, out *Outgoing) (payload string, err error)
 	// Configure checks an inbox's channel settings and secrets and returns
 	// the secrets sealed for storing; secrets not given keep their values
 	// in old. Inboxes without a provider take neither.

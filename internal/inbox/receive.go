@@ -19,6 +19,13 @@ type Incoming struct {
 	// Media is files a provider lets us fetch later: each becomes a
 	// media job, written with the message, that adds the attachment.
 	Media []PendingMedia
+	// ConversationID, when set, is the conversation the channel says this
+	// message answers (email threading). It is used when it is this
+	// contact's conversation in this inbox; otherwise the usual rules pick.
+	ConversationID int64
+	// ChannelPayload is kept with the message for the channel's own use
+	// (an email's subject and Message-ID, for threading the reply).
+	ChannelPayload string
 }
 
 // PendingMedia is a file on an incoming message still at the provider.
@@ -109,12 +116,12 @@ func (s *Service) Receive(ctx context.Context, inboxID int64, in Incoming) (r Re
 		if err != nil {
 			return err
 		}
-		conv, changed, err := s.conversationFor(tx, inbox, contact.ID, &r)
+		conv, changed, err := s.conversationFor(tx, inbox, contact.ID, in.ConversationID, &r)
 		if err != nil {
 			return err
 		}
 		m := parley.Message{Direction: parley.Incoming, AuthorContactID: &contact.ID, Text: in.Text,
-			ExternalID: in.ExternalID, Attachments: atts}
+			ExternalID: in.ExternalID, Attachments: atts, ChannelPayload: in.ChannelPayload}
 		if err := tx.CreateMessage(&conv, &m); err != nil {
 			return err
 		}
@@ -137,8 +144,13 @@ func (s *Service) Receive(ctx context.Context, inboxID int64, in Incoming) (r Re
 // un-pending it), a resolved one inside the reopen window is reopened, and
 // otherwise a new conversation starts that continues the last one.
 // changed reports whether fields other than the activity time changed.
-func (s *Service) conversationFor(tx *store.Tx, inbox parley.Inbox, contactID int64, r *Received) (conv parley.Conversation, changed bool, err error) {
+func (s *Service) conversationFor(tx *store.Tx, inbox parley.Inbox, contactID, hint int64, r *Received) (conv parley.Conversation, changed bool, err error) {
 	conv, err = tx.LatestConversation(inbox.ID, contactID)
+	if hint != 0 && hint != conv.ID && err == nil {
+		if h, herr := tx.Conversation(hint); herr == nil && h.InboxID == inbox.ID && h.ContactID == contactID {
+			conv = h // the thread this message answers, not the contact's latest
+		}
+	}
 	if parley.ErrorCode(err) == parley.ENOTFOUND {
 		conv = parley.Conversation{InboxID: inbox.ID, ContactID: contactID}
 		r.NewConversation = true

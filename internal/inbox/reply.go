@@ -135,7 +135,7 @@ func (s *Service) route(tx *store.Tx, c parley.Conversation, out *Outgoing, m *p
 	if err != nil {
 		return "", err
 	}
-	if m.ChannelPayload, err = s.Channels.Admit(tx, inbox, contact, out); err != nil {
+	if m.ChannelPayload, err = s.Channels.Admit(tx, inbox, c, contact, out); err != nil {
 		return "", err
 	}
 	if m.Text, err = parley.ValidateText(out.Text, len(out.Attachments)); err != nil {

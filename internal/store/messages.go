@@ -376,3 +376,16 @@ func (tx *Tx) HasAttachment(messageID int64, sha string) (bool, error) {
 	err := tx.queryRow("SELECT COUNT(*) FROM attachments WHERE message_id = $1 AND sha256 = $2", messageID, sha).Scan(&n)
 	return n > 0, err
 }
+
+// LastIncomingPayload returns the channel payload of the newest message a
+// contact sent in a conversation through an inbox ("" if none): what an
+// email reply threads onto.
+func (tx *Tx) LastIncomingPayload(conversationID, inboxID int64) (string, error) {
+	var p string
+	err := tx.queryRow(`SELECT channel_payload FROM messages WHERE conversation_id = $1 AND inbox_id = $2 AND direction = 'incoming'
+		ORDER BY id DESC LIMIT 1`, conversationID, inboxID).Scan(&p)
+	if err == sql.ErrNoRows {
+		return "", nil
+	}
+	return p, err
+}
