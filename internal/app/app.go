@@ -150,10 +150,14 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
-	wg.Add(3)
+	wg.Add(4)
 	go func() {
 		defer wg.Done()
 		a.Jobs.Run(jobsCtx)
+	}()
+	go func() {
+		defer wg.Done()
+		a.Gateway.RunEmail(jobsCtx)
 	}()
 	go func() {
 		defer wg.Done()

@@ -1,15 +1,241 @@
 package gateway
 
 import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/internal/channel"
+	"github.com/parleyhq/parley/internal/channel/email"
+	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/mail"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
 )
 
+func init() { drivers[parley.ChannelEmail] = emailDriver{} }
+
+// emailDriver is a support address: IMAP in (see emailin.go), SMTP out.
+type emailDriver struct{}
+
+func (emailDriver) fields() []Field {
+	return []Field{
+		{Name: "address", Label: "Support address", Kind: "email", Required: true, Help: "The address customers write to, e.g. help@example.com."},
+		{Name: "from_name", Label: "Sender name", Help: "Shown as the sender of replies, e.g. Example Support."},
+		{Name: "imap_host", Label: "IMAP server", Required: true},
+		{Name: "imap_port", Label: "IMAP port", Kind: "number", Help: "Empty: 993 for TLS, 143 otherwise."},
+		{Name: "imap_security", Label: "IMAP security", Help: "tls (default), starttls, or none (loopback only)."},
+		{Name: "imap_username", Label: "IMAP username", Help: "Empty: the support address."},
+		{Name: "imap_mailbox", Label: "IMAP mailbox", Help: "Empty: INBOX."},
+		{Name: "smtp_host", Label: "SMTP server", Required: true},
+		{Name: "smtp_port", Label: "SMTP port", Kind: "number", Help: "Empty: 465 for TLS, 587 otherwise."},
+		{Name: "smtp_security", Label: "SMTP security", Help: "starttls (default), tls, or none (loopback only)."},
+		{Name: "smtp_username", Label: "SMTP username", Help: "Empty: the support address."},
+		{Name: "imap_password", Label: "IMAP password", Secret: true},
+		{Name: "smtp_password", Label: "SMTP password", Secret: true},
+	}
+}
+
+func (emailDriver) check(settings, _ map[string]string) error {
+	for _, k := range []string{"imap_security", "smtp_security"} {
+		switch settings[k] {
+		case "", "tls", "starttls", "none":
+		default:
+			return fieldErr(parley.ChannelEmail, "%s must be tls, starttls or none", k)
+		}
+	}
+	for _, k := range []string{"imap_port", "smtp_port"} {
+		if v := settings[k]; v != "" {
+			if n, err := strconv.Atoi(v); err != nil || n < 1 || n > 65535 {
+				return fieldErr(parley.ChannelEmail, "%s must be a port number", k)
+			}
+		}
+	}
+	return nil
+}
+
+func (emailDriver) rate() float64 { return 5 }
+
+func (emailDriver) handshake(*conn, *http.Request) (string, error) {
+	return "", parley.Errorf(parley.ENOTFOUND, "email arrives by IMAP, not by webhook")
+}
+
+func (emailDriver) parse(*Gateway, *conn, *http.Request, []byte) (parsed, error) {
+	return parsed{}, channel.ErrBadSignature // nothing may post email in
+}
+
+func (emailDriver) contact(_ *conn, s channel.Sender) store.ContactKey {
+	return store.ContactKey{Email: s.Email, Name: s.Name}
+}
+
+func (emailDriver) address(_ *conn, ct parley.Contact) string { return ct.Email }
+
+func (emailDriver) window(*conn, time.Time, time.Time) channel.Window {
+	return channel.Window{Open: true}
+}
+
+func (emailDriver) media(context.Context, *Gateway, *conn, inbox.PendingMedia) (io.ReadCloser, string, error) {
+	return nil, "", permanentErr{errors.New("email attachments arrive with the message")}
+}
+
+// replyKey is the key of an inbox's plus-addresses: derived from
+// PARLEY_SECRET_KEY, so nothing more is stored and it never changes while
+// the key does not.
+func (g *Gateway) replyKey(inboxID int64) []byte {
+	k, _ := g.Box.MAC("email reply address", []byte(strconv.FormatInt(inboxID, 10)))
+	return []byte(k)
+}
+
+// messageID is the Message-ID of an outgoing message: the same on every
+// retry, so a customer's answer threads onto it and a bounce finds it.
+func (g *Gateway) messageID(c *conn, messageID int64) string {
+	domain := c.setting("address")
+	if i := strings.LastIndexByte(domain, '@'); i >= 0 {
+		domain = domain[i+1:]
+	}
+	tag, _ := g.Box.MAC("email message id", []byte(fmt.Sprintf("%d/%d", c.inbox.ID, messageID)))
+	return fmt.Sprintf("parley.%d.%d.%s@%s", c.inbox.ID, messageID, strings.ToLower(tag[:10]), domain)
+}
+
+func smtpConfig(c *conn) mail.Config {
+	port, _ := strconv.Atoi(c.setting("smtp_port"))
+	sec := c.setting("smtp_security")
+	if sec == "" {
+		sec = "starttls"
+	}
+	if port == 0 {
+		port = 587
+		if sec == "tls" {
+			port = 465
+		}
+	}
+	user := c.setting("smtp_username")
+	if user == "" && c.secret("smtp_password") != "" {
+		user = c.setting("address")
+	}
+	return mail.Config{Host: c.setting("smtp_host"), Port: port, Username: user, Password: c.secret("smtp_password"), Security: sec}
+}
+
+// send mails one reply, threaded onto the customer's last email, with a
+// Reply-To that leads their answer back to this conversation.
+func (emailDriver) send(ctx context.Context, g *Gateway, c *conn, m parley.Message, _ channel.Outbound, p payload) (string, error) {
+	from := c.setting("address")
+	if n := c.setting("from_name"); n != "" {
+		from = fmt.Sprintf("%q <%s>", n, from)
+	}
+	o := email.Outgoing{From: from, To: p.To, ReplyTo: email.ReplyAddress(c.setting("address"), m.ConversationID, g.replyKey(c.inbox.ID)),
+		Subject: p.Subject, Text: m.Text, MessageID: g.messageID(c, m.ID), InReplyTo: p.InReplyTo, References: p.References,
+		Headers: map[string]string{"X-Parley-Conversation": strconv.FormatInt(m.ConversationID, 10), "Auto-Submitted": "no"}}
+	for _, a := range m.Attachments {
+		f, err := g.Blobs.Open(a.SHA256)
+		if err != nil {
+			return "", err
+		}
+		data, err := io.ReadAll(f)
+		f.Close()
+		if err != nil {
+			return "", err
+		}
+		o.Attachments = append(o.Attachments, email.Attachment{Filename: a.Filename, ContentType: a.ContentType, Data: data})
+	}
+	err := email.Send(ctx, smtpConfig(c), o)
+	var perm *mail.PermanentError
+	if errors.As(err, &perm) {
+		return "", &channel.SendError{Code: "smtp", Message: "The mail server refused the message: " + perm.Error(), Permanent: true}
+	}
+	return o.MessageID, err
+}
+
+// emailThread is what an incoming email keeps for threading the reply.
+type emailThread struct {
+	Subject    string   `json:"subject,omitempty"`
+	MessageID  string   `json:"message_id,omitempty"`
+	References []string `json:"references,omitempty"`
+}
+
 // threading fills in an email reply's subject and threading headers from
-// the conversation; other channels have none.
+// the customer's last email in the conversation; other channels have none.
 func (g *Gateway) threading(tx *store.Tx, c *conn, conv parley.Conversation, p *payload) error {
 	if c.inbox.ChannelType != parley.ChannelEmail {
 		return nil
 	}
+	raw, err := tx.LastIncomingPayload(conv.ID, c.inbox.ID)
+	if err != nil {
+		return err
+	}
+	var t emailThread
+	if raw != "" {
+		json.Unmarshal([]byte(raw), &t)
+	}
+	p.Subject = t.Subject
+	if p.Subject == "" {
+		p.Subject = "Your conversation with " + c.inbox.Name
+	}
+	if t.MessageID != "" {
+		p.InReplyTo = t.MessageID
+		p.References = append(append([]string{}, t.References...), t.MessageID)
+	}
 	return nil
+}
+
+// externalID keeps a Message-ID within the stored id's length.
+func externalID(messageID string) string {
+	if len(messageID) <= inbox.MaxExternalIDLength {
+		return messageID
+	}
+	h := sha256.Sum256([]byte(messageID))
+	return "sha256:" + hex.EncodeToString(h[:])
+}
+
+// uploadAll stores an email's files and names them for the message.
+func (g *Gateway) uploadAll(ctx context.Context, files []email.Attachment) ([]inbox.AttachmentRef, error) {
+	var refs []inbox.AttachmentRef
+	for _, a := range files {
+		if len(a.Data) == 0 || len(refs) == 19 { // one place is kept for the original
+			continue
+		}
+		info, err := g.Inbox.Upload(ctx, bytes.NewReader(a.Data), g.maxMedia())
+		if parley.ErrorCode(err) == parley.ETOOLARGE {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		name := a.Filename
+		if name == "" {
+			name = "attachment" + extFor(a.ContentType)
+		}
+		refs = append(refs, inbox.AttachmentRef{SHA256: info.SHA256, Filename: cleanName(name)})
+	}
+	return refs, nil
+}
+
+func (g *Gateway) maxMedia() int64 {
+	if g.MaxMediaBytes > 0 {
+		return g.MaxMediaBytes
+	}
+	return 25 << 20
+}
+
+// cleanName makes a sender's file name safe to store.
+func cleanName(name string) string {
+	name = strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r < 32 {
+			return '_'
+		}
+		return r
+	}, name)
+	if len(name) > 200 {
+		name = name[:200]
+	}
+	return name
 }

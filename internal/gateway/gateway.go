@@ -39,7 +39,9 @@ type Gateway struct {
 	// MaxMediaBytes bounds one fetched or sent file.
 	MaxMediaBytes int64
 
-	conns    sync.Map // inbox id → cachedConn
+	conns    sync.Map      // inbox id → cachedConn
+	changed  chan struct{} // an inbox changed: RunEmail looks again
+	initOnce sync.Once
 	limiters sync.Map // inbox id → *rate.Limiter
 	locks    sync.Map // inbox id → *sync.Mutex, serialising token refreshes
 }
@@ -102,8 +104,20 @@ func (g *Gateway) conn(ctx context.Context, inboxID int64, want parley.ChannelTy
 	return c, nil
 }
 
-// Forget drops an inbox from the cache after its settings changed.
-func (g *Gateway) Forget(inboxID int64) { g.conns.Delete(inboxID); g.limiters.Delete(inboxID) }
+// Forget drops an inbox from the cache after it was created or changed.
+func (g *Gateway) Forget(inboxID int64) {
+	g.conns.Delete(inboxID)
+	g.limiters.Delete(inboxID)
+	select {
+	case g.changes() <- struct{}{}:
+	default:
+	}
+}
+
+func (g *Gateway) changes() chan struct{} {
+	g.initOnce.Do(func() { g.changed = make(chan struct{}, 1) })
+	return g.changed
+}
 
 func (g *Gateway) open(sealed string) (map[string]string, error) {
 	m := map[string]string{}

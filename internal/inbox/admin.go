@@ -35,6 +35,9 @@ func (s *Service) CreateInbox(ctx context.Context, actor Actor, in parley.Inbox,
 		}
 		return tx.SetChannelSecrets(in.ID, sealed)
 	})
+	if err == nil && s.Channels != nil {
+		s.Channels.Forget(in.ID)
+	}
 	return in, err
 }
 

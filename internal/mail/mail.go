@@ -117,18 +117,27 @@ func writePart(mw *multipart.Writer, ctype, body string) error {
 func htmlBody(m Message) string {
 	var b strings.Builder
 	b.WriteString(`<!doctype html><html><body style="font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;font-size:15px;line-height:1.5;color:#1f2430">`)
-	for _, para := range strings.Split(strings.ReplaceAll(strings.TrimSpace(m.Text), "\r\n", "\n"), "\n\n") {
+	b.WriteString(HTMLText(m.Text))
+	if m.Link != "" {
+		fmt.Fprintf(&b, `<p><a href="%s" style="display:inline-block;padding:10px 16px;background:#2f5bea;color:#fff;border-radius:6px;text-decoration:none">%s</a></p>`,
+			html.EscapeString(m.Link), html.EscapeString(m.LinkText))
+	}
+	b.WriteString("</body></html>")
+	return b.String()
+}
+
+// HTMLText renders plain text as escaped HTML paragraphs: blank lines
+// separate paragraphs and single line breaks become <br>. Nothing in the
+// text can become markup, so it is safe for any text a person typed.
+func HTMLText(text string) string {
+	var b strings.Builder
+	for _, para := range strings.Split(strings.ReplaceAll(strings.TrimSpace(text), "\r\n", "\n"), "\n\n") {
 		lines := strings.Split(para, "\n")
 		for i := range lines {
 			lines[i] = html.EscapeString(lines[i])
 		}
 		b.WriteString("<p>" + strings.Join(lines, "<br>") + "</p>\n")
 	}
-	if m.Link != "" {
-		fmt.Fprintf(&b, `<p><a href="%s" style="display:inline-block;padding:10px 16px;background:#2f5bea;color:#fff;border-radius:6px;text-decoration:none">%s</a></p>`,
-			html.EscapeString(m.Link), html.EscapeString(m.LinkText))
-	}
-	b.WriteString("</body></html>")
 	return b.String()
 }
 

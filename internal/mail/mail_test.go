@@ -128,3 +128,30 @@ func TestSendFailures(t *testing.T) {
 		t.Fatal("bad from address accepted")
 	}
 }
+
+func TestSendRaw(t *testing.T) {
+	srv := mailtest.Start(t, mailtest.Options{RejectRcpt: "nobody@example.com"})
+	cfg := pmail.Config{Host: "127.0.0.1", Port: srv.Port, Security: "none", Timeout: 5 * time.Second}
+	raw := "From: Acme <help@acme.test>\r\nTo: ann@example.com\r\nCc: bob@example.com\r\nSubject: hi\r\n\r\nBody line\r\n.leading dot\r\n"
+	if err := pmail.SendRaw(context.Background(), cfg, "Acme <help@acme.test>", "ann@example.com, Bob <bob@example.com>", []byte(raw)); err != nil {
+		t.Fatal(err)
+	}
+	got := srv.Wait(t, 1)[0]
+	if got.From != "help@acme.test" || strings.Join(got.To, " ") != "ann@example.com bob@example.com" {
+		t.Fatalf("envelope = %q → %q", got.From, got.To)
+	}
+	if got.Data != raw {
+		t.Fatalf("data changed in transit:\n%q\nwant\n%q", got.Data, raw)
+	}
+	var perm *pmail.PermanentError
+	for name, err := range map[string]error{
+		"bad sender":       pmail.SendRaw(context.Background(), cfg, "not an address", "ann@example.com", []byte(raw)),
+		"no recipient":     pmail.SendRaw(context.Background(), cfg, "help@acme.test", "", []byte(raw)),
+		"refused rcpt":     pmail.SendRaw(context.Background(), cfg, "help@acme.test", "ann@example.com, nobody@example.com", []byte(raw)),
+		"unknown security": pmail.SendRaw(context.Background(), pmail.Config{Host: "127.0.0.1", Port: srv.Port, Security: "ssl"}, "help@acme.test", "ann@example.com", []byte(raw)),
+	} {
+		if !errors.As(err, &perm) {
+			t.Errorf("%s: err = %v, want permanent", name, err)
+		}
+	}
+}

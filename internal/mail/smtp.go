@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/smtp"
 	"net/textproto"
 	"strconv"
@@ -43,7 +44,7 @@ func (e *PermanentError) Permanent() bool { return true }
 // Send delivers m through the server in cfg. Errors are wrapped in
 // *PermanentError when retrying cannot help; others (network trouble, 4xx
 // answers) are worth retrying later.
-func Send(ctx context.Context, cfg Config, m Message) (err error) {
+func Send(ctx context.Context, cfg Config, m Message) error {
 	from, to, err := m.Addresses()
 	if err != nil {
 		return &PermanentError{err}
@@ -51,6 +52,24 @@ func Send(ctx context.Context, cfg Config, m Message) (err error) {
 	body, err := m.Bytes()
 	if err != nil {
 		return &PermanentError{err}
+	}
+	return SendRaw(ctx, cfg, from.Address, to.Address, body)
+}
+
+// SendRaw delivers an already built RFC 5322 message (CRLF line ends)
+// through the server in cfg. from is the envelope sender and to one or
+// more recipients separated by commas; both may be bare addresses or
+// "Name <addr>". The message itself is sent as it is, so its headers need
+// not match the envelope (a reply can be sent to an address that is only
+// in Cc, say). Errors are classified as in Send.
+func SendRaw(ctx context.Context, cfg Config, from, to string, raw []byte) error {
+	sender, err := mail.ParseAddress(from)
+	if err != nil {
+		return &PermanentError{fmt.Errorf("mail: envelope sender %q: %w", from, err)}
+	}
+	rcpts, err := mail.ParseAddressList(to)
+	if err != nil {
+		return &PermanentError{fmt.Errorf("mail: envelope recipients %q: %w", to, err)}
 	}
 	timeout := cfg.Timeout
 	if timeout <= 0 {
@@ -113,17 +132,19 @@ func Send(ctx context.Context, cfg Config, m Message) (err error) {
 			return classify("AUTH", err)
 		}
 	}
-	if err := c.Mail(from.Address); err != nil {
+	if err := c.Mail(sender.Address); err != nil {
 		return classify("MAIL FROM", err)
 	}
-	if err := c.Rcpt(to.Address); err != nil {
-		return classify("RCPT TO", err)
+	for _, r := range rcpts {
+		if err := c.Rcpt(r.Address); err != nil {
+			return classify("RCPT TO", err)
+		}
 	}
 	w, err := c.Data()
 	if err != nil {
 		return classify("DATA", err)
 	}
-	if _, err := w.Write(body); err != nil {
+	if _, err := w.Write(raw); err != nil {
 		return classify("DATA", err)
 	}
 	if err := w.Close(); err != nil {
