@@ -28,10 +28,12 @@ real-format webhook, signed with the inbox's secrets, posted to
 /hooks/CHANNEL/ID. It then plays the provider's API for --wait, printing
 each reply Parley sends and answering it with delivered and read receipts.
 
-CHANNEL is whatsapp, messenger, zalo, sms or rcs. Without --inbox a new
-simulated inbox is created whose provider API is this command (--provider);
-run the command again with --inbox to keep talking. Uses the same database
-and PARLEY_SECRET_KEY as the server.
+CHANNEL is whatsapp, messenger, zalo, sms, rcs or email. Without --inbox a
+new simulated inbox is created whose provider API is this command
+(--provider); run the command again with --inbox to keep talking. Email is
+handed to the inbox exactly as its IMAP poller hands over a fetched mail,
+and replies are taken by an SMTP server this command plays. Uses the same
+database and PARLEY_SECRET_KEY as the server.
 
 Options:
 `
@@ -110,9 +112,8 @@ var simChannels = map[string]simChannel{
 
 // simulateMain runs `parley simulate`.
 func simulateMain(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || simChannels[args[0]].message == nil {
+	if len(args) == 0 || (simChannels[args[0]].message == nil && args[0] != "email") {
 		fmt.Fprint(stderr, simulateUsage)
-		fmt.Fprintln(stderr, "  (email: send mail to the inbox's address; see docs/CHANNELS.md)")
 		return 2
 	}
 	channel := args[0]
@@ -121,6 +122,7 @@ func simulateMain(ctx context.Context, cfg config.Config, args []string, stdout,
 	target := fs.String("url", "", "the running Parley's URL (default: base-url, or http://localhost plus addr)")
 	from := fs.String("from", "", "the customer: a phone number (E.164) for whatsapp, sms and rcs, an id for messenger and zalo")
 	name := fs.String("name", "Sam Simulated", "the customer's name, where the channel sends one")
+	subject := fs.String("subject", "A question", "email: the subject of the customer's mail")
 	provider := fs.String("provider", "127.0.0.1:8089", "where this command plays the provider's API (for a new simulated inbox)")
 	wait := fs.Duration("wait", 30*time.Second, "how long to play the provider, printing Parley's replies")
 	replies := fs.Int("replies", 0, "stop after this many replies (0: when --wait ends)")
@@ -138,7 +140,12 @@ func simulateMain(ctx context.Context, cfg config.Config, args []string, stdout,
 		return 1
 	}
 	defer a.Close()
-	if err := a.simulate(ctx, channel, *inboxID, *target, *from, *name, *provider, text, *wait, *replies, stdout); err != nil {
+	if channel == "email" {
+		err = a.simulateEmail(ctx, *inboxID, *from, *name, *subject, *provider, text, *wait, *replies, stdout)
+	} else {
+		err = a.simulate(ctx, channel, *inboxID, *target, *from, *name, *provider, text, *wait, *replies, stdout)
+	}
+	if err != nil {
 		fmt.Fprintln(stderr, "parley simulate:", parley.ErrorMessageOr(err))
 		return 1
 	}
@@ -265,4 +272,71 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// simulateEmail writes as a customer to an email inbox: the mail goes
+// through the same code as one the inbox's IMAP poller fetched, and the
+// reply is taken by an SMTP server played here.
+func (a *App) simulateEmail(ctx context.Context, inboxID int64, from, name, subject, providerAddr, text string, wait time.Duration, replies int, out io.Writer) error {
+	if from == "" {
+		from = "sam@example.com"
+	}
+	var in parley.Inbox
+	var err error
+	if inboxID == 0 {
+		host, port, err := net.SplitHostPort(providerAddr)
+		if err != nil {
+			return fmt.Errorf("--provider %q: %w", providerAddr, err)
+		}
+		in, err = a.Inbox.CreateInbox(ctx, inbox.System, parley.Inbox{Name: "Simulated email", ChannelType: parley.ChannelEmail,
+			Settings: map[string]string{"address": "help@parley.example", "from_name": "Parley Support", "smtp_host": host, "smtp_port": port,
+				"smtp_security": "none"}}, nil)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "created inbox %d (email, help@parley.example); its SMTP server is this command at %s\n", in.ID, providerAddr)
+		fmt.Fprintf(out, "next time: parley simulate email --inbox %d \"…\"\n", in.ID)
+	} else if in, _, err = a.DB.Inbox(ctx, inboxID); err != nil {
+		return err
+	} else if in.ChannelType != parley.ChannelEmail {
+		return fmt.Errorf("inbox %d is a %s inbox, not email", inboxID, in.ChannelType)
+	}
+	var smtpSrv *simulate.SMTPServer
+	if isLoopback(in.Settings["smtp_host"]) {
+		addr := net.JoinHostPort(in.Settings["smtp_host"], in.Settings["smtp_port"])
+		if smtpSrv, err = simulate.StartSMTP(addr); err != nil {
+			fmt.Fprintf(out, "cannot play the SMTP server at %s (%v): replies will not be shown\n", addr, err)
+		} else {
+			defer smtpSrv.Close()
+		}
+	}
+	if smtpSrv == nil {
+		wait = 0
+	}
+	if text != "" {
+		raw := simulate.Mail(from, name, in.Settings["address"], subject, text)
+		if err := a.Gateway.ReceiveEmail(ctx, in.ID, raw); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "→ email from %s: %q — stored in inbox %d\n", from, text, in.ID)
+	}
+	if wait <= 0 {
+		return nil
+	}
+	fmt.Fprintf(out, "waiting %s for replies (answer in the inbox at %s/app/)…\n", wait, a.BaseURL())
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
+			return nil
+		case s := <-smtpSrv.Sent:
+			fmt.Fprintf(out, "← Parley sent email to %s: %q (Message-ID %s)\n", s.To, s.Text, s.ID)
+			if replies--; replies == 0 {
+				return nil
+			}
+		}
+	}
 }

@@ -26,7 +26,7 @@ func freeAddr(t *testing.T) string {
 // signed webhook to a running server, prints the reply an agent sends,
 // and answers it with receipts, for each HTTP channel.
 func TestSimulate(t *testing.T) {
-	for _, channel := range []string{"whatsapp", "messenger", "zalo", "sms", "rcs"} {
+	for _, channel := range []string{"whatsapp", "messenger", "zalo", "sms", "rcs", "email"} {
 		t.Run(channel, func(t *testing.T) {
 			addr := freeAddr(t)
 			env := map[string]string{"PARLEY_DATA_DIR": t.TempDir(), "PARLEY_ADDR": addr,
@@ -77,7 +77,11 @@ func TestSimulate(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("simulate = %d\n%s\n%s", code, out, errOut)
 			}
-			for _, want := range []string{"created inbox", "Parley answered 200", "← Parley sent " + channel, "Hello from the team", "✓ delivered"} {
+			wants := []string{"created inbox", "Parley answered 200", "← Parley sent " + channel, "Hello from the team", "✓ delivered"}
+			if channel == "email" {
+				wants = []string{"created inbox", "stored in inbox", "← Parley sent email to sam@example.com", "Re: A question", "Hello from the team"}
+			}
+			for _, want := range wants {
 				if !strings.Contains(out, want) {
 					t.Errorf("output lacks %q:\n%s", want, out)
 				}

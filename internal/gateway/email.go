@@ -31,7 +31,7 @@ func (emailDriver) fields() []Field {
 	return []Field{
 		{Name: "address", Label: "Support address", Kind: "email", Required: true, Help: "The address customers write to, e.g. help@example.com."},
 		{Name: "from_name", Label: "Sender name", Help: "Shown as the sender of replies, e.g. Example Support."},
-		{Name: "imap_host", Label: "IMAP server", Required: true},
+		{Name: "imap_host", Label: "IMAP server", Help: "Where customers' mail is read from. Empty: the inbox only sends."},
 		{Name: "imap_port", Label: "IMAP port", Kind: "number", Help: "Empty: 993 for TLS, 143 otherwise."},
 		{Name: "imap_security", Label: "IMAP security", Help: "tls (default), starttls, or none (loopback only)."},
 		{Name: "imap_username", Label: "IMAP username", Help: "Empty: the support address."},
