@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -103,12 +105,18 @@ func TestBrowserChannelComposer(t *testing.T) {
 
 	// Switch to SMS: the counter shows segments, encoding and cost.
 	choose(t, ctx, "via-select", fmt.Sprint(smsInbox.ID))
-	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`[data-testid=composer-text]`), strings.Repeat("x", 155)+" 10€ off")); err != nil {
+	smsText := "Your refund of 49€ was approved today and reaches your card within 5 business days. We also added a 10€ voucher to your account for the trouble. Thanks for your patience, Ben!"
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`[data-testid=composer-text]`), smsText)); err != nil {
 		t.Fatal(err)
 	}
-	if !waitJS(t, ctx, has(`[data-testid=sms-meter]`, "2 segments · GSM-7 · 164/306 · ≈ 0.0158 USD"), time.Second) {
+	info := sms.Segments(smsText)
+	if info.Segments != 2 || info.Encoding != sms.GSM7 {
+		t.Fatalf("test text: %+v, want 2 GSM-7 segments", info)
+	}
+	wantMeter := fmt.Sprintf("2 segments · GSM-7 · %d/306 · ≈ 0.0158 USD", info.Units)
+	if !waitJS(t, ctx, has(`[data-testid=sms-meter]`, wantMeter), time.Second) {
 		txt, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("[data-testid=sms-meter]").innerText`))
-		t.Errorf("meter = %q", txt)
+		t.Errorf("meter = %q, want %q", txt, wantMeter)
 	}
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid=send]`))); err != nil {
 		t.Fatal(err)
@@ -127,6 +135,24 @@ func TestBrowserChannelComposer(t *testing.T) {
 	}
 	if to := twFake.Requests()[0].Form.Get("To"); to != "+15550001234" {
 		t.Errorf("SMS went to %q", to)
+	}
+	if os.Getenv("PARLEY_SCREENSHOTS") == "1" {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(fmt.Sprintf("%s/app/conversations/%d", e.URL, conv)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=channel-bar]`))); err != nil {
+			t.Fatal(err)
+		}
+		choose(t, ctx, "via-select", fmt.Sprint(smsInbox.ID))
+		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`[data-testid=composer-text]`), "Hi Ben, the courier has your parcel: it goes out for delivery tomorrow morning. Reply here if another day suits you better."),
+			chromedp.Sleep(300*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		img, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join("..", "..", "docs", "screenshots", "channels.png"), img, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -112,6 +112,7 @@ func (t *templates) funcs() template.FuncMap {
 		"deref":    func(p *int64) int64 { return deref(p) },
 		"list":     func(xs ...string) []string { return xs },
 		"until":    until,
+		"channel":  channelName,
 	}
 }
 
@@ -268,4 +269,19 @@ func until(now, t time.Time) string {
 		return fmt.Sprintf("%dh %dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
 	}
 	return fmt.Sprintf("%dd %dh", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
+}
+
+// channelName is how a channel type is written for people.
+func channelName(t parley.ChannelType) string {
+	switch t {
+	case parley.ChannelWhatsApp:
+		return "WhatsApp"
+	case parley.ChannelSMS:
+		return "SMS"
+	case parley.ChannelRCS:
+		return "RCS"
+	case parley.ChannelAPI:
+		return "API"
+	}
+	return titleCase(string(t))
 }
