@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -81,8 +82,19 @@ func (whatsappDriver) client(g *Gateway, c *conn) *whatsapp.Client {
 		PhoneNumberID: c.setting("phone_number_id"), HTTP: g.client()}
 }
 
-func (d whatsappDriver) send(ctx context.Context, g *Gateway, c *conn, _ parley.Message, out channel.Outbound, _ payload) (string, error) {
-	return d.client(g, c).Send(ctx, out)
+// send sends, then marks the customer's last message read (blue ticks):
+// an answer means it was read. That second call is best effort.
+func (d whatsappDriver) send(ctx context.Context, g *Gateway, c *conn, m parley.Message, out channel.Outbound, _ payload) (string, error) {
+	cl := d.client(g, c)
+	id, err := cl.Send(ctx, out)
+	if err == nil {
+		if last, lerr := g.DB.LastIncomingExternalID(ctx, m.ConversationID, c.inbox.ID); lerr == nil && last != "" {
+			if rerr := cl.MarkRead(ctx, last); rerr != nil {
+				slog.Debug("gateway: WhatsApp mark-as-read", "inbox", c.inbox.ID, "err", rerr)
+			}
+		}
+	}
+	return id, err
 }
 
 func (d whatsappDriver) media(ctx context.Context, g *Gateway, c *conn, md inbox.PendingMedia) (io.ReadCloser, string, error) {

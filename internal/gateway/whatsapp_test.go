@@ -167,11 +167,14 @@ func TestWhatsAppReplyAndReceipts(t *testing.T) {
 		}
 		w.runJobs()
 		reqs := w.fake.Requests()
-		if len(reqs) != 1 {
-			t.Fatalf("fake got %d requests", len(reqs))
+		if len(reqs) != 2 {
+			t.Fatalf("fake got %d requests, want the send and a mark-as-read", len(reqs))
 		}
 		if reqs[0].JSON["to"] != "15550001234" || reqs[0].JSON["type"] != "text" {
 			t.Errorf("sent %s", reqs[0].Body)
+		}
+		if reqs[1].JSON["status"] != "read" || reqs[1].JSON["message_id"] != "wamid.IN1" {
+			t.Errorf("after the send: %s, want the customer's message marked read", reqs[1].Body)
 		}
 		m := w.message(id)
 		if m.DeliveryState != parley.DeliverySent || !strings.HasPrefix(m.ExternalID, "wamid.FAKE") {
@@ -228,7 +231,7 @@ func TestWhatsAppWindow(t *testing.T) {
 		t.Errorf("template with a missing value = %d, want 400", status)
 	}
 	w.runJobs()
-	reqs := w.fake.Requests()
+	reqs := sends(w.fake)
 	last := reqs[len(reqs)-1].JSON
 	tpl, _ := last["template"].(map[string]any)
 	if last["type"] != "template" || tpl["name"] != "order_shipped" {
@@ -256,11 +259,11 @@ func TestWhatsAppSendErrors(t *testing.T) {
 		t.Errorf("after 131047: %s %q", m.DeliveryState, m.DeliveryError)
 	}
 	// Retry sends it again, for real.
-	n := len(w.fake.Requests())
+	n := len(sends(w.fake))
 	w.JSON("POST", fmt.Sprintf("/api/v1/messages/%d/retry", id), nil, 200, nil)
 	w.runJobs()
-	if got := w.message(id); got.DeliveryState != parley.DeliverySent || len(w.fake.Requests()) != n+1 {
-		t.Errorf("after retry: %s, %d requests", got.DeliveryState, len(w.fake.Requests())-n)
+	if got := w.message(id); got.DeliveryState != parley.DeliverySent || len(sends(w.fake)) != n+1 {
+		t.Errorf("after retry: %s, %d sends", got.DeliveryState, len(sends(w.fake))-n)
 	}
 
 	// Throughput limits are retried later, not failed.
@@ -275,4 +278,15 @@ func TestWhatsAppSendErrors(t *testing.T) {
 	if len(jobs) != 1 || jobs[0].Attempts != 1 {
 		t.Errorf("queued jobs = %+v", jobs)
 	}
+}
+
+// sends are the fake's message sends, without mark-as-read calls.
+func sends(f *whatsapptest.Server) []whatsapptest.Request {
+	var out []whatsapptest.Request
+	for _, r := range f.Requests() {
+		if r.JSON["status"] != "read" {
+			out = append(out, r)
+		}
+	}
+	return out
 }

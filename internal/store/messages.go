@@ -389,3 +389,15 @@ func (tx *Tx) LastIncomingPayload(conversationID, inboxID int64) (string, error)
 	}
 	return p, err
 }
+
+// LastIncomingExternalID returns the provider id of the newest message a
+// contact sent in a conversation through an inbox ("" if none).
+func (db *DB) LastIncomingExternalID(ctx context.Context, conversationID, inboxID int64) (string, error) {
+	var id sql.NullString
+	err := db.read.QueryRowContext(ctx, `SELECT external_id FROM messages WHERE conversation_id = $1 AND inbox_id = $2 AND direction = 'incoming'
+		ORDER BY id DESC LIMIT 1`, conversationID, inboxID).Scan(&id)
+	if err == sql.ErrNoRows {
+		return "", nil
+	}
+	return id.String, err
+}

@@ -130,7 +130,7 @@ func TestBrowserChannelComposer(t *testing.T) {
 		e.App.Jobs.RunDue(bg)
 		time.Sleep(20 * time.Millisecond)
 	}
-	if len(waFake.Requests()) != 1 || len(twFake.Requests()) != 1 {
+	if len(waFake.Requests()) < 1 || len(twFake.Requests()) != 1 || waFake.Requests()[0].JSON["type"] != "template" {
 		t.Fatalf("WhatsApp got %d, Twilio %d requests", len(waFake.Requests()), len(twFake.Requests()))
 	}
 	if to := twFake.Requests()[0].Form.Get("To"); to != "+15550001234" {
