@@ -115,24 +115,32 @@ func (e *env) onlyConversation(inboxID int64) parley.Conversation {
 }
 
 // runJobs runs every due job now and waits for any the app's own runner
-// had already claimed.
+// had claimed. On PostgreSQL, RunDue skips (SKIP LOCKED) a job the app's
+// runner is claiming, which still reads "pending" until that claim
+// commits; so it returns only when one read shows no job due or running.
 func (e *env) runJobs() {
 	e.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	for {
 		if _, err := e.App.Jobs.RunDue(ctx); err != nil {
 			e.t.Fatal(err)
 		}
-		running, err := e.App.DB.Jobs(ctx, "running", 1)
+		all, err := e.App.DB.Jobs(ctx, "", 1000)
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		if len(running) == 0 {
+		busy := false
+		for _, j := range all {
+			busy = busy || j.Status == "running" || (j.Status == "pending" && !j.RunAt.After(e.clock.Now()))
+		}
+		if !busy {
 			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatal("jobs still due or running after 10s")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	e.t.Fatal("jobs still running after 10s")
 }
 
 // reply sends an agent reply through the API and returns the status and body.

@@ -129,6 +129,21 @@ func (g *Gateway) reroute(ctx context.Context, c *conn, m parley.Message, p payl
 		slog.Warn("gateway: RCS fallback inbox is not an SMS inbox", "inbox", c.inbox.ID, "fallback", smsID, "err", err)
 		return false
 	}
+	// The reply was admitted for RCS: the SMS inbox's opt-outs were not
+	// checked then, so they are now. A STOP there also stops fallbacks.
+	optedOut, _, err := g.DB.ChannelState(ctx, smsID, optOutKey(p.To))
+	if err != nil {
+		slog.Error("gateway: RCS fallback: reading opt-outs", "message", m.ID, "err", err)
+		return false
+	}
+	if optedOut == "1" {
+		reason := "This phone cannot receive RCS, and the customer replied STOP to the SMS fallback number, so no SMS was sent; they can text START to opt back in."
+		if err := g.Inbox.MarkFailed(ctx, m.ID, reason); err != nil {
+			slog.Error("gateway: RCS fallback to an opted-out number", "message", m.ID, "err", err)
+			return false
+		}
+		return true
+	}
 	p.FallbackFrom = c.inbox.ID
 	b, _ := json.Marshal(p)
 	if err := g.Inbox.Reroute(ctx, m.ID, smsID, string(b)); err != nil {

@@ -28,14 +28,11 @@ func (g *Gateway) Admit(tx *store.Tx, in parley.Inbox, conv parley.Conversation,
 		c.settings = map[string]string{}
 	}
 	if ct.Identities == nil {
-		// tx.Contact reads no identities, and the inbox-scoped ids
-		// (Messenger, Zalo) are only there. They were committed when the
-		// customer wrote, so a read outside the transaction sees them.
-		full, err := g.DB.Contact(context.Background(), ct.ID)
-		if err != nil {
+		// Inbox-scoped ids (Messenger, Zalo) live only in identities.
+		var err error
+		if ct.Identities, err = tx.Identities(ct.ID); err != nil {
 			return "", err
 		}
-		ct.Identities = full.Identities
 	}
 	var p payload
 	if p.To = d.address(c, ct); p.To == "" {

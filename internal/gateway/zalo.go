@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -41,6 +42,11 @@ func (zaloDriver) handshake(*conn, *http.Request) (string, error) {
 }
 
 func (zaloDriver) parse(_ *Gateway, c *conn, r *http.Request, raw []byte) (parsed, error) {
+	if !json.Valid(raw) {
+		// The signature covers a timestamp inside the body: a body that
+		// is not JSON cannot be checked, and is malformed, not forged.
+		return parsed{}, errors.New("the body is not JSON")
+	}
 	if err := zalo.CheckSignature(r.Header.Get(zalo.SignatureHeader), raw, c.setting("app_id"), c.secret("oa_secret_key")); err != nil {
 		return parsed{}, err
 	}

@@ -29,7 +29,9 @@ type Twilio struct {
 // message per call, so exactly one Message must be given (it panics
 // otherwise; call it once per message). Message.From is the customer's
 // E.164 number; Media becomes an MMS (NumMedia=1, MediaUrl0 and
-// MediaContentType0), with Text as its body.
+// MediaContentType0), with Text as its body. Message.Name becomes
+// ProfileName, which Twilio sends only for WhatsApp senders: leave it
+// empty for SMS.
 func (tw Twilio) Messages(msgs ...Message) Webhook {
 	one("Twilio", len(msgs))
 	m := msgs[0]

@@ -435,3 +435,22 @@ func (tx *Tx) ContactByIdentity(kind string, scope int64, externalID string) (in
 	err := tx.queryRow("SELECT contact_id FROM identities WHERE kind = $1 AND scope = $2 AND external_id = $3", kind, scope, externalID).Scan(&id)
 	return id, notFound(err, "identity", externalID)
 }
+
+// Identities returns a contact's identities, read inside the transaction.
+func (tx *Tx) Identities(contactID int64) (_ []parley.Identity, err error) {
+	defer wrap(&err, "store: Identities(%d)", contactID)
+	rows, err := tx.query("SELECT id, contact_id, kind, scope, external_id FROM identities WHERE contact_id = $1 ORDER BY id", contactID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []parley.Identity{}
+	for rows.Next() {
+		var i parley.Identity
+		if err := rows.Scan(&i.ID, &i.ContactID, &i.Kind, &i.Scope, &i.ExternalID); err != nil {
+			return nil, err
+		}
+		out = append(out, i)
+	}
+	return out, rows.Err()
+}
