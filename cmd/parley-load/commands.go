@@ -172,17 +172,9 @@ func ingestRequests(base string, inboxID int64, newShare float64, words int) mak
 	for i := range texts {
 		texts[i] = []byte(store.SeedText(rng, words)) // letters and spaces only: JSON-safe as is
 	}
-	var contacts atomic.Int64 // contacts introduced so far
+	var contacts contactPicker
 	return func(n int64, buf []byte) request {
-		h := uint64(n)*0x9e3779b97f4a7c15 + 0x632be59bd9b4e019
-		h ^= h >> 29
-		var contact int64
-		known := contacts.Load()
-		if known == 0 || float64(h%1_000_000)/1e6 < newShare {
-			contact = contacts.Add(1) - 1
-		} else {
-			contact = int64((h >> 20) % uint64(known))
-		}
+		contact := contacts.pick(n, newShare)
 		buf = append(buf, `{"contact":{"external_id":"c-`...)
 		buf = append(buf, run...)
 		buf = append(buf, '-')
@@ -308,4 +300,19 @@ func seed(ctx context.Context, db *store.DB, n, batch int, w io.Writer) error {
 	fmt.Fprintf(w, "seeded %d conversations (ids from %d) with contacts and one message each in %.1fs, inboxes %v\n",
 		res.Conversations, res.FirstID, time.Since(start).Seconds(), res.InboxIDs)
 	return nil
+}
+
+// contactPicker draws who request n is from: with probability newShare a
+// contact never seen before, otherwise one this run has introduced. The
+// draw is a hash of n, so runs are repeatable.
+type contactPicker struct{ introduced atomic.Int64 }
+
+func (p *contactPicker) pick(n int64, newShare float64) int64 {
+	h := uint64(n)*0x9e3779b97f4a7c15 + 0x632be59bd9b4e019
+	h ^= h >> 29
+	known := p.introduced.Load()
+	if known == 0 || float64(h%1_000_000)/1e6 < newShare {
+		return p.introduced.Add(1) - 1
+	}
+	return int64((h >> 20) % uint64(known))
 }

@@ -91,18 +91,10 @@ func whatsappRequests(base string, inboxID int64, appSecret string, newShare flo
 	for i := range texts {
 		texts[i] = []byte(store.SeedText(rng, words))
 	}
-	var contacts atomic.Int64
+	var contacts contactPicker
 	key := []byte(appSecret)
 	return func(n int64, buf []byte) request {
-		h := uint64(n)*0x9e3779b97f4a7c15 + 0x632be59bd9b4e019
-		h ^= h >> 29
-		var contact int64
-		known := contacts.Load()
-		if known == 0 || float64(h%1_000_000)/1e6 < newShare {
-			contact = contacts.Add(1) - 1
-		} else {
-			contact = int64((h >> 20) % uint64(known))
-		}
+		contact := contacts.pick(n, newShare)
 		waID := strconv.AppendInt([]byte("1555"), 10_000_000+contact, 10)
 		buf = append(buf, `{"object":"whatsapp_business_account","entry":[{"id":"WABA","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550001111","phone_number_id":"109876543210"},"contacts":[{"profile":{"name":"Customer `...)
 		buf = strconv.AppendInt(buf, contact, 10)

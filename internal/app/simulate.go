@@ -42,33 +42,30 @@ Options:
 type simChannel struct {
 	settings func(provider string) map[string]string
 	secrets  []string // generated for a new simulated inbox
-	message  func(in parley.Inbox, s map[string]string, hook string, m simulate.Message) simulate.Webhook
-	receipt  func(in parley.Inbox, s map[string]string, hook string, r simulate.Receipt) simulate.Webhook
+	// builder signs webhooks with the inbox's settings and secrets; hook
+	// is the public URL the provider posts to (Twilio signs it).
+	builder func(in parley.Inbox, s map[string]string, hook string) simBuilder
+}
+
+// simBuilder is what every provider's webhook builder offers.
+type simBuilder interface {
+	Messages(...simulate.Message) simulate.Webhook
+	Receipts(...simulate.Receipt) simulate.Webhook
 }
 
 var simChannels = map[string]simChannel{
 	"whatsapp": {
-		settings: func(p string) map[string]string {
-			return map[string]string{"phone_number_id": "100000000000001", "base_url": p}
-		},
-		secrets: []string{"access_token", "app_secret", "verify_token"},
-		message: func(in parley.Inbox, s map[string]string, _ string, m simulate.Message) simulate.Webhook {
-			return simulate.WhatsApp{AppSecret: s["app_secret"], PhoneNumberID: in.Settings["phone_number_id"]}.Messages(m)
-		},
-		receipt: func(in parley.Inbox, s map[string]string, _ string, r simulate.Receipt) simulate.Webhook {
-			return simulate.WhatsApp{AppSecret: s["app_secret"], PhoneNumberID: in.Settings["phone_number_id"]}.Receipts(r)
+		settings: func(p string) map[string]string { return map[string]string{"phone_number_id": "100000000000001", "base_url": p} },
+		secrets:  []string{"access_token", "app_secret", "verify_token"},
+		builder: func(in parley.Inbox, s map[string]string, _ string) simBuilder {
+			return simulate.WhatsApp{AppSecret: s["app_secret"], PhoneNumberID: in.Settings["phone_number_id"]}
 		},
 	},
 	"messenger": {
-		settings: func(p string) map[string]string {
-			return map[string]string{"page_id": "100000000000002", "base_url": p}
-		},
-		secrets: []string{"page_access_token", "app_secret", "verify_token"},
-		message: func(in parley.Inbox, s map[string]string, _ string, m simulate.Message) simulate.Webhook {
-			return simulate.Messenger{AppSecret: s["app_secret"], PageID: in.Settings["page_id"]}.Messages(m)
-		},
-		receipt: func(in parley.Inbox, s map[string]string, _ string, r simulate.Receipt) simulate.Webhook {
-			return simulate.Messenger{AppSecret: s["app_secret"], PageID: in.Settings["page_id"]}.Receipts(r)
+		settings: func(p string) map[string]string { return map[string]string{"page_id": "100000000000002", "base_url": p} },
+		secrets:  []string{"page_access_token", "app_secret", "verify_token"},
+		builder: func(in parley.Inbox, s map[string]string, _ string) simBuilder {
+			return simulate.Messenger{AppSecret: s["app_secret"], PageID: in.Settings["page_id"]}
 		},
 	},
 	"zalo": {
@@ -76,11 +73,8 @@ var simChannels = map[string]simChannel{
 			return map[string]string{"oa_id": "100000000000003", "app_id": "100000000000004", "base_url": p, "oauth_base_url": p}
 		},
 		secrets: []string{"app_secret_key", "oa_secret_key", "access_token", "refresh_token"},
-		message: func(in parley.Inbox, s map[string]string, _ string, m simulate.Message) simulate.Webhook {
-			return simulate.Zalo{AppID: in.Settings["app_id"], OAID: in.Settings["oa_id"], OASecretKey: s["oa_secret_key"]}.Messages(m)
-		},
-		receipt: func(in parley.Inbox, s map[string]string, _ string, r simulate.Receipt) simulate.Webhook {
-			return simulate.Zalo{AppID: in.Settings["app_id"], OAID: in.Settings["oa_id"], OASecretKey: s["oa_secret_key"]}.Receipts(r)
+		builder: func(in parley.Inbox, s map[string]string, _ string) simBuilder {
+			return simulate.Zalo{AppID: in.Settings["app_id"], OAID: in.Settings["oa_id"], OASecretKey: s["oa_secret_key"]}
 		},
 	},
 	"sms": {
@@ -89,30 +83,22 @@ var simChannels = map[string]simChannel{
 				"price_per_segment": "0.0079", "currency": "USD"}
 		},
 		secrets: []string{"auth_token"},
-		message: func(in parley.Inbox, s map[string]string, hook string, m simulate.Message) simulate.Webhook {
-			return simulate.Twilio{AccountSID: in.Settings["account_sid"], AuthToken: s["auth_token"], URL: hook, Number: in.Settings["from"]}.Messages(m)
-		},
-		receipt: func(in parley.Inbox, s map[string]string, hook string, r simulate.Receipt) simulate.Webhook {
-			return simulate.Twilio{AccountSID: in.Settings["account_sid"], AuthToken: s["auth_token"], URL: hook, Number: in.Settings["from"]}.Receipts(r)
+		builder: func(in parley.Inbox, s map[string]string, hook string) simBuilder {
+			return simulate.Twilio{AccountSID: in.Settings["account_sid"], AuthToken: s["auth_token"], URL: hook, Number: in.Settings["from"]}
 		},
 	},
 	"rcs": {
-		settings: func(p string) map[string]string {
-			return map[string]string{"agent_id": "parley-simulated@rbm.goog", "base_url": p}
-		},
-		secrets: []string{"access_token", "client_token"},
-		message: func(in parley.Inbox, s map[string]string, _ string, m simulate.Message) simulate.Webhook {
-			return simulate.RBM{ClientToken: s["client_token"], AgentID: in.Settings["agent_id"]}.Messages(m)
-		},
-		receipt: func(in parley.Inbox, s map[string]string, _ string, r simulate.Receipt) simulate.Webhook {
-			return simulate.RBM{ClientToken: s["client_token"], AgentID: in.Settings["agent_id"]}.Receipts(r)
+		settings: func(p string) map[string]string { return map[string]string{"agent_id": "parley-simulated@rbm.goog", "base_url": p} },
+		secrets:  []string{"access_token", "client_token"},
+		builder: func(in parley.Inbox, s map[string]string, _ string) simBuilder {
+			return simulate.RBM{ClientToken: s["client_token"], AgentID: in.Settings["agent_id"]}
 		},
 	},
 }
 
 // simulateMain runs `parley simulate`.
 func simulateMain(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || (simChannels[args[0]].message == nil && args[0] != "email") {
+	if len(args) == 0 || (simChannels[args[0]].builder == nil && args[0] != "email") {
 		fmt.Fprint(stderr, simulateUsage)
 		return 2
 	}
@@ -209,7 +195,7 @@ func (a *App) simulate(ctx context.Context, channel string, inboxID int64, targe
 	}
 
 	if text != "" {
-		w := sc.message(in, secrets, signed, simulate.Message{From: from, Name: name, Text: text, At: time.Now()})
+		w := sc.builder(in, secrets, signed).Messages(simulate.Message{From: from, Name: name, Text: text, At: time.Now()})
 		status, body, err := post(ctx, hook, w)
 		if err != nil {
 			return err
@@ -237,7 +223,7 @@ func (a *App) simulate(ctx context.Context, channel string, inboxID int64, targe
 				if channel == "sms" && st == "read" {
 					break // SMS has no read receipts
 				}
-				w := sc.receipt(in, secrets, signed, simulate.Receipt{ID: s.ID, To: s.To, Status: st, At: time.Now()})
+				w := sc.builder(in, secrets, signed).Receipts(simulate.Receipt{ID: s.ID, To: s.To, Status: st, At: time.Now()})
 				if status, body, err := post(ctx, hook, w); err != nil || status != http.StatusOK {
 					fmt.Fprintf(out, "  receipt %s: %d %s %v\n", st, status, body, err)
 				} else {

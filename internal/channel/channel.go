@@ -14,6 +14,7 @@ package channel
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/internal/parley"
@@ -152,4 +153,20 @@ type Window struct {
 	Needs string
 	// Reason is shown to agents when a send is refused.
 	Reason string
+}
+
+// MediaKind sorts a file by its MIME type the way messaging APIs do:
+// "image", "video", "audio", or other for anything else (WhatsApp's
+// "document", Messenger's "file").
+func MediaKind(mime, other string) string {
+	mime = strings.ToLower(mime)
+	switch {
+	case strings.HasPrefix(mime, "image/"):
+		return "image"
+	case strings.HasPrefix(mime, "video/"):
+		return "video"
+	case strings.HasPrefix(mime, "audio/"):
+		return "audio"
+	}
+	return other
 }

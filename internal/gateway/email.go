@@ -214,7 +214,7 @@ func (g *Gateway) uploadAll(ctx context.Context, files []email.Attachment) ([]in
 		if name == "" {
 			name = "attachment" + extFor(a.ContentType)
 		}
-		refs = append(refs, inbox.AttachmentRef{SHA256: info.SHA256, Filename: cleanName(name)})
+		refs = append(refs, inbox.AttachmentRef{SHA256: info.SHA256, Filename: parley.CleanFilename(name)})
 	}
 	return refs, nil
 }
@@ -226,16 +226,3 @@ func (g *Gateway) maxMedia() int64 {
 	return 25 << 20
 }
 
-// cleanName makes a sender's file name safe to store.
-func cleanName(name string) string {
-	name = strings.Map(func(r rune) rune {
-		if r == '/' || r == '\\' || r < 32 {
-			return '_'
-		}
-		return r
-	}, name)
-	if len(name) > 200 {
-		name = name[:200]
-	}
-	return name
-}

@@ -11,7 +11,8 @@ import (
 // JobChannelSend sends one outgoing message through its inbox's provider.
 const JobChannelSend = "channel.send"
 
-// SendPayload is a channel.send job's payload.
+// SendPayload is the payload of the jobs that deliver one outgoing
+// message: channel.send and webhook.deliver.
 type SendPayload struct {
 	MessageID int64 `json:"message_id"`
 }
@@ -174,13 +175,6 @@ func (s *Service) Reroute(ctx context.Context, messageID, inboxID int64, payload
 		if err != nil {
 			return err
 		}
-		c, err := tx.Conversation(m.ConversationID)
-		if err != nil {
-			return err
-		}
-		if err := tx.SetDelivery(&m, c, parley.DeliveryQueued, ""); err != nil {
-			return err
-		}
-		return s.enqueue(tx, JobChannelSend, SendPayload{MessageID: messageID}, tx.Now(), 8)
+		return s.requeue(tx, &m)
 	})
 }

@@ -88,7 +88,7 @@ func (s *Service) write(ctx context.Context, actor Actor, conversationID int64, 
 			return err
 		}
 		if job != "" {
-			if err := s.enqueue(tx, job, deliverPayload{MessageID: m.ID}, now, 8); err != nil {
+			if err := s.enqueue(tx, job, SendPayload{MessageID: m.ID}, now, 8); err != nil {
 				return err
 			}
 		}
@@ -155,28 +155,30 @@ func (s *Service) RetryDelivery(ctx context.Context, actor Actor, messageID int6
 		if m.Direction != parley.Outgoing || m.DeliveryState != parley.DeliveryFailed {
 			return parley.Errorf(parley.ECONFLICT, "message %d has not failed to deliver", messageID)
 		}
-		c, err := tx.Conversation(m.ConversationID)
-		if err != nil {
-			return err
-		}
-		inbox, err := tx.Inbox(m.InboxID)
-		if err != nil {
-			return err
-		}
-		if err := tx.SetDelivery(&m, c, parley.DeliveryQueued, ""); err != nil {
-			return err
-		}
-		job := JobWebhookDeliver
-		if inbox.ChannelType.Provider() {
-			job = JobChannelSend
-		}
-		return s.enqueue(tx, job, deliverPayload{MessageID: m.ID}, tx.Now(), 8)
+		return s.requeue(tx, &m)
 	})
 	return m, err
 }
 
-type deliverPayload struct {
-	MessageID int64 `json:"message_id"`
+// requeue marks an outgoing message queued and enqueues the job that
+// delivers it through its inbox: a provider send or a webhook post.
+func (s *Service) requeue(tx *store.Tx, m *parley.Message) error {
+	c, err := tx.Conversation(m.ConversationID)
+	if err != nil {
+		return err
+	}
+	inbox, err := tx.Inbox(m.InboxID)
+	if err != nil {
+		return err
+	}
+	if err := tx.SetDelivery(m, c, parley.DeliveryQueued, ""); err != nil {
+		return err
+	}
+	job := JobWebhookDeliver
+	if inbox.ChannelType.Provider() {
+		job = JobChannelSend
+	}
+	return s.enqueue(tx, job, SendPayload{MessageID: m.ID}, tx.Now(), 8)
 }
 
 // WebhookBody is what an API inbox's webhook receives for each reply.
@@ -200,7 +202,7 @@ func (e *PermanentError) Unwrap() error { return e.Err }
 // records the outcome. 5xx, 429 and network errors are retried by the job
 // runner; other 4xx answers fail the message at once with the reason.
 func (s *Service) DeliverWebhook(ctx context.Context, payload string, lastAttempt bool) error {
-	var p deliverPayload
+	var p SendPayload
 	if err := json.Unmarshal([]byte(payload), &p); err != nil {
 		return &PermanentError{err}
 	}

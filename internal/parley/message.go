@@ -113,3 +113,25 @@ const (
 	EventContactMerged        = "contact.merged"   // data: merge id, source, target
 	EventContactUnmerged      = "contact.unmerged" // data: merge id
 )
+
+// CleanFilename makes a sender's file name safe to store and offer for
+// download: no path separators or control characters, at most 200 bytes,
+// and never empty.
+func CleanFilename(name string) string {
+	name = strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r < 32 {
+			return '_'
+		}
+		return r
+	}, name)
+	if len(name) > 200 {
+		name = name[:200]
+		for !utf8.ValidString(name) {
+			name = name[:len(name)-1]
+		}
+	}
+	if name == "" {
+		name = "file"
+	}
+	return name
+}

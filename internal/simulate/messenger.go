@@ -3,7 +3,6 @@ package simulate
 import (
 	"encoding/json"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/internal/channel/messenger"
@@ -35,7 +34,7 @@ func (f Messenger) Messages(msgs ...Message) Webhook {
 		}
 		msg := map[string]any{"mid": m.ID}
 		if m.Media != nil {
-			msg["attachments"] = []map[string]any{{"type": fbAttachmentType(m.Media.MIMEType), "payload": map[string]string{"url": m.Media.URL}}}
+			msg["attachments"] = []map[string]any{{"type": messenger.AttachmentType(m.Media.MIMEType), "payload": map[string]string{"url": m.Media.URL}}}
 		} else {
 			msg["text"] = m.Text
 		}
@@ -142,14 +141,4 @@ func (f Messenger) wrap(events []map[string]any) Webhook {
 	return f.Sign(body)
 }
 
-func fbAttachmentType(mime string) string {
-	switch {
-	case strings.HasPrefix(mime, "image/"):
-		return "image"
-	case strings.HasPrefix(mime, "video/"):
-		return "video"
-	case strings.HasPrefix(mime, "audio/"):
-		return "audio"
-	}
-	return "file"
-}
+

@@ -37,15 +37,7 @@ func (w WhatsApp) Messages(msgs ...Message) Webhook {
 		msg := map[string]any{"from": from, "id": m.ID, "timestamp": strconv.FormatInt(at(m.At).Unix(), 10)}
 		switch {
 		case m.Media != nil:
-			kind := "document"
-			switch {
-			case strings.HasPrefix(m.Media.MIMEType, "image/"):
-				kind = "image"
-			case strings.HasPrefix(m.Media.MIMEType, "audio/"):
-				kind = "audio"
-			case strings.HasPrefix(m.Media.MIMEType, "video/"):
-				kind = "video"
-			}
+			kind := whatsapp.MediaType(m.Media.MIMEType)
 			md := map[string]any{"id": m.Media.ID, "mime_type": m.Media.MIMEType}
 			if m.Text != "" {
 				md["caption"] = m.Text

@@ -72,7 +72,7 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return err
 			}
-			out.Attachments = append(out.Attachments, inbox.AttachmentRef{SHA256: info.SHA256, Filename: cleanFilename(fh.Filename)})
+			out.Attachments = append(out.Attachments, inbox.AttachmentRef{SHA256: info.SHA256, Filename: parley.CleanFilename(fh.Filename)})
 		}
 	}
 	if r.FormValue("kind") == "note" {
@@ -86,21 +86,6 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
 	return s.done(w, r, id, "timeline")
 }
 
-func cleanFilename(name string) string {
-	name = strings.Map(func(r rune) rune {
-		if r == '/' || r == '\\' || r < 32 {
-			return '_'
-		}
-		return r
-	}, name)
-	if len(name) > 200 {
-		name = name[:200]
-	}
-	if name == "" {
-		name = "file"
-	}
-	return name
-}
 
 func (s *Server) update(w http.ResponseWriter, r *http.Request, ch inbox.Change) error {
 	id, err := pathID(r)

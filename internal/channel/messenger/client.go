@@ -99,7 +99,7 @@ func build(out channel.Outbound) (*sendRequest, error) {
 		if (m.URL == "") == (m.ProviderID == "") {
 			return nil, invalid("A Messenger attachment needs either a URL or an uploaded attachment id.")
 		}
-		a := &attachment{Type: attachmentType(m.MIMEType)}
+		a := &attachment{Type: AttachmentType(m.MIMEType)}
 		if m.ProviderID != "" {
 			a.Payload.AttachmentID = m.ProviderID
 		} else {
@@ -117,18 +117,8 @@ func build(out channel.Outbound) (*sendRequest, error) {
 	return r, nil
 }
 
-func attachmentType(mime string) string {
-	mime = strings.ToLower(mime)
-	switch {
-	case strings.HasPrefix(mime, "image/"):
-		return "image"
-	case strings.HasPrefix(mime, "video/"):
-		return "video"
-	case strings.HasPrefix(mime, "audio/"):
-		return "audio"
-	}
-	return "file"
-}
+// AttachmentType is the Messenger attachment type for a MIME type.
+func AttachmentType(mime string) string { return channel.MediaKind(mime, "file") }
 
 func (c *Client) messagesURL() string {
 	base := c.BaseURL

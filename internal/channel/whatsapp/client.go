@@ -28,7 +28,10 @@ type Client struct {
 	HTTP          *http.Client
 }
 
-func (c *Client) messagesURL() string {
+func (c *Client) messagesURL() string { return c.graph(c.PhoneNumberID + "/messages") }
+
+// graph is the URL of a Graph API path, with the client's base and version.
+func (c *Client) graph(path string) string {
 	base := c.BaseURL
 	if base == "" {
 		base = DefaultBaseURL
@@ -37,7 +40,7 @@ func (c *Client) messagesURL() string {
 	if v == "" {
 		v = DefaultVersion
 	}
-	return strings.TrimRight(base, "/") + "/" + v + "/" + c.PhoneNumberID + "/messages"
+	return strings.TrimRight(base, "/") + "/" + v + "/" + path
 }
 
 type sendRequest struct {
@@ -148,7 +151,7 @@ func build(out channel.Outbound) (*sendRequest, error) {
 			return nil, invalid("A WhatsApp caption is at most %d characters.", MaxCaptionLength)
 		}
 		obj := &mediaObject{ID: m.ProviderID, Link: m.URL, Caption: caption}
-		r.Type = mediaType(m.MIMEType)
+		r.Type = MediaType(m.MIMEType)
 		switch r.Type {
 		case "image":
 			r.Image = obj
@@ -175,21 +178,10 @@ func build(out channel.Outbound) (*sendRequest, error) {
 	return r, nil
 }
 
-// mediaType picks the WhatsApp message type for a MIME type. Anything
+// MediaType picks the WhatsApp message type for a MIME type. Anything
 // that is not an image, video or audio goes as a document, which
 // WhatsApp accepts for any file.
-func mediaType(mime string) string {
-	mime = strings.ToLower(mime)
-	switch {
-	case strings.HasPrefix(mime, "image/"):
-		return "image"
-	case strings.HasPrefix(mime, "video/"):
-		return "video"
-	case strings.HasPrefix(mime, "audio/"):
-		return "audio"
-	}
-	return "document"
-}
+func MediaType(mime string) string { return channel.MediaKind(mime, "document") }
 
 // Send sends one message and returns its WhatsApp message id (wamid),
 // which later status webhooks refer to.
@@ -252,15 +244,7 @@ func (c *Client) Media(ctx context.Context, mediaID string) (body io.ReadCloser,
 	if mediaID == "" || strings.ContainsAny(mediaID, "/?#") {
 		return nil, "", fmt.Errorf("whatsapp: bad media id %q", mediaID)
 	}
-	base := c.BaseURL
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	v := c.Version
-	if v == "" {
-		v = DefaultVersion
-	}
-	resp, err := c.get(ctx, strings.TrimRight(base, "/")+"/"+v+"/"+mediaID)
+	resp, err := c.get(ctx, c.graph(mediaID))
 	if err != nil {
 		return nil, "", err
 	}
