@@ -55,15 +55,19 @@ type simBuilder interface {
 
 var simChannels = map[string]simChannel{
 	"whatsapp": {
-		settings: func(p string) map[string]string { return map[string]string{"phone_number_id": "100000000000001", "base_url": p} },
-		secrets:  []string{"access_token", "app_secret", "verify_token"},
+		settings: func(p string) map[string]string {
+			return map[string]string{"phone_number_id": "100000000000001", "base_url": p}
+		},
+		secrets: []string{"access_token", "app_secret", "verify_token"},
 		builder: func(in parley.Inbox, s map[string]string, _ string) simBuilder {
 			return simulate.WhatsApp{AppSecret: s["app_secret"], PhoneNumberID: in.Settings["phone_number_id"]}
 		},
 	},
 	"messenger": {
-		settings: func(p string) map[string]string { return map[string]string{"page_id": "100000000000002", "base_url": p} },
-		secrets:  []string{"page_access_token", "app_secret", "verify_token"},
+		settings: func(p string) map[string]string {
+			return map[string]string{"page_id": "100000000000002", "base_url": p}
+		},
+		secrets: []string{"page_access_token", "app_secret", "verify_token"},
 		builder: func(in parley.Inbox, s map[string]string, _ string) simBuilder {
 			return simulate.Messenger{AppSecret: s["app_secret"], PageID: in.Settings["page_id"]}
 		},
@@ -88,8 +92,10 @@ var simChannels = map[string]simChannel{
 		},
 	},
 	"rcs": {
-		settings: func(p string) map[string]string { return map[string]string{"agent_id": "parley-simulated@rbm.goog", "base_url": p} },
-		secrets:  []string{"access_token", "client_token"},
+		settings: func(p string) map[string]string {
+			return map[string]string{"agent_id": "parley-simulated@rbm.goog", "base_url": p}
+		},
+		secrets: []string{"access_token", "client_token"},
 		builder: func(in parley.Inbox, s map[string]string, _ string) simBuilder {
 			return simulate.RBM{ClientToken: s["client_token"], AgentID: in.Settings["agent_id"]}
 		},

@@ -225,4 +225,3 @@ func (g *Gateway) maxMedia() int64 {
 	}
 	return 25 << 20
 }
-

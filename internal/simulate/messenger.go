@@ -140,5 +140,3 @@ func (f Messenger) wrap(events []map[string]any) Webhook {
 	})
 	return f.Sign(body)
 }
-
-

@@ -86,7 +86,6 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
 	return s.done(w, r, id, "timeline")
 }
 
-
 func (s *Server) update(w http.ResponseWriter, r *http.Request, ch inbox.Change) error {
 	id, err := pathID(r)
 	if err != nil {
