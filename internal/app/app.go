@@ -150,7 +150,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
-	wg.Add(4)
+	wg.Add(5)
 	go func() {
 		defer wg.Done()
 		a.Jobs.Run(jobsCtx)
@@ -158,6 +158,10 @@ func (a *App) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		a.Gateway.RunEmail(jobsCtx)
+	}()
+	go func() {
+		defer wg.Done()
+		a.Gateway.KeepZaloTokens(jobsCtx)
 	}()
 	go func() {
 		defer wg.Done()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -117,6 +118,11 @@ func (g *Gateway) zaloToken(ctx context.Context, c *conn, refused string) (strin
 	next, err := zalo.Refresh(ctx, oauth, c.setting("app_id"), cur["app_secret_key"], cur["refresh_token"])
 	var re *zalo.RefreshError
 	if errors.As(err, &re) && re.Permanent {
+		// Another process may have spent this refresh token a moment ago:
+		// then the stored pair is new and works.
+		if now, err := g.Secrets(ctx, c.inbox.ID); err == nil && now["refresh_token"] != cur["refresh_token"] && now["access_token"] != "" {
+			return now["access_token"], nil
+		}
 		return "", &channel.SendError{Code: re.Code, Permanent: true,
 			Message: "Zalo no longer accepts this Official Account's tokens: reconnect the OA in the inbox settings (" + re.Message + ")."}
 	}
@@ -153,4 +159,35 @@ func (g *Gateway) zaloToken(ctx context.Context, c *conn, refused string) (strin
 // media: Zalo's attachment URLs are public CDN links.
 func (zaloDriver) media(ctx context.Context, g *Gateway, _ *conn, md inbox.PendingMedia) (io.ReadCloser, string, error) {
 	return g.download(ctx, md.URL, nil)
+}
+
+// KeepZaloTokens renews Zalo access tokens before they expire, hourly,
+// until ctx ends. Sends renew them too, but an OA that sends nothing for
+// three months would otherwise let its refresh token lapse.
+func (g *Gateway) KeepZaloTokens(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		list, err := g.DB.Inboxes(ctx)
+		if err != nil {
+			continue
+		}
+		for _, in := range list {
+			if in.ChannelType != parley.ChannelZalo {
+				continue
+			}
+			c, err := g.conn(ctx, in.ID, parley.ChannelZalo)
+			if err == nil {
+				_, err = g.zaloToken(ctx, c, "")
+			}
+			if err != nil && ctx.Err() == nil {
+				slog.Warn("gateway: renewing a Zalo token", "inbox", in.ID, "err", err)
+			}
+		}
+	}
 }
