@@ -150,7 +150,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
-	wg.Add(5)
+	wg.Add(6)
 	go func() {
 		defer wg.Done()
 		a.Jobs.Run(jobsCtx)
@@ -162,6 +162,10 @@ func (a *App) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		a.Gateway.KeepZaloTokens(jobsCtx)
+	}()
+	go func() {
+		defer wg.Done()
+		a.Inbox.RunRouting(jobsCtx)
 	}()
 	go func() {
 		defer wg.Done()

@@ -85,6 +85,12 @@ func (s *Service) Update(ctx context.Context, actor Actor, id int64, ch Change) 
 				return err
 			}
 		}
+		if c.AssigneeID != nil {
+			c.QueuedAt = nil // someone has it now
+		}
+		if ch.Status != nil || ch.AssigneeID != nil {
+			tx.AfterCommit(s.kickRouting) // an agent may have room now
+		}
 		if ch.Labels != nil && !slices.Equal(labels, c.Labels) {
 			if err := tx.SetLabels(c.ID, labels); err != nil {
 				return err

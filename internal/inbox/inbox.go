@@ -38,6 +38,7 @@ type Service struct {
 	Channels Channels
 
 	inboxes sync.Map // inbox id → cachedInbox
+	router  router
 }
 
 // inboxTTL bounds how long a cached inbox is used. Updates made in this

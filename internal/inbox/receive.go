@@ -120,6 +120,12 @@ func (s *Service) Receive(ctx context.Context, inboxID int64, in Incoming) (r Re
 		if err != nil {
 			return err
 		}
+		if (r.NewConversation || r.Reopened) && inbox.Routing.AutoAssign {
+			if err := s.queueIfRouted(tx, inbox, &conv); err != nil {
+				return err
+			}
+			changed = true
+		}
 		m := parley.Message{Direction: parley.Incoming, AuthorContactID: &contact.ID, Text: in.Text,
 			ExternalID: in.ExternalID, Attachments: atts, ChannelPayload: in.ChannelPayload}
 		if err := tx.CreateMessage(&conv, &m); err != nil {

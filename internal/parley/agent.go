@@ -31,8 +31,13 @@ type Agent struct {
 	Active bool   `json:"active"` // deactivated agents cannot sign in or be assigned
 	// MustChangePassword is set for generated passwords (the first owner's
 	// one-time password) until the agent picks their own.
-	MustChangePassword bool      `json:"must_change_password"`
-	CreatedAt          time.Time `json:"created_at"`
+	MustChangePassword bool `json:"must_change_password"`
+	// Availability is set by the agent (and to away after a while with no
+	// inbox open); Capacity bounds their open conversations.
+	Availability   Availability `json:"availability"`
+	Capacity       int          `json:"capacity"`
+	LastAssignedAt *time.Time   `json:"last_assigned_at,omitempty"`
+	CreatedAt      time.Time    `json:"created_at"`
 }
 
 // Validate normalises and checks an agent before it is stored.
@@ -47,6 +52,18 @@ func (a *Agent) Validate() error {
 	}
 	if !a.Role.Valid() {
 		return Errorf(EINVALID, "role %q is not one of owner, admin, agent", a.Role)
+	}
+	if a.Availability == "" {
+		a.Availability = Offline
+	}
+	if !a.Availability.Valid() {
+		return Errorf(EINVALID, "availability %q is not one of online, away, offline", a.Availability)
+	}
+	if a.Capacity == 0 {
+		a.Capacity = DefaultCapacity
+	}
+	if a.Capacity < 1 || a.Capacity > 500 {
+		return Errorf(EINVALID, "capacity must be between 1 and 500 open conversations")
 	}
 	return nil
 }

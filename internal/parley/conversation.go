@@ -43,10 +43,20 @@ type Conversation struct {
 	ReopenCount     int        `json:"reopen_count"`
 	// PreviousID is the conversation this one continues: the customer wrote
 	// again after the reopen window of that one had passed.
-	PreviousID     *int64    `json:"previous_id"`
-	LastActivityAt time.Time `json:"last_activity_at"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	PreviousID *int64 `json:"previous_id"`
+	// QueuedAt is when the conversation started waiting for an agent with
+	// room; nil when it is not in the queue.
+	QueuedAt *time.Time `json:"queued_at,omitempty"`
+	// SLA is the running SLA timers (JSON kept by internal/inbox); SLADueAt
+	// the nearest due time of a running one; SLAState ok, warning or breached.
+	SLA      string     `json:"-"`
+	SLADueAt *time.Time `json:"sla_due_at,omitempty"`
+	SLAState string     `json:"sla_state,omitempty"`
+	// PromisedReplyBy is the reply time the acknowledgement promised.
+	PromisedReplyBy *time.Time `json:"promised_reply_by,omitempty"`
+	LastActivityAt  time.Time  `json:"last_activity_at"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
 }
 
 // MaxLabels and MaxLabelLength bound a conversation's labels.

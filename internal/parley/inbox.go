@@ -82,6 +82,10 @@ type Inbox struct {
 	// secrets are stored apart, sealed, and never shown.
 	Settings map[string]string `json:"settings,omitempty"`
 
+	// Routing: auto-assignment, business hours, acknowledgements,
+	// auto-resolve.
+	Routing Routing `json:"routing"`
+
 	CreatedAt time.Time `json:"created_at"`
 }
 
@@ -115,6 +119,9 @@ func (i *Inbox) Validate() error {
 	}
 	if len(i.ReplyTimeText) > 200 || len(i.Greeting) > 500 {
 		return Errorf(EINVALID, "reply_time_text is limited to 200 characters and greeting to 500")
+	}
+	if err := i.Routing.Validate(); err != nil {
+		return err
 	}
 	if i.WebhookURL != "" {
 		u, err := url.Parse(i.WebhookURL)

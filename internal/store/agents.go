@@ -7,13 +7,15 @@ import (
 	"github.com/parleyhq/parley/internal/parley"
 )
 
-const agentColumns = "id, email, name, role, active, must_change_password, created_at"
+const agentColumns = "id, email, name, role, active, must_change_password, availability, capacity, last_assigned_at, created_at"
 
-func scanAgent(row interface{ Scan(...any) error }) (parley.Agent, error) {
+func scanAgent(row interface{ Scan(...any) error }, extra ...any) (parley.Agent, error) {
 	var a parley.Agent
 	var created int64
-	err := row.Scan(&a.ID, &a.Email, &a.Name, &a.Role, &a.Active, &a.MustChangePassword, &created)
-	a.CreatedAt = fromTS(created)
+	var assigned sql.NullInt64
+	err := row.Scan(append([]any{&a.ID, &a.Email, &a.Name, &a.Role, &a.Active, &a.MustChangePassword, &a.Availability, &a.Capacity,
+		&assigned, &created}, extra...)...)
+	a.CreatedAt, a.LastAssignedAt = fromTS(created), fromNullTS(assigned)
 	return a, err
 }
 
@@ -25,9 +27,9 @@ func (tx *Tx) CreateAgent(a *parley.Agent, passwordHash string) (err error) {
 		return err
 	}
 	a.Active, a.CreatedAt = true, tx.now
-	err = tx.queryRow(`INSERT INTO agents (email, name, role, password_hash, active, must_change_password, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, TRUE, $5, $6, $6) RETURNING id`,
-		a.Email, a.Name, a.Role, passwordHash, a.MustChangePassword, ts(tx.now)).Scan(&a.ID)
+	err = tx.queryRow(`INSERT INTO agents (email, name, role, password_hash, active, must_change_password, availability, capacity, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, TRUE, $5, $6, $7, $8, $8) RETURNING id`,
+		a.Email, a.Name, a.Role, passwordHash, a.MustChangePassword, a.Availability, a.Capacity, ts(tx.now)).Scan(&a.ID)
 	if isUniqueViolation(err) {
 		return parley.Errorf(parley.ECONFLICT, "an agent with email %s already exists", a.Email)
 	}
@@ -50,11 +52,7 @@ func (db *DB) Agent(ctx context.Context, id int64) (parley.Agent, error) {
 // Returns ENOTFOUND if no agent has that email.
 func (db *DB) AgentByEmail(ctx context.Context, email string) (parley.Agent, string, error) {
 	var hash string
-	var a parley.Agent
-	var created int64
-	err := db.read.QueryRowContext(ctx, "SELECT "+agentColumns+", password_hash FROM agents WHERE email = lower($1)", email).
-		Scan(&a.ID, &a.Email, &a.Name, &a.Role, &a.Active, &a.MustChangePassword, &created, &hash)
-	a.CreatedAt = fromTS(created)
+	a, err := scanAgent(db.read.QueryRowContext(ctx, "SELECT "+agentColumns+", password_hash FROM agents WHERE email = lower($1)", email), &hash)
 	return a, hash, notFound(err, "agent", email)
 }
 

@@ -30,6 +30,9 @@ type dialect struct {
 	// lockContact ($1: a key from contactLockKey) makes parallel batches
 	// take turns on one contact while they pick or start its conversation.
 	lockContact string
+	// lockRouting makes parallel batches take turns assigning
+	// conversations, so agents' capacity holds (see Tx.LockRouting).
+	lockRouting string
 	// migrationLock and migrationUnlock keep two processes starting at once
 	// from applying the same migration twice.
 	migrationLock, migrationUnlock string
@@ -82,6 +85,7 @@ var postgresDialect = dialect{
 	writers:         4,
 	forUpdate:       " FOR UPDATE",
 	lockContact:     "SELECT pg_advisory_xact_lock($1)",
+	lockRouting:     "SELECT pg_advisory_xact_lock(7215003)",
 	migrationLock:   "SELECT pg_advisory_lock(7215002)",
 	migrationUnlock: "SELECT pg_advisory_unlock(7215002)",
 	skipLocked:      "FOR UPDATE SKIP LOCKED",

@@ -10,21 +10,30 @@ import (
 )
 
 const inboxColumns = `id, name, channel_type, reopen_window_secs, webhook_url, webhook_secret,
-	email_ask, away_minutes, reply_time_text, greeting, channel_settings, created_at`
+	email_ask, away_minutes, reply_time_text, greeting, channel_settings, routing, created_at`
 
 // scanInbox reads an inbox and its webhook secret.
 func scanInbox(row interface{ Scan(...any) error }) (parley.Inbox, string, error) {
 	var in parley.Inbox
 	var secs, created int64
-	var secret, settings string
+	var secret, settings, routing string
 	err := row.Scan(&in.ID, &in.Name, &in.ChannelType, &secs, &in.WebhookURL, &secret,
-		&in.EmailAsk, &in.AwayMinutes, &in.ReplyTimeText, &in.Greeting, &settings, &created)
+		&in.EmailAsk, &in.AwayMinutes, &in.ReplyTimeText, &in.Greeting, &settings, &routing, &created)
+	if err == nil && routing != "" && routing != "{}" {
+		err = json.Unmarshal([]byte(routing), &in.Routing)
+	}
 	in.ReopenWindow = time.Duration(secs) * time.Second
 	in.CreatedAt = fromTS(created)
 	if err == nil && settings != "" && settings != "{}" {
 		err = json.Unmarshal([]byte(settings), &in.Settings)
 	}
 	return in, secret, err
+}
+
+// routingJSON renders an inbox's routing settings for storing.
+func routingJSON(r parley.Routing) string {
+	b, _ := json.Marshal(r)
+	return string(b)
 }
 
 // settingsJSON renders an inbox's channel settings for storing.
@@ -45,10 +54,10 @@ func (tx *Tx) CreateInbox(in *parley.Inbox, webhookSecret, identitySecret string
 	}
 	in.CreatedAt = tx.now
 	return tx.queryRow(`INSERT INTO inboxes (name, channel_type, reopen_window_secs, webhook_url, webhook_secret, identity_secret,
-			email_ask, away_minutes, reply_time_text, greeting, channel_settings, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id`,
+			email_ask, away_minutes, reply_time_text, greeting, channel_settings, routing, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id`,
 		in.Name, in.ChannelType, int64(in.ReopenWindow/time.Second), in.WebhookURL, webhookSecret, identitySecret,
-		in.EmailAsk, in.AwayMinutes, in.ReplyTimeText, in.Greeting, settingsJSON(in.Settings), ts(tx.now)).Scan(&in.ID)
+		in.EmailAsk, in.AwayMinutes, in.ReplyTimeText, in.Greeting, settingsJSON(in.Settings), routingJSON(in.Routing), ts(tx.now)).Scan(&in.ID)
 }
 
 // ChannelSecrets returns an inbox's sealed channel secrets ("" if none).
@@ -114,9 +123,9 @@ func (tx *Tx) UpdateInbox(in *parley.Inbox) (err error) {
 		return err
 	}
 	res, err := tx.exec(`UPDATE inboxes SET name = $2, reopen_window_secs = $3, webhook_url = $4, email_ask = $5, away_minutes = $6,
-			reply_time_text = $7, greeting = $8, channel_settings = $9, updated_at = $10 WHERE id = $1`,
+			reply_time_text = $7, greeting = $8, channel_settings = $9, routing = $10, updated_at = $11 WHERE id = $1`,
 		in.ID, in.Name, int64(in.ReopenWindow/time.Second), in.WebhookURL, in.EmailAsk, in.AwayMinutes, in.ReplyTimeText, in.Greeting,
-		settingsJSON(in.Settings), ts(tx.now))
+		settingsJSON(in.Settings), routingJSON(in.Routing), ts(tx.now))
 	if err != nil {
 		return err
 	}

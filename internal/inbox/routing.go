@@ -1,0 +1,339 @@
+package inbox
+
+import (
+	"cmp"
+	"context"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// Routing: a new or reopened conversation in an inbox with auto-assign is
+// put in the queue (queued_at) in the transaction that stores it; Drain
+// then gives queued conversations, urgent first and then oldest, to the
+// online agent with the most room, never above their capacity. Drain runs
+// in its own transaction, after the commits that may need it (a
+// conversation queued, an agent freed or back online), and every
+// RoutingInterval as a safety net: a conversation queued just before a
+// crash is routed after the restart.
+//
+// Drain takes the routing lock before it touches any conversation, and
+// nothing else takes it, so it cannot deadlock with the row locks of
+// ordinary writes on PostgreSQL.
+
+// RoutingInterval is how often queued conversations are looked at again
+// even when nothing asked for it.
+var RoutingInterval = 30 * time.Second
+
+// drainBatch bounds the conversations one Drain looks at.
+const drainBatch = 200
+
+type router struct {
+	once sync.Once
+	kick chan struct{}
+}
+
+func (s *Service) routerKick() chan struct{} {
+	s.router.once.Do(func() { s.router.kick = make(chan struct{}, 1) })
+	return s.router.kick
+}
+
+// kickRouting asks the routing loop to drain the queue soon.
+func (s *Service) kickRouting() {
+	select {
+	case s.routerKick() <- struct{}{}:
+	default:
+	}
+}
+
+// RunRouting drains the queue when asked, and every RoutingInterval,
+// until ctx ends. It also sets online agents who have had no inbox open
+// for AwayAfter to away.
+func (s *Service) RunRouting(ctx context.Context) {
+	t := time.NewTicker(RoutingInterval)
+	defer t.Stop()
+	for {
+		if _, err := s.Drain(ctx); err != nil && ctx.Err() == nil {
+			slog.Error("inbox: routing", "err", err)
+		}
+		if err := s.AwayIdleAgents(ctx); err != nil && ctx.Err() == nil {
+			slog.Error("inbox: away idle agents", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.routerKick():
+		case <-t.C:
+		}
+	}
+}
+
+// Drain assigns queued conversations to agents with room and returns how
+// many it assigned.
+func (s *Service) Drain(ctx context.Context) (n int, err error) {
+	err = s.DB.Write(ctx, func(tx *store.Tx) error {
+		n = 0
+		if err := tx.LockRouting(); err != nil {
+			return err
+		}
+		queued, err := tx.Queued(drainBatch)
+		if err != nil || len(queued) == 0 {
+			return err
+		}
+		inboxes := map[int64]parley.Inbox{}
+		pools := map[int64][]store.Candidate{} // by team id (0: everyone)
+		for _, c := range queued {
+			in, ok := inboxes[c.InboxID]
+			if !ok {
+				if in, err = tx.Inbox(c.InboxID); err != nil {
+					return err
+				}
+				inboxes[c.InboxID] = in
+			}
+			if c.Status == parley.StatusResolved || !in.Routing.AutoAssign || c.AssigneeID != nil {
+				c.QueuedAt = nil // no longer waiting for an agent
+				if err := tx.SaveConversation(&c); err != nil {
+					return err
+				}
+				continue
+			}
+			if c.Status != parley.StatusOpen {
+				continue // pending or snoozed: routed when it is open again
+			}
+			team := c.TeamID
+			if team == nil {
+				team = in.Routing.TeamID
+			}
+			key := int64(0)
+			if team != nil {
+				key = *team
+			}
+			pool, ok := pools[key]
+			if !ok {
+				if pool, err = tx.Candidates(team); err != nil {
+					return err
+				}
+				pools[key] = pool
+			}
+			i := pickAgent(pool)
+			if i < 0 {
+				continue
+			}
+			if err := s.assign(tx, &c, &pool[i]); err != nil {
+				return err
+			}
+			// The same agent may be in other teams' pools too.
+			for k, p := range pools {
+				for j := range p {
+					if p[j].Agent.ID == pool[i].Agent.ID && k != key {
+						p[j] = pool[i]
+					}
+				}
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// pickAgent returns the index of the candidate with the most room, ties
+// going to the one assigned longest ago (never first), or -1 when nobody
+// has room.
+func pickAgent(pool []store.Candidate) int {
+	best := -1
+	for i, c := range pool {
+		if c.Room() <= 0 {
+			continue
+		}
+		if best < 0 {
+			best = i
+			continue
+		}
+		b := pool[best]
+		if r := cmp.Compare(c.Room(), b.Room()); r > 0 || (r == 0 && assignedEarlier(c.Agent.LastAssignedAt, b.Agent.LastAssignedAt)) {
+			best = i
+		}
+	}
+	return best
+}
+
+func assignedEarlier(a, b *time.Time) bool {
+	switch {
+	case a == nil:
+		return b != nil
+	case b == nil:
+		return false
+	}
+	return a.Before(*b)
+}
+
+// assign gives c to the candidate and takes it out of the queue.
+func (s *Service) assign(tx *store.Tx, c *parley.Conversation, cand *store.Candidate) error {
+	id := cand.Agent.ID
+	c.AssigneeID, c.QueuedAt = &id, nil
+	if err := tx.SaveConversation(c); err != nil {
+		return err
+	}
+	if err := tx.MarkAssigned(id); err != nil {
+		return err
+	}
+	now := tx.Now()
+	cand.Open++
+	cand.Agent.LastAssignedAt = &now
+	return tx.AppendEvent(&parley.Event{Type: parley.EventConversationAssigned, ConversationID: &c.ID, ContactID: &c.ContactID},
+		map[string]any{"from": nil, "to": id, "reason": "auto"})
+}
+
+// queueIfRouted puts a new or reopened conversation in the queue when its
+// inbox auto-assigns and it has nobody (or an agent who is not online),
+// and asks for a drain after the commit.
+func (s *Service) queueIfRouted(tx *store.Tx, in parley.Inbox, c *parley.Conversation) error {
+	if !in.Routing.AutoAssign || c.QueuedAt != nil {
+		return nil
+	}
+	if c.AssigneeID != nil {
+		a, err := tx.Agent(*c.AssigneeID)
+		if err != nil {
+			return err
+		}
+		if a.Active && a.Availability == parley.Online {
+			return nil // their conversation comes back to them
+		}
+		c.AssigneeID = nil
+	}
+	now := tx.Now()
+	c.QueuedAt = &now
+	tx.AfterCommit(s.kickRouting)
+	return tx.AppendEvent(&parley.Event{Type: parley.EventConversationQueued, ConversationID: &c.ID, ContactID: &c.ContactID}, nil)
+}
+
+// SetAvailability records an agent's availability. Going online lets the
+// queue drain to them; going away or offline returns their open
+// conversations to the queue in inboxes that ask for it.
+func (s *Service) SetAvailability(ctx context.Context, actor Actor, agentID int64, to parley.Availability, reason string) (err error) {
+	if !to.Valid() {
+		return parley.Errorf(parley.EINVALID, "availability %q is not one of online, away, offline", to)
+	}
+	if actor.AgentID == nil || *actor.AgentID != agentID {
+		if err := requireAdmin(actor); err != nil {
+			return parley.Errorf(parley.EFORBIDDEN, "agents set their own availability; admins may set anyone's")
+		}
+	}
+	err = s.DB.Write(ctx, func(tx *store.Tx) error {
+		a, err := tx.Agent(agentID)
+		if err != nil {
+			return err
+		}
+		if a.Availability == to {
+			return nil
+		}
+		if err := tx.SetAvailability(agentID, to); err != nil {
+			return err
+		}
+		if err := tx.AppendEvent(&parley.Event{Type: parley.EventAgentAvailability, AgentID: &agentID},
+			map[string]string{"from": string(a.Availability), "to": string(to), "reason": reason}); err != nil {
+			return err
+		}
+		if to != parley.Online {
+			if err := s.requeueAgent(tx, agentID); err != nil {
+				return err
+			}
+		}
+		tx.AfterCommit(s.kickRouting)
+		return nil
+	})
+	return err
+}
+
+// requeueAgent returns an agent's open conversations to the queue, in the
+// inboxes whose routing asks for it.
+func (s *Service) requeueAgent(tx *store.Tx, agentID int64) error {
+	open, err := tx.AssignedOpen(agentID)
+	if err != nil {
+		return err
+	}
+	inboxes := map[int64]parley.Inbox{}
+	for _, c := range open {
+		in, ok := inboxes[c.InboxID]
+		if !ok {
+			if in, err = tx.Inbox(c.InboxID); err != nil {
+				return err
+			}
+			inboxes[c.InboxID] = in
+		}
+		if !in.Routing.AutoAssign || !in.Routing.RequeueOnAway {
+			continue
+		}
+		from := c.AssigneeID
+		now := tx.Now()
+		c.AssigneeID, c.QueuedAt = nil, &now
+		if err := tx.SaveConversation(&c); err != nil {
+			return err
+		}
+		if err := tx.AppendEvent(&parley.Event{Type: parley.EventConversationAssigned, ConversationID: &c.ID, ContactID: &c.ContactID},
+			map[string]any{"from": from, "to": nil, "reason": "requeued"}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AwayAfter is how long an online agent may have no inbox open before
+// they are set away.
+var AwayAfter = 15 * time.Minute
+
+// AwayIdleAgents sets online agents who have had no inbox open for
+// AwayAfter to away.
+func (s *Service) AwayIdleAgents(ctx context.Context) error {
+	var idle []int64
+	err := s.DB.Write(ctx, func(tx *store.Tx) (err error) {
+		idle, err = tx.IdleOnline(tx.Now().Add(-AwayAfter))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	slices.Sort(idle)
+	for _, id := range idle {
+		if err := s.SetAvailability(ctx, System, id, parley.Away, "idle"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetCapacity sets how many open conversations an agent may carry.
+func (s *Service) SetCapacity(ctx context.Context, actor Actor, agentID int64, capacity int) error {
+	if err := requireAdmin(actor); err != nil {
+		return err
+	}
+	if capacity < 1 || capacity > 500 {
+		return parley.Errorf(parley.EINVALID, "capacity must be between 1 and 500 open conversations")
+	}
+	return s.DB.Write(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Agent(agentID); err != nil {
+			return err
+		}
+		tx.AfterCommit(s.kickRouting)
+		return tx.SetCapacity(agentID, capacity)
+	})
+}
+
+// QueuePosition returns a conversation's place in the queue (1 is next),
+// or 0 when it is not waiting for an agent.
+func (s *Service) QueuePosition(ctx context.Context, conversationID int64) (pos int, err error) {
+	err = s.DB.Write(ctx, func(tx *store.Tx) error {
+		c, err := tx.Conversation(conversationID)
+		if err != nil {
+			return err
+		}
+		pos, err = tx.QueuePosition(c)
+		return err
+	})
+	return pos, err
+}

@@ -1,0 +1,146 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/parleyhq/parley/internal/parley"
+)
+
+// Candidate is an online agent who might take a conversation, with how
+// many open conversations they carry now.
+type Candidate struct {
+	Agent parley.Agent
+	Open  int
+}
+
+// Room is how many more conversations the candidate can take.
+func (c Candidate) Room() int { return c.Agent.Capacity - c.Open }
+
+// LockRouting makes assignments take turns: on PostgreSQL several writers
+// (and processes) commit in parallel, and two of them counting the same
+// agent's open conversations at once could both give them their last
+// free place. SQLite's single writer needs nothing.
+func (tx *Tx) LockRouting() error {
+	if tx.db.dialect.lockRouting == "" {
+		return nil
+	}
+	_, err := tx.exec(tx.db.dialect.lockRouting)
+	return err
+}
+
+// Candidates returns the active, online agents (members of team when it
+// is not nil) with their open conversation counts.
+func (tx *Tx) Candidates(teamID *int64) (_ []Candidate, err error) {
+	defer wrap(&err, "store: Candidates")
+	q := `SELECT ` + agentColumns + `, (SELECT COUNT(*) FROM conversations c WHERE c.assignee_id = a.id AND c.status = 'open')
+		FROM agents a WHERE a.active AND a.availability = 'online'`
+	var args []any
+	if teamID != nil {
+		q += " AND a.id IN (SELECT agent_id FROM team_members WHERE team_id = $1)"
+		args = append(args, *teamID)
+	}
+	rows, err := tx.query(q+" ORDER BY a.id", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Candidate
+	for rows.Next() {
+		var c Candidate
+		if c.Agent, err = scanAgent(rows, &c.Open); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// OpenCount returns how many open conversations an agent is assigned.
+func (tx *Tx) OpenCount(agentID int64) (int, error) {
+	var n int
+	err := tx.queryRow("SELECT COUNT(*) FROM conversations WHERE assignee_id = $1 AND status = 'open'", agentID).Scan(&n)
+	return n, err
+}
+
+// MarkAssigned records when an agent was last given a conversation, for
+// breaking ties between agents with equal room.
+func (tx *Tx) MarkAssigned(agentID int64) error {
+	_, err := tx.exec("UPDATE agents SET last_assigned_at = $2 WHERE id = $1", agentID, ts(tx.now))
+	return err
+}
+
+// queueOrder is the queue: urgent first, then by how long they have waited.
+const queueOrder = ` ORDER BY CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, queued_at, id`
+
+// Queued returns up to limit conversations waiting for an agent, in queue
+// order.
+func (tx *Tx) Queued(limit int) (_ []parley.Conversation, err error) {
+	defer wrap(&err, "store: Queued")
+	rows, err := tx.query("SELECT "+conversationColumns+" FROM conversations WHERE queued_at IS NOT NULL"+queueOrder+" LIMIT $1", limit)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(r *sql.Rows) (parley.Conversation, error) { return scanConversation(r) })
+}
+
+// Queue returns the conversations waiting for an agent, in queue order.
+func (db *DB) Queue(ctx context.Context, limit int) (_ []parley.Conversation, err error) {
+	defer wrap(&err, "store: Queue")
+	rows, err := db.read.QueryContext(ctx, "SELECT "+conversationColumns+" FROM conversations WHERE queued_at IS NOT NULL"+queueOrder+" LIMIT $1", limit)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(r *sql.Rows) (parley.Conversation, error) { return scanConversation(r) })
+}
+
+// QueuePosition returns a queued conversation's place in the queue (1 is
+// next), or 0 when it is not queued.
+func (tx *Tx) QueuePosition(c parley.Conversation) (int, error) {
+	if c.QueuedAt == nil {
+		return 0, nil
+	}
+	var n int
+	err := tx.queryRow(`SELECT COUNT(*) FROM conversations WHERE queued_at IS NOT NULL AND (
+			CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END < $1
+			OR (CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END = $1
+				AND (queued_at < $2 OR (queued_at = $2 AND id < $3))))`,
+		3-c.Priority.Rank(), ts(*c.QueuedAt), c.ID).Scan(&n)
+	return n + 1, err
+}
+
+// AssignedOpen returns the open conversations assigned to an agent.
+func (tx *Tx) AssignedOpen(agentID int64) (_ []parley.Conversation, err error) {
+	defer wrap(&err, "store: AssignedOpen")
+	rows, err := tx.query("SELECT "+conversationColumns+" FROM conversations WHERE assignee_id = $1 AND status = 'open' ORDER BY id", agentID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(r *sql.Rows) (parley.Conversation, error) { return scanConversation(r) })
+}
+
+// SetAvailability records an agent's availability.
+func (tx *Tx) SetAvailability(agentID int64, a parley.Availability) error {
+	_, err := tx.exec("UPDATE agents SET availability = $2, updated_at = $3 WHERE id = $1", agentID, a, ts(tx.now))
+	return err
+}
+
+// SetCapacity records how many open conversations an agent may carry.
+func (tx *Tx) SetCapacity(agentID int64, capacity int) error {
+	_, err := tx.exec("UPDATE agents SET capacity = $2, updated_at = $3 WHERE id = $1", agentID, capacity, ts(tx.now))
+	return err
+}
+
+// IdleOnline returns the online agents not seen since before: they have
+// no inbox open, and go away.
+func (tx *Tx) IdleOnline(before time.Time) ([]int64, error) {
+	rows, err := tx.query("SELECT id FROM agents WHERE availability = 'online' AND (last_seen_at IS NULL OR last_seen_at < $1) ORDER BY id", ts(before))
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(r *sql.Rows) (int64, error) {
+		var id int64
+		return id, r.Scan(&id)
+	})
+}
