@@ -71,6 +71,9 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 		BaseURL: a.BaseURL, MaxMediaBytes: cfg.MaxUploadBytes}
 	a.Inbox.Channels = a.Gateway
 	a.Jobs.Handle(inbox.JobChannelSend, a.Gateway.Send)
+	a.Jobs.Handle(inbox.JobSLACheck, func(ctx context.Context, j store.Job) error { return a.Inbox.CheckSLA(ctx, j.Payload) })
+	a.Jobs.Handle(inbox.JobAck, func(ctx context.Context, j store.Job) error { return a.Inbox.SendAck(ctx, j.Payload) })
+	a.Jobs.Handle(inbox.JobAutoResolve, func(ctx context.Context, j store.Job) error { return a.Inbox.AutoResolve(ctx, j.Payload) })
 	a.Jobs.Handle(inbox.JobMediaFetch, a.Gateway.FetchMedia)
 	a.Jobs.Handle(inbox.JobSnoozeWake, func(ctx context.Context, j store.Job) error {
 		return a.Inbox.WakeSnoozed(ctx, j.Payload)

@@ -42,6 +42,7 @@ func (s *Service) Update(ctx context.Context, actor Actor, id int64, ch Change) 
 		if err != nil {
 			return err
 		}
+		before := c
 		ev := func(typ string, data any) error {
 			return tx.AppendEvent(&parley.Event{Type: typ, ConversationID: &c.ID, ContactID: &c.ContactID, AgentID: actor.AgentID}, data)
 		}
@@ -87,6 +88,11 @@ func (s *Service) Update(ctx context.Context, actor Actor, id int64, ch Change) 
 		}
 		if c.AssigneeID != nil {
 			c.QueuedAt = nil // someone has it now
+		}
+		if ch.Status != nil || ch.Priority != nil || ch.TeamID != nil || ch.Labels != nil {
+			if err := s.trackChange(tx, before, &c); err != nil {
+				return err
+			}
 		}
 		if ch.Status != nil || ch.AssigneeID != nil {
 			tx.AfterCommit(s.kickRouting) // an agent may have room now
@@ -152,11 +158,14 @@ func (s *Service) Snooze(ctx context.Context, actor Actor, id int64, until *time
 		if err != nil {
 			return err
 		}
-		from := c.Status
+		from, before := c.Status, c
 		if c.Status, err = parley.Transition(from, parley.ActionSnooze); err != nil {
 			return err
 		}
 		c.SnoozedUntil = until
+		if err := s.trackChange(tx, before, &c); err != nil {
+			return err
+		}
 		if until != nil {
 			if err := s.enqueue(tx, JobSnoozeWake, wakePayload{ConversationID: c.ID, Until: until.UnixMicro()}, *until, 10); err != nil {
 				return err
@@ -192,11 +201,14 @@ func (s *Service) WakeSnoozed(ctx context.Context, payload string) error {
 		if c.Status != parley.StatusSnoozed || c.SnoozedUntil == nil || c.SnoozedUntil.UnixMicro() != p.Until {
 			return nil
 		}
-		from := c.Status
+		from, before := c.Status, c
 		if c.Status, err = parley.Transition(from, parley.ActionWake); err != nil {
 			return err
 		}
 		c.SnoozedUntil = nil
+		if err := s.trackChange(tx, before, &c); err != nil {
+			return err
+		}
 		if err := tx.SaveConversation(&c); err != nil {
 			return err
 		}
@@ -216,4 +228,17 @@ func optionalID(id int64) *int64 {
 		return nil
 	}
 	return &id
+}
+
+// trackChange moves c's SLA timers after an agent's (or a timer's)
+// change, and schedules its auto-resolve when it became pending.
+func (s *Service) trackChange(tx *store.Tx, before parley.Conversation, c *parley.Conversation) error {
+	in, err := tx.Inbox(c.InboxID)
+	if err != nil {
+		return err
+	}
+	if _, err := s.trackSLA(tx, in, before, c, slaChange); err != nil {
+		return err
+	}
+	return s.scheduleAutoResolve(tx, in, before, *c)
 }

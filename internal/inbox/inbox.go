@@ -39,6 +39,7 @@ type Service struct {
 
 	inboxes sync.Map // inbox id → cachedInbox
 	router  router
+	sla     slaCache
 }
 
 // inboxTTL bounds how long a cached inbox is used. Updates made in this

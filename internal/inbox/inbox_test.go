@@ -41,13 +41,22 @@ func setup(t *testing.T, dialect string) *fixture {
 		t.Fatal(err)
 	}
 	svc := &inbox.Service{DB: db, Blobs: blobs}
-	r := jobs.New(db)
-	r.Handle(inbox.JobSnoozeWake, func(ctx context.Context, j store.Job) error { return svc.WakeSnoozed(ctx, j.Payload) })
+	r := setupRunner(svc)
 	in, err := svc.CreateInbox(bg, inbox.System, parley.Inbox{Name: "API", ChannelType: parley.ChannelAPI}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &fixture{svc: svc, jobs: r, clock: c, inbox: in}
+}
+
+// setupRunner is a job runner with the inbox's handlers.
+func setupRunner(svc *inbox.Service) *jobs.Runner {
+	r := jobs.New(svc.DB)
+	r.Handle(inbox.JobSnoozeWake, func(ctx context.Context, j store.Job) error { return svc.WakeSnoozed(ctx, j.Payload) })
+	r.Handle(inbox.JobSLACheck, func(ctx context.Context, j store.Job) error { return svc.CheckSLA(ctx, j.Payload) })
+	r.Handle(inbox.JobAck, func(ctx context.Context, j store.Job) error { return svc.SendAck(ctx, j.Payload) })
+	r.Handle(inbox.JobAutoResolve, func(ctx context.Context, j store.Job) error { return svc.AutoResolve(ctx, j.Payload) })
+	return r
 }
 
 func (f *fixture) receive(t *testing.T, text string) inbox.Received {

@@ -64,6 +64,8 @@ type Received struct {
 	NewConversation bool `json:"new_conversation"`
 	// Reopened is true when it reopened a resolved conversation.
 	Reopened bool `json:"reopened"`
+
+	from parley.Status // the conversation's status before the message
 }
 
 // MaxExternalIDLength bounds senders' message and contact ids.
@@ -120,6 +122,21 @@ func (s *Service) Receive(ctx context.Context, inboxID int64, in Incoming) (r Re
 		if err != nil {
 			return err
 		}
+		before := conv
+		before.Status = r.from
+		if r.NewConversation {
+			before = parley.Conversation{}
+		}
+		if moved, err := s.trackSLA(tx, inbox, before, &conv, slaCustomer); err != nil {
+			return err
+		} else if moved {
+			changed = true
+		}
+		if r.NewConversation || r.Reopened {
+			if err := s.enqueueAck(tx, inbox, conv); err != nil {
+				return err
+			}
+		}
 		if (r.NewConversation || r.Reopened) && inbox.Routing.AutoAssign {
 			if err := s.queueIfRouted(tx, inbox, &conv); err != nil {
 				return err
@@ -172,6 +189,7 @@ func (s *Service) conversationFor(tx *store.Tx, inbox parley.Inbox, contactID, h
 		return conv, false, tx.CreateConversation(&conv, nil)
 	}
 	from := conv.Status
+	r.from = from
 	to, err := parley.Transition(from, parley.ActionCustomerMessage)
 	if err != nil {
 		return conv, false, err

@@ -80,9 +80,19 @@ func (s *Service) write(ctx context.Context, actor Actor, conversationID int64, 
 			return err
 		}
 		now := tx.Now()
+		before := c
 		c.LastActivityAt = now
 		if dir == parley.Outgoing && c.FirstResponseAt == nil {
 			c.FirstResponseAt = &now
+		}
+		if dir == parley.Outgoing && (actor.AgentID != nil || actor.TokenID != 0) { // Parley's own notices answer nothing
+			own, err := tx.Inbox(c.InboxID)
+			if err != nil {
+				return err
+			}
+			if _, err := s.trackSLA(tx, own, before, &c, slaReply); err != nil {
+				return err
+			}
 		}
 		if err := tx.SaveConversation(&c); err != nil {
 			return err

@@ -144,3 +144,18 @@ func (tx *Tx) IdleOnline(before time.Time) ([]int64, error) {
 		return id, r.Scan(&id)
 	})
 }
+
+// RecentFirstResponses returns, for the newest conversations of a priority
+// that got a first response, when each started and when it was answered.
+func (tx *Tx) RecentFirstResponses(p parley.Priority, limit int) ([][2]time.Time, error) {
+	rows, err := tx.query(`SELECT created_at, first_response_at FROM conversations
+		WHERE priority = $1 AND first_response_at IS NOT NULL ORDER BY id DESC LIMIT $2`, p, limit)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(r *sql.Rows) ([2]time.Time, error) {
+		var a, b int64
+		err := r.Scan(&a, &b)
+		return [2]time.Time{fromTS(a), fromTS(b)}, err
+	})
+}

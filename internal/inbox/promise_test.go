@@ -1,0 +1,118 @@
+package inbox_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/parley"
+)
+
+// ackFor runs the jobs and returns the acknowledgement sent on conv and
+// the promise recorded.
+func (f *fixture) ackFor(t *testing.T, conv int64) (string, *time.Time) {
+	t.Helper()
+	f.runDue(t)
+	msgs, err := f.svc.History(bg, conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := ""
+	for _, m := range msgs {
+		if m.Direction == parley.Outgoing && m.AuthorAgentID == nil {
+			text = m.Text
+		}
+	}
+	return text, f.conv(t, conv).PromisedReplyBy
+}
+
+func TestAcknowledgements(t *testing.T) {
+	f := setup(t, "sqlite")
+	withSLA(t, f)
+	f.inbox.Routing.Ack.Enabled = true
+	if _, err := f.svc.UpdateInbox(bg, inbox.System, f.inbox, nil); err != nil {
+		t.Fatal(err)
+	}
+	// In hours, no history: the SLA's first-response target, 1 hour.
+	f.at(2, 10, 0)
+	text, by := f.ackFor(t, f.from(t, "in-hours", "hello").ConversationID)
+	if !strings.Contains(text, "We'll reply within an hour") || by == nil || !by.Equal(time.Date(2026, 3, 2, 11, 0, 0, 0, paris)) {
+		t.Errorf("in hours: %q, promised %v", text, by)
+	}
+	// After hours: when the team is back.
+	f.at(2, 18, 30)
+	text, by = f.ackFor(t, f.from(t, "after-hours", "hello?").ConversationID)
+	if !strings.Contains(text, "away right now; we'll reply by 10:00 tomorrow") || by == nil || !by.Equal(time.Date(2026, 3, 3, 10, 0, 0, 0, paris)) {
+		t.Errorf("after hours: %q, promised %v", text, by)
+	}
+	// Friday evening: the holiday-free Monday.
+	f.at(6, 17, 30)
+	text, _ = f.ackFor(t, f.from(t, "weekend", "hi").ConversationID)
+	if !strings.Contains(text, "by Monday 10:00") {
+		t.Errorf("before the weekend: %q", text)
+	}
+}
+
+func TestAcknowledgementWhenBusy(t *testing.T) {
+	f, agents := routed(t, "sqlite", 1)
+	withSLA(t, f)
+	f.inbox.Routing.Ack.Enabled = true
+	f.inbox.Routing.Ack.Text = "Thanks! You'll hear from us {{reply_by}}."
+	if _, err := f.svc.UpdateInbox(bg, inbox.System, f.inbox, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.at(2, 10, 0)
+	f.from(t, "first", "takes the only place")
+	f.drain(t)
+	f.runDue(t)
+	// The only agent is full: the next customer is first in the queue and
+	// waits for them, so the promise doubles.
+	conv := f.from(t, "second", "me too").ConversationID
+	f.drain(t)
+	text, _ := f.ackFor(t, conv)
+	if text != "Thanks! You'll hear from us within 2 hours." {
+		t.Errorf("busy: %q", text)
+	}
+	_ = agents
+	// A text without {{reply_by}} is refused: a promise must say when.
+	f.inbox.Routing.Ack.Text = "Thanks!"
+	if _, err := f.svc.UpdateInbox(bg, inbox.System, f.inbox, nil); parley.ErrorCode(err) != parley.EINVALID {
+		t.Errorf("ack without reply_by: %v", err)
+	}
+}
+
+func TestAutoResolve(t *testing.T) {
+	f := setup(t, "sqlite")
+	f.inbox.Routing.AutoResolveDays = 3
+	f.inbox.Routing.AutoResolveMessage = "We're closing this for now; write any time to pick it up again."
+	if _, err := f.svc.UpdateInbox(bg, inbox.System, f.inbox, nil); err != nil {
+		t.Fatal(err)
+	}
+	conv := f.receive(t, "question").ConversationID
+	if _, err := f.svc.Update(bg, inbox.System, conv, inbox.Change{Status: status(parley.StatusPending)}); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(3*24*time.Hour - time.Minute)
+	f.runDue(t)
+	if c := f.conv(t, conv); c.Status != parley.StatusPending {
+		t.Fatalf("resolved early: %s", c.Status)
+	}
+	f.clock.Add(2 * time.Minute)
+	f.runDue(t)
+	c := f.conv(t, conv)
+	msgs, _ := f.svc.History(bg, conv)
+	if c.Status != parley.StatusResolved || msgs[len(msgs)-1].Text != f.inbox.Routing.AutoResolveMessage {
+		t.Errorf("after 3 days: %s, last message %q", c.Status, msgs[len(msgs)-1].Text)
+	}
+	// A customer writing in between cancels it.
+	conv2 := f.from(t, "other", "q").ConversationID
+	f.svc.Update(bg, inbox.System, conv2, inbox.Change{Status: status(parley.StatusPending)})
+	f.clock.Add(time.Hour)
+	f.from(t, "other", "actually, one more thing")
+	f.clock.Add(4 * 24 * time.Hour)
+	f.runDue(t)
+	if c := f.conv(t, conv2); c.Status != parley.StatusOpen {
+		t.Errorf("a conversation the customer revived was auto-resolved: %s", c.Status)
+	}
+}
