@@ -40,6 +40,7 @@ type Service struct {
 	inboxes sync.Map // inbox id → cachedInbox
 	router  router
 	sla     slaCache
+	triage  triageCache
 }
 
 // inboxTTL bounds how long a cached inbox is used. Updates made in this

@@ -98,6 +98,10 @@ func (s *Service) Receive(ctx context.Context, inboxID int64, in Incoming) (r Re
 	if err != nil {
 		return r, err
 	}
+	rules, err := s.matcher(ctx)
+	if err != nil {
+		return r, err
+	}
 	err = s.DB.WriteKeyed(ctx, contactKey(inboxID, in.Contact), func(tx *store.Tx) error {
 		r = Received{}
 		if in.ExternalID != "" {
@@ -121,6 +125,11 @@ func (s *Service) Receive(ctx context.Context, inboxID int64, in Incoming) (r Re
 		conv, changed, err := s.conversationFor(tx, inbox, contact.ID, in.ConversationID, &r)
 		if err != nil {
 			return err
+		}
+		if raised, err := s.triageMessage(tx, rules, &conv, in.Text); err != nil {
+			return err
+		} else if raised {
+			changed = true
 		}
 		before := conv
 		before.Status = r.from
