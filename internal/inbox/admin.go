@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/parleyhq/parley/internal/auth"
+	"github.com/parleyhq/parley/internal/hours"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -68,7 +69,22 @@ func (s *Service) UpdateInbox(ctx context.Context, actor Actor, in parley.Inbox,
 	return in, err
 }
 
+// checkHours refuses business hours that do not parse, with the reason.
+func checkHours(in *parley.Inbox) error {
+	if len(in.Routing.Hours) == 0 || string(in.Routing.Hours) == "null" {
+		in.Routing.Hours = nil
+		return nil
+	}
+	if _, err := hours.Parse(in.Routing.Hours); err != nil {
+		return parley.Errorf(parley.EINVALID, "business hours: %v", err)
+	}
+	return nil
+}
+
 func (s *Service) configure(in *parley.Inbox, secrets map[string]string, old string) (string, error) {
+	if err := checkHours(in); err != nil {
+		return "", err
+	}
 	if s.Channels == nil {
 		if in.ChannelType.Provider() || len(in.Settings) > 0 || len(secrets) > 0 {
 			return "", parley.Errorf(parley.EINVALID, "this Parley has no %s channel", in.ChannelType)
