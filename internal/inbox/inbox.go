@@ -40,7 +40,8 @@ type Service struct {
 	inboxes sync.Map // inbox id → cachedInbox
 	router  router
 	sla     slaCache
-	triage  triageCache
+	triage   triageCache
+	expected sync.Map // inbox id → the promise the widget shows, briefly cached
 }
 
 // inboxTTL bounds how long a cached inbox is used. Updates made in this

@@ -183,6 +183,9 @@ func (s *Service) SendAck(ctx context.Context, payload string) error {
 			}
 		}
 		text = strings.ReplaceAll(text, "{{reply_by}}", pr.Text)
+		if pr.Position > 0 {
+			text += fmt.Sprintf(" (You're number %d in line.)", pr.Position)
+		}
 		return nil
 	})
 	if err != nil || text == "" {
@@ -208,8 +211,21 @@ func (s *Service) SendAck(ctx context.Context, payload string) error {
 }
 
 // ExpectedReply is what an inbox promises a customer who writes now: the
-// widget shows it before they write.
+// widget shows it before they write. It is cached for a minute per inbox,
+// since every page view of the business's site may ask.
 func (s *Service) ExpectedReply(ctx context.Context, inboxID int64) (p Promise, err error) {
+	type cached struct {
+		p  Promise
+		at time.Time
+	}
+	if v, ok := s.expected.Load(inboxID); ok && time.Since(v.(cached).at) < time.Minute {
+		return v.(cached).p, nil
+	}
+	defer func() {
+		if err == nil {
+			s.expected.Store(inboxID, cached{p, time.Now()})
+		}
+	}()
 	err = s.DB.Write(ctx, func(tx *store.Tx) error {
 		in, err := tx.Inbox(inboxID)
 		if err != nil {

@@ -71,7 +71,7 @@ func TestAcknowledgementWhenBusy(t *testing.T) {
 	conv := f.from(t, "second", "me too").ConversationID
 	f.drain(t)
 	text, _ := f.ackFor(t, conv)
-	if text != "Thanks! You'll hear from us within 2 hours." {
+	if text != "Thanks! You'll hear from us within 2 hours. (You're number 1 in line.)" {
 		t.Errorf("busy: %q", text)
 	}
 	_ = agents

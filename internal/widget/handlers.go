@@ -33,7 +33,7 @@ func (s *Server) config(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, configJSON{Name: in.Name, Greeting: in.Greeting, ReplyTimeText: in.ReplyTimeText,
+	return writeJSON(w, http.StatusOK, configJSON{Name: in.Name, Greeting: in.Greeting, ReplyTimeText: s.replyTimeText(r.Context(), in),
 		EmailAsk: in.EmailAsk, AgentsOnline: online, MaxUploadBytes: s.MaxUploadBytes,
 		AskEmail: in.EmailAsk == parley.EmailAskAlways || in.EmailAsk == parley.EmailAskOffline && !online})
 }
@@ -330,4 +330,22 @@ func (s *Server) markRead(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]int64{"seen_id": req.MessageID})
+}
+
+// replyTimeText is what the widget says about when a reply comes: the
+// promise computed from live data when the inbox has business hours or
+// acknowledgements (the same the acknowledgement would make), otherwise
+// the inbox's own text.
+func (s *Server) replyTimeText(ctx context.Context, in parley.Inbox) string {
+	if !in.Routing.Ack.Enabled && len(in.Routing.Hours) == 0 {
+		return in.ReplyTimeText
+	}
+	p, err := s.Inbox.ExpectedReply(ctx, in.ID)
+	if err != nil {
+		return in.ReplyTimeText
+	}
+	if p.AfterHours {
+		return "We're away right now. We'll reply " + p.Text + "."
+	}
+	return "We usually reply " + p.Text + "."
 }

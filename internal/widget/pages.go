@@ -34,7 +34,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Not found", jsonhttp.StatusFor(parley.ErrorCode(err)))
 		return
 	}
-	d := pageData{InboxID: in.ID, Name: in.Name, Greeting: in.Greeting, ReplyTimeText: in.ReplyTimeText,
+	d := pageData{InboxID: in.ID, Name: in.Name, Greeting: in.Greeting, ReplyTimeText: s.replyTimeText(r.Context(), in),
 		Initial: initial(in.Name), Resume: strings.HasSuffix(r.URL.Path, "/resume"), CSS: s.assetURL("chat.css"), JS: s.assetURL("chat.js")}
 	var buf bytes.Buffer
 	if err := s.tmpl.ExecuteTemplate(&buf, "chat.html", d); err != nil {
