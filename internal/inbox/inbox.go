@@ -37,9 +37,9 @@ type Service struct {
 	// Parley without them (replies on provider inboxes are then refused).
 	Channels Channels
 
-	inboxes sync.Map // inbox id → cachedInbox
-	router  router
-	sla     slaCache
+	inboxes  sync.Map // inbox id → cachedInbox
+	router   router
+	sla      slaCache
 	triage   triageCache
 	expected sync.Map // inbox id → the promise the widget shows, briefly cached
 }

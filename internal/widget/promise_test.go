@@ -17,7 +17,7 @@ func TestWidgetShowsThePromise(t *testing.T) {
 		at   time.Time
 		want string
 	}{
-		{time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), "We usually reply within 4 hours."},                        // Monday 10:00 in Paris
+		{time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), "We usually reply within 4 hours."},                      // Monday 10:00 in Paris
 		{time.Date(2026, 3, 2, 19, 0, 0, 0, time.UTC), "We're away right now. We'll reply by 13:00 tomorrow."}, // Monday 20:00
 	} {
 		f := start(t, "sqlite", func() time.Time { return tc.at }, func(in *parley.Inbox) {
