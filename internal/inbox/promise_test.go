@@ -36,9 +36,14 @@ func TestAcknowledgements(t *testing.T) {
 	}
 	// In hours, no history: the SLA's first-response target, 1 hour.
 	f.at(2, 10, 0)
-	text, by := f.ackFor(t, f.from(t, "in-hours", "hello").ConversationID)
+	first := f.from(t, "in-hours", "hello").ConversationID
+	text, by := f.ackFor(t, first)
 	if !strings.Contains(text, "We'll reply within an hour") || by == nil || !by.Equal(time.Date(2026, 3, 2, 11, 0, 0, 0, paris)) {
 		t.Errorf("in hours: %q, promised %v", text, by)
+	}
+	// The acknowledgement is not a response: the first-response clock runs on.
+	if c := f.conv(t, first); c.FirstResponseAt != nil || !strings.Contains(c.SLA, "first_response") {
+		t.Errorf("the acknowledgement counted as a response: %v %s", c.FirstResponseAt, c.SLA)
 	}
 	// After hours: when the team is back.
 	f.at(2, 18, 30)

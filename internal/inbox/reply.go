@@ -82,10 +82,14 @@ func (s *Service) write(ctx context.Context, actor Actor, conversationID int64, 
 		now := tx.Now()
 		before := c
 		c.LastActivityAt = now
-		if dir == parley.Outgoing && c.FirstResponseAt == nil {
+		// Parley's own messages (acknowledgements, notices, closing
+		// messages) answer nothing: only a person's reply, or the
+		// business's system through a token, is a response.
+		answers := dir == parley.Outgoing && (actor.AgentID != nil || actor.TokenID != 0)
+		if answers && c.FirstResponseAt == nil {
 			c.FirstResponseAt = &now
 		}
-		if dir == parley.Outgoing && (actor.AgentID != nil || actor.TokenID != 0) { // Parley's own notices answer nothing
+		if answers {
 			own, err := tx.Inbox(c.InboxID)
 			if err != nil {
 				return err
