@@ -377,3 +377,19 @@ func (s *Service) DeleteSLAPolicy(ctx context.Context, actor Actor, id int64) er
 	s.forgetPolicies()
 	return err
 }
+
+// SetTeamHours sets the business hours that time a team's conversations
+// (admins only); empty removes them, and the inbox's hours apply.
+func (s *Service) SetTeamHours(ctx context.Context, actor Actor, teamID int64, raw json.RawMessage) error {
+	if err := requireAdmin(actor); err != nil {
+		return err
+	}
+	text := ""
+	if len(raw) > 0 && string(raw) != "null" {
+		if _, err := hours.Parse(raw); err != nil {
+			return parley.Errorf(parley.EINVALID, "business hours: %v", err)
+		}
+		text = string(raw)
+	}
+	return s.DB.Write(ctx, func(tx *store.Tx) error { return tx.SetTeamHours(teamID, text) })
+}

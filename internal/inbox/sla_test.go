@@ -186,3 +186,28 @@ func TestSLARetargetsOnPriority(t *testing.T) {
 		t.Errorf("after becoming urgent: due %v, want 10:15", c.SLADueAt)
 	}
 }
+
+func TestTeamHoursWin(t *testing.T) {
+	f := setup(t, "sqlite")
+	withSLA(t, f)
+	team, err := f.svc.CreateTeam(bg, inbox.System, parley.Team{Name: "Night shift"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	night := json.RawMessage(`{"time_zone":"Europe/Paris","week":{"mon":["20:00-24:00"],"tue":["00:00-06:00"]}}`)
+	if err := f.svc.SetTeamHours(bg, inbox.System, team.ID, json.RawMessage(`{"time_zone":"Mars/Olympus"}`)); parley.ErrorCode(err) != parley.EINVALID {
+		t.Errorf("bad hours accepted: %v", err)
+	}
+	if err := f.svc.SetTeamHours(bg, inbox.System, team.ID, night); err != nil {
+		t.Fatal(err)
+	}
+	f.at(2, 19, 0) // Monday 19:00: closed for the inbox and the night shift
+	conv := f.receive(t, "late question").ConversationID
+	if _, err := f.svc.Update(bg, inbox.System, conv, inbox.Change{TeamID: &team.ID}); err != nil {
+		t.Fatal(err)
+	}
+	// The night shift's hours time it: the hour starts at 20:00 → 21:00.
+	if c := f.conv(t, conv); c.SLADueAt == nil || !c.SLADueAt.Equal(time.Date(2026, 3, 2, 21, 0, 0, 0, paris)) {
+		t.Errorf("due %v, want Monday 21:00 on the night shift's hours", c.SLADueAt)
+	}
+}

@@ -101,3 +101,22 @@ func (tx *Tx) TeamHours(teamID int64) (string, error) {
 	err := tx.queryRow("SELECT hours FROM teams WHERE id = $1", teamID).Scan(&h)
 	return h, notFound(err, "team", teamID)
 }
+
+// SetTeamHours stores a team's own business hours (JSON; "" for none).
+func (tx *Tx) SetTeamHours(teamID int64, hours string) error {
+	res, err := tx.exec("UPDATE teams SET hours = $2 WHERE id = $1", teamID, hours)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return parley.Errorf(parley.ENOTFOUND, "team %d not found", teamID)
+	}
+	return nil
+}
+
+// TeamHours returns a team's own business hours (JSON; "" for none).
+func (db *DB) TeamHours(ctx context.Context, teamID int64) (string, error) {
+	var h string
+	err := db.read.QueryRowContext(ctx, "SELECT hours FROM teams WHERE id = $1", teamID).Scan(&h)
+	return h, notFound(err, "team", teamID)
+}
