@@ -66,7 +66,8 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 		return nil, err
 	}
 	a := &App{Config: cfg, DB: db, Blobs: blobs, Jobs: jobs.New(db)}
-	a.Inbox = &inbox.Service{DB: db, Blobs: blobs, WakeJobs: a.Jobs.Wake, HTTPClient: &http.Client{Timeout: 20 * time.Second}}
+	a.Inbox = &inbox.Service{DB: db, Blobs: blobs, WakeJobs: a.Jobs.Wake, HTTPClient: &http.Client{Timeout: 20 * time.Second},
+		AwayAfter: time.Duration(cfg.AwayAfter) * time.Minute}
 	a.Gateway = &gateway.Gateway{DB: db, Inbox: a.Inbox, Blobs: blobs, Box: box, HTTP: &http.Client{Timeout: 30 * time.Second},
 		BaseURL: a.BaseURL, MaxMediaBytes: cfg.MaxUploadBytes}
 	a.Inbox.Channels = a.Gateway

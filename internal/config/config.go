@@ -22,6 +22,7 @@ type Config struct {
 	MaxJSONBytes   int64  // limit on JSON request bodies
 	MaxUploadBytes int64  // limit on one uploaded file
 	OwnerEmail     string // the email of the owner created on first start
+	AwayAfter      int64  // minutes without an inbox open before an online agent is set away
 	BaseURL        string // the public URL, for links in emails and the widget snippet; empty: the listen address
 	Dev            bool   // serve templates and static files from disk (for working on the UI)
 	// SecretKey seals channel credentials at rest. Read only from
@@ -45,6 +46,7 @@ func (c *Config) options() []option {
 		{"max-upload-bytes", "PARLEY_MAX_UPLOAD_BYTES", "largest uploaded attachment, in bytes", nil, &c.MaxUploadBytes},
 		{"owner-email", "PARLEY_OWNER_EMAIL", "email of the owner account created on first start", &c.OwnerEmail, nil},
 		{"base-url", "PARLEY_BASE_URL", "public URL of this Parley, for links in emails and the widget snippet", &c.BaseURL, nil},
+		{"away-after", "PARLEY_AWAY_AFTER", "minutes with no inbox open before an online agent is set away", nil, &c.AwayAfter},
 	}
 }
 
@@ -56,6 +58,7 @@ func Default() Config {
 		MaxJSONBytes:   1 << 20,
 		MaxUploadBytes: 25 << 20,
 		OwnerEmail:     "owner@parley.local",
+		AwayAfter:      15,
 	}
 }
 
@@ -116,6 +119,9 @@ func (c *Config) Validate() error {
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		return fmt.Errorf("PARLEY_SECRET_KEY must be at least 32 characters long (e.g. `openssl rand -base64 32`)")
+	}
+	if c.AwayAfter < 1 || c.AwayAfter > 24*60 {
+		return fmt.Errorf("away-after must be between 1 and 1440 minutes")
 	}
 	if c.MaxJSONBytes < 1024 {
 		return fmt.Errorf("max-json-bytes must be at least 1024")

@@ -33,6 +33,9 @@ type Service struct {
 	HTTPClient interface {
 		Do(*http.Request) (*http.Response, error)
 	}
+	// AwayAfter is how long an online agent may have no inbox open before
+	// they are set away (DefaultAwayAfter when zero).
+	AwayAfter time.Duration
 	// Channels enforces provider channels' rules on replies; nil in a
 	// Parley without them (replies on provider inboxes are then refused).
 	Channels Channels

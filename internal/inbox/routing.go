@@ -283,16 +283,20 @@ func (s *Service) requeueAgent(tx *store.Tx, agentID int64) error {
 	return nil
 }
 
-// AwayAfter is how long an online agent may have no inbox open before
-// they are set away.
-var AwayAfter = 15 * time.Minute
+// DefaultAwayAfter is how long an online agent may have no inbox open
+// before they are set away, unless Service.AwayAfter says otherwise.
+const DefaultAwayAfter = 15 * time.Minute
 
 // AwayIdleAgents sets online agents who have had no inbox open for
 // AwayAfter to away.
 func (s *Service) AwayIdleAgents(ctx context.Context) error {
+	after := s.AwayAfter
+	if after <= 0 {
+		after = DefaultAwayAfter
+	}
 	var idle []int64
 	err := s.DB.Write(ctx, func(tx *store.Tx) (err error) {
-		idle, err = tx.IdleOnline(tx.Now().Add(-AwayAfter))
+		idle, err = tx.IdleOnline(tx.Now().Add(-after))
 		return err
 	})
 	if err != nil {

@@ -170,7 +170,7 @@ func TestAvailabilityAndRequeue(t *testing.T) {
 			t.Errorf("after coming back: %+v", got.AssigneeID)
 		}
 		// An agent with no inbox open for a while goes away by itself.
-		f.clock.Add(inbox.AwayAfter + time.Minute)
+		f.clock.Add(inbox.DefaultAwayAfter + time.Minute)
 		if err := f.svc.AwayIdleAgents(bg); err != nil {
 			t.Fatal(err)
 		}
