@@ -65,6 +65,13 @@ var groups = []struct {
 	{"webhook", testWebhook},
 	{"jobs", testJobs},
 	{"internal_errors", testInternalErrors},
+	{"agent_settings", testAgentSettings},
+	{"queue", testQueue},
+	{"inbox_routing", testInboxRouting},
+	{"expected_reply", testExpectedReply},
+	{"sla_policies", testSLAPolicies},
+	{"breaching_soon", testBreachingSoon},
+	{"triage_rules", testTriageRules},
 }
 
 func TestScenarios(t *testing.T) {

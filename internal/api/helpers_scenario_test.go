@@ -4,6 +4,8 @@ package api_test
 // short ways to make and read inboxes, messages and conversations.
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -20,15 +22,22 @@ import (
 type snapshot struct {
 	LastSeq                                               int64
 	Inboxes, Agents, Teams, Jobs, Contacts, Conversations int
+	// Settings digests what changes without an event: inboxes' and
+	// agents' settings, SLA policies and triage rules.
+	Settings string
 }
 
 func (e *env) snapshot() snapshot {
 	e.t.Helper()
 	s := snapshot{LastSeq: e.lastSeq()}
+	h := sha256.New()
 	var ib struct{ Inboxes []json.RawMessage }
-	e.call("GET", "/api/v1/inboxes", nil, 200, &ib)
+	h.Write(e.call("GET", "/api/v1/inboxes", nil, 200, &ib).body)
 	var ag struct{ Agents []json.RawMessage }
-	e.call("GET", "/api/v1/agents", nil, 200, &ag)
+	h.Write(e.call("GET", "/api/v1/agents", nil, 200, &ag).body)
+	h.Write(e.call("GET", "/api/v1/sla-policies", nil, 200, nil).body)
+	h.Write(e.call("GET", "/api/v1/triage-rules", nil, 200, nil).body)
+	s.Settings = hex.EncodeToString(h.Sum(nil))
 	var tm struct{ Teams []json.RawMessage }
 	e.call("GET", "/api/v1/teams", nil, 200, &tm)
 	var jb struct{ Jobs []json.RawMessage }

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"context"
 	"net/http"
 	"time"
 
@@ -61,11 +63,14 @@ type inboxRequest struct {
 	// (secrets not given keep their stored values).
 	Settings map[string]string `json:"settings"`
 	Secrets  map[string]string `json:"secrets"`
+	// Routing replaces the inbox's routing settings whole: auto-assign,
+	// business hours, acknowledgements, auto-resolve.
+	Routing *parley.Routing `json:"routing"`
 }
 
 func (req inboxRequest) empty() bool {
 	return req.Name == nil && req.ChannelType == nil && req.ReopenWindowSeconds == nil && req.WebhookURL == nil && req.EmailAsk == nil &&
-		req.AwayMinutes == nil && req.ReplyTimeText == nil && req.Greeting == nil && req.Settings == nil && req.Secrets == nil
+		req.AwayMinutes == nil && req.ReplyTimeText == nil && req.Greeting == nil && req.Settings == nil && req.Secrets == nil && req.Routing == nil
 }
 
 const maxReopenWindow = 365 * 24 * time.Hour
@@ -100,6 +105,9 @@ func (req inboxRequest) apply(in *parley.Inbox) {
 	if req.Greeting != nil {
 		in.Greeting = *req.Greeting
 	}
+	if req.Routing != nil {
+		in.Routing = *req.Routing
+	}
 	for k, v := range req.Settings {
 		if in.Settings == nil {
 			in.Settings = map[string]string{}
@@ -116,6 +124,9 @@ func (s *Server) createInbox(w http.ResponseWriter, r *http.Request) error {
 	in := parley.Inbox{ChannelType: parley.ChannelAPI}
 	if req.ChannelType != nil {
 		in.ChannelType = *req.ChannelType
+	}
+	if err := s.checkRouting(r.Context(), req.Routing); err != nil {
+		return err
 	}
 	req.apply(&in)
 	in, err := s.Inbox.CreateInbox(r.Context(), actorFrom(r), in, req.Secrets)
@@ -139,7 +150,10 @@ func (s *Server) updateInbox(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.empty() {
-		return parley.Errorf(parley.EINVALID, "nothing to change: send name, reopen_window_seconds, webhook_url, a widget setting, settings or secrets")
+		return parley.Errorf(parley.EINVALID, "nothing to change: send name, reopen_window_seconds, webhook_url, a widget setting, settings, secrets or routing")
+	}
+	if err := s.checkRouting(r.Context(), req.Routing); err != nil {
+		return err
 	}
 	in, secret, err := s.DB.Inbox(r.Context(), id)
 	if err != nil {
@@ -153,6 +167,38 @@ func (s *Server) updateInbox(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, showInbox(in, secret))
+}
+
+// checkRouting checks what inbox.Service does not: that the routing's
+// team exists (0 means none) and that its hours are an object or null.
+// The hours themselves are checked by the use case.
+func (s *Server) checkRouting(ctx context.Context, rt *parley.Routing) error {
+	if rt == nil {
+		return nil
+	}
+	if h := bytes.TrimSpace(rt.Hours); len(h) > 0 && h[0] != '{' && !bytes.Equal(h, []byte("null")) {
+		return parley.Errorf(parley.EINVALID, `routing.hours must be an object such as {"time_zone": "Europe/Paris", "week": {"mon": ["09:00-17:00"]}}, or null for always open`)
+	}
+	if rt.TeamID == nil {
+		return nil
+	}
+	switch id := *rt.TeamID; {
+	case id == 0:
+		rt.TeamID = nil
+		return nil
+	case id < 0:
+		return parley.Errorf(parley.EINVALID, "routing.team_id must be a team's id, or 0 for everyone")
+	}
+	teams, err := s.DB.Teams(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range teams {
+		if t.ID == *rt.TeamID {
+			return nil
+		}
+	}
+	return parley.Errorf(parley.EINVALID, "routing.team_id: team %d does not exist", *rt.TeamID)
 }
 
 // incomingRequest is the body of POST /inboxes/{id}/incoming.

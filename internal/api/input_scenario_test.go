@@ -15,6 +15,7 @@ type fixture struct {
 	contactB, convB  int64
 	agentID, teamID  int64
 	messageID, merge int64
+	policy           int64 // an SLA policy, made after the conversations
 }
 
 func (e *env) fixture() fixture {
@@ -37,6 +38,7 @@ func (e *env) fixture() fixture {
 	var m struct{ ID int64 }
 	e.call("POST", fmt.Sprintf("/api/v1/contacts/%d/merge", f.contactA), map[string]any{"source_id": c.ContactID}, 200, &m)
 	f.merge = m.ID
+	f.policy = e.createSLAPolicy(map[string]any{"name": "Urgent", "priority": "urgent", "first_response_seconds": 900}).ID
 	return f
 }
 
@@ -69,7 +71,10 @@ func (f fixture) jsonRoutes() []jsonRoute {
 			{`{"webhook_url": false}`, "webhook_url", ""}, {`{"reopen_window_seconds": 1.5}`, "reopen_window_seconds", ""},
 			{`{"name": "X", "channel_type": 1}`, "channel_type", bugGoTypes}}},
 		{"PATCH", fmt.Sprintf("/api/v1/inboxes/%d", f.inbox.ID), map[string]any{"name": "Renamed"}, []wrongType{
-			{`{"name": ["x"]}`, "name", ""}, {`{"reopen_window_seconds": "60"}`, "reopen_window_seconds", ""}}},
+			{`{"name": ["x"]}`, "name", ""}, {`{"reopen_window_seconds": "60"}`, "reopen_window_seconds", ""},
+			{`{"routing": []}`, "routing", ""}, {`{"routing": {"auto_assign": 1}}`, "auto_assign", ""},
+			{`{"routing": {"team_id": "1"}}`, "team_id", ""}, {`{"routing": {"ack": {"enabled": "yes"}}}`, "enabled", ""},
+			{`{"routing": {"auto_resolve_days": 1.5}}`, "auto_resolve_days", ""}}},
 		{"POST", fmt.Sprintf("/api/v1/inboxes/%d/incoming", f.inbox.ID),
 			map[string]any{"contact": map[string]any{"external_id": "new"}, "text": "hi"}, []wrongType{
 				{`{"text": 5, "contact": {"external_id": "x"}}`, "text", ""},
@@ -99,6 +104,16 @@ func (f fixture) jsonRoutes() []jsonRoute {
 		{"POST", "/api/v1/teams", map[string]any{"name": "Tier 2"}, []wrongType{
 			{`{"name": "T", "member_ids": ["a"]}`, "member_ids", ""}, {`{"name": "T", "member_ids": 1}`, "member_ids", ""},
 			{`{"name": 2}`, "name", ""}}},
+		{"PATCH", fmt.Sprintf("/api/v1/agents/%d", f.agentID), map[string]any{"capacity": 5}, []wrongType{
+			{`{"capacity": "5"}`, "capacity", ""}, {`{"capacity": 2.5}`, "capacity", ""}, {`{"availability": 1}`, "availability", ""},
+			{`{"availability": ["online"]}`, "availability", ""}}},
+		{"POST", "/api/v1/sla-policies", map[string]any{"name": "New", "resolution_seconds": 60}, []wrongType{
+			{`{"name": 1}`, "name", ""}, {`{"name": "X", "first_response_seconds": "60"}`, "first_response_seconds", ""},
+			{`{"name": "X", "resolution_seconds": 60, "inbox_id": "1"}`, "inbox_id", ""},
+			{`{"name": "X", "resolution_seconds": 60, "warn_percent": 50.5}`, "warn_percent", ""},
+			{`{"name": "X", "resolution_seconds": 60, "label": ["vip"]}`, "label", ""}}},
+		{"PATCH", fmt.Sprintf("/api/v1/sla-policies/%d", f.policy), map[string]any{"name": "Renamed"}, []wrongType{
+			{`{"team_id": true}`, "team_id", ""}, {`{"priority": 1}`, "priority", ""}, {`{"next_response_seconds": {}}`, "next_response_seconds", ""}}},
 	}
 }
 
@@ -164,6 +179,10 @@ func testBadIDsAndQueries(t *testing.T, dialect string) {
 	}
 	routes := []idRoute{
 		{"GET", "/api/v1/inboxes/%s", nil, "inbox"},
+		{"GET", "/api/v1/inboxes/%s/expected-reply", nil, "inbox"},
+		{"PATCH", "/api/v1/agents/%s", map[string]any{"capacity": 5}, "agent"},
+		{"PATCH", "/api/v1/sla-policies/%s", map[string]any{"name": "X"}, "SLA policy"},
+		{"DELETE", "/api/v1/sla-policies/%s", nil, "SLA policy"},
 		{"PATCH", "/api/v1/inboxes/%s", map[string]any{"name": "X"}, "inbox"},
 		{"POST", "/api/v1/inboxes/%s/incoming", map[string]any{"contact": map[string]any{"external_id": "x"}, "text": "hi"}, "inbox"},
 		{"GET", "/api/v1/contacts/%s", nil, "contact"},
@@ -240,6 +259,12 @@ func testBadIDsAndQueries(t *testing.T, dialect string) {
 		{"/api/v1/jobs?status=FAILED", "status"},
 		{"/api/v1/jobs?limit=0", "limit"},
 		{"/api/v1/jobs?limit=501", "limit"},
+		{"/api/v1/queue?limit=0", "limit"},
+		{"/api/v1/queue?limit=501", "limit"},
+		{"/api/v1/queue?limit=x", "limit"},
+		{"/api/v1/conversations/breaching-soon?limit=0", "limit"},
+		{"/api/v1/conversations/breaching-soon?limit=101", "from 1 to 100"},
+		{"/api/v1/conversations/breaching-soon?limit=-1", "limit"},
 	} {
 		if q.want == "" {
 			scs = append(scs, scenario{name: "GET " + q.path, method: "GET", path: q.path, status: 200})
@@ -249,7 +274,7 @@ func testBadIDsAndQueries(t *testing.T, dialect string) {
 	}
 	// The largest allowed values are fine.
 	for _, p := range []string{"/api/v1/conversations?limit=100", "/api/v1/contacts?limit=100", "/api/v1/events?limit=1000",
-		"/api/v1/jobs?limit=500", "/api/v1/search?q=hello&limit=100", "/api/v1/conversations?assignee_id=none",
+		"/api/v1/jobs?limit=500", "/api/v1/search?q=hello&limit=100", "/api/v1/queue?limit=500", "/api/v1/conversations/breaching-soon?limit=100", "/api/v1/conversations?assignee_id=none",
 		"/api/v1/conversations?inbox_id=4611686018427387904", "/api/v1/search?q=hello&from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00%2B02:00"} {
 		scs = append(scs, scenario{name: "GET " + p, method: "GET", path: p, status: 200})
 	}

@@ -18,6 +18,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/inboxes/{inbox_id}", s.getInbox, false},
 		{"PATCH", "/api/v1/inboxes/{inbox_id}", s.updateInbox, false},
 		{"POST", "/api/v1/inboxes/{inbox_id}/incoming", s.incoming, false},
+		{"GET", "/api/v1/inboxes/{inbox_id}/expected-reply", s.expectedReply, false},
 
 		{"GET", "/api/v1/contacts", s.listContacts, false},
 		{"GET", "/api/v1/contacts/{contact_id}", s.getContact, false},
@@ -27,6 +28,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/contacts/{contact_id}/merges", s.listMerges, false},
 
 		{"GET", "/api/v1/conversations", s.listConversations, false},
+		{"GET", "/api/v1/conversations/breaching-soon", s.breachingSoon, false},
 		{"GET", "/api/v1/conversations/{conversation_id}", s.getConversation, false},
 		{"PATCH", "/api/v1/conversations/{conversation_id}", s.updateConversation, false},
 		{"POST", "/api/v1/conversations/{conversation_id}/snooze", s.snoozeConversation, false},
@@ -43,8 +45,20 @@ func (s *Server) routes() []route {
 
 		{"GET", "/api/v1/agents", s.listAgents, false},
 		{"POST", "/api/v1/agents", s.createAgent, false},
+		{"PATCH", "/api/v1/agents/{agent_id}", s.updateAgent, false},
 		{"GET", "/api/v1/teams", s.listTeams, false},
 		{"POST", "/api/v1/teams", s.createTeam, false},
+
+		{"GET", "/api/v1/queue", s.listQueue, false},
+
+		{"GET", "/api/v1/sla-policies", s.listSLAPolicies, false},
+		{"POST", "/api/v1/sla-policies", s.createSLAPolicy, false},
+		{"PATCH", "/api/v1/sla-policies/{policy_id}", s.updateSLAPolicy, false},
+		{"DELETE", "/api/v1/sla-policies/{policy_id}", s.deleteSLAPolicy, false},
+
+		{"GET", "/api/v1/triage-rules", s.getTriageRules, false},
+		{"PUT", "/api/v1/triage-rules", s.putTriageRules, false},
+		{"DELETE", "/api/v1/triage-rules", s.deleteTriageRules, false},
 
 		{"GET", "/api/v1/jobs", s.listJobs, false},
 		{"POST", "/api/v1/jobs/{job_id}/retry", s.retryJob, false},

@@ -45,6 +45,15 @@ func Parse(data []byte) (Schedule, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			// Say where, in the document's terms, not Go's.
+			where := strings.TrimPrefix(strings.TrimPrefix(te.Field, "stored"), ".")
+			if where == "" {
+				where = "the schedule"
+			}
+			return Schedule{}, fmt.Errorf("hours: %s: a JSON %s does not belong here (intervals are text like \"09:00-17:00\", holidays map dates to names)", where, te.Value)
+		}
 		return Schedule{}, fmt.Errorf("hours: %w", err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {

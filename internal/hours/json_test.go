@@ -17,7 +17,7 @@ func TestParseErrors(t *testing.T) {
 		want string // the whole error, or its start when it ends in "…"
 	}{
 		{"not JSON", `{`, "hours: unexpected EOF"},
-		{"not an object", `[]`, "hours: json: cannot unmarshal array…"},
+		{"not an object", `[]`, "hours: the schedule: a JSON array does not belong here…"},
 		{"null", `null`, `hours: time_zone is required, e.g. "Europe/Paris"`},
 		{"trailing data", `{"time_zone":"UTC"} {}`, "hours: unexpected data after the schedule"},
 		{"unknown field", `{"time_zone":"UTC","timezone":"Europe/Paris"}`, `hours: json: unknown field "timezone"`},
@@ -25,8 +25,8 @@ func TestParseErrors(t *testing.T) {
 		{"server's zone", `{"time_zone":"Local"}`, `hours: time_zone "Local" depends on the server; name a zone such as "Europe/Paris"`},
 		{"unknown zone", `{"time_zone":"Mars/Olympus_Mons"}`, `hours: time_zone "Mars/Olympus_Mons": unknown time zone Mars/Olympus_Mons`},
 		{"unknown day", `{"time_zone":"UTC","week":{"monday":["09:00-17:00"]}}`, "hours: week.monday: unknown day (want mon, tue, wed, thu, fri, sat or sun)"},
-		{"week not an object", `{"time_zone":"UTC","week":["09:00-17:00"]}`, "hours: json: cannot unmarshal array…"},
-		{"interval not a string", `{"time_zone":"UTC","week":{"mon":[540]}}`, "hours: json: cannot unmarshal number…"},
+		{"week not an object", `{"time_zone":"UTC","week":["09:00-17:00"]}`, "hours: week: a JSON array does not belong here…"},
+		{"interval not a string", `{"time_zone":"UTC","week":{"mon":[540]}}`, "hours: week: a JSON number does not belong here…"},
 		{"no dash", `{"time_zone":"UTC","week":{"mon":["09:00"]}}`, `hours: week.mon[0] "09:00": want "HH:MM-HH:MM"`},
 		{"hours only", `{"time_zone":"UTC","week":{"tue":["9-17"]}}`, `hours: week.tue[0] "9-17": start: "9" is not a time of day (want HH:MM)`},
 		{"bad minutes", `{"time_zone":"UTC","week":{"wed":["09:60-17:00"]}}`, `hours: week.wed[0] "09:60-17:00": start: "09:60" is not a time of day (want HH:MM)`},
@@ -40,7 +40,7 @@ func TestParseErrors(t *testing.T) {
 		{"overlap listed backwards", `{"time_zone":"UTC","week":{"mon":["11:00-13:00","9:00-12:00"]}}`, `hours: week.mon[0] "11:00-13:00": overlaps week.mon[1] "9:00-12:00"`},
 		{"same start", `{"time_zone":"UTC","week":{"mon":["09:00-10:00","09:00-12:00"]}}`, `hours: week.mon[1] "09:00-12:00": overlaps week.mon[0] "09:00-10:00"`},
 		{"bad holiday", `{"time_zone":"UTC","holidays":{"2026-02-30":"Nope"}}`, `hours: holidays["2026-02-30"]: not a date (want YYYY-MM-DD)`},
-		{"holiday not a string", `{"time_zone":"UTC","holidays":{"2026-12-25":true}}`, "hours: json: cannot unmarshal bool…"},
+		{"holiday not a string", `{"time_zone":"UTC","holidays":{"2026-12-25":true}}`, "hours: holidays: a JSON bool does not belong here…"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

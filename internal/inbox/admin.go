@@ -63,6 +63,7 @@ func (s *Service) UpdateInbox(ctx context.Context, actor Actor, in parley.Inbox,
 		return tx.SetChannelSecrets(in.ID, sealed)
 	})
 	s.inboxes.Delete(in.ID)
+	s.expected.Delete(in.ID)
 	if s.Channels != nil {
 		s.Channels.Forget(in.ID)
 	}
@@ -76,7 +77,7 @@ func checkHours(in *parley.Inbox) error {
 		return nil
 	}
 	if _, err := hours.Parse(in.Routing.Hours); err != nil {
-		return parley.Errorf(parley.EINVALID, "business hours: %v", err)
+		return parley.Errorf(parley.EINVALID, "business %v", err) // "business hours: …"
 	}
 	return nil
 }

@@ -229,6 +229,9 @@ func (s *Service) SetAvailability(ctx context.Context, actor Actor, agentID int6
 		if err != nil {
 			return err
 		}
+		if to == parley.Online && !a.Active {
+			return parley.Errorf(parley.EINVALID, "agent %d is deactivated and cannot be online", agentID)
+		}
 		if a.Availability == to {
 			return nil
 		}

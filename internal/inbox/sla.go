@@ -365,6 +365,7 @@ func (s *Service) SaveSLAPolicy(ctx context.Context, actor Actor, p parley.SLAPo
 	}
 	err := s.DB.Write(ctx, func(tx *store.Tx) error { return tx.SaveSLAPolicy(&p) })
 	s.forgetPolicies()
+	s.expected.Clear()
 	return p, err
 }
 
@@ -375,6 +376,7 @@ func (s *Service) DeleteSLAPolicy(ctx context.Context, actor Actor, id int64) er
 	}
 	err := s.DB.Write(ctx, func(tx *store.Tx) error { return tx.DeleteSLAPolicy(id) })
 	s.forgetPolicies()
+	s.expected.Clear()
 	return err
 }
 
@@ -387,7 +389,7 @@ func (s *Service) SetTeamHours(ctx context.Context, actor Actor, teamID int64, r
 	text := ""
 	if len(raw) > 0 && string(raw) != "null" {
 		if _, err := hours.Parse(raw); err != nil {
-			return parley.Errorf(parley.EINVALID, "business hours: %v", err)
+			return parley.Errorf(parley.EINVALID, "business %v", err) // "business hours: …"
 		}
 		text = string(raw)
 	}

@@ -120,9 +120,14 @@ func (tx *Tx) AssignedOpen(agentID int64) (_ []parley.Conversation, err error) {
 	return collect(rows, func(r *sql.Rows) (parley.Conversation, error) { return scanConversation(r) })
 }
 
-// SetAvailability records an agent's availability.
+// SetAvailability records an agent's availability. Going online counts as
+// being present, so the idle sweep does not set them away at once.
 func (tx *Tx) SetAvailability(agentID int64, a parley.Availability) error {
-	_, err := tx.exec("UPDATE agents SET availability = $2, updated_at = $3 WHERE id = $1", agentID, a, ts(tx.now))
+	q := "UPDATE agents SET availability = $2, updated_at = $3 WHERE id = $1"
+	if a == parley.Online {
+		q = "UPDATE agents SET availability = $2, updated_at = $3, last_seen_at = $3 WHERE id = $1"
+	}
+	_, err := tx.exec(q, agentID, a, ts(tx.now))
 	return err
 }
 
