@@ -276,8 +276,23 @@ func (s *Service) saveSLA(tx *store.Tx, c *parley.Conversation, st *slaState, sc
 	if next.IsZero() {
 		return nil
 	}
-	return s.enqueue(tx, JobSLACheck, SendPayload{MessageID: c.ID}, next, 5)
+	return s.enqueue(tx, JobSLACheck, slaCheckPayload{ConversationID: c.ID, At: next.UnixMicro()}, next, 5)
 }
+
+// slaCheckPayload is an sla.check job's payload: the conversation, and the
+// moment the check is for.
+type slaCheckPayload struct {
+	ConversationID int64 `json:"conversation_id"`
+	At             int64 `json:"at"` // Unix µs
+}
+
+// tooEarly asks the job runner to run a check again at its moment: a
+// runner whose clock is behind the one that scheduled it (another process,
+// a clock step) must not drop the check.
+type tooEarly struct{ wait time.Duration }
+
+func (e tooEarly) Error() string             { return "sla: check ran before its moment" }
+func (e tooEarly) RetryAfter() time.Duration { return e.wait }
 
 func slaStateName(st *slaState) string {
 	state := ""
@@ -297,12 +312,15 @@ func slaStateName(st *slaState) string {
 // CheckSLA is the sla.check job: it records the warnings and breaches
 // whose moment has come, once each, and schedules the next check.
 func (s *Service) CheckSLA(ctx context.Context, payload string) error {
-	var p SendPayload // the conversation id, in the shared payload shape
+	var p slaCheckPayload
 	if err := json.Unmarshal([]byte(payload), &p); err != nil {
 		return &PermanentError{err}
 	}
+	if at := time.UnixMicro(p.At); p.At != 0 && s.now().Before(at) {
+		return tooEarly{at.Sub(s.now())}
+	}
 	return s.DB.Write(ctx, func(tx *store.Tx) error {
-		c, err := tx.Conversation(p.MessageID)
+		c, err := tx.Conversation(p.ConversationID)
 		if parley.ErrorCode(err) == parley.ENOTFOUND {
 			return nil
 		}

@@ -2,6 +2,8 @@ package inbox_test
 
 import (
 	"encoding/json"
+	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -209,5 +211,17 @@ func TestTeamHoursWin(t *testing.T) {
 	// The night shift's hours time it: the hour starts at 20:00 → 21:00.
 	if c := f.conv(t, conv); c.SLADueAt == nil || !c.SLADueAt.Equal(time.Date(2026, 3, 2, 21, 0, 0, 0, paris)) {
 		t.Errorf("due %v, want Monday 21:00 on the night shift's hours", c.SLADueAt)
+	}
+}
+
+// TestSLACheckTooEarly: a check that runs before its moment (a runner
+// whose clock is behind) asks to run again then, rather than dropping it.
+func TestSLACheckTooEarly(t *testing.T) {
+	f := setup(t, "sqlite")
+	at := f.clock.Now().Add(time.Minute)
+	err := f.svc.CheckSLA(bg, `{"conversation_id": 1, "at": `+strconv.FormatInt(at.UnixMicro(), 10)+`}`)
+	var ra interface{ RetryAfter() time.Duration }
+	if !errors.As(err, &ra) || ra.RetryAfter() != time.Minute {
+		t.Errorf("early check: %v, want a retry in a minute", err)
 	}
 }

@@ -58,6 +58,9 @@ type inboxSettingsView struct {
 	// the provider.
 	Fields  []fieldView
 	HookURL string
+	// Routing is the routing section: assignment, acknowledgements,
+	// auto-resolve and business hours.
+	Routing routingView
 }
 
 // fieldView is one channel setting or secret on a form. Secrets are never
@@ -104,6 +107,9 @@ func (s *Server) inboxSettings(r *http.Request, id int64) (inboxSettingsView, er
 		return v, err
 	}
 	v.Inbox, v.ReopenDays = in, int(in.ReopenWindow/(24*time.Hour))
+	if v.Routing, err = s.routingSection(r, in); err != nil {
+		return v, err
+	}
 	base := ""
 	if s.BaseURL != nil {
 		base = s.BaseURL()
@@ -158,10 +164,23 @@ func (s *Server) updateInbox(w http.ResponseWriter, r *http.Request) error {
 		if in.ChannelType.Provider() {
 			in.Settings, secrets = channelForm(r)
 		}
-		_, err = s.Inbox.UpdateInbox(r.Context(), actorFrom(r), in, secrets)
+		// Forms without the routing section (older pages, scripts) keep
+		// the stored routing.
+		if r.PostFormValue("routing_form") != "" {
+			err = routingForm(r, &in, v.Routing.Teams)
+		}
+		if err == nil {
+			_, err = s.Inbox.UpdateInbox(r.Context(), actorFrom(r), in, secrets)
+		}
 	}
 	if parley.ErrorCode(err) == parley.EINVALID {
 		v.Inbox, v.Error = in, parley.ErrorMessage(err)
+		if r.PostFormValue("routing_form") != "" {
+			v.Routing.HoursText = r.PostFormValue("hours")
+		}
+		if hoursProblem(err) {
+			v.Routing.HoursError, v.Error = v.Error, "Nothing was saved: the business hours need fixing."
+		}
 		return s.render(w, r, http.StatusBadRequest, "admin_inbox", "", v)
 	}
 	if err != nil {

@@ -31,6 +31,11 @@ type ConvView struct {
 	Merges       []MergeView
 	ViewQuery    string
 	Now          time.Time
+	// SLA is the nearest SLA target; Queued and QueuePos the conversation's
+	// place in the queue (QueuePos 0: beyond the part that was read).
+	SLA      *SLABadge
+	Queued   bool
+	QueuePos int
 	// Reply lists the channels the composer can send through, the
 	// conversation's own first, each with its window and templates.
 	Reply []gateway.ReplyOption
@@ -129,6 +134,14 @@ func (s *Server) conversation(r *http.Request, id int64, v View, l lookups, agen
 		if a.Active {
 			cv.Agents = append(cv.Agents, a)
 		}
+	}
+	cv.SLA, cv.Queued = slaBadge(c, cv.Now), c.QueuedAt != nil
+	if cv.Queued {
+		pos, err := s.queuePositions(r)
+		if err != nil {
+			return cv, err
+		}
+		cv.QueuePos = pos[c.ID]
 	}
 	if c.AssigneeID != nil {
 		cv.AssigneeName = l.agents[*c.AssigneeID].Name

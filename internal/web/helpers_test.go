@@ -9,7 +9,9 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/parleyhq/parley/internal/app/apptest"
 	"github.com/parleyhq/parley/internal/inbox"
@@ -33,7 +35,14 @@ type env struct {
 
 func start(t testing.TB, dialect string) *env {
 	t.Helper()
-	e := &env{Env: apptest.Start(t, dialect, nil), t: t}
+	return startAt(t, dialect, nil)
+}
+
+// startAt is start with clock, when not nil, as the database clock (tests
+// move time through it: assigning DB.Now while the app runs would race).
+func startAt(t testing.TB, dialect string, clock func() time.Time) *env {
+	t.Helper()
+	e := &env{Env: apptest.Start(t, dialect, clock), t: t}
 	e.ownerID = e.mustAgent("owner@example.com", "Olivia Owner", parley.RoleOwner)
 	e.agentID = e.mustAgent("agent@example.com", "Andy Agent", parley.RoleAgent)
 	in, err := e.App.Inbox.CreateInbox(bg, inbox.System, parley.Inbox{Name: "Support API", ChannelType: parley.ChannelAPI}, nil)
@@ -157,3 +166,21 @@ func (e *env) messages(id int64) []parley.Message {
 	e.JSON("GET", fmt.Sprintf("/api/v1/conversations/%d/messages", id), nil, http.StatusOK, &out)
 	return out.Messages
 }
+
+// clock is a database clock that tests can move: real time, shifted by
+// an offset or pinned to a moment.
+type clock struct {
+	offset atomic.Int64 // nanoseconds added to the real time
+	pinned atomic.Int64 // Unix nanoseconds; 0: not pinned
+}
+
+func (c *clock) Now() time.Time {
+	if p := c.pinned.Load(); p != 0 {
+		return time.Unix(0, p).UTC()
+	}
+	return time.Now().UTC().Add(time.Duration(c.offset.Load()))
+}
+
+func (c *clock) shift(d time.Duration) { c.offset.Store(int64(d)) }
+func (c *clock) pin(t time.Time)       { c.pinned.Store(t.UnixNano()) }
+func (c *clock) unpin()                { c.pinned.Store(0) }

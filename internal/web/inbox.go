@@ -13,7 +13,7 @@ import (
 
 // View is which conversations the list shows, read from the query string.
 type View struct {
-	Name    string // mine, unassigned, all
+	Name    string // mine, unassigned, all, queue, breaching
 	Status  parley.Status
 	InboxID int64
 	TeamID  int64
@@ -28,9 +28,9 @@ func parseView(r *http.Request) (View, error) {
 	switch v.Name {
 	case "", "all":
 		v.Name = "all"
-	case "mine", "unassigned":
+	case "mine", "unassigned", "queue", "breaching":
 	default:
-		return v, parley.Errorf(parley.EINVALID, "view %q is not one of mine, unassigned, all", v.Name)
+		return v, parley.Errorf(parley.EINVALID, "view %q is not one of mine, unassigned, all, queue, breaching", v.Name)
 	}
 	if v.Status == "" {
 		v.Status = parley.StatusOpen
@@ -116,6 +116,9 @@ type Row struct {
 	At           time.Time
 	Href         string
 	Active       bool
+	SLA          *SLABadge
+	Queued       bool
+	QueuePos     int // 0: queued beyond the part of the queue that was read
 }
 
 // ListView is the conversation list (a page of rows and "Load more").
@@ -129,11 +132,15 @@ type ListView struct {
 
 // SidebarView is the views menu with counts.
 type SidebarView struct {
-	View    View
-	Counts  store.ViewCounts
-	Inboxes []parley.Inbox
-	Teams   []parley.Team
-	Labels  []store.LabelCount
+	View   View
+	Counts store.ViewCounts
+	// Queued and Breaching are the counts of the Queue and Breaching soon
+	// views, capped ("100+").
+	Queued    string
+	Breaching string
+	Inboxes   []parley.Inbox
+	Teams     []parley.Team
+	Labels    []store.LabelCount
 }
 
 type inboxView struct {
@@ -183,6 +190,9 @@ func (s *Server) sidebar(r *http.Request, v View, inboxes []parley.Inbox, teams 
 	if sb.Counts, err = s.DB.ViewCounts(r.Context(), u.Agent.ID); err != nil {
 		return sb, err
 	}
+	if err := s.specialCounts(r, &sb); err != nil {
+		return sb, err
+	}
 	sb.Labels, err = s.DB.Labels(r.Context())
 	return sb, err
 }
@@ -192,13 +202,22 @@ func (s *Server) list(r *http.Request, v View, l lookups, selected int64) (ListV
 	u, _ := userFrom(r)
 	lv := ListView{View: v, Selected: selected}
 	var convs []parley.Conversation
-	if v.Query != "" {
+	var pos map[int64]int
+	var special bool
+	var err error
+	if v.Query == "" {
+		if convs, pos, special, err = s.specialView(r, v); err != nil {
+			return lv, err
+		}
+	}
+	switch {
+	case special:
+	case v.Query != "":
 		lv.Search = true
-		var err error
 		if convs, lv.NextURL, err = s.search(r, v); err != nil {
 			return lv, err
 		}
-	} else {
+	default:
 		f := parley.ConversationFilter{Status: v.Status, InboxID: v.InboxID, TeamID: v.TeamID, Label: v.Label, Cursor: v.Cursor, Limit: 25}
 		switch v.Name {
 		case "mine":
@@ -217,8 +236,7 @@ func (s *Server) list(r *http.Request, v View, l lookups, selected int64) (ListV
 			lv.NextURL = "/app/list?" + q.Encode()
 		}
 	}
-	var err error
-	lv.Rows, err = s.rows(r, convs, l, v, selected)
+	lv.Rows, err = s.rows(r, convs, l, v, selected, pos)
 	return lv, err
 }
 
@@ -252,11 +270,21 @@ func (s *Server) search(r *http.Request, v View) ([]parley.Conversation, string,
 	return convs, next, nil
 }
 
-func (s *Server) rows(r *http.Request, convs []parley.Conversation, l lookups, v View, selected int64) ([]Row, error) {
+// rows makes the list's rows. pos numbers the queue; when nil and a row
+// is queued, the queue is read once to number it.
+func (s *Server) rows(r *http.Request, convs []parley.Conversation, l lookups, v View, selected int64, pos map[int64]int) ([]Row, error) {
 	ids := make([]int64, len(convs))
 	contactIDs := make([]int64, len(convs))
+	queued := false
 	for i, c := range convs {
 		ids[i], contactIDs[i] = c.ID, c.ContactID
+		queued = queued || c.QueuedAt != nil
+	}
+	if queued && pos == nil {
+		var err error
+		if pos, err = s.queuePositions(r); err != nil {
+			return nil, err
+		}
 	}
 	previews, err := s.DB.Previews(r.Context(), ids)
 	if err != nil {
@@ -267,13 +295,15 @@ func (s *Server) rows(r *http.Request, convs []parley.Conversation, l lookups, v
 		return nil, err
 	}
 	q := v.Encode()
+	now := s.DB.Now()
 	rows := make([]Row, 0, len(convs))
 	for _, c := range convs {
 		in := l.inboxes[c.InboxID]
 		p := previews[c.ID]
 		row := Row{ID: c.ID, Contact: contactName(contacts[c.ContactID]), Preview: p.Text, PreviewDir: p.Direction, Files: p.Files,
 			Channel: in.ChannelType, InboxName: in.Name, Status: c.Status, Priority: c.Priority, Labels: c.Labels,
-			At: c.LastActivityAt, Href: convHref(c.ID, q), Active: c.ID == selected}
+			At: c.LastActivityAt, Href: convHref(c.ID, q), Active: c.ID == selected,
+			SLA: slaBadge(c, now), Queued: c.QueuedAt != nil, QueuePos: pos[c.ID]}
 		if c.AssigneeID != nil {
 			row.AssigneeName = l.agents[*c.AssigneeID].Name
 		}

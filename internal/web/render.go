@@ -113,6 +113,7 @@ func (t *templates) funcs() template.FuncMap {
 		"list":     func(xs ...string) []string { return xs },
 		"until":    until,
 		"channel":  channelName,
+		"amount":   amount,
 	}
 }
 

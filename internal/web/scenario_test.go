@@ -31,12 +31,12 @@ func runScenarios(t *testing.T, e *env, cs map[string]*client, list []scenario) 
 		c := cs[sc.who]
 		status, body, _ := c.do(sc.method, sc.path, sc.form, sc.hx)
 		if status != sc.status {
-			t.Errorf("%s: %s %s = %d, want %d; body %.400s", sc.name, sc.method, sc.path, status, sc.status, body)
+			t.Errorf("%s: %s %s = %d, want %d; body %.400s%s", sc.name, sc.method, sc.path, status, sc.status, body, alertIn(body))
 			continue
 		}
 		for _, w := range sc.want {
 			if !strings.Contains(body, w) {
-				t.Errorf("%s: body lacks %q: %.600s", sc.name, w, body)
+				t.Errorf("%s: body lacks %q: %.600s%s", sc.name, w, body, alertIn(body))
 			}
 		}
 		for _, f := range sc.forbid {
@@ -45,6 +45,16 @@ func runScenarios(t *testing.T, e *env, cs map[string]*client, list []scenario) 
 			}
 		}
 	}
+}
+
+// alertIn quotes the first error shown on a page, which the start of a
+// long page does not reach.
+func alertIn(body string) string {
+	_, after, ok := strings.Cut(body, `class="error"`)
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("\n… alert: %.300s", after)
 }
 
 func TestPagesAndActions(t *testing.T) {

@@ -161,3 +161,89 @@ func receiptPNG() []byte {
 	png.Encode(&b, img)
 	return b.Bytes()
 }
+
+// TestScreenshotQueue writes docs/screenshots/queue.png: the Queue view
+// with SLA badges (ok, warning, overdue) and an urgent conversation open.
+// Run with PARLEY_SCREENSHOTS=1.
+func TestScreenshotQueue(t *testing.T) {
+	if os.Getenv("PARLEY_SCREENSHOTS") != "1" {
+		t.Skip("set PARLEY_SCREENSHOTS=1 to write docs/screenshots")
+	}
+	var clk clock
+	e := startAt(t, "sqlite", clk.Now)
+	owner := inbox.Actor{AgentID: &e.ownerID, Role: parley.RoleOwner}
+	lan, _, err := e.App.Inbox.CreateAgent(bg, inbox.System, parley.Agent{Email: "lan@example.com", Name: "Lan Nguyen", Role: parley.RoleAdmin}, testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	minh := e.mustAgent("minh@example.com", "Minh Tran", parley.RoleAgent)
+	// Both online with room for two: the first four conversations are
+	// theirs, the rest wait in the queue.
+	e.goOnline(lan.ID, 2)
+	e.goOnline(minh, 2)
+	for _, p := range []parley.SLAPolicy{
+		{Name: "Urgent", Priority: parley.PriorityUrgent, FirstResponse: 15 * time.Minute, Resolution: 4 * time.Hour, WarnPercent: 80},
+		{Name: "Standard", FirstResponse: time.Hour, NextResponse: 2 * time.Hour, Resolution: 24 * time.Hour, WarnPercent: 80},
+	} {
+		if _, err := e.App.Inbox.SaveSLAPolicy(bg, owner, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	web, err := e.App.Inbox.CreateInbox(bg, owner, parley.Inbox{Name: "Website chat", ChannelType: parley.ChannelWidget,
+		Routing: parley.Routing{AutoAssign: true, RequeueOnAway: true}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	in := func(ago time.Duration, ext, name, text string) int64 {
+		clk.pin(now.Add(-ago))
+		r, err := e.App.Inbox.Receive(bg, web.ID, inbox.Incoming{Contact: store.ContactKey{Kind: parley.IdentityExternal, ExternalID: ext, Name: name}, Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.App.Inbox.Drain(bg); err != nil {
+			t.Fatal(err)
+		}
+		return r.ConversationID
+	}
+	reply := func(agent, conv int64, text string) {
+		if _, err := e.App.Inbox.Reply(bg, inbox.Actor{AgentID: &agent, Role: parley.RoleAgent}, conv, inbox.Outgoing{Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// In time order: the clock only moves forward, as the SLA timers expect.
+	david := in(3*time.Hour, "u-77", "David Kim", "The app crashes when I open my saved addresses on Android 14.")
+	reply(lan.ID, david, "Thanks David, we can reproduce it and a fix is on the way.")
+	thanh := in(150*time.Minute, "v-309", "Thanh Nguyen", "Can I change the size of my jacket order? It hasn't shipped yet.")
+	reply(minh, thanh, "Yes! Which size would you like instead?")
+	emma := in(100*time.Minute, "u-12", "Emma Wilson", "Is the discount code stackable with the member price?")
+	reply(lan.ID, emma, "It is! Both apply at checkout.")
+	in(80*time.Minute, "v-205", "Quang Vo", "Do you deliver to Da Nang on weekends?")
+	// Nobody has room now.
+	in(75*time.Minute, "v-411", "Lucas Martin", "Hello, is anyone there? I need an invoice for my company.")
+	mai := in(50*time.Minute, "u-90", "Mai Hoang", "My promo code SUMMER24 says it has expired but the banner says it runs until Sunday.")
+	in(20*time.Minute, "v-512", "Sofia Rossi", "Where can I find the return label?")
+	hoa := in(4*time.Minute, "v-101", "Hoa Pham", "Hi! I was charged twice for order #4821. Can you help?")
+	in(2*time.Minute, "v-620", "Oliver Brown", "Could I get the invoice as a PDF?")
+	clk.unpin()
+	// Warnings and breaches whose moment has passed are recorded.
+	for i := 0; i < 5; i++ {
+		e.App.Jobs.RunDue(bg)
+	}
+	if c := e.conversation(mai); c.SLAState != "warning" {
+		t.Errorf("Mai's conversation: SLA %q, want warning", c.SLAState)
+	}
+	if c := e.conversation(hoa); c.Priority != parley.PriorityUrgent || c.QueuedAt == nil {
+		t.Fatalf("Hoa's conversation = %+v, want urgent and queued", c)
+	}
+	e.App.Inbox.TouchPresence(bg, lan.ID)
+	ctx := browserAs(t, e, "lan@example.com")
+	dir := filepath.Join("..", "..", "docs", "screenshots")
+	os.MkdirAll(dir, 0o755)
+	shootAt(t, ctx, 1280, 800, fmt.Sprintf("%s/app/conversations/%d?view=queue", e.URL, hoa), filepath.Join(dir, "queue.png"))
+	shootAt(t, ctx, 1280, 800, e.URL+"/app/?view=breaching", filepath.Join(os.TempDir(), "parley-breaching.png"))
+	shootAt(t, ctx, 1280, 2000, fmt.Sprintf("%s/app/admin/inboxes/%d", e.URL, web.ID), filepath.Join(os.TempDir(), "parley-routing.png"))
+	shootAt(t, ctx, 1280, 900, e.URL+"/app/admin/sla", filepath.Join(os.TempDir(), "parley-sla.png"))
+	shootAt(t, ctx, 1280, 900, e.URL+"/app/admin/agents", filepath.Join(os.TempDir(), "parley-agents.png"))
+	shootAt(t, ctx, 1280, 900, e.URL+"/app/admin/triage", filepath.Join(os.TempDir(), "parley-triage.png"))
+}

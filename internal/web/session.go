@@ -175,7 +175,9 @@ func sameOrigin(r *http.Request) bool {
 // page returns the layout fields for a signed-in request.
 func (s *Server) page(r *http.Request, title, nav string) Page {
 	u, _ := userFrom(r)
-	return Page{Title: title, Agent: u.Agent, CSRF: u.Session.CSRFToken, Nav: nav, LastSeq: s.Hub.LastSeq(), Flash: flashes[r.URL.Query().Get("flash")]}
+	p := Page{Title: title, Agent: u.Agent, CSRF: u.Session.CSRFToken, Nav: nav, LastSeq: s.Hub.LastSeq(), Flash: flashes[r.URL.Query().Get("flash")]}
+	s.withAvailability(r, &p)
+	return p
 }
 
 // flashes are the notices a redirect may ask a page to show, by key, so
@@ -184,4 +186,5 @@ var flashes = map[string]string{
 	"password": "Your password was changed.",
 	"saved":    "Saved.",
 	"deleted":  "Deleted.",
+	"defaults": "Parley's default rules are back in force.",
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/triage"
 )
 
 // TestTemplates executes every page and partial with sample data.
@@ -20,8 +21,9 @@ func TestTemplates(t *testing.T) {
 	page := Page{Title: "T", Agent: agent, CSRF: "tok", Nav: "inbox", Flash: "Saved.", LastSeq: 7}
 	view := View{Name: "all", Status: parley.StatusOpen}
 	one := int64(1)
+	due := now.Add(25 * time.Minute)
 	conv := parley.Conversation{ID: 5, InboxID: 1, ContactID: 2, Status: parley.StatusSnoozed, Priority: parley.PriorityHigh, AssigneeID: &one,
-		Labels: []string{"billing", "vip"}, SnoozedUntil: &now, LastActivityAt: now}
+		Labels: []string{"billing", "vip"}, SnoozedUntil: &now, LastActivityAt: now, QueuedAt: &now, SLADueAt: &due, SLAState: "ok", PromisedReplyBy: &due}
 	cv := ConvView{CSRF: "tok", Conv: conv, Contact: parley.Contact{ID: 2, Name: "Ana <b>", Email: "ana@example.com",
 		Identities: []parley.Identity{{Kind: "email", ExternalID: "ana@example.com"}}},
 		ContactName: "Ana <b>", Inbox: parley.Inbox{ID: 1, Name: "Website", ChannelType: parley.ChannelWidget}, AssigneeName: "Lan",
@@ -29,6 +31,7 @@ func TestTemplates(t *testing.T) {
 		Canned: []CannedView{{Shortcut: "hi", Title: "Hello", Text: "Hi Ana"}},
 		Past:   []PastConv{{ID: 5, Status: parley.StatusOpen, InboxName: "Website", At: now, Href: "/app/conversations/5", Current: true}},
 		Merges: []MergeView{{ID: 1, SourceID: 9, At: now}}, ViewQuery: "view=mine", Now: now,
+		SLA: slaBadge(conv, now), Queued: true, QueuePos: 3,
 		Items: []Item{
 			{Separator: &Separator{ConvID: 5, InboxName: "Website", Channel: parley.ChannelWidget, Status: parley.StatusOpen, Current: true, At: now}},
 			{Msg: &MessageView{ID: 1, Direction: parley.Incoming, Author: "Ana", Segments: segments("see https://example.com/x <script>alert(1)</script>"), At: now,
@@ -37,10 +40,11 @@ func TestTemplates(t *testing.T) {
 			{Msg: &MessageView{ID: 2, Direction: parley.Outgoing, Author: "Lan", Segments: segments("ok"), Delivery: parley.DeliveryFailed, DeliveryError: "webhook answered 500", At: now}},
 			{Msg: &MessageView{ID: 3, Direction: parley.Note, Author: "Lan", Segments: segments("note"), At: now}},
 		}}
-	sidebar := SidebarView{View: view, Counts: store.ViewCounts{Mine: 2, Unassigned: 3, ByStatus: map[parley.Status]int{parley.StatusOpen: 9}},
+	sidebar := SidebarView{View: view, Counts: store.ViewCounts{Mine: 2, Unassigned: 3, ByStatus: map[parley.Status]int{parley.StatusOpen: 9}}, Queued: "4", Breaching: "100+",
 		Inboxes: []parley.Inbox{cv.Inbox}, Teams: cv.Teams, Labels: []store.LabelCount{{Label: "vip", Count: 1}}}
 	list := ListView{View: view, Rows: []Row{{ID: 5, Contact: "Ana", Preview: "hello", PreviewDir: parley.Outgoing, Channel: parley.ChannelWidget, InboxName: "Website",
-		Status: parley.StatusPending, Priority: parley.PriorityUrgent, AssigneeName: "Lan", Labels: []string{"vip"}, At: now, Href: "/app/conversations/5", Active: true}},
+		Status: parley.StatusPending, Priority: parley.PriorityUrgent, AssigneeName: "Lan", Labels: []string{"vip"}, At: now, Href: "/app/conversations/5", Active: true,
+		SLA: &SLABadge{State: "breached", Text: "overdue 12m", Due: now, Now: now}, Queued: true, QueuePos: 2}},
 		NextURL: "/app/list?cursor=x"}
 	inboxWidget := parley.Inbox{ID: 1, Name: "Website", ChannelType: parley.ChannelWidget, EmailAsk: "offline", AwayMinutes: 5, ReopenWindow: parley.DefaultReopenWindow}
 	seen := now
@@ -52,6 +56,21 @@ func TestTemplates(t *testing.T) {
 		{"inbox", "", inboxView{Page: page, Sidebar: sidebar, List: list, Conv: &cv}, "Ana &lt;b&gt;"},
 		{"inbox", "", inboxView{Page: page, Sidebar: sidebar, List: ListView{View: view}}, "Select a conversation"},
 		{"partials", "rows", list, "Load more"},
+		{"partials", "rows", list, `sla-breached js-sla" data-due="2026-11-23T09:30:00Z"`},
+		{"partials", "rows", list, "Queued #2"},
+		{"partials", "sidebar", sidebar, `data-testid="count-breaching">100&#43;<`},
+		{"partials", "meta", cv, "due in 25m"},
+		{"partials", "meta", cv, "Queued #3"},
+		{"partials", "meta", cv, "Promised reply by"},
+		{"partials", "availability-fields", Page{Agent: parley.Agent{ID: 1, Availability: parley.Away}, CSRF: "tok"}, `value="away" selected`},
+		{"partials", "urgent-toast", alertView{ID: 5, Contact: "Ana <b>", Rules: []string{"Charged twice", "<i>x</i>"}, Href: "/app/conversations/5"}, "Ana &lt;b&gt; — Charged twice, &lt;i&gt;x&lt;/i&gt;"},
+		{"inbox", "", inboxView{Page: withAvail(page), Sidebar: sidebar, List: list}, `id="availability-select"`},
+		{"admin_sla", "", slaView{Page: page, Policies: []slaForm{slaFormOf(parley.SLAPolicy{ID: 1, Name: "Urgent <x>", Priority: parley.PriorityUrgent, InboxID: &one,
+			Label: "vip", FirstResponse: 30 * time.Minute, Resolution: 8 * time.Hour, WarnPercent: 80})}, New: slaForm{Error: "needs a target", Open: true},
+			Inboxes: []parley.Inbox{inboxWidget}, InboxNames: map[int64]string{1: "Website"}, TeamNames: map[int64]string{}}, "Urgent &lt;x&gt;"},
+		{"admin_triage", "", triageView{Page: page, Text: `[{"name": "<b>"}]`, Rules: triage.Defaults(), Defaults: true, Error: "rule 1: bad"}, "5,000,000 VND"},
+		{"admin_inbox", "", inboxSettingsView{Page: page, Inbox: inboxWidget, ReopenDays: 7, Routing: routingView{Teams: []parley.Team{{ID: 3, Name: "Billing"}},
+			HoursText: "{nope", HoursSummary: "24/7 (UTC)", HoursError: "business hours: bad", HoursExample: hoursExample}}, `data-testid="hours-error">business hours: bad`},
 		{"partials", "sidebar", sidebar, "Unassigned"},
 		{"partials", "timeline", cv, "&lt;script&gt;"},
 		{"partials", "meta", cv, `hx-swap-oob="true"`},
@@ -88,6 +107,47 @@ func TestTemplates(t *testing.T) {
 		if strings.Contains(buf.String(), "<script>alert") {
 			t.Errorf("%s/%s: unescaped script", c.page, block)
 		}
+	}
+}
+
+func withAvail(p Page) Page {
+	p.Agent.Availability = parley.Online
+	return p
+}
+
+func TestAmount(t *testing.T) {
+	for in, want := range map[float64]string{0: "0", 200: "200", 5e6: "5,000,000", 1234.5: "1,234.5", 999999: "999,999"} {
+		if got := amount(in); got != want {
+			t.Errorf("amount(%v) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSLABadge(t *testing.T) {
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) *time.Time { t := now.Add(d); return &t }
+	cases := []struct {
+		c           parley.Conversation
+		state, text string
+	}{
+		{parley.Conversation{SLADueAt: at(25 * time.Minute), SLAState: "ok"}, "ok", "due in 25m"},
+		{parley.Conversation{SLADueAt: at(5 * time.Minute), SLAState: "warning"}, "warning", "due in 5m"},
+		{parley.Conversation{SLADueAt: at(-12 * time.Minute), SLAState: "breached"}, "breached", "overdue 12m"},
+		{parley.Conversation{SLADueAt: at(-30 * time.Second), SLAState: "warning"}, "breached", "overdue <1m"}, // breach not recorded yet
+		{parley.Conversation{SLADueAt: at(125 * time.Minute)}, "ok", "due in 2h 5m"},
+		{parley.Conversation{SLADueAt: at(50 * time.Hour), SLAState: "ok"}, "ok", "due in 2d 2h"},
+	}
+	for _, c := range cases {
+		b := slaBadge(c.c, now)
+		if b == nil || b.State != c.state || b.Text != c.text {
+			t.Errorf("slaBadge(due %v, %q) = %+v, want %s %q", c.c.SLADueAt.Sub(now), c.c.SLAState, b, c.state, c.text)
+		}
+	}
+	if b := slaBadge(parley.Conversation{}, now); b != nil {
+		t.Errorf("no SLA: %+v", b)
+	}
+	if b := slaBadge(parley.Conversation{SLADueAt: at(time.Minute), Status: parley.StatusResolved}, now); b != nil {
+		t.Errorf("resolved: %+v", b)
 	}
 }
 

@@ -291,18 +291,22 @@
     try { ev = JSON.parse(e.data); } catch (err) { return; }
     var type = ev.type || e.type;
     var mine = ev.conversation_id && ev.conversation_id === currentConv();
-    if (type.indexOf("message.") === 0 || type.indexOf("conversation.") === 0) {
+    var convEvent = type.indexOf("conversation.") === 0 || type.indexOf("sla.") === 0;
+    if (type.indexOf("message.") === 0 || convEvent) {
       refreshList();
       refreshCounts();
     }
     if (mine && type.indexOf("message.") === 0) refreshTimeline();
-    if (mine && type.indexOf("conversation.") === 0) refreshMeta();
+    if (mine && convEvent) refreshMeta();
+    // routing.js (availability, urgent alerts) listens for these.
+    document.dispatchEvent(new CustomEvent("parley:event", { detail: ev }));
     if (type.indexOf("contact.") === 0 && currentConv()) { refreshMeta(); refreshTimeline(); }
     if (app) app.dataset.lastSeq = String(ev.seq || e.lastEventId || app.dataset.lastSeq);
   }
   var eventTypes = ["message.created", "message.delivery", "message.updated", "conversation.created", "conversation.status",
     "conversation.priority", "conversation.assigned", "conversation.team", "conversation.labels",
-    "contact.created", "contact.updated", "contact.merged", "contact.unmerged"];
+    "contact.created", "contact.updated", "contact.merged", "contact.unmerged",
+    "conversation.queued", "conversation.promise", "sla.warning", "sla.breached", "agent.availability"];
   function connect() {
     if (!app || !window.EventSource) return;
     // The first connection starts at the page's seq, so nothing committed
