@@ -35,9 +35,32 @@ var defaultFirstResponse = map[parley.Priority]time.Duration{
 // Promise is when a team expects to reply.
 type Promise struct {
 	ReplyBy    time.Time
-	Text       string // "within 2 hours", "by 9:00 tomorrow"
+	Text       string // in English, the team's time zone: "within 2 hours", "by 9:00 tomorrow"
 	AfterHours bool
 	Position   int // in the queue; 0 when not queued
+
+	now      time.Time
+	estimate time.Duration
+	loc      *time.Location // the team's time zone
+}
+
+// In says the promise in a language, and in the customer's time zone when
+// it is known (nil: the team's).
+func (p Promise) In(language string, loc *time.Location) string {
+	_, ph := phrasesFor(language)
+	if loc == nil {
+		loc = p.loc
+	}
+	return ph.describe(p.now, p.ReplyBy, p.estimate, p.AfterHours, loc)
+}
+
+// Sentence is the widget's line about the promise, in a language.
+func (p Promise) Sentence(language string, loc *time.Location) string {
+	_, ph := phrasesFor(language)
+	if p.AfterHours {
+		return fmt.Sprintf(ph.away, p.In(language, loc))
+	}
+	return fmt.Sprintf(ph.usually, p.In(language, loc))
 }
 
 // promise computes the reply time for a conversation (or, with c.ID 0, for
@@ -84,7 +107,8 @@ func (s *Service) promise(tx *store.Tx, in parley.Inbox, c parley.Conversation) 
 	if p.ReplyBy.IsZero() { // never open: promise nothing faster than the estimate
 		p.ReplyBy = now.Add(est)
 	}
-	p.Text = describeBy(now, p.ReplyBy, est, p.AfterHours, sch.Location)
+	p.now, p.estimate, p.loc = now, est, sch.Location
+	p.Text = p.In("en", nil)
 	return p, nil
 }
 
@@ -106,34 +130,6 @@ func roundUp(d time.Duration) time.Duration {
 		}
 	}
 	return d.Truncate(time.Hour) + time.Hour*time.Duration(min(1, int(d%time.Hour)))
-}
-
-// describeBy says when the reply comes, in the team's time zone.
-func describeBy(now, by time.Time, est time.Duration, afterHours bool, loc *time.Location) string {
-	if loc == nil {
-		loc = time.UTC
-	}
-	if !afterHours && by.Sub(now) <= 12*time.Hour {
-		switch {
-		case est < time.Hour:
-			return fmt.Sprintf("within %d minutes", int(est/time.Minute))
-		case est == time.Hour:
-			return "within an hour"
-		}
-		return fmt.Sprintf("within %d hours", int(est/time.Hour))
-	}
-	lb, ln := by.In(loc), now.In(loc)
-	clock := lb.Format("15:04")
-	days := int(time.Date(lb.Year(), lb.Month(), lb.Day(), 0, 0, 0, 0, loc).Sub(time.Date(ln.Year(), ln.Month(), ln.Day(), 0, 0, 0, 0, loc)).Hours() / 24)
-	switch {
-	case days <= 0:
-		return "today by " + clock
-	case days == 1:
-		return "by " + clock + " tomorrow"
-	case days < 7:
-		return "by " + lb.Format("Monday") + " " + clock
-	}
-	return "by " + lb.Format("Monday 2 January") + " " + clock
 }
 
 // enqueueAck asks for an acknowledgement of a conversation that just
@@ -172,20 +168,11 @@ func (s *Service) SendAck(ctx context.Context, payload string) error {
 		if pr, err = s.promise(tx, in, c); err != nil {
 			return err
 		}
-		text = in.Routing.Ack.Text
-		if text == "" {
-			text = parley.DefaultAck
+		contact, err := tx.Contact(c.ContactID)
+		if err != nil {
+			return err
 		}
-		if pr.AfterHours {
-			text = in.Routing.Ack.AfterHours
-			if text == "" {
-				text = parley.DefaultAckAfterHours
-			}
-		}
-		text = strings.ReplaceAll(text, "{{reply_by}}", pr.Text)
-		if pr.Position > 0 {
-			text += fmt.Sprintf(" (You're number %d in line.)", pr.Position)
-		}
+		text = ackText(in.Routing.Ack, contact, pr)
 		return nil
 	})
 	if err != nil || text == "" {
@@ -235,4 +222,37 @@ func (s *Service) ExpectedReply(ctx context.Context, inboxID int64) (p Promise, 
 		return err
 	})
 	return p, err
+}
+
+// ackText writes the acknowledgement for a contact: in their language
+// when the inbox has texts for it (or uses Parley's defaults, which exist
+// in several), with the promise in the same language and in their time
+// zone when known; otherwise the inbox's texts in the inbox's language.
+func ackText(a parley.AckSettings, contact parley.Contact, pr Promise) string {
+	lang := a.Language
+	text, after := a.Text, a.AfterHours
+	if l := primaryLanguage(contact.Language); l != "" {
+		if t, ok := a.Languages[l]; ok {
+			lang, text, after = l, t.Text, t.AfterHours
+		} else if a.Text == "" && a.AfterHours == "" {
+			if _, ok := phrasebook[l]; ok {
+				lang = l
+			}
+		}
+	}
+	_, ph := phrasesFor(lang)
+	if text == "" {
+		text = ph.ack
+	}
+	if after == "" {
+		after = ph.ackAfter
+	}
+	if pr.AfterHours {
+		text = after
+	}
+	out := strings.ReplaceAll(text, "{{reply_by}}", pr.In(lang, contactLocation(contact)))
+	if pr.Position > 0 {
+		out += fmt.Sprintf(ph.humanPlace, pr.Position)
+	}
+	return out
 }

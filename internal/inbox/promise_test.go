@@ -7,6 +7,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/store"
 )
 
 // ackFor runs the jobs and returns the acknowledgement sent on conv and
@@ -119,5 +120,53 @@ func TestAutoResolve(t *testing.T) {
 	f.runDue(t)
 	if c := f.conv(t, conv2); c.Status != parley.StatusOpen {
 		t.Errorf("a conversation the customer revived was auto-resolved: %s", c.Status)
+	}
+}
+
+// TestAcknowledgementInTheCustomersLanguage: a customer whose channel
+// told us their language and time zone gets the acknowledgement in that
+// language, with the time in their zone; an inbox's own texts for a
+// language win over Parley's.
+func TestAcknowledgementInTheCustomersLanguage(t *testing.T) {
+	f := setup(t, "sqlite")
+	withSLA(t, f)
+	f.inbox.Routing.Ack = parley.AckSettings{Enabled: true, Languages: map[string]parley.AckTexts{
+		"de": {Text: "Danke! Antwort {{reply_by}}.", AfterHours: "Danke! Wir sind weg; Antwort {{reply_by}}."}}}
+	if _, err := f.svc.UpdateInbox(bg, inbox.System, f.inbox, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.at(2, 18, 30) // Monday 18:30 in Paris, 12:30 in Montréal: after the team's hours
+	r, err := f.svc.Receive(bg, f.inbox.ID, inbox.Incoming{Contact: store.ContactKey{Kind: parley.IdentityExternal, ExternalID: "fr-ca",
+		Language: "fr-CA", TimeZone: "America/Montreal"}, Text: "Bonjour"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := f.ackFor(t, r.ConversationID)
+	// Tuesday 10:00 in Paris is 04:00 in Montréal.
+	if !strings.Contains(text, "Nous avons bien reçu votre message") || !strings.Contains(text, "demain avant 04:00") {
+		t.Errorf("French, Montréal time: %q", text)
+	}
+	r, err = f.svc.Receive(bg, f.inbox.ID, inbox.Incoming{Contact: store.ContactKey{Kind: parley.IdentityExternal, ExternalID: "de",
+		Language: "de-AT"}, Text: "Hallo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ = f.ackFor(t, r.ConversationID)
+	if text != "Danke! Wir sind weg; Antwort morgen bis 10:00 Uhr." {
+		t.Errorf("the inbox's German text: %q", text)
+	}
+	// A language Parley has no words for falls back to English.
+	r, _ = f.svc.Receive(bg, f.inbox.ID, inbox.Incoming{Contact: store.ContactKey{Kind: parley.IdentityExternal, ExternalID: "ja", Language: "ja"}, Text: "こんにちは"})
+	if text, _ = f.ackFor(t, r.ConversationID); !strings.Contains(text, "by 10:00 tomorrow") {
+		t.Errorf("fallback: %q", text)
+	}
+	// Keys must be plain language codes, and texts must say when.
+	f.inbox.Routing.Ack.Languages = map[string]parley.AckTexts{"fr-FR": {Text: "Merci {{reply_by}}"}}
+	if _, err := f.svc.UpdateInbox(bg, inbox.System, f.inbox, nil); parley.ErrorCode(err) != parley.EINVALID {
+		t.Errorf("a region-tagged key was accepted: %v", err)
+	}
+	f.inbox.Routing.Ack.Languages = map[string]parley.AckTexts{"fr": {Text: "Merci !"}}
+	if _, err := f.svc.UpdateInbox(bg, inbox.System, f.inbox, nil); parley.ErrorCode(err) != parley.EINVALID {
+		t.Errorf("a text without {{reply_by}} was accepted: %v", err)
 	}
 }

@@ -13,6 +13,10 @@ type Contact struct {
 	Name  string `json:"name"`
 	Email string `json:"email,omitempty"`
 	Phone string `json:"phone,omitempty"` // E.164
+	// Language (a BCP 47 tag such as "fr-FR") and TimeZone (an IANA name),
+	// when a channel tells us: promises are written in both.
+	Language string `json:"language,omitempty"`
+	TimeZone string `json:"time_zone,omitempty"`
 	// MergedInto is set when this contact was merged into another; it stays
 	// so the merge can be undone.
 	MergedInto *int64     `json:"merged_into,omitempty"`
@@ -93,4 +97,24 @@ type ContactMerge struct {
 	ConversationIDs []int64    `json:"conversation_ids"` // conversations moved from source to target
 	CreatedAt       time.Time  `json:"created_at"`
 	UnmergedAt      *time.Time `json:"unmerged_at,omitempty"`
+}
+
+// NormalizeLanguage checks a BCP 47 language tag loosely ("fr", "pt-BR",
+// "zh-Hant-TW"); anything else becomes "".
+func NormalizeLanguage(tag string) string {
+	tag = strings.TrimSpace(tag)
+	if len(tag) < 2 || len(tag) > 35 {
+		return ""
+	}
+	for i, part := range strings.Split(tag, "-") {
+		if len(part) < 1 || len(part) > 8 || (i == 0 && (len(part) < 2 || len(part) > 3)) {
+			return ""
+		}
+		for _, r := range part {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+				return ""
+			}
+		}
+	}
+	return tag
 }

@@ -58,7 +58,19 @@ type Routing struct {
 type AckSettings struct {
 	Enabled bool `json:"enabled"`
 	// Text is for open hours, AfterHours for when the team is away; empty
-	// ones use DefaultAck and DefaultAckAfterHours.
+	// ones use Parley's defaults (DefaultAck, DefaultAckAfterHours, and
+	// their translations). Language is the language they are written in
+	// (default "en"), for the words of {{reply_by}}.
+	Text       string `json:"text,omitempty"`
+	AfterHours string `json:"after_hours,omitempty"`
+	Language   string `json:"language,omitempty"`
+	// Languages holds texts for customers of other languages, by primary
+	// language subtag ("fr", "vi").
+	Languages map[string]AckTexts `json:"languages,omitempty"`
+}
+
+// AckTexts are an acknowledgement's texts in one language.
+type AckTexts struct {
 	Text       string `json:"text,omitempty"`
 	AfterHours string `json:"after_hours,omitempty"`
 }
@@ -77,7 +89,26 @@ func (r *Routing) Validate() error {
 	if len(r.AutoResolveMessage) > 2000 || len(r.Ack.Text) > 2000 || len(r.Ack.AfterHours) > 2000 {
 		return Errorf(EINVALID, "routing texts are limited to 2000 characters")
 	}
-	for _, t := range []string{r.Ack.Text, r.Ack.AfterHours} {
+	texts := []string{r.Ack.Text, r.Ack.AfterHours}
+	if r.Ack.Language != "" && NormalizeLanguage(r.Ack.Language) == "" {
+		return Errorf(EINVALID, "acknowledgement language %q is not a language tag such as \"en\" or \"fr\"", r.Ack.Language)
+	}
+	if len(r.Ack.Languages) > 50 {
+		return Errorf(EINVALID, "acknowledgements in at most 50 languages")
+	}
+	for lang, t := range r.Ack.Languages {
+		if NormalizeLanguage(lang) == "" || strings.Contains(lang, "-") || strings.ToLower(lang) != lang {
+			return Errorf(EINVALID, "acknowledgement languages are keyed by a lower-case language code such as \"fr\", not %q", lang)
+		}
+		if t.Text == "" {
+			return Errorf(EINVALID, "the %s acknowledgement needs a text", lang)
+		}
+		texts = append(texts, t.Text, t.AfterHours)
+	}
+	for _, t := range texts {
+		if len(t) > 2000 {
+			return Errorf(EINVALID, "routing texts are limited to 2000 characters")
+		}
 		if t != "" && !strings.Contains(t, "{{reply_by}}") {
 			return Errorf(EINVALID, "an acknowledgement text must say when the reply comes: include {{reply_by}}")
 		}

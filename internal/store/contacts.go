@@ -9,13 +9,13 @@ import (
 	"github.com/parleyhq/parley/internal/parley"
 )
 
-const contactColumns = "id, name, email, phone, merged_into_id, created_at, updated_at"
+const contactColumns = "id, name, email, phone, language, time_zone, merged_into_id, created_at, updated_at"
 
 func scanContact(row interface{ Scan(...any) error }) (parley.Contact, error) {
 	var c parley.Contact
 	var merged sql.NullInt64
 	var created, updated int64
-	err := row.Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &merged, &created, &updated)
+	err := row.Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &c.Language, &c.TimeZone, &merged, &created, &updated)
 	c.MergedInto, c.CreatedAt, c.UpdatedAt = fromNullID(merged), fromTS(created), fromTS(updated)
 	return c, err
 }
@@ -27,6 +27,9 @@ type ContactKey struct {
 	Name       string
 	Email      string // normalised
 	Phone      string // normalised E.164
+	// Language and TimeZone, when the channel knows them (checked by the
+	// caller); they update the contact's, since they follow the person.
+	Language, TimeZone string
 }
 
 // FindOrCreateContact finds the contact an incoming message is from: by
@@ -61,7 +64,7 @@ func (tx *Tx) FindOrCreateContact(inboxID int64, k ContactKey) (c parley.Contact
 	for _, id := range ids {
 		conds = append(conds, "(i.kind = "+q.next(id.kind)+" AND i.scope = "+q.next(id.scope)+" AND i.external_id = "+q.next(id.id)+")")
 	}
-	rows, err := tx.query(`SELECT i.kind, i.scope, i.external_id, c.id, c.name, c.email, c.phone, c.merged_into_id, c.created_at, c.updated_at
+	rows, err := tx.query(`SELECT i.kind, i.scope, i.external_id, c.id, c.name, c.email, c.phone, c.language, c.time_zone, c.merged_into_id, c.created_at, c.updated_at
 		FROM identities i JOIN contacts c ON c.id = i.contact_id WHERE `+strings.Join(conds, " OR "), q.args...)
 	if err != nil {
 		return c, false, err
@@ -72,7 +75,7 @@ func (tx *Tx) FindOrCreateContact(inboxID int64, k ContactKey) (c parley.Contact
 		var fc parley.Contact
 		var merged sql.NullInt64
 		var createdAt, updatedAt int64
-		if err := rows.Scan(&id.kind, &id.scope, &id.id, &fc.ID, &fc.Name, &fc.Email, &fc.Phone, &merged, &createdAt, &updatedAt); err != nil {
+		if err := rows.Scan(&id.kind, &id.scope, &id.id, &fc.ID, &fc.Name, &fc.Email, &fc.Phone, &fc.Language, &fc.TimeZone, &merged, &createdAt, &updatedAt); err != nil {
 			rows.Close()
 			return c, false, err
 		}
@@ -91,9 +94,9 @@ func (tx *Tx) FindOrCreateContact(inboxID int64, k ContactKey) (c parley.Contact
 	}
 	if c.ID == 0 {
 		created = true
-		c = parley.Contact{Name: k.Name, Email: k.Email, Phone: k.Phone, CreatedAt: tx.now, UpdatedAt: tx.now}
-		if err := tx.queryRow(`INSERT INTO contacts (name, email, phone, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id`,
-			k.Name, k.Email, k.Phone, ts(tx.now)).Scan(&c.ID); err != nil {
+		c = parley.Contact{Name: k.Name, Email: k.Email, Phone: k.Phone, Language: k.Language, TimeZone: k.TimeZone, CreatedAt: tx.now, UpdatedAt: tx.now}
+		if err := tx.queryRow(`INSERT INTO contacts (name, email, phone, language, time_zone, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`,
+			k.Name, k.Email, k.Phone, k.Language, k.TimeZone, ts(tx.now)).Scan(&c.ID); err != nil {
 			return c, false, err
 		}
 		if err := tx.AppendEvent(&parley.Event{Type: parley.EventContactCreated, ContactID: &c.ID}, nil); err != nil {
@@ -110,6 +113,14 @@ func (tx *Tx) FindOrCreateContact(inboxID int64, k ContactKey) (c parley.Contact
 		}
 		if c.Phone == "" && k.Phone != "" {
 			fill["phone"], c.Phone = k.Phone, k.Phone
+		}
+		// Language and time zone follow the person (they travel, switch
+		// devices): the latest the channel reports wins.
+		if k.Language != "" && k.Language != c.Language {
+			fill["language"], c.Language = k.Language, k.Language
+		}
+		if k.TimeZone != "" && k.TimeZone != c.TimeZone {
+			fill["time_zone"], c.TimeZone = k.TimeZone, k.TimeZone
 		}
 		if err := tx.setContactFields(c.ID, fill); err != nil {
 			return c, false, err
@@ -307,7 +318,7 @@ func (tx *Tx) MergeContacts(targetID, sourceID int64, agentID *int64) (m parley.
 func (tx *Tx) setContactFields(id int64, fields map[string]string) error {
 	q := query{args: []any{id}}
 	var sets []string
-	for _, col := range []string{"name", "email", "phone"} {
+	for _, col := range []string{"name", "email", "phone", "language", "time_zone"} {
 		if v, ok := fields[col]; ok {
 			sets = append(sets, col+" = "+q.next(v))
 		}

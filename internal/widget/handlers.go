@@ -33,7 +33,8 @@ func (s *Server) config(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, configJSON{Name: in.Name, Greeting: in.Greeting, ReplyTimeText: s.replyTimeText(r.Context(), in),
+	lang, tz := visitorLocale(r)
+	return writeJSON(w, http.StatusOK, configJSON{Name: in.Name, Greeting: in.Greeting, ReplyTimeText: s.replyTimeText(r.Context(), in, lang, tz),
 		EmailAsk: in.EmailAsk, AgentsOnline: online, MaxUploadBytes: s.MaxUploadBytes,
 		AskEmail: in.EmailAsk == parley.EmailAskAlways || in.EmailAsk == parley.EmailAskOffline && !online})
 }
@@ -206,6 +207,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) error {
 	if v.kind == parley.IdentityUser {
 		key.Name = req.Name
 	}
+	key.Language, key.TimeZone = visitorLocale(r)
 	res, err := s.Inbox.Receive(r.Context(), in.ID, inbox.Incoming{Contact: key, ExternalID: v.messageExternalID(req.ID),
 		Text: req.Text, Attachments: req.Attachments})
 	if err != nil {
@@ -336,7 +338,7 @@ func (s *Server) markRead(w http.ResponseWriter, r *http.Request) error {
 // promise computed from live data when the inbox has business hours or
 // acknowledgements (the same the acknowledgement would make), otherwise
 // the inbox's own text.
-func (s *Server) replyTimeText(ctx context.Context, in parley.Inbox) string {
+func (s *Server) replyTimeText(ctx context.Context, in parley.Inbox, lang, tz string) string {
 	if !in.Routing.Ack.Enabled && len(in.Routing.Hours) == 0 {
 		return in.ReplyTimeText
 	}
@@ -344,8 +346,29 @@ func (s *Server) replyTimeText(ctx context.Context, in parley.Inbox) string {
 	if err != nil {
 		return in.ReplyTimeText
 	}
-	if p.AfterHours {
-		return "We're away right now. We'll reply " + p.Text + "."
+	var loc *time.Location
+	if tz != "" {
+		loc, _ = time.LoadLocation(tz)
 	}
-	return "We usually reply " + p.Text + "."
+	return p.Sentence(lang, loc)
+}
+
+// Headers the chat page sends with the visitor's browser settings.
+const (
+	headerLanguage = "X-Parley-Language"  // navigator.language, e.g. "fr-FR"
+	headerTimeZone = "X-Parley-Time-Zone" // Intl's time zone, e.g. "Europe/Paris"
+)
+
+// visitorLocale reads the visitor's language and time zone from the chat
+// page's headers, dropping anything that is not a tag or a known zone.
+func visitorLocale(r *http.Request) (lang, tz string) {
+	lang = parley.NormalizeLanguage(r.Header.Get(headerLanguage))
+	if tz = r.Header.Get(headerTimeZone); tz != "" {
+		if len(tz) > 64 || tz == "Local" {
+			tz = ""
+		} else if _, err := time.LoadLocation(tz); err != nil {
+			tz = ""
+		}
+	}
+	return lang, tz
 }

@@ -52,8 +52,11 @@
   document.addEventListener('visibilitychange', function () { if (isOpen) markRead(); });
 
   // --- the API ------------------------------------------------------
+  var locale = { lang: navigator.language || '', tz: '' };
+  try { locale.tz = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) { /* old browser */ }
   function headers(json) {
-    var h = {};
+    // The visitor's language and time zone: promises are written in both.
+    var h = { 'X-Parley-Language': locale.lang, 'X-Parley-Time-Zone': locale.tz };
     if (user) { h['X-Parley-User'] = user.id; h['X-Parley-User-Hash'] = user.hash; }
     else if (token) h['Authorization'] = 'Visitor ' + token;
     if (json) h['Content-Type'] = 'application/json';
