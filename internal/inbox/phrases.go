@@ -13,16 +13,16 @@ import (
 // rules; an inbox can add acknowledgement texts for any language, whose
 // {{reply_by}} then reads in English unless it is one of these.
 type phrases struct {
-	minutes, hours       string // "within %d minutes", "within %d hours"
-	hour                 string // "within an hour"
-	today, tomorrow      string // "today by %s", "by %s tomorrow" (%s: 15:04)
-	weekday              string // "by %[1]s %[2]s": weekday, then clock
-	later                string // "by %[1]s %[2]s %[3]s": weekday, date, clock
-	date                 string // Go layout of the date in later
-	days                 [7]string
-	usually, away        string // the widget's sentence: "We usually reply %s."
-	ack, ackAfter        string // default acknowledgements
-	humanPlace           string // " (You're number %d in line.)"
+	minutes, hours  string // "within %d minutes", "within %d hours"
+	hour            string // "within an hour"
+	today, tomorrow string // "today by %s", "by %s tomorrow" (%s: 15:04)
+	weekday         string // "by %[1]s %[2]s": weekday, then clock
+	later           string // "by %[1]s %[2]s %[3]s": weekday, date, clock
+	date            string // Go layout of the date in later
+	days            [7]string
+	usually, away   string // the widget's sentence: "We usually reply %s."
+	ack, ackAfter   string // default acknowledgements
+	humanPlace      string // " (You're number %d in line.)"
 }
 
 var phrasebook = map[string]phrases{
