@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	_ "embed"
 	"net/http"
 	"strings"
@@ -208,4 +209,44 @@ func (s *Server) retryJob(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, j)
+}
+
+// teamResponse is a team with its own business hours (null: the inbox's
+// hours time its conversations).
+type teamResponse struct {
+	parley.Team
+	Hours json.RawMessage `json:"hours"`
+}
+
+// updateTeam sets a team's business hours.
+func (s *Server) updateTeam(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "team_id")
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Hours json.RawMessage `json:"hours"` // "null" when sent as null, empty when absent
+	}
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	if len(req.Hours) == 0 {
+		return parley.Errorf(parley.EINVALID, "nothing to change: send hours (an object, or null to use the inboxes' hours)")
+	}
+	if err := s.Inbox.SetTeamHours(r.Context(), actorFrom(r), id, req.Hours); err != nil {
+		return err
+	}
+	t, err := s.DB.Team(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	hours, err := s.DB.TeamHours(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	out := teamResponse{Team: t, Hours: json.RawMessage("null")}
+	if hours != "" {
+		out.Hours = json.RawMessage(hours)
+	}
+	return writeJSON(w, http.StatusOK, out)
 }

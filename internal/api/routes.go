@@ -48,6 +48,7 @@ func (s *Server) routes() []route {
 		{"PATCH", "/api/v1/agents/{agent_id}", s.updateAgent, false},
 		{"GET", "/api/v1/teams", s.listTeams, false},
 		{"POST", "/api/v1/teams", s.createTeam, false},
+		{"PATCH", "/api/v1/teams/{team_id}", s.updateTeam, false},
 
 		{"GET", "/api/v1/queue", s.listQueue, false},
 

@@ -89,9 +89,18 @@ func (tx *Tx) CreateTeam(t *parley.Team) (err error) {
 
 // Team returns one team. Returns ENOTFOUND if there is none with that id.
 func (tx *Tx) Team(id int64) (parley.Team, error) {
+	return scanTeam(tx.queryRow("SELECT id, name, created_at FROM teams WHERE id = $1", id), id)
+}
+
+// Team returns one team. Returns ENOTFOUND if there is none with that id.
+func (db *DB) Team(ctx context.Context, id int64) (parley.Team, error) {
+	return scanTeam(db.read.QueryRowContext(ctx, "SELECT id, name, created_at FROM teams WHERE id = $1", id), id)
+}
+
+func scanTeam(row interface{ Scan(...any) error }, id int64) (parley.Team, error) {
 	var t parley.Team
 	var created int64
-	err := tx.queryRow("SELECT id, name, created_at FROM teams WHERE id = $1", id).Scan(&t.ID, &t.Name, &created)
+	err := row.Scan(&t.ID, &t.Name, &created)
 	t.CreatedAt = fromTS(created)
 	return t, notFound(err, "team", id)
 }
