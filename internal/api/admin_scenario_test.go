@@ -95,7 +95,7 @@ func testAdminResources(t *testing.T, dialect string) {
 		{name: "team with a long name", method: "POST", path: "/api/v1/teams", body: map[string]any{"name": strings.Repeat("t", 300)}, status: 201},
 		{name: "team with repeated member", method: "POST", path: "/api/v1/teams", body: map[string]any{"name": "Pairs", "member_ids": []int64{alice, alice}}, status: 201},
 		{name: "team hours", method: "PATCH", path: fmt.Sprintf("/api/v1/teams/%d", team.ID),
-			body: map[string]any{"hours": map[string]any{"time_zone": "Asia/Ho_Chi_Minh", "week": map[string]any{"mon": []string{"08:00-17:00"}}}},
+			body:   map[string]any{"hours": map[string]any{"time_zone": "Asia/Ho_Chi_Minh", "week": map[string]any{"mon": []string{"08:00-17:00"}}}},
 			status: 200, want: []string{`"Billing"`, `"Asia/Ho_Chi_Minh"`, `"08:00-17:00"`}},
 		{name: "team hours with an unknown zone", method: "PATCH", path: fmt.Sprintf("/api/v1/teams/%d", team.ID),
 			body: map[string]any{"hours": map[string]any{"time_zone": "Mars/Olympus"}}, status: 400, want: []string{"Mars/Olympus"}},

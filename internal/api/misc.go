@@ -2,8 +2,8 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	_ "embed"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
