@@ -209,7 +209,12 @@ func (s *Service) trackSLA(tx *store.Tx, in parley.Inbox, before parley.Conversa
 			}
 		}
 	}
-	return true, s.saveSLA(tx, c, st, sch)
+	old := c.SLA
+	next, err := s.applySLA(c, st, sch)
+	if err != nil || c.SLA == old {
+		return false, err // nothing moved (a message in a running clock): no write, no new check
+	}
+	return true, s.scheduleCheck(tx, c, next)
 }
 
 // retarget moves timers to a new policy's targets, keeping the business
@@ -240,9 +245,27 @@ func retarget(st *slaState, p *parley.SLAPolicy, sch hours.Schedule, now time.Ti
 // saveSLA stores the timers on c, sets its nearest due time and state,
 // and schedules a check at the next moment that needs one.
 func (s *Service) saveSLA(tx *store.Tx, c *parley.Conversation, st *slaState, sch hours.Schedule) error {
-	b, err := json.Marshal(st)
+	next, err := s.applySLA(c, st, sch)
 	if err != nil {
 		return err
+	}
+	return s.scheduleCheck(tx, c, next)
+}
+
+// scheduleCheck enqueues an sla.check at next (none when zero).
+func (s *Service) scheduleCheck(tx *store.Tx, c *parley.Conversation, next time.Time) error {
+	if next.IsZero() {
+		return nil
+	}
+	return s.enqueue(tx, JobSLACheck, slaCheckPayload{ConversationID: c.ID, At: next.UnixMicro()}, next, 5)
+}
+
+// applySLA writes the timers onto c (SLA, SLADueAt, SLAState) and returns
+// the next moment a check is needed (zero: none).
+func (s *Service) applySLA(c *parley.Conversation, st *slaState, sch hours.Schedule) (time.Time, error) {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return time.Time{}, err
 	}
 	c.SLA = string(b)
 	c.SLADueAt = nil
@@ -273,10 +296,7 @@ func (s *Service) saveSLA(tx *store.Tx, c *parley.Conversation, st *slaState, sc
 		}
 	}
 	c.SLAState = slaStateName(st)
-	if next.IsZero() {
-		return nil
-	}
-	return s.enqueue(tx, JobSLACheck, slaCheckPayload{ConversationID: c.ID, At: next.UnixMicro()}, next, 5)
+	return next, nil
 }
 
 // slaCheckPayload is an sla.check job's payload: the conversation, and the

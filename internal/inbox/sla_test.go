@@ -3,6 +3,7 @@ package inbox_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -223,5 +224,24 @@ func TestSLACheckTooEarly(t *testing.T) {
 	var ra interface{ RetryAfter() time.Duration }
 	if !errors.As(err, &ra) || ra.RetryAfter() != time.Minute {
 		t.Errorf("early check: %v, want a retry in a minute", err)
+	}
+}
+
+// TestSLAQuietWhileRunning: more customer messages while a clock runs
+// change nothing about it: no write of the timers, no new check job.
+func TestSLAQuietWhileRunning(t *testing.T) {
+	f := setup(t, "sqlite")
+	withSLA(t, f)
+	f.at(2, 10, 0)
+	conv := f.receive(t, "first").ConversationID
+	before, _ := f.svc.DB.Jobs(bg, "pending", 100)
+	sla := f.conv(t, conv).SLA
+	for i := range 5 {
+		f.clock.Add(time.Minute)
+		f.receive(t, fmt.Sprintf("and another thing %d", i))
+	}
+	after, _ := f.svc.DB.Jobs(bg, "pending", 100)
+	if len(after) != len(before) || f.conv(t, conv).SLA != sla {
+		t.Errorf("jobs %d → %d; timers changed: %v", len(before), len(after), f.conv(t, conv).SLA != sla)
 	}
 }
