@@ -23,6 +23,7 @@ import (
 	"github.com/parleyhq/parley/internal/live"
 	"github.com/parleyhq/parley/internal/secret"
 	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/telemetry"
 	"github.com/parleyhq/parley/internal/web"
 	"github.com/parleyhq/parley/internal/widget"
 )
@@ -40,6 +41,8 @@ type App struct {
 	Widget *widget.Server
 	// Gateway connects provider channels: webhooks in, sends out.
 	Gateway *gateway.Gateway
+	// Telemetry holds the metrics served at /metrics.
+	Telemetry *telemetry.Registry
 
 	listener net.Listener
 	server   *http.Server
@@ -84,6 +87,9 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	})
 	a.API = &api.Server{DB: db, Inbox: a.Inbox, Blobs: blobs, MaxJSONBytes: cfg.MaxJSONBytes, MaxUploadBytes: cfg.MaxUploadBytes}
 	a.Hub = live.NewHub(db)
+	a.Telemetry = telemetry.New(telemetry.Sources{JobCounts: db.JobCounts, LiveStreams: a.Hub.Streams})
+	a.Inbox.OnReceived = a.Telemetry.MessageReceived
+	a.Jobs.OnFinish = a.Telemetry.JobFinished
 	a.Web = &web.Server{DB: db, Inbox: a.Inbox, Gateway: a.Gateway, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, Dev: cfg.Dev, MaxUploadBytes: cfg.MaxUploadBytes}
 	a.Widget = &widget.Server{DB: db, Inbox: a.Inbox, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, MaxUploadBytes: cfg.MaxUploadBytes}
 	a.Widget.RegisterJobs(a.Jobs)
@@ -97,7 +103,12 @@ func (a *App) Handler() http.Handler {
 	a.Web.Register(mux)
 	a.Widget.Register(mux)
 	a.Gateway.Register(mux)
-	return mux
+	// Without a token, only clients on this host may scrape (see
+	// telemetry.Registry.Handler for why).
+	mux.Handle("GET /metrics", a.Telemetry.Handler(a.Config.MetricsToken))
+	// The middleware wraps the mux itself: it reads the pattern the mux
+	// matched from the request, for the route label.
+	return a.Telemetry.Middleware(mux)
 }
 
 // Listen binds the configured address (":0" picks a free port; see URL).

@@ -25,6 +25,9 @@ type Config struct {
 	AwayAfter      int64  // minutes without an inbox open before an online agent is set away
 	BaseURL        string // the public URL, for links in emails and the widget snippet; empty: the listen address
 	Dev            bool   // serve templates and static files from disk (for working on the UI)
+	// MetricsToken, when set, is the bearer token GET /metrics requires;
+	// when empty, /metrics answers only clients on this host (loopback).
+	MetricsToken string
 	// SecretKey seals channel credentials at rest. Read only from
 	// PARLEY_SECRET_KEY, never a flag, so it stays out of process lists.
 	SecretKey string
@@ -47,6 +50,7 @@ func (c *Config) options() []option {
 		{"owner-email", "PARLEY_OWNER_EMAIL", "email of the owner account created on first start", &c.OwnerEmail, nil},
 		{"base-url", "PARLEY_BASE_URL", "public URL of this Parley, for links in emails and the widget snippet", &c.BaseURL, nil},
 		{"away-after", "PARLEY_AWAY_AFTER", "minutes with no inbox open before an online agent is set away", nil, &c.AwayAfter},
+		{"metrics-token", "PARLEY_METRICS_TOKEN", "bearer token that GET /metrics requires; empty: /metrics answers loopback clients only (prefer the variable: flags show in process lists)", &c.MetricsToken, nil},
 	}
 }
 
@@ -128,6 +132,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxUploadBytes < 1024 {
 		return fmt.Errorf("max-upload-bytes must be at least 1024")
+	}
+	if c.MetricsToken != "" && (len(c.MetricsToken) < 16 || strings.ContainsAny(c.MetricsToken, " \t\r\n")) {
+		return fmt.Errorf("metrics-token must be at least 16 characters, without spaces (e.g. `openssl rand -hex 16`)")
 	}
 	return nil
 }

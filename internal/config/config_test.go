@@ -39,6 +39,20 @@ func TestBadValues(t *testing.T) {
 	if err := c.Validate(); err == nil {
 		t.Fatal("want an error for a non-postgres database URL")
 	}
+	for _, tok := range []string{"short", "has a space in the middle"} {
+		c = Default()
+		c.MetricsToken = tok
+		if err := c.Validate(); err == nil {
+			t.Errorf("metrics token %q: want an error", tok)
+		}
+	}
+	c = Default()
+	if err := c.FlagSet("serve", io.Discard).Parse([]string{"-metrics-token", "0123456789abcdef"}); err != nil || c.MetricsToken != "0123456789abcdef" {
+		t.Fatalf("-metrics-token: %q, %v", c.MetricsToken, err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
 	c = Default()
 	c.DatabaseURL = "postgres://u:secret@db:5432/parley"
 	if r := c.Redacted(); r != "postgres://…@db:5432/parley" {

@@ -39,6 +39,11 @@ type Service struct {
 	// Channels enforces provider channels' rules on replies; nil in a
 	// Parley without them (replies on provider inboxes are then refused).
 	Channels Channels
+	// OnReceived, when set, is called after Receive commits a customer's
+	// message, with its inbox's channel and whether it was a duplicate
+	// (already received, nothing stored); metrics count messages with it.
+	// It runs on the request's path, so it must be cheap and not block.
+	OnReceived func(channel parley.ChannelType, duplicate bool)
 
 	inboxes  sync.Map // inbox id → cachedInbox
 	router   router

@@ -168,6 +168,9 @@ func (s *Service) Receive(ctx context.Context, inboxID int64, in Incoming) (r Re
 		r.ContactID, r.ConversationID, r.MessageID = contact.ID, conv.ID, m.ID
 		return nil
 	})
+	if err == nil && s.OnReceived != nil {
+		s.OnReceived(inbox.ChannelType, r.Duplicate)
+	}
 	return r, err
 }
 

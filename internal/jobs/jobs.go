@@ -50,6 +50,10 @@ type Runner struct {
 	Backoff func(attempt int) time.Duration
 	// KeepDone is how long completed jobs stay before they are pruned.
 	KeepDone time.Duration
+	// OnFinish, when set, is called after each run with the job's kind,
+	// the handler's error (nil when it succeeded) and whether the job will
+	// be retried; metrics count failures with it. It must not block.
+	OnFinish func(kind string, err error, willRetry bool)
 }
 
 // New returns a runner over db with default settings.
@@ -194,6 +198,9 @@ func (r *Runner) run(ctx context.Context, j store.Job) {
 	})
 	if err != nil {
 		slog.Error("jobs: record outcome", "id", j.ID, "err", err)
+	}
+	if r.OnFinish != nil {
+		r.OnFinish(j.Kind, runErr, retryAt != nil)
 	}
 }
 

@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -235,4 +236,44 @@ func TestDefaultBackoff(t *testing.T) {
 			t.Errorf("DefaultBackoff(%d) = %v, want %v ±20%%", attempt, got, want)
 		}
 	}
+}
+
+// TestOnFinishAndCounts: the runner reports every run's outcome, and the
+// store counts what is left in the queue by kind and status.
+func TestOnFinishAndCounts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		db := storetest.Open(t, dialect)
+		now := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+		db.Now = func() time.Time { return now }
+		r := jobs.New(db)
+		type outcome struct {
+			kind  string
+			err   bool
+			retry bool
+		}
+		var got []outcome
+		r.OnFinish = func(kind string, err error, willRetry bool) { got = append(got, outcome{kind, err != nil, willRetry}) }
+		r.Handle("ok", func(ctx context.Context, j store.Job) error { return nil })
+		r.Handle("flaky", func(ctx context.Context, j store.Job) error { return errors.New("503") })
+		r.Handle("broken", func(ctx context.Context, j store.Job) error { return permanentErr{} })
+		enqueue(t, db, "ok", now, 1)
+		enqueue(t, db, "flaky", now, 3)
+		enqueue(t, db, "broken", now, 3)
+		enqueue(t, db, "ok", now.Add(time.Hour), 1)
+		if ran, err := r.RunDue(bg); err != nil || ran != 3 {
+			t.Fatalf("RunDue = %d, %v", ran, err)
+		}
+		want := []outcome{{"ok", false, false}, {"flaky", true, true}, {"broken", true, false}}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("OnFinish calls = %v, want %v", got, want)
+		}
+		counts, err := db.JobCounts(bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The done "ok" job is not counted; the later one waits.
+		if s := fmt.Sprint(counts); s != "[{broken failed 1} {flaky pending 1} {ok pending 1}]" {
+			t.Errorf("JobCounts = %s", s)
+		}
+	})
 }

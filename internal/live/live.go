@@ -10,6 +10,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleyhq/parley/internal/parley"
@@ -24,6 +25,8 @@ type Hub struct {
 	mu   sync.Mutex
 	subs map[*Sub]struct{}
 	last int64 // highest seq handed to subscribers
+
+	streams atomic.Int64 // open SSE streams (subscribers that are connections)
 
 	// Poll bounds how late events committed by another process (on
 	// PostgreSQL) are noticed; this process's commits wake the hub at once.
@@ -102,12 +105,17 @@ func (h *Hub) LastSeq() int64 {
 	return h.last
 }
 
-// Count returns the number of subscribers.
+// Count returns the number of subscribers, including ones inside Parley
+// (the widget's reply scanner) that are not connections.
 func (h *Hub) Count() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return len(h.subs)
 }
+
+// Streams returns the number of SSE streams open now: agents' inboxes and
+// visitors' widgets. Metrics read it at each scrape.
+func (h *Hub) Streams() int { return int(h.streams.Load()) }
 
 // Subscribe registers a subscriber for events that filter accepts. It
 // returns the sequence number from which delivery starts: events up to it

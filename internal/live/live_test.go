@@ -75,6 +75,9 @@ func TestStreamAndReplay(t *testing.T) {
 		if fmt.Sprint(got) != "[1 2 4]" {
 			t.Fatalf("live ids = %v, want [1 2 4]", got)
 		}
+		if n := hub.Streams(); n != 1 {
+			t.Errorf("Streams() = %d with one stream open, want 1", n)
+		}
 		resp.Body.Close() // the connection drops…
 
 		appendEvents(t, db, "keep", 2) // …events 5 and 6 commit meanwhile
@@ -97,6 +100,13 @@ func TestStreamAndReplay(t *testing.T) {
 			t.Fatalf("bad Last-Event-ID: %d", bad.StatusCode)
 		}
 		bad.Body.Close()
+		resp.Body.Close()
+		for deadline := time.Now().Add(5 * time.Second); hub.Streams() != 0 && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n := hub.Streams(); n != 0 {
+			t.Errorf("Streams() = %d after the clients left, want 0", n)
+		}
 	})
 }
 
@@ -108,6 +118,9 @@ func TestSlowSubscriberIsDropped(t *testing.T) {
 	go hub.Run(ctx)
 	time.Sleep(50 * time.Millisecond)
 	sub, _ := hub.Subscribe(nil)
+	if hub.Streams() != 0 || hub.Count() != 1 {
+		t.Fatalf("a subscriber that is not a stream: Streams() = %d, Count() = %d", hub.Streams(), hub.Count())
+	}
 	for range 3 {
 		if err := db.Write(ctx, func(tx *store.Tx) error {
 			for range 500 {

@@ -43,6 +43,8 @@ func (h *Hub) Stream(w http.ResponseWriter, r *http.Request, opt StreamOptions) 
 	rc := http.NewResponseController(w)
 	sub, from := h.Subscribe(opt.Filter)
 	defer h.Unsubscribe(sub)
+	h.streams.Add(1)
+	defer h.streams.Add(-1)
 	if after < 0 || after > from {
 		after = from // a fresh client (or one from the future) starts now
 	}

@@ -147,3 +147,27 @@ func (db *DB) Job(ctx context.Context, id int64) (Job, error) {
 	j, err := scanJob(db.read.QueryRowContext(ctx, "SELECT "+jobColumns+" FROM jobs WHERE id = $1", id))
 	return j, notFound(err, "job", id)
 }
+
+// JobCount is how many jobs of one kind are in one status.
+type JobCount struct {
+	Kind   string
+	Status string // pending, running or failed
+	Count  int64
+}
+
+// JobCounts counts the jobs that are not done, by kind and status: the
+// queue's depth and what failed for good. It reads through the jobs_due
+// index, so it stays cheap however many done jobs are kept.
+func (db *DB) JobCounts(ctx context.Context) (_ []JobCount, err error) {
+	defer wrap(&err, "store: JobCounts")
+	rows, err := db.read.QueryContext(ctx, `SELECT kind, status, COUNT(*) FROM jobs
+		WHERE status IN ('pending', 'running', 'failed') GROUP BY kind, status ORDER BY kind, status`)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(r *sql.Rows) (JobCount, error) {
+		var c JobCount
+		err := r.Scan(&c.Kind, &c.Status, &c.Count)
+		return c, err
+	})
+}
