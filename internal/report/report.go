@@ -1,0 +1,228 @@
+// Package report computes support metrics made for async work — resolution
+// and response times in calendar and business time, reopen rate, first
+// contact resolution, agent concurrency, volume and backlog — by replaying
+// the event log. It is a pure function of its input: the same events give
+// the same report, so any figure can be recomputed and audited.
+//
+// A report of the period [from, to) depends only on events created before
+// to. Metrics that end at a moment (a resolution, a reply) are counted in
+// the period in which that moment falls; they may start before it.
+//
+// Filters match a conversation by its attributes as given in
+// Input.Conversations (the store gives them as they are now: inbox,
+// channel, team, labels, priority). The agent filter matches conversations
+// the agent was assigned to or replied in before to; response times are
+// further restricted to the agent's own replies, and concurrency to the
+// agent.
+package report
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/parleyhq/parley/internal/hours"
+	"github.com/parleyhq/parley/internal/parley"
+)
+
+// ConvInfo is what the report knows of a conversation besides its events:
+// the attributes it is filtered and grouped by.
+type ConvInfo struct {
+	InboxID  int64
+	Channel  parley.ChannelType
+	TeamID   int64 // 0: none
+	Labels   []string
+	Priority parley.Priority
+}
+
+// Input is everything Compute reads.
+type Input struct {
+	// Events are the log rows of the conversations concerned, including
+	// their history before the period (store.DB.ReportEvents gives them).
+	// Order does not matter: they are replayed by seq. Events without a
+	// conversation are ignored.
+	Events []parley.Event
+	// Conversations holds each conversation's attributes, by id. A
+	// conversation missing here has zero attributes: it is counted when no
+	// attribute filter is set.
+	Conversations map[int64]ConvInfo
+	// Schedules gives a conversation's business hours (its team's, else its
+	// inbox's, else always open); nil: always open.
+	Schedules func(conv ConvInfo) hours.Schedule
+	// ReopenWindow is each inbox's reopen window, by inbox id;
+	// parley.DefaultReopenWindow (7 days) when missing.
+	ReopenWindow map[int64]time.Duration
+	// Capacity is how many open conversations each agent carries, by agent
+	// id; parley.DefaultCapacity when missing or not positive.
+	Capacity map[int64]int
+	// Location is the time zone of hours of day and daily backlog samples;
+	// nil: UTC.
+	Location *time.Location
+}
+
+// Filter narrows a report; zero fields do not filter. Lists match any of
+// their values.
+type Filter struct {
+	InboxIDs []int64              `json:"inbox_ids,omitempty"`
+	Channels []parley.ChannelType `json:"channels,omitempty"`
+	TeamID   int64                `json:"team_id,omitempty"`
+	AgentID  int64                `json:"agent_id,omitempty"`
+	Label    string               `json:"label,omitempty"`
+	Priority parley.Priority      `json:"priority,omitempty"`
+}
+
+// FCRWindow is how long a resolution must stay unreopened to count as a
+// first contact resolution.
+const FCRWindow = 7 * 24 * time.Hour
+
+// Report is the metrics of one period, ready to serve as JSON. Durations
+// are in seconds.
+type Report struct {
+	From   time.Time `json:"from"`
+	To     time.Time `json:"to"`
+	Filter Filter    `json:"filter"`
+
+	// ResolutionTime is, per conversation resolved at to whose latest
+	// resolution falls in the period, the total of its open spells: first
+	// customer message to resolution, plus each reopening to the next
+	// resolution. Pending and snoozed time inside a spell counts.
+	ResolutionTime Times `json:"resolution_time"`
+	// FirstResponseTime runs from a conversation's first customer message
+	// to the first outgoing message written by an agent (acknowledgements
+	// and other messages Parley sends by itself do not count).
+	FirstResponseTime Times `json:"first_response_time"`
+	// NextResponseTime runs from each customer message that follows an
+	// agent reply (the first of a run) to the next agent reply. Resolving
+	// the conversation ends the wait without a sample: a closing "thanks"
+	// needs no answer, and a reopening starts a new wait.
+	NextResponseTime Times `json:"next_response_time"`
+
+	Reopens                Reopens     `json:"reopens"`
+	FirstContactResolution FCR         `json:"first_contact_resolution"`
+	Agents                 []AgentLoad `json:"agents"`
+	Volume                 Volume      `json:"volume"`
+	// Backlog is the open, pending and snoozed counts just before from,
+	// each local midnight inside the period, and to.
+	Backlog []BacklogSample `json:"backlog"`
+}
+
+// Times is a duration metric in calendar and business time.
+type Times struct {
+	Calendar Stats `json:"calendar"`
+	Business Stats `json:"business"`
+}
+
+// Stats summarises durations. Median is the mean of the two middle values
+// of an even count; P90 is the nearest-rank 90th percentile (the smallest
+// value with at least 90% of the values at or below it). All are zero
+// when Count is.
+type Stats struct {
+	Count  int      `json:"count"`
+	Median Duration `json:"median"`
+	P90    Duration `json:"p90"`
+	Mean   Duration `json:"mean"`
+}
+
+// Duration is a time.Duration that is JSON seconds.
+type Duration time.Duration
+
+// MarshalJSON writes d as seconds.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return strconv.AppendFloat(nil, time.Duration(d).Seconds(), 'f', -1, 64), nil
+}
+
+// UnmarshalJSON reads seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s float64
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	*d = Duration(s * float64(time.Second))
+	return nil
+}
+
+// Reopens is the reopen rate: of the resolutions in the period, how many
+// the customer reopened (a message within the inbox's reopen window) before
+// to. WindowOpen counts resolutions whose window had not closed by to: they
+// may still be reopened, and a later report of the same period will not
+// see it (it reads nothing after to).
+type Reopens struct {
+	Resolutions int     `json:"resolutions"`
+	Reopened    int     `json:"reopened"`
+	Rate        float64 `json:"rate"`
+	WindowOpen  int     `json:"window_open"`
+}
+
+// FCR is first contact resolution. A conversation is eligible in the
+// period of its first resolution, if FCRWindow has passed from it by to
+// (Pending counts those for which it has not); it is resolved on first
+// contact if exactly one agent reply preceded that resolution and the
+// customer did not reopen it within FCRWindow.
+type FCR struct {
+	Eligible int     `json:"eligible"`
+	Resolved int     `json:"resolved"`
+	Rate     float64 `json:"rate"`
+	Pending  int     `json:"pending"`
+}
+
+// AgentLoad is an agent's concurrency over the period: the time-weighted
+// average and the peak number of open conversations assigned to them, and
+// occupancy = average / capacity.
+type AgentLoad struct {
+	AgentID   int64   `json:"agent_id"`
+	Average   float64 `json:"average"`
+	Peak      int     `json:"peak"`
+	Capacity  int     `json:"capacity"`
+	Occupancy float64 `json:"occupancy"`
+}
+
+// Volume counts conversations created in the period. A conversation counts
+// once per label it has; ByTeam's key 0 is "no team"; ByHour is the hour
+// of day of creation in Input.Location.
+type Volume struct {
+	Total     int                        `json:"total"`
+	ByChannel map[parley.ChannelType]int `json:"by_channel"`
+	ByInbox   map[int64]int              `json:"by_inbox"`
+	ByTeam    map[int64]int              `json:"by_team"`
+	ByLabel   map[string]int             `json:"by_label"`
+	ByHour    [24]int                    `json:"by_hour"`
+}
+
+// BacklogSample is how many conversations were in each unresolved status
+// just before At.
+type BacklogSample struct {
+	At      time.Time `json:"at"`
+	Open    int       `json:"open"`
+	Pending int       `json:"pending"`
+	Snoozed int       `json:"snoozed"`
+}
+
+// matches reports whether a conversation's attributes pass f's attribute
+// filters (not the agent filter).
+func (f Filter) matches(c ConvInfo) bool {
+	if len(f.InboxIDs) > 0 && !contains(f.InboxIDs, c.InboxID) {
+		return false
+	}
+	if len(f.Channels) > 0 && !contains(f.Channels, c.Channel) {
+		return false
+	}
+	if f.TeamID != 0 && c.TeamID != f.TeamID {
+		return false
+	}
+	if f.Priority != "" && c.Priority != f.Priority {
+		return false
+	}
+	if f.Label != "" && !contains(c.Labels, f.Label) {
+		return false
+	}
+	return true
+}
+
+func contains[T comparable](list []T, v T) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
