@@ -72,6 +72,7 @@ var groups = []struct {
 	{"sla_policies", testSLAPolicies},
 	{"breaching_soon", testBreachingSoon},
 	{"triage_rules", testTriageRules},
+	{"reports", testReports},
 }
 
 func TestScenarios(t *testing.T) {

@@ -61,6 +61,8 @@ func (s *Server) routes() []route {
 		{"PUT", "/api/v1/triage-rules", s.putTriageRules, false},
 		{"DELETE", "/api/v1/triage-rules", s.deleteTriageRules, false},
 
+		{"GET", "/api/v1/reports", s.getReport, false},
+
 		{"GET", "/api/v1/jobs", s.listJobs, false},
 		{"POST", "/api/v1/jobs/{job_id}/retry", s.retryJob, false},
 	}
