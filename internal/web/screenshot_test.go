@@ -19,8 +19,8 @@ import (
 	"github.com/parleyhq/parley/internal/store"
 )
 
-// TestScreenshots seeds realistic data and writes docs/screenshots/inbox.png
-// and conversation.png at 1280x800. Run with PARLEY_SCREENSHOTS=1.
+// TestScreenshots seeds realistic data and writes docs/screenshots/inbox.png,
+// conversation.png and reports.png at 1280x800. Run with PARLEY_SCREENSHOTS=1.
 func TestScreenshots(t *testing.T) {
 	if os.Getenv("PARLEY_SCREENSHOTS") != "1" {
 		t.Skip("set PARLEY_SCREENSHOTS=1 to write docs/screenshots")
@@ -90,7 +90,9 @@ func TestScreenshots(t *testing.T) {
 	update(c4, inbox.Change{AssigneeID: &minh, Labels: &[]string{"orders"}})
 	tick(50 * time.Minute)
 	c5 := in(app.ID, "u-12", "Emma Wilson", "", "Thanks, the discount code worked!")
+	tick(6 * time.Minute)
 	reply(lan.ID, c5, "Wonderful, enjoy your order Emma!")
+	tick(4 * time.Minute)
 	update(c5, inbox.Change{Status: &resolved})
 	tick(15 * time.Minute)
 	in(web.ID, "v-411", "Lucas Martin", "", "Hello, is anyone there? I need an invoice for my company.")
@@ -114,6 +116,7 @@ func TestScreenshots(t *testing.T) {
 	shoot := func(path, name string) { shootAt(t, ctx, 1280, 800, e.URL+path, filepath.Join(dir, name)) }
 	shoot("/app/", "inbox.png")
 	shoot(fmt.Sprintf("/app/conversations/%d", c1), "conversation.png")
+	shootAt(t, ctx, 1280, 1560, e.URL+"/app/reports", filepath.Join(dir, "reports.png"))
 	// A phone-sized look, for checking the responsive layout by eye.
 	mobile := filepath.Join(os.TempDir(), "parley-mobile.png")
 	shootAt(t, ctx, 390, 844, fmt.Sprintf("%s/app/conversations/%d", e.URL, c1), mobile)

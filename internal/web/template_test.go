@@ -85,6 +85,11 @@ func TestTemplates(t *testing.T) {
 		{"admin_inbox", "", inboxSettingsView{Page: page, Inbox: inboxWidget, ReopenDays: 7, Snippet: `<script src="x/widget.js"></script>`, IdentitySecret: "sekrit"}, "sekrit"},
 		{"admin_canned", "", cannedView{Page: page, Canned: []store.CannedResponse{{ID: 1, Shortcut: "hi", Title: "Hello", Body: "Hi {{contact.name}}"}}}, "/hi"},
 		{"admin_tokens", "", tokensView{Page: page, Tokens: []parley.APIToken{{ID: 1, Name: "crm", AgentID: &one, CreatedAt: now}}, Agents: map[int64]string{1: "Lan"}, Secret: "prly_x"}, "prly_x"},
+		{"reports", "", reportsView{Page: page, Form: reportForm{TZ: "UTC", Label: "<b>"}, Zones: []string{"UTC"}, Inboxes: []parley.Inbox{inboxWidget},
+			Channels: parley.ChannelTypes, Period: "Nov 16 – Nov 23", MetricsCSV: "/app/reports.csv?days=7", Presets: presets(nil),
+			Cards:     []metricCard{{Key: "conversations", Name: "Conversations", Unit: unitCount, Value: 12, Prev: 10, Has: true, PrevHas: true, Href: "/app/"}},
+			HourChart: barChart("h", "Hours", []chartBar{{Label: "<i>", Value: 2}}), AgentRows: []agentRow{{Name: "Lan <b>", Peak: 2, Capacity: 5}}}, "Lan &lt;b&gt;"},
+		{"reports", "", reportsView{Page: page, Form: reportForm{TZ: "UTC"}, Error: "tz \"x\" is not a time zone"}, `data-testid="report-error"`},
 		{"admin_smtp", "", smtpView{Page: page, SMTP: inbox.SMTPSettings{Host: "smtp.example.com", Port: 587, Security: "starttls"}, HasPassword: true}, "Stored"},
 	}
 	for _, c := range cases {

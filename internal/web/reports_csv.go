@@ -1,0 +1,143 @@
+package web
+
+import (
+	"bytes"
+	"encoding/csv"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/internal/report"
+)
+
+// CSV exports of the Reports page: the same query, as files.
+
+// csvCell neutralises spreadsheet formulas: a cell that a spreadsheet
+// would read as one (starting with = + - @, or a tab or carriage return)
+// gets a leading apostrophe.
+func csvCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// writeCSV sends rows (the header first) as an attachment named name;
+// every cell goes through csvCell and encoding/csv quotes as needed.
+func writeCSV(w http.ResponseWriter, name string, rows [][]string) error {
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	for _, row := range rows {
+		for i := range row {
+			row[i] = csvCell(row[i])
+		}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	securityHeaders(w)
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("Cache-Control", "no-store")
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+func csvName(prefix string, q reportQuery) string {
+	return prefix + "-" + q.from.In(q.loc).Format("20060102") + "-" + q.to.In(q.loc).Format("20060102") + ".csv"
+}
+
+// reportsCSV is one row per metric: its value in the period and in the
+// previous one, and its unit (seconds, ratio from 0 to 1, count). A
+// metric without samples has empty values.
+func (s *Server) reportsCSV(w http.ResponseWriter, r *http.Request) error {
+	q, err := s.loadReport(r)
+	if err != nil {
+		return err
+	}
+	cur := report.Compute(q.in, q.from, q.to, q.filter)
+	prev := report.Compute(q.in, q.prevFrom, q.from, q.filter)
+	rows := [][]string{{"metric", "period_value", "previous_value", "unit"}}
+	value := func(c metricCard, v float64, has bool) string {
+		if !has {
+			return ""
+		}
+		if c.Unit == unitRatio {
+			return strconv.FormatFloat(v, 'f', 4, 64)
+		}
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	add := func(c metricCard) {
+		rows = append(rows, []string{c.Key, value(c, c.Value, c.Has), value(c, c.Prev, c.PrevHas), string(c.Unit)})
+	}
+	for _, c := range reportCards(cur, prev, func(string) string { return "" }) {
+		add(c)
+		if c.Key == "first_response_time" || c.Key == "next_response_time" {
+			// The cards show calendar medians; the CSV has both.
+			t := cur.FirstResponseTime
+			pt := prev.FirstResponseTime
+			if c.Key == "next_response_time" {
+				t, pt = cur.NextResponseTime, prev.NextResponseTime
+			}
+			add(metricCard{Key: c.Key + "_business", Unit: unitSeconds, Value: time.Duration(t.Business.Median).Seconds(), Prev: time.Duration(pt.Business.Median).Seconds(),
+				Has: t.Business.Count > 0, PrevHas: pt.Business.Count > 0})
+		}
+	}
+	return writeCSV(w, csvName("parley-report", q), rows)
+}
+
+// conversationsCSV is one row per conversation created or resolved in
+// the period with its own figures; durations are whole seconds, empty
+// when the conversation has none (no reply yet, not resolved).
+func (s *Server) conversationsCSV(w http.ResponseWriter, r *http.Request) error {
+	q, err := s.loadReport(r)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	inboxes, err := s.DB.Inboxes(ctx)
+	if err != nil {
+		return err
+	}
+	teams, err := s.DB.Teams(ctx)
+	if err != nil {
+		return err
+	}
+	inboxNames, teamNames := map[int64]string{}, map[int64]string{}
+	for _, in := range inboxes {
+		inboxNames[in.ID] = in.Name
+	}
+	for _, t := range teams {
+		teamNames[t.ID] = t.Name
+	}
+	stamp := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	secs := func(d time.Duration, ok bool) string {
+		if !ok {
+			return ""
+		}
+		return strconv.FormatInt(int64(d/time.Second), 10)
+	}
+	rows := [][]string{{"id", "inbox", "channel", "team", "priority", "labels", "created_at", "resolved_at",
+		"first_response_seconds", "first_response_business_seconds", "resolution_seconds", "resolution_business_seconds"}}
+	for _, c := range report.Conversations(q.in, q.from, q.to, q.filter) {
+		resolvedAt := time.Time{}
+		if c.HasResolution {
+			resolvedAt = c.ResolvedAt
+		}
+		rows = append(rows, []string{strconv.FormatInt(c.ID, 10), inboxNames[c.InboxID], string(c.Channel), teamNames[c.TeamID], string(c.Priority),
+			strings.Join(c.Labels, ";"), stamp(c.CreatedAt), stamp(resolvedAt),
+			secs(c.FirstResponse.Calendar, c.HasFirstResponse), secs(c.FirstResponse.Business, c.HasFirstResponse),
+			secs(c.Resolution.Calendar, c.HasResolution), secs(c.Resolution.Business, c.HasResolution)})
+	}
+	return writeCSV(w, csvName("parley-conversations", q), rows)
+}

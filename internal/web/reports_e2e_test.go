@@ -1,0 +1,63 @@
+package web_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// TestBrowserReports: an admin opens Reports over conversations seeded
+// through the inbox service and sees the cards and the three SVG charts
+// drawn (no script needed), with the agents table.
+func TestBrowserReports(t *testing.T) {
+	var clk clock
+	clk.shift(-3 * time.Hour)
+	e := startAt(t, "sqlite", clk.Now)
+	seedReport(t, e, &clk)
+	if _, err := e.App.Inbox.Receive(bg, e.inboxID, inbox.Incoming{Contact: store.ContactKey{Kind: parley.IdentityExternal, ExternalID: "cust-b", Name: "Binh"},
+		Text: "Is the shop open on Sunday?"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := browserAs(t, e, "owner@example.com")
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.URL+"/app/"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=nav-reports]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=nav-reports]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=metric-conversations]`))); err != nil {
+		t.Fatal(err)
+	}
+	if !waitJS(t, ctx, has(`[data-testid=metric-conversations] [data-testid=metric-value]`, "3")+" && "+
+		has(`[data-testid=metric-resolution_time] [data-testid=metric-value]`, "10m")+" && "+
+		has(`[data-testid=metric-first_response_time] [data-testid=metric-value]`, "1m"), 2*time.Second) {
+		txt, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector(".metric-grid").innerText`))
+		t.Fatalf("cards = %q", txt)
+	}
+	// Each chart is laid out at a real size, with bars or lines drawn by
+	// the stylesheet's colours.
+	for _, id := range []string{"chart-hours", "chart-channels", "chart-backlog"} {
+		expr := `(function(){var s=document.querySelector("[data-testid=` + id + `]"); if(!s) return false; var r=s.getBoundingClientRect();
+			return r.width > 200 && r.height > 50 && s.querySelector("title").textContent.length > 0;})()`
+		if !waitJS(t, ctx, expr, time.Second) {
+			t.Errorf("%s is not drawn", id)
+		}
+	}
+	ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(function(){
+		var bars=[].slice.call(document.querySelectorAll("[data-testid=chart-hours] rect.bar")).filter(function(b){return b.getBBox().height > 0;});
+		var fill=getComputedStyle(bars[0]).fill;
+		var line=document.querySelector("[data-testid=chart-backlog] .s-open polyline");
+		return bars.length >= 1 && fill !== "" && fill !== "rgb(0, 0, 0)" && !!line && getComputedStyle(line).stroke !== "none" &&
+			document.querySelectorAll("[data-testid=chart-channels] rect.bar").length === 1 &&
+			document.querySelectorAll("[data-testid=agent-row]").length === 2;})()`))
+	if err != nil || !ok {
+		t.Errorf("charts or agents table not as expected (%v)", err)
+	}
+	// The period presets keep working as plain links.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`.presets a:nth-child(2)`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=metric-conversations]`))); err != nil {
+		t.Fatal(err)
+	}
+	if !waitJS(t, ctx, `location.search === "?days=30" && !!document.querySelector(".presets a[aria-current]")`, 2*time.Second) {
+		t.Error("the 30-day preset did not apply")
+	}
+}
