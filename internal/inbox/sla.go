@@ -164,6 +164,12 @@ func (s *Service) trackSLA(tx *store.Tx, in parley.Inbox, before parley.Conversa
 		}
 	}
 	stop := func(name string) { delete(st.Timers, name) }
+	var met []string // targets met by this change, recorded below
+	meet := func(name string) {
+		if t := st.Timers[name]; t != nil && t.Running && !st.Breached[name] {
+			met = append(met, name)
+		}
+	}
 	running := func(name string) bool { t := st.Timers[name]; return t != nil && t.Running }
 
 	switch what {
@@ -185,6 +191,8 @@ func (s *Service) trackSLA(tx *store.Tx, in parley.Inbox, before parley.Conversa
 			}
 		}
 	case slaReply:
+		meet(TargetFirstResponse)
+		meet(TargetNextResponse)
 		stop(TargetFirstResponse)
 		stop(TargetNextResponse)
 	}
@@ -194,6 +202,7 @@ func (s *Service) trackSLA(tx *store.Tx, in parley.Inbox, before parley.Conversa
 		stop(TargetFirstResponse)
 		stop(TargetNextResponse)
 		if t := st.Timers[TargetResolution]; t != nil && t.Running {
+			meet(TargetResolution)
 			t.Pause(sch, now)
 		}
 	case c.Status != parley.StatusOpen:
@@ -207,6 +216,12 @@ func (s *Service) trackSLA(tx *store.Tx, in parley.Inbox, before parley.Conversa
 			if !t.Running {
 				t.Resume(now)
 			}
+		}
+	}
+	for _, name := range met {
+		if err := tx.AppendEvent(&parley.Event{Type: parley.EventSLAMet, ConversationID: &c.ID, ContactID: &c.ContactID},
+			map[string]any{"target": name, "policy_id": st.PolicyID}); err != nil {
+			return false, err
 		}
 	}
 	old := c.SLA
@@ -367,7 +382,7 @@ func (s *Service) CheckSLA(ctx context.Context, payload string) error {
 					st.Warned = map[string]bool{}
 				}
 				st.Warned[name], fired = true, true
-				if err := slaEvent(tx, c, parley.EventSLAWarning, name, t.Due(sch)); err != nil {
+				if err := slaEvent(tx, c, parley.EventSLAWarning, name, st.PolicyID, t.Due(sch)); err != nil {
 					return err
 				}
 			}
@@ -376,7 +391,7 @@ func (s *Service) CheckSLA(ctx context.Context, payload string) error {
 					st.Breached = map[string]bool{}
 				}
 				st.Breached[name], fired = true, true
-				if err := slaEvent(tx, c, parley.EventSLABreached, name, t.Due(sch)); err != nil {
+				if err := slaEvent(tx, c, parley.EventSLABreached, name, st.PolicyID, t.Due(sch)); err != nil {
 					return err
 				}
 			}
@@ -391,9 +406,9 @@ func (s *Service) CheckSLA(ctx context.Context, payload string) error {
 	})
 }
 
-func slaEvent(tx *store.Tx, c parley.Conversation, typ, target string, due time.Time) error {
+func slaEvent(tx *store.Tx, c parley.Conversation, typ, target string, policyID int64, due time.Time) error {
 	return tx.AppendEvent(&parley.Event{Type: typ, ConversationID: &c.ID, ContactID: &c.ContactID},
-		map[string]string{"target": target, "due_at": due.UTC().Format(time.RFC3339)})
+		map[string]any{"target": target, "policy_id": policyID, "due_at": due.UTC().Format(time.RFC3339)})
 }
 
 // SaveSLAPolicy creates or updates an SLA policy (admins only).

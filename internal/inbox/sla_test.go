@@ -245,3 +245,33 @@ func TestSLAQuietWhileRunning(t *testing.T) {
 		t.Errorf("jobs %d → %d; timers changed: %v", len(before), len(after), f.conv(t, conv).SLA != sla)
 	}
 }
+
+// TestSLAMetIsRecorded: a reply before the due time and a resolution in
+// time are written to the log as sla.met, so attainment can be audited;
+// a target already breached is not also met.
+func TestSLAMetIsRecorded(t *testing.T) {
+	f := setup(t, "sqlite")
+	withSLA(t, f)
+	f.at(2, 10, 0)
+	conv := f.receive(t, "hello").ConversationID
+	f.at(2, 10, 30)
+	if _, err := f.svc.Reply(bg, inbox.Actor{TokenID: 1, Role: parley.RoleAgent}, conv, inbox.Outgoing{Text: "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	f.at(2, 12, 0)
+	if _, err := f.svc.Update(bg, inbox.System, conv, inbox.Change{Status: status(parley.StatusResolved)}); err != nil {
+		t.Fatal(err)
+	}
+	evs, _ := f.svc.DB.Events(bg, 0, 1000)
+	var met []string
+	for _, e := range evs {
+		if e.Type == parley.EventSLAMet {
+			var d map[string]any
+			json.Unmarshal(e.Data, &d)
+			met = append(met, d["target"].(string))
+		}
+	}
+	if len(met) != 2 || met[0] != "first_response" || met[1] != "resolution" {
+		t.Errorf("sla.met events = %v", met)
+	}
+}

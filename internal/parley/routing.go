@@ -28,6 +28,7 @@ const (
 	EventAgentAvailability  = "agent.availability"  // data: from, to, reason
 	EventSLAWarning         = "sla.warning"         // data: target, due_at
 	EventSLABreached        = "sla.breached"        // data: target, due_at
+	EventSLAMet             = "sla.met"             // data: target (a reply or resolution before the breach)
 	EventConversationTriage = "conversation.triage" // data: from, to, rules
 	EventPromise            = "conversation.promise"
 )

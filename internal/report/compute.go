@@ -21,6 +21,7 @@ func Compute(in Input, from, to time.Time, f Filter) Report {
 	r := Report{From: from, To: to, Filter: f}
 	r.Volume = Volume{ByChannel: map[parley.ChannelType]int{}, ByInbox: map[int64]int{}, ByTeam: map[int64]int{}, ByLabel: map[string]int{}}
 	r.Agents = []AgentLoad{}
+	r.SLA = map[string]Attainment{}
 	samples := backlogTimes(from, to, loc)
 	r.Backlog = make([]BacklogSample, len(samples))
 	for i, t := range samples {
@@ -83,6 +84,28 @@ func Compute(in Input, from, to time.Time, f Filter) Report {
 				}
 			}
 		}
+		for _, o := range c.sla {
+			if o.at.Before(from) {
+				continue
+			}
+			a := r.SLA[o.target]
+			if o.met {
+				a.Met++
+			} else {
+				a.Breached++
+			}
+			r.SLA[o.target] = a
+		}
+		for _, p := range c.promises {
+			switch {
+			case !p.answered.IsZero() && !p.answered.After(p.by):
+				if !p.answered.Before(from) {
+					r.Promises.Kept++
+				}
+			case !p.by.Before(from) && p.by.Before(to):
+				r.Promises.Broken++ // the promised time passed without a reply
+			}
+		}
 		if !c.created.IsZero() && !c.created.Before(from) {
 			v := &r.Volume
 			v.Total++
@@ -117,6 +140,11 @@ func Compute(in Input, from, to time.Time, f Filter) Report {
 			}
 		}
 	}
+	for target, a := range r.SLA {
+		a.Rate = ratio(a.Met, a.Met+a.Breached)
+		r.SLA[target] = a
+	}
+	r.Promises.Rate = ratio(r.Promises.Kept, r.Promises.Kept+r.Promises.Broken)
 	r.ResolutionTime = times(resCal, resBiz)
 	r.FirstResponseTime = times(frCal, frBiz)
 	r.NextResponseTime = times(nrCal, nrBiz)
@@ -262,4 +290,6 @@ type eventData struct {
 	From      json.RawMessage  `json:"from"`
 	To        json.RawMessage  `json:"to"`
 	Reason    string           `json:"reason"`
+	Target    string           `json:"target"`   // sla.met, sla.breached
+	ReplyBy   time.Time        `json:"reply_by"` // conversation.promise
 }

@@ -25,6 +25,20 @@ type conv struct {
 	resolutions []resolution
 	assigned    []segment // open and assigned to an agent; end zero: still
 	statuses    []statusAt
+	sla         []slaOutcome
+	promises    []promise
+}
+
+// slaOutcome is an SLA target met or breached.
+type slaOutcome struct {
+	at     time.Time
+	target string
+	met    bool
+}
+
+// promise is a reply time promised, and when an agent then answered.
+type promise struct {
+	by, answered time.Time
 }
 
 type response struct {
@@ -80,6 +94,12 @@ func replay(evs []parley.Event, sch hours.Schedule) *conv {
 			json.Unmarshal(e.Data, &d) // unknown shapes leave d zero
 		}
 		switch e.Type {
+		case parley.EventSLAMet, parley.EventSLABreached:
+			c.sla = append(c.sla, slaOutcome{at: t, target: d.Target, met: e.Type == parley.EventSLAMet})
+		case parley.EventPromise:
+			if !d.ReplyBy.IsZero() {
+				c.promises = append(c.promises, promise{by: d.ReplyBy})
+			}
 		case parley.EventConversationCreated:
 			c.created = t
 			set(t, parley.StatusOpen, assignee)
@@ -143,6 +163,11 @@ func replay(evs []parley.Event, sch hours.Schedule) *conv {
 				}
 				awaiting = time.Time{}
 				replies++
+				for i := range c.promises {
+					if c.promises[i].answered.IsZero() {
+						c.promises[i].answered = t
+					}
+				}
 			}
 		}
 	}

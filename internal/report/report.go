@@ -101,6 +101,14 @@ type Report struct {
 	FirstContactResolution FCR         `json:"first_contact_resolution"`
 	Agents                 []AgentLoad `json:"agents"`
 	Volume                 Volume      `json:"volume"`
+	// SLA is, by target (first_response, next_response, resolution), how
+	// many were met and breached in the period (sla.met and sla.breached
+	// events), and the share met.
+	SLA map[string]Attainment `json:"sla"`
+	// Promises are the acknowledgements' "we'll reply by": kept when an
+	// agent replied by then (counted when they replied), broken when the
+	// time passed without a reply (counted at that time).
+	Promises Promises `json:"promises"`
 	// Backlog is the open, pending and snoozed counts just before from,
 	// each local midnight inside the period, and to.
 	Backlog []BacklogSample `json:"backlog"`
@@ -225,4 +233,18 @@ func contains[T comparable](list []T, v T) bool {
 		}
 	}
 	return false
+}
+
+// Attainment is how often an SLA target was met.
+type Attainment struct {
+	Met      int     `json:"met"`
+	Breached int     `json:"breached"`
+	Rate     float64 `json:"rate"`
+}
+
+// Promises is how often reply-time promises were kept.
+type Promises struct {
+	Kept   int     `json:"kept"`
+	Broken int     `json:"broken"`
+	Rate   float64 `json:"rate"`
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/internal/parley"
@@ -330,7 +331,42 @@ func reportCards(cur, prev report.Report, link func(string) string) []metricCard
 			Href:   link("resolved")},
 		{Key: "agent_occupancy", Name: "Agent occupancy (average)", Unit: unitRatio, Value: o, Prev: po, Has: oHas, PrevHas: poHas, Neutral: true,
 			Detail: fmt.Sprintf("across %d agents", len(cur.Agents)), Href: "#agents"},
+		slaCard(cur, prev),
+		{Key: "promises_kept", Name: "Reply-time promises kept", Unit: unitRatio, Value: cur.Promises.Rate, Prev: prev.Promises.Rate,
+			Has: cur.Promises.Kept+cur.Promises.Broken > 0, PrevHas: prev.Promises.Kept+prev.Promises.Broken > 0,
+			Detail: fmt.Sprintf("%d kept · %d broken", cur.Promises.Kept, cur.Promises.Broken), Href: link("open")},
 	}
+}
+
+// slaCard is the share of SLA targets met, all targets together, with
+// each target's counts in the detail.
+func slaCard(cur, prev report.Report) metricCard {
+	sum := func(r report.Report) (met, all int) {
+		for _, a := range r.SLA {
+			met, all = met+a.Met, all+a.Met+a.Breached
+		}
+		return met, all
+	}
+	met, all := sum(cur)
+	pmet, pall := sum(prev)
+	rate := func(m, a int) float64 {
+		if a == 0 {
+			return 0
+		}
+		return float64(m) / float64(a)
+	}
+	var parts []string
+	for _, t := range []string{"first_response", "next_response", "resolution"} {
+		if a, ok := cur.SLA[t]; ok {
+			parts = append(parts, fmt.Sprintf("%s %d/%d", strings.ReplaceAll(t, "_", " "), a.Met, a.Met+a.Breached))
+		}
+	}
+	detail := "no SLA targets ended in the period"
+	if len(parts) > 0 {
+		detail = strings.Join(parts, " · ")
+	}
+	return metricCard{Key: "sla_attainment", Name: "SLA targets met", Unit: unitRatio, Value: rate(met, all), Prev: rate(pmet, pall),
+		Has: all > 0, PrevHas: pall > 0, Detail: detail, Href: "/app/?view=breaching"}
 }
 
 // reportCharts draws volume by hour, volume by channel and the backlog.
