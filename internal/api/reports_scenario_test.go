@@ -13,12 +13,11 @@ import (
 // its filters, and refuses bad periods and filters; agents may not read it.
 func testReports(t *testing.T, dialect string) {
 	e := start(t, dialect)
-	agent, agentTok := e.agentToken("agent@example.com", parley.RoleAgent)
+	_, agentTok := e.agentToken("agent@example.com", parley.RoleAgent)
 	in := e.createInbox(map[string]any{"name": "Support"})
 	other := e.createInbox(map[string]any{"name": "Other"})
 	r := e.say(in.ID, "ana", "my parcel?")
 	e.say(other.ID, "ben", "hello")
-	_ = agent
 	// Replies count as responses when a person wrote them: the agent's token.
 	e.run([]scenario{{name: "an agent replies", method: "POST", path: fmt.Sprintf("/api/v1/conversations/%d/messages", r.ConversationID),
 		body: map[string]any{"text": "On its way"}, token: agentTok, status: 201}})

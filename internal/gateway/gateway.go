@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -154,8 +155,8 @@ func (g *Gateway) limiter(c *conn) *rate.Limiter {
 		return v.(*rate.Limiter)
 	}
 	per := c.driver.rate()
-	if v := c.setting("rate_per_second"); v != "" {
-		fmt.Sscan(v, &per)
+	if v, err := strconv.ParseFloat(c.setting("rate_per_second"), 64); err == nil && v > 0 {
+		per = v // validated as a number when the inbox was saved
 	}
 	if per <= 0 {
 		per = 1

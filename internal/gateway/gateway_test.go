@@ -15,7 +15,6 @@ import (
 	"github.com/parleyhq/parley/internal/app/apptest"
 	"github.com/parleyhq/parley/internal/channel/meta"
 	"github.com/parleyhq/parley/internal/config"
-	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/simulate"
 	"github.com/parleyhq/parley/internal/store/storetest"
@@ -217,8 +216,6 @@ func TestSecretsSealedAtRest(t *testing.T) {
 		}
 	})
 }
-
-var _ = inbox.JobChannelSend
 
 func readAll(resp *http.Response) string {
 	b, _ := io.ReadAll(resp.Body)

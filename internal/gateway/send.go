@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -200,5 +199,3 @@ func (g *Gateway) fail(ctx context.Context, messageID int64, reason string, caus
 
 // optOutKey names the channel_state row of an SMS opt-out.
 func optOutKey(address string) string { return "optout:" + address }
-
-var errNoFallback = errors.New("no fallback")

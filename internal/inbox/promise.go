@@ -129,7 +129,7 @@ func roundUp(d time.Duration) time.Duration {
 			return step
 		}
 	}
-	return d.Truncate(time.Hour) + time.Hour*time.Duration(min(1, int(d%time.Hour)))
+	return (d + time.Hour - 1).Truncate(time.Hour) // whole hours, rounded up
 }
 
 // enqueueAck asks for an acknowledgement of a conversation that just

@@ -61,7 +61,7 @@ func TestAcknowledgements(t *testing.T) {
 }
 
 func TestAcknowledgementWhenBusy(t *testing.T) {
-	f, agents := routed(t, "sqlite", 1)
+	f, _ := routed(t, "sqlite", 1)
 	withSLA(t, f)
 	f.inbox.Routing.Ack.Enabled = true
 	f.inbox.Routing.Ack.Text = "Thanks! You'll hear from us {{reply_by}}."
@@ -80,7 +80,6 @@ func TestAcknowledgementWhenBusy(t *testing.T) {
 	if text != "Thanks! You'll hear from us within 2 hours. (You're number 1 in line.)" {
 		t.Errorf("busy: %q", text)
 	}
-	_ = agents
 	// A text without {{reply_by}} is refused: a promise must say when.
 	f.inbox.Routing.Ack.Text = "Thanks!"
 	if _, err := f.svc.UpdateInbox(bg, inbox.System, f.inbox, nil); parley.ErrorCode(err) != parley.EINVALID {

@@ -332,15 +332,11 @@ func (s *Service) SetCapacity(ctx context.Context, actor Actor, agentID int64, c
 }
 
 // QueuePosition returns a conversation's place in the queue (1 is next),
-// or 0 when it is not waiting for an agent.
-func (s *Service) QueuePosition(ctx context.Context, conversationID int64) (pos int, err error) {
-	err = s.DB.Write(ctx, func(tx *store.Tx) error {
-		c, err := tx.Conversation(conversationID)
-		if err != nil {
-			return err
-		}
-		pos, err = tx.QueuePosition(c)
-		return err
-	})
-	return pos, err
+// or 0 when it is not waiting for an agent. It only reads.
+func (s *Service) QueuePosition(ctx context.Context, conversationID int64) (int, error) {
+	c, err := s.DB.Conversation(ctx, conversationID)
+	if err != nil {
+		return 0, err
+	}
+	return s.DB.QueuePosition(ctx, c)
 }

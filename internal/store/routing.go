@@ -71,8 +71,11 @@ func (tx *Tx) MarkAssigned(agentID int64) error {
 	return err
 }
 
+// queueRank ranks a conversation's priority in the queue: urgent (0) first.
+const queueRank = `CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END`
+
 // queueOrder is the queue: urgent first, then by how long they have waited.
-const queueOrder = ` ORDER BY CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, queued_at, id`
+const queueOrder = ` ORDER BY ` + queueRank + `, queued_at, id`
 
 // Queued returns up to limit conversations waiting for an agent, in queue
 // order.
@@ -98,14 +101,22 @@ func (db *DB) Queue(ctx context.Context, limit int) (_ []parley.Conversation, er
 // QueuePosition returns a queued conversation's place in the queue (1 is
 // next), or 0 when it is not queued.
 func (tx *Tx) QueuePosition(c parley.Conversation) (int, error) {
+	return queuePosition(tx.queryRow, c)
+}
+
+// QueuePosition returns a queued conversation's place in the queue (1 is
+// next), or 0 when it is not queued.
+func (db *DB) QueuePosition(ctx context.Context, c parley.Conversation) (int, error) {
+	return queuePosition(func(q string, args ...any) *sql.Row { return db.read.QueryRowContext(ctx, q, args...) }, c)
+}
+
+func queuePosition(queryRow func(string, ...any) *sql.Row, c parley.Conversation) (int, error) {
 	if c.QueuedAt == nil {
 		return 0, nil
 	}
 	var n int
-	err := tx.queryRow(`SELECT COUNT(*) FROM conversations WHERE queued_at IS NOT NULL AND (
-			CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END < $1
-			OR (CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END = $1
-				AND (queued_at < $2 OR (queued_at = $2 AND id < $3))))`,
+	err := queryRow(`SELECT COUNT(*) FROM conversations WHERE queued_at IS NOT NULL AND (
+			`+queueRank+` < $1 OR (`+queueRank+` = $1 AND (queued_at < $2 OR (queued_at = $2 AND id < $3))))`,
 		3-c.Priority.Rank(), ts(*c.QueuedAt), c.ID).Scan(&n)
 	return n + 1, err
 }
@@ -163,4 +174,12 @@ func (tx *Tx) RecentFirstResponses(p parley.Priority, limit int) ([][2]time.Time
 		err := r.Scan(&a, &b)
 		return [2]time.Time{fromTS(a), fromTS(b)}, err
 	})
+}
+
+// CountQueued counts the conversations waiting for an agent, up to limit:
+// a sidebar count needs no rows.
+func (db *DB) CountQueued(ctx context.Context, limit int) (int, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM conversations WHERE queued_at IS NOT NULL LIMIT $1) q", limit).Scan(&n)
+	return n, err
 }

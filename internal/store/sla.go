@@ -120,3 +120,11 @@ func (db *DB) TeamHours(ctx context.Context, teamID int64) (string, error) {
 	err := db.read.QueryRowContext(ctx, "SELECT hours FROM teams WHERE id = $1", teamID).Scan(&h)
 	return h, notFound(err, "team", teamID)
 }
+
+// CountBreachingSoon counts what BreachingSoon lists, up to limit.
+func (db *DB) CountBreachingSoon(ctx context.Context, before time.Time, limit int) (int, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM conversations WHERE sla_due_at IS NOT NULL AND sla_due_at < $1 LIMIT $2) b",
+		ts(before), limit).Scan(&n)
+	return n, err
+}

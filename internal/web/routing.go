@@ -102,17 +102,17 @@ func (s *Server) specialView(r *http.Request, v View) (convs []parley.Conversati
 }
 
 // specialCounts are the sidebar counts of Queue and Breaching soon: one
-// bounded query each per render, like the other counts.
+// bounded count each per render, like the other counts.
 func (s *Server) specialCounts(r *http.Request, sb *SidebarView) error {
-	q, err := s.DB.Queue(r.Context(), viewCountCap)
+	q, err := s.DB.CountQueued(r.Context(), viewCountCap)
 	if err != nil {
 		return err
 	}
-	b, err := s.DB.BreachingSoon(r.Context(), s.DB.Now().Add(breachWithin), viewCountCap)
+	b, err := s.DB.CountBreachingSoon(r.Context(), s.DB.Now().Add(breachWithin), viewCountCap)
 	if err != nil {
 		return err
 	}
-	sb.Queued, sb.Breaching = capped(len(q)), capped(len(b))
+	sb.Queued, sb.Breaching = capped(q), capped(b)
 	return nil
 }
 
