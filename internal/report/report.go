@@ -109,6 +109,8 @@ type Report struct {
 	// agent replied by then (counted when they replied), broken when the
 	// time passed without a reply (counted at that time).
 	Promises Promises `json:"promises"`
+	// Surveys are the effort and satisfaction answers of the period.
+	Surveys Surveys `json:"surveys"`
 	// Backlog is the open, pending and snoozed counts just before from,
 	// each local midnight inside the period, and to.
 	Backlog []BacklogSample `json:"backlog"`
