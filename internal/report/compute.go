@@ -18,6 +18,15 @@ func Compute(in Input, from, to time.Time, f Filter) Report {
 	if loc == nil {
 		loc = time.UTC
 	}
+	// Events up to now are known: before to when Now is not set, at or
+	// before Now when it is.
+	now, limit := in.Now, to
+	if now.IsZero() {
+		now = to
+	} else {
+		limit = now.Add(time.Nanosecond)
+	}
+	in2 := func(t time.Time) bool { return !t.Before(from) && t.Before(to) }
 	r := Report{From: from, To: to, Filter: f}
 	r.Volume = Volume{ByChannel: map[parley.ChannelType]int{}, ByInbox: map[int64]int{}, ByTeam: map[int64]int{}, ByLabel: map[string]int{}}
 	r.Agents = []AgentLoad{}
@@ -30,7 +39,7 @@ func Compute(in Input, from, to time.Time, f Filter) Report {
 
 	var resCal, resBiz, frCal, frBiz, nrCal, nrBiz []time.Duration
 	load := map[int64][]segment{}
-	for id, evs := range group(in.Events, to) {
+	for id, evs := range group(in.Events, limit) {
 		info := in.Conversations[id]
 		if !f.matches(info) {
 			continue
@@ -43,11 +52,11 @@ func Compute(in Input, from, to time.Time, f Filter) Report {
 		if f.AgentID != 0 && !c.agents[f.AgentID] {
 			continue
 		}
-		if c.resolved && !c.lastResolve.Before(from) && c.spellCount > 0 {
+		if c.resolved && in2(c.lastResolve) && c.spellCount > 0 {
 			resCal, resBiz = append(resCal, c.resCal), append(resBiz, c.resBiz)
 		}
 		for _, s := range c.responses {
-			if s.at.Before(from) || (f.AgentID != 0 && s.agent != f.AgentID) {
+			if !in2(s.at) || (f.AgentID != 0 && s.agent != f.AgentID) {
 				continue
 			}
 			if s.first {
@@ -61,19 +70,19 @@ func Compute(in Input, from, to time.Time, f Filter) Report {
 			window = parley.DefaultReopenWindow
 		}
 		for i, res := range c.resolutions {
-			if res.at.Before(from) {
+			if !in2(res.at) {
 				continue
 			}
 			r.Reopens.Resolutions++
 			switch {
 			case res.reopenedBy == "customer_message" && res.reopenAt.Sub(res.at) <= window:
 				r.Reopens.Reopened++
-			case res.reopenAt.IsZero() && to.Sub(res.at) <= window:
+			case res.reopenAt.IsZero() && now.Sub(res.at) <= window:
 				r.Reopens.WindowOpen++
 			}
 			if i == 0 { // first contact resolution is judged at the first resolution
 				switch {
-				case to.Sub(res.at) < FCRWindow:
+				case now.Sub(res.at) < FCRWindow:
 					r.FirstContactResolution.Pending++
 				default:
 					r.FirstContactResolution.Eligible++
@@ -85,7 +94,7 @@ func Compute(in Input, from, to time.Time, f Filter) Report {
 			}
 		}
 		for _, o := range c.sla {
-			if o.at.Before(from) {
+			if !in2(o.at) || !slices.Contains(slaTargets, o.target) {
 				continue
 			}
 			a := r.SLA[o.target]
@@ -99,14 +108,14 @@ func Compute(in Input, from, to time.Time, f Filter) Report {
 		for _, p := range c.promises {
 			switch {
 			case !p.answered.IsZero() && !p.answered.After(p.by):
-				if !p.answered.Before(from) {
+				if in2(p.answered) {
 					r.Promises.Kept++
 				}
-			case !p.by.Before(from) && p.by.Before(to):
+			case in2(p.by) && p.by.Before(now):
 				r.Promises.Broken++ // the promised time passed without a reply
 			}
 		}
-		if !c.created.IsZero() && !c.created.Before(from) {
+		if !c.created.IsZero() && in2(c.created) {
 			v := &r.Volume
 			v.Total++
 			v.ByChannel[info.Channel]++
@@ -122,7 +131,10 @@ func Compute(in Input, from, to time.Time, f Filter) Report {
 				continue
 			}
 			start, end := maxTime(sg.start, from), sg.end
-			if end.IsZero() || end.After(to) {
+			if end.IsZero() {
+				end = now
+			}
+			if end.After(to) {
 				end = to
 			}
 			if start.Before(end) {

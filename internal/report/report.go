@@ -1,19 +1,25 @@
 // Package report computes support metrics made for async work — resolution
 // and response times in calendar and business time, reopen rate, first
-// contact resolution, agent concurrency, volume and backlog — by replaying
-// the event log. It is a pure function of its input: the same events give
-// the same report, so any figure can be recomputed and audited.
+// contact resolution, agent concurrency, volume and backlog — from the
+// event log.
 //
-// A report of the period [from, to) depends only on events created before
-// to. Metrics that end at a moment (a resolution, a reply) are counted in
-// the period in which that moment falls; they may start before it.
+// There are two engines with one meaning. Compute replays events: it is a
+// pure function of its input, so any figure can be recomputed and audited.
+// Build sums pre-aggregated facts (facts.go, project.go): each
+// conversation's replay is stored as fact rows whenever it changes, and
+// summed per UTC day, so a report over a million conversations reads
+// daily sums instead of replaying every conversation. Tests check that
+// both give the same report.
 //
-// Filters match a conversation by its attributes as given in
-// Input.Conversations (the store gives them as they are now: inbox,
-// channel, team, labels, priority). The agent filter matches conversations
-// the agent was assigned to or replied in before to; response times are
-// further restricted to the agent's own replies, and concurrency to the
-// agent.
+// A report describes its period [from, to) as Parley knows it now (see
+// Input.Now). Metrics that end at a moment (a resolution, a reply) are
+// counted in the period in which that moment falls; they may start before
+// it.
+//
+// Filters match a conversation by its attributes now: inbox, channel,
+// team, labels, priority. The agent filter matches conversations the agent
+// was assigned to or replied in; response times are further restricted to
+// the agent's own replies, and concurrency to the agent.
 package report
 
 import (
@@ -58,6 +64,12 @@ type Input struct {
 	// Location is the time zone of hours of day and daily backlog samples;
 	// nil: UTC.
 	Location *time.Location
+	// Now is what the report knows: events up to now are replayed (zero:
+	// the period's end). A report describes its period as Parley knows it
+	// now: a conversation resolved in the period and reopened since is no
+	// longer counted as resolved there, and a promise due later than now
+	// is not broken yet.
+	Now time.Time
 }
 
 // Filter narrows a report; zero fields do not filter. Lists match any of

@@ -3,6 +3,9 @@ package report_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -271,6 +274,7 @@ func TestScenarioWeek(t *testing.T) {
 		}
 
 		from, to := day(mon, 0, 0), day(mon+7, 0, 0)
+		w.at(to) // the report is read at the end of the week
 		in, err := report.Load(bg, db, from, to, time.UTC)
 		if err != nil {
 			t.Fatal(err)
@@ -288,6 +292,7 @@ func TestScenarioWeek(t *testing.T) {
 			t.Fatalf("%d acknowledgements, want 4: Parley's own messages must be in the log for this test to mean anything", acks)
 		}
 		rep := report.Compute(in, from, to, report.Filter{})
+		sameAsReplay(t, db, in, from, to, report.Filter{})
 		if testing.Verbose() {
 			b, _ := json.MarshalIndent(rep, "", "  ")
 			t.Logf("%s", b)
@@ -345,26 +350,32 @@ func TestScenarioWeek(t *testing.T) {
 
 		// Filters.
 		byB := report.Compute(in, from, to, report.Filter{InboxIDs: []int64{B.ID}})
+		sameAsReplay(t, db, in, from, to, report.Filter{InboxIDs: []int64{B.ID}})
 		checkStats(t, "inbox B resolution", byB.ResolutionTime.Calendar, 2, hm(5, 45), hm(7, 0), hm(5, 45))
 		if byB.Volume.Total != 3 || byB.Volume.ByInbox[A.ID] != 0 {
 			t.Errorf("inbox B volume = %+v", byB.Volume)
 		}
 		byChannel := report.Compute(in, from, to, report.Filter{Channels: []parley.ChannelType{parley.ChannelAPI}})
+		sameAsReplay(t, db, in, from, to, report.Filter{Channels: []parley.ChannelType{parley.ChannelAPI}})
 		if byChannel.Volume.Total != 4 || byChannel.ResolutionTime.Calendar.Count != 2 {
 			t.Errorf("api channel: volume %d, resolutions %d", byChannel.Volume.Total, byChannel.ResolutionTime.Calendar.Count)
 		}
 		byTeam := report.Compute(in, from, to, report.Filter{TeamID: team.ID})
+		sameAsReplay(t, db, in, from, to, report.Filter{TeamID: team.ID})
 		checkStats(t, "team first response", byTeam.FirstResponseTime.Calendar, 1, hm(25, 0), hm(25, 0), hm(25, 0))
 		if byTeam.Volume.Total != 1 || byTeam.Backlog[7].Snoozed != 1 || byTeam.Backlog[7].Open != 0 {
 			t.Errorf("team: volume %d, backlog %+v", byTeam.Volume.Total, byTeam.Backlog[7])
 		}
 		byLabel := report.Compute(in, from, to, report.Filter{Label: "billing"})
+		sameAsReplay(t, db, in, from, to, report.Filter{Label: "billing"})
 		checkStats(t, "billing resolution", byLabel.ResolutionTime.Calendar, 2, hm(3, 15), hm(4, 30), hm(3, 15))
 		byPriority := report.Compute(in, from, to, report.Filter{Priority: parley.PriorityHigh})
+		sameAsReplay(t, db, in, from, to, report.Filter{Priority: parley.PriorityHigh})
 		if want := (report.Reopens{Resolutions: 2, Reopened: 1, Rate: 0.5}); byPriority.Reopens != want {
 			t.Errorf("high priority reopens = %+v, want %+v", byPriority.Reopens, want)
 		}
 		byAgent := report.Compute(in, from, to, report.Filter{AgentID: a1})
+		sameAsReplay(t, db, in, from, to, report.Filter{AgentID: a1})
 		checkStats(t, "a1 first response", byAgent.FirstResponseTime.Calendar, 2, hm(1, 0), hm(1, 0), hm(1, 0))
 		checkStats(t, "a1 next response", byAgent.NextResponseTime.Calendar, 2, hm(9, 0), hm(17, 0), hm(9, 0))
 		if len(byAgent.Agents) != 1 || byAgent.Agents[0].AgentID != a1 || byAgent.Volume.Total != 3 {
@@ -373,11 +384,13 @@ func TestScenarioWeek(t *testing.T) {
 
 		// Two weeks on, every first resolution's 7 days have passed.
 		to2 := day(mon+14, 0, 0)
+		w.at(to2)
 		in2, err := report.Load(bg, db, from, to2, time.UTC)
 		if err != nil {
 			t.Fatal(err)
 		}
 		rep2 := report.Compute(in2, from, to2, report.Filter{})
+		sameAsReplay(t, db, in2, from, to2, report.Filter{})
 		if want := (report.FCR{Eligible: 4, Resolved: 2, Rate: 0.5}); rep2.FirstContactResolution != want {
 			t.Errorf("FCR over two weeks = %+v, want %+v", rep2.FirstContactResolution, want)
 		}
@@ -417,4 +430,40 @@ func checkStats(t *testing.T, name string, s report.Stats, n int, median, p90, m
 		t.Errorf("%s = {%d %s %s %s}, want {%d %s %s %s}", name, s.Count, time.Duration(s.Median), time.Duration(s.P90), time.Duration(s.Mean),
 			n, median, p90, mean)
 	}
+}
+
+// sameAsReplay checks that the pre-aggregated engine (Build) gives the
+// report the replay (Compute) gives, to the nanosecond and the count.
+func sameAsReplay(t *testing.T, db *store.DB, in report.Input, from, to time.Time, f report.Filter) {
+	t.Helper()
+	want := report.Compute(in, from, to, f)
+	got, err := report.Build(bg, db, from, to, in.Location, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.Surveys = want.Surveys // surveys are read from their table by both
+	if !reflect.DeepEqual(got, want) {
+		g, _ := json.MarshalIndent(got, "", " ")
+		w, _ := json.MarshalIndent(want, "", " ")
+		t.Errorf("Build(%s, %s, %+v) differs from Compute:\n%s", from, to, f, lineDiff(string(g), string(w)))
+	}
+}
+
+// lineDiff lists the lines that differ between got and want.
+func lineDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	var b strings.Builder
+	for i := 0; i < max(len(g), len(w)); i++ {
+		var x, y string
+		if i < len(g) {
+			x = g[i]
+		}
+		if i < len(w) {
+			y = w[i]
+		}
+		if x != y {
+			fmt.Fprintf(&b, "line %d: got %s\n         want %s\n", i+1, strings.TrimSpace(x), strings.TrimSpace(y))
+		}
+	}
+	return b.String()
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -177,16 +178,15 @@ type reportsView struct {
 // reportZones are offered besides UTC and the business-hours zones.
 var reportZones = []string{"UTC", "Europe/London", "Europe/Paris", "America/New_York", "America/Los_Angeles", "Asia/Ho_Chi_Minh", "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney"}
 
-// reportQuery is a parsed query with the data of both periods.
+// reportQuery is a parsed query: the period, the previous one and the
+// filter.
 type reportQuery struct {
 	from, to, prevFrom time.Time
 	loc                *time.Location
 	filter             report.Filter
-	in                 report.Input
 }
 
-// loadReport parses the query and loads the events of the period and the
-// previous one (one read covers both).
+// loadReport parses the query.
 func (s *Server) loadReport(r *http.Request) (reportQuery, error) {
 	var q reportQuery
 	var err error
@@ -195,8 +195,16 @@ func (s *Server) loadReport(r *http.Request) (reportQuery, error) {
 		return q, err
 	}
 	q.prevFrom = q.from.Add(-q.to.Sub(q.from))
-	q.in, err = report.Load(r.Context(), s.DB, q.prevFrom, q.to, q.loc)
-	return q, err
+	return q, nil
+}
+
+// build returns the reports of the period and of the previous one.
+func (s *Server) build(ctx context.Context, q reportQuery) (cur, prev report.Report, err error) {
+	if cur, err = report.Build(ctx, s.DB, q.from, q.to, q.loc, q.filter); err != nil {
+		return cur, prev, err
+	}
+	prev, err = report.Build(ctx, s.DB, q.prevFrom, q.from, q.loc, q.filter)
+	return cur, prev, err
 }
 
 func (s *Server) reportsPage(w http.ResponseWriter, r *http.Request) error {
@@ -236,8 +244,10 @@ func (s *Server) reportsPage(w http.ResponseWriter, r *http.Request) error {
 		v.MetricsCSV += "?" + enc
 		v.ConversationsCSV += "?" + enc
 	}
-	cur := report.Compute(q.in, q.from, q.to, q.filter)
-	prev := report.Compute(q.in, q.prevFrom, q.from, q.filter)
+	cur, prev, err := s.build(ctx, q)
+	if err != nil {
+		return err
+	}
 	const layout = "Jan 2, 2006 15:04"
 	v.Period = q.from.In(q.loc).Format(layout) + " – " + q.to.In(q.loc).Format(layout) + " " + q.loc.String()
 	v.Previous = q.prevFrom.In(q.loc).Format(layout) + " – " + q.from.In(q.loc).Format(layout)

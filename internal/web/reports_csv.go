@@ -60,8 +60,10 @@ func (s *Server) reportsCSV(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cur := report.Compute(q.in, q.from, q.to, q.filter)
-	prev := report.Compute(q.in, q.prevFrom, q.from, q.filter)
+	cur, prev, err := s.build(r.Context(), q)
+	if err != nil {
+		return err
+	}
 	rows := [][]string{{"metric", "period_value", "previous_value", "unit"}}
 	value := func(c metricCard, v float64, has bool) string {
 		if !has {
@@ -100,6 +102,10 @@ func (s *Server) conversationsCSV(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	ctx := r.Context()
+	in, err := report.Load(ctx, s.DB, q.from, q.to, q.loc)
+	if err != nil {
+		return err
+	}
 	inboxes, err := s.DB.Inboxes(ctx)
 	if err != nil {
 		return err
@@ -129,7 +135,7 @@ func (s *Server) conversationsCSV(w http.ResponseWriter, r *http.Request) error 
 	}
 	rows := [][]string{{"id", "inbox", "channel", "team", "priority", "labels", "created_at", "resolved_at",
 		"first_response_seconds", "first_response_business_seconds", "resolution_seconds", "resolution_business_seconds"}}
-	for _, c := range report.Conversations(q.in, q.from, q.to, q.filter) {
+	for _, c := range report.Conversations(in, q.from, q.to, q.filter) {
 		resolvedAt := time.Time{}
 		if c.HasResolution {
 			resolvedAt = c.ResolvedAt

@@ -1,0 +1,174 @@
+package report
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// projectBatch is how many events one projection step reads.
+const projectBatch = 2000
+
+// Project brings the facts up to the end of the event log: every
+// conversation with an event after the cursor is replayed whole and its
+// facts replaced, with the rollups changed to match, in one transaction
+// that also moves the cursor. It stops when it has caught up or when ctx
+// ends. Several processes may project at once: a step whose events another
+// process projected first is dropped (the cursor is compared and swapped)
+// and the next one starts from the new cursor.
+func Project(ctx context.Context, db *store.DB) (err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("report: Project: %w", err)
+		}
+	}()
+	set, err := loadSettings(ctx, db)
+	if err != nil {
+		return err
+	}
+	for ctx.Err() == nil {
+		cursor, _, err := db.ReportCursor(ctx)
+		if err != nil {
+			return err
+		}
+		evs, err := db.Events(ctx, cursor, projectBatch)
+		if err != nil || len(evs) == 0 {
+			return err
+		}
+		seen := map[int64]bool{}
+		var ids []int64
+		for _, e := range evs {
+			if e.ConversationID != nil && !seen[*e.ConversationID] {
+				seen[*e.ConversationID] = true
+				ids = append(ids, *e.ConversationID)
+			}
+		}
+		p, err := project(ctx, db, set, ids, db.Now().UTC())
+		if err != nil {
+			return err
+		}
+		p.From, p.To = cursor, evs[len(evs)-1].Seq
+		err = db.Write(ctx, func(tx *store.Tx) error { return tx.ApplyProjection(p) })
+		if err != nil && !errors.Is(err, store.ErrCursorMoved) {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// project replays the conversations ids and returns their new facts, the
+// rollup changes from their stored facts, and the agents' daily peaks that
+// change with them.
+func project(ctx context.Context, db *store.DB, set settings, ids []int64, now time.Time) (p store.Projection, err error) {
+	p.Conversations = ids
+	p.Rollup = map[store.RollupKey]store.RollupSum{}
+	p.AgentDays = map[[2]int64]int{}
+	if len(ids) == 0 {
+		return p, nil
+	}
+	hist, err := db.ConversationHistories(ctx, ids)
+	if err != nil {
+		return p, err
+	}
+	infos, err := db.ReportConversations(ctx, ids)
+	if err != nil {
+		return p, err
+	}
+	old, err := db.ConversationFacts(ctx, ids)
+	if err != nil {
+		return p, err
+	}
+	for id, evs := range group(hist, now.Add(store.EventClockSkew)) {
+		info := FromStore(infos[id])
+		c := replay(evs, set.schedule(info))
+		p.Facts = append(p.Facts, factsOf(id, c, info, set.window(info.InboxID), now)...)
+	}
+	// Which agent days the change touches: those of the old and the new
+	// pieces of assignments.
+	touched := map[int64]map[int64]bool{}
+	for sign, list := range map[int64][]store.Fact{-1: old, 1: p.Facts} {
+		for _, f := range list {
+			rollupOf(p.Rollup, f, sign)
+			if f.Metric == mBusy {
+				if touched[f.AgentID] == nil {
+					touched[f.AgentID] = map[int64]bool{}
+				}
+				touched[f.AgentID][store.Day(f.At)] = true
+			}
+		}
+	}
+	inBatch := map[int64]bool{}
+	for _, id := range ids {
+		inBatch[id] = true
+	}
+	for agent, days := range touched {
+		first, last := int64(1<<62), int64(-1<<62)
+		for d := range days {
+			first, last = min(first, d), max(last, d)
+		}
+		stored, err := db.AgentBusy(ctx, mBusy, agent, store.DayStart(first), store.DayStart(last+1))
+		if err != nil {
+			return p, err
+		}
+		busy := slices.DeleteFunc(stored, func(f store.Fact) bool { return inBatch[f.ConversationID] })
+		for _, f := range p.Facts {
+			if f.Metric == mBusy && f.AgentID == agent {
+				busy = append(busy, f)
+			}
+		}
+		for d := range days {
+			p.AgentDays[[2]int64{agent, d}] = dayPeak(busy, d)
+		}
+	}
+	return p, nil
+}
+
+// dayPeak is the peak of busy pieces over UTC day d: the pieces of that
+// day, and the running ones begun before it.
+func dayPeak(busy []store.Fact, d int64) int {
+	start, end := store.DayStart(d), store.DayStart(d+1)
+	var segs []segment
+	for _, f := range busy {
+		s := segment{start: f.At, end: end}
+		if f.Until != nil {
+			s.end = *f.Until
+		}
+		switch {
+		case f.Until == nil && f.At.Before(end):
+			s.start = maxTime(f.At, start)
+		case f.At.Before(start) || !f.At.Before(end):
+			continue
+		}
+		if s.end.After(end) {
+			s.end = end
+		}
+		if s.start.Before(s.end) {
+			segs = append(segs, s)
+		}
+	}
+	return concurrency(segs, start, end).Peak
+}
+
+// StartProjector projects every interval until ctx ends, so that reports
+// find the facts nearly current. Errors are reported to logf and retried
+// at the next tick.
+func StartProjector(ctx context.Context, db *store.DB, every time.Duration, logf func(format string, args ...any)) {
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			if err := Project(ctx, db); err != nil && ctx.Err() == nil {
+				logf("report: projecting events into facts: %v", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+}

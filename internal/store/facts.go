@@ -1,0 +1,278 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/internal/parley"
+)
+
+// Pre-aggregated reports: facts, their daily rollups and the projection
+// cursor (migration 0008). What the metric codes mean is internal/report's
+// business; this file only stores, sums and reads them.
+
+// Fact is one metric sample of a conversation (see report_facts).
+type Fact struct {
+	ConversationID int64
+	Metric         int
+	At             time.Time
+	Until          *time.Time
+	AgentID        int64
+	Value          time.Duration
+	Flag, Bin      int
+	InboxID        int64
+	TeamID         int64
+	Priority       parley.Priority
+	Labels         string // ",a,b," so that a label matches as LIKE '%,a,%'
+}
+
+// Day is a UTC day number: days since 1970-01-01.
+func Day(t time.Time) int64 { return ts(t) / usPerDay }
+
+// DayStart is the first instant of UTC day d.
+func DayStart(d int64) time.Time { return fromTS(d * usPerDay) }
+
+const usPerDay = 86_400_000_000
+
+// RollupKey names a row of report_rollup (report_totals ignores the
+// attributes: inbox, team and priority).
+type RollupKey struct {
+	Day       int64
+	Metric    int
+	Flag, Bin int
+	AgentID   int64
+	InboxID   int64
+	TeamID    int64
+	Priority  parley.Priority
+	Labels    string
+}
+
+// RollupSum is what a rollup row holds: how many facts and the sum of
+// their values (µs).
+type RollupSum struct{ N, Total int64 }
+
+// ReportCursor returns the seq up to which the event log has been
+// projected into facts, and when that was done.
+func (db *DB) ReportCursor(ctx context.Context) (seq int64, at time.Time, err error) {
+	var us int64
+	err = db.read.QueryRowContext(ctx, "SELECT seq, updated_at FROM report_cursor WHERE id = 1").Scan(&seq, &us)
+	return seq, fromTS(us), wrapErr("store: ReportCursor", err)
+}
+
+// ConversationFacts returns the stored facts of the given conversations.
+func (db *DB) ConversationFacts(ctx context.Context, ids []int64) (_ []Fact, err error) {
+	defer wrap(&err, "store: ConversationFacts")
+	var out []Fact
+	for len(ids) > 0 {
+		n := min(len(ids), reportChunk)
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			args[i] = id
+		}
+		ids = ids[n:]
+		rows, err := db.read.QueryContext(ctx, `SELECT `+factColumns+` FROM report_facts WHERE conversation_id IN (`+placeholders(1, n)+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		facts, err := collect(rows, scanFact)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, facts...)
+	}
+	return out, nil
+}
+
+// ConversationHistories returns every event of the given conversations,
+// in seq order.
+func (db *DB) ConversationHistories(ctx context.Context, ids []int64) (_ []parley.Event, err error) {
+	defer wrap(&err, "store: ConversationHistories")
+	var out []parley.Event
+	for len(ids) > 0 {
+		n := min(len(ids), reportChunk)
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			args[i] = id
+		}
+		ids = ids[n:]
+		rows, err := db.read.QueryContext(ctx, `SELECT seq, type, conversation_id, contact_id, message_id, agent_id, data, created_at
+			FROM events WHERE conversation_id IN (`+placeholders(1, n)+`) ORDER BY conversation_id, seq`, args...)
+		if err != nil {
+			return nil, err
+		}
+		evs, err := collect(rows, scanReportEvent)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, evs...)
+	}
+	sortEventsBySeq(out)
+	return out, nil
+}
+
+// Projection is one step of the projector: the conversations whose facts
+// are replaced, their new facts, and the rollup changes that go with it.
+type Projection struct {
+	From, To      int64 // the cursor moves from From to To (compare-and-swap)
+	Conversations []int64
+	Facts         []Fact
+	Rollup        map[RollupKey]RollupSum
+	// AgentDays are the agents' daily peaks to store, recomputed by the
+	// caller for the days whose busy facts changed.
+	AgentDays map[[2]int64]int // (agent, day) → peak
+}
+
+// ErrCursorMoved is returned by ApplyProjection when another process
+// projected the same events first: the caller starts over from the new
+// cursor.
+var ErrCursorMoved = fmt.Errorf("store: report cursor moved")
+
+// ApplyProjection replaces the facts of p.Conversations with p.Facts, adds
+// p.Rollup to both rollup tables, stores p.AgentDays and moves the cursor,
+// in tx, only if the cursor is still at p.From.
+func (tx *Tx) ApplyProjection(p Projection) (err error) {
+	defer wrap(&err, "store: ApplyProjection")
+	res, err := tx.exec("UPDATE report_cursor SET seq = $1, updated_at = $2 WHERE id = 1 AND seq = $3", p.To, ts(tx.now), p.From)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n != 1 {
+		return ErrCursorMoved
+	}
+	return tx.writeFacts(p)
+}
+
+// LoadFacts writes facts and rollups without the cursor: for bulk loads
+// (benchmarks, backfills) that project the log themselves.
+func (tx *Tx) LoadFacts(p Projection) error { return tx.writeFacts(p) }
+
+func (tx *Tx) writeFacts(p Projection) error {
+	for ids := p.Conversations; len(ids) > 0; {
+		n := min(len(ids), reportChunk)
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			args[i] = id
+		}
+		ids = ids[n:]
+		if _, err := tx.exec("DELETE FROM report_facts WHERE conversation_id IN ("+placeholders(1, n)+")", args...); err != nil {
+			return err
+		}
+	}
+	const fcols = 12
+	for facts := p.Facts; len(facts) > 0; {
+		n := min(len(facts), 2000)
+		var q strings.Builder
+		q.WriteString("INSERT INTO report_facts (conversation_id, metric, at, until, agent_id, value, flag, bin, inbox_id, team_id, priority, labels) VALUES ")
+		args := make([]any, 0, n*fcols)
+		for i, f := range facts[:n] {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(" + placeholders(len(args)+1, fcols) + ")")
+			args = append(args, f.ConversationID, f.Metric, ts(f.At), tsPtr(f.Until), f.AgentID, int64(f.Value/time.Microsecond),
+				f.Flag, f.Bin, f.InboxID, f.TeamID, string(f.Priority), f.Labels)
+		}
+		facts = facts[n:]
+		if _, err := tx.exec(q.String(), args...); err != nil {
+			return err
+		}
+	}
+	if err := tx.addRollup(p.Rollup); err != nil {
+		return err
+	}
+	for k, peak := range p.AgentDays {
+		if _, err := tx.exec(`INSERT INTO report_agent_days (agent_id, day, peak) VALUES ($1, $2, $3)
+			ON CONFLICT (agent_id, day) DO UPDATE SET peak = excluded.peak`, k[0], k[1], peak); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addRollup adds sums to report_rollup and, with the attributes summed
+// away, to report_totals.
+func (tx *Tx) addRollup(r map[RollupKey]RollupSum) error {
+	type tkey struct {
+		day       int64
+		metric    int
+		flag, bin int
+		agent     int64
+	}
+	totals := map[tkey]RollupSum{}
+	keys := make([]RollupKey, 0, len(r))
+	for k, s := range r {
+		if s.N == 0 && s.Total == 0 {
+			continue
+		}
+		keys = append(keys, k)
+		t := tkey{k.Day, k.Metric, k.Flag, k.Bin, k.AgentID}
+		sum := totals[t]
+		sum.N, sum.Total = sum.N+s.N, sum.Total+s.Total
+		totals[t] = sum
+	}
+	const rcols = 11
+	for len(keys) > 0 {
+		n := min(len(keys), 2000)
+		var q strings.Builder
+		q.WriteString("INSERT INTO report_rollup (day, metric, flag, bin, agent_id, inbox_id, team_id, priority, labels, n, total) VALUES ")
+		args := make([]any, 0, n*rcols)
+		for i, k := range keys[:n] {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(" + placeholders(len(args)+1, rcols) + ")")
+			s := r[k]
+			args = append(args, k.Day, k.Metric, k.Flag, k.Bin, k.AgentID, k.InboxID, k.TeamID, string(k.Priority), k.Labels, s.N, s.Total)
+		}
+		keys = keys[n:]
+		q.WriteString(` ON CONFLICT (metric, day, flag, bin, agent_id, inbox_id, team_id, priority, labels)
+			DO UPDATE SET n = report_rollup.n + excluded.n, total = report_rollup.total + excluded.total`)
+		if _, err := tx.exec(q.String(), args...); err != nil {
+			return err
+		}
+	}
+	tkeys := make([]tkey, 0, len(totals))
+	for k, s := range totals {
+		if s.N != 0 || s.Total != 0 {
+			tkeys = append(tkeys, k)
+		}
+	}
+	const tcols = 7
+	for len(tkeys) > 0 {
+		n := min(len(tkeys), 3000)
+		var q strings.Builder
+		q.WriteString("INSERT INTO report_totals (day, metric, flag, bin, agent_id, n, total) VALUES ")
+		args := make([]any, 0, n*tcols)
+		for i, k := range tkeys[:n] {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(" + placeholders(len(args)+1, tcols) + ")")
+			s := totals[k]
+			args = append(args, k.day, k.metric, k.flag, k.bin, k.agent, s.N, s.Total)
+		}
+		tkeys = tkeys[n:]
+		q.WriteString(` ON CONFLICT (metric, day, flag, bin, agent_id)
+			DO UPDATE SET n = report_totals.n + excluded.n, total = report_totals.total + excluded.total`)
+		if _, err := tx.exec(q.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const factColumns = "conversation_id, metric, at, until, agent_id, value, flag, bin, inbox_id, team_id, priority, labels"
+
+func scanFact(r *sql.Rows) (Fact, error) {
+	var f Fact
+	var at, value int64
+	var until sql.NullInt64
+	err := r.Scan(&f.ConversationID, &f.Metric, &at, &until, &f.AgentID, &value, &f.Flag, &f.Bin, &f.InboxID, &f.TeamID, &f.Priority, &f.Labels)
+	f.At, f.Until, f.Value = fromTS(at), fromNullTS(until), time.Duration(value)*time.Microsecond
+	return f, err
+}

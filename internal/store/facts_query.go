@@ -1,0 +1,285 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/internal/parley"
+)
+
+// FactFilter narrows the reads of facts and rollups. Zero fields do not
+// filter. Rollups hold inbox, team and priority; a label or an agent can
+// only be read from the facts (see FactFilter.RollupOK).
+type FactFilter struct {
+	InboxIDs []int64
+	TeamID   int64
+	Priority parley.Priority
+	Label    string
+	// AgentID keeps the conversations the agent touched (a fact of
+	// TouchMetric with their id) and, for AgentMetrics, only the facts that
+	// are the agent's own.
+	AgentID      int64
+	TouchMetric  int
+	AgentMetrics []int
+}
+
+// RollupOK reports whether rollups can answer under f.
+func (f FactFilter) RollupOK() bool { return f.Label == "" && f.AgentID == 0 }
+
+func (f FactFilter) attrs() bool { return len(f.InboxIDs) > 0 || f.TeamID != 0 || f.Priority != "" }
+
+// where appends f's conditions on report_facts (aliased rf) to w, binding
+// from len(*args)+1.
+func (f FactFilter) where(w *strings.Builder, args *[]any, table string) {
+	bind := func(v any) string {
+		*args = append(*args, v)
+		return "$" + strconv.Itoa(len(*args))
+	}
+	if len(f.InboxIDs) > 0 {
+		w.WriteString(" AND " + table + ".inbox_id IN (")
+		for i, id := range f.InboxIDs {
+			if i > 0 {
+				w.WriteString(", ")
+			}
+			w.WriteString(bind(id))
+		}
+		w.WriteString(")")
+	}
+	if f.TeamID != 0 {
+		w.WriteString(" AND " + table + ".team_id = " + bind(f.TeamID))
+	}
+	if f.Priority != "" {
+		w.WriteString(" AND " + table + ".priority = " + bind(string(f.Priority)))
+	}
+	if f.Label != "" {
+		w.WriteString(" AND " + table + ".labels LIKE " + bind("%,"+escapeLike(f.Label)+",%") + ` ESCAPE '\'`)
+	}
+	if f.AgentID != 0 {
+		agent := bind(f.AgentID)
+		w.WriteString(" AND (")
+		if len(f.AgentMetrics) > 0 {
+			w.WriteString("(" + table + ".metric IN (" + ints(f.AgentMetrics) + ") AND " + table + ".agent_id = " + agent + ") OR (" +
+				table + ".metric NOT IN (" + ints(f.AgentMetrics) + ") AND ")
+		}
+		w.WriteString(table + ".conversation_id IN (SELECT t.conversation_id FROM report_facts t WHERE t.metric = " +
+			bind(f.TouchMetric) + " AND t.agent_id = " + agent + ")")
+		if len(f.AgentMetrics) > 0 {
+			w.WriteString(")")
+		}
+		w.WriteString(")")
+	}
+}
+
+func ints(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ", ")
+}
+
+// RollupRow is a sum of facts over one day and key.
+type RollupRow struct {
+	Day       int64
+	Metric    int
+	Flag, Bin int
+	AgentID   int64
+	RollupSum
+}
+
+// SumRollups returns the rollups of metrics over days [d0, d1) under f
+// (which must be RollupOK): report_totals when f has no attribute,
+// report_rollup summed over the matching attributes otherwise.
+func (db *DB) SumRollups(ctx context.Context, metrics []int, d0, d1 int64, f FactFilter) (_ []RollupRow, err error) {
+	defer wrap(&err, "store: SumRollups")
+	if d0 >= d1 || len(metrics) == 0 {
+		return nil, nil
+	}
+	args := []any{d0, d1}
+	var q strings.Builder
+	if !f.attrs() {
+		q.WriteString("SELECT day, metric, flag, bin, agent_id, n, total FROM report_totals r WHERE r.metric IN (" + ints(metrics) + ") AND r.day >= $1 AND r.day < $2 AND r.n <> 0")
+	} else {
+		q.WriteString("SELECT day, metric, flag, bin, agent_id, CAST(SUM(n) AS BIGINT), CAST(SUM(total) AS BIGINT) FROM report_rollup r WHERE r.metric IN (" + ints(metrics) + ") AND r.day >= $1 AND r.day < $2")
+		f.where(&q, &args, "r")
+		q.WriteString(" GROUP BY day, metric, flag, bin, agent_id")
+	}
+	rows, err := db.read.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanRollupRow)
+}
+
+// SumFacts returns, in the shape of rollups, the facts of metrics with at
+// in [from, to) under f, summed per UTC day, flag and bin, and per agent
+// for agentMetrics (the agent is 0 for the others, as in the rollups).
+func (db *DB) SumFacts(ctx context.Context, metrics []int, from, to time.Time, f FactFilter, agentMetrics []int) (_ []RollupRow, err error) {
+	defer wrap(&err, "store: SumFacts")
+	if !from.Before(to) || len(metrics) == 0 {
+		return nil, nil
+	}
+	agent := "0"
+	if len(agentMetrics) > 0 {
+		agent = "CASE WHEN rf.metric IN (" + ints(agentMetrics) + ") THEN rf.agent_id ELSE 0 END"
+	}
+	args := []any{ts(from), ts(to)}
+	var q strings.Builder
+	q.WriteString("SELECT rf.at / " + strconv.FormatInt(usPerDay, 10) + " AS d, rf.metric, rf.flag, rf.bin, " + agent + " AS a, COUNT(*), CAST(COALESCE(SUM(rf.value), 0) AS BIGINT)" +
+		" FROM report_facts rf WHERE rf.metric IN (" + ints(metrics) + ") AND rf.at >= $1 AND rf.at < $2")
+	f.where(&q, &args, "rf")
+	q.WriteString(" GROUP BY d, rf.metric, rf.flag, rf.bin, a")
+	rows, err := db.read.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanRollupRow)
+}
+
+func scanRollupRow(r *sql.Rows) (RollupRow, error) {
+	var x RollupRow
+	return x, r.Scan(&x.Day, &x.Metric, &x.Flag, &x.Bin, &x.AgentID, &x.N, &x.Total)
+}
+
+// FactQuery selects individual facts.
+type FactQuery struct {
+	Metrics  []int
+	From, To time.Time // at in [From, To)
+	Running  bool      // only facts whose until is NULL
+	Filter   FactFilter
+}
+
+// ListFacts returns the facts q selects.
+func (db *DB) ListFacts(ctx context.Context, q FactQuery) (_ []Fact, err error) {
+	defer wrap(&err, "store: ListFacts")
+	if !q.From.Before(q.To) || len(q.Metrics) == 0 {
+		return nil, nil
+	}
+	args := []any{ts(q.From), ts(q.To)}
+	var b strings.Builder
+	b.WriteString("SELECT " + factColumns + " FROM report_facts rf WHERE rf.metric IN (" + ints(q.Metrics) + ") AND rf.at >= $1 AND rf.at < $2")
+	if q.Running {
+		b.WriteString(" AND rf.until IS NULL")
+	}
+	q.Filter.where(&b, &args, "rf")
+	rows, err := db.read.QueryContext(ctx, b.String(), args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanFact)
+}
+
+// FactValues returns, in increasing order, up to limit values of the facts
+// of metric in bin with at in [from, to) under f, after skipping offset of
+// them. It reads one bin of the (metric, bin, at) index: the exact median
+// of a rollup histogram costs one bin, not the whole period.
+func (db *DB) FactValues(ctx context.Context, metric, bin int, from, to time.Time, f FactFilter, offset, limit int) (_ []time.Duration, err error) {
+	defer wrap(&err, "store: FactValues")
+	args := []any{metric, bin, ts(from), ts(to)}
+	var q strings.Builder
+	q.WriteString("SELECT rf.value FROM report_facts rf WHERE rf.metric = $1 AND rf.bin = $2 AND rf.at >= $3 AND rf.at < $4")
+	f.where(&q, &args, "rf")
+	args = append(args, limit, offset)
+	q.WriteString(" ORDER BY rf.value LIMIT $" + strconv.Itoa(len(args)-1) + " OFFSET $" + strconv.Itoa(len(args)))
+	rows, err := db.read.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(r *sql.Rows) (time.Duration, error) {
+		var us int64
+		err := r.Scan(&us)
+		return time.Duration(us) * time.Microsecond, err
+	})
+}
+
+// AgentDayPeaks returns the stored daily peaks of days [d0, d1), by agent
+// and day.
+func (db *DB) AgentDayPeaks(ctx context.Context, d0, d1 int64) (_ map[[2]int64]int, err error) {
+	defer wrap(&err, "store: AgentDayPeaks")
+	rows, err := db.read.QueryContext(ctx, "SELECT agent_id, day, peak FROM report_agent_days WHERE day >= $1 AND day < $2", d0, d1)
+	if err != nil {
+		return nil, err
+	}
+	out := map[[2]int64]int{}
+	for rows.Next() {
+		var a, d int64
+		var p int
+		if err := rows.Scan(&a, &d, &p); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out[[2]int64{a, d}] = p
+	}
+	return out, rows.Err()
+}
+
+// AgentBusy returns the facts of metric for agent that overlap [from,
+// to): those that start in it, and those running (until NULL) that
+// started before it.
+func (db *DB) AgentBusy(ctx context.Context, metric int, agent int64, from, to time.Time) (_ []Fact, err error) {
+	defer wrap(&err, "store: AgentBusy")
+	rows, err := db.read.QueryContext(ctx, "SELECT "+factColumns+` FROM report_facts rf WHERE rf.metric = $1 AND rf.agent_id = $2
+		AND ((rf.at >= $3 AND rf.at < $4) OR (rf.at < $3 AND rf.until IS NULL))`, metric, agent, ts(from), ts(to))
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanFact)
+}
+
+// VolumeRow counts facts of one attribute set.
+type VolumeRow struct {
+	InboxID int64
+	TeamID  int64
+	Labels  string
+	N       int64
+}
+
+// VolumeByAttrs counts the facts of metric by inbox, team and labels: from
+// report_rollup over days [d0, d1) and from the facts over the raw ranges.
+func (db *DB) VolumeByAttrs(ctx context.Context, metric int, d0, d1 int64, raw [][2]time.Time, f FactFilter) (_ []VolumeRow, err error) {
+	defer wrap(&err, "store: VolumeByAttrs")
+	var out []VolumeRow
+	scan := func(r *sql.Rows) (VolumeRow, error) {
+		var v VolumeRow
+		return v, r.Scan(&v.InboxID, &v.TeamID, &v.Labels, &v.N)
+	}
+	if d0 < d1 && f.RollupOK() {
+		args := []any{metric, d0, d1}
+		var q strings.Builder
+		q.WriteString("SELECT inbox_id, team_id, labels, CAST(SUM(n) AS BIGINT) FROM report_rollup r WHERE r.metric = $1 AND r.day >= $2 AND r.day < $3")
+		f.where(&q, &args, "r")
+		q.WriteString(" GROUP BY inbox_id, team_id, labels")
+		rows, err := db.read.QueryContext(ctx, q.String(), args...)
+		if err != nil {
+			return nil, err
+		}
+		list, err := collect(rows, scan)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, list...)
+	}
+	for _, rg := range raw {
+		if !rg[0].Before(rg[1]) {
+			continue
+		}
+		args := []any{metric, ts(rg[0]), ts(rg[1])}
+		var q strings.Builder
+		q.WriteString("SELECT rf.inbox_id, rf.team_id, rf.labels, COUNT(*) FROM report_facts rf WHERE rf.metric = $1 AND rf.at >= $2 AND rf.at < $3")
+		f.where(&q, &args, "rf")
+		q.WriteString(" GROUP BY rf.inbox_id, rf.team_id, rf.labels")
+		rows, err := db.read.QueryContext(ctx, q.String(), args...)
+		if err != nil {
+			return nil, err
+		}
+		list, err := collect(rows, scan)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, list...)
+	}
+	return out, nil
+}

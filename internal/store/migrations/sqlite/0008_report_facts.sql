@@ -1,0 +1,80 @@
+-- Pre-aggregated reports (internal/report, docs/ARCHITECTURE.md "Reports"):
+-- each conversation's metrics, replayed from its events, as fact rows; and
+-- those facts summed per UTC day. A report sums whole days from the
+-- rollups and reads the partial days at its edges from the facts. Paired
+-- with ../postgres/0008_report_facts.sql.
+
+-- A fact is one metric sample of a conversation: metric is a code
+-- (report.Metric), at (µs) the moment it counts in a period, until the
+-- end of an interval (NULL: still running), value a duration in µs, flag
+-- and bin metric-specific small integers. The conversation's attributes
+-- are copied so that filters need no join; a conversation's facts are
+-- rewritten whenever it gets a new event.
+CREATE TABLE report_facts (
+    id              INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL,
+    metric          INTEGER NOT NULL,
+    at              INTEGER NOT NULL,
+    until           INTEGER,
+    agent_id        INTEGER NOT NULL DEFAULT 0,
+    value           INTEGER NOT NULL DEFAULT 0,
+    flag            INTEGER NOT NULL DEFAULT 0,
+    bin             INTEGER NOT NULL DEFAULT 0,
+    inbox_id        INTEGER NOT NULL,
+    team_id         INTEGER NOT NULL DEFAULT 0,
+    priority        TEXT    NOT NULL,
+    labels          TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX report_facts_conversation ON report_facts (conversation_id);
+CREATE INDEX report_facts_at ON report_facts (metric, at);
+CREATE INDEX report_facts_bin ON report_facts (metric, bin, at);
+CREATE INDEX report_facts_agent ON report_facts (metric, agent_id, at);
+CREATE INDEX report_facts_running ON report_facts (metric, at) WHERE until IS NULL;
+
+-- Facts summed per UTC day (day = at / 86400000000), per attribute set
+-- (report_rollup) and over all of them (report_totals, what an
+-- unfiltered report reads). n is how many facts, total the sum of their
+-- values. labels is kept for the volume of new conversations only (the
+-- volume by label); other metrics are read from the facts under a label
+-- filter.
+CREATE TABLE report_rollup (
+    day      INTEGER NOT NULL,
+    metric   INTEGER NOT NULL,
+    flag     INTEGER NOT NULL,
+    bin      INTEGER NOT NULL,
+    agent_id INTEGER NOT NULL,
+    inbox_id INTEGER NOT NULL,
+    team_id  INTEGER NOT NULL,
+    priority TEXT    NOT NULL,
+    labels   TEXT    NOT NULL,
+    n        INTEGER NOT NULL,
+    total    INTEGER NOT NULL,
+    PRIMARY KEY (metric, day, flag, bin, agent_id, inbox_id, team_id, priority, labels)
+);
+CREATE TABLE report_totals (
+    day      INTEGER NOT NULL,
+    metric   INTEGER NOT NULL,
+    flag     INTEGER NOT NULL,
+    bin      INTEGER NOT NULL,
+    agent_id INTEGER NOT NULL,
+    n        INTEGER NOT NULL,
+    total    INTEGER NOT NULL,
+    PRIMARY KEY (metric, day, flag, bin, agent_id)
+);
+
+-- An agent's peak of open conversations per UTC day, from the facts of
+-- every conversation they held that day.
+CREATE TABLE report_agent_days (
+    agent_id INTEGER NOT NULL,
+    day      INTEGER NOT NULL,
+    peak     INTEGER NOT NULL,
+    PRIMARY KEY (agent_id, day)
+);
+
+-- How far the event log has been projected into facts.
+CREATE TABLE report_cursor (
+    id         INTEGER PRIMARY KEY,
+    seq        INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+INSERT INTO report_cursor (id, seq, updated_at) VALUES (1, 0, 0);
