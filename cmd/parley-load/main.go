@@ -30,6 +30,9 @@ Usage:
   parley-load whatsapp --self [load options] [--streams 20]
       signed WhatsApp Cloud API webhooks through /hooks/whatsapp/{id}:
       signature, parse, idempotency, commit and live fan-out to agent streams.
+  parley-load report (--data-dir DIR | --database-url URL) [--conversations 1000000] [--days 90]
+      seed the report facts of N synthetic conversations once, then time
+      reports (GET /api/v1/reports) over them: periods, time zones, filters.
   parley-load sse [--idle 10000] [--agents 1000] [--rate 50] [--duration 10s]
       live fan-out: server memory per open SSE stream, and commit → arrival
       latency on many streams (the server runs in a child process).
@@ -64,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = listCmd(ctx, args[1:], stdout, stderr)
 	case "seed":
 		err = seedCmd(ctx, args[1:], stdout, stderr)
+	case "report":
+		err = reportCmd(ctx, args[1:], stdout, stderr)
 	case "sse":
 		err = sseCmd(ctx, args[1:], stdout, stderr)
 	case "whatsapp":

@@ -73,6 +73,7 @@ var groups = []struct {
 	{"breaching_soon", testBreachingSoon},
 	{"triage_rules", testTriageRules},
 	{"reports", testReports},
+	{"surveys", testSurveys},
 }
 
 func TestScenarios(t *testing.T) {

@@ -26,7 +26,11 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		return writeJSON(w, http.StatusOK, report.Compute(in, from, to, f))
+		rep := report.Compute(in, from, to, f)
+		if rep.Surveys, err = report.LoadSurveys(r.Context(), s.DB, from, to, f); err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, rep)
 	}
 	rep, err := report.Build(r.Context(), s.DB, from, to, loc, f)
 	if err != nil {

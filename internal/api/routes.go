@@ -35,6 +35,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/conversations/{conversation_id}/messages", s.listMessages, false},
 		{"POST", "/api/v1/conversations/{conversation_id}/messages", s.reply, false},
 		{"POST", "/api/v1/conversations/{conversation_id}/notes", s.addNote, false},
+		{"GET", "/api/v1/conversations/{conversation_id}/surveys", s.listSurveys, false},
 		{"POST", "/api/v1/messages/{message_id}/retry", s.retryMessage, false},
 
 		{"POST", "/api/v1/uploads", s.upload, false},

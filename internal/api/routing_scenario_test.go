@@ -259,7 +259,11 @@ func testInboxRouting(t *testing.T, dialect string) {
 
 		// Accepted: routing is replaced whole.
 		{name: "replace routing", method: "PATCH", path: path, body: map[string]any{"routing": map[string]any{"auto_assign": true, "team_id": 0}},
-			status: 200, want: []string{`"routing":{"auto_assign":true,"ack":{"enabled":false}}`}, notWant: []string{"Europe/Paris", "requeue_on_away"}},
+			status: 200, want: []string{`"routing":{"auto_assign":true,"ack":{"enabled":false},"survey":{"enabled":true,"csat":true,"cooldown_days":14,"delay_minutes":5}}`}, notWant: []string{"Europe/Paris", "requeue_on_away"}},
+		{name: "survey settings, missing ones default", method: "PATCH", path: path, body: `{"routing": {"survey": {"enabled": false, "cooldown_days": 0}}}`,
+			status: 200, want: []string{`"survey":{"enabled":false,"csat":true,"cooldown_days":0,"delay_minutes":5}`}},
+		{name: "survey cooldown out of range", method: "PATCH", path: path, body: `{"routing": {"survey": {"cooldown_days": 400}}}`,
+			status: 400, want: []string{"cooldown"}},
 		{name: "hours back, with an en dash and midnight", method: "PATCH", path: path,
 			body: withHours(map[string]any{"time_zone": "Asia/Ho_Chi_Minh", "week": map[string]any{"sat": []string{"20:00–24:00"}}}), status: 200,
 			want: []string{"Asia/Ho_Chi_Minh"}, notWant: []string{`"auto_assign":true`}},

@@ -21,6 +21,7 @@ import (
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/jobs"
 	"github.com/parleyhq/parley/internal/live"
+	"github.com/parleyhq/parley/internal/report"
 	"github.com/parleyhq/parley/internal/secret"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/telemetry"
@@ -70,13 +71,14 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	}
 	a := &App{Config: cfg, DB: db, Blobs: blobs, Jobs: jobs.New(db)}
 	a.Inbox = &inbox.Service{DB: db, Blobs: blobs, WakeJobs: a.Jobs.Wake, HTTPClient: &http.Client{Timeout: 20 * time.Second},
-		AwayAfter: time.Duration(cfg.AwayAfter) * time.Minute}
+		AwayAfter: time.Duration(cfg.AwayAfter) * time.Minute, BaseURL: a.BaseURL}
 	a.Gateway = &gateway.Gateway{DB: db, Inbox: a.Inbox, Blobs: blobs, Box: box, HTTP: &http.Client{Timeout: 30 * time.Second},
 		BaseURL: a.BaseURL, MaxMediaBytes: cfg.MaxUploadBytes}
 	a.Inbox.Channels = a.Gateway
 	a.Jobs.Handle(inbox.JobChannelSend, a.Gateway.Send)
 	a.Jobs.Handle(inbox.JobSLACheck, func(ctx context.Context, j store.Job) error { return a.Inbox.CheckSLA(ctx, j.Payload) })
 	a.Jobs.Handle(inbox.JobAck, func(ctx context.Context, j store.Job) error { return a.Inbox.SendAck(ctx, j.Payload) })
+	a.Jobs.Handle(inbox.JobSurveySend, func(ctx context.Context, j store.Job) error { return a.Inbox.SendSurvey(ctx, j.Payload) })
 	a.Jobs.Handle(inbox.JobAutoResolve, func(ctx context.Context, j store.Job) error { return a.Inbox.AutoResolve(ctx, j.Payload) })
 	a.Jobs.Handle(inbox.JobMediaFetch, a.Gateway.FetchMedia)
 	a.Jobs.Handle(inbox.JobSnoozeWake, func(ctx context.Context, j store.Job) error {
@@ -165,7 +167,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
-	wg.Add(6)
+	wg.Add(7)
 	go func() {
 		defer wg.Done()
 		a.Jobs.Run(jobsCtx)
@@ -185,6 +187,10 @@ func (a *App) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		a.Widget.Run(jobsCtx)
+	}()
+	go func() {
+		defer wg.Done()
+		report.RunProjector(jobsCtx, a.DB, 15*time.Second)
 	}()
 	go func() {
 		defer wg.Done()

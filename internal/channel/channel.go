@@ -75,6 +75,9 @@ type Inbound struct {
 	// Echo is true for a message the business itself sent (Messenger
 	// echoes, copies of our own sends): never a customer message.
 	Echo bool
+	// Payload is the id the business gave the button, list row, quick
+	// reply or suggestion the customer tapped (Choice.ID), if any.
+	Payload string
 }
 
 // Receipt is a provider's news about a message the business sent.
@@ -104,6 +107,27 @@ type Outbound struct {
 	ReplyToID string
 	// Tag is Messenger's message tag (HUMAN_AGENT) for replies after 24 h.
 	Tag string
+	// Choices are answers offered under Text: WhatsApp reply buttons (up
+	// to 3) or a list (up to 10, opened by ChoicesLabel), Messenger quick
+	// replies, RBM suggested replies. Channels without them ignore them.
+	Choices      []Choice
+	ChoicesLabel string
+}
+
+// Choice is one offered answer; ID comes back as Inbound.Payload when the
+// customer taps it.
+type Choice struct {
+	ID, Title string
+}
+
+// Clip shortens s to at most n characters (runes), ending in "…" when cut:
+// providers refuse button titles over their limits.
+func Clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 // OutMedia is a file to send, by a URL the provider can fetch or by an id

@@ -60,6 +60,9 @@ type payload struct {
 	References []string `json:"references,omitempty"`
 	// FallbackFrom is set on an SMS that replaces an RCS message.
 	FallbackFrom int64 `json:"fallback_from,omitempty"`
+	// Choices are buttons under the text (a survey's scores).
+	Choices      []inbox.Choice `json:"choices,omitempty"`
+	ChoicesLabel string         `json:"choices_label,omitempty"`
 }
 
 var drivers = map[parley.ChannelType]driver{}

@@ -107,6 +107,12 @@ func (g *Gateway) Apply(ctx context.Context, inboxID int64, b channel.Batch) err
 			// already stored under this id, so nothing is stored twice.
 			continue
 		}
+		if handled, err := g.surveyAnswer(ctx, c, in); err != nil || handled {
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		if err := g.receive(ctx, c, in); err != nil {
 			return err
 		}

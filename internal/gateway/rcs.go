@@ -72,6 +72,9 @@ func (rcsDriver) send(ctx context.Context, g *Gateway, c *conn, m parley.Message
 	if s, _ := strconv.Atoi(c.setting("ttl_seconds")); s > 0 {
 		opts.TTL = time.Duration(s) * time.Second
 	}
+	for _, ch := range out.Choices {
+		opts.Suggestions = append(opts.Suggestions, rbm.Suggestion{Text: channel.Clip(ch.Title, 25), PostbackData: ch.ID})
+	}
 	return cl.SendWithOptions(ctx, out, opts)
 }
 

@@ -61,7 +61,7 @@ func (g *Gateway) Admit(tx *store.Tx, in parley.Inbox, conv parley.Conversation,
 		}
 		p.Template, p.Language, p.Params = t.Name, t.Language, out.Template.Params
 	case w.Open:
-	case w.Needs == "tag:HUMAN_AGENT" && c.setting("human_agent") == "true":
+	case w.Needs == "tag:HUMAN_AGENT" && c.setting("human_agent") == "true" && !out.Automated:
 		p.Tag = "HUMAN_AGENT"
 	default:
 		reason := w.Reason
@@ -73,6 +73,7 @@ func (g *Gateway) Admit(tx *store.Tx, in parley.Inbox, conv parley.Conversation,
 	if err := g.threading(tx, c, conv, &p); err != nil {
 		return "", err
 	}
+	p.Choices, p.ChoicesLabel = out.Choices, out.ChoicesLabel
 	b, _ := json.Marshal(p)
 	return string(b), nil
 }
@@ -157,7 +158,10 @@ func (g *Gateway) Send(ctx context.Context, job store.Job) error {
 	if err != nil {
 		return g.fail(ctx, m.ID, "the message's channel data is unreadable", err)
 	}
-	out := channel.Outbound{To: p.To, Text: m.Text, Tag: p.Tag}
+	out := channel.Outbound{To: p.To, Text: m.Text, Tag: p.Tag, ChoicesLabel: p.ChoicesLabel}
+	for _, ch := range p.Choices {
+		out.Choices = append(out.Choices, channel.Choice{ID: ch.ID, Title: ch.Title})
+	}
 	if p.Template != "" {
 		out.Template = &channel.Template{Name: p.Template, Language: p.Language, Params: p.Params}
 		out.Text = ""

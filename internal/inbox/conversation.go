@@ -240,5 +240,8 @@ func (s *Service) trackChange(tx *store.Tx, before parley.Conversation, c *parle
 	if _, err := s.trackSLA(tx, in, before, c, slaChange); err != nil {
 		return err
 	}
-	return s.scheduleAutoResolve(tx, in, before, *c)
+	if err := s.scheduleAutoResolve(tx, in, before, *c); err != nil {
+		return err
+	}
+	return s.scheduleSurvey(tx, in, before, *c)
 }

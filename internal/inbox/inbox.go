@@ -44,6 +44,8 @@ type Service struct {
 	// (already received, nothing stored); metrics count messages with it.
 	// It runs on the request's path, so it must be cheap and not block.
 	OnReceived func(channel parley.ChannelType, duplicate bool)
+	// BaseURL is Parley's public URL, for survey links; nil: relative links.
+	BaseURL func() string
 
 	inboxes  sync.Map // inbox id → cachedInbox
 	router   router

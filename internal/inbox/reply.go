@@ -29,6 +29,14 @@ type Outgoing struct {
 	// channels (a widget conversation answered on WhatsApp); zero: the
 	// conversation's own inbox.
 	ViaInboxID int64
+	// Choices are answers offered as buttons (a survey's scores), on the
+	// channels that have them; ChoicesLabel opens a list of them.
+	Choices      []Choice
+	ChoicesLabel string
+	// Automated marks Parley's own messages (surveys): channels must not
+	// send them under a tag meant for a person's reply (Messenger's
+	// HUMAN_AGENT), so outside the window they are refused.
+	Automated bool
 }
 
 // Reply sends a message to the contact. On an API inbox with a webhook the

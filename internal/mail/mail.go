@@ -16,6 +16,7 @@ import (
 	"mime/quotedprintable"
 	"net/mail"
 	"net/textproto"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -127,17 +128,39 @@ func htmlBody(m Message) string {
 }
 
 // HTMLText renders plain text as escaped HTML paragraphs: blank lines
-// separate paragraphs and single line breaks become <br>. Nothing in the
+// separate paragraphs and single line breaks become <br>, and http(s)
+// URLs become links (a survey's answers are links). Nothing else in the
 // text can become markup, so it is safe for any text a person typed.
 func HTMLText(text string) string {
 	var b strings.Builder
 	for _, para := range strings.Split(strings.ReplaceAll(strings.TrimSpace(text), "\r\n", "\n"), "\n\n") {
 		lines := strings.Split(para, "\n")
 		for i := range lines {
-			lines[i] = html.EscapeString(lines[i])
+			lines[i] = linkify(lines[i])
 		}
 		b.WriteString("<p>" + strings.Join(lines, "<br>") + "</p>\n")
 	}
+	return b.String()
+}
+
+var urlRE = regexp.MustCompile(`https?://[^\s<>"']+`)
+
+// linkify escapes a line, making its http(s) URLs links (without the
+// punctuation that usually ends a sentence after them).
+func linkify(line string) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range urlRE.FindAllStringIndex(line, -1) {
+		end := m[1]
+		for end > m[0] && strings.ContainsRune(".,;:!?)]", rune(line[end-1])) {
+			end--
+		}
+		u := html.EscapeString(line[m[0]:end])
+		b.WriteString(html.EscapeString(line[last:m[0]]))
+		b.WriteString(`<a href="` + u + `">` + u + `</a>`)
+		last = end
+	}
+	b.WriteString(html.EscapeString(line[last:]))
 	return b.String()
 }
 

@@ -52,6 +52,8 @@ type Routing struct {
 	// this many days (0: never), with AutoResolveMessage if set.
 	AutoResolveDays    int    `json:"auto_resolve_days,omitempty"`
 	AutoResolveMessage string `json:"auto_resolve_message,omitempty"`
+	// Survey asks for effort and satisfaction after a resolution.
+	Survey SurveySettings `json:"survey"`
 }
 
 // AckSettings are the texts of the acknowledgement. {{reply_by}} is
@@ -84,6 +86,9 @@ const (
 
 // Validate checks routing settings.
 func (r *Routing) Validate() error {
+	if err := r.Survey.Validate(); err != nil {
+		return err
+	}
 	if r.AutoResolveDays < 0 || r.AutoResolveDays > 365 {
 		return Errorf(EINVALID, "auto_resolve_days must be between 0 and 365")
 	}

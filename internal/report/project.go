@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -153,22 +154,20 @@ func dayPeak(busy []store.Fact, d int64) int {
 	return concurrency(segs, start, end).Peak
 }
 
-// StartProjector projects every interval until ctx ends, so that reports
-// find the facts nearly current. Errors are reported to logf and retried
-// at the next tick.
-func StartProjector(ctx context.Context, db *store.DB, every time.Duration, logf func(format string, args ...any)) {
-	go func() {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			if err := Project(ctx, db); err != nil && ctx.Err() == nil {
-				logf("report: projecting events into facts: %v", err)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
+// RunProjector projects every interval until ctx ends, so that reports
+// find the facts nearly current and wait for little. Errors are logged
+// and retried at the next tick.
+func RunProjector(ctx context.Context, db *store.DB, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if err := Project(ctx, db); err != nil && ctx.Err() == nil {
+			slog.Warn("report: projecting events into facts", "err", err)
 		}
-	}()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

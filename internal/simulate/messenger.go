@@ -38,6 +38,9 @@ func (f Messenger) Messages(msgs ...Message) Webhook {
 		} else {
 			msg["text"] = m.Text
 		}
+		if m.Payload != "" {
+			msg["quick_reply"] = map[string]string{"payload": m.Payload}
+		}
 		events = append(events, f.event(m.From, m.At, "message", msg))
 	}
 	return f.wrap(events)

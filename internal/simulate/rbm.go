@@ -41,6 +41,8 @@ func (g RBM) Messages(msgs ...Message) Webhook {
 	if m.Media != nil {
 		ev["userFile"] = map[string]any{"payload": map[string]any{"mimeType": m.Media.MIMEType, "fileSizeBytes": 0,
 			"fileUri": m.Media.URL, "fileName": m.Media.Filename}}
+	} else if m.Payload != "" {
+		ev["suggestionResponse"] = map[string]any{"postbackData": m.Payload, "text": m.Text, "type": "REPLY"}
 	} else {
 		ev["text"] = m.Text
 	}

@@ -19,6 +19,10 @@ type Message struct {
 	Text  string
 	Media *Media // an attachment instead of (or with, as a caption) text
 	At    time.Time
+	// Payload is the id of a tapped button, list row, quick reply or
+	// suggestion (Text is its title): a WhatsApp list_reply, a Messenger
+	// quick_reply, an RBM suggestionResponse.
+	Payload string
 }
 
 // Media is a file on a simulated message.

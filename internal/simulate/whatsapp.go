@@ -36,6 +36,9 @@ func (w WhatsApp) Messages(msgs ...Message) Webhook {
 		v.Contacts = append(v.Contacts, map[string]any{"profile": map[string]string{"name": m.Name}, "wa_id": from})
 		msg := map[string]any{"from": from, "id": m.ID, "timestamp": strconv.FormatInt(at(m.At).Unix(), 10)}
 		switch {
+		case m.Payload != "":
+			msg["type"], msg["interactive"] = "interactive", map[string]any{"type": "list_reply",
+				"list_reply": map[string]string{"id": m.Payload, "title": m.Text}}
 		case m.Media != nil:
 			kind := whatsapp.MediaType(m.Media.MIMEType)
 			md := map[string]any{"id": m.Media.ID, "mime_type": m.Media.MIMEType}

@@ -151,6 +151,9 @@ func (tx *Tx) ApplyProjection(p Projection) (err error) {
 // (benchmarks, backfills) that project the log themselves.
 func (tx *Tx) LoadFacts(p Projection) error { return tx.writeFacts(p) }
 
+// factChunk is how many rows one INSERT writes (see bulkPlaceholders).
+const factChunk = 500
+
 func (tx *Tx) writeFacts(p Projection) error {
 	for ids := p.Conversations; len(ids) > 0; {
 		n := min(len(ids), reportChunk)
@@ -165,7 +168,7 @@ func (tx *Tx) writeFacts(p Projection) error {
 	}
 	const fcols = 12
 	for facts := p.Facts; len(facts) > 0; {
-		n := min(len(facts), 2000)
+		n := min(len(facts), factChunk)
 		var q strings.Builder
 		q.WriteString("INSERT INTO report_facts (conversation_id, metric, at, until, agent_id, value, flag, bin, inbox_id, team_id, priority, labels) VALUES ")
 		args := make([]any, 0, n*fcols)
@@ -173,7 +176,7 @@ func (tx *Tx) writeFacts(p Projection) error {
 			if i > 0 {
 				q.WriteString(", ")
 			}
-			q.WriteString("(" + placeholders(len(args)+1, fcols) + ")")
+			q.WriteString("(" + tx.db.bulkPlaceholders(len(args)+1, fcols) + ")")
 			args = append(args, f.ConversationID, f.Metric, ts(f.At), tsPtr(f.Until), f.AgentID, int64(f.Value/time.Microsecond),
 				f.Flag, f.Bin, f.InboxID, f.TeamID, string(f.Priority), f.Labels)
 		}
@@ -217,7 +220,7 @@ func (tx *Tx) addRollup(r map[RollupKey]RollupSum) error {
 	}
 	const rcols = 11
 	for len(keys) > 0 {
-		n := min(len(keys), 2000)
+		n := min(len(keys), factChunk)
 		var q strings.Builder
 		q.WriteString("INSERT INTO report_rollup (day, metric, flag, bin, agent_id, inbox_id, team_id, priority, labels, n, total) VALUES ")
 		args := make([]any, 0, n*rcols)
@@ -225,7 +228,7 @@ func (tx *Tx) addRollup(r map[RollupKey]RollupSum) error {
 			if i > 0 {
 				q.WriteString(", ")
 			}
-			q.WriteString("(" + placeholders(len(args)+1, rcols) + ")")
+			q.WriteString("(" + tx.db.bulkPlaceholders(len(args)+1, rcols) + ")")
 			s := r[k]
 			args = append(args, k.Day, k.Metric, k.Flag, k.Bin, k.AgentID, k.InboxID, k.TeamID, string(k.Priority), k.Labels, s.N, s.Total)
 		}
@@ -244,7 +247,7 @@ func (tx *Tx) addRollup(r map[RollupKey]RollupSum) error {
 	}
 	const tcols = 7
 	for len(tkeys) > 0 {
-		n := min(len(tkeys), 3000)
+		n := min(len(tkeys), factChunk)
 		var q strings.Builder
 		q.WriteString("INSERT INTO report_totals (day, metric, flag, bin, agent_id, n, total) VALUES ")
 		args := make([]any, 0, n*tcols)
@@ -252,7 +255,7 @@ func (tx *Tx) addRollup(r map[RollupKey]RollupSum) error {
 			if i > 0 {
 				q.WriteString(", ")
 			}
-			q.WriteString("(" + placeholders(len(args)+1, tcols) + ")")
+			q.WriteString("(" + tx.db.bulkPlaceholders(len(args)+1, tcols) + ")")
 			s := totals[k]
 			args = append(args, k.day, k.metric, k.flag, k.bin, k.agent, s.N, s.Total)
 		}

@@ -95,6 +95,18 @@ func placeholders(start, n int) string {
 	return b.String()
 }
 
+// bulkPlaceholders is placeholders for statements with many values. On
+// SQLite it gives anonymous "?" parameters: SQLite resolves each "$N"
+// through a list of names it searches linearly, so a statement of
+// thousands of "$N" costs the square of their number, while "?" is
+// numbered as it is read. The statement must use no other placeholders.
+func (db *DB) bulkPlaceholders(start, n int) string {
+	if db.dialect.name != "sqlite" {
+		return placeholders(start, n)
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}
+
 // query is a WHERE clause under construction; values only ever go into args.
 type query struct {
 	where []string

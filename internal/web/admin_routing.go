@@ -103,6 +103,20 @@ func routingForm(r *http.Request, in *parley.Inbox, teams []parley.Team) error {
 		}
 		rt.TeamID = &team
 	}
+	rt.Survey.Off, rt.Survey.NoCSAT = r.PostFormValue("survey_enabled") == "", r.PostFormValue("survey_csat") == ""
+	for _, f := range []struct {
+		name, what string
+		to         **int
+	}{{"survey_cooldown_days", "the survey cooldown must be a whole number of days", &rt.Survey.CooldownDays},
+		{"survey_delay_minutes", "the survey delay must be a whole number of minutes", &rt.Survey.DelayMinutes}} {
+		if v := trimmed(r, f.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return parley.Errorf(parley.EINVALID, "%s", f.what)
+			}
+			*f.to = &n
+		}
+	}
 	if days := trimmed(r, "auto_resolve_days"); days != "" {
 		if rt.AutoResolveDays, err = strconv.Atoi(days); err != nil {
 			return parley.Errorf(parley.EINVALID, "auto-resolve after must be a whole number of days (0: never)")

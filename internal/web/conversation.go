@@ -39,6 +39,20 @@ type ConvView struct {
 	// Reply lists the channels the composer can send through, the
 	// conversation's own first, each with its window and templates.
 	Reply []gateway.ReplyOption
+	// Surveys are this conversation's effort and satisfaction surveys,
+	// newest resolution first.
+	Surveys []SurveyView
+}
+
+// SurveyView is one survey in the contact panel.
+type SurveyView struct {
+	Effort, Satisfaction string // "2/5", "" when not answered
+	Comment              string
+	Status               string // sent or skipped
+	SkipReason           string
+	Agent                string
+	At                   time.Time
+	Answered             bool
 }
 
 // Item is one entry of the timeline: a separator that starts a
@@ -182,6 +196,9 @@ func (s *Server) conversation(r *http.Request, id int64, v View, l lookups, agen
 		}
 	}
 	cv.Items = s.timeline(msgs, convs, c.ID, contact, l)
+	if cv.Surveys, err = s.surveyViews(r, c.ID, l); err != nil {
+		return cv, err
+	}
 	canned, err := s.DB.CannedResponses(ctx)
 	if err != nil {
 		return cv, err
@@ -321,4 +338,31 @@ func (s *Server) metaPartial(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.render(w, r, http.StatusOK, "partials", "meta", cv)
+}
+
+// surveyViews reads a conversation's surveys for the contact panel.
+func (s *Server) surveyViews(r *http.Request, convID int64, l lookups) ([]SurveyView, error) {
+	list, err := s.DB.Surveys(r.Context(), convID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SurveyView, 0, len(list))
+	score := func(v *int) string {
+		if v == nil {
+			return ""
+		}
+		return strconv.Itoa(*v) + "/5"
+	}
+	for _, sv := range list {
+		v := SurveyView{Effort: score(sv.CES), Satisfaction: score(sv.CSAT), Comment: sv.Comment, Status: sv.Status,
+			SkipReason: sv.SkipReason, At: sv.CreatedAt, Answered: sv.AnsweredAt != nil}
+		if sv.SentAt != nil {
+			v.At = *sv.SentAt
+		}
+		if sv.AgentID != nil {
+			v.Agent = l.agents[*sv.AgentID].Name
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }

@@ -256,7 +256,7 @@ func (s *Server) reportsPage(w http.ResponseWriter, r *http.Request) error {
 	for _, a := range v.Agents {
 		names[a.ID] = a.Name
 	}
-	v.Cards = reportCards(cur, prev, drillDown(q.filter))
+	v.Cards = append(reportCards(cur, prev, drillDown(q.filter)), surveyCards(cur, prev, drillDown(q.filter))...)
 	v.BacklogHref = drillDown(q.filter)("open")
 	v.HourChart, v.ChannelChart, v.BacklogChart = reportCharts(cur, q.loc)
 	for _, l := range cur.Agents {

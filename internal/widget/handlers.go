@@ -86,6 +86,8 @@ type messageJSON struct {
 	Author      string           `json:"author,omitempty"`
 	Attachments []attachmentJSON `json:"attachments"`
 	CreatedAt   time.Time        `json:"created_at"`
+	// Survey is set on a survey's question: the widget draws its buttons.
+	Survey *surveyJSON `json:"survey,omitempty"`
 }
 
 type attachmentJSON struct {
@@ -101,15 +103,40 @@ type renderer struct {
 	inbox  int64
 	secret string
 	names  map[int64]string
+	// surveys by message id, loaded by loadSurveys for the messages about
+	// to be rendered.
+	surveys map[int64]parley.Survey
+}
+
+// loadSurveys reads the surveys asked by any of these messages (only
+// Parley's own outgoing messages can be one).
+func (rd *renderer) loadSurveys(ctx context.Context, list []parley.Message) error {
+	var ids []int64
+	for _, m := range list {
+		if m.Direction == parley.Outgoing && m.AuthorAgentID == nil {
+			ids = append(ids, m.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	found, err := rd.s.DB.SurveysByMessage(ctx, ids)
+	for id, sv := range found {
+		rd.surveys[id] = sv
+	}
+	return err
 }
 
 func (s *Server) renderer(ctx context.Context, inboxID int64) (*renderer, error) {
 	secret, err := s.DB.IdentitySecret(ctx, inboxID)
-	return &renderer{s: s, inbox: inboxID, secret: secret, names: map[int64]string{}}, err
+	return &renderer{s: s, inbox: inboxID, secret: secret, names: map[int64]string{}, surveys: map[int64]parley.Survey{}}, err
 }
 
 func (rd *renderer) message(ctx context.Context, m parley.Message) messageJSON {
 	out := messageJSON{ID: m.ID, Direction: m.Direction, Text: m.Text, CreatedAt: m.CreatedAt, Attachments: []attachmentJSON{}}
+	if sv, ok := rd.surveys[m.ID]; ok {
+		out.Survey = surveyFor(sv)
+	}
 	if m.AuthorAgentID != nil {
 		name, ok := rd.names[*m.AuthorAgentID]
 		if !ok {
@@ -160,6 +187,9 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) error {
 	}
 	rd, err := s.renderer(r.Context(), in.ID)
 	if err != nil {
+		return err
+	}
+	if err := rd.loadSurveys(r.Context(), h.Messages); err != nil {
 		return err
 	}
 	for _, m := range h.Messages {

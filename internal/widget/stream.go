@@ -65,6 +65,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) error {
 		if err != nil || c.InboxID != in.ID || c.ContactID != contactID {
 			return live.Message{}, false
 		}
+		if err := rd.loadSurveys(ctx, []parley.Message{m}); err != nil {
+			return live.Message{}, false
+		}
 		return live.Message{Seq: ev.Seq, Name: "message", Data: rd.message(ctx, m)}, true
 	}
 	return s.Hub.Stream(w, r, live.StreamOptions{Filter: filter, Render: render, Heartbeat: 20 * time.Second})

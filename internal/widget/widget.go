@@ -96,6 +96,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /widget-assets/{file}", s.asset)
 	mux.HandleFunc("GET /widget/{inbox_id}", s.page)
 	mux.HandleFunc("GET /widget/{inbox_id}/resume", s.page)
+	mux.HandleFunc("GET /survey/{token}", s.surveyPageGet)
+	mux.HandleFunc("POST /survey/{token}", s.surveyPagePost)
 	for _, rt := range []struct {
 		pattern string
 		h       handler
@@ -109,6 +111,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 		{"GET /widget/{inbox_id}/attachments/{attachment_id}", s.attachment},
 		{"POST /widget/{inbox_id}/email", s.write(s.setEmail)},
 		{"POST /widget/{inbox_id}/read", s.write(s.markRead)},
+		{"POST /widget/{inbox_id}/survey", s.write(s.answerSurvey)},
 		{"GET /widget/{inbox_id}/stream", s.stream},
 	} {
 		h := rt.h

@@ -50,9 +50,25 @@ type recipient struct {
 }
 
 type message struct {
-	Text       string      `json:"text,omitempty"`
-	Attachment *attachment `json:"attachment,omitempty"`
+	Text         string       `json:"text,omitempty"`
+	Attachment   *attachment  `json:"attachment,omitempty"`
+	QuickReplies []quickReply `json:"quick_replies,omitempty"`
 }
+
+// quickReply is a text quick reply: its payload comes back in the
+// message's quick_reply.payload when tapped.
+type quickReply struct {
+	ContentType string `json:"content_type"` // "text"
+	Title       string `json:"title"`
+	Payload     string `json:"payload"`
+}
+
+// Limits of quick replies.
+const (
+	MaxQuickReplies      = 13
+	MaxQuickReplyTitle   = 20   // characters
+	MaxQuickReplyPayload = 1000 // characters
+)
 
 type attachment struct {
 	Type    string `json:"type"`
@@ -111,6 +127,16 @@ func build(out channel.Outbound) (*sendRequest, error) {
 			return nil, invalid("A Messenger message is at most %d characters.", MaxTextLength)
 		}
 		r.Message.Text = out.Text
+		if len(out.Choices) > MaxQuickReplies {
+			return nil, invalid("Messenger offers at most %d quick replies.", MaxQuickReplies)
+		}
+		for _, c := range out.Choices {
+			if c.ID == "" || len([]rune(c.ID)) > MaxQuickReplyPayload || c.Title == "" {
+				return nil, invalid("A quick reply needs a title and a payload of at most %d characters.", MaxQuickReplyPayload)
+			}
+			r.Message.QuickReplies = append(r.Message.QuickReplies,
+				quickReply{ContentType: "text", Title: channel.Clip(c.Title, MaxQuickReplyTitle), Payload: c.ID})
+		}
 	default:
 		return nil, invalid("The message is empty.")
 	}

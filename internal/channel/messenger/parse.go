@@ -258,7 +258,7 @@ func inbound(env envelope, ev event) channel.Inbound {
 	switch {
 	case in.Kind == "" && m.QuickReply != nil:
 		// The customer tapped a quick reply: Text is its title.
-		in.Kind = channel.KindInteractive
+		in.Kind, in.Payload = channel.KindInteractive, m.QuickReply.Payload
 		if in.Text == "" {
 			in.Text = m.QuickReply.Payload
 		}

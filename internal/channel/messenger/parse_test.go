@@ -41,7 +41,7 @@ func TestParseFixtures(t *testing.T) {
 	}{
 		{"text.json", msg(channel.Inbound{ProviderMessageID: "m_TEXT1", Kind: channel.KindText, Text: "Do you ship to Accra?"})},
 		{"text_reply.json", msg(channel.Inbound{ProviderMessageID: "m_REPLY1", Kind: channel.KindText, Text: "This one", ReplyToID: "m_OUT5"})},
-		{"quick_reply.json", msg(channel.Inbound{ProviderMessageID: "m_QR1", Kind: channel.KindInteractive, Text: "Yes please"})},
+		{"quick_reply.json", msg(channel.Inbound{ProviderMessageID: "m_QR1", Kind: channel.KindInteractive, Text: "Yes please", Payload: "CONFIRM_YES"})},
 		{"image.json", msg(channel.Inbound{ProviderMessageID: "m_IMG1", Kind: channel.KindImage, Media: []channel.Media{{URL: "https://cdn.example.test/img/1.jpg"}}})},
 		{"sticker.json", msg(channel.Inbound{ProviderMessageID: "m_STK1", Kind: channel.KindSticker, Media: []channel.Media{{URL: "https://cdn.example.test/sticker.png"}}})},
 		{"video.json", msg(channel.Inbound{ProviderMessageID: "m_VID1", Kind: channel.KindVideo, Media: []channel.Media{{URL: "https://cdn.example.test/v.mp4"}}})},

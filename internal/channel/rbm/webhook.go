@@ -170,9 +170,8 @@ func ParseEvent(data []byte) (channel.Batch, error) {
 	case e.Text != nil:
 		in.Kind, in.Text = channel.KindText, *e.Text
 	case e.SuggestionResponse != nil:
-		// The tapped suggestion's text; its postbackData has no Inbound
-		// field yet (see the package report).
-		in.Kind, in.Text = channel.KindInteractive, e.SuggestionResponse.Text
+		// The tapped suggestion's text, and its postbackData as Payload.
+		in.Kind, in.Text, in.Payload = channel.KindInteractive, e.SuggestionResponse.Text, e.SuggestionResponse.PostbackData
 		if in.Text == "" {
 			in.Text = e.SuggestionResponse.PostbackData
 		}

@@ -55,6 +55,7 @@ type sendRequest struct {
 	Video            *mediaObject `json:"video,omitempty"`
 	Document         *mediaObject `json:"document,omitempty"`
 	Template         *template    `json:"template,omitempty"`
+	Interactive      *interactive `json:"interactive,omitempty"`
 	// mark as read
 	Status    string `json:"status,omitempty"`
 	MessageID string `json:"message_id,omitempty"`
@@ -88,6 +89,50 @@ type component struct {
 	Type       string      `json:"type"`
 	Parameters []parameter `json:"parameters"`
 }
+
+// interactive is a reply-button or list message.
+type interactive struct {
+	Type   string            `json:"type"` // "button" or "list"
+	Body   textOnly          `json:"body"`
+	Action interactiveAction `json:"action"`
+}
+
+type textOnly struct {
+	Text string `json:"text"`
+}
+
+type interactiveAction struct {
+	Button   string        `json:"button,omitempty"` // the list's button
+	Buttons  []replyButton `json:"buttons,omitempty"`
+	Sections []listSection `json:"sections,omitempty"`
+}
+
+type replyButton struct {
+	Type  string `json:"type"` // "reply"
+	Reply struct {
+		ID    string `json:"id"`
+		Title string `json:"title"`
+	} `json:"reply"`
+}
+
+type listSection struct {
+	Rows []listRow `json:"rows"`
+}
+
+type listRow struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+}
+
+// Limits of interactive messages.
+const (
+	MaxButtons           = 3    // reply buttons on one message
+	MaxListRows          = 10   // rows in a list, all sections together
+	MaxInteractiveBody   = 1024 // characters of an interactive body
+	MaxButtonTitle       = 20   // characters of a reply button's title, and of a list's button
+	MaxListRowTitle      = 24   // characters of a list row's title
+	MaxInteractiveIDSize = 200  // characters of a button or row id
+)
 
 type parameter struct {
 	Type string `json:"type"`
@@ -134,6 +179,13 @@ func build(out channel.Outbound) (*sendRequest, error) {
 			}
 			r.Template.Components = []component{c}
 		}
+	case len(out.Choices) > 0:
+		if len(out.Media) > 0 || out.Text == "" {
+			return nil, invalid("WhatsApp buttons go under a text, without attachments.")
+		}
+		if err := buildInteractive(r, out); err != nil {
+			return nil, err
+		}
 	case len(out.Media) > 1:
 		return nil, invalid("WhatsApp sends one attachment per message; send the files one at a time.")
 	case len(out.Media) == 1:
@@ -176,6 +228,45 @@ func build(out channel.Outbound) (*sendRequest, error) {
 		return nil, invalid("The message is empty.")
 	}
 	return r, nil
+}
+
+// buildInteractive makes out's choices reply buttons (up to three) or a
+// list (up to ten), the two interactive types that answer with an id.
+func buildInteractive(r *sendRequest, out channel.Outbound) error {
+	if len([]rune(out.Text)) > MaxInteractiveBody {
+		return invalid("A WhatsApp message with buttons is at most %d characters.", MaxInteractiveBody)
+	}
+	if len(out.Choices) > MaxListRows {
+		return invalid("A WhatsApp list has at most %d rows.", MaxListRows)
+	}
+	for _, c := range out.Choices {
+		if c.ID == "" || len([]rune(c.ID)) > MaxInteractiveIDSize || c.Title == "" {
+			return invalid("A WhatsApp button needs an id of at most %d characters and a title.", MaxInteractiveIDSize)
+		}
+	}
+	in := &interactive{Body: textOnly{Text: out.Text}}
+	if len(out.Choices) <= MaxButtons {
+		in.Type = "button"
+		for _, c := range out.Choices {
+			b := replyButton{Type: "reply"}
+			b.Reply.ID, b.Reply.Title = c.ID, channel.Clip(c.Title, MaxButtonTitle)
+			in.Action.Buttons = append(in.Action.Buttons, b)
+		}
+	} else {
+		in.Type = "list"
+		label := out.ChoicesLabel
+		if label == "" {
+			label = "Choose"
+		}
+		in.Action.Button = channel.Clip(label, MaxButtonTitle)
+		var sec listSection
+		for _, c := range out.Choices {
+			sec.Rows = append(sec.Rows, listRow{ID: c.ID, Title: channel.Clip(c.Title, MaxListRowTitle)})
+		}
+		in.Action.Sections = []listSection{sec}
+	}
+	r.Type, r.Interactive = "interactive", in
+	return nil
 }
 
 // MediaType picks the WhatsApp message type for a MIME type. Anything

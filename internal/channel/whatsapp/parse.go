@@ -291,13 +291,13 @@ func inbound(m message) channel.Inbound {
 			in.Text = "Shared a contact card"
 		}
 	case m.Type == "interactive" && m.Interactive != nil && m.Interactive.ButtonReply != nil:
-		in.Kind, in.Text = channel.KindInteractive, m.Interactive.ButtonReply.Title
+		in.Kind, in.Text, in.Payload = channel.KindInteractive, m.Interactive.ButtonReply.Title, m.Interactive.ButtonReply.ID
 	case m.Type == "interactive" && m.Interactive != nil && m.Interactive.ListReply != nil:
-		in.Kind, in.Text = channel.KindInteractive, m.Interactive.ListReply.Title
+		in.Kind, in.Text, in.Payload = channel.KindInteractive, m.Interactive.ListReply.Title, m.Interactive.ListReply.ID
 	case m.Type == "button" && m.Button != nil:
 		// A quick-reply button on a template: the text is what the
 		// customer tapped.
-		in.Kind, in.Text = channel.KindInteractive, m.Button.Text
+		in.Kind, in.Text, in.Payload = channel.KindInteractive, m.Button.Text, m.Button.Payload
 		if in.Text == "" {
 			in.Text = m.Button.Payload
 		}

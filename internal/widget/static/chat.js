@@ -139,6 +139,7 @@
       bubble.appendChild(link);
     });
     row.appendChild(bubble);
+    if (m.survey) row.appendChild(surveyCard(m.survey));
     if (m.created_at) {
       var t = document.createElement('time');
       t.dateTime = m.created_at; t.textContent = time(m.created_at);
@@ -146,6 +147,76 @@
     }
     return row;
   }
+  // --- surveys: effort buttons, then satisfaction, then a comment ------
+  function surveyCard(sv) {
+    var card = document.createElement('div');
+    card.className = 'survey';
+    card.setAttribute('data-testid', 'survey');
+    function answer(body) {
+      body.token = sv.token;
+      showError('');
+      return ensureSession().then(function () { return api('POST', '/survey', body); }).then(function (r) {
+        if (r.survey) sv = r.survey;
+        draw();
+      }).catch(function (err) { showError(err.message); });
+    }
+    function scale(q, question, labels) {
+      var p = document.createElement('p');
+      p.className = 'survey-q'; p.textContent = question;
+      card.appendChild(p);
+      var row = document.createElement('div');
+      row.className = 'survey-scale';
+      row.setAttribute('role', 'group'); row.setAttribute('aria-label', question);
+      labels.forEach(function (label, i) {
+        var b = document.createElement('button');
+        b.type = 'button'; b.textContent = String(i + 1); b.title = label;
+        b.setAttribute('aria-label', (i + 1) + ' – ' + label);
+        b.setAttribute('data-testid', 'survey-' + q + '-' + (i + 1));
+        b.addEventListener('click', function () {
+          var body = {}; body[q] = i + 1;
+          Array.prototype.forEach.call(row.children, function (x) { x.disabled = true; });
+          answer(body);
+        });
+        row.appendChild(b);
+      });
+      card.appendChild(row);
+      var ends = document.createElement('div');
+      ends.className = 'survey-ends';
+      var lo = document.createElement('span'), hi = document.createElement('span');
+      lo.textContent = labels[0]; hi.textContent = labels[4];
+      ends.appendChild(lo); ends.appendChild(hi);
+      card.appendChild(ends);
+    }
+    function draw() {
+      card.textContent = '';
+      if (sv.next === 'ces') return scale('ces', sv.ces_question, sv.ces_labels);
+      if (sv.next === 'csat') return scale('csat', sv.csat_question, sv.csat_labels);
+      var done = document.createElement('p');
+      done.className = 'survey-thanks'; done.textContent = sv.thanks;
+      done.setAttribute('data-testid', 'survey-thanks');
+      card.appendChild(done);
+      if (!sv.comment) return;
+      var f = document.createElement('form');
+      f.className = 'survey-comment';
+      var ta = document.createElement('textarea');
+      ta.maxLength = 2000; ta.rows = 2; ta.placeholder = sv.comment_label;
+      ta.setAttribute('aria-label', sv.comment_label);
+      ta.setAttribute('data-testid', 'survey-comment');
+      var b = document.createElement('button');
+      b.type = 'submit'; b.textContent = sv.submit;
+      b.setAttribute('data-testid', 'survey-comment-send');
+      f.appendChild(ta); f.appendChild(b);
+      f.addEventListener('submit', function (e) {
+        e.preventDefault();
+        var text = ta.value.trim();
+        if (text) answer({ comment: text });
+      });
+      card.appendChild(f);
+    }
+    draw();
+    return card;
+  }
+
   function add(m) {
     if (shown[m.id]) return;
     var el = bubbleFor(m, m.direction === 'outgoing' ? 'out' : 'in');

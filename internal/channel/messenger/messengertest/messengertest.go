@@ -213,6 +213,11 @@ func CheckBody(body []byte) (string, error) {
 	if hasText == hasAttach {
 		return "", fmt.Errorf("message needs exactly one of text and attachment")
 	}
+	if raw, ok := req.Message["quick_replies"]; ok {
+		if err := checkQuickReplies(raw); err != nil {
+			return "", err
+		}
+	}
 	if hasText {
 		var t string
 		if json.Unmarshal(req.Message["text"], &t) != nil || t == "" {
@@ -243,4 +248,46 @@ func CheckBody(body []byte) (string, error) {
 		}
 	}
 	return req.Recipient.ID, nil
+}
+
+// checkQuickReplies checks message.quick_replies as the Send API
+// documents them: 1–13 items; a "text" one needs a title of at most 20
+// characters and a payload of at most 1000; "user_phone_number" and
+// "user_email" take neither.
+func checkQuickReplies(raw json.RawMessage) error {
+	var qrs []map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &qrs); err != nil {
+		return fmt.Errorf("quick_replies must be an array of objects: %v", err)
+	}
+	if len(qrs) < 1 || len(qrs) > 13 {
+		return fmt.Errorf("quick_replies has %d items, want 1–13", len(qrs))
+	}
+	for _, q := range qrs {
+		str := func(k string) (string, bool) {
+			var v string
+			r, ok := q[k]
+			return v, ok && json.Unmarshal(r, &v) == nil
+		}
+		ct, _ := str("content_type")
+		for k := range q {
+			if k != "content_type" && k != "title" && k != "payload" && k != "image_url" {
+				return fmt.Errorf("unknown field quick_replies[].%s", k)
+			}
+		}
+		switch ct {
+		case "text":
+			title, ok := str("title")
+			if !ok || title == "" || len([]rune(title)) > 20 {
+				return fmt.Errorf("a text quick reply needs a title of 1–20 characters, got %q", title)
+			}
+			payload, ok := str("payload")
+			if !ok || payload == "" || len([]rune(payload)) > 1000 {
+				return fmt.Errorf("a text quick reply needs a payload of 1–1000 characters")
+			}
+		case "user_phone_number", "user_email":
+		default:
+			return fmt.Errorf("invalid quick reply content_type %q", ct)
+		}
+	}
+	return nil
 }

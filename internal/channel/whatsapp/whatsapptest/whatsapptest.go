@@ -332,6 +332,8 @@ func CheckBody(body []byte) error {
 				return fmt.Errorf("unknown field %s.%s", typ, k)
 			}
 		}
+	case "interactive":
+		return checkInteractive(raw)
 	case "template":
 		var t struct {
 			Name     string `json:"name"`
@@ -364,6 +366,98 @@ func CheckBody(body []byte) error {
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// checkInteractive checks a reply-button or list message as the Cloud
+// API documents them: a body text of at most 1024 characters; 1–3
+// buttons of type "reply" with unique ids (at most 256 characters) and
+// titles of at most 20; or a list button label of at most 20 and 1–10
+// rows in all (ids unique, titles at most 24 characters), each section
+// needing a title when there are several.
+func checkInteractive(raw json.RawMessage) error {
+	var in struct {
+		Type string `json:"type"`
+		Body *struct {
+			Text string `json:"text"`
+		} `json:"body"`
+		Action *struct {
+			Button  string `json:"button"`
+			Buttons []struct {
+				Type  string `json:"type"`
+				Reply struct {
+					ID    string `json:"id"`
+					Title string `json:"title"`
+				} `json:"reply"`
+			} `json:"buttons"`
+			Sections []struct {
+				Title string `json:"title"`
+				Rows  []struct {
+					ID          string `json:"id"`
+					Title       string `json:"title"`
+					Description string `json:"description"`
+				} `json:"rows"`
+			} `json:"sections"`
+		} `json:"action"`
+	}
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return fmt.Errorf("interactive: %v", err)
+	}
+	if in.Body == nil || in.Body.Text == "" || len([]rune(in.Body.Text)) > 1024 {
+		return fmt.Errorf("interactive.body.text is required, at most 1024 characters")
+	}
+	if in.Action == nil {
+		return fmt.Errorf("interactive.action is required")
+	}
+	ids := map[string]bool{}
+	id := func(v string, max int) error {
+		if v == "" || len([]rune(v)) > max || ids[v] {
+			return fmt.Errorf("ids must be unique, 1–%d characters: %q", max, v)
+		}
+		ids[v] = true
+		return nil
+	}
+	switch in.Type {
+	case "button":
+		if n := len(in.Action.Buttons); n < 1 || n > 3 || len(in.Action.Sections) > 0 {
+			return fmt.Errorf("a button message has 1–3 buttons and no sections, got %d", n)
+		}
+		for _, b := range in.Action.Buttons {
+			if b.Type != "reply" || b.Reply.Title == "" || len([]rune(b.Reply.Title)) > 20 {
+				return fmt.Errorf("buttons are of type reply with a title of 1–20 characters: %+v", b)
+			}
+			if err := id(b.Reply.ID, 256); err != nil {
+				return err
+			}
+		}
+	case "list":
+		if in.Action.Button == "" || len([]rune(in.Action.Button)) > 20 || len(in.Action.Buttons) > 0 {
+			return fmt.Errorf("a list needs action.button of 1–20 characters and no buttons")
+		}
+		if n := len(in.Action.Sections); n < 1 || n > 10 {
+			return fmt.Errorf("a list has 1–10 sections")
+		}
+		rows := 0
+		for _, sec := range in.Action.Sections {
+			if len(in.Action.Sections) > 1 && sec.Title == "" {
+				return fmt.Errorf("sections need titles when there are several")
+			}
+			for _, r := range sec.Rows {
+				rows++
+				if r.Title == "" || len([]rune(r.Title)) > 24 || len([]rune(r.Description)) > 72 {
+					return fmt.Errorf("row titles are 1–24 characters, descriptions at most 72: %+v", r)
+				}
+				if err := id(r.ID, 200); err != nil {
+					return err
+				}
+			}
+		}
+		if rows < 1 || rows > 10 {
+			return fmt.Errorf("a list has 1–10 rows in all, got %d", rows)
+		}
+	default:
+		return fmt.Errorf("interactive.type %q is not one Parley sends (button, list)", in.Type)
 	}
 	return nil
 }
