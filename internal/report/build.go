@@ -189,6 +189,9 @@ func (b *builder) build() (Report, error) {
 	b.volume(&r)
 	b.agents(&r)
 	b.backlog(&r)
+	if b.err == nil {
+		r.Surveys, b.err = LoadSurveys(b.ctx, b.db, b.from, b.to, b.f)
+	}
 	return r, b.err
 }
 
@@ -299,7 +302,7 @@ func (b *builder) volume(r *Report) {
 		return
 	}
 	d0, d1, raw := b.spans(b.from, b.to)
-	rows, err := b.db.VolumeByAttrs(b.ctx, mCreated, d0, d1, raw, b.ff)
+	rows, err := b.db.VolumeByAttrs(b.ctx, mCreated, mCreatedBy, d0, d1, raw, b.ff)
 	if err != nil {
 		b.err = err
 		return

@@ -29,6 +29,11 @@ const (
 	mStatusIn    = 13 // at: entering an unresolved status (flag: statusCodes); until: leaving it; bin: quarter hour
 	mStatusOut   = 14 // at: leaving it; flag, bin: as mStatusIn
 	mTouch       = 15 // agent: assigned to or replied in the conversation
+	// mCreatedBy is mCreated in the rollups without the quarter hour, with
+	// the labels: the volume by inbox, team, channel and label reads one
+	// row per attribute set and day instead of one per quarter hour. It
+	// is never a fact.
+	mCreatedBy = 16
 )
 
 // Resolution bits.
@@ -202,13 +207,17 @@ func rollupOf(r map[store.RollupKey]store.RollupSum, f store.Fact, sign int64) {
 	if f.Metric == mBusy {
 		k.AgentID = f.AgentID
 	}
-	if f.Metric == mCreated {
-		k.Labels = f.Labels
+	add := func(k store.RollupKey) {
+		s := r[k]
+		s.N += sign
+		s.Total += sign * int64(f.Value/time.Microsecond)
+		r[k] = s
 	}
-	s := r[k]
-	s.N += sign
-	s.Total += sign * int64(f.Value/time.Microsecond)
-	r[k] = s
+	add(k)
+	if f.Metric == mCreated {
+		k.Metric, k.Bin, k.Labels = mCreatedBy, 0, f.Labels
+		add(k)
+	}
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -238,8 +238,9 @@ type VolumeRow struct {
 }
 
 // VolumeByAttrs counts the facts of metric by inbox, team and labels: from
-// report_rollup over days [d0, d1) and from the facts over the raw ranges.
-func (db *DB) VolumeByAttrs(ctx context.Context, metric int, d0, d1 int64, raw [][2]time.Time, f FactFilter) (_ []VolumeRow, err error) {
+// report_rollup's rows of rollupMetric over days [d0, d1) and from the
+// facts over the raw ranges.
+func (db *DB) VolumeByAttrs(ctx context.Context, metric, rollupMetric int, d0, d1 int64, raw [][2]time.Time, f FactFilter) (_ []VolumeRow, err error) {
 	defer wrap(&err, "store: VolumeByAttrs")
 	var out []VolumeRow
 	scan := func(r *sql.Rows) (VolumeRow, error) {
@@ -247,7 +248,7 @@ func (db *DB) VolumeByAttrs(ctx context.Context, metric int, d0, d1 int64, raw [
 		return v, r.Scan(&v.InboxID, &v.TeamID, &v.Labels, &v.N)
 	}
 	if d0 < d1 && f.RollupOK() {
-		args := []any{metric, d0, d1}
+		args := []any{rollupMetric, d0, d1}
 		var q strings.Builder
 		q.WriteString("SELECT inbox_id, team_id, labels, CAST(SUM(n) AS BIGINT) FROM report_rollup r WHERE r.metric = $1 AND r.day >= $2 AND r.day < $3")
 		f.where(&q, &args, "r")

@@ -27,7 +27,7 @@ CREATE TABLE report_facts (
 );
 CREATE INDEX report_facts_conversation ON report_facts (conversation_id);
 CREATE INDEX report_facts_at ON report_facts (metric, at);
-CREATE INDEX report_facts_bin ON report_facts (metric, bin, at);
+CREATE INDEX report_facts_bin ON report_facts (metric, bin, value, at);
 CREATE INDEX report_facts_agent ON report_facts (metric, agent_id, at);
 CREATE INDEX report_facts_running ON report_facts (metric, at) WHERE until IS NULL;
 
