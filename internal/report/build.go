@@ -291,7 +291,9 @@ func (b *builder) stats(metric int) Stats {
 	return s
 }
 
-// volume counts the conversations created in the period.
+// volume counts the conversations created in the period: the total and
+// hours of day from mCreated, the rest from its per-attribute rollups over
+// whole days and from the facts at the edges.
 func (b *builder) volume(r *Report) {
 	v := &r.Volume
 	for _, x := range b.sum(b.from, b.to, mCreated) {
@@ -302,23 +304,49 @@ func (b *builder) volume(r *Report) {
 		return
 	}
 	d0, d1, raw := b.spans(b.from, b.to)
-	rows, err := b.db.VolumeByAttrs(b.ctx, mCreated, mCreatedBy, d0, d1, raw, b.ff)
+	rows, err := b.db.SumRollups(b.ctx, []int{mCreatedLabels, mCreatedInbox, mCreatedTeam}, d0, d1, b.ff)
 	if err != nil {
 		b.err = err
 		return
 	}
+	labels := map[string]int{}
 	for _, x := range rows {
-		n := int(x.N)
-		if n == 0 { // a rollup emptied by later changes
-			continue
+		switch n := int(x.N); x.Metric {
+		case mCreatedInbox:
+			v.ByInbox[int64(x.Bin)] += n
+		case mCreatedTeam:
+			v.ByTeam[int64(x.Bin)] += n
+		case mCreatedLabels:
+			labels[x.Labels] += n
 		}
-		v.ByInbox[x.InboxID] += n
-		v.ByTeam[x.TeamID] += n
-		v.ByChannel[b.set.channels[x.InboxID]] += n
-		for _, l := range strings.Split(strings.Trim(x.Labels, ","), ",") {
-			if l != "" {
+	}
+	edges, err := b.db.VolumeByAttrs(b.ctx, mCreated, raw, b.ff)
+	if err != nil {
+		b.err = err
+		return
+	}
+	for _, x := range edges {
+		v.ByInbox[x.InboxID] += int(x.N)
+		v.ByTeam[x.TeamID] += int(x.N)
+		labels[x.Labels] += int(x.N)
+	}
+	for ls, n := range labels {
+		for _, l := range strings.Split(strings.Trim(ls, ","), ",") {
+			if l != "" && n != 0 {
 				v.ByLabel[l] += n
 			}
+		}
+	}
+	for id, n := range v.ByInbox {
+		if n == 0 { // a rollup emptied by later changes
+			delete(v.ByInbox, id)
+			continue
+		}
+		v.ByChannel[b.set.channels[id]] += n
+	}
+	for id, n := range v.ByTeam {
+		if n == 0 {
+			delete(v.ByTeam, id)
 		}
 	}
 }

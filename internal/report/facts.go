@@ -29,11 +29,14 @@ const (
 	mStatusIn    = 13 // at: entering an unresolved status (flag: statusCodes); until: leaving it; bin: quarter hour
 	mStatusOut   = 14 // at: leaving it; flag, bin: as mStatusIn
 	mTouch       = 15 // agent: assigned to or replied in the conversation
-	// mCreatedBy is mCreated in the rollups without the quarter hour, with
-	// the labels: the volume by inbox, team, channel and label reads one
-	// row per attribute set and day instead of one per quarter hour. It
-	// is never a fact.
-	mCreatedBy = 16
+	// The volume by label, inbox and team is rolled up under metrics of
+	// its own, never facts, so that an unfiltered report reads a few rows
+	// a day from report_totals: mCreatedLabels has the labels, the others
+	// the inbox or team as their bin. mCreated itself is binned by quarter
+	// hour for the hours of day.
+	mCreatedLabels = 16
+	mCreatedInbox  = 17
+	mCreatedTeam   = 18
 )
 
 // Resolution bits.
@@ -215,7 +218,12 @@ func rollupOf(r map[store.RollupKey]store.RollupSum, f store.Fact, sign int64) {
 	}
 	add(k)
 	if f.Metric == mCreated {
-		k.Metric, k.Bin, k.Labels = mCreatedBy, 0, f.Labels
+		k.Bin, k.Metric, k.Labels = 0, mCreatedLabels, f.Labels
+		add(k)
+		k.Labels = ""
+		k.Metric, k.Bin = mCreatedInbox, int(f.InboxID)
+		add(k)
+		k.Metric, k.Bin = mCreatedTeam, int(f.TeamID)
 		add(k)
 	}
 }

@@ -205,6 +205,7 @@ func (tx *Tx) addRollup(r map[RollupKey]RollupSum) error {
 		metric    int
 		flag, bin int
 		agent     int64
+		labels    string
 	}
 	totals := map[tkey]RollupSum{}
 	keys := make([]RollupKey, 0, len(r))
@@ -213,7 +214,7 @@ func (tx *Tx) addRollup(r map[RollupKey]RollupSum) error {
 			continue
 		}
 		keys = append(keys, k)
-		t := tkey{k.Day, k.Metric, k.Flag, k.Bin, k.AgentID}
+		t := tkey{k.Day, k.Metric, k.Flag, k.Bin, k.AgentID, k.Labels}
 		sum := totals[t]
 		sum.N, sum.Total = sum.N+s.N, sum.Total+s.Total
 		totals[t] = sum
@@ -245,11 +246,11 @@ func (tx *Tx) addRollup(r map[RollupKey]RollupSum) error {
 			tkeys = append(tkeys, k)
 		}
 	}
-	const tcols = 7
+	const tcols = 8
 	for len(tkeys) > 0 {
 		n := min(len(tkeys), factChunk)
 		var q strings.Builder
-		q.WriteString("INSERT INTO report_totals (day, metric, flag, bin, agent_id, n, total) VALUES ")
+		q.WriteString("INSERT INTO report_totals (day, metric, flag, bin, agent_id, labels, n, total) VALUES ")
 		args := make([]any, 0, n*tcols)
 		for i, k := range tkeys[:n] {
 			if i > 0 {
@@ -257,10 +258,10 @@ func (tx *Tx) addRollup(r map[RollupKey]RollupSum) error {
 			}
 			q.WriteString("(" + tx.db.bulkPlaceholders(len(args)+1, tcols) + ")")
 			s := totals[k]
-			args = append(args, k.day, k.metric, k.flag, k.bin, k.agent, s.N, s.Total)
+			args = append(args, k.day, k.metric, k.flag, k.bin, k.agent, k.labels, s.N, s.Total)
 		}
 		tkeys = tkeys[n:]
-		q.WriteString(` ON CONFLICT (metric, day, flag, bin, agent_id)
+		q.WriteString(` ON CONFLICT (metric, day, flag, bin, agent_id, labels)
 			DO UPDATE SET n = report_totals.n + excluded.n, total = report_totals.total + excluded.total`)
 		if _, err := tx.exec(q.String(), args...); err != nil {
 			return err

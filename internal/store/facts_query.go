@@ -87,6 +87,7 @@ type RollupRow struct {
 	Metric    int
 	Flag, Bin int
 	AgentID   int64
+	Labels    string
 	RollupSum
 }
 
@@ -101,11 +102,11 @@ func (db *DB) SumRollups(ctx context.Context, metrics []int, d0, d1 int64, f Fac
 	args := []any{d0, d1}
 	var q strings.Builder
 	if !f.attrs() {
-		q.WriteString("SELECT day, metric, flag, bin, agent_id, n, total FROM report_totals r WHERE r.metric IN (" + ints(metrics) + ") AND r.day >= $1 AND r.day < $2 AND r.n <> 0")
+		q.WriteString("SELECT day, metric, flag, bin, agent_id, labels, n, total FROM report_totals r WHERE r.metric IN (" + ints(metrics) + ") AND r.day >= $1 AND r.day < $2 AND r.n <> 0")
 	} else {
-		q.WriteString("SELECT day, metric, flag, bin, agent_id, CAST(SUM(n) AS BIGINT), CAST(SUM(total) AS BIGINT) FROM report_rollup r WHERE r.metric IN (" + ints(metrics) + ") AND r.day >= $1 AND r.day < $2")
+		q.WriteString("SELECT day, metric, flag, bin, agent_id, labels, CAST(SUM(n) AS BIGINT), CAST(SUM(total) AS BIGINT) FROM report_rollup r WHERE r.metric IN (" + ints(metrics) + ") AND r.day >= $1 AND r.day < $2")
 		f.where(&q, &args, "r")
-		q.WriteString(" GROUP BY day, metric, flag, bin, agent_id")
+		q.WriteString(" GROUP BY day, metric, flag, bin, agent_id, labels")
 	}
 	rows, err := db.read.QueryContext(ctx, q.String(), args...)
 	if err != nil {
@@ -128,7 +129,7 @@ func (db *DB) SumFacts(ctx context.Context, metrics []int, from, to time.Time, f
 	}
 	args := []any{ts(from), ts(to)}
 	var q strings.Builder
-	q.WriteString("SELECT rf.at / " + strconv.FormatInt(usPerDay, 10) + " AS d, rf.metric, rf.flag, rf.bin, " + agent + " AS a, COUNT(*), CAST(COALESCE(SUM(rf.value), 0) AS BIGINT)" +
+	q.WriteString("SELECT rf.at / " + strconv.FormatInt(usPerDay, 10) + " AS d, rf.metric, rf.flag, rf.bin, " + agent + " AS a, '', COUNT(*), CAST(COALESCE(SUM(rf.value), 0) AS BIGINT)" +
 		" FROM report_facts rf WHERE rf.metric IN (" + ints(metrics) + ") AND rf.at >= $1 AND rf.at < $2")
 	f.where(&q, &args, "rf")
 	q.WriteString(" GROUP BY d, rf.metric, rf.flag, rf.bin, a")
@@ -141,7 +142,7 @@ func (db *DB) SumFacts(ctx context.Context, metrics []int, from, to time.Time, f
 
 func scanRollupRow(r *sql.Rows) (RollupRow, error) {
 	var x RollupRow
-	return x, r.Scan(&x.Day, &x.Metric, &x.Flag, &x.Bin, &x.AgentID, &x.N, &x.Total)
+	return x, r.Scan(&x.Day, &x.Metric, &x.Flag, &x.Bin, &x.AgentID, &x.Labels, &x.N, &x.Total)
 }
 
 // FactQuery selects individual facts.
@@ -237,32 +238,11 @@ type VolumeRow struct {
 	N       int64
 }
 
-// VolumeByAttrs counts the facts of metric by inbox, team and labels: from
-// report_rollup's rows of rollupMetric over days [d0, d1) and from the
-// facts over the raw ranges.
-func (db *DB) VolumeByAttrs(ctx context.Context, metric, rollupMetric int, d0, d1 int64, raw [][2]time.Time, f FactFilter) (_ []VolumeRow, err error) {
+// VolumeByAttrs counts the facts of metric with at in the raw ranges under
+// f, by inbox, team and labels.
+func (db *DB) VolumeByAttrs(ctx context.Context, metric int, raw [][2]time.Time, f FactFilter) (_ []VolumeRow, err error) {
 	defer wrap(&err, "store: VolumeByAttrs")
 	var out []VolumeRow
-	scan := func(r *sql.Rows) (VolumeRow, error) {
-		var v VolumeRow
-		return v, r.Scan(&v.InboxID, &v.TeamID, &v.Labels, &v.N)
-	}
-	if d0 < d1 && f.RollupOK() {
-		args := []any{rollupMetric, d0, d1}
-		var q strings.Builder
-		q.WriteString("SELECT inbox_id, team_id, labels, CAST(SUM(n) AS BIGINT) FROM report_rollup r WHERE r.metric = $1 AND r.day >= $2 AND r.day < $3")
-		f.where(&q, &args, "r")
-		q.WriteString(" GROUP BY inbox_id, team_id, labels")
-		rows, err := db.read.QueryContext(ctx, q.String(), args...)
-		if err != nil {
-			return nil, err
-		}
-		list, err := collect(rows, scan)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, list...)
-	}
 	for _, rg := range raw {
 		if !rg[0].Before(rg[1]) {
 			continue
@@ -276,7 +256,10 @@ func (db *DB) VolumeByAttrs(ctx context.Context, metric, rollupMetric int, d0, d
 		if err != nil {
 			return nil, err
 		}
-		list, err := collect(rows, scan)
+		list, err := collect(rows, func(r *sql.Rows) (VolumeRow, error) {
+			var v VolumeRow
+			return v, r.Scan(&v.InboxID, &v.TeamID, &v.Labels, &v.N)
+		})
 		if err != nil {
 			return nil, err
 		}

@@ -34,9 +34,8 @@ CREATE INDEX report_facts_running ON report_facts (metric, at) WHERE until IS NU
 -- Facts summed per UTC day (day = at / 86400000000), per attribute set
 -- (report_rollup) and over all of them (report_totals, what an
 -- unfiltered report reads). n is how many facts, total the sum of their
--- values. labels is kept for the volume of new conversations only (the
--- volume by label); other metrics are read from the facts under a label
--- filter.
+-- values. labels is kept for the volume of new conversations by label
+-- only; other metrics are read from the facts under a label filter.
 CREATE TABLE report_rollup (
     day      INTEGER NOT NULL,
     metric   INTEGER NOT NULL,
@@ -57,9 +56,10 @@ CREATE TABLE report_totals (
     flag     INTEGER NOT NULL,
     bin      INTEGER NOT NULL,
     agent_id INTEGER NOT NULL,
+    labels   TEXT    NOT NULL,
     n        INTEGER NOT NULL,
     total    INTEGER NOT NULL,
-    PRIMARY KEY (metric, day, flag, bin, agent_id)
+    PRIMARY KEY (metric, day, flag, bin, agent_id, labels)
 );
 
 -- An agent's peak of open conversations per UTC day, from the facts of
