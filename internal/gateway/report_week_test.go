@@ -33,7 +33,9 @@ import (
 func TestReportWeekAcrossChannels(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dialect string) {
 		mon := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
-		at := func(d, h, m int) time.Time { return mon.Add(time.Duration(d*24+h)*time.Hour + time.Duration(m)*time.Minute) }
+		at := func(d, h, m int) time.Time {
+			return mon.Add(time.Duration(d*24+h)*time.Hour + time.Duration(m)*time.Minute)
+		}
 		c := &clock{t: at(0, 8, 0)}
 		e := &env{Env: apptest.Start(t, dialect, c.Now), t: t, clock: c}
 		// to moves the clock forward and runs what is due then.

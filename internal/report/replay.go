@@ -21,6 +21,11 @@ type conv struct {
 	spellCount     int
 	resCal, resBiz time.Duration
 
+	// assignee is who holds it after the last event (0: nobody);
+	// replies how many agent replies it had.
+	assignee int64
+	replies  int
+
 	responses   []response
 	resolutions []resolution
 	assigned    []segment // open and assigned to an agent; end zero: still
@@ -174,6 +179,7 @@ func replay(evs []parley.Event, sch hours.Schedule) *conv {
 	if firstCustomer.IsZero() {
 		c.spellCount = 0 // no customer message: no resolution time
 	}
+	c.assignee, c.replies = assignee, replies
 	return c
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -133,17 +134,64 @@ func (s *Server) conversationsCSV(w http.ResponseWriter, r *http.Request) error 
 		}
 		return strconv.FormatInt(int64(d/time.Second), 10)
 	}
-	rows := [][]string{{"id", "inbox", "channel", "team", "priority", "labels", "created_at", "resolved_at",
-		"first_response_seconds", "first_response_business_seconds", "resolution_seconds", "resolution_business_seconds"}}
-	for _, c := range report.Conversations(in, q.from, q.to, q.filter) {
+	names := map[int64]string{}
+	agents, err := s.DB.Agents(ctx)
+	if err != nil {
+		return err
+	}
+	for _, a := range agents {
+		names[a.ID] = a.Name
+	}
+	score := func(v *int) string {
+		if v == nil {
+			return ""
+		}
+		return strconv.Itoa(*v)
+	}
+	list := report.Conversations(in, q.from, q.to, q.filter)
+	ids := make([]int64, len(list))
+	for i, c := range list {
+		ids[i] = c.ID
+	}
+	answers, err := s.DB.AnsweredSurveys(ctx, ids)
+	if err != nil {
+		return err
+	}
+	rows := [][]string{{"id", "inbox", "channel", "team", "priority", "labels", "assignee", "created_at", "resolved_at",
+		"first_response_seconds", "first_response_business_seconds", "next_responses", "next_response_median_seconds", "next_response_median_business_seconds",
+		"resolution_seconds", "resolution_business_seconds", "agent_replies", "resolutions", "reopens", "first_contact_resolution",
+		"effort_score", "satisfaction_score", "survey_comment"}}
+	for _, c := range list {
 		resolvedAt := time.Time{}
 		if c.HasResolution {
 			resolvedAt = c.ResolvedAt
 		}
+		var cal, biz []time.Duration
+		for _, n := range c.NextResponses {
+			cal, biz = append(cal, n.Calendar), append(biz, n.Business)
+		}
+		sv := answers[c.ID]
 		rows = append(rows, []string{strconv.FormatInt(c.ID, 10), inboxNames[c.InboxID], string(c.Channel), teamNames[c.TeamID], string(c.Priority),
-			strings.Join(c.Labels, ";"), stamp(c.CreatedAt), stamp(resolvedAt),
+			strings.Join(c.Labels, ";"), names[c.AssigneeID], stamp(c.CreatedAt), stamp(resolvedAt),
 			secs(c.FirstResponse.Calendar, c.HasFirstResponse), secs(c.FirstResponse.Business, c.HasFirstResponse),
-			secs(c.Resolution.Calendar, c.HasResolution), secs(c.Resolution.Business, c.HasResolution)})
+			strconv.Itoa(len(c.NextResponses)), secs(median(cal), len(cal) > 0), secs(median(biz), len(biz) > 0),
+			secs(c.Resolution.Calendar, c.HasResolution), secs(c.Resolution.Business, c.HasResolution),
+			strconv.Itoa(c.Replies), strconv.Itoa(c.Resolutions), strconv.Itoa(c.Reopens), c.FirstContact,
+			score(sv.CES), score(sv.CSAT), sv.Comment})
 	}
 	return writeCSV(w, csvName("parley-conversations", q), rows)
+}
+
+// median is the middle of d (the mean of the two middle values of an even
+// count), as the reports count it.
+func median(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	slices.Sort(d)
+	n := len(d)
+	if n%2 == 1 {
+		return d[n/2]
+	}
+	return (d[n/2-1] + d[n/2]) / 2
 }

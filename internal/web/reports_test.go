@@ -123,10 +123,12 @@ func TestReportsCSV(t *testing.T) {
 		t.Errorf("Content-Disposition %q", cd)
 	}
 	lines := strings.Split(strings.TrimSpace(body), "\n")
-	if lines[0] != "id,inbox,channel,team,priority,labels,created_at,resolved_at,first_response_seconds,first_response_business_seconds,resolution_seconds,resolution_business_seconds" {
+	if lines[0] != "id,inbox,channel,team,priority,labels,assignee,created_at,resolved_at,first_response_seconds,first_response_business_seconds,"+
+		"next_responses,next_response_median_seconds,next_response_median_business_seconds,resolution_seconds,resolution_business_seconds,"+
+		"agent_replies,resolutions,reopens,first_contact_resolution,effort_score,satisfaction_score,survey_comment" {
 		t.Errorf("header = %q", lines[0])
 	}
-	want := fmt.Sprintf(`%d,"'=HYPERLINK(""http://evil.example"")",api,'+Billing,normal,'@vip,%s,%s,90,90,600,600`, s.conv,
+	want := fmt.Sprintf(`%d,"'=HYPERLINK(""http://evil.example"")",api,'+Billing,normal,'@vip,,%s,%s,90,90,0,,,600,600,1,1,0,pending,,,`, s.conv,
 		s.t0.Format(time.RFC3339), s.t0.Add(10*time.Minute).Format(time.RFC3339))
 	if !strings.Contains(body, want+"\n") {
 		t.Errorf("conversations.csv lacks\n%s\nin\n%s", want, body)
