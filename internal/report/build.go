@@ -40,7 +40,12 @@ func Build(ctx context.Context, db *store.DB, from, to time.Time, loc *time.Loca
 	if loc == nil {
 		loc = time.UTC
 	}
-	b := &builder{ctx: ctx, db: db, from: from, to: to, now: db.Now().UTC(), loc: loc, f: f, set: set, ff: factFilter(f, set.channels)}
+	b := &builder{ctx: ctx, db: db, src: db, from: from, to: to, now: db.Now().UTC(), loc: loc, f: f, set: set, ff: factFilter(f, set.channels)}
+	if !b.ff.RollupOK() {
+		if b.src, err = subset(ctx, db, b.ff); err != nil {
+			return r, err
+		}
+	}
 	return b.build()
 }
 
@@ -52,6 +57,7 @@ const projectWait = 5 * time.Second
 type builder struct {
 	ctx         context.Context
 	db          *store.DB
+	src         factSource // facts beyond the rollups
 	from, to    time.Time
 	now         time.Time
 	loc         *time.Location
@@ -130,7 +136,7 @@ func (b *builder) sum(a, z time.Time, metrics ...int) []row {
 		out = append(out, row{r, [2]time.Time{store.DayStart(r.Day), store.DayStart(r.Day + 1)}})
 	}
 	for _, rg := range raw {
-		rows, err := b.db.SumFacts(b.ctx, metrics, rg[0], rg[1], b.ff, agentMetrics)
+		rows, err := b.src.SumFacts(b.ctx, metrics, rg[0], rg[1], b.ff, agentMetrics)
 		if err != nil {
 			b.err = err
 			return nil
@@ -147,7 +153,7 @@ func (b *builder) list(q store.FactQuery) []store.Fact {
 		return nil
 	}
 	q.Filter = b.ff
-	facts, err := b.db.ListFacts(b.ctx, q)
+	facts, err := b.src.ListFacts(b.ctx, q)
 	b.err = err
 	return facts
 }
@@ -267,7 +273,7 @@ func (b *builder) stats(metric int) Stats {
 		var below int64
 		for _, k := range order {
 			if i < below+bins[k] {
-				v, err := b.db.FactValues(b.ctx, metric, k, b.from, b.to, b.ff, int(i-below), 1)
+				v, err := b.src.FactValues(b.ctx, metric, k, b.from, b.to, b.ff, int(i-below), 1)
 				if err != nil || len(v) == 0 {
 					if err == nil {
 						err = fmt.Errorf("report: bin %d of metric %d has fewer facts than its rollup", k, metric)
@@ -320,7 +326,7 @@ func (b *builder) volume(r *Report) {
 			labels[x.Labels] += n
 		}
 	}
-	edges, err := b.db.VolumeByAttrs(b.ctx, mCreated, raw, b.ff)
+	edges, err := b.src.VolumeByAttrs(b.ctx, mCreated, raw, b.ff)
 	if err != nil {
 		b.err = err
 		return

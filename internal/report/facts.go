@@ -37,6 +37,9 @@ const (
 	mCreatedLabels = 16
 	mCreatedInbox  = 17
 	mCreatedTeam   = 18
+	// mLabel is one of the conversation's labels (labels: ",label,"), so
+	// that the label filter finds its conversations through an index.
+	mLabel = 19
 )
 
 // Resolution bits.
@@ -164,6 +167,10 @@ func factsOf(id int64, c *conv, info ConvInfo, window time.Duration, now time.Ti
 		}
 		add(f)
 	}
+	for _, l := range info.Labels {
+		add(store.Fact{Metric: mLabel, At: c.created})
+		out[len(out)-1].Labels = "," + l + ","
+	}
 	touched := make([]int64, 0, len(c.agents))
 	for a := range c.agents {
 		touched = append(touched, a)
@@ -202,7 +209,7 @@ func pieces(s segment, now time.Time) []store.Fact {
 
 // rollupOf adds sign × f to r (the touch facts are not rolled up).
 func rollupOf(r map[store.RollupKey]store.RollupSum, f store.Fact, sign int64) {
-	if f.Metric == mTouch {
+	if f.Metric == mTouch || f.Metric == mLabel {
 		return
 	}
 	k := store.RollupKey{Day: store.Day(f.At), Metric: f.Metric, Flag: f.Flag, Bin: f.Bin,

@@ -267,3 +267,24 @@ func (db *DB) VolumeByAttrs(ctx context.Context, metric int, raw [][2]time.Time,
 	}
 	return out, nil
 }
+
+// FactConversations returns the conversations with a fact of metric for
+// agent (the agent filter's touch facts), or, when labels is not empty, a
+// fact of metric 19 with those labels (the label filter's; the partial
+// index report_facts_label names the metric).
+func (db *DB) FactConversations(ctx context.Context, metric int, agent int64, labels string) (_ []int64, err error) {
+	defer wrap(&err, "store: FactConversations")
+	var rows *sql.Rows
+	if labels != "" {
+		rows, err = db.read.QueryContext(ctx, "SELECT DISTINCT conversation_id FROM report_facts WHERE metric = 19 AND labels = $1", labels)
+	} else {
+		rows, err = db.read.QueryContext(ctx, "SELECT DISTINCT conversation_id FROM report_facts WHERE metric = $1 AND agent_id = $2", metric, agent)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(r *sql.Rows) (int64, error) {
+		var id int64
+		return id, r.Scan(&id)
+	})
+}

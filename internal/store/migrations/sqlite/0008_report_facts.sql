@@ -30,6 +30,8 @@ CREATE INDEX report_facts_at ON report_facts (metric, at);
 CREATE INDEX report_facts_bin ON report_facts (metric, bin, value, at);
 CREATE INDEX report_facts_agent ON report_facts (metric, agent_id, at);
 CREATE INDEX report_facts_running ON report_facts (metric, at) WHERE until IS NULL;
+-- A label's conversations (report.mLabel facts), for the label filter.
+CREATE INDEX report_facts_label ON report_facts (labels, conversation_id) WHERE metric = 19;
 
 -- Facts summed per UTC day (day = at / 86400000000), per attribute set
 -- (report_rollup) and over all of them (report_totals, what an
