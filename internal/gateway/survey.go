@@ -35,7 +35,7 @@ func (g *Gateway) surveyAnswer(ctx context.Context, c *conn, in channel.Inbound)
 	if c.inbox.ChannelType != parley.ChannelSMS && c.inbox.ChannelType != parley.ChannelZalo || in.Kind != channel.KindText {
 		return false, nil
 	}
-	handled, err = g.Inbox.AnswerDigit(ctx, c.inbox.ID, c.driver.contact(c, in.From), in.Text, via)
+	handled, err = g.Inbox.AnswerDigit(ctx, c.inbox.ID, c.driver.contact(c, in.From), in.ProviderMessageID, in.Text, via)
 	if err != nil {
 		return false, fmt.Errorf("gateway: survey digit: %w", err)
 	}

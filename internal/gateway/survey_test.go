@@ -81,8 +81,18 @@ func TestSurveySMS(t *testing.T) {
 		msgsBefore := len(s.messages(conv.ID))
 
 		// The digit answers: not a message, the conversation stays resolved.
-		s.post(s.hook, s.sim.Messages(simulate.Message{From: twCustomer, Text: " 2. "}))
+		digit := s.sim.Messages(simulate.Message{ID: "SM00000000000000000000000000000222", From: twCustomer, Text: " 2. "})
+		s.post(s.hook, digit)
 		s.runJobs()
+		// Twilio delivering the same message again records nothing: it
+		// must not become the answer to the next question.
+		if status, _ := s.post(s.hook, digit); status != 200 {
+			t.Fatalf("redelivery = %d", status)
+		}
+		s.runJobs()
+		if sv := s.surveys(conv.ID)[0]; sv.CSAT != nil {
+			t.Fatalf("a redelivered digit answered the next question: %+v", sv)
+		}
 		after := s.conversation(conv.ID)
 		if after.Status != parley.StatusResolved || !after.LastActivityAt.Equal(before.LastActivityAt) || after.ReopenCount != before.ReopenCount {
 			t.Errorf("the answer changed the conversation: %+v", after)

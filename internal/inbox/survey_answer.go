@@ -52,8 +52,9 @@ func (s *Service) AnswerSurvey(ctx context.Context, token string, inboxID int64,
 // punctuation around it, while a survey sent to them on this inbox in
 // the last SurveyDigitWindow still has a score open and its conversation
 // was not reopened. handled is false for anything else, which is then an
-// ordinary message.
-func (s *Service) AnswerDigit(ctx context.Context, inboxID int64, k store.ContactKey, text, via string) (handled bool, err error) {
+// ordinary message. externalID is the provider's id of the message: the
+// same delivery again records nothing.
+func (s *Service) AnswerDigit(ctx context.Context, inboxID int64, k store.ContactKey, externalID, text, via string) (handled bool, err error) {
 	n, ok := surveyDigit(text)
 	if !ok {
 		return false, nil
@@ -66,6 +67,12 @@ func (s *Service) AnswerDigit(ctx context.Context, inboxID int64, k store.Contac
 		}
 		if err != nil {
 			return err
+		}
+		if externalID != "" {
+			if seen, err := tx.SurveyReplySeen(sv.ID, externalID); err != nil || seen {
+				handled = seen
+				return err
+			}
 		}
 		var a parley.SurveyAnswer
 		if sv.Next() == parley.QuestionCSAT {

@@ -283,3 +283,17 @@ func (db *DB) AnsweredSurveys(ctx context.Context, conversationIDs []int64) (_ m
 	}
 	return out, nil
 }
+
+// SurveyReplySeen notes externalID as the provider id of the texted
+// digit now answering survey id and reports whether it already was: a
+// provider redelivering the same message must not answer the next
+// question too.
+func (tx *Tx) SurveyReplySeen(id int64, externalID string) (seen bool, err error) {
+	defer wrap(&err, "store: SurveyReplySeen(%d)", id)
+	res, err := tx.exec("UPDATE surveys SET last_reply_id = $1 WHERE id = $2 AND last_reply_id <> $1", externalID, id)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 0, err
+}

@@ -7,6 +7,8 @@
 -- resolved_at) makes the send job idempotent: one survey per resolution.
 -- The token authenticates the customer's answer (links, button payloads).
 -- agent_id is the assignee at the resolution, for per-agent reports.
+-- last_reply_id is the provider id of the last texted digit recorded (SMS,
+-- Zalo), so that a redelivered webhook records nothing more.
 CREATE TABLE surveys (
     id              INTEGER PRIMARY KEY,
     conversation_id INTEGER NOT NULL REFERENCES conversations (id),
@@ -26,6 +28,7 @@ CREATE TABLE surveys (
     csat            INTEGER CHECK (csat BETWEEN 1 AND 5),
     comment         TEXT    NOT NULL DEFAULT '',
     answered_at     INTEGER,
+    last_reply_id   TEXT    NOT NULL DEFAULT '',
     created_at      INTEGER NOT NULL,
     updated_at      INTEGER NOT NULL,
     UNIQUE (conversation_id, resolved_at)
