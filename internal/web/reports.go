@@ -307,7 +307,7 @@ func reportCards(cur, prev report.Report, link func(string) string) []metricCard
 			s, ps = c.Business, p.Business
 		}
 		return metricCard{Key: key, Name: name, Unit: unitSeconds, Value: secs(s.Median), Prev: secs(ps.Median), Has: s.Count > 0, PrevHas: ps.Count > 0,
-			LowerIsBetter: true, Detail: fmt.Sprintf("%d conversations · p90 %s", s.Count, humanDuration(time.Duration(s.P90))), Href: href}
+			LowerIsBetter: true, Detail: fmt.Sprintf("%s · p90 %s", count(s.Count, "conversation", "conversations"), humanDuration(time.Duration(s.P90))), Href: href}
 	}
 	occ := func(r report.Report) (float64, bool) {
 		if len(r.Agents) == 0 {
@@ -322,9 +322,9 @@ func reportCards(cur, prev report.Report, link func(string) string) []metricCard
 	o, oHas := occ(cur)
 	po, poHas := occ(prev)
 	resp := timed("first_response_time", "First response time (median)", cur.FirstResponseTime, prev.FirstResponseTime, false, link("open"))
-	resp.Detail = fmt.Sprintf("%d replies · business %s", cur.FirstResponseTime.Calendar.Count, humanDuration(time.Duration(cur.FirstResponseTime.Business.Median)))
+	resp.Detail = fmt.Sprintf("%s · business %s", count(cur.FirstResponseTime.Calendar.Count, "reply", "replies"), humanDuration(time.Duration(cur.FirstResponseTime.Business.Median)))
 	next := timed("next_response_time", "Next response time (median)", cur.NextResponseTime, prev.NextResponseTime, false, link("open"))
-	next.Detail = fmt.Sprintf("%d replies · business %s", cur.NextResponseTime.Calendar.Count, humanDuration(time.Duration(cur.NextResponseTime.Business.Median)))
+	next.Detail = fmt.Sprintf("%s · business %s", count(cur.NextResponseTime.Calendar.Count, "reply", "replies"), humanDuration(time.Duration(cur.NextResponseTime.Business.Median)))
 	return []metricCard{
 		{Key: "conversations", Name: "Conversations", Unit: unitCount, Value: float64(cur.Volume.Total), Prev: float64(prev.Volume.Total), Has: true, PrevHas: true,
 			Neutral: true, Detail: "created in the period", Href: link("open")},
@@ -451,4 +451,12 @@ func presets(q url.Values) []preset {
 		out = append(out, preset{Label: "Last " + d + " days", Href: "/app/reports?" + p.Encode(), Current: cur})
 	}
 	return out
+}
+
+// count writes n with the singular or plural noun.
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }

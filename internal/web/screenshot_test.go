@@ -104,6 +104,19 @@ func TestScreenshots(t *testing.T) {
 	if _, err := e.App.Inbox.Snooze(bg, owner, c8, &until); err != nil {
 		t.Fatal(err)
 	}
+	// Sofia's question is settled: the survey goes out five minutes after
+	// the resolution, and she answers it.
+	update(c3, inbox.Change{Status: &resolved})
+	tick(6 * time.Minute)
+	if _, err := e.App.Jobs.RunDue(bg); err != nil {
+		t.Fatal(err)
+	}
+	if list, err := e.App.DB.Surveys(bg, c3); err == nil && len(list) == 1 {
+		one, five := 1, 5
+		if _, err := e.App.Inbox.AnswerSurvey(bg, list[0].Token, web.ID, parley.SurveyAnswer{CES: &one, CSAT: &five, Comment: "Quick and clear, thank you!"}, inbox.ViaWidget); err != nil {
+			t.Fatal(err)
+		}
+	}
 	tick(5 * time.Minute)
 	reply(lan.ID, c1, "Done — the duplicate charge of 1,250,000₫ has been refunded. You will see it in 3–5 business days.")
 	tick(2 * time.Minute)
