@@ -256,7 +256,8 @@ func (s *Server) reportsPage(w http.ResponseWriter, r *http.Request) error {
 	for _, a := range v.Agents {
 		names[a.ID] = a.Name
 	}
-	v.Cards = append(reportCards(cur, prev, drillDown(q.filter)), surveyCards(cur, prev, drillDown(q.filter))...)
+	drill := drillLink(r.URL.Query())
+	v.Cards = append(reportCards(cur, prev, drill), surveyCards(cur, prev, drill)...)
 	v.BacklogHref = drillDown(q.filter)("open")
 	v.HourChart, v.ChannelChart, v.BacklogChart = reportCharts(cur, q.loc)
 	for _, l := range cur.Agents {
@@ -267,10 +268,7 @@ func (s *Server) reportsPage(w http.ResponseWriter, r *http.Request) error {
 		v.AgentRows = append(v.AgentRows, agentRow{Name: name, Average: strconv.FormatFloat(l.Average, 'f', 2, 64), Peak: l.Peak,
 			Capacity: l.Capacity, Occupancy: strconv.FormatFloat(l.Occupancy*100, 'f', 1, 64) + "%"})
 	}
-	if len(q.filter.Channels) > 0 || q.filter.Priority != "" || q.filter.AgentID != 0 || len(q.filter.InboxIDs) > 1 {
-		v.Notes = append(v.Notes, "The conversation list cannot filter by channel, priority, agent or several inboxes: the card links keep only the inbox, team and label.")
-	}
-	v.Notes = append(v.Notes, "The conversation list shows conversations as they are now: card links cannot narrow it to the period.")
+	v.Notes = append(v.Notes, "Each card opens the conversations behind it, under the same period and filters. The backlog link opens the inbox's open conversations as they are now.")
 	return s.render(w, r, http.StatusOK, "reports", "", v)
 }
 
@@ -321,30 +319,30 @@ func reportCards(cur, prev report.Report, link func(string) string) []metricCard
 	}
 	o, oHas := occ(cur)
 	po, poHas := occ(prev)
-	resp := timed("first_response_time", "First response time (median)", cur.FirstResponseTime, prev.FirstResponseTime, false, link("open"))
+	resp := timed("first_response_time", "First response time (median)", cur.FirstResponseTime, prev.FirstResponseTime, false, link("first_response"))
 	resp.Detail = fmt.Sprintf("%s · business %s", count(cur.FirstResponseTime.Calendar.Count, "reply", "replies"), humanDuration(time.Duration(cur.FirstResponseTime.Business.Median)))
-	next := timed("next_response_time", "Next response time (median)", cur.NextResponseTime, prev.NextResponseTime, false, link("open"))
+	next := timed("next_response_time", "Next response time (median)", cur.NextResponseTime, prev.NextResponseTime, false, link("next_response"))
 	next.Detail = fmt.Sprintf("%s · business %s", count(cur.NextResponseTime.Calendar.Count, "reply", "replies"), humanDuration(time.Duration(cur.NextResponseTime.Business.Median)))
 	return []metricCard{
 		{Key: "conversations", Name: "Conversations", Unit: unitCount, Value: float64(cur.Volume.Total), Prev: float64(prev.Volume.Total), Has: true, PrevHas: true,
-			Neutral: true, Detail: "created in the period", Href: link("open")},
-		timed("resolution_time", "Resolution time (median)", cur.ResolutionTime, prev.ResolutionTime, false, link("resolved")),
-		timed("resolution_time_business", "Resolution time, business hours (median)", cur.ResolutionTime, prev.ResolutionTime, true, link("resolved")),
+			Neutral: true, Detail: "created in the period", Href: link("created")},
+		timed("resolution_time", "Resolution time (median)", cur.ResolutionTime, prev.ResolutionTime, false, link("resolution")),
+		timed("resolution_time_business", "Resolution time, business hours (median)", cur.ResolutionTime, prev.ResolutionTime, true, link("resolution")),
 		resp,
 		next,
 		{Key: "reopen_rate", Name: "Reopen rate", Unit: unitRatio, Value: cur.Reopens.Rate, Prev: prev.Reopens.Rate,
 			Has: cur.Reopens.Resolutions > 0, PrevHas: prev.Reopens.Resolutions > 0, LowerIsBetter: true,
-			Detail: fmt.Sprintf("%d of %d resolutions · %d still in their window", cur.Reopens.Reopened, cur.Reopens.Resolutions, cur.Reopens.WindowOpen), Href: link("open")},
+			Detail: fmt.Sprintf("%d of %d resolutions · %d still in their window", cur.Reopens.Reopened, cur.Reopens.Resolutions, cur.Reopens.WindowOpen), Href: link("reopened")},
 		{Key: "first_contact_resolution", Name: "First contact resolution", Unit: unitRatio, Value: cur.FirstContactResolution.Rate, Prev: prev.FirstContactResolution.Rate,
 			Has: cur.FirstContactResolution.Eligible > 0, PrevHas: prev.FirstContactResolution.Eligible > 0,
 			Detail: fmt.Sprintf("%d of %d · %d within 7 days, not yet counted", cur.FirstContactResolution.Resolved, cur.FirstContactResolution.Eligible, cur.FirstContactResolution.Pending),
-			Href:   link("resolved")},
+			Href:   link("first_contact")},
 		{Key: "agent_occupancy", Name: "Agent occupancy (average)", Unit: unitRatio, Value: o, Prev: po, Has: oHas, PrevHas: poHas, Neutral: true,
 			Detail: fmt.Sprintf("across %d agents", len(cur.Agents)), Href: "#agents"},
 		slaCard(cur, prev),
 		{Key: "promises_kept", Name: "Reply-time promises kept", Unit: unitRatio, Value: cur.Promises.Rate, Prev: prev.Promises.Rate,
 			Has: cur.Promises.Kept+cur.Promises.Broken > 0, PrevHas: prev.Promises.Kept+prev.Promises.Broken > 0,
-			Detail: fmt.Sprintf("%d kept · %d broken", cur.Promises.Kept, cur.Promises.Broken), Href: link("open")},
+			Detail: fmt.Sprintf("%d kept · %d broken", cur.Promises.Kept, cur.Promises.Broken), Href: link("first_response")},
 	}
 }
 

@@ -43,6 +43,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /app/reports", s.wrap(admin, s.reportsPage))
 	mux.HandleFunc("GET /app/reports.csv", s.wrap(admin, s.reportsCSV))
 	mux.HandleFunc("GET /app/reports/conversations.csv", s.wrap(admin, s.conversationsCSV))
+	mux.HandleFunc("GET /app/reports/conversations", s.wrap(admin, s.reportConversationsPage))
 
 	mux.HandleFunc("GET /app/admin/{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/app/admin/agents", http.StatusSeeOther)

@@ -1,0 +1,198 @@
+package web
+
+import (
+	"cmp"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/parleyhq/parley/internal/report"
+)
+
+// The drill-down behind a report's numbers: the conversations of the
+// period under the report's own filters (period, channel, agent, label,
+// priority and all), one row each with its figures, the slowest first for
+// the metric clicked. The inbox's lists show conversations as they are
+// now; this page shows the ones a number was drawn from.
+
+// drillShows are the metrics a card can drill into, with their titles.
+var drillShows = map[string]string{
+	"created":        "Conversations created in the period",
+	"resolution":     "Conversations resolved in the period, slowest first",
+	"first_response": "First responses, slowest first",
+	"next_response":  "Conversations with next responses, slowest median first",
+	"reopened":       "Conversations reopened by the customer",
+	"first_contact":  "First contact resolution: conversations with a first resolution",
+	"surveyed":       "Conversations with survey answers, hardest first",
+}
+
+// drillLimit bounds the rows shown; the conversations CSV has them all.
+const drillLimit = 500
+
+type drillRow struct {
+	ID                                      int64
+	Inbox, Channel, Assignee, Priority      string
+	Created, Resolved                       string
+	FirstResponse, NextResponse, Resolution string
+	Replies, Reopens                        int
+	FirstContact, Effort, Satisfaction      string
+}
+
+type drillView struct {
+	Page
+	Title, Period, Back, CSV string
+	Rows                     []drillRow
+	Total                    int
+	Truncated                bool
+}
+
+func (s *Server) reportConversationsPage(w http.ResponseWriter, r *http.Request) error {
+	show := r.URL.Query().Get("show")
+	title, ok := drillShows[show]
+	if !ok {
+		show, title = "created", drillShows["created"]
+	}
+	q, err := s.loadReport(r)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	in, err := report.Load(ctx, s.DB, q.from, q.to, q.loc)
+	if err != nil {
+		return err
+	}
+	all := report.Conversations(in, q.from, q.to, q.filter)
+	ids := make([]int64, len(all))
+	for i, c := range all {
+		ids[i] = c.ID
+	}
+	answers, err := s.DB.AnsweredSurveys(ctx, ids)
+	if err != nil {
+		return err
+	}
+	inPeriod := func(t time.Time) bool { return !t.Before(q.from) && t.Before(q.to) }
+	nextMedian := func(c report.ConvResult) time.Duration {
+		var d []time.Duration
+		for _, n := range c.NextResponses {
+			d = append(d, n.Calendar)
+		}
+		return median(d)
+	}
+	var list []report.ConvResult
+	for _, c := range all {
+		keep := false
+		switch show {
+		case "created":
+			keep = inPeriod(c.CreatedAt)
+		case "resolution":
+			keep = c.HasResolution && inPeriod(c.ResolvedAt)
+		case "first_response":
+			keep = c.HasFirstResponse
+		case "next_response":
+			keep = len(c.NextResponses) > 0
+		case "reopened":
+			keep = c.Reopens > 0
+		case "first_contact":
+			keep = c.FirstContact != ""
+		case "surveyed":
+			keep = answers[c.ID].CES != nil || answers[c.ID].CSAT != nil
+		}
+		if keep {
+			list = append(list, c)
+		}
+	}
+	score := func(v *int) int {
+		if v == nil {
+			return 0
+		}
+		return *v
+	}
+	slices.SortStableFunc(list, func(a, b report.ConvResult) int {
+		switch show {
+		case "resolution":
+			return cmp.Compare(b.Resolution.Calendar, a.Resolution.Calendar)
+		case "first_response":
+			return cmp.Compare(b.FirstResponse.Calendar, a.FirstResponse.Calendar)
+		case "next_response":
+			return cmp.Compare(nextMedian(b), nextMedian(a))
+		case "surveyed":
+			return cmp.Compare(score(answers[b.ID].CES), score(answers[a.ID].CES))
+		}
+		return cmp.Compare(b.ID, a.ID)
+	})
+
+	inboxes, err := s.DB.Inboxes(ctx)
+	if err != nil {
+		return err
+	}
+	agents, err := s.DB.Agents(ctx)
+	if err != nil {
+		return err
+	}
+	inboxNames, agentNames := map[int64]string{}, map[int64]string{}
+	for _, ib := range inboxes {
+		inboxNames[ib.ID] = ib.Name
+	}
+	for _, a := range agents {
+		agentNames[a.ID] = a.Name
+	}
+	stamp := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(q.loc).Format("Jan 2 15:04")
+	}
+	dur := func(d time.Duration, ok bool) string {
+		if !ok {
+			return ""
+		}
+		return humanDuration(d)
+	}
+	num := func(v *int) string {
+		if v == nil {
+			return ""
+		}
+		return strconv.Itoa(*v) + "/5"
+	}
+	v := drillView{Page: s.page(r, "Reports", "reports"), Title: title, Total: len(list)}
+	const layout = "Jan 2, 2006 15:04"
+	v.Period = q.from.In(q.loc).Format(layout) + " – " + q.to.In(q.loc).Format(layout) + " " + q.loc.String()
+	back := url.Values{}
+	for k, vals := range r.URL.Query() {
+		if k != "show" {
+			back[k] = vals
+		}
+	}
+	v.Back, v.CSV = "/app/reports", "/app/reports/conversations.csv"
+	if enc := back.Encode(); enc != "" {
+		v.Back += "?" + enc
+		v.CSV += "?" + enc
+	}
+	if len(list) > drillLimit {
+		list, v.Truncated = list[:drillLimit], true
+	}
+	for _, c := range list {
+		sv := answers[c.ID]
+		v.Rows = append(v.Rows, drillRow{ID: c.ID, Inbox: inboxNames[c.InboxID], Channel: channelName(c.Channel), Assignee: agentNames[c.AssigneeID],
+			Priority: string(c.Priority), Created: stamp(c.CreatedAt), Resolved: stamp(c.ResolvedAt),
+			FirstResponse: dur(c.FirstResponse.Calendar, c.HasFirstResponse), NextResponse: dur(nextMedian(c), len(c.NextResponses) > 0),
+			Resolution: dur(c.Resolution.Calendar, c.HasResolution), Replies: c.Replies, Reopens: c.Reopens, FirstContact: c.FirstContact,
+			Effort: num(sv.CES), Satisfaction: num(sv.CSAT)})
+	}
+	return s.render(w, r, http.StatusOK, "reports_conversations", "", v)
+}
+
+// drillLink returns a card's link to the drill-down of show, under the
+// report's own query.
+func drillLink(query url.Values) func(show string) string {
+	return func(show string) string {
+		q := url.Values{}
+		for k, v := range query {
+			q[k] = v
+		}
+		q.Set("show", show)
+		return "/app/reports/conversations?" + q.Encode()
+	}
+}
