@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/parleyhq/parley/internal/inbox"
@@ -59,5 +60,35 @@ func TestBrowserReports(t *testing.T) {
 	}
 	if !waitJS(t, ctx, `location.search === "?days=30" && !!document.querySelector(".presets a[aria-current]")`, 2*time.Second) {
 		t.Error("the 30-day preset did not apply")
+	}
+	// A card opens the conversations behind it, under the same query.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid=metric-resolution_time]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=drill-table]`))); err != nil {
+		t.Fatal(err)
+	}
+	if !waitJS(t, ctx, `location.pathname === "/app/reports/conversations" && location.search.indexOf("days=30") >= 0 &&
+		document.querySelectorAll("[data-testid=drill-row]").length === 1`, 2*time.Second) {
+		t.Error("the resolution card does not drill into its conversation")
+	}
+	// A reader in another time zone gets the report in theirs unless the
+	// address names one.
+	if _, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Ho_Chi_Minh"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.URL+"/app/reports"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=metric-conversations]`))); err != nil {
+		t.Fatal(err)
+	}
+	// (Chrome may name the zone by its older alias, Asia/Saigon.)
+	if !waitJS(t, ctx, `(function(){var z=new URLSearchParams(location.search).get("tz")||"";
+		return /^Asia\/(Ho_Chi_Minh|Saigon)$/.test(z) && document.querySelector("[data-testid=report-period]").textContent.indexOf(z) >= 0;})()`, 3*time.Second) {
+		got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.search`))
+		t.Errorf("the report did not move to the browser's zone: %q", got)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.URL+"/app/reports?tz=UTC"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=metric-conversations]`))); err != nil {
+		t.Fatal(err)
+	}
+	if !waitJS(t, ctx, `location.search === "?tz=UTC"`, time.Second) {
+		t.Error("an explicit zone was replaced")
 	}
 }

@@ -420,7 +420,21 @@
   }
   setInterval(tickCountdowns, 30000);
 
+  // Reports read hours of day and days in a time zone: without one in
+  // the address, use the browser's, so "10:00" means ten in the reader's
+  // morning. An explicit tz (a shared link, the form) is kept as it is.
+  function reportZone() {
+    if (!$("[data-testid=report-form]") || new URLSearchParams(location.search).has("tz")) return;
+    var zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return; }
+    if (!zone || zone === "UTC" || zone === "Etc/UTC") return;
+    var u = new URL(location.href);
+    u.searchParams.set("tz", zone);
+    location.replace(u.toString());
+  }
+
   function init() {
+    reportZone();
     updateMeter();
     setTZ();
     updateComposerMode();
