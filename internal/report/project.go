@@ -65,7 +65,6 @@ func Project(ctx context.Context, db *store.DB) (err error) {
 // rollup changes from their stored facts, and the agents' daily peaks that
 // change with them.
 func project(ctx context.Context, db *store.DB, set settings, ids []int64, now time.Time) (p store.Projection, err error) {
-	p.Conversations = ids
 	p.Rollup = map[store.RollupKey]store.RollupSum{}
 	p.AgentDays = map[[2]int64]int{}
 	if len(ids) == 0 {
@@ -83,15 +82,23 @@ func project(ctx context.Context, db *store.DB, set settings, ids []int64, now t
 	if err != nil {
 		return p, err
 	}
+	var fresh []store.Fact
 	for id, evs := range group(hist, now.Add(store.EventClockSkew)) {
 		info := FromStore(infos[id])
 		c := replay(evs, set.schedule(info))
-		p.Facts = append(p.Facts, factsOf(id, c, info, set.window(info.InboxID), now)...)
+		fresh = append(fresh, factsOf(id, c, info, set.window(info.InboxID), now)...)
 	}
-	// Which agent days the change touches: those of the old and the new
-	// pieces of assignments.
+	// Only what changed is written: a new message usually changes no fact
+	// of its conversation, and then the step writes nothing but the cursor.
+	var removed []store.Fact
+	removed, p.Facts = diffFacts(old, fresh)
+	for _, f := range removed {
+		p.Removed = append(p.Removed, f.ID)
+	}
+	// Which agent days the change touches: those of the assignment pieces
+	// that went or came.
 	touched := map[int64]map[int64]bool{}
-	for sign, list := range map[int64][]store.Fact{-1: old, 1: p.Facts} {
+	for sign, list := range map[int64][]store.Fact{-1: removed, 1: p.Facts} {
 		for _, f := range list {
 			rollupOf(p.Rollup, f, sign)
 			if f.Metric == mBusy {
@@ -116,7 +123,7 @@ func project(ctx context.Context, db *store.DB, set settings, ids []int64, now t
 			return p, err
 		}
 		busy := slices.DeleteFunc(stored, func(f store.Fact) bool { return inBatch[f.ConversationID] })
-		for _, f := range p.Facts {
+		for _, f := range fresh {
 			if f.Metric == mBusy && f.AgentID == agent {
 				busy = append(busy, f)
 			}
@@ -170,4 +177,43 @@ func RunProjector(ctx context.Context, db *store.DB, every time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// factKey is a fact without its id, comparable.
+type factKey struct {
+	conv, at, until, agent, value int64
+	metric, flag, bin             int
+	inbox, team                   int64
+	priority, labels              string
+}
+
+func keyOf(f store.Fact) factKey {
+	k := factKey{conv: f.ConversationID, at: f.At.UnixMicro(), until: -1, agent: f.AgentID, value: int64(f.Value / time.Microsecond),
+		metric: f.Metric, flag: f.Flag, bin: f.Bin, inbox: f.InboxID, team: f.TeamID, priority: string(f.Priority), labels: f.Labels}
+	if f.Until != nil {
+		k.until = f.Until.UnixMicro()
+	}
+	return k
+}
+
+// diffFacts returns the stored facts that are no longer true and the new
+// facts that are not stored yet.
+func diffFacts(old, fresh []store.Fact) (removed, added []store.Fact) {
+	have := map[factKey][]store.Fact{}
+	for _, f := range old {
+		k := keyOf(f)
+		have[k] = append(have[k], f)
+	}
+	for _, f := range fresh {
+		k := keyOf(f)
+		if list := have[k]; len(list) > 0 {
+			have[k] = list[1:]
+			continue
+		}
+		added = append(added, f)
+	}
+	for _, list := range have {
+		removed = append(removed, list...)
+	}
+	return removed, added
 }

@@ -16,6 +16,7 @@ import (
 
 // Fact is one metric sample of a conversation (see report_facts).
 type Fact struct {
+	ID             int64 // set when read back; ignored when written
 	ConversationID int64
 	Metric         int
 	At             time.Time
@@ -113,13 +114,13 @@ func (db *DB) ConversationHistories(ctx context.Context, ids []int64) (_ []parle
 	return out, nil
 }
 
-// Projection is one step of the projector: the conversations whose facts
-// are replaced, their new facts, and the rollup changes that go with it.
+// Projection is one step of the projector: the facts that stop being
+// true (by id), the new ones, and the rollup changes that go with them.
 type Projection struct {
-	From, To      int64 // the cursor moves from From to To (compare-and-swap)
-	Conversations []int64
-	Facts         []Fact
-	Rollup        map[RollupKey]RollupSum
+	From, To int64 // the cursor moves from From to To (compare-and-swap)
+	Removed  []int64
+	Facts    []Fact
+	Rollup   map[RollupKey]RollupSum
 	// AgentDays are the agents' daily peaks to store, recomputed by the
 	// caller for the days whose busy facts changed.
 	AgentDays map[[2]int64]int // (agent, day) → peak
@@ -130,7 +131,7 @@ type Projection struct {
 // cursor.
 var ErrCursorMoved = fmt.Errorf("store: report cursor moved")
 
-// ApplyProjection replaces the facts of p.Conversations with p.Facts, adds
+// ApplyProjection deletes the facts p.Removed, inserts p.Facts, adds
 // p.Rollup to both rollup tables, stores p.AgentDays and moves the cursor,
 // in tx, only if the cursor is still at p.From.
 func (tx *Tx) ApplyProjection(p Projection) (err error) {
@@ -155,14 +156,14 @@ func (tx *Tx) LoadFacts(p Projection) error { return tx.writeFacts(p) }
 const factChunk = 500
 
 func (tx *Tx) writeFacts(p Projection) error {
-	for ids := p.Conversations; len(ids) > 0; {
-		n := min(len(ids), reportChunk)
+	for ids := p.Removed; len(ids) > 0; {
+		n := min(len(ids), factChunk)
 		args := make([]any, n)
 		for i, id := range ids[:n] {
 			args[i] = id
 		}
 		ids = ids[n:]
-		if _, err := tx.exec("DELETE FROM report_facts WHERE conversation_id IN ("+placeholders(1, n)+")", args...); err != nil {
+		if _, err := tx.exec("DELETE FROM report_facts WHERE id IN ("+tx.db.bulkPlaceholders(1, n)+")", args...); err != nil {
 			return err
 		}
 	}
@@ -270,13 +271,13 @@ func (tx *Tx) addRollup(r map[RollupKey]RollupSum) error {
 	return nil
 }
 
-const factColumns = "conversation_id, metric, at, until, agent_id, value, flag, bin, inbox_id, team_id, priority, labels"
+const factColumns = "id, conversation_id, metric, at, until, agent_id, value, flag, bin, inbox_id, team_id, priority, labels"
 
 func scanFact(r *sql.Rows) (Fact, error) {
 	var f Fact
 	var at, value int64
 	var until sql.NullInt64
-	err := r.Scan(&f.ConversationID, &f.Metric, &at, &until, &f.AgentID, &value, &f.Flag, &f.Bin, &f.InboxID, &f.TeamID, &f.Priority, &f.Labels)
+	err := r.Scan(&f.ID, &f.ConversationID, &f.Metric, &at, &until, &f.AgentID, &value, &f.Flag, &f.Bin, &f.InboxID, &f.TeamID, &f.Priority, &f.Labels)
 	f.At, f.Until, f.Value = fromTS(at), fromNullTS(until), time.Duration(value)*time.Microsecond
 	return f, err
 }

@@ -161,7 +161,7 @@ func (db *DB) ListFacts(ctx context.Context, q FactQuery) (_ []Fact, err error) 
 	}
 	args := []any{ts(q.From), ts(q.To)}
 	var b strings.Builder
-	b.WriteString("SELECT " + factColumns + " FROM report_facts rf WHERE rf.metric IN (" + ints(q.Metrics) + ") AND rf.at >= $1 AND rf.at < $2")
+	b.WriteString("SELECT " + rfColumns + " FROM report_facts rf WHERE rf.metric IN (" + ints(q.Metrics) + ") AND rf.at >= $1 AND rf.at < $2")
 	if q.Running {
 		b.WriteString(" AND rf.until IS NULL")
 	}
@@ -222,7 +222,7 @@ func (db *DB) AgentDayPeaks(ctx context.Context, d0, d1 int64) (_ map[[2]int64]i
 // started before it.
 func (db *DB) AgentBusy(ctx context.Context, metric int, agent int64, from, to time.Time) (_ []Fact, err error) {
 	defer wrap(&err, "store: AgentBusy")
-	rows, err := db.read.QueryContext(ctx, "SELECT "+factColumns+` FROM report_facts rf WHERE rf.metric = $1 AND rf.agent_id = $2
+	rows, err := db.read.QueryContext(ctx, "SELECT "+rfColumns+` FROM report_facts rf WHERE rf.metric = $1 AND rf.agent_id = $2
 		AND ((rf.at >= $3 AND rf.at < $4) OR (rf.at < $3 AND rf.until IS NULL))`, metric, agent, ts(from), ts(to))
 	if err != nil {
 		return nil, err
@@ -288,3 +288,6 @@ func (db *DB) FactConversations(ctx context.Context, metric int, agent int64, la
 		return id, r.Scan(&id)
 	})
 }
+
+// rfColumns are factColumns for queries that alias report_facts rf.
+var rfColumns = "rf." + strings.ReplaceAll(factColumns, ", ", ", rf.")
