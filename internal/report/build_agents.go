@@ -11,26 +11,32 @@ import (
 
 // agents computes each agent's concurrency from the pieces of their
 // assignments (one per UTC day, mBusy): the time-weighted average from
-// their summed lengths, the peak from the stored daily peaks (unfiltered
-// reports) or a sweep of the pieces (filtered ones, whose daily peaks
-// would count other conversations too).
+// their summed lengths (rollups for whole days, clipped pieces at the
+// edges), the peak from the stored daily peaks — over everything, or
+// within one inbox — and a sweep of the edges' pieces; a filter the
+// stored peaks cannot answer (a team, a priority, several inboxes) sweeps
+// every piece of the period.
 func (b *builder) agents(r *Report) {
 	from, to := b.from, b.to
 	end := minTime(to, b.now)
 	total := map[int64]time.Duration{}
 	segs := map[int64][]segment{} // clipped pieces the peak is swept from
-	clip := func(f store.Fact, a, z time.Time) (segment, bool) {
-		s := segment{agent: f.AgentID, start: maxTime(f.At, a), end: z}
-		if f.Until != nil {
-			s.end = minTime(*f.Until, z)
+	clip := func(agent int64, at time.Time, until *time.Time, a, z time.Time) (segment, bool) {
+		s := segment{agent: agent, start: maxTime(at, a), end: z}
+		if until != nil {
+			s.end = minTime(*until, z)
 		}
 		return s, s.start.Before(s.end)
 	}
-	dayPeaks := b.ff.RollupOK() && len(b.ff.InboxIDs) == 0 && b.ff.TeamID == 0 && b.ff.Priority == ""
-	d0, d1, raw := b.spans(from, end)
-	if !dayPeaks {
-		d0, d1, raw = 0, 0, [][2]time.Time{{from, end}}
+	peakInbox := int64(-1) // the stored peaks to read: 0 all, an inbox id, -1 none
+	switch ff := b.ff; {
+	case !ff.RollupOK():
+	case len(ff.InboxIDs) == 0 && ff.TeamID == 0 && ff.Priority == "":
+		peakInbox = 0
+	case len(ff.InboxIDs) == 1 && ff.TeamID == 0 && ff.Priority == "":
+		peakInbox = ff.InboxIDs[0]
 	}
+	d0, d1, raw := b.spans(from, end)
 	if d0 < d1 {
 		rows, err := b.db.SumRollups(b.ctx, []int{mBusy}, d0, d1, b.ff)
 		if err != nil {
@@ -51,7 +57,7 @@ func (b *builder) agents(r *Report) {
 			if f.Until == nil {
 				continue
 			}
-			if s, ok := clip(f, rg[0], rg[1]); ok {
+			if s, ok := clip(f.AgentID, f.At, f.Until, rg[0], rg[1]); ok {
 				total[f.AgentID] += s.end.Sub(s.start)
 				segs[f.AgentID] = append(segs[f.AgentID], s)
 			}
@@ -60,11 +66,36 @@ func (b *builder) agents(r *Report) {
 	// Running pieces (assignments still open) run until now.
 	running := b.list(store.FactQuery{Metrics: []int{mBusy}, Running: true, From: time.Unix(0, 0), To: end})
 	for _, f := range running {
-		if s, ok := clip(f, from, end); ok {
+		if s, ok := clip(f.AgentID, f.At, f.Until, from, end); ok {
 			total[f.AgentID] += s.end.Sub(s.start)
 		}
-		for _, rg := range raw {
-			if s, ok := clip(f, rg[0], rg[1]); ok {
+		ranges := raw
+		if peakInbox < 0 {
+			ranges = [][2]time.Time{{from, end}}
+		}
+		for _, rg := range ranges {
+			if s, ok := clip(f.AgentID, f.At, f.Until, rg[0], rg[1]); ok {
+				segs[f.AgentID] = append(segs[f.AgentID], s)
+			}
+		}
+	}
+	if peakInbox < 0 && d0 < d1 && b.err == nil {
+		// The whole days too: every closed piece, a few columns each.
+		var list []store.Segment
+		var err error
+		if _, mem := b.src.(memFacts); mem {
+			for _, f := range b.list(store.FactQuery{Metrics: []int{mBusy}, From: store.DayStart(d0), To: store.DayStart(d1)}) {
+				list = append(list, store.Segment{AgentID: f.AgentID, At: f.At, Until: f.Until})
+			}
+		} else if list, err = b.db.Segments(b.ctx, mBusy, store.DayStart(d0), store.DayStart(d1), b.ff); err != nil {
+			b.err = err
+			return
+		}
+		for _, f := range list {
+			if f.Until == nil {
+				continue
+			}
+			if s, ok := clip(f.AgentID, f.At, f.Until, from, end); ok {
 				segs[f.AgentID] = append(segs[f.AgentID], s)
 			}
 		}
@@ -73,8 +104,8 @@ func (b *builder) agents(r *Report) {
 	for a, list := range segs {
 		peak[a] = concurrency(list, from, to).Peak
 	}
-	if d0 < d1 && b.err == nil {
-		stored, err := b.db.AgentDayPeaks(b.ctx, d0, d1)
+	if peakInbox >= 0 && d0 < d1 && b.err == nil {
+		stored, err := b.db.AgentDayPeaks(b.ctx, d0, d1, peakInbox)
 		if err != nil {
 			b.err = err
 			return

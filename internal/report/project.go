@@ -66,7 +66,7 @@ func Project(ctx context.Context, db *store.DB) (err error) {
 // change with them.
 func project(ctx context.Context, db *store.DB, set settings, ids []int64, now time.Time) (p store.Projection, err error) {
 	p.Rollup = map[store.RollupKey]store.RollupSum{}
-	p.AgentDays = map[[2]int64]int{}
+	p.AgentDays = map[store.AgentDay]int{}
 	if len(ids) == 0 {
 		return p, nil
 	}
@@ -129,10 +129,37 @@ func project(ctx context.Context, db *store.DB, set settings, ids []int64, now t
 			}
 		}
 		for d := range days {
-			p.AgentDays[[2]int64{agent, d}] = dayPeak(busy, d)
+			for inbox, peak := range dayPeaks(busy, removed, agent, d) {
+				p.AgentDays[store.AgentDay{AgentID: agent, Day: d, InboxID: inbox}] = peak
+			}
 		}
 	}
 	return p, nil
+}
+
+// dayPeaks returns an agent's peaks over UTC day d from their busy
+// pieces: over all of them (inbox 0) and within each inbox they had
+// pieces of that day — or had before the change (removed), whose peak
+// may now be zero.
+func dayPeaks(busy, removed []store.Fact, agent, d int64) map[int64]int {
+	start, end := store.DayStart(d), store.DayStart(d+1)
+	inboxes := map[int64][]store.Fact{0: nil}
+	for _, f := range removed {
+		if f.Metric == mBusy && f.AgentID == agent && store.Day(f.At) == d {
+			inboxes[f.InboxID] = inboxes[f.InboxID][:0]
+		}
+	}
+	for _, f := range busy {
+		if (f.Until == nil && f.At.Before(end)) || (!f.At.Before(start) && f.At.Before(end)) {
+			inboxes[0] = append(inboxes[0], f)
+			inboxes[f.InboxID] = append(inboxes[f.InboxID], f)
+		}
+	}
+	out := map[int64]int{}
+	for inbox, list := range inboxes {
+		out[inbox] = dayPeak(list, d)
+	}
+	return out
 }
 
 // dayPeak is the peak of busy pieces over UTC day d: the pieces of that

@@ -54,7 +54,7 @@ func SeedFacts(ctx context.Context, db *store.DB, o SeedOptions) error {
 	wait := func(m time.Duration) time.Duration {
 		return time.Duration(float64(m) * math.Exp(rng.NormFloat64()*0.9)).Truncate(time.Second)
 	}
-	busy := map[[2]int64][]segment{} // (agent, day) → pieces, for the daily peaks
+	busy := map[store.AgentDay][]segment{} // pieces, for the daily peaks
 	var id int64 = 1 << 40           // ids no real conversation has
 	for done := 0; done < o.Conversations; {
 		n := min(o.Batch, o.Conversations-done)
@@ -76,7 +76,9 @@ func SeedFacts(ctx context.Context, db *store.DB, o SeedOptions) error {
 					if f.Until != nil {
 						s.end = *f.Until
 					}
-					k := [2]int64{f.AgentID, store.Day(f.At)}
+					k := store.AgentDay{AgentID: f.AgentID, Day: store.Day(f.At)}
+					busy[k] = append(busy[k], s)
+					k.InboxID = f.InboxID
 					busy[k] = append(busy[k], s)
 				}
 			}
@@ -91,9 +93,9 @@ func SeedFacts(ctx context.Context, db *store.DB, o SeedOptions) error {
 	}
 	// Daily peaks; a running assignment spans the days after its last
 	// piece too.
-	peaks := store.Projection{AgentDays: map[[2]int64]int{}}
+	peaks := store.Projection{AgentDays: map[store.AgentDay]int{}}
 	for k, segs := range busy {
-		peaks.AgentDays[k] = concurrency(segs, store.DayStart(k[1]), store.DayStart(k[1]+1)).Peak
+		peaks.AgentDays[k] = concurrency(segs, store.DayStart(k.Day), store.DayStart(k.Day+1)).Peak
 	}
 	return db.Write(ctx, func(tx *store.Tx) error { return tx.LoadFacts(peaks) })
 }

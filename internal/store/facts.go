@@ -123,8 +123,12 @@ type Projection struct {
 	Rollup   map[RollupKey]RollupSum
 	// AgentDays are the agents' daily peaks to store, recomputed by the
 	// caller for the days whose busy facts changed.
-	AgentDays map[[2]int64]int // (agent, day) → peak
+	AgentDays map[AgentDay]int
 }
+
+// AgentDay names an agent's daily peak: over all their conversations
+// (InboxID 0) or within one inbox.
+type AgentDay struct{ AgentID, Day, InboxID int64 }
 
 // ErrCursorMoved is returned by ApplyProjection when another process
 // projected the same events first: the caller starts over from the new
@@ -190,8 +194,8 @@ func (tx *Tx) writeFacts(p Projection) error {
 		return err
 	}
 	for k, peak := range p.AgentDays {
-		if _, err := tx.exec(`INSERT INTO report_agent_days (agent_id, day, peak) VALUES ($1, $2, $3)
-			ON CONFLICT (agent_id, day) DO UPDATE SET peak = excluded.peak`, k[0], k[1], peak); err != nil {
+		if _, err := tx.exec(`INSERT INTO report_agent_days (agent_id, day, inbox_id, peak) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (agent_id, day, inbox_id) DO UPDATE SET peak = excluded.peak`, k.AgentID, k.Day, k.InboxID, peak); err != nil {
 			return err
 		}
 	}

@@ -181,7 +181,9 @@ func (db *DB) FactValues(ctx context.Context, metric, bin int, from, to time.Tim
 	defer wrap(&err, "store: FactValues")
 	args := []any{metric, bin, ts(from), ts(to)}
 	var q strings.Builder
-	q.WriteString("SELECT rf.value FROM report_facts rf WHERE rf.metric = $1 AND rf.bin = $2 AND rf.at >= $3 AND rf.at < $4")
+	// "+rf.at" keeps SQLite from reading the period through the (metric,
+	// at) index and sorting it: the bin index is the short way, in order.
+	q.WriteString("SELECT rf.value FROM report_facts rf WHERE rf.metric = $1 AND rf.bin = $2 AND +rf.at >= $3 AND +rf.at < $4")
 	f.where(&q, &args, "rf")
 	args = append(args, limit, offset)
 	q.WriteString(" ORDER BY rf.value LIMIT $" + strconv.Itoa(len(args)-1) + " OFFSET $" + strconv.Itoa(len(args)))
@@ -196,11 +198,11 @@ func (db *DB) FactValues(ctx context.Context, metric, bin int, from, to time.Tim
 	})
 }
 
-// AgentDayPeaks returns the stored daily peaks of days [d0, d1), by agent
-// and day.
-func (db *DB) AgentDayPeaks(ctx context.Context, d0, d1 int64) (_ map[[2]int64]int, err error) {
+// AgentDayPeaks returns the stored daily peaks of days [d0, d1) over all
+// conversations (inbox 0) or within one inbox, by agent and day.
+func (db *DB) AgentDayPeaks(ctx context.Context, d0, d1, inbox int64) (_ map[[2]int64]int, err error) {
 	defer wrap(&err, "store: AgentDayPeaks")
-	rows, err := db.read.QueryContext(ctx, "SELECT agent_id, day, peak FROM report_agent_days WHERE day >= $1 AND day < $2", d0, d1)
+	rows, err := db.read.QueryContext(ctx, "SELECT agent_id, day, peak FROM report_agent_days WHERE day >= $1 AND day < $2 AND inbox_id = $3", d0, d1, inbox)
 	if err != nil {
 		return nil, err
 	}
@@ -291,3 +293,32 @@ func (db *DB) FactConversations(ctx context.Context, metric int, agent int64, la
 
 // rfColumns are factColumns for queries that alias report_facts rf.
 var rfColumns = "rf." + strings.ReplaceAll(factColumns, ", ", ", rf.")
+
+// Segment is an interval of a fact: an agent's busy piece.
+type Segment struct {
+	AgentID int64
+	At      time.Time
+	Until   *time.Time
+}
+
+// Segments returns the agent, start and end of the facts of metric with
+// at in [from, to) under f: the few columns a sweep needs.
+func (db *DB) Segments(ctx context.Context, metric int, from, to time.Time, f FactFilter) (_ []Segment, err error) {
+	defer wrap(&err, "store: Segments")
+	args := []any{metric, ts(from), ts(to)}
+	var q strings.Builder
+	q.WriteString("SELECT rf.agent_id, rf.at, rf.until FROM report_facts rf WHERE rf.metric = $1 AND rf.at >= $2 AND rf.at < $3")
+	f.where(&q, &args, "rf")
+	rows, err := db.read.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(r *sql.Rows) (Segment, error) {
+		var s Segment
+		var at int64
+		var until sql.NullInt64
+		err := r.Scan(&s.AgentID, &at, &until)
+		s.At, s.Until = fromTS(at), fromNullTS(until)
+		return s, err
+	})
+}

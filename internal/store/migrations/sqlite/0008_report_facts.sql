@@ -27,7 +27,9 @@ CREATE TABLE report_facts (
 );
 CREATE INDEX report_facts_conversation ON report_facts (conversation_id);
 CREATE INDEX report_facts_at ON report_facts (metric, at);
-CREATE INDEX report_facts_bin ON report_facts (metric, bin, value, at);
+-- A histogram bin in value order, with what attribute filters test, so
+-- that the exact median of a filtered report reads one bin of the index.
+CREATE INDEX report_facts_bin ON report_facts (metric, bin, value, at, inbox_id, team_id, priority);
 CREATE INDEX report_facts_agent ON report_facts (metric, agent_id, at);
 CREATE INDEX report_facts_running ON report_facts (metric, at) WHERE until IS NULL;
 -- A label's conversations (report.mLabel facts), for the label filter.
@@ -65,12 +67,14 @@ CREATE TABLE report_totals (
 );
 
 -- An agent's peak of open conversations per UTC day, from the facts of
--- every conversation they held that day.
+-- every conversation they held that day (inbox_id 0), and within each
+-- inbox they held conversations of (a report filtered to one inbox).
 CREATE TABLE report_agent_days (
     agent_id INTEGER NOT NULL,
+    inbox_id INTEGER NOT NULL,
     day      INTEGER NOT NULL,
     peak     INTEGER NOT NULL,
-    PRIMARY KEY (agent_id, day)
+    PRIMARY KEY (agent_id, day, inbox_id)
 );
 
 -- How far the event log has been projected into facts.
