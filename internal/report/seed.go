@@ -55,7 +55,7 @@ func SeedFacts(ctx context.Context, db *store.DB, o SeedOptions) error {
 		return time.Duration(float64(m) * math.Exp(rng.NormFloat64()*0.9)).Truncate(time.Second)
 	}
 	busy := map[store.AgentDay][]segment{} // pieces, for the daily peaks
-	var id int64 = 1 << 40           // ids no real conversation has
+	var id int64 = 1 << 40                 // ids no real conversation has
 	for done := 0; done < o.Conversations; {
 		n := min(o.Batch, o.Conversations-done)
 		p := store.Projection{Rollup: map[store.RollupKey]store.RollupSum{}}
