@@ -3,6 +3,7 @@ package report_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -209,4 +210,91 @@ func compareRandomReports(t *testing.T, db *store.DB, rng *rand.Rand, start, now
 		}
 		sameAsReplay(t, db, in, from, to, f)
 	}
+}
+
+// TestProjectorsRace runs two projectors (two processes' database handles
+// on PostgreSQL) while conversations are worked on, then checks that the
+// facts they wrote together give exactly the replay's report: a step one
+// of them lost to the other (the cursor's compare-and-swap) is not applied
+// twice, and none is skipped.
+func TestProjectorsRace(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		dsn := storetest.DSN(t, dialect)
+		open := func() *store.DB {
+			db, err := store.Open(bg, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		}
+		db := open()
+		other := db
+		if dialect != "sqlite" { // SQLite is one process's database
+			other = open()
+		}
+		svc := &inbox.Service{DB: db}
+		in, err := svc.CreateInbox(bg, inbox.System, parley.Inbox{Name: "API", ChannelType: parley.ChannelAPI}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _, err := svc.CreateAgent(bg, inbox.System, parley.Agent{Email: "a@example.com", Name: "A", Role: parley.RoleAgent}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := make(chan struct{})
+		errs := make(chan error, 2)
+		for _, h := range []*store.DB{db, other} {
+			go func() {
+				for {
+					select {
+					case <-stop:
+						errs <- nil
+						return
+					default:
+					}
+					if err := report.Project(bg, h); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}()
+		}
+		resolved := parley.StatusResolved
+		for i := range 40 {
+			r, err := svc.Receive(bg, in.ID, inbox.Incoming{Contact: store.ContactKey{Kind: parley.IdentityExternal, ExternalID: fmt.Sprint("c", i%25)}, Text: "hi"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			act := inbox.Actor{AgentID: &a.ID, Role: parley.RoleAgent}
+			if _, err := svc.Update(bg, act, r.ConversationID, inbox.Change{AssigneeID: &a.ID}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.Reply(bg, act, r.ConversationID, inbox.Outgoing{Text: "hello"}); err != nil {
+				t.Fatal(err)
+			}
+			if i%3 == 0 {
+				if _, err := svc.Update(bg, act, r.ConversationID, inbox.Change{Status: &resolved}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		close(stop)
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Read both reports at one moment: running assignments count to now.
+		at := time.Now().UTC()
+		db.Now = func() time.Time { return at }
+		other.Now = db.Now
+		from, to := at.Add(-time.Hour), at.Add(time.Hour)
+		input, err := report.Load(bg, db, from, to, time.UTC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameAsReplay(t, db, input, from, to, report.Filter{})
+		sameAsReplay(t, other, input, from, to, report.Filter{InboxIDs: []int64{in.ID}})
+	})
 }

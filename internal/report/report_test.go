@@ -448,7 +448,16 @@ func sameAsReplay(t *testing.T, db *store.DB, in report.Input, from, to time.Tim
 	if !reflect.DeepEqual(got, want) {
 		g, _ := json.MarshalIndent(got, "", " ")
 		w, _ := json.MarshalIndent(want, "", " ")
-		t.Errorf("Build(%s, %s, %+v) differs from Compute:\n%s", from, to, f, lineDiff(string(g), string(w)))
+		diff := lineDiff(string(g), string(w))
+		if diff == "" { // equal as JSON: say which field differs in Go
+			gv, wv := reflect.ValueOf(got), reflect.ValueOf(want)
+			for i := range gv.NumField() {
+				if !reflect.DeepEqual(gv.Field(i).Interface(), wv.Field(i).Interface()) {
+					diff += fmt.Sprintf("%s: %#v\n   want %#v\n", gv.Type().Field(i).Name, gv.Field(i).Interface(), wv.Field(i).Interface())
+				}
+			}
+		}
+		t.Errorf("Build(%s, %s, %+v) differs from Compute:\n%s", from, to, f, diff)
 	}
 }
 
