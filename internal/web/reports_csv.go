@@ -3,12 +3,15 @@ package web
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/report"
 )
 
@@ -70,15 +73,18 @@ func (s *Server) reportsCSV(w http.ResponseWriter, r *http.Request) error {
 		if !has {
 			return ""
 		}
-		if c.Unit == unitRatio {
+		switch {
+		case c.Unit == unitRatio:
 			return strconv.FormatFloat(v, 'f', 4, 64)
+		case c.Unit == unitCount && v != math.Trunc(v): // a mean score
+			return strconv.FormatFloat(v, 'f', 2, 64)
 		}
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
 	add := func(c metricCard) {
 		rows = append(rows, []string{c.Key, value(c, c.Value, c.Has), value(c, c.Prev, c.PrevHas), string(c.Unit)})
 	}
-	for _, c := range reportCards(cur, prev, func(string) string { return "" }) {
+	for _, c := range append(reportCards(cur, prev, func(string) string { return "" }), surveyCards(cur, prev, func(string) string { return "" })...) {
 		add(c)
 		if c.Key == "first_response_time" || c.Key == "next_response_time" {
 			// The cards show calendar medians; the CSV has both.
@@ -90,6 +96,29 @@ func (s *Server) reportsCSV(w http.ResponseWriter, r *http.Request) error {
 			add(metricCard{Key: c.Key + "_business", Unit: unitSeconds, Value: time.Duration(t.Business.Median).Seconds(), Prev: time.Duration(pt.Business.Median).Seconds(),
 				Has: t.Business.Count > 0, PrevHas: pt.Business.Count > 0})
 		}
+	}
+	// The charts and the agents table, as rows too.
+	count := func(key string, c, p int) {
+		add(metricCard{Key: key, Unit: unitCount, Value: float64(c), Prev: float64(p), Has: true, PrevHas: true})
+	}
+	for _, ch := range parley.ChannelTypes {
+		if c, p := cur.Volume.ByChannel[ch], prev.Volume.ByChannel[ch]; c+p > 0 {
+			count("volume_channel_"+string(ch), c, p)
+		}
+	}
+	for h := range 24 {
+		count(fmt.Sprintf("volume_hour_%02d", h), cur.Volume.ByHour[h], prev.Volume.ByHour[h])
+	}
+	before := map[int64]report.AgentLoad{}
+	for _, l := range prev.Agents {
+		before[l.AgentID] = l
+	}
+	for _, l := range cur.Agents {
+		p, ok := before[l.AgentID]
+		key := "agent_" + strconv.FormatInt(l.AgentID, 10)
+		add(metricCard{Key: key + "_average_open", Unit: unitCount, Value: l.Average, Prev: p.Average, Has: true, PrevHas: ok})
+		add(metricCard{Key: key + "_peak_open", Unit: unitCount, Value: float64(l.Peak), Prev: float64(p.Peak), Has: true, PrevHas: ok})
+		add(metricCard{Key: key + "_occupancy", Unit: unitRatio, Value: l.Occupancy, Prev: p.Occupancy, Has: true, PrevHas: ok})
 	}
 	return writeCSV(w, csvName("parley-report", q), rows)
 }

@@ -116,7 +116,8 @@ func TestReportsCSV(t *testing.T) {
 	}
 	for _, want := range []string{"metric,period_value,previous_value,unit\n", "conversations,2,0,count\n", "resolution_time,600,,seconds\n",
 		"resolution_time_business,600,,seconds\n", "first_response_time,90,,seconds\n", "first_response_time_business,90,,seconds\n",
-		"reopen_rate,0.0000,,ratio\n", "agent_occupancy,"} {
+		"reopen_rate,0.0000,,ratio\n", "agent_occupancy,", "customer_effort,,,count\n", "survey_response_rate,,,ratio\n",
+		"volume_channel_api,2,0,count\n", "volume_hour_00,", "volume_hour_23,", fmt.Sprintf("agent_%d_peak_open,", e.ownerID)} {
 		if !strings.Contains(body, want) {
 			t.Errorf("reports.csv lacks %q:\n%s", want, body)
 		}
