@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/parleyhq/parley/internal/report"
 	"io"
 	"net/http"
 	"strconv"
@@ -120,6 +121,9 @@ func TestMetrics(t *testing.T) {
 				t.Errorf("/metrics with %v = %d, want 401 and no metrics", h, code)
 			}
 		}
+		if err := report.Project(context.Background(), e.App.DB); err != nil {
+			t.Fatal(err)
+		}
 		code, text := getMetrics(t, e, map[string]string{"Authorization": "Bearer " + metricsToken})
 		if code != 200 {
 			t.Fatalf("/metrics with the token = %d %s", code, text)
@@ -139,6 +143,7 @@ func TestMetrics(t *testing.T) {
 			`parley_jobs{kind="metrics.later",status="pending"}`:                           1,
 			`parley_job_failures_total{kind="metrics.test"}`:                               1,
 			`parley_live_connections`:                                                      1,
+			`parley_report_lag_events`:                                                     0,
 			`parley_live_streams_opened_total{route="/app/events"}`:                        1,
 		} {
 			if got, ok := sample(text, series); !ok || got != want {

@@ -63,6 +63,13 @@ func (db *DB) ReportCursor(ctx context.Context) (seq int64, at time.Time, err er
 	return seq, fromTS(us), wrapErr("store: ReportCursor", err)
 }
 
+// ReportLag is how many events the projector has not read yet.
+func (db *DB) ReportLag(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.read.QueryRowContext(ctx, "SELECT (SELECT COALESCE(MAX(seq), 0) FROM events) - (SELECT seq FROM report_cursor WHERE id = 1)").Scan(&n)
+	return max(n, 0), wrapErr("store: ReportLag", err)
+}
+
 // ConversationFacts returns the stored facts of the given conversations.
 func (db *DB) ConversationFacts(ctx context.Context, ids []int64) (_ []Fact, err error) {
 	defer wrap(&err, "store: ConversationFacts")

@@ -30,6 +30,9 @@ type Sources struct {
 	JobCounts func(context.Context) ([]store.JobCount, error)
 	// LiveStreams returns how many SSE streams are open now.
 	LiveStreams func() int
+	// ReportLag returns how many events the report projector has not
+	// projected into facts yet.
+	ReportLag func(context.Context) (int64, error)
 }
 
 // jobCountTimeout bounds the query behind parley_jobs, so a slow database
@@ -115,6 +118,20 @@ func New(src Sources) *Registry {
 			Name: "parley_live_connections",
 			Help: "Server-Sent Events streams open now: agents' inboxes and visitors' widgets.",
 		}, func() float64 { return float64(src.LiveStreams()) }))
+	}
+	if src.ReportLag != nil {
+		r.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "parley_report_lag_events",
+			Help: "Events not yet projected into the report facts; it should stay near zero (the projector runs every 15 s).",
+		}, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), jobCountTimeout)
+			defer cancel()
+			n, err := src.ReportLag(ctx)
+			if err != nil {
+				return -1 // the database did not answer: not a lag of zero
+			}
+			return float64(n)
+		}))
 	}
 	return r
 }
