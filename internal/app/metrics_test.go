@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/app/apptest"
-	"github.com/parleyhq/parley/internal/report"
 	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/report"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/store/storetest"
 )
