@@ -1,6 +1,7 @@
 package inbox
 
 import (
+	"bytes"
 	"context"
 
 	"github.com/parleyhq/parley/internal/auth"
@@ -57,8 +58,20 @@ func (s *Service) UpdateInbox(ctx context.Context, actor Actor, in parley.Inbox,
 		if err != nil {
 			return err
 		}
+		before, err := tx.Inbox(in.ID)
+		if err != nil {
+			return err
+		}
 		if err := tx.UpdateInbox(&in); err != nil {
 			return err
+		}
+		if before.ReopenWindow != in.ReopenWindow || !bytes.Equal(before.Routing.Hours, in.Routing.Hours) {
+			// Reports timed this inbox's conversations in the old hours
+			// and window: project them all again (only what changes is
+			// rewritten).
+			if err := tx.ReprojectReports(); err != nil {
+				return err
+			}
 		}
 		return tx.SetChannelSecrets(in.ID, sealed)
 	})

@@ -155,6 +155,25 @@ func TestBuildMatchesReplay(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			// Midway, the first inbox changes its hours and the second its
+			// reopen window: past metrics change, for both engines.
+			if step == 500 {
+				for i, edit := range []func(*parley.Inbox){
+					func(ib *parley.Inbox) {
+						ib.Routing.Hours = json.RawMessage(`{"time_zone":"Europe/Paris","week":{"mon":["08:00-12:00","13:00-18:00"],"sat":["10:00-14:00"]}}`)
+					},
+					func(ib *parley.Inbox) { ib.ReopenWindow = 3 * 24 * time.Hour },
+				} {
+					ib, _, err := db.Inbox(bg, inboxes[i])
+					if err != nil {
+						t.Fatal(err)
+					}
+					edit(&ib)
+					if _, err := svc.UpdateInbox(bg, inbox.System, ib, nil); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
 			// Every so often, compare a few random reports as known now.
 			if step%100 == 99 {
 				checkpoints++

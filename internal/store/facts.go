@@ -63,6 +63,15 @@ func (db *DB) ReportCursor(ctx context.Context) (seq int64, at time.Time, err er
 	return seq, fromTS(us), wrapErr("store: ReportCursor", err)
 }
 
+// ReprojectReports sends the projector back to the start of the event
+// log, for a change that alters past metrics (business hours, a reopen
+// window): every conversation is replayed again and only the facts that
+// change are rewritten. Reports keep answering from the facts meanwhile.
+func (tx *Tx) ReprojectReports() error {
+	_, err := tx.exec("UPDATE report_cursor SET seq = 0 WHERE id = 1")
+	return err
+}
+
 // ReportLag is how many events the projector has not read yet.
 func (db *DB) ReportLag(ctx context.Context) (int64, error) {
 	var n int64

@@ -104,14 +104,16 @@ func (tx *Tx) TeamHours(teamID int64) (string, error) {
 
 // SetTeamHours stores a team's own business hours (JSON; "" for none).
 func (tx *Tx) SetTeamHours(teamID int64, hours string) error {
-	res, err := tx.exec("UPDATE teams SET hours = $2 WHERE id = $1", teamID, hours)
+	res, err := tx.exec("UPDATE teams SET hours = $2 WHERE id = $1 AND hours <> $2", teamID, hours)
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return parley.Errorf(parley.ENOTFOUND, "team %d not found", teamID)
+	if n, _ := res.RowsAffected(); n == 1 {
+		// Reports timed the team's conversations in the old hours.
+		return tx.ReprojectReports()
 	}
-	return nil
+	var one int // unchanged hours, or no such team
+	return notFound(tx.queryRow("SELECT 1 FROM teams WHERE id = $1", teamID).Scan(&one), "team", teamID)
 }
 
 // TeamHours returns a team's own business hours (JSON; "" for none).
