@@ -51,7 +51,8 @@ func Build(ctx context.Context, db *store.DB, from, to time.Time, loc *time.Loca
 
 // projectWait bounds how long a report waits for the projection to catch
 // up; past it (a backfill of a large log, say), the report is built from
-// the facts as they are and says how current they are (Report.AsOf).
+// the facts as they are and says how many events it lacks
+// (Report.Unprojected).
 const projectWait = 5 * time.Second
 
 type builder struct {
@@ -197,6 +198,9 @@ func (b *builder) build() (Report, error) {
 	b.backlog(&r)
 	if b.err == nil {
 		r.Surveys, b.err = LoadSurveys(b.ctx, b.db, b.from, b.to, b.f)
+	}
+	if b.err == nil {
+		r.Unprojected, b.err = b.db.ReportLag(b.ctx)
 	}
 	return r, b.err
 }

@@ -123,6 +123,10 @@ type Report struct {
 	Promises Promises `json:"promises"`
 	// Surveys are the effort and satisfaction answers of the period.
 	Surveys Surveys `json:"surveys"`
+	// Unprojected counts the newest events not in these figures yet: the
+	// pre-aggregated engine answered before its projection caught up (a
+	// backfill after an upgrade, say). Zero almost always.
+	Unprojected int64 `json:"unprojected_events,omitempty"`
 	// Backlog is the open, pending and snoozed counts just before from,
 	// each local midnight inside the period, and to.
 	Backlog []BacklogSample `json:"backlog"`

@@ -268,6 +268,9 @@ func (s *Server) reportsPage(w http.ResponseWriter, r *http.Request) error {
 		v.AgentRows = append(v.AgentRows, agentRow{Name: name, Average: strconv.FormatFloat(l.Average, 'f', 2, 64), Peak: l.Peak,
 			Capacity: l.Capacity, Occupancy: strconv.FormatFloat(l.Occupancy*100, 'f', 1, 64) + "%"})
 	}
+	if cur.Unprojected > 0 {
+		v.Notes = append(v.Notes, fmt.Sprintf("Catching up: the %d newest events are not in these figures yet. Reload in a minute.", cur.Unprojected))
+	}
 	v.Notes = append(v.Notes, "Each card opens the conversations behind it, under the same period and filters. The backlog link opens the inbox's open conversations as they are now.")
 	return s.render(w, r, http.StatusOK, "reports", "", v)
 }
