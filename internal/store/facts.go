@@ -187,24 +187,13 @@ func (tx *Tx) writeFacts(p Projection) error {
 			return err
 		}
 	}
-	const fcols = 12
-	for facts := p.Facts; len(facts) > 0; {
-		n := min(len(facts), factChunk)
-		var q strings.Builder
-		q.WriteString("INSERT INTO report_facts (conversation_id, metric, at, until, agent_id, value, flag, bin, inbox_id, team_id, priority, labels) VALUES ")
-		args := make([]any, 0, n*fcols)
-		for i, f := range facts[:n] {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(" + tx.db.bulkPlaceholders(len(args)+1, fcols) + ")")
-			args = append(args, f.ConversationID, f.Metric, ts(f.At), tsPtr(f.Until), f.AgentID, int64(f.Value/time.Microsecond),
-				f.Flag, f.Bin, f.InboxID, f.TeamID, string(f.Priority), f.Labels)
-		}
-		facts = facts[n:]
-		if _, err := tx.exec(q.String(), args...); err != nil {
-			return err
-		}
+	rows := make([][]any, len(p.Facts))
+	for i, f := range p.Facts {
+		rows[i] = []any{f.ConversationID, f.Metric, ts(f.At), tsPtr(f.Until), f.AgentID, int64(f.Value / time.Microsecond),
+			f.Flag, f.Bin, f.InboxID, f.TeamID, string(f.Priority), f.Labels}
+	}
+	if err := tx.insertRows("INSERT INTO report_facts (conversation_id, metric, at, until, agent_id, value, flag, bin, inbox_id, team_id, priority, labels)", rows, ""); err != nil {
+		return err
 	}
 	if err := tx.addRollup(p.Rollup); err != nil {
 		return err
@@ -240,51 +229,45 @@ func (tx *Tx) addRollup(r map[RollupKey]RollupSum) error {
 		sum.N, sum.Total = sum.N+s.N, sum.Total+s.Total
 		totals[t] = sum
 	}
-	const rcols = 11
-	for len(keys) > 0 {
-		n := min(len(keys), factChunk)
-		var q strings.Builder
-		q.WriteString("INSERT INTO report_rollup (day, metric, flag, bin, agent_id, inbox_id, team_id, priority, labels, n, total) VALUES ")
-		args := make([]any, 0, n*rcols)
-		for i, k := range keys[:n] {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(" + tx.db.bulkPlaceholders(len(args)+1, rcols) + ")")
-			s := r[k]
-			args = append(args, k.Day, k.Metric, k.Flag, k.Bin, k.AgentID, k.InboxID, k.TeamID, string(k.Priority), k.Labels, s.N, s.Total)
-		}
-		keys = keys[n:]
-		q.WriteString(` ON CONFLICT (metric, day, flag, bin, agent_id, inbox_id, team_id, priority, labels)
-			DO UPDATE SET n = report_rollup.n + excluded.n, total = report_rollup.total + excluded.total`)
-		if _, err := tx.exec(q.String(), args...); err != nil {
-			return err
-		}
+	rows := make([][]any, len(keys))
+	for i, k := range keys {
+		s := r[k]
+		rows[i] = []any{k.Day, k.Metric, k.Flag, k.Bin, k.AgentID, k.InboxID, k.TeamID, string(k.Priority), k.Labels, s.N, s.Total}
 	}
-	tkeys := make([]tkey, 0, len(totals))
+	if err := tx.insertRows("INSERT INTO report_rollup (day, metric, flag, bin, agent_id, inbox_id, team_id, priority, labels, n, total)", rows,
+		` ON CONFLICT (metric, day, flag, bin, agent_id, inbox_id, team_id, priority, labels)
+			DO UPDATE SET n = report_rollup.n + excluded.n, total = report_rollup.total + excluded.total`); err != nil {
+		return err
+	}
+	rows = rows[:0]
 	for k, s := range totals {
 		if s.N != 0 || s.Total != 0 {
-			tkeys = append(tkeys, k)
+			rows = append(rows, []any{k.day, k.metric, k.flag, k.bin, k.agent, k.labels, s.N, s.Total})
 		}
 	}
-	const tcols = 8
-	for len(tkeys) > 0 {
-		n := min(len(tkeys), factChunk)
+	return tx.insertRows("INSERT INTO report_totals (day, metric, flag, bin, agent_id, labels, n, total)", rows,
+		` ON CONFLICT (metric, day, flag, bin, agent_id, labels)
+			DO UPDATE SET n = report_totals.n + excluded.n, total = report_totals.total + excluded.total`)
+}
+
+// insertRows runs insert ("INSERT INTO t (columns)") for rows, factChunk
+// rows a statement, each statement ending with suffix (an ON CONFLICT
+// clause, or "").
+func (tx *Tx) insertRows(insert string, rows [][]any, suffix string) error {
+	for len(rows) > 0 {
+		n := min(len(rows), factChunk)
 		var q strings.Builder
-		q.WriteString("INSERT INTO report_totals (day, metric, flag, bin, agent_id, labels, n, total) VALUES ")
-		args := make([]any, 0, n*tcols)
-		for i, k := range tkeys[:n] {
+		q.WriteString(insert + " VALUES ")
+		var args []any
+		for i, row := range rows[:n] {
 			if i > 0 {
 				q.WriteString(", ")
 			}
-			q.WriteString("(" + tx.db.bulkPlaceholders(len(args)+1, tcols) + ")")
-			s := totals[k]
-			args = append(args, k.day, k.metric, k.flag, k.bin, k.agent, k.labels, s.N, s.Total)
+			q.WriteString("(" + tx.db.bulkPlaceholders(len(args)+1, len(row)) + ")")
+			args = append(args, row...)
 		}
-		tkeys = tkeys[n:]
-		q.WriteString(` ON CONFLICT (metric, day, flag, bin, agent_id, labels)
-			DO UPDATE SET n = report_totals.n + excluded.n, total = report_totals.total + excluded.total`)
-		if _, err := tx.exec(q.String(), args...); err != nil {
+		rows = rows[n:]
+		if _, err := tx.exec(q.String()+suffix, args...); err != nil {
 			return err
 		}
 	}

@@ -131,25 +131,9 @@ func (s *Server) conversationsCSV(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	in, err := report.Load(ctx, s.DB, q.from, q.to, q.loc)
+	rc, err := s.reportConversations(r.Context(), q)
 	if err != nil {
 		return err
-	}
-	inboxes, err := s.DB.Inboxes(ctx)
-	if err != nil {
-		return err
-	}
-	teams, err := s.DB.Teams(ctx)
-	if err != nil {
-		return err
-	}
-	inboxNames, teamNames := map[int64]string{}, map[int64]string{}
-	for _, in := range inboxes {
-		inboxNames[in.ID] = in.Name
-	}
-	for _, t := range teams {
-		teamNames[t.ID] = t.Name
 	}
 	stamp := func(t time.Time) string {
 		if t.IsZero() {
@@ -163,29 +147,13 @@ func (s *Server) conversationsCSV(w http.ResponseWriter, r *http.Request) error 
 		}
 		return strconv.FormatInt(int64(d/time.Second), 10)
 	}
-	names := map[int64]string{}
-	agents, err := s.DB.Agents(ctx)
-	if err != nil {
-		return err
-	}
-	for _, a := range agents {
-		names[a.ID] = a.Name
-	}
 	score := func(v *int) string {
 		if v == nil {
 			return ""
 		}
 		return strconv.Itoa(*v)
 	}
-	list := report.Conversations(in, q.from, q.to, q.filter)
-	ids := make([]int64, len(list))
-	for i, c := range list {
-		ids[i] = c.ID
-	}
-	answers, err := s.DB.AnsweredSurveys(ctx, ids)
-	if err != nil {
-		return err
-	}
+	inboxNames, teamNames, names, list, answers := rc.inboxes, rc.teams, rc.agents, rc.list, rc.answers
 	rows := [][]string{{"id", "inbox", "channel", "team", "priority", "labels", "assignee", "created_at", "resolved_at",
 		"first_response_seconds", "first_response_business_seconds", "next_responses", "next_response_median_seconds", "next_response_median_business_seconds",
 		"resolution_seconds", "resolution_business_seconds", "agent_replies", "resolutions", "reopens", "first_contact_resolution",

@@ -2,12 +2,14 @@ package web
 
 import (
 	"cmp"
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"time"
 
+	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/report"
 )
 
@@ -58,20 +60,11 @@ func (s *Server) reportConversationsPage(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	in, err := report.Load(ctx, s.DB, q.from, q.to, q.loc)
+	rc, err := s.reportConversations(r.Context(), q)
 	if err != nil {
 		return err
 	}
-	all := report.Conversations(in, q.from, q.to, q.filter)
-	ids := make([]int64, len(all))
-	for i, c := range all {
-		ids[i] = c.ID
-	}
-	answers, err := s.DB.AnsweredSurveys(ctx, ids)
-	if err != nil {
-		return err
-	}
+	all, answers := rc.list, rc.answers
 	inPeriod := func(t time.Time) bool { return !t.Before(q.from) && t.Before(q.to) }
 	nextMedian := func(c report.ConvResult) time.Duration {
 		var d []time.Duration
@@ -123,21 +116,7 @@ func (s *Server) reportConversationsPage(w http.ResponseWriter, r *http.Request)
 		return cmp.Compare(b.ID, a.ID)
 	})
 
-	inboxes, err := s.DB.Inboxes(ctx)
-	if err != nil {
-		return err
-	}
-	agents, err := s.DB.Agents(ctx)
-	if err != nil {
-		return err
-	}
-	inboxNames, agentNames := map[int64]string{}, map[int64]string{}
-	for _, ib := range inboxes {
-		inboxNames[ib.ID] = ib.Name
-	}
-	for _, a := range agents {
-		agentNames[a.ID] = a.Name
-	}
+	inboxNames, agentNames := rc.inboxes, rc.agents
 	stamp := func(t time.Time) string {
 		if t.IsZero() {
 			return ""
@@ -195,4 +174,51 @@ func drillLink(query url.Values) func(show string) string {
 		q.Set("show", show)
 		return "/app/reports/conversations?" + q.Encode()
 	}
+}
+
+// reportConvs is what the conversation-level views of a report
+// read: each conversation's figures (report.Conversations, replayed), its
+// latest survey answers, and the names of inboxes, teams and agents.
+type reportConvs struct {
+	list                   []report.ConvResult
+	answers                map[int64]parley.Survey
+	inboxes, teams, agents map[int64]string
+}
+
+func (s *Server) reportConversations(ctx context.Context, q reportQuery) (rc reportConvs, err error) {
+	in, err := report.Load(ctx, s.DB, q.from, q.to, q.loc)
+	if err != nil {
+		return rc, err
+	}
+	rc.list = report.Conversations(in, q.from, q.to, q.filter)
+	ids := make([]int64, len(rc.list))
+	for i, c := range rc.list {
+		ids[i] = c.ID
+	}
+	if rc.answers, err = s.DB.AnsweredSurveys(ctx, ids); err != nil {
+		return rc, err
+	}
+	inboxes, err := s.DB.Inboxes(ctx)
+	if err != nil {
+		return rc, err
+	}
+	teams, err := s.DB.Teams(ctx)
+	if err != nil {
+		return rc, err
+	}
+	agents, err := s.DB.Agents(ctx)
+	if err != nil {
+		return rc, err
+	}
+	rc.inboxes, rc.teams, rc.agents = map[int64]string{}, map[int64]string{}, map[int64]string{}
+	for _, ib := range inboxes {
+		rc.inboxes[ib.ID] = ib.Name
+	}
+	for _, t := range teams {
+		rc.teams[t.ID] = t.Name
+	}
+	for _, a := range agents {
+		rc.agents[a.ID] = a.Name
+	}
+	return rc, nil
 }
