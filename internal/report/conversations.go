@@ -2,11 +2,14 @@ package report
 
 import (
 	"cmp"
+	"context"
+	"fmt"
 	"slices"
 	"time"
 
 	"github.com/parleyhq/parley/internal/hours"
 	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/store"
 )
 
 // ConvResult is one conversation's own figures, for exports and audits:
@@ -79,40 +82,127 @@ func Conversations(in Input, from, to time.Time, f Filter) []ConvResult {
 		if !created && !resolved {
 			continue
 		}
-		r := ConvResult{ID: id, ConvInfo: info, CreatedAt: c.created, AssigneeID: c.assignee, Replies: c.replies,
-			Resolutions: len(c.resolutions)}
-		for _, s := range c.responses {
-			if s.first {
-				r.HasFirstResponse, r.FirstResponse = true, Span{s.cal, s.biz}
-			} else {
-				r.NextResponses = append(r.NextResponses, Span{s.cal, s.biz})
-			}
-		}
-		if c.resolved && c.spellCount > 0 {
-			r.HasResolution, r.ResolvedAt, r.Resolution = true, c.lastResolve, Span{c.resCal, c.resBiz}
-		}
 		window, ok := in.ReopenWindow[info.InboxID]
 		if !ok {
 			window = parley.DefaultReopenWindow
 		}
-		for i, res := range c.resolutions {
-			customer := res.reopenedBy == "customer_message"
-			if customer && res.reopenAt.Sub(res.at) <= window {
-				r.Reopens++
-			}
-			if i == 0 {
-				switch {
-				case now.Sub(res.at) < FCRWindow:
-					r.FirstContact = "pending"
-				case res.replies == 1 && !(customer && res.reopenAt.Sub(res.at) <= FCRWindow):
-					r.FirstContact = "yes"
-				default:
-					r.FirstContact = "no"
-				}
-			}
-		}
-		out = append(out, r)
+		out = append(out, convResult(id, c, info, window, now))
 	}
 	slices.SortFunc(out, func(a, b ConvResult) int { return cmp.Compare(a.ID, b.ID) })
 	return out
+}
+
+// convResult is one replayed conversation's own figures.
+func convResult(id int64, c *conv, info ConvInfo, window time.Duration, now time.Time) ConvResult {
+	r := ConvResult{ID: id, ConvInfo: info, CreatedAt: c.created, AssigneeID: c.assignee, Replies: c.replies,
+		Resolutions: len(c.resolutions)}
+	for _, s := range c.responses {
+		if s.first {
+			r.HasFirstResponse, r.FirstResponse = true, Span{s.cal, s.biz}
+		} else {
+			r.NextResponses = append(r.NextResponses, Span{s.cal, s.biz})
+		}
+	}
+	if c.resolved && c.spellCount > 0 {
+		r.HasResolution, r.ResolvedAt, r.Resolution = true, c.lastResolve, Span{c.resCal, c.resBiz}
+	}
+	for i, res := range c.resolutions {
+		customer := res.reopenedBy == "customer_message"
+		if customer && res.reopenAt.Sub(res.at) <= window {
+			r.Reopens++
+		}
+		if i == 0 {
+			switch {
+			case now.Sub(res.at) < FCRWindow:
+				r.FirstContact = "pending"
+			case res.replies == 1 && !(customer && res.reopenAt.Sub(res.at) <= FCRWindow):
+				r.FirstContact = "yes"
+			default:
+				r.FirstContact = "no"
+			}
+		}
+	}
+	return r
+}
+
+// Drill names the conversations behind one number of a report.
+type Drill string
+
+// The numbers a report drills into.
+const (
+	DrillCreated       Drill = "created"        // created in the period, newest first
+	DrillResolution    Drill = "resolution"     // resolved in it, the longest resolution first
+	DrillFirstResponse Drill = "first_response" // first answered in it, the slowest first
+	DrillNextResponse  Drill = "next_response"  // with next responses in it, the slowest first
+	DrillReopened      Drill = "reopened"       // resolved in it and reopened by the customer
+	DrillFirstContact  Drill = "first_contact"  // first resolved in it
+	DrillSurveyed      Drill = "surveyed"       // with survey answers in it, the hardest first
+)
+
+// drillFacts are the facts each drill selects conversations by, their
+// resolution bit if any, and whether the slowest come first (else the
+// newest).
+var drillFacts = map[Drill]struct {
+	metric, bit int
+	slowest     bool
+}{
+	DrillCreated:       {mCreated, 0, false},
+	DrillResolution:    {mResCal, 0, true},
+	DrillFirstResponse: {mFirstCal, 0, true},
+	DrillNextResponse:  {mNextCal, 0, true},
+	DrillReopened:      {mResolution, resReopened, false},
+	DrillFirstContact:  {mResolution, resFirst, false},
+}
+
+// DrillDown returns up to limit conversations behind a number of the
+// report of [from, to) under f, in the drill's order, with their own
+// figures, and how many there are in all. It picks them from the facts
+// (an index walk, whatever the period's size) and replays only those.
+func DrillDown(ctx context.Context, db *store.DB, from, to time.Time, f Filter, d Drill, limit int) (_ []ConvResult, total int, err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("report: DrillDown: %w", err)
+		}
+	}()
+	spec, ok := drillFacts[d]
+	if !ok && d != DrillSurveyed {
+		return nil, 0, parley.Errorf(parley.EINVALID, "nothing to drill into named %q", d)
+	}
+	pctx, cancel := context.WithTimeout(ctx, projectWait)
+	err = Project(pctx, db)
+	cancel()
+	if err != nil && ctx.Err() != nil {
+		return nil, 0, err
+	}
+	set, err := loadSettings(ctx, db)
+	if err != nil {
+		return nil, 0, err
+	}
+	var ids []int64
+	if d == DrillSurveyed {
+		ids, total, err = db.SurveyedConversations(ctx, from, to, surveyFilter(f), limit)
+	} else {
+		ids, total, err = db.TopFactConversations(ctx, store.TopFacts{Metric: spec.metric, Bit: spec.bit, From: from, To: to,
+			Slowest: spec.slowest, Limit: limit, Filter: factFilter(f, set.channels)})
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	hist, err := db.ConversationHistories(ctx, ids)
+	if err != nil {
+		return nil, 0, err
+	}
+	infos, err := db.ReportConversations(ctx, ids)
+	if err != nil {
+		return nil, 0, err
+	}
+	now := db.Now().UTC()
+	byID := group(hist, now.Add(time.Nanosecond))
+	out := make([]ConvResult, 0, len(ids))
+	for _, id := range ids {
+		info := FromStore(infos[id])
+		c := replay(byID[id], set.schedule(info))
+		out = append(out, convResult(id, c, info, set.window(info.InboxID), now))
+	}
+	return out, total, nil
 }

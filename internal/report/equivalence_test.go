@@ -228,6 +228,36 @@ func compareRandomReports(t *testing.T, db *store.DB, rng *rand.Rand, start, now
 			t.Fatal(err)
 		}
 		sameAsReplay(t, db, in, from, to, f)
+		checkDrillDown(t, db, report.Compute(in, from, to, f), from, to, f)
+	}
+}
+
+// checkDrillDown: the conversations behind a report's numbers are as
+// many as the numbers count, in the drill's order.
+func checkDrillDown(t *testing.T, db *store.DB, rep report.Report, from, to time.Time, f report.Filter) {
+	t.Helper()
+	fcr := rep.FirstContactResolution
+	for d, want := range map[report.Drill]int{
+		report.DrillCreated:       rep.Volume.Total,
+		report.DrillResolution:    rep.ResolutionTime.Calendar.Count,
+		report.DrillFirstResponse: rep.FirstResponseTime.Calendar.Count,
+		report.DrillFirstContact:  fcr.Eligible + fcr.Pending,
+	} {
+		list, total, err := report.DrillDown(bg, db, from, to, f, d, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total != want || len(list) != min(want, 5) {
+			t.Errorf("drill %s under %+v: %d conversations (%d listed), want %d", d, f, total, len(list), want)
+		}
+		if d == report.DrillResolution && len(list) > 0 && time.Duration(rep.ResolutionTime.Calendar.P90) > list[0].Resolution.Calendar {
+			t.Errorf("drill %s: the first listed took %s, less than the p90 %s", d, list[0].Resolution.Calendar, time.Duration(rep.ResolutionTime.Calendar.P90))
+		}
+		for i := 1; i < len(list) && d == report.DrillResolution; i++ {
+			if list[i].Resolution.Calendar > list[i-1].Resolution.Calendar {
+				t.Errorf("drill %s is not slowest first: %s after %s", d, list[i].Resolution.Calendar, list[i-1].Resolution.Calendar)
+			}
+		}
 	}
 }
 

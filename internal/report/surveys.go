@@ -49,11 +49,7 @@ type AgentSurveys struct {
 // ranges (store.SurveyReport), so its cost does not grow with the
 // number of surveys beyond the scan itself.
 func LoadSurveys(ctx context.Context, db *store.DB, from, to time.Time, f Filter) (Surveys, error) {
-	sf := store.SurveyFilter{InboxIDs: f.InboxIDs, TeamID: f.TeamID, AgentID: f.AgentID, Label: f.Label, Priority: string(f.Priority)}
-	for _, c := range f.Channels {
-		sf.Channels = append(sf.Channels, string(c))
-	}
-	counts, err := db.SurveyReport(ctx, from, to, sf)
+	counts, err := db.SurveyReport(ctx, from, to, surveyFilter(f))
 	if err != nil {
 		return Surveys{}, fmt.Errorf("report: surveys: %w", err)
 	}
@@ -121,4 +117,13 @@ func (s scoreAcc) score(lo, hi int) Score {
 		out.GoodRate = float64(out.Good) / float64(out.Count)
 	}
 	return out
+}
+
+// surveyFilter is f for the surveys table.
+func surveyFilter(f Filter) store.SurveyFilter {
+	sf := store.SurveyFilter{InboxIDs: f.InboxIDs, TeamID: f.TeamID, AgentID: f.AgentID, Label: f.Label, Priority: string(f.Priority)}
+	for _, c := range f.Channels {
+		sf.Channels = append(sf.Channels, string(c))
+	}
+	return sf
 }

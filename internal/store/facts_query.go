@@ -322,3 +322,63 @@ func (db *DB) Segments(ctx context.Context, metric int, from, to time.Time, f Fa
 		return s, err
 	})
 }
+
+// TopFacts selects the conversations behind a report's number.
+type TopFacts struct {
+	Metric  int
+	Bit     int // when not 0, only facts with this flag bit
+	From    time.Time
+	To      time.Time
+	Slowest bool // by value, largest first (the histogram index, walked backwards); else newest first
+	Limit   int
+	Filter  FactFilter
+}
+
+// TopFactConversations returns up to q.Limit conversations with a fact of
+// q.Metric in [q.From, q.To) under q.Filter, in q's order, each once, and
+// how many conversations have one.
+func (db *DB) TopFactConversations(ctx context.Context, q TopFacts) (ids []int64, total int, err error) {
+	defer wrap(&err, "store: TopFactConversations")
+	args := []any{q.Metric, ts(q.From), ts(q.To)}
+	var w strings.Builder
+	// "+rf.at" for the slowest: the walk must follow the histogram index.
+	at := "rf.at"
+	if q.Slowest {
+		at = "+rf.at"
+	}
+	w.WriteString(" FROM report_facts rf WHERE rf.metric = $1 AND " + at + " >= $2 AND " + at + " < $3")
+	if q.Bit != 0 {
+		args = append(args, q.Bit)
+		w.WriteString(" AND (rf.flag & $" + strconv.Itoa(len(args)) + ") <> 0")
+	}
+	q.Filter.where(&w, &args, "rf")
+	if err := db.read.QueryRowContext(ctx, "SELECT COUNT(DISTINCT rf.conversation_id)"+w.String(), args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	order := " ORDER BY rf.at DESC"
+	if q.Slowest {
+		order = " ORDER BY rf.bin DESC, rf.value DESC"
+	}
+	// A conversation can have several facts (next responses): read a few
+	// more than wanted and keep each conversation's first.
+	args = append(args, 4*q.Limit)
+	rows, err := db.read.QueryContext(ctx, "SELECT rf.conversation_id"+w.String()+order+" LIMIT $"+strconv.Itoa(len(args)), args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	list, err := collect(rows, func(r *sql.Rows) (int64, error) {
+		var id int64
+		return id, r.Scan(&id)
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	seen := map[int64]bool{}
+	for _, id := range list {
+		if !seen[id] && len(ids) < q.Limit {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids, total, nil
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"strings"
 	"time"
 
@@ -192,54 +193,57 @@ type SurveyCounts struct {
 	Cells              []SurveyCell
 }
 
+// where returns the join and WHERE clause of surveys s with col in
+// [from, to) under f, and its arguments.
+func (f SurveyFilter) where(col string, from, to time.Time) (string, []any) {
+	var q query
+	q.add("s."+col+" >= ?", ts(from))
+	q.add("s."+col+" < ?", ts(to))
+	q.where = append(q.where, "s.status = 'sent'")
+	if len(f.InboxIDs) > 0 {
+		var ph []string
+		for _, id := range f.InboxIDs {
+			ph = append(ph, q.next(id))
+		}
+		q.where = append(q.where, "s.inbox_id IN ("+strings.Join(ph, ", ")+")")
+	}
+	if len(f.Channels) > 0 {
+		var ph []string
+		for _, c := range f.Channels {
+			ph = append(ph, q.next(c))
+		}
+		q.where = append(q.where, "s.channel IN ("+strings.Join(ph, ", ")+")")
+	}
+	if f.AgentID != 0 {
+		q.add("s.agent_id = ?", f.AgentID)
+	}
+	if f.TeamID != 0 {
+		q.add("c.team_id = ?", f.TeamID)
+	}
+	if f.Priority != "" {
+		q.add("c.priority = ?", f.Priority)
+	}
+	if f.Label != "" {
+		q.add("EXISTS (SELECT 1 FROM conversation_labels l WHERE l.conversation_id = s.conversation_id AND l.label = ?)", f.Label)
+	}
+	join := ""
+	if f.TeamID != 0 || f.Priority != "" {
+		join = " JOIN conversations c ON c.id = s.conversation_id"
+	}
+	return join + q.clause(), q.args
+}
+
 // SurveyReport counts the surveys sent in [from, to) by sent_at and
 // those answered in it by answered_at. Both are indexed range scans with
 // the aggregation done by the database.
 func (db *DB) SurveyReport(ctx context.Context, from, to time.Time, f SurveyFilter) (out SurveyCounts, err error) {
 	defer wrap(&err, "store: SurveyReport")
-	where := func(col string) (string, []any) {
-		var q query
-		q.add("s."+col+" >= ?", ts(from))
-		q.add("s."+col+" < ?", ts(to))
-		q.where = append(q.where, "s.status = 'sent'")
-		if len(f.InboxIDs) > 0 {
-			var ph []string
-			for _, id := range f.InboxIDs {
-				ph = append(ph, q.next(id))
-			}
-			q.where = append(q.where, "s.inbox_id IN ("+strings.Join(ph, ", ")+")")
-		}
-		if len(f.Channels) > 0 {
-			var ph []string
-			for _, c := range f.Channels {
-				ph = append(ph, q.next(c))
-			}
-			q.where = append(q.where, "s.channel IN ("+strings.Join(ph, ", ")+")")
-		}
-		if f.AgentID != 0 {
-			q.add("s.agent_id = ?", f.AgentID)
-		}
-		if f.TeamID != 0 {
-			q.add("c.team_id = ?", f.TeamID)
-		}
-		if f.Priority != "" {
-			q.add("c.priority = ?", f.Priority)
-		}
-		if f.Label != "" {
-			q.add("EXISTS (SELECT 1 FROM conversation_labels l WHERE l.conversation_id = s.conversation_id AND l.label = ?)", f.Label)
-		}
-		join := ""
-		if f.TeamID != 0 || f.Priority != "" {
-			join = " JOIN conversations c ON c.id = s.conversation_id"
-		}
-		return join + q.clause(), q.args
-	}
-	clause, args := where("sent_at")
+	clause, args := f.where("sent_at", from, to)
 	if err := db.read.QueryRowContext(ctx, "SELECT COUNT(*), COUNT(s.answered_at) FROM surveys s"+clause, args...).
 		Scan(&out.Sent, &out.SentAnswered); err != nil {
 		return out, err
 	}
-	clause, args = where("answered_at")
+	clause, args = f.where("answered_at", from, to)
 	rows, err := db.read.QueryContext(ctx, "SELECT s.agent_id, s.ces, s.csat, COUNT(*) FROM surveys s"+clause+
 		" GROUP BY s.agent_id, s.ces, s.csat ORDER BY s.agent_id, s.ces, s.csat", args...)
 	if err != nil {
@@ -296,4 +300,32 @@ func (tx *Tx) SurveyReplySeen(id int64, externalID string) (seen bool, err error
 	}
 	n, err := res.RowsAffected()
 	return n == 0, err
+}
+
+// SurveyedConversations returns up to limit conversations with a survey
+// answered in [from, to) under f, the hardest effort first, and how many
+// there are.
+func (db *DB) SurveyedConversations(ctx context.Context, from, to time.Time, f SurveyFilter, limit int) (ids []int64, total int, err error) {
+	defer wrap(&err, "store: SurveyedConversations")
+	clause, args := f.where("answered_at", from, to)
+	if err := db.read.QueryRowContext(ctx, "SELECT COUNT(DISTINCT s.conversation_id) FROM surveys s"+clause, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	rows, err := db.read.QueryContext(ctx, "SELECT s.conversation_id FROM surveys s"+clause+
+		" ORDER BY COALESCE(s.ces, 0) DESC, s.answered_at DESC LIMIT "+strconv.Itoa(2*limit), args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	list, err := collect(rows, func(r *sql.Rows) (int64, error) {
+		var id int64
+		return id, r.Scan(&id)
+	})
+	seen := map[int64]bool{}
+	for _, id := range list {
+		if !seen[id] && len(ids) < limit {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids, total, err
 }

@@ -1,11 +1,9 @@
 package web
 
 import (
-	"cmp"
 	"context"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"time"
 
@@ -60,12 +58,23 @@ func (s *Server) reportConversationsPage(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
-	rc, err := s.reportConversations(r.Context(), q)
+	ctx := r.Context()
+	list, total, err := report.DrillDown(ctx, s.DB, q.from, q.to, q.filter, report.Drill(show), drillLimit)
 	if err != nil {
 		return err
 	}
-	all, answers := rc.list, rc.answers
-	inPeriod := func(t time.Time) bool { return !t.Before(q.from) && t.Before(q.to) }
+	ids := make([]int64, len(list))
+	for i, c := range list {
+		ids[i] = c.ID
+	}
+	answers, err := s.DB.AnsweredSurveys(ctx, ids)
+	if err != nil {
+		return err
+	}
+	inboxNames, _, agentNames, err := s.reportNames(ctx)
+	if err != nil {
+		return err
+	}
 	nextMedian := func(c report.ConvResult) time.Duration {
 		var d []time.Duration
 		for _, n := range c.NextResponses {
@@ -73,50 +82,6 @@ func (s *Server) reportConversationsPage(w http.ResponseWriter, r *http.Request)
 		}
 		return median(d)
 	}
-	var list []report.ConvResult
-	for _, c := range all {
-		keep := false
-		switch show {
-		case "created":
-			keep = inPeriod(c.CreatedAt)
-		case "resolution":
-			keep = c.HasResolution && inPeriod(c.ResolvedAt)
-		case "first_response":
-			keep = c.HasFirstResponse
-		case "next_response":
-			keep = len(c.NextResponses) > 0
-		case "reopened":
-			keep = c.Reopens > 0
-		case "first_contact":
-			keep = c.FirstContact != ""
-		case "surveyed":
-			keep = answers[c.ID].CES != nil || answers[c.ID].CSAT != nil
-		}
-		if keep {
-			list = append(list, c)
-		}
-	}
-	score := func(v *int) int {
-		if v == nil {
-			return 0
-		}
-		return *v
-	}
-	slices.SortStableFunc(list, func(a, b report.ConvResult) int {
-		switch show {
-		case "resolution":
-			return cmp.Compare(b.Resolution.Calendar, a.Resolution.Calendar)
-		case "first_response":
-			return cmp.Compare(b.FirstResponse.Calendar, a.FirstResponse.Calendar)
-		case "next_response":
-			return cmp.Compare(nextMedian(b), nextMedian(a))
-		case "surveyed":
-			return cmp.Compare(score(answers[b.ID].CES), score(answers[a.ID].CES))
-		}
-		return cmp.Compare(b.ID, a.ID)
-	})
-
-	inboxNames, agentNames := rc.inboxes, rc.agents
 	stamp := func(t time.Time) string {
 		if t.IsZero() {
 			return ""
@@ -135,7 +100,7 @@ func (s *Server) reportConversationsPage(w http.ResponseWriter, r *http.Request)
 		}
 		return strconv.Itoa(*v) + "/5"
 	}
-	v := drillView{Page: s.page(r, "Reports", "reports"), Title: title, Total: len(list)}
+	v := drillView{Page: s.page(r, "Reports", "reports"), Title: title, Total: total, Truncated: total > len(list)}
 	const layout = "Jan 2, 2006 15:04"
 	v.Period = q.from.In(q.loc).Format(layout) + " – " + q.to.In(q.loc).Format(layout) + " " + q.loc.String()
 	back := url.Values{}
@@ -148,9 +113,6 @@ func (s *Server) reportConversationsPage(w http.ResponseWriter, r *http.Request)
 	if enc := back.Encode(); enc != "" {
 		v.Back += "?" + enc
 		v.CSV += "?" + enc
-	}
-	if len(list) > drillLimit {
-		list, v.Truncated = list[:drillLimit], true
 	}
 	for _, c := range list {
 		sv := answers[c.ID]
@@ -198,27 +160,33 @@ func (s *Server) reportConversations(ctx context.Context, q reportQuery) (rc rep
 	if rc.answers, err = s.DB.AnsweredSurveys(ctx, ids); err != nil {
 		return rc, err
 	}
-	inboxes, err := s.DB.Inboxes(ctx)
+	rc.inboxes, rc.teams, rc.agents, err = s.reportNames(ctx)
+	return rc, err
+}
+
+// reportNames returns the names of inboxes, teams and agents, by id.
+func (s *Server) reportNames(ctx context.Context) (inboxes, teams, agents map[int64]string, err error) {
+	inboxes, teams, agents = map[int64]string{}, map[int64]string{}, map[int64]string{}
+	ibs, err := s.DB.Inboxes(ctx)
 	if err != nil {
-		return rc, err
+		return
 	}
-	teams, err := s.DB.Teams(ctx)
+	ts, err := s.DB.Teams(ctx)
 	if err != nil {
-		return rc, err
+		return
 	}
-	agents, err := s.DB.Agents(ctx)
+	as, err := s.DB.Agents(ctx)
 	if err != nil {
-		return rc, err
+		return
 	}
-	rc.inboxes, rc.teams, rc.agents = map[int64]string{}, map[int64]string{}, map[int64]string{}
-	for _, ib := range inboxes {
-		rc.inboxes[ib.ID] = ib.Name
+	for _, ib := range ibs {
+		inboxes[ib.ID] = ib.Name
 	}
-	for _, t := range teams {
-		rc.teams[t.ID] = t.Name
+	for _, t := range ts {
+		teams[t.ID] = t.Name
 	}
-	for _, a := range agents {
-		rc.agents[a.ID] = a.Name
+	for _, a := range as {
+		agents[a.ID] = a.Name
 	}
-	return rc, nil
+	return inboxes, teams, agents, nil
 }
