@@ -13,9 +13,9 @@ import (
 // assignments (one per UTC day, mBusy): the time-weighted average from
 // their summed lengths (rollups for whole days, clipped pieces at the
 // edges), the peak from the stored daily peaks — over everything, or
-// within one inbox — and a sweep of the edges' pieces; a filter the
-// stored peaks cannot answer (a team, a priority, several inboxes) sweeps
-// every piece of the period.
+// within one inbox, team or priority — and a sweep of the edges' pieces;
+// a filter the stored peaks cannot answer (several inboxes, two
+// attributes) sweeps every piece of the period.
 func (b *builder) agents(r *Report) {
 	from, to := b.from, b.to
 	end := minTime(to, b.now)
@@ -28,13 +28,14 @@ func (b *builder) agents(r *Report) {
 		}
 		return s, s.start.Before(s.end)
 	}
-	peakInbox := int64(-1) // the stored peaks to read: 0 all, an inbox id, -1 none
-	switch ff := b.ff; {
-	case !ff.RollupOK():
-	case len(ff.InboxIDs) == 0 && ff.TeamID == 0 && ff.Priority == "":
-		peakInbox = 0
-	case len(ff.InboxIDs) == 1 && ff.TeamID == 0 && ff.Priority == "":
-		peakInbox = ff.InboxIDs[0]
+	// The stored peaks answer no filter or one value of one dimension;
+	// several inboxes' conversations overlap in time, so their peaks do
+	// not add up.
+	dim, vals, _ := b.ff.Dim()
+	stored := b.ff.RollupOK() && len(vals) <= 1
+	val := ""
+	if len(vals) == 1 {
+		val = vals[0]
 	}
 	d0, d1, raw := b.spans(from, end)
 	if d0 < d1 {
@@ -70,7 +71,7 @@ func (b *builder) agents(r *Report) {
 			total[f.AgentID] += s.end.Sub(s.start)
 		}
 		ranges := raw
-		if peakInbox < 0 {
+		if !stored {
 			ranges = [][2]time.Time{{from, end}}
 		}
 		for _, rg := range ranges {
@@ -79,7 +80,7 @@ func (b *builder) agents(r *Report) {
 			}
 		}
 	}
-	if peakInbox < 0 && d0 < d1 && b.err == nil {
+	if !stored && d0 < d1 && b.err == nil {
 		// The whole days too: every closed piece, a few columns each.
 		var list []store.Segment
 		var err error
@@ -104,14 +105,14 @@ func (b *builder) agents(r *Report) {
 	for a, list := range segs {
 		peak[a] = concurrency(list, from, to).Peak
 	}
-	if peakInbox >= 0 && d0 < d1 && b.err == nil {
-		stored, err := b.db.AgentDayPeaks(b.ctx, d0, d1, peakInbox)
+	if stored && d0 < d1 && b.err == nil {
+		peaks, err := b.db.AgentDayPeaks(b.ctx, d0, d1, dim, val)
 		if err != nil {
 			b.err = err
 			return
 		}
 		agents := map[int64]bool{}
-		for k := range stored {
+		for k := range peaks {
 			agents[k[0]] = true
 		}
 		for _, f := range running {
@@ -119,7 +120,7 @@ func (b *builder) agents(r *Report) {
 		}
 		for a := range agents {
 			for d := d0; d < d1; d++ {
-				p, ok := stored[[2]int64{a, d}]
+				p, ok := peaks[[2]int64{a, d}]
 				if !ok { // nothing changed that day: the assignments running through it
 					for _, f := range running {
 						if f.AgentID == a && f.At.Before(store.DayStart(d)) {

@@ -209,7 +209,7 @@ func compareRandomReports(t *testing.T, db *store.DB, rng *rand.Rand, start, now
 			continue
 		}
 		var f report.Filter
-		switch rng.IntN(8) {
+		switch rng.IntN(9) {
 		case 1:
 			f.InboxIDs = []int64{inboxes[rng.IntN(len(inboxes))]}
 		case 2:
@@ -222,6 +222,8 @@ func compareRandomReports(t *testing.T, db *store.DB, rng *rand.Rand, start, now
 			f.Priority = parley.PriorityUrgent
 		case 6:
 			f.AgentID = agents[rng.IntN(len(agents))]
+		case 7: // two attributes: no rollup answers it
+			f.InboxIDs, f.Priority = []int64{inboxes[rng.IntN(len(inboxes))]}, parley.PriorityNormal
 		}
 		in, err := report.Load(bg, db, from, to, loc)
 		if err != nil {

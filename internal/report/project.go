@@ -129,8 +129,8 @@ func project(ctx context.Context, db *store.DB, set settings, ids []int64, now t
 			}
 		}
 		for d := range days {
-			for inbox, peak := range dayPeaks(busy, removed, agent, d) {
-				p.AgentDays[store.AgentDay{AgentID: agent, Day: d, InboxID: inbox}] = peak
+			for k, peak := range dayPeaks(busy, removed, agent, d) {
+				p.AgentDays[store.AgentDay{AgentID: agent, Day: d, Dim: k[0], Val: k[1]}] = peak
 			}
 		}
 	}
@@ -138,26 +138,30 @@ func project(ctx context.Context, db *store.DB, set settings, ids []int64, now t
 }
 
 // dayPeaks returns an agent's peaks over UTC day d from their busy
-// pieces: over all of them (inbox 0) and within each inbox they had
-// pieces of that day — or had before the change (removed), whose peak
-// may now be zero.
-func dayPeaks(busy, removed []store.Fact, agent, d int64) map[int64]int {
+// pieces: over all of them (dim "") and within each inbox, team and
+// priority (store.Dims) of the pieces of that day — or of the pieces
+// before the change (removed), whose peak may now be zero.
+func dayPeaks(busy, removed []store.Fact, agent, d int64) map[[2]string]int {
 	start, end := store.DayStart(d), store.DayStart(d+1)
-	inboxes := map[int64][]store.Fact{0: nil}
+	groups := map[[2]string][]store.Fact{{"", ""}: nil}
 	for _, f := range removed {
 		if f.Metric == mBusy && f.AgentID == agent && store.Day(f.At) == d {
-			inboxes[f.InboxID] = inboxes[f.InboxID][:0]
+			for _, k := range store.Dims(f.InboxID, f.TeamID, f.Priority) {
+				groups[k] = groups[k][:0]
+			}
 		}
 	}
 	for _, f := range busy {
 		if (f.Until == nil && f.At.Before(end)) || (!f.At.Before(start) && f.At.Before(end)) {
-			inboxes[0] = append(inboxes[0], f)
-			inboxes[f.InboxID] = append(inboxes[f.InboxID], f)
+			groups[[2]string{"", ""}] = append(groups[[2]string{"", ""}], f)
+			for _, k := range store.Dims(f.InboxID, f.TeamID, f.Priority) {
+				groups[k] = append(groups[k], f)
+			}
 		}
 	}
-	out := map[int64]int{}
-	for inbox, list := range inboxes {
-		out[inbox] = dayPeak(list, d)
+	out := map[[2]string]int{}
+	for k, list := range groups {
+		out[k] = dayPeak(list, d)
 	}
 	return out
 }

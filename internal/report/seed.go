@@ -78,8 +78,10 @@ func SeedFacts(ctx context.Context, db *store.DB, o SeedOptions) error {
 					}
 					k := store.AgentDay{AgentID: f.AgentID, Day: store.Day(f.At)}
 					busy[k] = append(busy[k], s)
-					k.InboxID = f.InboxID
-					busy[k] = append(busy[k], s)
+					for _, d := range store.Dims(f.InboxID, f.TeamID, f.Priority) {
+						k.Dim, k.Val = d[0], d[1]
+						busy[k] = append(busy[k], s)
+					}
 				}
 			}
 		}

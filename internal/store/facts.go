@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -143,8 +144,19 @@ type Projection struct {
 }
 
 // AgentDay names an agent's daily peak: over all their conversations
-// (InboxID 0) or within one inbox.
-type AgentDay struct{ AgentID, Day, InboxID int64 }
+// (Dim ""), or within one inbox, team or priority (Dim and Val as in
+// report_rollup: see Dims).
+type AgentDay struct {
+	AgentID, Day int64
+	Dim, Val     string
+}
+
+// Dims are the values of a fact's attributes under which report_rollup
+// and report_agent_days count it: its inbox ("i"), its team ("t", "0"
+// for none) and its priority ("p").
+func Dims(inbox, team int64, priority parley.Priority) [3][2]string {
+	return [3][2]string{{"i", strconv.FormatInt(inbox, 10)}, {"t", strconv.FormatInt(team, 10)}, {"p", string(priority)}}
+}
 
 // ErrCursorMoved is returned by ApplyProjection when another process
 // projected the same events first: the caller starts over from the new
@@ -199,16 +211,16 @@ func (tx *Tx) writeFacts(p Projection) error {
 		return err
 	}
 	for k, peak := range p.AgentDays {
-		if _, err := tx.exec(`INSERT INTO report_agent_days (agent_id, day, inbox_id, peak) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (agent_id, day, inbox_id) DO UPDATE SET peak = excluded.peak`, k.AgentID, k.Day, k.InboxID, peak); err != nil {
+		if _, err := tx.exec(`INSERT INTO report_agent_days (agent_id, day, dim, val, peak) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (agent_id, day, dim, val) DO UPDATE SET peak = excluded.peak`, k.AgentID, k.Day, k.Dim, k.Val, peak); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// addRollup adds sums to report_rollup and, with the attributes summed
-// away, to report_totals.
+// addRollup adds sums to report_rollup, once per attribute (Dims), and,
+// with the attributes summed away, to report_totals.
 func (tx *Tx) addRollup(r map[RollupKey]RollupSum) error {
 	type tkey struct {
 		day       int64
@@ -217,25 +229,36 @@ func (tx *Tx) addRollup(r map[RollupKey]RollupSum) error {
 		agent     int64
 		labels    string
 	}
-	totals := map[tkey]RollupSum{}
-	keys := make([]RollupKey, 0, len(r))
+	type dkey struct {
+		tkey
+		dim, val string
+	}
+	totals, dims := map[tkey]RollupSum{}, map[dkey]RollupSum{}
+	add := func(m map[dkey]RollupSum, k dkey, s RollupSum) {
+		sum := m[k]
+		sum.N, sum.Total = sum.N+s.N, sum.Total+s.Total
+		m[k] = sum
+	}
 	for k, s := range r {
 		if s.N == 0 && s.Total == 0 {
 			continue
 		}
-		keys = append(keys, k)
 		t := tkey{k.Day, k.Metric, k.Flag, k.Bin, k.AgentID, k.Labels}
 		sum := totals[t]
 		sum.N, sum.Total = sum.N+s.N, sum.Total+s.Total
 		totals[t] = sum
+		for _, d := range Dims(k.InboxID, k.TeamID, k.Priority) {
+			add(dims, dkey{t, d[0], d[1]}, s)
+		}
 	}
-	rows := make([][]any, len(keys))
-	for i, k := range keys {
-		s := r[k]
-		rows[i] = []any{k.Day, k.Metric, k.Flag, k.Bin, k.AgentID, k.InboxID, k.TeamID, string(k.Priority), k.Labels, s.N, s.Total}
+	var rows [][]any
+	for k, s := range dims {
+		if s.N != 0 || s.Total != 0 {
+			rows = append(rows, []any{k.metric, k.dim, k.val, k.day, k.flag, k.bin, k.agent, k.labels, s.N, s.Total})
+		}
 	}
-	if err := tx.insertRows("INSERT INTO report_rollup (day, metric, flag, bin, agent_id, inbox_id, team_id, priority, labels, n, total)", rows,
-		` ON CONFLICT (metric, day, flag, bin, agent_id, inbox_id, team_id, priority, labels)
+	if err := tx.insertRows("INSERT INTO report_rollup (metric, dim, val, day, flag, bin, agent_id, labels, n, total)", rows,
+		` ON CONFLICT (metric, dim, val, day, flag, bin, agent_id, labels)
 			DO UPDATE SET n = report_rollup.n + excluded.n, total = report_rollup.total + excluded.total`); err != nil {
 		return err
 	}

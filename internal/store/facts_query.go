@@ -26,10 +26,35 @@ type FactFilter struct {
 	AgentMetrics []int
 }
 
-// RollupOK reports whether rollups can answer under f.
-func (f FactFilter) RollupOK() bool { return f.Label == "" && f.AgentID == 0 }
+// RollupOK reports whether rollups can answer under f: no label or agent,
+// and at most one attribute (see Dim).
+func (f FactFilter) RollupOK() bool {
+	_, _, ok := f.Dim()
+	return ok && f.Label == "" && f.AgentID == 0
+}
 
-func (f FactFilter) attrs() bool { return len(f.InboxIDs) > 0 || f.TeamID != 0 || f.Priority != "" }
+// Dim returns the rollup dimension and values f filters on: "" when it
+// has no attribute filter, "i" and the inboxes, "t" and the team, or "p"
+// and the priority; ok is false when it filters on more than one.
+func (f FactFilter) Dim() (dim string, vals []string, ok bool) {
+	n := 0
+	if len(f.InboxIDs) > 0 {
+		n++
+		dim = "i"
+		for _, id := range f.InboxIDs {
+			vals = append(vals, strconv.FormatInt(id, 10))
+		}
+	}
+	if f.TeamID != 0 {
+		n++
+		dim, vals = "t", []string{strconv.FormatInt(f.TeamID, 10)}
+	}
+	if f.Priority != "" {
+		n++
+		dim, vals = "p", []string{string(f.Priority)}
+	}
+	return dim, vals, n <= 1
+}
 
 // where appends f's conditions on report_facts (aliased rf) to w, binding
 // from len(*args)+1.
@@ -93,22 +118,27 @@ type RollupRow struct {
 
 // SumRollups returns the rollups of metrics over days [d0, d1) under f
 // (which must be RollupOK): report_totals when f has no attribute,
-// report_rollup summed over the matching attributes otherwise.
+// report_rollup's rows of its one dimension otherwise (summed over its
+// values: an inbox filter may name several, whose facts are apart).
 func (db *DB) SumRollups(ctx context.Context, metrics []int, d0, d1 int64, f FactFilter) (_ []RollupRow, err error) {
 	defer wrap(&err, "store: SumRollups")
 	if d0 >= d1 || len(metrics) == 0 {
 		return nil, nil
 	}
-	args := []any{d0, d1}
-	var q strings.Builder
-	if !f.attrs() {
-		q.WriteString("SELECT day, metric, flag, bin, agent_id, labels, n, total FROM report_totals r WHERE r.metric IN (" + ints(metrics) + ") AND r.day >= $1 AND r.day < $2 AND r.n <> 0")
+	dim, vals, _ := f.Dim()
+	var rows *sql.Rows
+	if dim == "" {
+		rows, err = db.read.QueryContext(ctx, "SELECT day, metric, flag, bin, agent_id, labels, n, total FROM report_totals r WHERE r.metric IN ("+ints(metrics)+
+			") AND r.day >= $1 AND r.day < $2 AND r.n <> 0", d0, d1)
 	} else {
-		q.WriteString("SELECT day, metric, flag, bin, agent_id, labels, CAST(SUM(n) AS BIGINT), CAST(SUM(total) AS BIGINT) FROM report_rollup r WHERE r.metric IN (" + ints(metrics) + ") AND r.day >= $1 AND r.day < $2")
-		f.where(&q, &args, "r")
-		q.WriteString(" GROUP BY day, metric, flag, bin, agent_id, labels")
+		args := []any{d0, d1, dim}
+		for _, v := range vals {
+			args = append(args, v)
+		}
+		rows, err = db.read.QueryContext(ctx, "SELECT day, metric, flag, bin, agent_id, labels, CAST(SUM(n) AS BIGINT), CAST(SUM(total) AS BIGINT) FROM report_rollup r"+
+			" WHERE r.metric IN ("+ints(metrics)+") AND r.dim = $3 AND r.val IN ("+placeholders(4, len(vals))+") AND r.day >= $1 AND r.day < $2"+
+			" GROUP BY day, metric, flag, bin, agent_id, labels HAVING SUM(n) <> 0", args...)
 	}
-	rows, err := db.read.QueryContext(ctx, q.String(), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -199,10 +229,11 @@ func (db *DB) FactValues(ctx context.Context, metric, bin int, from, to time.Tim
 }
 
 // AgentDayPeaks returns the stored daily peaks of days [d0, d1) over all
-// conversations (inbox 0) or within one inbox, by agent and day.
-func (db *DB) AgentDayPeaks(ctx context.Context, d0, d1, inbox int64) (_ map[[2]int64]int, err error) {
+// conversations (dim "") or within one value of a dimension, by agent and
+// day.
+func (db *DB) AgentDayPeaks(ctx context.Context, d0, d1 int64, dim, val string) (_ map[[2]int64]int, err error) {
 	defer wrap(&err, "store: AgentDayPeaks")
-	rows, err := db.read.QueryContext(ctx, "SELECT agent_id, day, peak FROM report_agent_days WHERE day >= $1 AND day < $2 AND inbox_id = $3", d0, d1, inbox)
+	rows, err := db.read.QueryContext(ctx, "SELECT agent_id, day, peak FROM report_agent_days WHERE day >= $1 AND day < $2 AND dim = $3 AND val = $4", d0, d1, dim, val)
 	if err != nil {
 		return nil, err
 	}

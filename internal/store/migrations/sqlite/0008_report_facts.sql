@@ -35,24 +35,26 @@ CREATE INDEX report_facts_running ON report_facts (metric, at) WHERE until IS NU
 -- A label's conversations (report.mLabel facts), for the label filter.
 CREATE INDEX report_facts_label ON report_facts (labels, conversation_id) WHERE metric = 19;
 
--- Facts summed per UTC day (day = at / 86400000000), per attribute set
--- (report_rollup) and over all of them (report_totals, what an
--- unfiltered report reads). n is how many facts, total the sum of their
--- values. labels is kept for the volume of new conversations by label
--- only; other metrics are read from the facts under a label filter.
+-- Facts summed per UTC day (day = at / 86400000000): over everything
+-- (report_totals, what an unfiltered report reads) and per value of one
+-- attribute at a time (report_rollup: dim 'i' an inbox id, 't' a team id,
+-- '0' for none, 'p' a priority), so that a report filtered to an inbox,
+-- a channel, a team or a priority reads the rows of that value alone. A
+-- fact is counted once per dimension. n is how many facts, total the sum
+-- of their values. labels is kept for the volume of new conversations by
+-- label only; other metrics are read from the facts under a label filter.
 CREATE TABLE report_rollup (
-    day      INTEGER NOT NULL,
     metric   INTEGER NOT NULL,
+    dim      TEXT    NOT NULL,
+    val      TEXT    NOT NULL,
+    day      INTEGER NOT NULL,
     flag     INTEGER NOT NULL,
     bin      INTEGER NOT NULL,
     agent_id INTEGER NOT NULL,
-    inbox_id INTEGER NOT NULL,
-    team_id  INTEGER NOT NULL,
-    priority TEXT    NOT NULL,
     labels   TEXT    NOT NULL,
     n        INTEGER NOT NULL,
     total    INTEGER NOT NULL,
-    PRIMARY KEY (metric, day, flag, bin, agent_id, inbox_id, team_id, priority, labels)
+    PRIMARY KEY (metric, dim, val, day, flag, bin, agent_id, labels)
 );
 CREATE TABLE report_totals (
     day      INTEGER NOT NULL,
@@ -67,14 +69,15 @@ CREATE TABLE report_totals (
 );
 
 -- An agent's peak of open conversations per UTC day, from the facts of
--- every conversation they held that day (inbox_id 0), and within each
--- inbox they held conversations of (a report filtered to one inbox).
+-- every conversation they held that day (dim ''), and within each inbox,
+-- team and priority of those (dim and val as in report_rollup).
 CREATE TABLE report_agent_days (
     agent_id INTEGER NOT NULL,
-    inbox_id INTEGER NOT NULL,
     day      INTEGER NOT NULL,
+    dim      TEXT    NOT NULL,
+    val      TEXT    NOT NULL,
     peak     INTEGER NOT NULL,
-    PRIMARY KEY (agent_id, day, inbox_id)
+    PRIMARY KEY (agent_id, day, dim, val)
 );
 
 -- How far the event log has been projected into facts.
