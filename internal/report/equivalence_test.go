@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -65,7 +67,11 @@ func TestBuildMatchesReplay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rng := rand.New(rand.NewPCG(7, 11))
+		seed := uint64(7)
+		if v, err := strconv.ParseUint(os.Getenv("PARLEY_REPORT_SEED"), 10, 64); err == nil {
+			seed = v // another random history, to explore: PARLEY_REPORT_SEED=n
+		}
+		rng := rand.New(rand.NewPCG(seed, 11))
 		type conv struct {
 			id     int64
 			inbox  int64

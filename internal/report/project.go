@@ -101,11 +101,20 @@ func project(ctx context.Context, db *store.DB, set settings, ids []int64, now t
 	for sign, list := range map[int64][]store.Fact{-1: removed, 1: p.Facts} {
 		for _, f := range list {
 			rollupOf(p.Rollup, f, sign)
-			if f.Metric == mBusy {
-				if touched[f.AgentID] == nil {
-					touched[f.AgentID] = map[int64]bool{}
-				}
-				touched[f.AgentID][store.Day(f.At)] = true
+			if f.Metric != mBusy {
+				continue
+			}
+			if touched[f.AgentID] == nil {
+				touched[f.AgentID] = map[int64]bool{}
+			}
+			last := store.Day(f.At)
+			if sign < 0 && f.Until == nil {
+				// A running piece counted in every later day's peak
+				// computed while it ran: those days change too.
+				last = max(last, store.Day(now))
+			}
+			for d := store.Day(f.At); d <= last; d++ {
+				touched[f.AgentID][d] = true
 			}
 		}
 	}
@@ -145,7 +154,7 @@ func dayPeaks(busy, removed []store.Fact, agent, d int64) map[[2]string]int {
 	start, end := store.DayStart(d), store.DayStart(d+1)
 	groups := map[[2]string][]store.Fact{{"", ""}: nil}
 	for _, f := range removed {
-		if f.Metric == mBusy && f.AgentID == agent && store.Day(f.At) == d {
+		if f.Metric == mBusy && f.AgentID == agent && (store.Day(f.At) == d || (f.Until == nil && store.Day(f.At) < d)) {
 			for _, k := range store.Dims(f.InboxID, f.TeamID, f.Priority) {
 				groups[k] = groups[k][:0]
 			}

@@ -57,9 +57,10 @@ func (db *DB) EventSeqAt(ctx context.Context, t time.Time) (_ int64, err error) 
 
 // ReportEvents returns, oldest first (by seq), every event created before
 // to of each conversation that a report of [from, to) needs: those with an
-// event at or after from (minus EventClockSkew), and those not resolved
-// now (which may have been open through the whole period without an
-// event). Each conversation's whole history before to is included, since
+// event at or after from (minus EventClockSkew), those not resolved now
+// (which may have been open through the whole period without an event),
+// and those whose reply-time promise falls due from from on (it may be
+// broken in the period without an event). Each conversation's whole history before to is included, since
 // metrics such as resolution time start before the period.
 //
 // Cost: finding the seq bound is a binary search; finding the
@@ -79,7 +80,8 @@ func (db *DB) ReportEvents(ctx context.Context, from, to time.Time) (_ []parley.
 		return nil, err
 	}
 	rows, err := db.read.QueryContext(ctx, `SELECT DISTINCT conversation_id FROM events WHERE seq >= $1 AND conversation_id IS NOT NULL
-		UNION SELECT id FROM conversations WHERE status IN ('open', 'pending', 'snoozed')`, start)
+		UNION SELECT id FROM conversations WHERE status IN ('open', 'pending', 'snoozed')
+		UNION SELECT id FROM conversations WHERE promised_reply_by >= $2`, start, ts(from))
 	if err != nil {
 		return nil, err
 	}
