@@ -213,7 +213,7 @@ func rollupOf(r map[store.RollupKey]store.RollupSum, f store.Fact, sign int64) {
 		return
 	}
 	k := store.RollupKey{Day: store.Day(f.At), Metric: f.Metric, Flag: f.Flag, Bin: f.Bin,
-		InboxID: f.InboxID, TeamID: f.TeamID, Priority: f.Priority}
+		InboxID: f.InboxID, TeamID: f.TeamID, Priority: f.Priority, ConvLabels: f.Labels}
 	if f.Metric == mBusy {
 		k.AgentID = f.AgentID
 	}

@@ -155,7 +155,7 @@ func dayPeaks(busy, removed []store.Fact, agent, d int64) map[[2]string]int {
 	groups := map[[2]string][]store.Fact{{"", ""}: nil}
 	for _, f := range removed {
 		if f.Metric == mBusy && f.AgentID == agent && (store.Day(f.At) == d || (f.Until == nil && store.Day(f.At) < d)) {
-			for _, k := range store.Dims(f.InboxID, f.TeamID, f.Priority) {
+			for _, k := range store.Dims(f.InboxID, f.TeamID, f.Priority, f.Labels) {
 				groups[k] = groups[k][:0]
 			}
 		}
@@ -163,7 +163,7 @@ func dayPeaks(busy, removed []store.Fact, agent, d int64) map[[2]string]int {
 	for _, f := range busy {
 		if (f.Until == nil && f.At.Before(end)) || (!f.At.Before(start) && f.At.Before(end)) {
 			groups[[2]string{"", ""}] = append(groups[[2]string{"", ""}], f)
-			for _, k := range store.Dims(f.InboxID, f.TeamID, f.Priority) {
+			for _, k := range store.Dims(f.InboxID, f.TeamID, f.Priority, f.Labels) {
 				groups[k] = append(groups[k], f)
 			}
 		}

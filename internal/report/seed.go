@@ -78,7 +78,7 @@ func SeedFacts(ctx context.Context, db *store.DB, o SeedOptions) error {
 					}
 					k := store.AgentDay{AgentID: f.AgentID, Day: store.Day(f.At)}
 					busy[k] = append(busy[k], s)
-					for _, d := range store.Dims(f.InboxID, f.TeamID, f.Priority) {
+					for _, d := range store.Dims(f.InboxID, f.TeamID, f.Priority, f.Labels) {
 						k.Dim, k.Val = d[0], d[1]
 						busy[k] = append(busy[k], s)
 					}

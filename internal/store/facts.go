@@ -49,7 +49,10 @@ type RollupKey struct {
 	InboxID   int64
 	TeamID    int64
 	Priority  parley.Priority
-	Labels    string
+	Labels    string // kept in the rows (mCreatedLabels only)
+	// ConvLabels are the conversation's labels (as Fact.Labels): a
+	// dimension of report_rollup, never a column.
+	ConvLabels string
 }
 
 // RollupSum is what a rollup row holds: how many facts and the sum of
@@ -153,9 +156,16 @@ type AgentDay struct {
 
 // Dims are the values of a fact's attributes under which report_rollup
 // and report_agent_days count it: its inbox ("i"), its team ("t", "0"
-// for none) and its priority ("p").
-func Dims(inbox, team int64, priority parley.Priority) [3][2]string {
-	return [3][2]string{{"i", strconv.FormatInt(inbox, 10)}, {"t", strconv.FormatInt(team, 10)}, {"p", string(priority)}}
+// for none), its priority ("p") and each of its labels ("l"; labels as
+// in Fact.Labels).
+func Dims(inbox, team int64, priority parley.Priority, labels string) [][2]string {
+	out := [][2]string{{"i", strconv.FormatInt(inbox, 10)}, {"t", strconv.FormatInt(team, 10)}, {"p", string(priority)}}
+	for _, l := range strings.Split(strings.Trim(labels, ","), ",") {
+		if l != "" {
+			out = append(out, [2]string{"l", l})
+		}
+	}
+	return out
 }
 
 // ErrCursorMoved is returned by ApplyProjection when another process
@@ -247,7 +257,7 @@ func (tx *Tx) addRollup(r map[RollupKey]RollupSum) error {
 		sum := totals[t]
 		sum.N, sum.Total = sum.N+s.N, sum.Total+s.Total
 		totals[t] = sum
-		for _, d := range Dims(k.InboxID, k.TeamID, k.Priority) {
+		for _, d := range Dims(k.InboxID, k.TeamID, k.Priority, k.ConvLabels) {
 			add(dims, dkey{t, d[0], d[1]}, s)
 		}
 	}

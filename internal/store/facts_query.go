@@ -26,16 +26,17 @@ type FactFilter struct {
 	AgentMetrics []int
 }
 
-// RollupOK reports whether rollups can answer under f: no label or agent,
-// and at most one attribute (see Dim).
+// RollupOK reports whether rollups can answer under f: no agent, and at
+// most one attribute (see Dim).
 func (f FactFilter) RollupOK() bool {
 	_, _, ok := f.Dim()
-	return ok && f.Label == "" && f.AgentID == 0
+	return ok && f.AgentID == 0
 }
 
 // Dim returns the rollup dimension and values f filters on: "" when it
-// has no attribute filter, "i" and the inboxes, "t" and the team, or "p"
-// and the priority; ok is false when it filters on more than one.
+// has no attribute filter, "i" and the inboxes, "t" and the team, "p" and
+// the priority, or "l" and the label; ok is false when it filters on more
+// than one.
 func (f FactFilter) Dim() (dim string, vals []string, ok bool) {
 	n := 0
 	if len(f.InboxIDs) > 0 {
@@ -52,6 +53,10 @@ func (f FactFilter) Dim() (dim string, vals []string, ok bool) {
 	if f.Priority != "" {
 		n++
 		dim, vals = "p", []string{string(f.Priority)}
+	}
+	if f.Label != "" {
+		n++
+		dim, vals = "l", []string{f.Label}
 	}
 	return dim, vals, n <= 1
 }

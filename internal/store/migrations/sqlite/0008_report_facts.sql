@@ -29,7 +29,7 @@ CREATE INDEX report_facts_conversation ON report_facts (conversation_id);
 CREATE INDEX report_facts_at ON report_facts (metric, at);
 -- A histogram bin in value order, with what attribute filters test, so
 -- that the exact median of a filtered report reads one bin of the index.
-CREATE INDEX report_facts_bin ON report_facts (metric, bin, value, at, inbox_id, team_id, priority);
+CREATE INDEX report_facts_bin ON report_facts (metric, bin, value, at, inbox_id, team_id, priority, labels);
 CREATE INDEX report_facts_agent ON report_facts (metric, agent_id, at);
 CREATE INDEX report_facts_running ON report_facts (metric, at) WHERE until IS NULL;
 -- A label's conversations (report.mLabel facts), for the label filter.
@@ -38,11 +38,11 @@ CREATE INDEX report_facts_label ON report_facts (labels, conversation_id) WHERE 
 -- Facts summed per UTC day (day = at / 86400000000): over everything
 -- (report_totals, what an unfiltered report reads) and per value of one
 -- attribute at a time (report_rollup: dim 'i' an inbox id, 't' a team id,
--- '0' for none, 'p' a priority), so that a report filtered to an inbox,
--- a channel, a team or a priority reads the rows of that value alone. A
--- fact is counted once per dimension. n is how many facts, total the sum
--- of their values. labels is kept for the volume of new conversations by
--- label only; other metrics are read from the facts under a label filter.
+-- '0' for none, 'p' a priority, 'l' a label), so that a report filtered to
+-- an inbox, a channel, a team, a priority or a label reads the rows of
+-- that value alone. A fact is counted once per dimension (and per label).
+-- n is how many facts, total the sum of their values. labels is kept for
+-- the volume of new conversations by label only.
 CREATE TABLE report_rollup (
     metric   INTEGER NOT NULL,
     dim      TEXT    NOT NULL,
@@ -70,7 +70,7 @@ CREATE TABLE report_totals (
 
 -- An agent's peak of open conversations per UTC day, from the facts of
 -- every conversation they held that day (dim ''), and within each inbox,
--- team and priority of those (dim and val as in report_rollup).
+-- team, priority and label of those (dim and val as in report_rollup).
 CREATE TABLE report_agent_days (
     agent_id INTEGER NOT NULL,
     day      INTEGER NOT NULL,
