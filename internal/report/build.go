@@ -40,11 +40,9 @@ func Build(ctx context.Context, db *store.DB, from, to time.Time, loc *time.Loca
 	if loc == nil {
 		loc = time.UTC
 	}
-	b := &builder{ctx: ctx, db: db, src: db, from: from, to: to, now: db.Now().UTC(), loc: loc, f: f, set: set, ff: factFilter(f, set.channels)}
-	if _, _, one := b.ff.Dim(); b.ff.AgentID != 0 || (b.ff.Label != "" && !one) {
-		if b.src, err = subset(ctx, db, b.ff); err != nil {
-			return r, err
-		}
+	b := &builder{ctx: ctx, db: db, from: from, to: to, now: db.Now().UTC(), loc: loc, f: f, set: set, ff: factFilter(f, set.channels)}
+	if b.src, err = sourceFor(ctx, db, b.ff); err != nil {
+		return r, err
 	}
 	return b.build()
 }

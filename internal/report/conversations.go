@@ -182,8 +182,25 @@ func DrillDown(ctx context.Context, db *store.DB, from, to time.Time, f Filter, 
 	if d == DrillSurveyed {
 		ids, total, err = db.SurveyedConversations(ctx, from, to, surveyFilter(f), limit)
 	} else {
+		ff := factFilter(f, set.channels)
+		// Every drill but the next responses' has one fact per
+		// conversation: the rollups count them, as the report does.
+		count := d != DrillNextResponse && ff.AgentID == 0
 		ids, total, err = db.TopFactConversations(ctx, store.TopFacts{Metric: spec.metric, Bit: spec.bit, From: from, To: to,
-			Slowest: spec.slowest, Limit: limit, Filter: factFilter(f, set.channels)})
+			Slowest: spec.slowest, Limit: limit, Filter: ff, NoCount: count})
+		if err == nil && count {
+			b := &builder{ctx: ctx, db: db, from: from, to: to, now: db.Now().UTC(), set: set, ff: ff}
+			if b.src, err = sourceFor(ctx, db, ff); err != nil {
+				return nil, 0, err
+			}
+			total = 0
+			for _, x := range b.sum(from, to, spec.metric) {
+				if spec.bit == 0 || x.Flag&spec.bit != 0 {
+					total += int(x.N)
+				}
+			}
+			err = b.err
+		}
 	}
 	if err != nil {
 		return nil, 0, err

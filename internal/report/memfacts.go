@@ -23,6 +23,16 @@ type factSource interface {
 	VolumeByAttrs(ctx context.Context, metric int, raw [][2]time.Time, f store.FactFilter) ([]store.VolumeRow, error)
 }
 
+// sourceFor is where a report under ff reads facts: the store, or the
+// facts of an agent's (or, with another attribute, a label's)
+// conversations in memory.
+func sourceFor(ctx context.Context, db *store.DB, ff store.FactFilter) (factSource, error) {
+	if _, _, one := ff.Dim(); ff.AgentID != 0 || (ff.Label != "" && !one) {
+		return subset(ctx, db, ff)
+	}
+	return db, nil
+}
+
 // subset reads into memory the facts of the conversations an agent or
 // label filter keeps: an agent's or a label's conversations are a small
 // part of a large log, and reading their facts once through the

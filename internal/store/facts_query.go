@@ -368,6 +368,7 @@ type TopFacts struct {
 	Slowest bool // by value, largest first (the histogram index, walked backwards); else newest first
 	Limit   int
 	Filter  FactFilter
+	NoCount bool // the caller counts them another way
 }
 
 // TopFactConversations returns up to q.Limit conversations with a fact of
@@ -388,8 +389,10 @@ func (db *DB) TopFactConversations(ctx context.Context, q TopFacts) (ids []int64
 		w.WriteString(" AND (rf.flag & $" + strconv.Itoa(len(args)) + ") <> 0")
 	}
 	q.Filter.where(&w, &args, "rf")
-	if err := db.read.QueryRowContext(ctx, "SELECT COUNT(DISTINCT rf.conversation_id)"+w.String(), args...).Scan(&total); err != nil {
-		return nil, 0, err
+	if !q.NoCount {
+		if err := db.read.QueryRowContext(ctx, "SELECT COUNT(DISTINCT rf.conversation_id)"+w.String(), args...).Scan(&total); err != nil {
+			return nil, 0, err
+		}
 	}
 	order := " ORDER BY rf.at DESC"
 	if q.Slowest {
