@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -43,7 +44,7 @@ func Project(ctx context.Context, db *store.DB) (err error) {
 		seen := map[int64]bool{}
 		var ids []int64
 		for _, e := range evs {
-			if e.ConversationID != nil && !seen[*e.ConversationID] {
+			if e.ConversationID != nil && changesFacts(e) && !seen[*e.ConversationID] {
 				seen[*e.ConversationID] = true
 				ids = append(ids, *e.ConversationID)
 			}
@@ -256,4 +257,23 @@ func diffFacts(old, fresh []store.Fact) (removed, added []store.Fact) {
 		removed = append(removed, list...)
 	}
 	return removed, added
+}
+
+// changesFacts reports whether an event can change its conversation's
+// facts by itself. A customer's message, a delivery receipt or a queue
+// position cannot: what a customer message starts (a wait, a spell)
+// becomes a fact only at the reply or the resolution that ends it, which
+// are events of their own and replay the whole history. Skipping them
+// keeps the projector's work to the conversations whose state changed,
+// which matters most under a flood of incoming messages.
+func changesFacts(e parley.Event) bool {
+	switch e.Type {
+	case parley.EventConversationCreated, parley.EventConversationStatus, parley.EventConversationAssigned,
+		parley.EventConversationTeam, parley.EventConversationPriority, parley.EventConversationLabels,
+		parley.EventSLAMet, parley.EventSLABreached, parley.EventPromise:
+		return true
+	case parley.EventMessageCreated:
+		return e.AgentID != nil // an agent's reply; Parley's own messages and customers' change nothing
+	}
+	return false
 }
