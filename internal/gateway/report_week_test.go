@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"reflect"
 	"testing"
 	"time"
 
@@ -62,6 +63,14 @@ func TestReportWeekAcrossChannels(t *testing.T) {
 		smsSim := simulate.Twilio{AccountSID: twAccount, AuthToken: twToken, URL: e.App.BaseURL() + smsHook, Number: twNumber}
 
 		webInbox := e.createInbox("widget", nil, nil)
+
+		// One SLA policy: a first response within 45 minutes of business
+		// time, for normal priority (the default).
+		policy, err := e.App.Inbox.SaveSLAPolicy(ctx, inbox.System, parley.SLAPolicy{Name: "First answer", Priority: parley.PriorityNormal,
+			FirstResponse: 45 * time.Minute, WarnPercent: 80})
+		if err != nil {
+			t.Fatal(err)
+		}
 
 		var agents [3]int64
 		for i, name := range []string{"ana", "bo", "cy"} {
@@ -245,6 +254,15 @@ func TestReportWeekAcrossChannels(t *testing.T) {
 		}
 		if want := (report.FCR{Pending: 4}); rep.FirstContactResolution != want {
 			t.Errorf("FCR = %+v, want %+v", rep.FirstContactResolution, want)
+		}
+		// First responses within 45 business minutes: W1 (30), G1 (20) and
+		// W2 (15) met it; S2 (never answered) breached it. S1 is not
+		// counted: "charged twice" made it urgent (triage), and the policy
+		// is for normal priority.
+		if want := []report.PolicyAttainment{{PolicyID: policy.ID, Target: "first_response",
+			Attainment: report.Attainment{Met: 3, Breached: 1, Rate: 0.75}}}; !reflect.DeepEqual(rep.SLAByPolicy, want) {
+			t.Errorf("SLA by policy = %+v, want %+v", rep.SLAByPolicy, want)
+
 		}
 		weekHours := float64(7 * 24 * time.Hour)
 		wantAgents := []report.AgentLoad{

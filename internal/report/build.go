@@ -135,7 +135,7 @@ func (b *builder) sum(a, z time.Time, metrics ...int) []row {
 		out = append(out, row{r, [2]time.Time{store.DayStart(r.Day), store.DayStart(r.Day + 1)}})
 	}
 	for _, rg := range raw {
-		rows, err := b.src.SumFacts(b.ctx, metrics, rg[0], rg[1], b.ff, agentMetrics)
+		rows, err := b.src.SumFacts(b.ctx, metrics, rg[0], rg[1], b.ff, keyedMetrics)
 		if err != nil {
 			b.err = err
 			return nil
@@ -159,7 +159,7 @@ func (b *builder) list(q store.FactQuery) []store.Fact {
 
 func (b *builder) build() (Report, error) {
 	from, to, now := b.from, b.to, b.now
-	r := Report{From: from, To: to, Filter: b.f, Agents: []AgentLoad{}, SLA: map[string]Attainment{}}
+	r := Report{From: from, To: to, Filter: b.f, Agents: []AgentLoad{}, SLA: map[string]Attainment{}, SLAByPolicy: []PolicyAttainment{}}
 	r.Volume = Volume{ByChannel: map[parley.ChannelType]int{}, ByInbox: map[int64]int{}, ByTeam: map[int64]int{}, ByLabel: map[string]int{}}
 
 	r.ResolutionTime = Times{b.stats(mResCal), b.stats(mResBiz)}
@@ -169,14 +169,7 @@ func (b *builder) build() (Report, error) {
 	for _, x := range b.sum(from, to, mSLA, mPromiseKept) {
 		switch x.Metric {
 		case mSLA:
-			t := slaTargets[x.Bin]
-			a := r.SLA[t]
-			if x.Flag == 1 {
-				a.Met += int(x.N)
-			} else {
-				a.Breached += int(x.N)
-			}
-			r.SLA[t] = a
+			r.addSLA(x.AgentID, slaTargets[x.Bin], x.Flag == 1, int(x.N))
 		case mPromiseKept:
 			r.Promises.Kept += int(x.N)
 		}
@@ -186,10 +179,7 @@ func (b *builder) build() (Report, error) {
 			r.Promises.Broken += int(x.N) // due before now, not kept
 		}
 	}
-	for t, a := range r.SLA {
-		a.Rate = ratio(a.Met, a.Met+a.Breached)
-		r.SLA[t] = a
-	}
+	r.rateSLA()
 	r.Promises.Rate = ratio(r.Promises.Kept, r.Promises.Kept+r.Promises.Broken)
 	b.volume(&r)
 	b.agents(&r)

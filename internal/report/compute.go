@@ -31,6 +31,7 @@ func Compute(in Input, from, to time.Time, f Filter) Report {
 	r.Volume = Volume{ByChannel: map[parley.ChannelType]int{}, ByInbox: map[int64]int{}, ByTeam: map[int64]int{}, ByLabel: map[string]int{}}
 	r.Agents = []AgentLoad{}
 	r.SLA = map[string]Attainment{}
+	r.SLAByPolicy = []PolicyAttainment{}
 	samples := backlogTimes(from, to, loc)
 	r.Backlog = make([]BacklogSample, len(samples))
 	for i, t := range samples {
@@ -97,13 +98,7 @@ func Compute(in Input, from, to time.Time, f Filter) Report {
 			if !in2(o.at) || !slices.Contains(slaTargets, o.target) {
 				continue
 			}
-			a := r.SLA[o.target]
-			if o.met {
-				a.Met++
-			} else {
-				a.Breached++
-			}
-			r.SLA[o.target] = a
+			r.addSLA(o.policy, o.target, o.met, 1)
 		}
 		for _, p := range c.promises {
 			switch {
@@ -152,10 +147,7 @@ func Compute(in Input, from, to time.Time, f Filter) Report {
 			}
 		}
 	}
-	for target, a := range r.SLA {
-		a.Rate = ratio(a.Met, a.Met+a.Breached)
-		r.SLA[target] = a
-	}
+	r.rateSLA()
 	r.Promises.Rate = ratio(r.Promises.Kept, r.Promises.Kept+r.Promises.Broken)
 	r.ResolutionTime = times(resCal, resBiz)
 	r.FirstResponseTime = times(frCal, frBiz)
@@ -302,6 +294,44 @@ type eventData struct {
 	From      json.RawMessage  `json:"from"`
 	To        json.RawMessage  `json:"to"`
 	Reason    string           `json:"reason"`
-	Target    string           `json:"target"`   // sla.met, sla.breached
+	Target    string           `json:"target"`    // sla.met, sla.breached
+	PolicyID  int64            `json:"policy_id"` // sla.met, sla.breached
 	ReplyBy   time.Time        `json:"reply_by"` // conversation.promise
+}
+
+// addSLA counts n targets of a policy met or breached.
+func (r *Report) addSLA(policy int64, target string, met bool, n int) {
+	a := r.SLA[target]
+	i := slices.IndexFunc(r.SLAByPolicy, func(p PolicyAttainment) bool { return p.PolicyID == policy && p.Target == target })
+	if i < 0 {
+		r.SLAByPolicy = append(r.SLAByPolicy, PolicyAttainment{PolicyID: policy, Target: target})
+		i = len(r.SLAByPolicy) - 1
+	}
+	p := &r.SLAByPolicy[i].Attainment
+	if met {
+		a.Met += n
+		p.Met += n
+	} else {
+		a.Breached += n
+		p.Breached += n
+	}
+	r.SLA[target] = a
+}
+
+// rateSLA sets the SLA rates and orders the policies.
+func (r *Report) rateSLA() {
+	for target, a := range r.SLA {
+		a.Rate = ratio(a.Met, a.Met+a.Breached)
+		r.SLA[target] = a
+	}
+	for i := range r.SLAByPolicy {
+		a := &r.SLAByPolicy[i].Attainment
+		a.Rate = ratio(a.Met, a.Met+a.Breached)
+	}
+	slices.SortFunc(r.SLAByPolicy, func(a, b PolicyAttainment) int {
+		if c := cmp.Compare(a.PolicyID, b.PolicyID); c != 0 {
+			return c
+		}
+		return cmp.Compare(slices.Index(slaTargets, a.Target), slices.Index(slaTargets, b.Target))
+	})
 }

@@ -40,7 +40,18 @@ func TestBuildMatchesReplay(t *testing.T) {
 		r := jobs.New(db)
 		r.Handle(inbox.JobSnoozeWake, func(ctx context.Context, j store.Job) error { return svc.WakeSnoozed(ctx, j.Payload) })
 		r.Handle(inbox.JobAck, func(ctx context.Context, j store.Job) error { return svc.SendAck(ctx, j.Payload) })
+		r.Handle(inbox.JobSLACheck, func(ctx context.Context, j store.Job) error { return svc.CheckSLA(ctx, j.Payload) })
 		w := &world{t: t, svc: svc, jobs: r, clock: c}
+
+		// SLA policies: targets met and breached, by policy.
+		for _, p := range []parley.SLAPolicy{
+			{Name: "Normal", Priority: parley.PriorityNormal, FirstResponse: 2 * time.Hour, NextResponse: 4 * time.Hour, Resolution: 24 * time.Hour, WarnPercent: 80},
+			{Name: "Urgent", Priority: parley.PriorityUrgent, FirstResponse: 30 * time.Minute, Resolution: 8 * time.Hour, WarnPercent: 80},
+		} {
+			if _, err := svc.SaveSLAPolicy(bg, inbox.System, p); err != nil {
+				t.Fatal(err)
+			}
+		}
 
 		var inboxes []int64
 		for _, ib := range []parley.Inbox{
@@ -188,6 +199,18 @@ func TestBuildMatchesReplay(t *testing.T) {
 		}
 		if checkpoints == 0 {
 			t.Fatal("no report compared")
+		}
+		// The history must have exercised what it compares.
+		all, err := report.Build(bg, db, start, now, time.UTC, report.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		met, breached := 0, 0
+		for _, p := range all.SLAByPolicy {
+			met, breached = met+p.Met, breached+p.Breached
+		}
+		if len(all.SLAByPolicy) < 3 || met == 0 || breached == 0 || all.Reopens.Reopened == 0 || all.NextResponseTime.Calendar.Count == 0 {
+			t.Errorf("the random history is too thin: SLA %+v, reopens %+v, next responses %d", all.SLAByPolicy, all.Reopens, all.NextResponseTime.Calendar.Count)
 		}
 	})
 }

@@ -22,7 +22,7 @@ const (
 	mNextCal     = 6  // next response time
 	mNextBiz     = 7  //
 	mResolution  = 8  // at: a resolution; until: when it was left; value: reopen window; flag: resolution bits
-	mSLA         = 9  // flag: 1 met, 0 breached; bin: target (slaTargets)
+	mSLA         = 9  // flag: 1 met, 0 breached; bin: target (slaTargets); agent: the SLA policy
 	mPromiseKept = 10 // at: the reply that kept a promise
 	mPromiseDue  = 11 // at: the promised time; flag: 1 kept
 	mBusy        = 12 // agent: assignee; at, until: a piece of an assignment within one UTC day (until NULL: running); value: its length
@@ -55,6 +55,9 @@ var (
 	// durationMetrics pair each duration metric with its calendar and
 	// business codes.
 	agentMetrics = []int{mFirstCal, mFirstBiz, mNextCal, mNextBiz, mBusy}
+	// keyedMetrics keep their agent_id column in sums: agents, and the
+	// SLA facts' policy.
+	keyedMetrics = []int{mFirstCal, mFirstBiz, mNextCal, mNextBiz, mBusy, mSLA}
 )
 
 const quarter = 15 * time.Minute
@@ -134,7 +137,7 @@ func factsOf(id int64, c *conv, info ConvInfo, window time.Duration, now time.Ti
 		if t < 0 {
 			continue
 		}
-		f := store.Fact{Metric: mSLA, At: o.at, Bin: t}
+		f := store.Fact{Metric: mSLA, At: o.at, Bin: t, AgentID: o.policy}
 		if o.met {
 			f.Flag = 1
 		}
@@ -214,8 +217,8 @@ func rollupOf(r map[store.RollupKey]store.RollupSum, f store.Fact, sign int64) {
 	}
 	k := store.RollupKey{Day: store.Day(f.At), Metric: f.Metric, Flag: f.Flag, Bin: f.Bin,
 		InboxID: f.InboxID, TeamID: f.TeamID, Priority: f.Priority, ConvLabels: f.Labels}
-	if f.Metric == mBusy {
-		k.AgentID = f.AgentID
+	if f.Metric == mBusy || f.Metric == mSLA {
+		k.AgentID = f.AgentID // the agent, or the SLA policy
 	}
 	add := func(k store.RollupKey) {
 		s := r[k]

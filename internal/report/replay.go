@@ -38,6 +38,7 @@ type conv struct {
 type slaOutcome struct {
 	at     time.Time
 	target string
+	policy int64
 	met    bool
 }
 
@@ -100,7 +101,7 @@ func replay(evs []parley.Event, sch hours.Schedule) *conv {
 		}
 		switch e.Type {
 		case parley.EventSLAMet, parley.EventSLABreached:
-			c.sla = append(c.sla, slaOutcome{at: t, target: d.Target, met: e.Type == parley.EventSLAMet})
+			c.sla = append(c.sla, slaOutcome{at: t, target: d.Target, policy: d.PolicyID, met: e.Type == parley.EventSLAMet})
 		case parley.EventPromise:
 			if !d.ReplyBy.IsZero() {
 				c.promises = append(c.promises, promise{by: d.ReplyBy})

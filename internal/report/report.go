@@ -117,6 +117,9 @@ type Report struct {
 	// many were met and breached in the period (sla.met and sla.breached
 	// events), and the share met.
 	SLA map[string]Attainment `json:"sla"`
+	// SLAByPolicy is the same by SLA policy and target (policy 0: none
+	// recorded).
+	SLAByPolicy []PolicyAttainment `json:"sla_by_policy"`
 	// Promises are the acknowledgements' "we'll reply by": kept when an
 	// agent replied by then (counted when they replied), broken when the
 	// time passed without a reply (counted at that time).
@@ -265,4 +268,11 @@ type Promises struct {
 	Kept   int     `json:"kept"`
 	Broken int     `json:"broken"`
 	Rate   float64 `json:"rate"`
+}
+
+// PolicyAttainment is how often one policy's target was met.
+type PolicyAttainment struct {
+	PolicyID int64  `json:"policy_id"`
+	Target   string `json:"target"`
+	Attainment
 }

@@ -137,6 +137,12 @@ type reportForm struct {
 }
 
 // agentRow is one agent's load.
+// slaRow is one SLA policy's target in the period.
+type slaRow struct {
+	Policy, Target, Rate string
+	Met, Breached        int
+}
+
 type agentRow struct {
 	Name      string
 	Average   string
@@ -172,6 +178,7 @@ type reportsView struct {
 	BacklogChart template.HTML
 	BacklogHref  string
 	AgentRows    []agentRow
+	SLARows      []slaRow
 	Notes        []string // what the figures do not show
 }
 
@@ -267,6 +274,22 @@ func (s *Server) reportsPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		v.AgentRows = append(v.AgentRows, agentRow{Name: name, Average: strconv.FormatFloat(l.Average, 'f', 2, 64), Peak: l.Peak,
 			Capacity: l.Capacity, Occupancy: strconv.FormatFloat(l.Occupancy*100, 'f', 1, 64) + "%"})
+	}
+	policies, err := s.DB.SLAPolicies(ctx)
+	if err != nil {
+		return err
+	}
+	policyNames := map[int64]string{}
+	for _, p := range policies {
+		policyNames[p.ID] = p.Name
+	}
+	for _, p := range cur.SLAByPolicy {
+		name := policyNames[p.PolicyID]
+		if name == "" {
+			name = fmt.Sprintf("Policy %d (deleted)", p.PolicyID)
+		}
+		v.SLARows = append(v.SLARows, slaRow{Policy: name, Target: strings.ReplaceAll(p.Target, "_", " "), Met: p.Met, Breached: p.Breached,
+			Rate: strconv.FormatFloat(p.Rate*100, 'f', 1, 64) + "%"})
 	}
 	if cur.Unprojected > 0 {
 		v.Notes = append(v.Notes, fmt.Sprintf("Catching up: the %d newest events are not in these figures yet. Reload in a minute.", cur.Unprojected))

@@ -109,6 +109,19 @@ func (s *Server) reportsCSV(w http.ResponseWriter, r *http.Request) error {
 	for h := range 24 {
 		count(fmt.Sprintf("volume_hour_%02d", h), cur.Volume.ByHour[h], prev.Volume.ByHour[h])
 	}
+	type pkey struct {
+		id     int64
+		target string
+	}
+	prevSLA := map[pkey]report.PolicyAttainment{}
+	for _, p := range prev.SLAByPolicy {
+		prevSLA[pkey{p.PolicyID, p.Target}] = p
+	}
+	for _, p := range cur.SLAByPolicy {
+		pp, ok := prevSLA[pkey{p.PolicyID, p.Target}]
+		add(metricCard{Key: fmt.Sprintf("sla_policy_%d_%s_met", p.PolicyID, p.Target), Unit: unitRatio, Value: p.Rate, Prev: pp.Rate,
+			Has: p.Met+p.Breached > 0, PrevHas: ok && pp.Met+pp.Breached > 0})
+	}
 	before := map[int64]report.AgentLoad{}
 	for _, l := range prev.Agents {
 		before[l.AgentID] = l

@@ -63,6 +63,10 @@ func TestReportsPage(t *testing.T) {
 		var clk clock
 		clk.shift(-3 * time.Hour)
 		e := startAt(t, dialect, clk.Now)
+		if _, err := e.App.Inbox.SaveSLAPolicy(bg, inbox.System, parley.SLAPolicy{Name: "Quick <first> answer", Priority: parley.PriorityNormal,
+			FirstResponse: time.Hour, WarnPercent: 80}); err != nil {
+			t.Fatal(err)
+		}
 		s := seedReport(t, e, &clk)
 		cs := map[string]*client{"agent": e.login("agent@example.com"), "owner": e.login("owner@example.com")}
 		byInbox := fmt.Sprintf("/app/reports?inbox_id=%d&label=%%40vip", s.inbox.ID)
@@ -71,7 +75,7 @@ func TestReportsPage(t *testing.T) {
 				want: []string{`data-testid="nav-reports" aria-current="page"`, `data-testid="metric-conversations"`, `data-testid="metric-value">2</span>`,
 					`data-testid="metric-resolution_time"`, `data-testid="metric-value">10m</span>`, `data-testid="metric-value">1m</span>`, "▲ new",
 					`data-testid="chart-hours"`, `data-testid="chart-channels"`, `data-testid="chart-backlog"`, "API: 2", "Olivia Owner", "Andy Agent",
-					`href="/app/reports.csv"`, "Last 30 days"},
+					`href="/app/reports.csv"`, "Last 30 days", `data-testid="sla-table"`, "Quick &lt;first&gt; answer", "first response", "100.0%"},
 				forbid: []string{`data-testid="report-error"`}},
 			{name: "filtered", who: "owner", method: "GET", path: byInbox, status: 200,
 				want: []string{`data-testid="metric-value">1</span>`, fmt.Sprintf(`href="/app/reports/conversations?inbox_id=%d&amp;label=%%40vip&amp;show=resolution"`, s.inbox.ID),
