@@ -296,7 +296,7 @@ type eventData struct {
 	Reason    string           `json:"reason"`
 	Target    string           `json:"target"`    // sla.met, sla.breached
 	PolicyID  int64            `json:"policy_id"` // sla.met, sla.breached
-	ReplyBy   time.Time        `json:"reply_by"` // conversation.promise
+	ReplyBy   time.Time        `json:"reply_by"`  // conversation.promise
 }
 
 // addSLA counts n targets of a policy met or breached.
