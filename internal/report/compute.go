@@ -18,14 +18,7 @@ func Compute(in Input, from, to time.Time, f Filter) Report {
 	if loc == nil {
 		loc = time.UTC
 	}
-	// Events up to now are known: before to when Now is not set, at or
-	// before Now when it is.
-	now, limit := in.Now, to
-	if now.IsZero() {
-		now = to
-	} else {
-		limit = now.Add(time.Nanosecond)
-	}
+	now, limit := in.horizon(to)
 	in2 := func(t time.Time) bool { return !t.Before(from) && t.Before(to) }
 	r := Report{From: from, To: to, Filter: f}
 	r.Volume = Volume{ByChannel: map[parley.ChannelType]int{}, ByInbox: map[int64]int{}, ByTeam: map[int64]int{}, ByLabel: map[string]int{}}

@@ -56,12 +56,7 @@ type Span struct {
 // agent filter keeps conversations the agent took part in, as Compute
 // does; their first response may be another agent's).
 func Conversations(in Input, from, to time.Time, f Filter) []ConvResult {
-	now, limit := in.Now, to
-	if now.IsZero() {
-		now = to
-	} else {
-		limit = now.Add(time.Nanosecond)
-	}
+	now, limit := in.horizon(to)
 	in2 := func(t time.Time) bool { return !t.Before(from) && t.Before(to) }
 	out := []ConvResult{}
 	for id, evs := range group(in.Events, limit) {

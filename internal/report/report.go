@@ -276,3 +276,13 @@ type PolicyAttainment struct {
 	Target   string `json:"target"`
 	Attainment
 }
+
+// horizon returns the moment a report knows things as of, and the bound
+// of the events it reads: before to when Now is not set, at or before
+// Now when it is.
+func (in Input) horizon(to time.Time) (now, limit time.Time) {
+	if in.Now.IsZero() {
+		return to, to
+	}
+	return in.Now, in.Now.Add(time.Nanosecond)
+}

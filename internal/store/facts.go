@@ -86,32 +86,27 @@ func (db *DB) ReportLag(ctx context.Context) (int64, error) {
 // ConversationFacts returns the stored facts of the given conversations.
 func (db *DB) ConversationFacts(ctx context.Context, ids []int64) (_ []Fact, err error) {
 	defer wrap(&err, "store: ConversationFacts")
-	var out []Fact
-	for len(ids) > 0 {
-		n := min(len(ids), reportChunk)
-		args := make([]any, n)
-		for i, id := range ids[:n] {
-			args[i] = id
-		}
-		ids = ids[n:]
-		rows, err := db.read.QueryContext(ctx, `SELECT `+factColumns+` FROM report_facts WHERE conversation_id IN (`+placeholders(1, n)+`)`, args...)
-		if err != nil {
-			return nil, err
-		}
-		facts, err := collect(rows, scanFact)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, facts...)
-	}
-	return out, nil
+	return readByIDs(ctx, db, ids, func(in string) string {
+		return `SELECT ` + factColumns + ` FROM report_facts WHERE conversation_id IN (` + in + `)`
+	}, scanFact)
 }
 
 // ConversationHistories returns every event of the given conversations,
 // in seq order.
 func (db *DB) ConversationHistories(ctx context.Context, ids []int64) (_ []parley.Event, err error) {
 	defer wrap(&err, "store: ConversationHistories")
-	var out []parley.Event
+	out, err := readByIDs(ctx, db, ids, func(in string) string {
+		return `SELECT seq, type, conversation_id, contact_id, message_id, agent_id, data, created_at
+			FROM events WHERE conversation_id IN (` + in + `) ORDER BY conversation_id, seq`
+	}, scanReportEvent)
+	sortEventsBySeq(out)
+	return out, err
+}
+
+// readByIDs runs the query q(placeholders) for ids, reportChunk at a time,
+// and collects its rows.
+func readByIDs[T any](ctx context.Context, db *DB, ids []int64, q func(in string) string, scan func(*sql.Rows) (T, error)) ([]T, error) {
+	var out []T
 	for len(ids) > 0 {
 		n := min(len(ids), reportChunk)
 		args := make([]any, n)
@@ -119,18 +114,16 @@ func (db *DB) ConversationHistories(ctx context.Context, ids []int64) (_ []parle
 			args[i] = id
 		}
 		ids = ids[n:]
-		rows, err := db.read.QueryContext(ctx, `SELECT seq, type, conversation_id, contact_id, message_id, agent_id, data, created_at
-			FROM events WHERE conversation_id IN (`+placeholders(1, n)+`) ORDER BY conversation_id, seq`, args...)
+		rows, err := db.read.QueryContext(ctx, q(placeholders(1, n)), args...)
 		if err != nil {
 			return nil, err
 		}
-		evs, err := collect(rows, scanReportEvent)
+		list, err := collect(rows, scan)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, evs...)
+		out = append(out, list...)
 	}
-	sortEventsBySeq(out)
 	return out, nil
 }
 

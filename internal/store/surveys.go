@@ -264,28 +264,14 @@ func (db *DB) SurveyReport(ctx context.Context, from, to time.Time, f SurveyFilt
 // export).
 func (db *DB) AnsweredSurveys(ctx context.Context, conversationIDs []int64) (_ map[int64]parley.Survey, err error) {
 	defer wrap(&err, "store: AnsweredSurveys")
+	list, err := readByIDs(ctx, db, conversationIDs, func(in string) string {
+		return "SELECT " + surveyColumns + " FROM surveys s WHERE s.conversation_id IN (" + in + ") AND s.answered_at IS NOT NULL ORDER BY s.resolved_at"
+	}, scanSurveyRow)
 	out := map[int64]parley.Survey{}
-	for len(conversationIDs) > 0 {
-		chunk := conversationIDs[:min(len(conversationIDs), reportChunk)]
-		conversationIDs = conversationIDs[len(chunk):]
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
-		}
-		rows, err := db.read.QueryContext(ctx, "SELECT "+surveyColumns+" FROM surveys s WHERE s.conversation_id IN ("+placeholders(1, len(args))+
-			") AND s.answered_at IS NOT NULL ORDER BY s.resolved_at", args...)
-		if err != nil {
-			return nil, err
-		}
-		list, err := collect(rows, scanSurveyRow)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range list {
-			out[s.ConversationID] = s // ordered by resolution: the latest wins
-		}
+	for _, s := range list { // in resolution order within a chunk: the latest wins
+		out[s.ConversationID] = s
 	}
-	return out, nil
+	return out, err
 }
 
 // SurveyReplySeen notes externalID as the provider id of the texted
