@@ -162,9 +162,10 @@ func (b *builder) build() (Report, error) {
 	r := Report{From: from, To: to, Filter: b.f, Agents: []AgentLoad{}, SLA: map[string]Attainment{}, SLAByPolicy: []PolicyAttainment{}}
 	r.Volume = Volume{ByChannel: map[parley.ChannelType]int{}, ByInbox: map[int64]int{}, ByTeam: map[int64]int{}, ByLabel: map[string]int{}}
 
-	r.ResolutionTime = Times{b.stats(mResCal), b.stats(mResBiz)}
-	r.FirstResponseTime = Times{b.stats(mFirstCal), b.stats(mFirstBiz)}
-	r.NextResponseTime = Times{b.stats(mNextCal), b.stats(mNextBiz)}
+	daily := newDaily()
+	r.ResolutionTime = Times{b.stats(mResCal, daily.resolved, daily.resSum), b.stats(mResBiz, nil, nil)}
+	r.FirstResponseTime = Times{b.stats(mFirstCal, daily.responded, daily.respSum), b.stats(mFirstBiz, nil, nil)}
+	r.NextResponseTime = Times{b.stats(mNextCal, nil, nil), b.stats(mNextBiz, nil, nil)}
 	b.resolutions(&r)
 	for _, x := range b.sum(from, to, mSLA, mPromiseKept) {
 		switch x.Metric {
@@ -181,7 +182,8 @@ func (b *builder) build() (Report, error) {
 	}
 	r.rateSLA()
 	r.Promises.Rate = ratio(r.Promises.Kept, r.Promises.Kept+r.Promises.Broken)
-	b.volume(&r)
+	b.volume(&r, daily)
+	r.Daily = daily.points(b.from, b.to)
 	b.agents(&r)
 	b.backlog(&r)
 	if b.err == nil {
@@ -241,14 +243,19 @@ func (b *builder) resolutions(r *Report) {
 
 // stats summarises a duration metric: count and mean from the sums, the
 // median and 90th percentile from the histogram, refined by reading the
-// values of the one bin each falls in.
-func (b *builder) stats(metric int) Stats {
+// values of the one bin each falls in. dayN and daySum, when not nil,
+// get the metric's count and sum per UTC day.
+func (b *builder) stats(metric int, dayN map[int64]int, daySum map[int64]time.Duration) Stats {
 	bins := map[int]int64{}
 	var n, total int64
 	for _, x := range b.sum(b.from, b.to, metric) {
 		bins[x.Bin] += x.N
 		n += x.N
 		total += x.Total
+		if dayN != nil {
+			dayN[x.Day] += int(x.N)
+			daySum[x.Day] += time.Duration(x.Total) * time.Microsecond
+		}
 	}
 	if n == 0 || b.err != nil {
 		return Stats{}
@@ -292,10 +299,11 @@ func (b *builder) stats(metric int) Stats {
 // volume counts the conversations created in the period: the total and
 // hours of day from mCreated, the rest from its per-attribute rollups over
 // whole days and from the facts at the edges.
-func (b *builder) volume(r *Report) {
+func (b *builder) volume(r *Report, daily *dailyAcc) {
 	v := &r.Volume
 	for _, x := range b.sum(b.from, b.to, mCreated) {
 		v.Total += int(x.N)
+		daily.created[x.Day] += int(x.N)
 		v.ByHour[x.qstart().In(b.loc).Hour()] += int(x.N)
 	}
 	if b.err != nil {

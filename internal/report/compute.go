@@ -32,6 +32,7 @@ func Compute(in Input, from, to time.Time, f Filter) Report {
 	}
 
 	var resCal, resBiz, frCal, frBiz, nrCal, nrBiz []time.Duration
+	daily := newDaily()
 	load := map[int64][]segment{}
 	for id, evs := range group(in.Events, limit) {
 		info := in.Conversations[id]
@@ -48,6 +49,9 @@ func Compute(in Input, from, to time.Time, f Filter) Report {
 		}
 		if c.resolved && in2(c.lastResolve) && c.spellCount > 0 {
 			resCal, resBiz = append(resCal, c.resCal), append(resBiz, c.resBiz)
+			d := utcDay(c.lastResolve)
+			daily.resolved[d]++
+			daily.resSum[d] += c.resCal
 		}
 		for _, s := range c.responses {
 			if !in2(s.at) || (f.AgentID != 0 && s.agent != f.AgentID) {
@@ -55,6 +59,8 @@ func Compute(in Input, from, to time.Time, f Filter) Report {
 			}
 			if s.first {
 				frCal, frBiz = append(frCal, s.cal), append(frBiz, s.biz)
+				daily.responded[utcDay(s.at)]++
+				daily.respSum[utcDay(s.at)] += s.cal
 			} else {
 				nrCal, nrBiz = append(nrCal, s.cal), append(nrBiz, s.biz)
 			}
@@ -113,6 +119,7 @@ func Compute(in Input, from, to time.Time, f Filter) Report {
 				v.ByLabel[l]++
 			}
 			v.ByHour[c.created.In(loc).Hour()]++
+			daily.created[utcDay(c.created)]++
 		}
 		for _, sg := range c.assigned {
 			if f.AgentID != 0 && sg.agent != f.AgentID {
@@ -141,6 +148,7 @@ func Compute(in Input, from, to time.Time, f Filter) Report {
 		}
 	}
 	r.rateSLA()
+	r.Daily = daily.points(from, to)
 	r.Promises.Rate = ratio(r.Promises.Kept, r.Promises.Kept+r.Promises.Broken)
 	r.ResolutionTime = times(resCal, resBiz)
 	r.FirstResponseTime = times(frCal, frBiz)

@@ -124,6 +124,10 @@ type Report struct {
 	// agent replied by then (counted when they replied), broken when the
 	// time passed without a reply (counted at that time).
 	Promises Promises `json:"promises"`
+	// Daily is the period day by day (UTC days, the edge ones partial):
+	// conversations created and resolved, and the mean resolution and first
+	// response times of the day, for the trend charts.
+	Daily []DayPoint `json:"daily"`
 	// Surveys are the effort and satisfaction answers of the period.
 	Surveys Surveys `json:"surveys"`
 	// Unprojected counts the newest events not in these figures yet: the
@@ -285,4 +289,45 @@ func (in Input) horizon(to time.Time) (now, limit time.Time) {
 		return to, to
 	}
 	return in.Now, in.Now.Add(time.Nanosecond)
+}
+
+// DayPoint is one UTC day of a report.
+type DayPoint struct {
+	Day               time.Time `json:"day"` // midnight UTC
+	Created           int       `json:"created"`
+	Resolved          int       `json:"resolved"`
+	ResolutionMean    Duration  `json:"resolution_mean"`
+	FirstResponseMean Duration  `json:"first_response_mean"`
+}
+
+// dailyAcc sums a report's days.
+type dailyAcc struct {
+	created, resolved, responded map[int64]int
+	resSum, respSum              map[int64]time.Duration
+}
+
+func newDaily() *dailyAcc {
+	return &dailyAcc{created: map[int64]int{}, resolved: map[int64]int{}, responded: map[int64]int{},
+		resSum: map[int64]time.Duration{}, respSum: map[int64]time.Duration{}}
+}
+
+func utcDay(t time.Time) int64 { return t.Unix() / 86400 }
+
+// points returns one point per UTC day overlapping [from, to).
+func (d *dailyAcc) points(from, to time.Time) []DayPoint {
+	out := []DayPoint{}
+	if !from.Before(to) {
+		return out
+	}
+	mean := func(sum time.Duration, n int) Duration {
+		if n == 0 {
+			return 0
+		}
+		return Duration(sum / time.Duration(n))
+	}
+	for day := utcDay(from); day <= utcDay(to.Add(-time.Nanosecond)); day++ {
+		out = append(out, DayPoint{Day: time.Unix(day*86400, 0).UTC(), Created: d.created[day], Resolved: d.resolved[day],
+			ResolutionMean: mean(d.resSum[day], d.resolved[day]), FirstResponseMean: mean(d.respSum[day], d.responded[day])})
+	}
+	return out
 }

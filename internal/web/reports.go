@@ -176,6 +176,8 @@ type reportsView struct {
 	HourChart    template.HTML
 	ChannelChart template.HTML
 	BacklogChart template.HTML
+	DailyChart   template.HTML // created and resolved per day
+	TimesChart   template.HTML // mean resolution and first response per day
 	BacklogHref  string
 	AgentRows    []agentRow
 	SLARows      []slaRow
@@ -267,6 +269,7 @@ func (s *Server) reportsPage(w http.ResponseWriter, r *http.Request) error {
 	v.Cards = append(reportCards(cur, prev, drill), surveyCards(cur, prev, drill)...)
 	v.BacklogHref = drillDown(q.filter)("open")
 	v.HourChart, v.ChannelChart, v.BacklogChart = reportCharts(cur, q.loc)
+	v.DailyChart, v.TimesChart = dailyCharts(cur)
 	for _, l := range cur.Agents {
 		name := names[l.AgentID]
 		if name == "" {
@@ -437,6 +440,25 @@ func reportCharts(r report.Report, loc *time.Location) (hour, channel, backlog t
 	backlog = lineChart("chart-backlog", "Backlog over time: open, pending and snoozed conversations", labels, []chartSeries{
 		{Name: "Open", Class: "s-open", Values: open}, {Name: "Pending", Class: "s-pending", Values: pending}, {Name: "Snoozed", Class: "s-snoozed", Values: snoozed}})
 	return hour, channel, backlog
+}
+
+// dailyCharts draws the period day by day (UTC days: the daily sums are
+// kept per UTC day): conversations created and resolved, and the mean
+// resolution and first response times, in hours.
+func dailyCharts(r report.Report) (counts, times template.HTML) {
+	n := len(r.Daily)
+	labels := make([]string, n)
+	created, resolved, res, resp := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	for i, d := range r.Daily {
+		labels[i] = d.Day.Format("Jan 2")
+		created[i], resolved[i] = float64(d.Created), float64(d.Resolved)
+		res[i], resp[i] = time.Duration(d.ResolutionMean).Hours(), time.Duration(d.FirstResponseMean).Hours()
+	}
+	counts = lineChart("chart-daily", "Conversations created and resolved per day (UTC days)", labels, []chartSeries{
+		{Name: "Created", Class: "s-open", Values: created}, {Name: "Resolved", Class: "s-resolved", Values: resolved}})
+	times = lineChart("chart-daily-times", "Mean resolution and first response time per day, in hours (UTC days)", labels, []chartSeries{
+		{Name: "Resolution", Class: "s-pending", Values: res}, {Name: "First response", Class: "s-snoozed", Values: resp}})
+	return counts, times
 }
 
 // zonesFor is UTC, the inboxes' business-hours zones, a few common ones

@@ -37,7 +37,7 @@ func TestBrowserReports(t *testing.T) {
 	}
 	// Each chart is laid out at a real size, with bars or lines drawn by
 	// the stylesheet's colours.
-	for _, id := range []string{"chart-hours", "chart-channels", "chart-backlog"} {
+	for _, id := range []string{"chart-hours", "chart-channels", "chart-backlog", "chart-daily", "chart-daily-times"} {
 		expr := `(function(){var s=document.querySelector("[data-testid=` + id + `]"); if(!s) return false; var r=s.getBoundingClientRect();
 			return r.width > 200 && r.height > 50 && s.querySelector("title").textContent.length > 0;})()`
 		if !waitJS(t, ctx, expr, time.Second) {

@@ -74,7 +74,7 @@ func TestReportsPage(t *testing.T) {
 			{name: "admin sees the numbers", who: "owner", method: "GET", path: "/app/reports", status: 200,
 				want: []string{`data-testid="nav-reports" aria-current="page"`, `data-testid="metric-conversations"`, `data-testid="metric-value">2</span>`,
 					`data-testid="metric-resolution_time"`, `data-testid="metric-value">10m</span>`, `data-testid="metric-value">1m</span>`, "▲ new",
-					`data-testid="chart-hours"`, `data-testid="chart-channels"`, `data-testid="chart-backlog"`, "API: 2", "Olivia Owner", "Andy Agent",
+					`data-testid="chart-hours"`, `data-testid="chart-channels"`, `data-testid="chart-backlog"`, `data-testid="chart-daily"`, `data-testid="chart-daily-times"`, "API: 2", "Olivia Owner", "Andy Agent",
 					`href="/app/reports.csv"`, "Last 30 days", `data-testid="sla-table"`, "Quick &lt;first&gt; answer", "first response", "100.0%"},
 				forbid: []string{`data-testid="report-error"`}},
 			{name: "filtered", who: "owner", method: "GET", path: byInbox, status: 200,
