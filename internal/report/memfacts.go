@@ -13,6 +13,9 @@ import (
 // partial index needs the constant): this fails to compile if it moves.
 var _ = [1]int{}[mLabel-19]
 
+// The same for the running facts' partial indexes (migration 0008).
+var _, _ = [1]int{}[mBusy-12], [1]int{}[mStatusIn-13]
+
 // factSource is where a report reads facts beyond the daily rollups: the
 // store, or (memFacts) the facts of the few conversations an agent or a
 // label filter keeps, read once.

@@ -31,7 +31,10 @@ CREATE INDEX report_facts_at ON report_facts (metric, at);
 -- that the exact median of a filtered report reads one bin of the index.
 CREATE INDEX report_facts_bin ON report_facts (metric, bin, value, at, inbox_id, team_id, priority, labels);
 CREATE INDEX report_facts_agent ON report_facts (metric, agent_id, at);
-CREATE INDEX report_facts_running ON report_facts (metric, at) WHERE until IS NULL;
+-- Running intervals (an assignment or a status not ended yet): few rows,
+-- read whole by every report (report.mBusy = 12, report.mStatusIn = 13).
+CREATE INDEX report_facts_running_busy ON report_facts (metric, at) WHERE metric = 12 AND until IS NULL;
+CREATE INDEX report_facts_running_status ON report_facts (metric, at) WHERE metric = 13 AND until IS NULL;
 -- A label's conversations (report.mLabel facts), for the label filter.
 CREATE INDEX report_facts_label ON report_facts (labels, conversation_id) WHERE metric = 19;
 
