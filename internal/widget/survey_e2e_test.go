@@ -41,17 +41,19 @@ func TestBrowserSurvey(t *testing.T) {
 	if err := c.poll(`document.querySelectorAll('[data-testid^=survey-ces-]').length === 5`, 5*time.Second); err != nil {
 		t.Fatalf("no effort buttons: %v", err)
 	}
-	c.do(chromedp.Click(chromedp.CSS("[data-testid=survey-ces-2]"), c.opts()...))
-	if err := c.poll(`document.querySelectorAll('[data-testid^=survey-csat-]').length === 5`, 3*time.Second); err != nil {
+	// Each tap is retried until the next question shows: a live update
+	// that redraws the messages between finding a button and clicking it
+	// would otherwise lose the click (answers are first-write-wins, so a
+	// second tap changes nothing).
+	if err := c.poll(tapUntil("survey-ces-2", `document.querySelectorAll('[data-testid^=survey-csat-]').length === 5`), 10*time.Second); err != nil {
 		t.Fatalf("no satisfaction buttons after the effort answer: %v", err)
 	}
-	c.do(chromedp.Click(chromedp.CSS("[data-testid=survey-csat-5]"), c.opts()...))
-	if err := c.poll(`!!document.querySelector('[data-testid=survey-comment]')`, 3*time.Second); err != nil {
+	if err := c.poll(tapUntil("survey-csat-5", `!!document.querySelector('[data-testid=survey-comment]')`), 10*time.Second); err != nil {
 		t.Fatalf("no comment box: %v", err)
 	}
 	c.do(chromedp.SendKeys(chromedp.CSS("[data-testid=survey-comment]"), "<b>Very</b> quick!", c.opts()...),
 		chromedp.Click(chromedp.CSS("[data-testid=survey-comment-send]"), c.opts()...))
-	if err := c.poll(`!document.querySelector('[data-testid=survey-comment]') && !!document.querySelector('[data-testid=survey-thanks]')`, 3*time.Second); err != nil {
+	if err := c.poll(`!document.querySelector('[data-testid=survey-comment]') && !!document.querySelector('[data-testid=survey-thanks]')`, 10*time.Second); err != nil {
 		t.Fatalf("the comment was not taken: %v", err)
 	}
 	list, err := f.env.App.DB.Surveys(context.Background(), conv)
@@ -62,4 +64,20 @@ func TestBrowserSurvey(t *testing.T) {
 	if cv, _ := f.env.App.DB.Conversation(context.Background(), conv); cv.Status != "resolved" {
 		t.Errorf("status %s after answering", cv.Status)
 	}
+}
+
+// tapUntil is a poll expression that is true once done is, clicking the
+// button with testid at most every second until then.
+func tapUntil(testid, done string) string {
+	return `(function(){
+		if (` + done + `) return true;
+		var b = document.querySelector('[data-testid=` + testid + `]');
+		var last = window.__tapped && window.__tapped['` + testid + `'] || 0;
+		if (b && Date.now() - last > 1000) {
+			window.__tapped = window.__tapped || {};
+			window.__tapped['` + testid + `'] = Date.now();
+			b.click();
+		}
+		return false;
+	})()`
 }
