@@ -251,24 +251,34 @@ func seedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return errUsage
 	}
-	if (*dataDir == "") == (*databaseURL == "") {
-		return fmt.Errorf("give --data-dir or --database-url")
-	}
 	if *conversations < 1 || *conversations > 100_000_000 || *batch < 1 || *batch > 1_000_000 {
 		return fmt.Errorf("--conversations must be between 1 and 100,000,000 and --batch between 1 and 1,000,000")
 	}
-	dsn := *databaseURL
-	if dsn == "" {
-		dsn = *dataDir + "/parley.db"
-	} else if !store.IsPostgres(dsn) {
-		return fmt.Errorf("--database-url must start with postgres://")
-	}
-	db, err := store.Open(ctx, dsn)
+	db, err := openStore(ctx, *dataDir, *databaseURL)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	return seed(ctx, db, *conversations, *batch, stdout)
+}
+
+// openStore opens the database a command names: exactly one of a SQLite
+// data dir (DIR/parley.db, as parley serve uses; created if missing) and
+// a postgres:// URL.
+func openStore(ctx context.Context, dataDir, databaseURL string) (*store.DB, error) {
+	if (dataDir == "") == (databaseURL == "") {
+		return nil, fmt.Errorf("give --data-dir or --database-url")
+	}
+	if databaseURL != "" {
+		if !store.IsPostgres(databaseURL) {
+			return nil, fmt.Errorf("--database-url must start with postgres://")
+		}
+		return store.Open(ctx, databaseURL)
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	return store.Open(ctx, dataDir+"/parley.db")
 }
 
 // seedUpTo seeds until db holds at least n conversations.

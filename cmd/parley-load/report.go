@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"time"
 
@@ -34,17 +33,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return errUsage
 	}
-	if (*dataDir == "") == (*databaseURL == "") {
-		return fmt.Errorf("give --data-dir or --database-url")
-	}
-	dsn := *databaseURL
-	if dsn == "" {
-		if err := os.MkdirAll(*dataDir, 0o700); err != nil {
-			return err
-		}
-		dsn = *dataDir + "/parley.db"
-	}
-	db, err := store.Open(ctx, dsn)
+	db, err := openStore(ctx, *dataDir, *databaseURL)
 	if err != nil {
 		return err
 	}

@@ -27,10 +27,7 @@ func Build(ctx context.Context, db *store.DB, from, to time.Time, loc *time.Loca
 			err = fmt.Errorf("report: Build: %w", err)
 		}
 	}()
-	pctx, cancel := context.WithTimeout(ctx, projectWait)
-	err = Project(pctx, db)
-	cancel()
-	if err != nil && ctx.Err() != nil {
+	if err = catchUp(ctx, db); err != nil {
 		return r, err
 	}
 	set, err := loadSettings(ctx, db)

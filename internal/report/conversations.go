@@ -163,10 +163,7 @@ func DrillDown(ctx context.Context, db *store.DB, from, to time.Time, f Filter, 
 	if !ok && d != DrillSurveyed {
 		return nil, 0, parley.Errorf(parley.EINVALID, "nothing to drill into named %q", d)
 	}
-	pctx, cancel := context.WithTimeout(ctx, projectWait)
-	err = Project(pctx, db)
-	cancel()
-	if err != nil && ctx.Err() != nil {
+	if err = catchUp(ctx, db); err != nil {
 		return nil, 0, err
 	}
 	set, err := loadSettings(ctx, db)

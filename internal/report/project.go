@@ -202,6 +202,25 @@ func dayPeak(busy []store.Fact, d int64) int {
 	return concurrency(segs, start, end).Peak
 }
 
+// catchUp projects what is left of the log before a report reads the
+// facts, for at most projectWait. Running out of time, or failing (the
+// background projector will retry), leaves the facts as they are: the
+// report then says how many events it lacks. Only the caller's own
+// context ending is an error.
+func catchUp(ctx context.Context, db *store.DB) error {
+	pctx, cancel := context.WithTimeout(ctx, projectWait)
+	defer cancel()
+	if err := Project(pctx, db); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if pctx.Err() == nil {
+			slog.Warn("report: projecting before a report", "err", err)
+		}
+	}
+	return nil
+}
+
 // RunProjector projects every interval until ctx ends, so that reports
 // find the facts nearly current and wait for little. Errors are logged
 // and retried at the next tick.
