@@ -2,7 +2,6 @@ package inbox
 
 import (
 	"context"
-	"strings"
 
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
@@ -26,7 +25,7 @@ func (s *Service) UpdateContact(ctx context.Context, actor Actor, id int64, ch C
 		}
 		c = cur
 		if ch.Name != nil {
-			c.Name = strings.TrimSpace(*ch.Name)
+			c.Name = parley.CleanLine(*ch.Name)
 			if len(c.Name) > 200 {
 				return parley.Errorf(parley.EINVALID, "name must be at most 200 characters")
 			}

@@ -87,13 +87,15 @@ func (s *Service) Receive(ctx context.Context, inboxID int64, in Incoming) (r Re
 	if len(in.ExternalID) > MaxExternalIDLength || len(in.Contact.ExternalID) > MaxExternalIDLength {
 		return r, parley.Errorf(parley.EINVALID, "ids must be at most %d characters", MaxExternalIDLength)
 	}
-	if len(in.Contact.Name) > 200 {
+	if err := checkIncomingIDs(in); err != nil {
+		return r, err
+	}
+	if in.Contact.Name = parley.CleanLine(in.Contact.Name); len(in.Contact.Name) > 200 {
 		return r, parley.Errorf(parley.EINVALID, "contact name must be at most 200 characters")
 	}
 	if err := checkAttachmentRefs(in.Attachments); err != nil {
 		return r, err
 	}
-	in.Contact.Name = strings.TrimSpace(in.Contact.Name)
 	inbox, err := s.inbox(ctx, inboxID)
 	if err != nil {
 		return r, err
@@ -225,6 +227,23 @@ func (s *Service) saveActivity(tx *store.Tx, conv *parley.Conversation, changed 
 	}
 	conv.LastActivityAt = tx.Now()
 	return tx.SaveConversation(conv)
+}
+
+// checkIncomingIDs refuses ids that are not clean text (parley.CheckID):
+// they are matched byte for byte, so cleaning one would make it another.
+// Email and phone come normalised by the channel, but are checked too: a
+// channel that forgot must not reach the database with a NUL.
+func checkIncomingIDs(in Incoming) error {
+	for _, f := range []struct{ what, id string }{
+		{"message id", in.ExternalID}, {"contact id", in.Contact.ExternalID}, {"identity kind", in.Contact.Kind},
+		{"contact email", in.Contact.Email}, {"contact phone", in.Contact.Phone},
+		{"contact language", in.Contact.Language}, {"contact time zone", in.Contact.TimeZone},
+	} {
+		if err := parley.CheckID(f.what, f.id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func checkAttachmentRefs(refs []AttachmentRef) error {

@@ -43,7 +43,7 @@ type Agent struct {
 // Validate normalises and checks an agent before it is stored.
 func (a *Agent) Validate() error {
 	a.Email = strings.ToLower(strings.TrimSpace(a.Email))
-	a.Name = strings.TrimSpace(a.Name)
+	a.Name = CleanLine(a.Name)
 	if _, err := mail.ParseAddress(a.Email); err != nil || a.Email == "" {
 		return Errorf(EINVALID, "agent email %q is not a valid address", a.Email)
 	}
@@ -77,19 +77,10 @@ type Team struct {
 
 // Validate checks a team before it is stored.
 func (t *Team) Validate() error {
-	t.Name = strings.TrimSpace(t.Name)
+	t.Name = CleanLine(t.Name)
 	if t.Name == "" {
 		return Errorf(EINVALID, "team name is required")
 	}
 	return nil
 }
 
-// APIToken is a credential for the REST API. Only the SHA-256 of the secret
-// is stored; the secret itself is shown once, when the token is created.
-type APIToken struct {
-	ID         int64      `json:"id"`
-	Name       string     `json:"name"`
-	AgentID    *int64     `json:"agent_id,omitempty"` // replies sent with this token are authored by this agent
-	CreatedAt  time.Time  `json:"created_at"`
-	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
-}

@@ -52,11 +52,20 @@ func NormalizeEmail(s string) (string, error) {
 	if s == "" {
 		return "", nil
 	}
+	if err := CheckID("email", s); err != nil {
+		return "", err
+	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Name != "" || !strings.Contains(a.Address, "@") {
 		return "", Errorf(EINVALID, "email %q is not a valid address", s)
 	}
-	return strings.ToLower(a.Address), nil
+	e := strings.ToLower(a.Address)
+	// A quoted local part ("q u"@x.org) comes back unquoted, which is no
+	// longer an address: normalising it again, or sending to it, would fail.
+	if b, err := mail.ParseAddress(e); err != nil || b.Address != e {
+		return "", Errorf(EINVALID, "email %q is not a valid address", s)
+	}
+	return e, nil
 }
 
 // NormalizePhone reduces a phone number to E.164 (+ and 8–15 digits),

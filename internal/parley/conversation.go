@@ -71,7 +71,7 @@ func NormalizeLabels(in []string) ([]string, error) {
 	seen := map[string]bool{}
 	out := make([]string, 0, len(in))
 	for _, l := range in {
-		l = strings.ToLower(strings.TrimSpace(l))
+		l = strings.ToLower(CleanLine(l))
 		if l == "" {
 			return nil, Errorf(EINVALID, "labels cannot be empty")
 		}

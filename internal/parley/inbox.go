@@ -2,7 +2,6 @@ package parley
 
 import (
 	"net/url"
-	"strings"
 	"time"
 )
 
@@ -91,7 +90,7 @@ type Inbox struct {
 
 // Validate normalises and checks an inbox before it is stored.
 func (i *Inbox) Validate() error {
-	i.Name = strings.TrimSpace(i.Name)
+	i.Name = CleanLine(i.Name)
 	if i.Name == "" {
 		return Errorf(EINVALID, "inbox name is required")
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -56,12 +57,12 @@ type Message struct {
 	CreatedAt      time.Time `json:"created_at"`
 }
 
-// ValidateText checks a message's text: valid UTF-8, within the length
-// limit, and not empty unless the message carries attachments.
+// ValidateText cleans a message's text (CleanText: it is free text, so a
+// stray control byte or invalid UTF-8 never loses the message) and checks
+// it: within the length limit, and not empty unless the message carries
+// attachments.
 func ValidateText(text string, attachments int) (string, error) {
-	if !utf8.ValidString(text) {
-		return "", Errorf(EINVALID, "text is not valid UTF-8")
-	}
+	text = CleanText(text)
 	if len(text) > MaxTextLength {
 		return "", Errorf(ETOOLARGE, "text is longer than %d bytes", MaxTextLength)
 	}
@@ -119,7 +120,7 @@ const (
 // and never empty.
 func CleanFilename(name string) string {
 	name = strings.Map(func(r rune) rune {
-		if r == '/' || r == '\\' || r < 32 {
+		if r == '/' || r == '\\' || unicode.IsControl(r) {
 			return '_'
 		}
 		return r

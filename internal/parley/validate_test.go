@@ -57,8 +57,12 @@ func TestValidateText(t *testing.T) {
 	if _, err := ValidateText("", 1); err != nil {
 		t.Errorf("empty text with an attachment: %v", err)
 	}
-	if _, err := ValidateText("\xff", 0); ErrorCode(err) != EINVALID {
-		t.Errorf("invalid UTF-8: %v", err)
+	// Free text is cleaned, never refused: one stray byte must not lose a message.
+	if got, err := ValidateText("a\xffb\x00c", 0); err != nil || got != "a\uFFFDbc" {
+		t.Errorf("invalid UTF-8 and NUL: %q, %v", got, err)
+	}
+	if _, err := ValidateText("\x00\x01", 0); ErrorCode(err) != EINVALID {
+		t.Errorf("text of control characters only: %v", err)
 	}
 	if _, err := ValidateText(strings.Repeat("x", MaxTextLength+1), 0); ErrorCode(err) != ETOOLARGE {
 		t.Errorf("too long: %v", err)

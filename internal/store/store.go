@@ -58,7 +58,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	var err error
 	if IsPostgres(dsn) {
 		db.dialect = postgresDialect
-		if db.read, err = sql.Open("pgx", dsn); err != nil {
+		if db.read, err = openGuarded("pgx", dsn); err != nil {
 			return nil, fmt.Errorf("store: open postgres: %w", err)
 		}
 		db.read.SetMaxOpenConns(32)
@@ -70,13 +70,13 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		if err := os.MkdirAll(filepath.Dir(dsn), 0o750); err != nil {
 			return nil, fmt.Errorf("store: create data dir: %w", err)
 		}
-		if db.write, err = sql.Open("sqlite", sqliteDSN(dsn, false)); err != nil {
+		if db.write, err = openGuarded("sqlite", sqliteDSN(dsn, false)); err != nil {
 			return nil, fmt.Errorf("store: open sqlite: %w", err)
 		}
 		db.write.SetMaxOpenConns(1) // SQLite has one writer; queueing here beats SQLITE_BUSY
 		db.write.SetMaxIdleConns(1)
 		db.write.SetConnMaxLifetime(0)
-		if db.read, err = sql.Open("sqlite", sqliteDSN(dsn, true)); err != nil {
+		if db.read, err = openGuarded("sqlite", sqliteDSN(dsn, true)); err != nil {
 			db.write.Close()
 			return nil, fmt.Errorf("store: open sqlite: %w", err)
 		}
