@@ -1,12 +1,15 @@
 package simulate
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 )
 
@@ -25,6 +28,11 @@ type Provider struct {
 	Channel string
 	Sent    chan Sent
 	n       atomic.Int64
+	// run makes the ids of this run its own: a counter alone restarted at
+	// 1 with each `parley simulate`, and an inbox kept across runs then saw
+	// the same provider id for two different messages.
+	run     string
+	runOnce sync.Once
 }
 
 // NewProvider returns a provider for channel (whatsapp, messenger, zalo,
@@ -35,6 +43,7 @@ func NewProvider(channel string) *Provider {
 
 func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	p.runOnce.Do(func() { p.run = randomHex(6) })
 	n := p.n.Add(1)
 	s := Sent{Channel: p.Channel}
 	var j map[string]any
@@ -46,20 +55,20 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, `{"success":true}`)
 			return
 		}
-		s.ID, s.To = fmt.Sprintf("wamid.SIM%d", n), str(j["to"])
+		s.ID, s.To = fmt.Sprintf("wamid.SIM%s.%d", p.run, n), str(j["to"])
 		s.Text = describe(j)
 		fmt.Fprintf(w, `{"messaging_product":"whatsapp","contacts":[{"input":%q,"wa_id":%q}],"messages":[{"id":%q}]}`, s.To, s.To, s.ID)
 	case "messenger":
 		rec, _ := j["recipient"].(map[string]any)
-		s.ID, s.To, s.Text = fmt.Sprintf("m_SIM%d", n), str(rec["id"]), describe(j)
+		s.ID, s.To, s.Text = fmt.Sprintf("m_SIM%s.%d", p.run, n), str(rec["id"]), describe(j)
 		fmt.Fprintf(w, `{"recipient_id":%q,"message_id":%q}`, s.To, s.ID)
 	case "zalo":
 		rec, _ := j["recipient"].(map[string]any)
-		s.ID, s.To, s.Text = fmt.Sprintf("zmsg%d", n), str(rec["user_id"]), describe(j)
+		s.ID, s.To, s.Text = fmt.Sprintf("zmsg%s%d", p.run, n), str(rec["user_id"]), describe(j)
 		fmt.Fprintf(w, `{"error":0,"message":"Success","data":{"message_id":%q,"user_id":%q}}`, s.ID, s.To)
 	case "sms":
 		form, _ := url.ParseQuery(string(body))
-		s.ID, s.To, s.Text = fmt.Sprintf("SM%032d", n), form.Get("To"), form.Get("Body")
+		s.ID, s.To, s.Text = twilioSID("SM"), form.Get("To"), form.Get("Body")
 		if m := form["MediaUrl"]; len(m) > 0 {
 			s.Text += fmt.Sprintf(" [+%d media]", len(m))
 		}
@@ -108,6 +117,13 @@ func describe(j map[string]any) string {
 		}
 	}
 	return "(a message)"
+}
+
+// randomHex returns n random bytes in hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 func str(v any) string {

@@ -52,6 +52,8 @@ func at(t time.Time) time.Time {
 	return t
 }
 
+// newID makes a provider-style id unique across runs and machines: the
+// time alone repeats when two are made within the clock's resolution.
 func newID(prefix string) string {
-	return fmt.Sprintf("%s%d", prefix, time.Now().UnixNano())
+	return fmt.Sprintf("%s%d%s", prefix, time.Now().UnixNano(), randomHex(3))
 }
