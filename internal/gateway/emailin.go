@@ -193,21 +193,18 @@ func (g *Gateway) ReceiveEmail(ctx context.Context, inboxID int64, raw []byte) e
 	if text == "" && len(refs) == 0 {
 		text = "(empty email)"
 	}
-	if len(text) > parley.MaxTextLength {
-		text = text[:parley.MaxTextLength]
-	}
+	text = parley.TruncateText(parley.CleanText(text), parley.MaxTextLength)
 	thread, _ := json.Marshal(emailThread{Subject: msg.Subject, MessageID: msg.MessageID, References: msg.References})
-	name := ""
-	if msg.From.Name != "" && len(msg.From.Name) <= 200 {
-		name = msg.From.Name
+	name := parley.CleanLine(msg.From.Name)
+	if len(name) > 200 {
+		name = ""
 	}
 	_, err = g.Inbox.Receive(ctx, inboxID, inbox.Incoming{Contact: store.ContactKey{Email: addr, Name: name}, ExternalID: externalID(msg.MessageID),
 		Text: text, Attachments: refs, ConversationID: hint, ChannelPayload: string(thread)})
-	if parley.ErrorCode(err) == parley.EINVALID {
-		log.Warn("gateway: email refused", "message_id", msg.MessageID, "err", err)
-		return nil
+	if err != nil {
+		return g.skipRefused(ctx, c, "email", msg.MessageID, err)
 	}
-	return err
+	return nil
 }
 
 // threadOf finds the conversation one of these Message-IDs belongs to in

@@ -96,6 +96,12 @@ func (g *Gateway) webhook(w http.ResponseWriter, r *http.Request) {
 // Apply stores what one webhook call (or one email) carried: each message
 // through inbox.Receive (idempotent on the provider's id), each receipt on
 // the message it is about. It returns once all of it has committed.
+//
+// Each message and receipt is its own write. One that Parley refuses
+// (EINVALID, ETOOLARGE: a retry would be refused again) is recorded as a
+// message.refused event and skipped, so it never costs the others in the
+// delivery; any other failure (the database is down) is returned, so the
+// provider retries, and what was stored already is deduplicated then.
 func (g *Gateway) Apply(ctx context.Context, inboxID int64, b channel.Batch) error {
 	c, err := g.conn(ctx, inboxID, "")
 	if err != nil {
@@ -107,14 +113,14 @@ func (g *Gateway) Apply(ctx context.Context, inboxID int64, b channel.Batch) err
 			// already stored under this id, so nothing is stored twice.
 			continue
 		}
-		if handled, err := g.surveyAnswer(ctx, c, in); err != nil || handled {
-			if err != nil {
+		handled, err := g.surveyAnswer(ctx, c, in)
+		if err == nil && !handled {
+			err = g.receive(ctx, c, in)
+		}
+		if err != nil {
+			if err := g.skipRefused(ctx, c, "message", in.ProviderMessageID, err); err != nil {
 				return err
 			}
-			continue
-		}
-		if err := g.receive(ctx, c, in); err != nil {
-			return err
 		}
 	}
 	for _, rc := range b.Receipts {
@@ -128,12 +134,16 @@ func (g *Gateway) Apply(ctx context.Context, inboxID int64, b channel.Batch) err
 		if rc.ProviderMessageID == "" && !rc.Watermark.IsZero() {
 			kind := string(c.inbox.ChannelType)
 			if err := g.Inbox.ApplyWatermark(ctx, inboxID, kind, rc.Recipient, rc.Watermark, rc.State); err != nil {
-				return err
+				if err := g.skipRefused(ctx, c, "receipt", rc.Recipient, err); err != nil {
+					return err
+				}
 			}
 			continue
 		}
 		if err := g.Inbox.ApplyReceipt(ctx, inboxID, rc.ProviderMessageID, rc.State, reason); err != nil {
-			return err
+			if err := g.skipRefused(ctx, c, "receipt", rc.ProviderMessageID, err); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -154,9 +164,9 @@ func (g *Gateway) receive(ctx context.Context, c *conn, in channel.Inbound) erro
 	if text == "" && len(media) == 0 {
 		text = fmt.Sprintf("(empty %s message)", in.Kind)
 	}
-	if len(text) > parley.MaxTextLength {
-		text = text[:parley.MaxTextLength]
-	}
+	// Cleaned before the cut, so the cut measures what is stored, and
+	// never inside a character.
+	text = parley.TruncateText(parley.CleanText(text), parley.MaxTextLength)
 	key := c.driver.contact(c, in.From)
 	if _, err := g.Inbox.Receive(ctx, c.inbox.ID, inbox.Incoming{Contact: key, ExternalID: in.ProviderMessageID, Text: text, Media: media}); err != nil {
 		return fmt.Errorf("gateway: store %s message %s: %w", c.inbox.ChannelType, in.ProviderMessageID, err)

@@ -109,6 +109,7 @@ const (
 	EventMessageCreated       = "message.created"       // data: direction
 	EventMessageDelivery      = "message.delivery"      // data: state, error
 	EventMessageUpdated       = "message.updated"       // data: attachment_id (media fetched later)
+	EventMessageRefused       = "message.refused"       // data: inbox_id, channel, kind, provider_id, reason (a provider's message or receipt Parley could not store)
 	EventContactCreated       = "contact.created"
 	EventContactUpdated       = "contact.updated"
 	EventContactMerged        = "contact.merged"   // data: merge id, source, target
