@@ -46,14 +46,12 @@ func actorFrom(r *http.Request) inbox.Actor {
 // Register adds every API route to mux.
 func (s *Server) Register(mux *http.ServeMux) {
 	for _, rt := range s.routes() {
+		pattern := rt.method + " " + rt.path
 		h := rt.h
-		var hf http.HandlerFunc
-		if rt.public {
-			hf = func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, h) }
-		} else {
-			hf = func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, s.authenticate(h)) }
+		if !rt.public {
+			h = s.authenticate(pattern, h)
 		}
-		mux.HandleFunc(rt.method+" "+rt.path, hf)
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, h) })
 	}
 	// Anything else under /api/ gets the JSON error shape, not the mux's text.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
@@ -67,9 +65,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, h handler) {
 	}
 }
 
-// authenticate checks the bearer token. Tokens are looked up by SHA-256,
-// so a check costs one indexed read, never a password hash.
-func (s *Server) authenticate(next handler) handler {
+// authenticate checks the bearer token, then its scope against route
+// ("METHOD pattern"). Tokens are looked up by SHA-256, so a check costs
+// one indexed read, never a password hash. Unknown, revoked and expired
+// tokens get the same 401, so an answer tells nothing about a token.
+func (s *Server) authenticate(route string, next handler) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		h := r.Header.Get("Authorization")
 		scheme, secret, _ := strings.Cut(h, " ")
@@ -84,36 +84,58 @@ func (s *Server) authenticate(next handler) handler {
 		if err != nil {
 			return err
 		}
+		if !scopeAllows(actor.scope, route) {
+			return scopeRefusal(actor.scope)
+		}
 		s.touch(actor.TokenID)
-		return next(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, actor)))
+		ctx := context.WithValue(r.Context(), actorKey{}, actor.Actor)
+		return next(w, r.WithContext(context.WithValue(ctx, scopeKey{}, actor.scope)))
 	}
 }
 
 // tokenTTL bounds how long a checked token is trusted without a fresh
 // look: API clients send many requests a second, and the lookups (token,
 // then its agent) were a tenth of ingest's CPU. A deactivated agent's
-// token stops working within this time.
+// token, or one revoked by another process, stops working within this
+// time; a revocation in this process drops the entry at once
+// (ForgetToken), and expiry is checked on every request.
 const tokenTTL = 10 * time.Second
 
+// tokenActor is who a token acts as, and how far.
+type tokenActor struct {
+	inbox.Actor
+	scope   parley.TokenScope
+	expires *time.Time
+}
+
 type cachedActor struct {
-	actor inbox.Actor
+	actor tokenActor
 	at    time.Time
 }
 
+// errBadToken is the one answer for a token that does not work, whether
+// unknown, revoked or expired.
+func errBadToken() error { return parley.Errorf(parley.EUNAUTHORIZED, "the API token is not valid") }
+
 // actorForToken returns who a token hash acts as. Returns EUNAUTHORIZED for
-// an unknown token or a deactivated agent's.
-func (s *Server) actorForToken(ctx context.Context, hash string) (inbox.Actor, error) {
+// an unknown, revoked or expired token, or a deactivated agent's.
+func (s *Server) actorForToken(ctx context.Context, hash string) (tokenActor, error) {
+	now := s.DB.Now()
 	if c, ok := s.tokens.Load(hash); ok && time.Since(c.(cachedActor).at) < tokenTTL {
-		return c.(cachedActor).actor, nil
+		a := c.(cachedActor).actor
+		if a.expires != nil && !now.Before(*a.expires) {
+			return tokenActor{}, errBadToken()
+		}
+		return a, nil
 	}
 	tok, err := s.DB.APITokenByHash(ctx, hash)
-	if parley.ErrorCode(err) == parley.ENOTFOUND {
-		return inbox.Actor{}, parley.Errorf(parley.EUNAUTHORIZED, "the API token is not valid")
+	if parley.ErrorCode(err) == parley.ENOTFOUND || (err == nil && !tok.Usable(now)) {
+		return tokenActor{}, errBadToken()
 	}
 	if err != nil {
-		return inbox.Actor{}, err
+		return tokenActor{}, err
 	}
-	actor := inbox.Actor{TokenID: tok.ID, AgentID: tok.AgentID, Role: parley.RoleAdmin}
+	actor := tokenActor{Actor: inbox.Actor{TokenID: tok.ID, AgentID: tok.AgentID, Role: parley.RoleAdmin}, scope: tok.Scope, expires: tok.ExpiresAt}
 	if tok.AgentID != nil {
 		a, err := s.DB.Agent(ctx, *tok.AgentID)
 		if err != nil {
@@ -126,6 +148,18 @@ func (s *Server) actorForToken(ctx context.Context, hash string) (inbox.Actor, e
 	}
 	s.tokens.Store(hash, cachedActor{actor: actor, at: time.Now()})
 	return actor, nil
+}
+
+// ForgetToken drops a token from the cache of checked tokens, so that its
+// revocation holds from the next request on.
+func (s *Server) ForgetToken(id int64) {
+	s.tokens.Range(func(hash, c any) bool {
+		if c.(cachedActor).actor.TokenID == id {
+			s.tokens.Delete(hash)
+		}
+		return true
+	})
+	s.touched.Delete(id)
 }
 
 // touch records a token's use at most once a minute, off the request path.

@@ -74,6 +74,7 @@ var groups = []struct {
 	{"triage_rules", testTriageRules},
 	{"reports", testReports},
 	{"surveys", testSurveys},
+	{"tokens", testTokens},
 }
 
 func TestScenarios(t *testing.T) {

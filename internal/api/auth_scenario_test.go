@@ -51,6 +51,9 @@ var authedRoutes = []struct{ method, path string }{
 	{"POST", "/api/v1/teams"},
 	{"GET", "/api/v1/jobs"},
 	{"POST", "/api/v1/jobs/1/retry"},
+	{"GET", "/api/v1/tokens"},
+	{"POST", "/api/v1/tokens"},
+	{"POST", "/api/v1/tokens/1/revoke"},
 }
 
 func testAuth(t *testing.T, dialect string) {

@@ -43,7 +43,7 @@ func (s *Server) getInbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !actorFrom(r).Role.IsAdmin() {
+	if !showsSecrets(r) {
 		secret = ""
 	}
 	return writeJSON(w, http.StatusOK, showInbox(in, secret))

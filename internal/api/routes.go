@@ -66,5 +66,9 @@ func (s *Server) routes() []route {
 
 		{"GET", "/api/v1/jobs", s.listJobs, false},
 		{"POST", "/api/v1/jobs/{job_id}/retry", s.retryJob, false},
+
+		{"GET", "/api/v1/tokens", s.listTokens, false},
+		{"POST", "/api/v1/tokens", s.createToken, false},
+		{"POST", "/api/v1/tokens/{token_id}/revoke", s.revokeToken, false},
 	}
 }

@@ -88,6 +88,7 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 		return a.Inbox.DeliverWebhook(ctx, j.Payload, j.Attempts >= j.MaxAttempts)
 	})
 	a.API = &api.Server{DB: db, Inbox: a.Inbox, Blobs: blobs, MaxJSONBytes: cfg.MaxJSONBytes, MaxUploadBytes: cfg.MaxUploadBytes}
+	a.Inbox.OnTokenRevoked = a.API.ForgetToken
 	a.Hub = live.NewHub(db)
 	a.Telemetry = telemetry.New(telemetry.Sources{JobCounts: db.JobCounts, LiveStreams: a.Hub.Streams, ReportLag: db.ReportLag})
 	a.Inbox.OnReceived = a.Telemetry.MessageReceived

@@ -151,20 +151,6 @@ func (s *Service) CreateTeam(ctx context.Context, actor Actor, t parley.Team, me
 	return t, err
 }
 
-// CreateToken adds an API token and returns its secret, which is not
-// stored and cannot be shown again.
-func (s *Service) CreateToken(ctx context.Context, actor Actor, t parley.APIToken) (parley.APIToken, string, error) {
-	if err := requireAdmin(actor); err != nil {
-		return t, "", err
-	}
-	if t.Name == "" || len(t.Name) > 100 {
-		return t, "", parley.Errorf(parley.EINVALID, "token name is required (at most 100 characters)")
-	}
-	secret, hash := auth.NewToken()
-	err := s.DB.Write(ctx, func(tx *store.Tx) error { return tx.CreateAPIToken(&t, hash) })
-	return t, secret, err
-}
-
 // RetryJob makes a failed job run again now.
 func (s *Service) RetryJob(ctx context.Context, actor Actor, id int64) (j store.Job, err error) {
 	if err := requireAdmin(actor); err != nil {

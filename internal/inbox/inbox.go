@@ -46,6 +46,10 @@ type Service struct {
 	OnReceived func(channel parley.ChannelType, duplicate bool)
 	// BaseURL is Parley's public URL, for survey links; nil: relative links.
 	BaseURL func() string
+	// OnTokenRevoked, when set, is called after a token's revocation
+	// commits, so that an API server caching checked tokens forgets it at
+	// once rather than when its cache entry runs out.
+	OnTokenRevoked func(id int64)
 
 	inboxes  sync.Map // inbox id → cachedInbox
 	router   router

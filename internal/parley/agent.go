@@ -84,12 +84,3 @@ func (t *Team) Validate() error {
 	return nil
 }
 
-// APIToken is a credential for the REST API. Only the SHA-256 of the secret
-// is stored; the secret itself is shown once, when the token is created.
-type APIToken struct {
-	ID         int64      `json:"id"`
-	Name       string     `json:"name"`
-	AgentID    *int64     `json:"agent_id,omitempty"` // replies sent with this token are authored by this agent
-	CreatedAt  time.Time  `json:"created_at"`
-	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
-}

@@ -132,34 +132,3 @@ func (tx *Tx) AddTeamMember(teamID, agentID int64) error {
 	_, err := tx.exec(`INSERT INTO team_members (team_id, agent_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, teamID, agentID)
 	return err
 }
-
-// CreateAPIToken stores a token by the SHA-256 hex of its secret.
-func (tx *Tx) CreateAPIToken(t *parley.APIToken, hash string) (err error) {
-	defer wrap(&err, "store: CreateAPIToken")
-	if t.AgentID != nil {
-		if _, err := tx.Agent(*t.AgentID); err != nil {
-			return err
-		}
-	}
-	t.CreatedAt = tx.now
-	return tx.queryRow(`INSERT INTO api_tokens (name, token_hash, agent_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-		t.Name, hash, idPtr(t.AgentID), ts(tx.now)).Scan(&t.ID)
-}
-
-// APITokenByHash finds the token whose secret hashes to hash. Returns
-// ENOTFOUND for an unknown hash.
-func (db *DB) APITokenByHash(ctx context.Context, hash string) (parley.APIToken, error) {
-	var t parley.APIToken
-	var agent, used sql.NullInt64
-	var created int64
-	err := db.read.QueryRowContext(ctx, `SELECT id, name, agent_id, created_at, last_used_at FROM api_tokens WHERE token_hash = $1`, hash).
-		Scan(&t.ID, &t.Name, &agent, &created, &used)
-	t.AgentID, t.CreatedAt, t.LastUsedAt = fromNullID(agent), fromTS(created), fromNullTS(used)
-	return t, notFound(err, "token", "")
-}
-
-// TouchAPIToken records that a token was used.
-func (tx *Tx) TouchAPIToken(id int64) error {
-	_, err := tx.exec("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1", id, ts(tx.now))
-	return err
-}

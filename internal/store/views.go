@@ -126,23 +126,6 @@ func (db *DB) ContactsByID(ctx context.Context, ids []int64) (_ map[int64]parley
 	return out, err
 }
 
-// APITokens returns every API token (never their secrets), newest first.
-func (db *DB) APITokens(ctx context.Context) (_ []parley.APIToken, err error) {
-	defer wrap(&err, "store: APITokens")
-	rows, err := db.read.QueryContext(ctx, "SELECT id, name, agent_id, created_at, last_used_at FROM api_tokens ORDER BY id DESC")
-	if err != nil {
-		return nil, err
-	}
-	return collect(rows, func(r *sql.Rows) (parley.APIToken, error) {
-		var t parley.APIToken
-		var agent, used sql.NullInt64
-		var created int64
-		err := r.Scan(&t.ID, &t.Name, &agent, &created, &used)
-		t.AgentID, t.CreatedAt, t.LastUsedAt = fromNullID(agent), fromTS(created), fromNullTS(used)
-		return t, err
-	})
-}
-
 // TeamMembers returns the agent ids in each team, by team id.
 func (db *DB) TeamMembers(ctx context.Context) (_ map[int64][]int64, err error) {
 	defer wrap(&err, "store: TeamMembers")
