@@ -263,10 +263,44 @@
       timer = setTimeout(function () { timer = null; last = Date.now(); fn(); }, Math.max(0, wait));
     };
   }
-  function get(url, target, swap) {
+  // get loads url into target. htmx.ajax without a source element syncs
+  // every such request on document.body, and htmx keeps only the newest
+  // request queued behind the one in flight: on a slow network a timeline
+  // refresh queued behind a sidebar refresh was dropped when a list refresh
+  // queued after it, and the events stayed unshown until the next one. So
+  // each key (by default the target) has its own source element and at most
+  // one request in flight; a call made meanwhile runs when that one ends
+  // (only the newest such call: each refresh renders the whole current
+  // state). The promise settles once a request made after the call is done.
+  var loads = {};
+  function get(url, target, swap, key) {
     if (!$(target) || !window.htmx) return Promise.resolve();
-    return htmx.ajax("GET", url, { target: target, swap: swap || "outerHTML" });
+    key = key || target;
+    var l = loads[key];
+    if (!l) {
+      l = loads[key] = { source: document.createElement("span") };
+      l.source.hidden = true;
+      document.body.appendChild(l.source);
+    }
+    // A request that never settles (an error thrown while swapping) must
+    // not stop this target's updates for good.
+    if (l.busy && Date.now() - l.since < 15000) {
+      l.next = function () { return get(url, target, swap, key); };
+      return l.busy;
+    }
+    l.since = Date.now();
+    var chain = htmx.ajax("GET", url, { source: l.source, target: target, swap: swap || "outerHTML" }).then(after, after);
+    l.busy = chain;
+    function after() {
+      if (l.busy !== chain) return;
+      l.busy = null;
+      var next = l.next;
+      l.next = null;
+      return next && next();
+    }
+    return chain;
   }
+  window.parleyGet = get;
   var refreshList = debounce(function () {
     var q = viewQuery();
     var sel = currentConv();

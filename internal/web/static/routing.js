@@ -24,7 +24,7 @@
   // the events of one message make one toast.
   var alerted = {};
   function alertUrgent(convID, rules) {
-    if (!convID || !online() || !window.htmx || !$("#alerts")) return;
+    if (!convID || !online() || !window.parleyGet || !$("#alerts")) return;
     var now = Date.now();
     if (alerted[convID] && now - alerted[convID] < 10 * 60000) return;
     alerted[convID] = now;
@@ -32,7 +32,10 @@
     // The server renders the toast (the contact's name, escaped) or
     // answers 204 when the conversation is not urgent, or this agent not
     // online.
-    htmx.ajax("GET", "/app/conversations/" + convID + "/alert" + (q ? "?" + q : ""), { target: "#alerts", swap: "afterbegin" }).then(function () {
+    // parleyGet (app.js), not htmx.ajax alone: htmx would let a later
+    // request queued on the page drop this one. One key per conversation,
+    // so two urgent conversations at once both alert.
+    window.parleyGet("/app/conversations/" + convID + "/alert" + (q ? "?" + q : ""), "#alerts", "afterbegin", "alert:" + convID).then(function () {
       var t = $('#alerts .alert-toast[data-conv="' + convID + '"]');
       if (t) setTimeout(function () { t.remove(); }, 30000);
       else delete alerted[convID]; // not urgent after all: a later raise may alert
