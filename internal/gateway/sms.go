@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -54,11 +55,20 @@ func (smsDriver) handshake(*conn, *http.Request) (string, error) {
 // called plus the form's fields; the URL is rebuilt from PARLEY_BASE_URL
 // because behind a proxy the request's own Host is not what Twilio saw.
 func (smsDriver) parse(g *Gateway, c *conn, r *http.Request, raw []byte) (parsed, error) {
+	full, sig := g.BaseURL()+r.URL.RequestURI(), r.Header.Get(twilio.SignatureHeader)
+	if r.URL.Query().Has("bodySHA256") {
+		// A JSON body: Twilio signs the URL and hashes the body. Checked so
+		// that it is refused for what it is; no messaging webhook has one.
+		if err := twilio.VerifyBody(c.secret("auth_token"), full, raw, sig); err != nil {
+			return parsed{}, err
+		}
+		return parsed{}, fmt.Errorf("twilio: a JSON webhook is not a message or status callback")
+	}
 	form, err := url.ParseQuery(string(raw))
 	if err != nil {
 		return parsed{}, err
 	}
-	if err := twilio.Verify(c.secret("auth_token"), g.BaseURL()+r.URL.RequestURI(), form, r.Header.Get(twilio.SignatureHeader)); err != nil {
+	if err := twilio.Verify(c.secret("auth_token"), full, form, sig); err != nil {
 		return parsed{}, err
 	}
 	b, err := twilio.Parse(form)

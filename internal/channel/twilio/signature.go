@@ -3,7 +3,9 @@ package twilio
 import (
 	"crypto/hmac"
 	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"net/url"
 	"sort"
 	"strings"
@@ -52,9 +54,12 @@ func Signature(authToken, fullURL string, form url.Values) string {
 // or wrong.
 //
 // fullURL must be the URL as Twilio saw it: behind a reverse proxy, rebuild
-// it from X-Forwarded-Proto/Host, not from the request's own Host. Because
-// Twilio is inconsistent about default ports, the URL is tried both with
-// and without :443 / :80, as Twilio's own helper libraries do.
+// it from X-Forwarded-Proto/Host, not from the request's own Host. Twilio
+// signs the URL with or without its port, inconsistently, so the URL is
+// tried as given, with any port removed (a custom one too: Parley served
+// on :8443 gets signatures computed without it), and with the scheme's
+// default port added when it has none. These are the rules of Twilio's
+// own helper libraries (twilio-go, twilio-python, twilio-node).
 func Verify(authToken, fullURL string, form url.Values, signature string) error {
 	if authToken == "" || signature == "" {
 		return channel.ErrBadSignature
@@ -68,26 +73,55 @@ func Verify(authToken, fullURL string, form url.Values, signature string) error 
 	return channel.ErrBadSignature
 }
 
-// urlVariants is fullURL as given, without its default port, and with it.
+// VerifyBody checks a webhook whose body is not a form (JSON): Twilio
+// then signs the URL alone, which carries the body's hex SHA-256 in its
+// bodySHA256 query parameter. Both must match, as in Twilio's libraries;
+// a URL without bodySHA256 is refused.
+func VerifyBody(authToken, fullURL string, body []byte, signature string) error {
+	u, err := url.Parse(fullURL)
+	if err != nil {
+		return channel.ErrBadSignature
+	}
+	want := u.Query().Get("bodySHA256")
+	if want == "" {
+		return channel.ErrBadSignature
+	}
+	if err := Verify(authToken, fullURL, nil, signature); err != nil {
+		return err
+	}
+	sum := sha256.Sum256(body)
+	if !hmac.Equal([]byte(strings.ToLower(want)), []byte(hex.EncodeToString(sum[:]))) {
+		return channel.ErrBadSignature
+	}
+	return nil
+}
+
+// urlVariants is fullURL as given, without its port, and with the
+// scheme's default port when it has none.
 func urlVariants(fullURL string) []string {
 	out := []string{fullURL}
 	u, err := url.Parse(fullURL)
 	if err != nil || u.Host == "" {
 		return out
 	}
+	if u.Port() != "" {
+		v := *u
+		v.Host = bracket(u.Hostname())
+		return append(out, v.String())
+	}
 	def := map[string]string{"https": "443", "http": "80"}[strings.ToLower(u.Scheme)]
 	if def == "" {
 		return out
 	}
-	switch u.Port() {
-	case def:
-		v := *u
-		v.Host = strings.TrimSuffix(u.Host, ":"+def)
-		out = append(out, v.String())
-	case "":
-		v := *u
-		v.Host = u.Host + ":" + def
-		out = append(out, v.String())
+	v := *u
+	v.Host = bracket(u.Hostname()) + ":" + def
+	return append(out, v.String())
+}
+
+// bracket puts an IPv6 address back in brackets for a URL's host.
+func bracket(host string) string {
+	if strings.Contains(host, ":") {
+		return "[" + host + "]"
 	}
-	return out
+	return host
 }

@@ -127,3 +127,68 @@ func TestSignatureRepeatedKey(t *testing.T) {
 		t.Errorf("got %s want %s", got, want)
 	}
 }
+
+// The published vectors of twilio-go's client/request_validator_test.go
+// (also in twilio-python's tests): auth token "12345", this URL and these
+// parameters. Each signature below was computed by Twilio's libraries on
+// the URL as noted; Verify must accept it for the URL Parley rebuilds.
+var (
+	sdkURL    = "https://mycompany.com/myapp.php?foo=1&bar=2"
+	sdkParams = url.Values{"Digits": {"1234"}, "CallSid": {"CA1234567890ABCDE"}, "To": {"+18005551212"},
+		"Caller": {"+14158675309"}, "From": {"+14158675309"}}
+	sdkBody     = []byte(`{"property": "value", "boolean": true}`)
+	sdkBodyHash = "0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620"
+)
+
+func TestVerifySDKVectors(t *testing.T) {
+	if got := Signature("12345", sdkURL, sdkParams); got != "RSOYDt4T1cUTdK1PDd93/VVr8B8=" {
+		t.Errorf("Signature = %s, want the SDKs' RSOYDt4T1cUTdK1PDd93/VVr8B8=", got)
+	}
+	custom := "https://mycompany.com:1234/myapp.php?foo=1&bar=2"
+	for _, tt := range []struct {
+		name, url, sig string
+		ok             bool
+	}{
+		{"as signed", sdkURL, "RSOYDt4T1cUTdK1PDd93/VVr8B8=", true},
+		{"custom https port, signed without it", custom, "RSOYDt4T1cUTdK1PDd93/VVr8B8=", true},
+		{"no port, signed with :443", sdkURL, "kvajT1Ptam85bY51eRf/AJRuM3w=", true},
+		{"http, signed without a port", "http://mycompany.com/myapp.php?foo=1&bar=2", "0ZXoZLH/DfblKGATFgpif+LLRf4=", true},
+		{"custom http port, signed with it", "http://mycompany.com:1234/myapp.php?foo=1&bar=2", "Zmvh+3yNM1Phv2jhDCwEM3q5ebU=", true},
+		{"another custom port", "http://mycompany.com:5678/myapp.php?foo=1&bar=2", "Zmvh+3yNM1Phv2jhDCwEM3q5ebU=", false},
+		{"wrong signature", custom, "WRONG SIGNATURE", false},
+	} {
+		err := Verify("12345", tt.url, sdkParams, tt.sig)
+		if tt.ok && err != nil {
+			t.Errorf("%s: Verify(%s) = %v", tt.name, tt.url, err)
+		}
+		if !tt.ok && !errors.Is(err, channel.ErrBadSignature) {
+			t.Errorf("%s: Verify(%s) = %v, want ErrBadSignature", tt.name, tt.url, err)
+		}
+	}
+	// Parley on a custom port, IPv6 literal: signed with or without the port.
+	v6 := "https://[2001:db8::1]:8443/hooks/sms/1"
+	for _, signed := range []string{v6, "https://[2001:db8::1]/hooks/sms/1"} {
+		if err := Verify("tok", v6, sdkParams, Signature("tok", signed, sdkParams)); err != nil {
+			t.Errorf("IPv6 %s: %v", signed, err)
+		}
+	}
+}
+
+func TestVerifyBodySDKVectors(t *testing.T) {
+	withHash := sdkURL + "&bodySHA256=" + sdkBodyHash
+	if err := VerifyBody("12345", withHash, sdkBody, "a9nBmqA0ju/hNViExpshrM61xv4="); err != nil {
+		t.Errorf("VerifyBody: %v", err)
+	}
+	if err := VerifyBody("12345", "https://mycompany.com/myapp.php?bodySHA256="+sdkBodyHash, sdkBody, "y77kIzt2vzLz71DgmJGsen2scGs="); err != nil {
+		t.Errorf("VerifyBody, hash alone: %v", err)
+	}
+	for name, f := range map[string]func() error{
+		"no bodySHA256":   func() error { return VerifyBody("12345", sdkURL, sdkBody, "RSOYDt4T1cUTdK1PDd93/VVr8B8=") },
+		"body changed":    func() error { return VerifyBody("12345", withHash, []byte(`{}`), "a9nBmqA0ju/hNViExpshrM61xv4=") },
+		"wrong signature": func() error { return VerifyBody("12345", withHash, sdkBody, "y77kIzt2vzLz71DgmJGsen2scGs=") },
+	} {
+		if err := f(); !errors.Is(err, channel.ErrBadSignature) {
+			t.Errorf("%s: %v, want ErrBadSignature", name, err)
+		}
+	}
+}
