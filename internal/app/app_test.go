@@ -40,7 +40,10 @@ func TestCommands(t *testing.T) {
 	if code != 0 || !regexp.MustCompile(`prly_[A-Za-z0-9_-]{40,}`).MatchString(out) {
 		t.Fatalf("token create: %d %q", code, out)
 	}
-	for _, bad := range [][]string{{"frobnicate"}, {"token"}, {"serve", "--no-such-flag"}, {"serve", "extra"}, {"token", "create"}} {
+	for _, bad := range [][]string{{"frobnicate"}, {"token"}, {"serve", "--no-such-flag"}, {"serve", "extra"}, {"token", "create"},
+		{"token", "create", "--name", "x", "--scope", "write"}, {"token", "create", "--name", "x", "--expires", "-1d"},
+		{"token", "create", "--name", "x", "--expires", "soon"}, {"token", "revoke"}, {"token", "revoke", "abc"},
+		{"token", "revoke", "999"}, {"token", "revoke", "1", "2"}, {"token", "delete", "1"}, {"agent", "list"}} {
 		if code, _, _ := run(t, ctx, env, bad...); code == 0 {
 			t.Errorf("%v: exit 0, want an error", bad)
 		}
@@ -104,4 +107,36 @@ func waitURL(t *testing.T, out *syncWriter) string {
 	}
 	t.Fatalf("no URL printed: %q", out.String())
 	return ""
+}
+
+// TestTokenCommands: create with a scope and an expiry, list, revoke.
+func TestTokenCommands(t *testing.T) {
+	env := map[string]string{"PARLEY_DATA_DIR": t.TempDir()}
+	ctx := context.Background()
+	code, out, errOut := run(t, ctx, env, "token", "create", "--name", "dash", "--scope", "read", "--expires", "30d")
+	if code != 0 || !strings.Contains(out, "scope read") || !strings.Contains(out, "expires 20") || !strings.Contains(out, "prly_") {
+		t.Fatalf("token create: %d %q %q", code, out, errOut)
+	}
+	id := regexp.MustCompile(`token (\d+) `).FindStringSubmatch(out)[1]
+	code, out, _ = run(t, ctx, env, "token", "create", "--name", "form", "--scope", "ingest")
+	if code != 0 || !strings.Contains(out, "never expires") {
+		t.Fatalf("token create ingest: %d %q", code, out)
+	}
+	code, out, _ = run(t, ctx, env, "token", "list")
+	if code != 0 || !regexp.MustCompile(`(?m)^`+id+`\s+dash\s+read\s+admin\s+active\s+20\S+\s+never$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)\s+form\s+ingest\s+admin\s+active\s+never\s+never$`).MatchString(out) || strings.Contains(out, "prly_") {
+		t.Fatalf("token list: %d %q", code, out)
+	}
+	// The id may come before or after the options.
+	if code, out, errOut := run(t, ctx, env, "token", "revoke", id, "--data-dir", env["PARLEY_DATA_DIR"]); code != 0 || !strings.Contains(out, "revoked") {
+		t.Fatalf("token revoke: %d %q %q", code, out, errOut)
+	}
+	if code, out, errOut := run(t, ctx, env, "token", "revoke", "--data-dir", env["PARLEY_DATA_DIR"], id); code != 0 || !strings.Contains(out, "revoked") {
+		t.Fatalf("token revoke again: %d %q %q", code, out, errOut)
+	}
+	code, out, _ = run(t, ctx, env, "token", "list")
+	if code != 0 || !regexp.MustCompile(`(?m)^`+id+`\s+dash\s+read\s+admin\s+revoked\s`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)\s+form\s+ingest\s+admin\s+active\s`).MatchString(out) {
+		t.Fatalf("token list after revoke: %d %q", code, out)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/inbox"
@@ -21,8 +22,12 @@ Usage:
   parley migrate [options]        apply database migrations and exit
   parley agent create --email E --name N --role owner|admin|agent [options]
                                   add an agent and print a generated password
-  parley token create --name N [--agent-email E] [options]
+  parley token create --name N [--agent-email E] [--scope full|read|ingest]
+                    [--expires 30d] [options]
                                   create an API token and print it once
+  parley token list [options]     list API tokens (never their secrets)
+  parley token revoke ID [options]
+                                  stop a token from working, for good
   parley simulate CHANNEL [--inbox ID] "text"
                                   write as a customer on whatsapp, messenger, zalo,
                                   sms or rcs and show Parley's replies (no accounts needed)
@@ -47,15 +52,19 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		return simulateMain(ctx, cfg, args, stdout, stderr)
 	}
 	if cmd == "agent" || cmd == "token" {
-		if len(args) == 0 || args[0] != "create" {
-			fmt.Fprintf(stderr, "parley: usage: parley %s create [options]\n", cmd)
+		sub := ""
+		if len(args) > 0 {
+			sub = args[0]
+		}
+		if sub != "create" && (cmd != "token" || sub != "list" && sub != "revoke") {
+			fmt.Fprintf(stderr, "parley: usage: parley %s\n", map[string]string{"agent": "agent create [options]", "token": "token create|list|revoke [options]"}[cmd])
 			return 2
 		}
-		cmd, args = cmd+" create", args[1:]
+		cmd, args = cmd+" "+sub, args[1:]
 	}
 	fs := cfg.FlagSet("parley "+cmd, stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
-	var email, name, role, agentEmail string
+	var email, name, role, agentEmail, scope, expires, tokenID string
 	switch cmd {
 	case "agent create":
 		fs.StringVar(&email, "email", "", "the agent's email (required)")
@@ -64,6 +73,15 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	case "token create":
 		fs.StringVar(&name, "name", "", "what the token is for (required)")
 		fs.StringVar(&agentEmail, "agent-email", "", "act as this agent (replies are authored by them)")
+		fs.StringVar(&scope, "scope", "full", "full, read (GET routes only) or ingest (incoming messages and uploads only)")
+		fs.StringVar(&expires, "expires", "", "stop working after this long, e.g. 30d, 12h (default: never)")
+	case "token list":
+	case "token revoke":
+		// The id comes first (parley token revoke 7 --data-dir D); flag
+		// parsing stops at the first argument that is not a flag.
+		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+			tokenID, args = args[0], args[1:]
+		}
 	case "version":
 		fmt.Fprintln(stdout, "parley", version())
 		return 0
@@ -82,8 +100,16 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		}
 		return 2
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "parley: unexpected argument %q\n", fs.Arg(0))
+	rest := fs.Args()
+	if cmd == "token revoke" && tokenID == "" && len(rest) == 1 {
+		tokenID, rest = rest[0], nil
+	}
+	if len(rest) > 0 {
+		fmt.Fprintf(stderr, "parley: unexpected argument %q\n", rest[0])
+		return 2
+	}
+	if cmd == "token revoke" && tokenID == "" {
+		fmt.Fprintln(stderr, "parley: usage: parley token revoke ID [options]")
 		return 2
 	}
 	a, err := New(ctx, cfg)
@@ -109,30 +135,17 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 				ag.ID, ag.Name, ag.Email, ag.Role, password)
 		}
 	case "token create":
-		err = a.createToken(ctx, stdout, name, agentEmail)
+		err = a.createToken(ctx, stdout, name, agentEmail, scope, expires)
+	case "token list":
+		err = a.listTokens(ctx, stdout)
+	case "token revoke":
+		err = a.revokeToken(ctx, stdout, tokenID)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "parley:", parley.ErrorMessageOr(err))
 		return 1
 	}
 	return 0
-}
-
-func (a *App) createToken(ctx context.Context, stdout io.Writer, name, agentEmail string) error {
-	t := parley.APIToken{Name: name}
-	if agentEmail != "" {
-		ag, _, err := a.DB.AgentByEmail(ctx, agentEmail)
-		if err != nil {
-			return err
-		}
-		t.AgentID = &ag.ID
-	}
-	t, secret, err := a.Inbox.CreateToken(ctx, inbox.System, t)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "token %d (%s) created. Copy it now; it is not shown again:\n%s\n", t.ID, t.Name, secret)
-	return nil
 }
 
 // serve runs the server, creating the first owner on a fresh install.
