@@ -233,50 +233,6 @@ func (s *Server) deleteCanned(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type tokensView struct {
-	Page
-	Tokens []parley.APIToken
-	Agents map[int64]string
-	Secret string // the token just created, shown once
-}
-
-func (s *Server) tokensView(r *http.Request) (tokensView, error) {
-	v := tokensView{Page: s.page(r, "API tokens", "tokens"), Agents: map[int64]string{}}
-	var err error
-	if v.Tokens, err = s.DB.APITokens(r.Context()); err != nil {
-		return v, err
-	}
-	agents, err := s.DB.Agents(r.Context())
-	for _, a := range agents {
-		v.Agents[a.ID] = a.Name
-	}
-	return v, err
-}
-
-func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.tokensView(r)
-	if err != nil {
-		return err
-	}
-	return s.render(w, r, http.StatusOK, "admin_tokens", "", v)
-}
-
-// createToken makes a token acting as the signed-in admin and shows its
-// secret once.
-func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
-	actor := actorFrom(r)
-	_, secret, err := s.Inbox.CreateToken(r.Context(), actor, parley.APIToken{Name: trimmed(r, "name"), AgentID: actor.AgentID})
-	if err != nil {
-		return err
-	}
-	v, err := s.tokensView(r)
-	if err != nil {
-		return err
-	}
-	v.Secret = secret
-	return s.render(w, r, http.StatusOK, "admin_tokens", "", v)
-}
-
 type smtpView struct {
 	Page
 	SMTP        inbox.SMTPSettings

@@ -73,6 +73,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /app/admin/canned/{id}/delete", s.wrap(admin, s.deleteCanned))
 	mux.HandleFunc("GET /app/admin/tokens", s.wrap(admin, s.tokensPage))
 	mux.HandleFunc("POST /app/admin/tokens", s.wrap(admin, s.createToken))
+	mux.HandleFunc("POST /app/admin/tokens/{id}/revoke", s.wrap(admin, s.revokeToken))
 	mux.HandleFunc("GET /app/admin/smtp", s.wrap(admin, s.smtpPage))
 	mux.HandleFunc("POST /app/admin/smtp", s.wrap(admin, s.saveSMTP))
 }

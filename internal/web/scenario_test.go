@@ -234,6 +234,7 @@ func TestCSRF(t *testing.T) {
 			{"/app/contacts/1", url.Values{"name": {"Mallory"}, "conversation_id": {fmt.Sprint(e.convID)}}},
 			{"/app/admin/agents", url.Values{"name": {"Eve"}, "email": {"eve@example.com"}, "role": {"owner"}}},
 			{"/app/admin/tokens", url.Values{"name": {"evil"}}},
+			{"/app/admin/tokens/1/revoke", url.Values{}},
 			{"/app/admin/canned", url.Values{"shortcut": {"x"}, "title": {"x"}, "body": {"x"}}},
 			{"/app/password", url.Values{"current_password": {testPassword}, "new_password": {"pwned-pwned-1"}, "confirm_password": {"pwned-pwned-1"}}},
 			{"/logout", url.Values{}},
@@ -260,6 +261,9 @@ func TestCSRF(t *testing.T) {
 		agents, _ := e.App.DB.Agents(bg)
 		if len(agents) != 2 {
 			t.Errorf("agents = %d", len(agents))
+		}
+		if toks, _ := e.App.DB.APITokens(bg); len(toks) != 1 || toks[0].RevokedAt != nil {
+			t.Errorf("tokens changed: %+v", toks)
 		}
 		ct, _ := e.App.DB.Contact(bg, 1)
 		if ct.Name != "Ana Pham" {
@@ -308,6 +312,7 @@ func TestAdminOnly(t *testing.T) {
 			"/app/admin/canned/1":                           {"shortcut": {"x"}, "title": {"x"}, "body": {"x"}},
 			"/app/admin/canned/1/delete":                    {},
 			"/app/admin/tokens":                             {"name": {"mine"}},
+			"/app/admin/tokens/1/revoke":                    {},
 			"/app/admin/smtp":                               {"host": {"evil.example"}, "from": {"a@evil.example"}},
 		}
 		for p, f := range posts {
@@ -323,7 +328,7 @@ func TestAdminOnly(t *testing.T) {
 		}
 		in, _, _ := e.App.DB.Inbox(bg, e.inboxID)
 		toks, _ := e.App.DB.APITokens(bg)
-		if in.Name != "Support API" || len(agents) != 2 || len(toks) != 1 {
+		if in.Name != "Support API" || len(agents) != 2 || len(toks) != 1 || toks[0].RevokedAt != nil {
 			t.Errorf("admin data changed: inbox %q, %d agents, %d tokens", in.Name, len(agents), len(toks))
 		}
 		if _, body := c.get("/app/"); strings.Contains(body, `data-testid="nav-admin"`) {

@@ -186,5 +186,6 @@ var flashes = map[string]string{
 	"password": "Your password was changed.",
 	"saved":    "Saved.",
 	"deleted":  "Deleted.",
+	"revoked":  "Token revoked: it no longer works.",
 	"defaults": "Parley's default rules are back in force.",
 }
