@@ -216,6 +216,9 @@ func (g *Gateway) threadOf(ctx context.Context, inboxID int64, ids []string) (co
 				continue
 			}
 			m, err := tx.MessageByExternalID(inboxID, externalID(ids[i]))
+			if parley.ErrorCode(err) == parley.ENOTFOUND {
+				m, err = tx.OutgoingByProviderID(inboxID, externalID(ids[i])) // one of our replies
+			}
 			if err == nil {
 				conv = m.ConversationID
 				return nil

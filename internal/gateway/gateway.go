@@ -45,6 +45,13 @@ type Gateway struct {
 	initOnce sync.Once
 	limiters sync.Map // inbox id → *rate.Limiter
 	locks    sync.Map // inbox id → *sync.Mutex, serialising token refreshes
+
+	// accepted holds sends a provider took whose record failed (message id
+	// → provider id), so a later run records them instead of guessing.
+	accepted sync.Map
+	// markSent records an accepted send (Inbox.MarkSent when nil); tests
+	// make it fail as a lost database connection would.
+	markSent func(ctx context.Context, messageID int64, attempt, providerID string) error
 }
 
 // conn is one inbox with its settings and opened secrets: everything a

@@ -75,7 +75,13 @@ func (rcsDriver) send(ctx context.Context, g *Gateway, c *conn, m parley.Message
 	for _, ch := range out.Choices {
 		opts.Suggestions = append(opts.Suggestions, rbm.Suggestion{Text: channel.Clip(ch.Title, 25), PostbackData: ch.ID})
 	}
-	return cl.SendWithOptions(ctx, out, opts)
+	id, err := cl.SendWithOptions(ctx, out, opts)
+	if se, ok := channel.AsSendError(err); ok && se.Code == "ALREADY_EXISTS" {
+		// RBM took this messageId before: an earlier attempt, whose
+		// answer was lost, delivered it. That is this send's success.
+		return opts.MessageID, nil
+	}
+	return id, err
 }
 
 // stableUUID names a message for RBM the same way on every retry, so a
@@ -109,10 +115,10 @@ func (g *Gateway) fallBack(ctx context.Context, c *conn, rc channel.Receipt) boo
 	}
 	var m parley.Message
 	err := g.DB.Write(ctx, func(tx *store.Tx) (err error) {
-		m, err = tx.MessageByExternalID(c.inbox.ID, rc.ProviderMessageID)
+		m, err = tx.OutgoingByProviderID(c.inbox.ID, rc.ProviderMessageID)
 		return err
 	})
-	if err != nil || m.Direction != parley.Outgoing {
+	if err != nil {
 		return false
 	}
 	raw, err := g.DB.ChannelPayload(ctx, m.ID)

@@ -133,6 +133,8 @@ type permanentErr struct{ err error }
 // provider's permanent refusal fails the message at once with the reason
 // agents see; rate limits and 5xx are retried with backoff (at least the
 // provider's Retry-After); the last attempt's failure is recorded too.
+// After a provider may have taken the message, it is never sent again
+// unless the provider dedupes (attempt.go).
 func (g *Gateway) Send(ctx context.Context, job store.Job) error {
 	lastAttempt := job.Attempts >= job.MaxAttempts
 	var sp inbox.SendPayload
@@ -173,25 +175,53 @@ func (g *Gateway) Send(ctx context.Context, job store.Job) error {
 		}
 		out.Media = append(out.Media, channel.OutMedia{URL: u, MIMEType: a.ContentType, Filename: a.Filename})
 	}
+	// An earlier run that handed the message over and never recorded the
+	// outcome decides whether this one may send (attempt.go).
+	if done, err := g.openSend(ctx, c, m.ID); done || err != nil {
+		return err
+	}
 	if err := g.limiter(c).Wait(ctx); err != nil {
 		return err
 	}
-	id, sendErr := c.driver.send(ctx, g, c, m, out, p)
+	attempt := fmt.Sprintf("%d/%d", job.ID, job.Attempts)
+	if started, err := g.Inbox.StartSend(ctx, m.ID, attempt); err != nil || !started {
+		return err // not noted, not sent; or no longer queued
+	}
+	var w wire
+	id, sendErr := c.driver.send(w.trace(ctx), g, c, m, out, p)
 	if sendErr == nil {
-		return g.Inbox.MarkSent(ctx, m.ID, id)
+		return g.recordSent(ctx, c, m.ID, attempt, id)
+	}
+	if handedOver(sendErr, &w) && !resendSafe(c.driver) {
+		return g.uncertain(ctx, c, m.ID, sendErr)
 	}
 	se, isSendErr := channel.AsSendError(sendErr)
 	switch {
 	case c.inbox.ChannelType == parley.ChannelRCS && g.fallBackSend(ctx, c, m, p, sendErr):
 		return nil
 	case isSendErr && (se.Permanent || lastAttempt):
-		return g.fail(ctx, m.ID, se.Message, sendErr)
+		return g.endSend(ctx, m.ID, attempt, se.Message, sendErr)
 	case lastAttempt:
-		return g.fail(ctx, m.ID, "Could not reach "+string(c.inbox.ChannelType)+": "+sendErr.Error(), sendErr)
-	case isSendErr && se.RetryAfter > 0:
+		return g.endSend(ctx, m.ID, attempt, "Could not reach "+string(c.inbox.ChannelType)+": "+sendErr.Error(), sendErr)
+	}
+	// Not taken (or, on a provider that dedupes, perhaps taken): the note
+	// is cleared and the job tries again. Should the clearing fail, the
+	// next run finds the note and treats the outcome as unknown.
+	if err := g.Inbox.EndSend(ctx, m.ID, attempt, ""); err != nil {
+		return err
+	}
+	if isSendErr && se.RetryAfter > 0 {
 		return retryLater{sendErr, se.RetryAfter}
 	}
 	return sendErr
+}
+
+// endSend fails a message the provider did not take, closing its note.
+func (g *Gateway) endSend(ctx context.Context, messageID int64, attempt, reason string, cause error) error {
+	if err := g.Inbox.EndSend(ctx, messageID, attempt, reason); err != nil {
+		return err
+	}
+	return permanentErr{cause}
 }
 
 func (g *Gateway) fail(ctx context.Context, messageID int64, reason string, cause error) error {

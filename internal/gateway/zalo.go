@@ -70,13 +70,13 @@ func (zaloDriver) window(_ *conn, last, now time.Time) channel.Window { return z
 func (zaloDriver) send(ctx context.Context, g *Gateway, c *conn, _ parley.Message, out channel.Outbound, _ payload) (string, error) {
 	token, err := g.zaloToken(ctx, c, "")
 	if err != nil {
-		return "", err
+		return "", notSent{err}
 	}
 	cl := &zalo.Client{BaseURL: c.setting("base_url"), AccessToken: token, HTTP: g.client()}
 	id, err := cl.Send(ctx, out)
 	if zalo.IsTokenError(err) {
 		if cl.AccessToken, err = g.zaloToken(ctx, c, token); err != nil {
-			return "", err
+			return "", notSent{err} // the refused send and the refresh: nothing taken
 		}
 		id, err = cl.Send(ctx, out)
 	}

@@ -69,22 +69,24 @@ func advances(from, to parley.DeliveryState) bool {
 }
 
 // ApplyReceipt records a provider's news about a message we sent, found by
-// the id the provider gave it. Receipts for unknown ids (sent outside
-// Parley, or pruned) and receipts that would move a message backwards
-// change nothing; both are normal, since providers repeat and reorder.
+// the id the provider gave it (only among our sends through that inbox,
+// never a customer's message with the same id). Receipts for unknown ids
+// (sent outside Parley, or pruned) and receipts that would move a message
+// backwards change nothing; both are normal, since providers repeat and
+// reorder.
 func (s *Service) ApplyReceipt(ctx context.Context, inboxID int64, providerID string, state parley.DeliveryState, reason string) error {
 	if providerID == "" || rank(state) < 1 {
 		return nil
 	}
 	return s.DB.Write(ctx, func(tx *store.Tx) error {
-		m, err := tx.MessageByExternalID(inboxID, providerID)
+		m, err := tx.OutgoingByProviderID(inboxID, providerID)
 		if parley.ErrorCode(err) == parley.ENOTFOUND {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if m.Direction != parley.Outgoing || !advances(m.DeliveryState, state) {
+		if !advances(m.DeliveryState, state) {
 			return nil
 		}
 		c, err := tx.Conversation(m.ConversationID)
@@ -130,30 +132,6 @@ func (s *Service) ApplyWatermark(ctx context.Context, inboxID int64, kind, exter
 			}
 		}
 		return nil
-	})
-}
-
-// MarkSent records that a provider accepted a message, under the id it
-// gave it (which its receipts will name).
-func (s *Service) MarkSent(ctx context.Context, messageID int64, providerID string) error {
-	return s.DB.Write(ctx, func(tx *store.Tx) error {
-		m, err := tx.Message(messageID)
-		if err != nil {
-			return err
-		}
-		if providerID != "" {
-			if err := tx.SetExternalID(m.ID, providerID); err != nil {
-				return err
-			}
-		}
-		if m.DeliveryState != parley.DeliveryQueued && m.DeliveryState != parley.DeliveryFailed {
-			return nil // a receipt got here first
-		}
-		c, err := tx.Conversation(m.ConversationID)
-		if err != nil {
-			return err
-		}
-		return tx.SetDelivery(&m, c, parley.DeliverySent, "")
 	})
 }
 

@@ -196,6 +196,11 @@ func (s *Service) requeue(tx *store.Tx, m *parley.Message) error {
 	if err := tx.SetDelivery(m, c, parley.DeliveryQueued, ""); err != nil {
 		return err
 	}
+	// Queued again on purpose (an agent's retry, a reroute): an earlier
+	// hand-over whose outcome was unknown no longer holds the send back.
+	if err := tx.EndSend(m.ID, ""); err != nil {
+		return err
+	}
 	job := JobWebhookDeliver
 	if inbox.ChannelType.Provider() {
 		job = JobChannelSend

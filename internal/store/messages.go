@@ -8,8 +8,11 @@ import (
 	"github.com/parleyhq/parley/internal/parley"
 )
 
+// messageColumns reads a message's id from its sender (incoming) or from
+// the provider that took it (outgoing, provider_id: see sends.go) as one
+// ExternalID.
 const messageColumns = `m.id, m.conversation_id, m.inbox_id, m.direction, m.author_agent_id, m.author_contact_id, m.text,
-	m.external_id, m.delivery_state, m.delivery_error, m.created_at`
+	COALESCE(m.external_id, m.provider_id), m.delivery_state, m.delivery_error, m.created_at`
 
 func scanMessage(row interface{ Scan(...any) error }) (parley.Message, error) {
 	var m parley.Message
@@ -61,7 +64,8 @@ func (tx *Tx) CreateMessage(c *parley.Conversation, m *parley.Message) (err erro
 }
 
 // MessageByExternalID finds a message by the id its sender gave it in an
-// inbox. Returns ENOTFOUND when there is none.
+// inbox: a customer's or an API caller's, never the id a provider gave our
+// sends (OutgoingByProviderID). Returns ENOTFOUND when there is none.
 func (tx *Tx) MessageByExternalID(inboxID int64, externalID string) (parley.Message, error) {
 	m, err := scanMessage(tx.queryRow("SELECT "+messageColumns+" FROM messages m WHERE m.inbox_id = $1 AND m.external_id = $2", inboxID, externalID))
 	return m, notFound(err, "message", externalID)
@@ -99,13 +103,6 @@ func (db *DB) ChannelPayload(ctx context.Context, messageID int64) (string, erro
 	var p string
 	err := db.read.QueryRowContext(ctx, "SELECT channel_payload FROM messages WHERE id = $1", messageID).Scan(&p)
 	return p, notFound(err, "message", messageID)
-}
-
-// SetExternalID records the id a provider gave a message we sent, so its
-// receipts find it.
-func (tx *Tx) SetExternalID(messageID int64, externalID string) error {
-	_, err := tx.exec("UPDATE messages SET external_id = $2, updated_at = $3 WHERE id = $1", messageID, externalID, ts(tx.now))
-	return err
 }
 
 // LastIncomingAt returns when a contact last wrote in an inbox (zero if
@@ -363,9 +360,10 @@ func (db *DB) Search(ctx context.Context, f SearchFilter) (_ []SearchResult, err
 }
 
 // MoveMessage moves an outgoing message to another inbox with a new
-// channel payload, clearing the provider id it had.
+// channel payload, clearing the provider id it had and any open send.
 func (tx *Tx) MoveMessage(messageID, inboxID int64, payload string) error {
-	_, err := tx.exec("UPDATE messages SET inbox_id = $2, channel_payload = $3, external_id = NULL, updated_at = $4 WHERE id = $1",
+	_, err := tx.exec(`UPDATE messages SET inbox_id = $2, channel_payload = $3, provider_id = NULL, send_attempt = NULL, send_started_at = NULL,
+		updated_at = $4 WHERE id = $1`,
 		messageID, inboxID, payload, ts(tx.now))
 	return err
 }

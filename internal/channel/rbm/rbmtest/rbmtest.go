@@ -95,6 +95,7 @@ type Server struct {
 	mu       sync.Mutex
 	requests []Request
 	queue    []Response
+	accepted map[string]bool // messageIds taken: RBM refuses a second use
 }
 
 // New starts a fake requiring token; closed when the test ends.
@@ -195,7 +196,22 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		resp = &s.queue[0]
 		s.queue = s.queue[1:]
 	}
+	takes := resp == nil || resp.Raw == "" && (resp.Status == 0 || resp.Status/100 == 2)
+	dup := takes && s.accepted[id]
+	if takes {
+		if s.accepted == nil {
+			s.accepted = map[string]bool{}
+		}
+		s.accepted[id] = true
+	}
 	s.mu.Unlock()
+
+	if dup {
+		// RBM answers a messageId it has already taken with 409: the
+		// message went out once, and is not sent again.
+		writeError(w, http.StatusConflict, "ALREADY_EXISTS", "Requested entity already exists")
+		return
+	}
 
 	if resp != nil {
 		if resp.Delay > 0 {
