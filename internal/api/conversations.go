@@ -13,7 +13,7 @@ import (
 func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := parley.ConversationFilter{Status: parley.Status(q.Get("status")), Priority: parley.Priority(q.Get("priority")),
-		Label: strings.ToLower(strings.TrimSpace(q.Get("label"))), Cursor: q.Get("cursor")}
+		Label: strings.ToLower(parley.CleanLine(q.Get("label"))), Cursor: q.Get("cursor")}
 	if f.Status != "" && !f.Status.Valid() {
 		return parley.Errorf(parley.EINVALID, "status %q is not one of open, pending, snoozed, resolved", f.Status)
 	}

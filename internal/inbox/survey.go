@@ -147,6 +147,22 @@ func newSurveyToken() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
+// surveyTokenShape reports whether s could be a token newSurveyToken
+// made (base64url, a few dozen characters). A provider hands choice ids
+// back from anyone's tap, so anything else is refused before a lookup.
+func surveyTokenShape(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 // SurveyURL is the public page of a survey, optionally with a score
 // chosen for a question.
 func (s *Service) SurveyURL(token, question string, score int) string {
@@ -169,7 +185,7 @@ func ChoiceID(token, question string, score int) string {
 // ParseChoiceID reads a ChoiceID; ok is false for anything else.
 func ParseChoiceID(id string) (token string, a parley.SurveyAnswer, ok bool) {
 	parts := strings.Split(id, ":")
-	if len(parts) != 4 || parts[0] != "survey" || parts[1] == "" || len(parts[3]) != 1 || parts[3][0] < '1' || parts[3][0] > '5' {
+	if len(parts) != 4 || parts[0] != "survey" || !surveyTokenShape(parts[1]) || len(parts[3]) != 1 || parts[3][0] < '1' || parts[3][0] > '5' {
 		return "", a, false
 	}
 	n := int(parts[3][0] - '0')

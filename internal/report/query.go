@@ -79,7 +79,7 @@ func ParseQuery(q url.Values, now time.Time) (from, to time.Time, loc *time.Loca
 			}
 		}
 	}
-	f.Label = strings.ToLower(strings.TrimSpace(q.Get("label")))
+	f.Label = strings.ToLower(parley.CleanLine(q.Get("label"))) // as labels are stored
 	if v := q.Get("priority"); v != "" {
 		if f.Priority = parley.Priority(v); !f.Priority.Valid() {
 			return from, to, loc, f, parley.Errorf(parley.EINVALID, "priority %q is not one of low, normal, high, urgent", v)
