@@ -83,4 +83,3 @@ func (t *Team) Validate() error {
 	}
 	return nil
 }
-
