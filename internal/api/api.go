@@ -27,6 +27,9 @@ type Server struct {
 	// MaxJSONBytes bounds JSON request bodies; MaxUploadBytes bounds uploads.
 	MaxJSONBytes   int64
 	MaxUploadBytes int64
+	// MinFreeBytes is the free space on the data dir's disk below which
+	// /healthz reports storage_full (DefaultMinFreeBytes when zero).
+	MinFreeBytes uint64
 
 	touched sync.Map // token id → time.Time of the last recorded use
 	tokens  sync.Map // token hash → cachedActor

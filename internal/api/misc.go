@@ -1,12 +1,10 @@
 package api
 
 import (
-	"context"
 	_ "embed"
 	"encoding/json"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/parley"
@@ -21,16 +19,6 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	_, err := w.Write(openAPIDoc)
 	return err
-}
-
-// health answers 200 when the database answers within two seconds.
-func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	if err := s.DB.Ping(ctx); err != nil {
-		return parley.Errorf(parley.EUNAVAILABLE, "the database is not reachable")
-	}
-	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": s.DB.Dialect()})
 }
 
 // upload stores a file and returns its upload_id, for messages' attachments.

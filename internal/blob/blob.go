@@ -35,7 +35,15 @@ type Store interface {
 }
 
 // FS stores blobs as files under a directory, fanned out by hash prefix.
-type FS struct{ Dir string }
+type FS struct {
+	Dir string
+	// CreateTemp makes the file a Put writes to before renaming it into
+	// place; nil means os.CreateTemp. Tests make writes fail through it
+	// as a full disk would.
+	CreateTemp func(dir, pattern string) (File, error)
+
+	full fullState // full.go
+}
 
 // NewFS returns an FS rooted at dir, creating it if needed.
 func NewFS(dir string) (*FS, error) {
@@ -60,7 +68,8 @@ func (f *FS) path(sha string) string { return filepath.Join(f.Dir, sha[:2], sha[
 // renamed into place once complete, so a crash never leaves half a blob
 // under a real hash.
 func (f *FS) Put(r io.Reader, limit int64) (info Info, err error) {
-	tmp, err := os.CreateTemp(f.Dir, "upload-*")
+	defer f.noteFull(&err)
+	tmp, err := f.createTemp(f.Dir, "upload-*")
 	if err != nil {
 		return info, fmt.Errorf("blob: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,10 +36,30 @@ func StatusFor(code string) int {
 		return http.StatusRequestEntityTooLarge
 	case parley.ERATELIMIT:
 		return http.StatusTooManyRequests
-	case parley.EUNAVAILABLE:
+	case parley.EUNAVAILABLE, parley.ESTORAGEFULL:
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
+}
+
+// RetryAfter is how long a client should wait before sending again a
+// request that failed with code, or 0 when waiting will not help. A full
+// disk or an unreachable database is an operator's to fix, and providers
+// and browsers that honour Retry-After then come back without hammering.
+func RetryAfter(code string) time.Duration {
+	switch code {
+	case parley.EUNAVAILABLE, parley.ESTORAGEFULL:
+		return 30 * time.Second
+	}
+	return 0
+}
+
+// SetRetryAfter adds the Retry-After header that code calls for, if any.
+// Every writer of an error answer calls it, beside StatusFor.
+func SetRetryAfter(h http.Header, code string) {
+	if d := RetryAfter(code); d > 0 {
+		h.Set("Retry-After", strconv.Itoa(int(d/time.Second)))
+	}
 }
 
 // ErrorBody is the shape of every API error.
@@ -58,6 +79,7 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	var body ErrorBody
 	body.Error.Code, body.Error.Message = code, parley.ErrorMessage(err)
+	SetRetryAfter(w.Header(), code)
 	Write(w, StatusFor(code), body)
 }
 

@@ -9,7 +9,7 @@ import (
 	"fmt"
 )
 
-// Error codes. Each maps to one HTTP status in exactly one place (api.statusFor).
+// Error codes. Each maps to one HTTP status in exactly one place (jsonhttp.StatusFor).
 const (
 	EINVALID      = "invalid"      // the request is malformed or breaks a rule
 	ENOTFOUND     = "not_found"    // the named thing does not exist
@@ -19,6 +19,7 @@ const (
 	ETOOLARGE     = "too_large"    // a body or file is over its limit
 	ERATELIMIT    = "rate_limited" // too many requests
 	EUNAVAILABLE  = "unavailable"  // a dependency (database) is not reachable
+	ESTORAGEFULL  = "storage_full" // the disk or database is full: nothing was stored; retry later
 	EINTERNAL     = "internal"     // a bug or an unexpected failure; details are logged, never shown
 )
 

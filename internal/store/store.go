@@ -43,6 +43,8 @@ type DB struct {
 	// onCommit is called after each commit that appended events, with the
 	// highest sequence number committed (for live fan-out).
 	onCommit []func(lastSeq int64)
+
+	full fullState // whether writes are being refused for lack of space (full.go)
 }
 
 // IsPostgres reports whether dsn names a PostgreSQL database.

@@ -222,11 +222,11 @@ func (db *DB) write1(ctx context.Context, q chan writeReq, fn func(*Tx) error) e
 	// answer it as closed instead of waiting forever.
 	select {
 	case err := <-req.done:
-		return err
+		return db.noteWrite(err)
 	case <-db.writer.stopped:
 		select {
 		case err := <-req.done:
-			return err
+			return db.noteWrite(err)
 		default:
 			return errors.New("store: closed")
 		}
@@ -408,8 +408,13 @@ func runSavepoint(tx *Tx, fn func(*Tx) error) error {
 }
 
 // isBatchFatal reports errors that poison the whole transaction rather
-// than one caller's savepoint.
+// than one caller's savepoint. A full disk is one: SQLite may have rolled
+// back more than the statement, so nothing of the batch is trusted, and
+// each caller is tried again alone.
 func isBatchFatal(err error) bool {
+	if IsStorageFull(err) {
+		return true
+	}
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) {
 		return pg.Code == "40001" || pg.Code == "40P01" || pg.Code == "25P02" || pg.Code[:2] == "08"

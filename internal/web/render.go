@@ -178,6 +178,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		slog.Error("web: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	status := jsonhttp.StatusFor(code)
+	jsonhttp.SetRetryAfter(w.Header(), code)
 	msg := parley.ErrorMessage(err)
 	if isHX(r) {
 		securityHeaders(w)
