@@ -21,6 +21,7 @@ import (
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/jobs"
 	"github.com/parleyhq/parley/internal/live"
+	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/report"
 	"github.com/parleyhq/parley/internal/secret"
 	"github.com/parleyhq/parley/internal/store"
@@ -70,9 +71,16 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 		return nil, err
 	}
 	a := &App{Config: cfg, DB: db, Blobs: blobs, Jobs: jobs.New(db)}
-	a.Inbox = &inbox.Service{DB: db, Blobs: blobs, WakeJobs: a.Jobs.Wake, HTTPClient: &http.Client{Timeout: 20 * time.Second},
+	// Every outbound connection goes through one guard: the operator's
+	// allow-list from the config, the admin's from the settings table.
+	guard, err := outbound.New(outbound.Options{Allow: cfg.OutboundAllow, Admin: func(ctx context.Context) (string, error) { return a.Inbox.OutboundAllow(ctx) }})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.Inbox = &inbox.Service{DB: db, Blobs: blobs, WakeJobs: a.Jobs.Wake, HTTPClient: guard.HTTPClient(20 * time.Second), Outbound: guard,
 		AwayAfter: time.Duration(cfg.AwayAfter) * time.Minute, BaseURL: a.BaseURL}
-	a.Gateway = &gateway.Gateway{DB: db, Inbox: a.Inbox, Blobs: blobs, Box: box, HTTP: &http.Client{Timeout: 30 * time.Second},
+	a.Gateway = &gateway.Gateway{DB: db, Inbox: a.Inbox, Blobs: blobs, Box: box, HTTP: guard.HTTPClient(30 * time.Second), Outbound: guard,
 		BaseURL: a.BaseURL, MaxMediaBytes: cfg.MaxUploadBytes}
 	a.Inbox.Channels = a.Gateway
 	a.Jobs.Handle(inbox.JobChannelSend, a.Gateway.Send)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/simulate"
 )
@@ -187,6 +188,9 @@ func (a *App) simulate(ctx context.Context, channel string, inboxID int64, targe
 	// Play the provider where the inbox sends, if that is on this machine.
 	prov := simulate.NewProvider(channel)
 	if u, err := url.Parse(in.Settings["base_url"]); err == nil && isLoopback(u.Hostname()) {
+		if err := a.allowStandIn(ctx, u.Hostname(), out); err != nil {
+			return err
+		}
 		l, err := net.Listen("tcp", u.Host)
 		if err != nil {
 			fmt.Fprintf(out, "cannot play the provider at %s (%v): replies will not be shown\n", u.Host, err)
@@ -258,6 +262,27 @@ func post(ctx context.Context, url string, w simulate.Webhook) (int, string, err
 	return resp.StatusCode, string(b), nil
 }
 
+// allowStandIn adds host, where this command plays the provider, to the
+// admin's outbound allow-list: the running Parley calls no loopback
+// address otherwise. It says so, since the entry outlives the command.
+func (a *App) allowStandIn(ctx context.Context, host string, out io.Writer) error {
+	cur, err := a.Inbox.OutboundAllow(ctx)
+	if err != nil {
+		return err
+	}
+	if l, err := outbound.ParseAllowList(cur); err == nil && l.Permits(host) {
+		return nil
+	}
+	if cur != "" {
+		cur += ", "
+	}
+	if err := a.Inbox.SetOutboundAllow(ctx, inbox.System, cur+host); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "allowed outbound calls to %s, where this command plays the provider (Settings → Outbound; remove it there when you are done)\n", host)
+	return nil
+}
+
 func isLoopback(host string) bool {
 	if host == "localhost" {
 		return true
@@ -295,6 +320,9 @@ func (a *App) simulateEmail(ctx context.Context, inboxID int64, from, name, subj
 	}
 	var smtpSrv *simulate.SMTPServer
 	if isLoopback(in.Settings["smtp_host"]) {
+		if err := a.allowStandIn(ctx, in.Settings["smtp_host"], out); err != nil {
+			return err
+		}
 		addr := net.JoinHostPort(in.Settings["smtp_host"], in.Settings["smtp_port"])
 		if smtpSrv, err = simulate.StartSMTP(addr); err != nil {
 			fmt.Fprintf(out, "cannot play the SMTP server at %s (%v): replies will not be shown\n", addr, err)

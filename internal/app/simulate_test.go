@@ -77,7 +77,7 @@ func TestSimulate(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("simulate = %d\n%s\n%s", code, out, errOut)
 			}
-			wants := []string{"created inbox", "Parley answered 200", "← Parley sent " + channel, "Hello from the team", "✓ delivered"}
+			wants := []string{"created inbox", "allowed outbound calls to 127.0.0.1", "Parley answered 200", "← Parley sent " + channel, "Hello from the team", "✓ delivered"}
 			if channel == "email" {
 				wants = []string{"created inbox", "stored in inbox", "← Parley sent email to sam@example.com", "Re: A question", "Hello from the team"}
 			}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -28,6 +29,10 @@ type Config struct {
 	// MetricsToken, when set, is the bearer token GET /metrics requires;
 	// when empty, /metrics answers only clients on this host (loopback).
 	MetricsToken string
+	// OutboundAllow lists the non-public addresses (CIDRs, addresses or
+	// exact host names, comma-separated) Parley may call: webhooks,
+	// provider APIs, mail servers. Empty: public addresses only.
+	OutboundAllow string
 	// SecretKey seals channel credentials at rest. Read only from
 	// PARLEY_SECRET_KEY, never a flag, so it stays out of process lists.
 	SecretKey string
@@ -50,6 +55,7 @@ func (c *Config) options() []option {
 		{"owner-email", "PARLEY_OWNER_EMAIL", "email of the owner account created on first start", &c.OwnerEmail, nil},
 		{"base-url", "PARLEY_BASE_URL", "public URL of this Parley, for links in emails and the widget snippet", &c.BaseURL, nil},
 		{"away-after", "PARLEY_AWAY_AFTER", "minutes with no inbox open before an online agent is set away", nil, &c.AwayAfter},
+		{"outbound-allow", "PARLEY_OUTBOUND_ALLOW", "comma-separated CIDRs, addresses or host names on private networks (or loopback) that webhooks, provider APIs and mail servers may use; empty: public addresses only", &c.OutboundAllow, nil},
 		{"metrics-token", "PARLEY_METRICS_TOKEN", "bearer token that GET /metrics requires; empty: /metrics answers loopback clients only (prefer the variable: flags show in process lists)", &c.MetricsToken, nil},
 	}
 }
@@ -132,6 +138,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxUploadBytes < 1024 {
 		return fmt.Errorf("max-upload-bytes must be at least 1024")
+	}
+	if _, err := outbound.ParseAllowList(c.OutboundAllow); err != nil {
+		return fmt.Errorf("outbound-allow: %w", err)
 	}
 	if c.MetricsToken != "" && (len(c.MetricsToken) < 16 || strings.ContainsAny(c.MetricsToken, " \t\r\n")) {
 		return fmt.Errorf("metrics-token must be at least 16 characters, without spaces (e.g. `openssl rand -hex 16`)")

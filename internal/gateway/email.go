@@ -18,6 +18,7 @@ import (
 	"github.com/parleyhq/parley/internal/channel/email"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/mail"
+	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -46,11 +47,17 @@ func (emailDriver) fields() []Field {
 }
 
 func (emailDriver) check(settings, _ map[string]string) error {
-	for _, k := range []string{"imap_security", "smtp_security"} {
-		switch settings[k] {
-		case "", "tls", "starttls", "none":
+	for _, k := range []string{"imap", "smtp"} {
+		switch settings[k+"_security"] {
+		case "", "tls", "starttls":
+		case "none":
+			// The password would cross the network in clear: only to
+			// this machine (checked again on the address reached).
+			if h := settings[k+"_host"]; h != "" && !outbound.IsLoopbackHost(h) {
+				return fieldErr(parley.ChannelEmail, "%s_security none is only for a server on this machine (localhost or 127.0.0.1); %s needs tls or starttls", k, h)
+			}
 		default:
-			return fieldErr(parley.ChannelEmail, "%s must be tls, starttls or none", k)
+			return fieldErr(parley.ChannelEmail, "%s_security must be tls, starttls or none", k)
 		}
 	}
 	for _, k := range []string{"imap_port", "smtp_port"} {
@@ -147,7 +154,9 @@ func (emailDriver) send(ctx context.Context, g *Gateway, c *conn, m parley.Messa
 		}
 		o.Attachments = append(o.Attachments, email.Attachment{Filename: a.Filename, ContentType: a.ContentType, Data: data})
 	}
-	err := email.Send(ctx, smtpConfig(c), o)
+	cfg := smtpConfig(c)
+	cfg.Dial = g.guard().DialContext
+	err := email.Send(ctx, cfg, o)
 	var perm *mail.PermanentError
 	if errors.As(err, &perm) {
 		return "", &channel.SendError{Code: "smtp", Message: "The mail server refused the message: " + perm.Error(), Permanent: true}

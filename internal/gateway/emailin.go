@@ -105,7 +105,7 @@ func (g *Gateway) poller(c *conn) *email.Poller {
 	id := c.inbox.ID
 	return &email.Poller{
 		Config: email.IMAPConfig{Host: c.setting("imap_host"), Port: port, Username: user, Password: c.secret("imap_password"),
-			Security: c.setting("imap_security"), Mailbox: c.setting("imap_mailbox")},
+			Security: c.setting("imap_security"), Mailbox: c.setting("imap_mailbox"), Dial: g.guard().DialContext},
 		Load: func(ctx context.Context) (email.Cursor, error) {
 			var cur email.Cursor
 			v, ok, err := g.DB.ChannelState(ctx, id, cursorKey)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/secret"
 	"github.com/parleyhq/parley/internal/store"
@@ -32,8 +33,11 @@ type Gateway struct {
 	Inbox *inbox.Service
 	Blobs blob.Store
 	Box   *secret.Box
-	// HTTP is the client for provider APIs and media downloads.
+	// HTTP is the client for provider APIs; nil: Outbound's HTTPClient.
 	HTTP *http.Client
+	// Outbound guards every connection to providers (HTTP, SMTP, IMAP,
+	// media downloads); nil: outbound.Strict, public addresses only.
+	Outbound *outbound.Guard
 	// BaseURL is Parley's public URL: Twilio signs the URL it called, and
 	// providers fetch outgoing media from signed links under it.
 	BaseURL func() string
@@ -45,6 +49,9 @@ type Gateway struct {
 	initOnce sync.Once
 	limiters sync.Map // inbox id → *rate.Limiter
 	locks    sync.Map // inbox id → *sync.Mutex, serialising token refreshes
+	// guarded are the HTTP clients made from Outbound (see outbound.go).
+	guardedOnce sync.Once
+	guarded     guardClients
 
 	// accepted holds sends a provider took whose record failed (message id
 	// → provider id), so a later run records them instead of guessing.
@@ -187,5 +194,5 @@ func (g *Gateway) client() *http.Client {
 	if g.HTTP != nil {
 		return g.HTTP
 	}
-	return &http.Client{Timeout: 30 * time.Second}
+	return g.clients().api
 }

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/jsonhttp"
+	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -137,7 +139,11 @@ func (g *Gateway) download(ctx context.Context, url string, decorate func(*http.
 	if decorate != nil {
 		decorate(req)
 	}
-	resp, err := g.client().Do(req)
+	resp, err := g.clients().download.Do(req)
+	var refused *outbound.RefusedError
+	if errors.As(err, &refused) {
+		return nil, "", permanentErr{err}
+	}
 	if err != nil {
 		return nil, "", err
 	}

@@ -115,7 +115,7 @@ func (g *Gateway) zaloToken(ctx context.Context, c *conn, refused string) (strin
 	if oauth == "" {
 		oauth = zalo.DefaultOAuthBaseURL
 	}
-	next, err := zalo.Refresh(ctx, oauth, c.setting("app_id"), cur["app_secret_key"], cur["refresh_token"])
+	next, err := zalo.Refresh(ctx, g.client(), oauth, c.setting("app_id"), cur["app_secret_key"], cur["refresh_token"])
 	var re *zalo.RefreshError
 	if errors.As(err, &re) && re.Permanent {
 		// Another process may have spent this refresh token a moment ago:

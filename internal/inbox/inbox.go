@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/blob"
+	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -29,10 +30,14 @@ type Service struct {
 	// WakeJobs is called after a commit that enqueued a job, so the job
 	// runner looks again at once instead of at its next timer.
 	WakeJobs func()
-	// HTTPClient posts outgoing messages to API inboxes' webhooks.
+	// HTTPClient posts outgoing messages to API inboxes' webhooks; nil:
+	// a client of outbound.Strict (public addresses only).
 	HTTPClient interface {
 		Do(*http.Request) (*http.Response, error)
 	}
+	// Outbound guards notification mail (SMTP) and is told when an admin
+	// changes the outbound allow-list; nil: outbound.Strict.
+	Outbound *outbound.Guard
 	// AwayAfter is how long an online agent may have no inbox open before
 	// they are set away (DefaultAwayAfter when zero).
 	AwayAfter time.Duration

@@ -169,7 +169,7 @@ func (n *ReplyNotifier) Run(ctx context.Context, payload string, lastAttempt boo
 	if send == nil {
 		send = mail.Send
 	}
-	sendErr := send(ctx, mail.Config{Host: cfg.Host, Port: cfg.Port, Username: cfg.Username, Password: cfg.Password, Security: cfg.Security}, msg)
+	sendErr := send(ctx, mail.Config{Host: cfg.Host, Port: cfg.Port, Username: cfg.Username, Password: cfg.Password, Security: cfg.Security, Dial: s.dial}, msg)
 	var perm *mail.PermanentError
 	switch {
 	case sendErr == nil:

@@ -286,13 +286,15 @@ func (s *Service) post(ctx context.Context, url, secret string, body WebhookBody
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Parley-Timestamp", stamp)
 	req.Header.Set("X-Parley-Signature", "sha256="+SignWebhook(secret, stamp, b))
-	client := s.HTTPClient
-	if client == nil {
-		client = http.DefaultClient
+	var client interface {
+		Do(*http.Request) (*http.Response, error)
+	} = s.HTTPClient
+	if s.HTTPClient == nil {
+		client = strictClient()
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("webhook: %w", err)
+		return webhookErr(err)
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"strings"
 
+	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -19,7 +20,7 @@ type SMTPSettings struct {
 	Password string `json:"password,omitempty"`
 	From     string `json:"from"` // "Support <help@example.com>"
 	// Security is "starttls" (default, port 587), "tls" (implicit, port 465)
-	// or "none" (only for a relay on a trusted network or loopback).
+	// or "none" (only for a relay on this machine: localhost or loopback).
 	Security string `json:"security"`
 }
 
@@ -43,6 +44,11 @@ func (c *SMTPSettings) Validate() error {
 	}
 	if c.Security != "starttls" && c.Security != "tls" && c.Security != "none" {
 		return parley.Errorf(parley.EINVALID, "SMTP security %q is not one of starttls, tls, none", c.Security)
+	}
+	// "none" sends the password and the mail in clear: only to this
+	// machine. Checked again on the address reached when sending.
+	if c.Security == "none" && !outbound.IsLoopbackHost(c.Host) {
+		return parley.Errorf(parley.EINVALID, "SMTP security \"none\" is only for a mail server on this machine (localhost or 127.0.0.1); %s needs starttls or tls", c.Host)
 	}
 	if _, err := mail.ParseAddress(c.From); err != nil {
 		return parley.Errorf(parley.EINVALID, "SMTP from address %q is not a valid address", c.From)

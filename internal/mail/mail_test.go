@@ -54,7 +54,7 @@ func TestSend(t *testing.T) {
 	}{{"none", false}, {"none", true}, {"starttls", true}, {"tls", true}} {
 		t.Run(tc.security, func(t *testing.T) {
 			srv := mailtest.Start(t, mailtest.Options{TLS: serverTLS, ImplicitTLS: tc.security == "tls", User: "u", Pass: "p"})
-			cfg := pmail.Config{Host: "127.0.0.1", Port: srv.Port, Security: tc.security, TLS: clientTLS, Timeout: 5 * time.Second}
+			cfg := pmail.Config{Host: "127.0.0.1", Port: srv.Port, Security: tc.security, TLS: clientTLS, Timeout: 5 * time.Second, Dial: srv.Dial}
 			if tc.auth {
 				cfg.Username, cfg.Password = "u", "p"
 			}
@@ -104,7 +104,7 @@ func TestSend(t *testing.T) {
 
 func TestSendFailures(t *testing.T) {
 	srv := mailtest.Start(t, mailtest.Options{RejectRcpt: "nobody@example.com"})
-	cfg := pmail.Config{Host: "127.0.0.1", Port: srv.Port, Security: "none", Timeout: 5 * time.Second}
+	cfg := pmail.Config{Host: "127.0.0.1", Port: srv.Port, Security: "none", Timeout: 5 * time.Second, Dial: srv.Dial}
 	m := pmail.Message{From: "help@acme.test", To: "nobody@example.com", Subject: "x", Text: "y"}
 	var perm *pmail.PermanentError
 	if err := pmail.Send(context.Background(), cfg, m); !errors.As(err, &perm) {
@@ -120,7 +120,7 @@ func TestSendFailures(t *testing.T) {
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	cfg = pmail.Config{Host: "127.0.0.1", Port: port, Security: "none", Timeout: 2 * time.Second}
+	cfg = pmail.Config{Host: "127.0.0.1", Port: port, Security: "none", Timeout: 2 * time.Second, Dial: srv.Dial}
 	if err := pmail.Send(context.Background(), cfg, m); err == nil || errors.As(err, &perm) {
 		t.Fatalf("connection refused: err = %v, want temporary", err)
 	}
@@ -131,7 +131,7 @@ func TestSendFailures(t *testing.T) {
 
 func TestSendRaw(t *testing.T) {
 	srv := mailtest.Start(t, mailtest.Options{RejectRcpt: "nobody@example.com"})
-	cfg := pmail.Config{Host: "127.0.0.1", Port: srv.Port, Security: "none", Timeout: 5 * time.Second}
+	cfg := pmail.Config{Host: "127.0.0.1", Port: srv.Port, Security: "none", Timeout: 5 * time.Second, Dial: srv.Dial}
 	raw := "From: Acme <help@acme.test>\r\nTo: ann@example.com\r\nCc: bob@example.com\r\nSubject: hi\r\n\r\nBody line\r\n.leading dot\r\n"
 	if err := pmail.SendRaw(context.Background(), cfg, "Acme <help@acme.test>", "ann@example.com, Bob <bob@example.com>", []byte(raw)); err != nil {
 		t.Fatal(err)

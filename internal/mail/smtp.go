@@ -11,6 +11,8 @@ import (
 	"net/textproto"
 	"strconv"
 	"time"
+
+	"github.com/parleyhq/parley/internal/outbound"
 )
 
 // Config is how to reach the outgoing mail server.
@@ -20,7 +22,8 @@ type Config struct {
 	Username string // empty: no AUTH
 	Password string
 	// Security is "starttls" (required, not opportunistic), "tls" (implicit
-	// TLS, usually port 465) or "none" (loopback or a trusted relay only).
+	// TLS, usually port 465) or "none" (a server on this machine only:
+	// refused after connecting to any other address).
 	Security string
 	// TLS overrides the TLS settings (tests trust their own certificate).
 	TLS *tls.Config
@@ -28,7 +31,16 @@ type Config struct {
 	HelloName string
 	// Timeout bounds the whole exchange; zero: 30 seconds.
 	Timeout time.Duration
+	// Dial connects to the server; nil: outbound.Strict's, which reaches
+	// public addresses only. Parley passes its outbound.Guard, so a mail
+	// host on a private network needs an allow-list entry.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
+
+// ErrClearOffLoopback refuses security "none" to a server that is not on
+// this machine: the password and the mail would cross the network in
+// clear, which is what choosing "none" was documented never to do.
+var ErrClearOffLoopback = errors.New(`mail: security "none" is only for a mail server on this machine (loopback); use starttls or tls`)
 
 // PermanentError is a refusal that sending again will not fix: a 5xx
 // answer from the server (a bad recipient, authentication refused) or a
@@ -82,12 +94,30 @@ func SendRaw(ctx context.Context, cfg Config, from, to string, raw []byte) error
 	if tlsConf == nil {
 		tlsConf = &tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12}
 	}
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	switch cfg.Security {
+	case "tls", "starttls", "", "none":
+	default:
+		return &PermanentError{fmt.Errorf("mail: security %q is not starttls, tls or none", cfg.Security)}
+	}
+	dial := cfg.Dial
+	if dial == nil {
+		dial = outbound.Strict().DialContext
+	}
+	conn, err := dial(ctx, "tcp", addr)
+	var refused *outbound.RefusedError
+	if errors.As(err, &refused) {
+		return &PermanentError{fmt.Errorf("mail: %w", err)}
+	}
 	if err != nil {
-		return fmt.Errorf("mail: connect to %s: %w", addr, err)
+		// The guard's error names the host without the network's detail.
+		return fmt.Errorf("mail: %w", err)
 	}
 	defer conn.Close()
+	// Checked on the address reached, not the name: a name that resolves
+	// off this machine does not get the password in clear.
+	if cfg.Security == "none" && !outbound.IsLoopbackConn(conn) {
+		return &PermanentError{ErrClearOffLoopback}
+	}
 	if dl, ok := ctx.Deadline(); ok {
 		conn.SetDeadline(dl)
 	}
@@ -100,9 +130,6 @@ func SendRaw(ctx context.Context, cfg Config, from, to string, raw []byte) error
 			return fmt.Errorf("mail: TLS with %s: %w", addr, err)
 		}
 		conn = tc
-	case "starttls", "", "none":
-	default:
-		return &PermanentError{fmt.Errorf("mail: security %q is not starttls, tls or none", cfg.Security)}
 	}
 	c, err := smtp.NewClient(conn, cfg.Host)
 	if err != nil {
@@ -166,7 +193,7 @@ func classify(step string, err error) error {
 }
 
 // plainAuth is AUTH PLAIN. Send only uses it after TLS, or with security
-// "none", which the operator chose for a loopback or trusted relay; the
+// "none" to a server on this machine (checked after connecting); the
 // standard library's PlainAuth would refuse the latter.
 type plainAuth struct{ user, pass string }
 

@@ -70,15 +70,18 @@ const (
 func NormalizeLabels(in []string) ([]string, error) {
 	seen := map[string]bool{}
 	out := make([]string, 0, len(in))
-	for _, l := range in {
-		l = strings.ToLower(CleanLine(l))
+	for _, raw := range in {
+		raw = strings.TrimSpace(raw)
+		l := strings.ToLower(raw)
 		if l == "" {
 			return nil, Errorf(EINVALID, "labels cannot be empty")
 		}
 		if len(l) > MaxLabelLength {
 			return nil, Errorf(EINVALID, "label %q is longer than %d characters", l, MaxLabelLength)
 		}
-		if strings.ContainsAny(l, ",\n\r\t") {
+		// Refused rather than cleaned: a label is a key that views and
+		// filters match exactly, and the agent who typed it is there to fix it.
+		if strings.Contains(l, ",") || CheckID("label", raw) != nil {
 			return nil, Errorf(EINVALID, "label %q may not contain commas or control characters", l)
 		}
 		if !seen[l] {

@@ -171,3 +171,14 @@ func FuzzNormalizePhone(f *testing.F) {
 		}
 	})
 }
+
+func TestNormalizeLabelsRefusesControlCharacters(t *testing.T) {
+	for _, bad := range []string{"a\x00b", "a\nb", "\xff", "c\u0085d"} {
+		if _, err := NormalizeLabels([]string{bad}); ErrorCode(err) != EINVALID {
+			t.Errorf("NormalizeLabels(%q) err = %v, want EINVALID", bad, err)
+		}
+	}
+	if got, err := NormalizeLabels([]string{"\tVIP\n"}); err != nil || len(got) != 1 || got[0] != "vip" {
+		t.Errorf("NormalizeLabels trims tabs and newlines at the ends: %q, %v", got, err)
+	}
+}

@@ -76,4 +76,6 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /app/admin/tokens/{id}/revoke", s.wrap(admin, s.revokeToken))
 	mux.HandleFunc("GET /app/admin/smtp", s.wrap(admin, s.smtpPage))
 	mux.HandleFunc("POST /app/admin/smtp", s.wrap(admin, s.saveSMTP))
+	mux.HandleFunc("GET /app/admin/outbound", s.wrap(admin, s.outboundPage))
+	mux.HandleFunc("POST /app/admin/outbound", s.wrap(admin, s.saveOutbound))
 }

@@ -91,6 +91,7 @@ func TestTemplates(t *testing.T) {
 			HourChart: barChart("h", "Hours", []chartBar{{Label: "<i>", Value: 2}}), AgentRows: []agentRow{{Name: "Lan <b>", Peak: 2, Capacity: 5}}}, "Lan &lt;b&gt;"},
 		{"reports", "", reportsView{Page: page, Form: reportForm{TZ: "UTC"}, Error: "tz \"x\" is not a time zone"}, `data-testid="report-error"`},
 		{"admin_smtp", "", smtpView{Page: page, SMTP: inbox.SMTPSettings{Host: "smtp.example.com", Port: 587, Security: "starttls"}, HasPassword: true}, "Stored"},
+		{"admin_outbound", "", outboundView{Page: page, Allow: "10.0.0.0/8\n<b>", Static: "127.0.0.1", Error: "bad <entry>"}, "bad &lt;entry&gt;"},
 	}
 	for _, c := range cases {
 		set, err := tm.get(c.page)

@@ -39,6 +39,9 @@ func Start(tb testing.TB, dialect string, clock func() time.Time) *Env {
 // TestSecretKey is the PARLEY_SECRET_KEY of test Parleys.
 const TestSecretKey = "apptest: a key for tests only, never for real credentials"
 
+// LoopbackAllow is the outbound allow-list of test Parleys.
+const LoopbackAllow = "127.0.0.0/8, ::1"
+
 // StartWith is Start with a chance to change the configuration first.
 func StartWith(tb testing.TB, dialect string, clock func() time.Time, edit func(*config.Config)) *Env {
 	tb.Helper()
@@ -46,6 +49,11 @@ func StartWith(tb testing.TB, dialect string, clock func() time.Time, edit func(
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = tb.TempDir()
 	cfg.SecretKey = TestSecretKey
+	// Provider fakes, webhook receivers and mail servers of tests listen
+	// on loopback: allowed here explicitly, so the outbound guard is in
+	// the path of every test rather than bypassed. A test of the guard
+	// itself clears it in edit.
+	cfg.OutboundAllow = LoopbackAllow
 	dsn := storetest.DSN(tb, dialect)
 	if dialect == "sqlite" {
 		dsn = filepath.Join(cfg.DataDir, "parley.db")

@@ -15,6 +15,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/parleyhq/parley/internal/outbound"
 )
 
 // IMAPConfig is how to reach the mailbox an inbox receives mail in.
@@ -29,6 +31,9 @@ type IMAPConfig struct {
 	Security string
 	TLS      *tls.Config // nil: verify Host's certificate
 	Mailbox  string      // empty: INBOX
+	// Dial connects to the server; nil: outbound.Strict's, which reaches
+	// public addresses only.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Cursor is how far a mailbox has been read: the highest UID handled,
@@ -254,10 +259,27 @@ func (p *Poller) connect(ctx context.Context, wake chan<- struct{}) (*imapclient
 			},
 		}
 	}
-	d := net.Dialer{Timeout: 30 * time.Second}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	switch cfg.Security {
+	case "tls", "", "starttls", "none":
+	default:
+		return nil, nil, fmt.Errorf("email: IMAP security %q is not tls, starttls or none", cfg.Security)
+	}
+	dial := cfg.Dial
+	if dial == nil {
+		dial = outbound.Strict().DialContext
+	}
+	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	conn, err := dial(dctx, "tcp", addr)
+	cancel()
 	if err != nil {
-		return nil, nil, fmt.Errorf("email: connect to IMAP %s: %w", addr, err)
+		// The guard's error names the host without the network's detail.
+		return nil, nil, fmt.Errorf("email: IMAP: %w", err)
+	}
+	// "none" sends the password in clear: only to this machine, judged
+	// by the address reached rather than the name.
+	if cfg.Security == "none" && !outbound.IsLoopbackConn(conn) {
+		conn.Close()
+		return nil, nil, fmt.Errorf("email: IMAP security \"none\" is only for a server on this machine (loopback); use tls or starttls")
 	}
 	// The client library takes no context: closing the connection is
 	// what interrupts it, at any step, when ctx ends.
@@ -280,11 +302,8 @@ func (p *Poller) connect(ctx context.Context, wake chan<- struct{}) (*imapclient
 			closeAll()
 			return nil, nil, fmt.Errorf("email: STARTTLS with IMAP %s: %w", addr, err)
 		}
-	case "none":
+	default: // "none", on loopback (checked above)
 		c = imapclient.New(conn, opts)
-	default:
-		closeAll()
-		return nil, nil, fmt.Errorf("email: IMAP security %q is not tls, starttls or none", cfg.Security)
 	}
 	stop := func() {
 		unwatch()

@@ -130,7 +130,7 @@ func newStore() *store {
 
 func (s *store) poller(srv *testIMAP) *Poller {
 	return &Poller{
-		Config: IMAPConfig{Host: "127.0.0.1", Port: srv.port, Username: "ann", Password: "secret", Security: "none"},
+		Config: IMAPConfig{Host: "127.0.0.1", Port: srv.port, Username: "ann", Password: "secret", Security: "none", Dial: loopbackDial},
 		Load: func(context.Context) (Cursor, error) {
 			s.mu.Lock()
 			defer s.mu.Unlock()

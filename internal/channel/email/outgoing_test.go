@@ -140,7 +140,7 @@ func TestOutgoingRefusesInjection(t *testing.T) {
 // customer's answer to it finds its conversation again.
 func TestSendRoundTrip(t *testing.T) {
 	srv := mailtest.Start(t, mailtest.Options{})
-	cfg := pmail.Config{Host: "127.0.0.1", Port: srv.Port, Security: "none", Timeout: 5 * time.Second}
+	cfg := pmail.Config{Host: "127.0.0.1", Port: srv.Port, Security: "none", Timeout: 5 * time.Second, Dial: srv.Dial}
 	key := []byte("test key")
 	inbox := "Acme Support <support@acme.test>"
 	png := []byte("\x89PNG\r\n\x1a\nfake image bytes \x00\xff")
@@ -203,7 +203,7 @@ func TestSendRoundTrip(t *testing.T) {
 
 func TestSendErrors(t *testing.T) {
 	srv := mailtest.Start(t, mailtest.Options{RejectRcpt: "nobody@example.com"})
-	cfg := pmail.Config{Host: "127.0.0.1", Port: srv.Port, Security: "none", Timeout: 5 * time.Second}
+	cfg := pmail.Config{Host: "127.0.0.1", Port: srv.Port, Security: "none", Timeout: 5 * time.Second, Dial: srv.Dial}
 	var perm *pmail.PermanentError
 	err := Send(context.Background(), cfg, Outgoing{From: "s@acme.test", To: "nobody@example.com", Subject: "x", Text: "y"})
 	if !errors.As(err, &perm) {

@@ -30,6 +30,8 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/channel"
+
+	"github.com/parleyhq/parley/internal/outbound"
 )
 
 // ErrHandshake is returned by VerifyChallenge when the verification
@@ -209,7 +211,7 @@ func Post(ctx context.Context, hc *http.Client, url, token string, payload any) 
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
 	if hc == nil {
-		hc = http.DefaultClient
+		hc = outbound.Strict().HTTPClient(0)
 	}
 	resp, err := hc.Do(req)
 	if err != nil {

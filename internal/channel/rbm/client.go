@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley/internal/channel"
+
+	"github.com/parleyhq/parley/internal/outbound"
 )
 
 // DefaultBaseURL is the global RBM endpoint (regional ones are
@@ -90,7 +92,7 @@ type Options struct {
 	Suggestions []Suggestion
 }
 
-var defaultHTTP = &http.Client{Timeout: 30 * time.Second}
+var defaultHTTP = outbound.Strict().HTTPClient(30 * time.Second)
 
 // Send sends out with the client's defaults; see SendWithOptions.
 func (c *Client) Send(ctx context.Context, out channel.Outbound) (messageID string, err error) {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/channel"
+
+	"github.com/parleyhq/parley/internal/outbound"
 )
 
 // DefaultBaseURL is Twilio's REST API.
@@ -35,7 +37,7 @@ type Client struct {
 	HTTP *http.Client
 }
 
-var defaultHTTP = &http.Client{Timeout: 30 * time.Second}
+var defaultHTTP = outbound.Strict().HTTPClient(30 * time.Second)
 
 // Send posts out and returns the Twilio message SID.
 //

@@ -10,6 +10,8 @@ import (
 
 	"github.com/parleyhq/parley/internal/channel"
 	"github.com/parleyhq/parley/internal/channel/meta"
+
+	"github.com/parleyhq/parley/internal/outbound"
 )
 
 // DefaultBaseURL is the Graph API.
@@ -363,7 +365,7 @@ func (c *Client) get(ctx context.Context, url string) (*http.Response, error) {
 	req.Header.Set("Authorization", "Bearer "+c.AccessToken)
 	hc := c.HTTP
 	if hc == nil {
-		hc = http.DefaultClient
+		hc = outbound.Strict().HTTPClient(0)
 	}
 	resp, err := hc.Do(req)
 	if err != nil {

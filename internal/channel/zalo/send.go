@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley/internal/channel"
+
+	"github.com/parleyhq/parley/internal/outbound"
 )
 
 // DefaultBaseURL is Zalo's Open API host.
@@ -34,7 +36,7 @@ type Client struct {
 	HTTP        *http.Client // nil means a client with a 30 s timeout
 }
 
-var defaultHTTP = &http.Client{Timeout: 30 * time.Second}
+var defaultHTTP = outbound.Strict().HTTPClient(30 * time.Second)
 
 func (c *Client) http() *http.Client {
 	if c.HTTP != nil {

@@ -192,7 +192,7 @@ func TestSendRetryAfterHeader(t *testing.T) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}))
 	defer s.Close()
-	_, err := (&Client{BaseURL: s.URL, AccessToken: "x"}).Send(context.Background(), channel.Outbound{To: "u", Text: "hi"})
+	_, err := (&Client{BaseURL: s.URL, AccessToken: "x", HTTP: s.Client()}).Send(context.Background(), channel.Outbound{To: "u", Text: "hi"})
 	if se, ok := channel.AsSendError(err); !ok || se.RetryAfter != 7*time.Second {
 		t.Errorf("got %#v", err)
 	}
@@ -223,7 +223,7 @@ func TestSendUnknownOutcome(t *testing.T) {
 		w.Write([]byte("<html>proxy</html>"))
 	}))
 	defer s.Close()
-	c := &Client{BaseURL: s.URL, AccessToken: "x"}
+	c := &Client{BaseURL: s.URL, AccessToken: "x", HTTP: s.Client()}
 	if _, err := c.Send(context.Background(), channel.Outbound{To: "u", Text: "hi"}); err == nil {
 		t.Error("no error")
 	} else if _, ok := channel.AsSendError(err); ok {

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/parleyhq/parley/internal/outbound"
 )
 
 // DefaultOAuthBaseURL is Zalo's OAuth v4 host.
@@ -43,13 +45,14 @@ func (e *RefreshError) Error() string {
 	return fmt.Sprintf("zalo: token refresh: %s (code %s)", e.Message, e.Code)
 }
 
-// refreshHTTP is the client Refresh uses.
-var refreshHTTP = &http.Client{Timeout: 30 * time.Second}
+// refreshHTTP is the client Refresh uses when given none.
+var refreshHTTP = outbound.Strict().HTTPClient(30 * time.Second)
 
 // now is the clock for ExpiresAt; tests replace it.
 var now = time.Now
 
-// Refresh exchanges refreshToken for a new access token. oauthBaseURL is
+// Refresh exchanges refreshToken for a new access token, through hc (nil:
+// a client of outbound.Strict, public addresses only). oauthBaseURL is
 // DefaultOAuthBaseURL in production; appID and secretKey are the Zalo
 // app's id and secret key.
 //
@@ -85,7 +88,7 @@ var now = time.Now
 // and the caller's refresh:
 //
 //	cur, _ := store.Load(ctx, inbox)
-//	next, err := zalo.Refresh(ctx, zalo.DefaultOAuthBaseURL, appID, secret, cur.RefreshToken)
+//	next, err := zalo.Refresh(ctx, nil, zalo.DefaultOAuthBaseURL, appID, secret, cur.RefreshToken)
 //	if err != nil { /* step 3 */ }
 //	ok, err := store.Swap(ctx, inbox, cur.RefreshToken, next) // before anything else
 //	if err != nil { /* retry the Swap, do not drop next */ }
@@ -99,7 +102,7 @@ var now = time.Now
 // Errors: a *RefreshError when Zalo answered (Permanent as above;
 // HTTP 5xx and 429 are not permanent), otherwise a transport error, after
 // which the same refresh token may be tried again.
-func Refresh(ctx context.Context, oauthBaseURL, appID, secretKey, refreshToken string) (Tokens, error) {
+func Refresh(ctx context.Context, hc *http.Client, oauthBaseURL, appID, secretKey, refreshToken string) (Tokens, error) {
 	if appID == "" || secretKey == "" || refreshToken == "" {
 		return Tokens{}, &RefreshError{Code: "missing_credentials", Message: "the Zalo app id, secret key or refresh token is missing; reconnect the Zalo inbox", Permanent: true}
 	}
@@ -119,7 +122,10 @@ func Refresh(ctx context.Context, oauthBaseURL, appID, secretKey, refreshToken s
 	req.Header.Set("secret_key", secretKey)
 
 	start := now()
-	resp, err := refreshHTTP.Do(req)
+	if hc == nil {
+		hc = refreshHTTP
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		return Tokens{}, fmt.Errorf("zalo: token refresh: %w", err)
 	}

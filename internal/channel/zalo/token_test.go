@@ -25,7 +25,7 @@ func TestRefreshRotatesAndIsSingleUse(t *testing.T) {
 	srv, _ := newFake(t)
 	ctx := context.Background()
 
-	first, err := Refresh(ctx, srv.URL, fakeApp, fakeSecret, fakeRefresh)
+	first, err := Refresh(ctx, http.DefaultClient, srv.URL, fakeApp, fakeSecret, fakeRefresh)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,24 +42,24 @@ func TestRefreshRotatesAndIsSingleUse(t *testing.T) {
 	}
 
 	// The old refresh token is spent.
-	_, err = Refresh(ctx, srv.URL, fakeApp, fakeSecret, fakeRefresh)
+	_, err = Refresh(ctx, http.DefaultClient, srv.URL, fakeApp, fakeSecret, fakeRefresh)
 	var re *RefreshError
 	if !errors.As(err, &re) || !re.Permanent {
 		t.Fatalf("reuse: got %v, want a permanent RefreshError", err)
 	}
 	// The new one works, once.
-	second, err := Refresh(ctx, srv.URL, fakeApp, fakeSecret, first.RefreshToken)
+	second, err := Refresh(ctx, http.DefaultClient, srv.URL, fakeApp, fakeSecret, first.RefreshToken)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if second.RefreshToken == first.RefreshToken || second.AccessToken == first.AccessToken {
 		t.Errorf("not rotated: %+v %+v", first, second)
 	}
-	if _, err := Refresh(ctx, srv.URL, fakeApp, fakeSecret, first.RefreshToken); !errors.As(err, &re) || !re.Permanent {
+	if _, err := Refresh(ctx, http.DefaultClient, srv.URL, fakeApp, fakeSecret, first.RefreshToken); !errors.As(err, &re) || !re.Permanent {
 		t.Errorf("second reuse: %v", err)
 	}
 	// The new access token sends.
-	c := &Client{BaseURL: srv.URL, AccessToken: second.AccessToken}
+	c := &Client{BaseURL: srv.URL, AccessToken: second.AccessToken, HTTP: srv.Client()}
 	if _, err := c.Send(ctx, channel.Outbound{To: tUser, Text: "hi"}); err != nil {
 		t.Errorf("send with new token: %v", err)
 	}
@@ -76,12 +76,12 @@ func TestRefreshRefusals(t *testing.T) {
 		"unknown token": {fakeApp, fakeSecret, "never-issued"},
 		"empty token":   {fakeApp, fakeSecret, ""},
 	} {
-		if _, err := Refresh(ctx, srv.URL, args[0], args[1], args[2]); !errors.As(err, &re) || !re.Permanent {
+		if _, err := Refresh(ctx, http.DefaultClient, srv.URL, args[0], args[1], args[2]); !errors.As(err, &re) || !re.Permanent {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
 	// The refusals above did not spend the real token.
-	if _, err := Refresh(ctx, srv.URL, fakeApp, fakeSecret, fakeRefresh); err != nil {
+	if _, err := Refresh(ctx, http.DefaultClient, srv.URL, fakeApp, fakeSecret, fakeRefresh); err != nil {
 		t.Errorf("real token: %v", err)
 	}
 }
@@ -111,7 +111,7 @@ func TestRefreshAnswers(t *testing.T) {
 				w.Write([]byte(tc.body))
 			}))
 			defer s.Close()
-			got, err := Refresh(context.Background(), s.URL, "a", "s", "r")
+			got, err := Refresh(context.Background(), http.DefaultClient, s.URL, "a", "s", "r")
 			if !tc.wantErr {
 				if err != nil || !got.ExpiresAt.Equal(at.Add(tc.expires)) {
 					t.Fatalf("got %+v, %v", got, err)
@@ -148,7 +148,7 @@ func (m *memStore) Swap(oldRefresh string, next Tokens) bool {
 // refreshVia is the caller protocol from Refresh's documentation.
 func refreshVia(ctx context.Context, store *memStore, base string) (Tokens, error) {
 	cur := store.Load()
-	next, err := Refresh(ctx, base, fakeApp, fakeSecret, cur.RefreshToken)
+	next, err := Refresh(ctx, http.DefaultClient, base, fakeApp, fakeSecret, cur.RefreshToken)
 	if err != nil {
 		var re *RefreshError
 		if errors.As(err, &re) && re.Permanent {
@@ -204,7 +204,7 @@ func TestRefreshRaceKeepsTheLiveToken(t *testing.T) {
 		t.Fatalf("no worker refreshed: %v", errs)
 	}
 	// The stored refresh token is the live one: it works exactly once more.
-	if _, err := Refresh(ctx, srv.URL, fakeApp, fakeSecret, stored.RefreshToken); err != nil {
+	if _, err := Refresh(ctx, http.DefaultClient, srv.URL, fakeApp, fakeSecret, stored.RefreshToken); err != nil {
 		t.Errorf("stored refresh token is dead: %v", err)
 	}
 	c.AccessToken = stored.AccessToken

@@ -3,6 +3,7 @@
 package mailtest
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"github.com/parleyhq/parley/internal/outbound"
 )
 
 // Received is one message the server accepted.
@@ -34,11 +37,14 @@ type Options struct {
 	ImplicitTLS bool
 	User, Pass  string // accepted credentials for AUTH PLAIN
 	RejectRcpt  string // answered 550
+	// Addr is the address to listen on; empty: a free port on 127.0.0.1.
+	Addr string
 }
 
 // Server is a running test SMTP server.
 type Server struct {
 	Port int
+	host string
 	opt  Options
 	mu   sync.Mutex
 	msgs []Received
@@ -55,19 +61,35 @@ func Start(tb testing.TB, opt Options) *Server {
 	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
 	var l net.Listener
 	var err error
+	addr := opt.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
 	if opt.ImplicitTLS {
-		l, err = tls.Listen("tcp", "127.0.0.1:0", opt.TLS)
+		l, err = tls.Listen("tcp", addr, opt.TLS)
 	} else {
 		srv.TLSConfig = opt.TLS
-		l, err = net.Listen("tcp", "127.0.0.1:0")
+		l, err = net.Listen("tcp", addr)
 	}
 	if err != nil {
 		tb.Fatal(err)
 	}
 	s.Port = l.Addr().(*net.TCPAddr).Port
+	s.host = l.Addr().(*net.TCPAddr).IP.String()
 	go srv.Serve(l)
 	tb.Cleanup(func() { srv.Close() })
 	return s
+}
+
+// Dial connects through an outbound guard that allows this server's
+// address and nothing else private, as a mail.Config's Dial: the guard
+// stays in the path of tests, with the server allowed explicitly.
+func (s *Server) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	g, err := outbound.New(outbound.Options{Allow: s.host})
+	if err != nil {
+		return nil, err
+	}
+	return g.DialContext(ctx, network, addr)
 }
 
 // Messages returns what was received so far.
