@@ -37,6 +37,8 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/conversations/{conversation_id}/notes", s.addNote, false},
 		{"GET", "/api/v1/conversations/{conversation_id}/surveys", s.listSurveys, false},
 		{"POST", "/api/v1/messages/{message_id}/retry", s.retryMessage, false},
+		{"GET", "/api/v1/conversations/{conversation_id}/notifications", s.listNotifications, false},
+		{"POST", "/api/v1/notifications/{notification_id}/retry", s.retryNotification, false},
 
 		{"POST", "/api/v1/uploads", s.upload, false},
 		{"GET", "/api/v1/attachments/{attachment_id}", s.getAttachment, false},

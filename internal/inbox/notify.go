@@ -97,14 +97,23 @@ func (n *ReplyNotifier) Run(ctx context.Context, payload string, lastAttempt boo
 	if err != nil {
 		return err
 	}
+	// retry: an agent asked to send a failed notice again
+	// (RetryNotification); it goes out unless the visitor has read it.
+	retry := false
 	for _, d := range done {
 		if d.MessageID != nil && *d.MessageID == m.ID {
-			return nil // an earlier run got as far as recording the outcome
+			if d.Status != store.NotificationQueued {
+				return nil // an earlier run got as far as recording the outcome
+			}
+			retry = true
 		}
 	}
 	c, err := s.DB.Conversation(ctx, m.ConversationID)
 	if err != nil {
 		return err
+	}
+	record := func(status, recipient, reason string) error {
+		return s.recordNotification(ctx, c, m.ID, status, recipient, reason)
 	}
 	in, _, err := s.DB.Inbox(ctx, c.InboxID)
 	if err != nil {
@@ -116,7 +125,7 @@ func (n *ReplyNotifier) Run(ctx context.Context, payload string, lastAttempt boo
 	}
 	var unread []parley.Message
 	for _, x := range h.Messages {
-		if x.Direction == parley.Outgoing && x.ID > m.ID {
+		if x.Direction == parley.Outgoing && x.ID > m.ID && !retry {
 			return nil // a later reply's job will tell them about both
 		}
 		if x.Direction == parley.Outgoing && x.ID > h.SeenID {
@@ -124,9 +133,12 @@ func (n *ReplyNotifier) Run(ctx context.Context, payload string, lastAttempt boo
 		}
 	}
 	if h.SeenID >= m.ID || len(unread) == 0 {
+		if retry {
+			return record(store.NotificationNotSent, "", "the visitor has read the reply since")
+		}
 		return nil // they have seen it
 	}
-	if n.Present != nil && n.Present(c.ContactID) {
+	if !retry && n.Present != nil && n.Present(c.ContactID) {
 		return nil
 	}
 	contact, err := s.DB.Contact(ctx, c.ContactID)
@@ -138,13 +150,10 @@ func (n *ReplyNotifier) Run(ctx context.Context, payload string, lastAttempt boo
 		return err
 	}
 	away := time.Duration(in.AwayMinutes) * time.Minute
-	if lastSeen != nil && s.now().Sub(*lastSeen) < away {
+	if !retry && lastSeen != nil && s.now().Sub(*lastSeen) < away {
 		return nil // they were here a moment ago
 	}
-	record := func(status, recipient, reason string) error {
-		return s.recordNotification(ctx, c, m.ID, status, recipient, reason)
-	}
-	if contact.Email == "" && contact.Phone != "" {
+	if !retry && contact.Email == "" && contact.Phone != "" {
 		if smsID, ok, err := n.smsInbox(ctx); err != nil {
 			return err
 		} else if ok {
@@ -191,14 +200,21 @@ func (s *Service) recordNotification(ctx context.Context, c parley.Conversation,
 }
 
 func recordNotificationTx(tx *store.Tx, c parley.Conversation, messageID int64, channel, status, recipient, reason string) error {
-	if _, err := tx.NotificationForMessage(messageID, channel); err == nil {
-		return nil // recorded by an earlier run
+	if prev, err := tx.NotificationForMessage(messageID, channel); err == nil {
+		if prev.Status != store.NotificationQueued {
+			return nil // recorded by an earlier run
+		}
+		// An agent's retry: its outcome replaces the failure it retried.
+		if err := tx.SetNotification(&prev, status, reason); err != nil {
+			return err
+		}
 	} else if parley.ErrorCode(err) != parley.ENOTFOUND {
 		return err
-	}
-	nt := store.Notification{ConversationID: c.ID, MessageID: &messageID, Channel: channel, Recipient: recipient, Status: status, Reason: reason}
-	if err := tx.RecordNotification(&nt); err != nil {
-		return err
+	} else {
+		nt := store.Notification{ConversationID: c.ID, MessageID: &messageID, Channel: channel, Recipient: recipient, Status: status, Reason: reason}
+		if err := tx.RecordNotification(&nt); err != nil {
+			return err
+		}
 	}
 	if status != store.NotificationSent {
 		slog.Info("inbox: reply notice not sent", "conversation", c.ID, "message", messageID, "channel", channel, "status", status, "reason", reason)

@@ -87,6 +87,11 @@ type MessageView struct {
 	// Via names the channel an outgoing message went through when it is
 	// not the conversation's own (continued on WhatsApp, or SMS fallback).
 	Via string
+	// Notices are this reply's failed (or retried) notices to a visitor
+	// who left; Retry is set while a failing send waits to be tried again
+	// (notices.go).
+	Notices []NoticeView
+	Retry   *RetryView
 }
 
 // AttachmentView is a file on a message: an image or video shown inline,
@@ -196,6 +201,13 @@ func (s *Server) conversation(r *http.Request, id int64, v View, l lookups, agen
 		}
 	}
 	cv.Items = s.timeline(msgs, convs, c.ID, contact, l)
+	convIDs := make([]int64, 0, len(convs))
+	for id := range convs {
+		convIDs = append(convIDs, id)
+	}
+	if err := s.attachFailures(ctx, cv.Items, convIDs); err != nil {
+		return cv, err
+	}
 	if cv.Surveys, err = s.surveyViews(r, c.ID, l); err != nil {
 		return cv, err
 	}

@@ -33,6 +33,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /app/conversations/{id}/snooze", s.wrap(agent, s.snooze))
 	mux.HandleFunc("POST /app/conversations/{id}/status", s.wrap(agent, s.setStatus))
 	mux.HandleFunc("POST /app/messages/{id}/retry", s.wrap(agent, s.retry))
+	mux.HandleFunc("POST /app/notifications/{id}/retry", s.wrap(agent, s.retryNotice))
 	mux.HandleFunc("GET /app/attachments/{id}", s.wrap(agent, s.attachment))
 
 	mux.HandleFunc("POST /app/contacts/{id}", s.wrap(agent, s.editContact))

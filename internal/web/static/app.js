@@ -330,7 +330,8 @@
       refreshList();
       refreshCounts();
     }
-    if (mine && type.indexOf("message.") === 0) refreshTimeline();
+    // A reply's email notice failing (or retried) shows under the reply.
+    if (mine && (type.indexOf("message.") === 0 || type === "notification.email")) refreshTimeline();
     if (mine && convEvent) refreshMeta();
     // routing.js (availability, urgent alerts) listens for these.
     document.dispatchEvent(new CustomEvent("parley:event", { detail: ev }));
@@ -340,7 +341,7 @@
   var eventTypes = ["message.created", "message.delivery", "message.updated", "conversation.created", "conversation.status",
     "conversation.priority", "conversation.assigned", "conversation.team", "conversation.labels",
     "contact.created", "contact.updated", "contact.merged", "contact.unmerged",
-    "conversation.queued", "conversation.promise", "sla.warning", "sla.breached", "agent.availability"];
+    "conversation.queued", "conversation.promise", "sla.warning", "sla.breached", "agent.availability", "notification.email"];
   function connect() {
     if (!app || !window.EventSource) return;
     // The first connection starts at the page's seq, so nothing committed
