@@ -102,3 +102,38 @@ func TestFailuresOnTheTimeline(t *testing.T) {
 		}
 	})
 }
+
+// TestStorageFullPage: the inbox's own forms answer a full database with
+// 503 and Retry-After (the same mapping as the API), with a message that
+// says what happened and nothing stored.
+func TestStorageFullPage(t *testing.T) {
+	e := start(t, "sqlite")
+	conv := e.incoming("cust-g", "Gia Do", "Hello")
+	agent := e.login("agent@example.com")
+	pages, err := e.App.DB.PageCount(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.App.DB.LimitPages(bg, pages); err != nil {
+		t.Fatal(err)
+	}
+	before := len(e.messages(conv))
+	text := strings.Repeat("The parcel left the warehouse today. ", 1500)
+	for i := 0; ; i++ {
+		status, body, h := agent.do("POST", fmt.Sprintf("/app/conversations/%d/reply", conv), url.Values{"text": {fmt.Sprint(i, text)}}, true)
+		if status < 300 {
+			before++
+			if i == 30 {
+				t.Fatal("the database never filled up")
+			}
+			continue
+		}
+		if status != http.StatusServiceUnavailable || h.Get("Retry-After") == "" || !strings.Contains(body, "Storage is full") {
+			t.Fatalf("reply into a full database = %d %q (Retry-After %q)", status, body, h.Get("Retry-After"))
+		}
+		break
+	}
+	if n := len(e.messages(conv)); n != before {
+		t.Fatalf("%d messages after a refused reply, want %d", n, before)
+	}
+}
