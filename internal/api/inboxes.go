@@ -16,10 +16,18 @@ type inboxJSON struct {
 	parley.Inbox
 	ReopenWindowSeconds int64  `json:"reopen_window_seconds"`
 	WebhookSecret       string `json:"webhook_secret,omitempty"` // admins only
+	// AllowedOrigins shadows the inbox's own field so that a widget
+	// inbox that no site may embed shows [] rather than nothing.
+	AllowedOrigins *[]string `json:"allowed_origins,omitempty"`
 }
 
 func showInbox(in parley.Inbox, secret string) inboxJSON {
-	return inboxJSON{Inbox: in, ReopenWindowSeconds: int64(in.ReopenWindow / time.Second), WebhookSecret: secret}
+	out := inboxJSON{Inbox: in, ReopenWindowSeconds: int64(in.ReopenWindow / time.Second), WebhookSecret: secret}
+	if in.ChannelType == parley.ChannelWidget {
+		origins := append([]string{}, in.AllowedOrigins...)
+		out.AllowedOrigins = &origins
+	}
+	return out
 }
 
 func (s *Server) listInboxes(w http.ResponseWriter, r *http.Request) error {
@@ -58,6 +66,9 @@ type inboxRequest struct {
 	AwayMinutes         *int                `json:"away_minutes"`
 	ReplyTimeText       *string             `json:"reply_time_text"`
 	Greeting            *string             `json:"greeting"`
+	// AllowedOrigins: the sites that may embed a widget inbox, or ["*"]
+	// for any. Left out on create: Parley's own origin only.
+	AllowedOrigins *[]string `json:"allowed_origins"`
 	// Settings and secrets of a provider channel; on PATCH, the names
 	// given replace their values and an empty value removes a setting
 	// (secrets not given keep their stored values).
@@ -70,7 +81,7 @@ type inboxRequest struct {
 
 func (req inboxRequest) empty() bool {
 	return req.Name == nil && req.ChannelType == nil && req.ReopenWindowSeconds == nil && req.WebhookURL == nil && req.EmailAsk == nil &&
-		req.AwayMinutes == nil && req.ReplyTimeText == nil && req.Greeting == nil && req.Settings == nil && req.Secrets == nil && req.Routing == nil
+		req.AwayMinutes == nil && req.ReplyTimeText == nil && req.Greeting == nil && req.AllowedOrigins == nil && req.Settings == nil && req.Secrets == nil && req.Routing == nil
 }
 
 const maxReopenWindow = 365 * 24 * time.Hour
@@ -107,6 +118,9 @@ func (req inboxRequest) apply(in *parley.Inbox) {
 	}
 	if req.Routing != nil {
 		in.Routing = *req.Routing
+	}
+	if req.AllowedOrigins != nil {
+		in.AllowedOrigins = *req.AllowedOrigins // Validate normalises and checks them
 	}
 	for k, v := range req.Settings {
 		if in.Settings == nil {

@@ -24,6 +24,7 @@ func (s *Service) CreateInbox(ctx context.Context, actor Actor, in parley.Inbox,
 	if err := requireAdmin(actor); err != nil {
 		return in, err
 	}
+	s.defaultOrigins(&in)
 	if err := in.Validate(); err != nil {
 		return in, err
 	}

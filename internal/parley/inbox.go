@@ -75,6 +75,12 @@ type Inbox struct {
 	AwayMinutes   int    `json:"away_minutes"`
 	ReplyTimeText string `json:"reply_time_text"` // e.g. "We usually reply within a few hours"
 	Greeting      string `json:"greeting"`
+	// AllowedOrigins are the sites that may embed the widget (its page's
+	// frame-ancestors, and the only origins it talks to by postMessage):
+	// normalised origins, possibly wildcards, or AnyOrigin alone. Empty
+	// means no site may; the chat then opens only on its own (links in
+	// emails).
+	AllowedOrigins []string `json:"allowed_origins,omitempty"`
 
 	// Settings are a provider channel's non-secret settings (ids, numbers,
 	// prices, templates), by name; each channel says which it takes. Its
@@ -122,6 +128,14 @@ func (i *Inbox) Validate() error {
 	if err := i.Routing.Validate(); err != nil {
 		return err
 	}
+	if i.ChannelType != ChannelWidget && len(i.AllowedOrigins) > 0 {
+		return Errorf(EINVALID, "allowed_origins applies to widget inboxes only")
+	}
+	origins, err := NormalizeOrigins(i.AllowedOrigins)
+	if err != nil {
+		return err
+	}
+	i.AllowedOrigins = origins
 	if i.WebhookURL != "" {
 		u, err := url.Parse(i.WebhookURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

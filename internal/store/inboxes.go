@@ -4,21 +4,23 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/internal/parley"
 )
 
 const inboxColumns = `id, name, channel_type, reopen_window_secs, webhook_url, webhook_secret,
-	email_ask, away_minutes, reply_time_text, greeting, channel_settings, routing, created_at`
+	email_ask, away_minutes, reply_time_text, greeting, channel_settings, routing, created_at, allowed_origins`
 
 // scanInbox reads an inbox and its webhook secret.
 func scanInbox(row interface{ Scan(...any) error }) (parley.Inbox, string, error) {
 	var in parley.Inbox
 	var secs, created int64
-	var secret, settings, routing string
+	var secret, settings, routing, origins string
 	err := row.Scan(&in.ID, &in.Name, &in.ChannelType, &secs, &in.WebhookURL, &secret,
-		&in.EmailAsk, &in.AwayMinutes, &in.ReplyTimeText, &in.Greeting, &settings, &routing, &created)
+		&in.EmailAsk, &in.AwayMinutes, &in.ReplyTimeText, &in.Greeting, &settings, &routing, &created, &origins)
+	in.AllowedOrigins = strings.Fields(origins) // nil when there are none
 	if err == nil && routing != "" && routing != "{}" {
 		err = json.Unmarshal([]byte(routing), &in.Routing)
 	}
@@ -54,10 +56,11 @@ func (tx *Tx) CreateInbox(in *parley.Inbox, webhookSecret, identitySecret string
 	}
 	in.CreatedAt = tx.now
 	return tx.queryRow(`INSERT INTO inboxes (name, channel_type, reopen_window_secs, webhook_url, webhook_secret, identity_secret,
-			email_ask, away_minutes, reply_time_text, greeting, channel_settings, routing, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id`,
+			email_ask, away_minutes, reply_time_text, greeting, channel_settings, routing, created_at, updated_at, allowed_origins)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14) RETURNING id`,
 		in.Name, in.ChannelType, int64(in.ReopenWindow/time.Second), in.WebhookURL, webhookSecret, identitySecret,
-		in.EmailAsk, in.AwayMinutes, in.ReplyTimeText, in.Greeting, settingsJSON(in.Settings), routingJSON(in.Routing), ts(tx.now)).Scan(&in.ID)
+		in.EmailAsk, in.AwayMinutes, in.ReplyTimeText, in.Greeting, settingsJSON(in.Settings), routingJSON(in.Routing), ts(tx.now),
+		strings.Join(in.AllowedOrigins, " ")).Scan(&in.ID)
 }
 
 // ChannelSecrets returns an inbox's sealed channel secrets ("" if none).
@@ -123,9 +126,9 @@ func (tx *Tx) UpdateInbox(in *parley.Inbox) (err error) {
 		return err
 	}
 	res, err := tx.exec(`UPDATE inboxes SET name = $2, reopen_window_secs = $3, webhook_url = $4, email_ask = $5, away_minutes = $6,
-			reply_time_text = $7, greeting = $8, channel_settings = $9, routing = $10, updated_at = $11 WHERE id = $1`,
+			reply_time_text = $7, greeting = $8, channel_settings = $9, routing = $10, updated_at = $11, allowed_origins = $12 WHERE id = $1`,
 		in.ID, in.Name, int64(in.ReopenWindow/time.Second), in.WebhookURL, in.EmailAsk, in.AwayMinutes, in.ReplyTimeText, in.Greeting,
-		settingsJSON(in.Settings), routingJSON(in.Routing), ts(tx.now))
+		settingsJSON(in.Settings), routingJSON(in.Routing), ts(tx.now), strings.Join(in.AllowedOrigins, " "))
 	if err != nil {
 		return err
 	}

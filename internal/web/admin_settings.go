@@ -15,6 +15,8 @@ import (
 type inboxesView struct {
 	Page
 	Inboxes []parley.Inbox
+	// A refused new widget inbox: why, and what was entered.
+	Error, Name, Origins string
 }
 
 func (s *Server) inboxesPage(w http.ResponseWriter, r *http.Request) error {
@@ -36,7 +38,17 @@ func (s *Server) createInbox(w http.ResponseWriter, r *http.Request) error {
 		return s.render(w, r, http.StatusOK, "admin_inbox_new", "", s.newInboxView(r, in, nil, ""))
 	}
 	in.Settings = settings
+	if in.ChannelType == parley.ChannelWidget {
+		in.AllowedOrigins = originsForm(r) // none given: Parley's own origin (inbox.CreateInbox)
+	}
 	in, err := s.Inbox.CreateInbox(r.Context(), actorFrom(r), in, secrets)
+	if parley.ErrorCode(err) == parley.EINVALID && in.ChannelType == parley.ChannelWidget {
+		v := inboxesView{Page: s.page(r, "Inboxes", "inboxes"), Error: parley.ErrorMessage(err), Name: in.Name, Origins: strings.Join(in.AllowedOrigins, "\n")}
+		if v.Inboxes, err = s.DB.Inboxes(r.Context()); err != nil {
+			return err
+		}
+		return s.render(w, r, http.StatusBadRequest, "admin_inboxes", "", v)
+	}
 	if parley.ErrorCode(err) == parley.EINVALID && in.ChannelType.Provider() {
 		return s.render(w, r, http.StatusBadRequest, "admin_inbox_new", "", s.newInboxView(r, in, nil, parley.ErrorMessage(err)))
 	}
@@ -53,6 +65,8 @@ type inboxSettingsView struct {
 	ReopenDays     int
 	Snippet        string
 	IdentitySecret string
+	Origins        string // the sites allowed to embed a widget, one a line
+	AnyOrigin      bool   // any site may: the page warns
 	Error          string
 	// Provider channels: their fields and the webhook address to give
 	// the provider.
@@ -107,6 +121,7 @@ func (s *Server) inboxSettings(r *http.Request, id int64) (inboxSettingsView, er
 		return v, err
 	}
 	v.Inbox, v.ReopenDays = in, int(in.ReopenWindow/(24*time.Hour))
+	v.Origins, v.AnyOrigin = strings.Join(in.AllowedOrigins, "\n"), parley.AnyOriginAllowed(in.AllowedOrigins)
 	if v.Routing, err = s.routingSection(r, in); err != nil {
 		return v, err
 	}
@@ -164,6 +179,11 @@ func (s *Server) updateInbox(w http.ResponseWriter, r *http.Request) error {
 		if in.ChannelType.Provider() {
 			in.Settings, secrets = channelForm(r)
 		}
+		// Forms without the field (other channels, older pages) keep the
+		// stored sites.
+		if in.ChannelType == parley.ChannelWidget && r.PostForm.Has("allowed_origins") {
+			in.AllowedOrigins = originsForm(r)
+		}
 		// Forms without the routing section (older pages, scripts) keep
 		// the stored routing.
 		if r.PostFormValue("routing_form") != "" {
@@ -175,6 +195,9 @@ func (s *Server) updateInbox(w http.ResponseWriter, r *http.Request) error {
 	}
 	if parley.ErrorCode(err) == parley.EINVALID {
 		v.Inbox, v.Error = in, parley.ErrorMessage(err)
+		if r.PostForm.Has("allowed_origins") {
+			v.Origins = r.PostFormValue("allowed_origins") // shown as typed, to fix
+		}
 		if r.PostFormValue("routing_form") != "" {
 			v.Routing.HoursText = r.PostFormValue("hours")
 		}

@@ -19,9 +19,19 @@ import (
 )
 
 // hostPage serves a business's page that embeds the widget, from an
-// origin other than Parley's (localhost against Parley's 127.0.0.1).
+// origin other than Parley's (localhost against Parley's 127.0.0.1), and
+// adds that origin to the sites the inbox allows.
 // ?user= and ?hash= add identity verification.
 func hostPage(t *testing.T, f *fixture) string {
+	t.Helper()
+	host := servePage(t, f, "")
+	f.allowOrigins(append(f.allowed(), host)...)
+	return host
+}
+
+// servePage serves the host page, with extra HTML at the end of its body,
+// without touching the inbox's allowed sites.
+func servePage(t *testing.T, f *fixture, extra template.HTML) string {
 	t.Helper()
 	page := template.Must(template.New("").Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -38,10 +48,10 @@ func hostPage(t *testing.T, f *fixture) string {
 <div class="card"><strong>Summit 2P</strong><br>1.4 kg · sets up in 3 minutes · €249</div>
 <div class="card"><strong>Ridge 3P</strong><br>2.1 kg · storm-tested · €329</div></main>
 <script src="{{.Src}}" data-inbox="{{.Inbox}}"{{if .User}} data-user-id="{{.User}}" data-user-hash="{{.Hash}}" data-user-name="Dana" data-user-email="dana@example.com"{{end}} async></script>
-</body></html>`))
+{{.Extra}}</body></html>`))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		page.Execute(w, map[string]any{"Src": f.env.URL + "/widget.js", "Inbox": f.inbox.ID,
-			"User": r.URL.Query().Get("user"), "Hash": r.URL.Query().Get("hash")})
+			"User": r.URL.Query().Get("user"), "Hash": r.URL.Query().Get("hash"), "Extra": extra})
 	}))
 	t.Cleanup(srv.Close)
 	return strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)

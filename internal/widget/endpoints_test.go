@@ -55,7 +55,7 @@ func TestEndpoints(t *testing.T) {
 			}
 			resp.Body.Close()
 			csp := resp.Header.Get("Content-Security-Policy")
-			if resp.StatusCode != 200 || !strings.Contains(csp, "frame-ancestors *") || !strings.Contains(csp, "script-src 'self'") ||
+			if resp.StatusCode != 200 || !strings.HasSuffix(csp, "frame-ancestors "+f.env.URL) || !strings.Contains(csp, "script-src 'self'") ||
 				strings.Contains(csp, "unsafe-inline") || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
 				t.Fatalf("page: %d CSP %q", resp.StatusCode, csp)
 			}

@@ -12,9 +12,9 @@ import (
 )
 
 // pageCSP lets the chat page run only its own script and style, talk only
-// to Parley, and be framed by any site (that is what it is for).
+// to Parley, and be framed only by the sites its inbox allows.
 const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-	"form-action 'none'; base-uri 'none'; frame-ancestors *"
+	"form-action 'none'; base-uri 'none'; frame-ancestors "
 
 type pageData struct {
 	InboxID       int64
@@ -24,6 +24,7 @@ type pageData struct {
 	Initial       string // the avatar's letter
 	Resume        bool
 	CSS, JS       string
+	Parent        string // the origin it may postMessage with (origins.go); "" for none
 }
 
 // page serves the chat page that the loader frames (and, under /resume,
@@ -35,7 +36,8 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := pageData{InboxID: in.ID, Name: in.Name, Greeting: in.Greeting, ReplyTimeText: s.replyTimeText(r.Context(), in, parley.NormalizeLanguage(firstLanguage(r.Header.Get("Accept-Language"))), ""),
-		Initial: initial(in.Name), Resume: strings.HasSuffix(r.URL.Path, "/resume"), CSS: s.assetURL("chat.css"), JS: s.assetURL("chat.js")}
+		Initial: initial(in.Name), Resume: strings.HasSuffix(r.URL.Path, "/resume"), CSS: s.assetURL("chat.css"), JS: s.assetURL("chat.js"),
+		Parent: parentOrigin(in.AllowedOrigins, r.URL.Query().Get("origin"))}
 	var buf bytes.Buffer
 	if err := s.tmpl.ExecuteTemplate(&buf, "chat.html", d); err != nil {
 		writeError(w, r, err)
@@ -43,7 +45,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", pageCSP)
+	h.Set("Content-Security-Policy", pageCSP+frameAncestors(in.AllowedOrigins))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer") // resume links carry a token
 	h.Set("Cache-Control", "no-cache")

@@ -202,9 +202,13 @@ func (s *Server) setPresent(contactID int64, delta int) {
 
 type handler func(w http.ResponseWriter, r *http.Request) error
 
-// write wraps a state-changing handler in the per-IP rate limit.
+// write wraps a state-changing handler in the same-origin check
+// (origins.go) and the per-IP rate limit.
 func (s *Server) write(h handler) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := s.sameOrigin(r); err != nil {
+			return err
+		}
 		if !s.ipLimit.allow("ip:" + clientIP(r)) {
 			return rateLimited(w)
 		}

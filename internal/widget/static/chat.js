@@ -7,6 +7,11 @@
   var inboxId = app.getAttribute('data-inbox');
   var base = '/widget/' + inboxId;
   var framed = window.parent !== window;
+  // The host page's origin, checked by the server against the inbox's
+  // allowed sites (the browser holds the framing to the same list): the
+  // only origin this page posts to or listens to. "*" only when the
+  // admin allowed any site; empty: talk to no host page at all.
+  var parentOrigin = app.getAttribute('data-parent') || '';
   var storeKey = 'parley.visitor.' + inboxId;
   var $ = function (id) { return document.getElementById(id); };
   var log = $('log'), input = $('input'), composer = $('composer'), fileInput = $('file');
@@ -28,10 +33,11 @@
   // --- talking to the host page -------------------------------------
   function tell(msg) {
     // Only an unread count or a close request goes out; nothing private.
-    if (framed) { msg.parley = 1; window.parent.postMessage(msg, '*'); }
+    if (framed && parentOrigin) { msg.parley = 1; window.parent.postMessage(msg, parentOrigin); }
   }
   window.addEventListener('message', function (e) {
-    if (!framed || e.source !== window.parent) return;
+    if (!framed || !parentOrigin || e.source !== window.parent) return;
+    if (parentOrigin !== '*' && e.origin !== parentOrigin) return;
     var d = e.data;
     if (!d || d.parley !== 1) return;
     if (d.type === 'init') {

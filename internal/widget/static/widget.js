@@ -52,7 +52,10 @@
   button.appendChild(badge);
 
   var frame = document.createElement('iframe');
-  frame.src = origin + '/widget/' + inbox;
+  // The page's origin tells the chat where to post; Parley believes it
+  // only if the inbox allows this site, and the browser refuses to frame
+  // the chat on any site the inbox does not allow.
+  frame.src = origin + '/widget/' + inbox + '?origin=' + encodeURIComponent(location.origin);
   frame.title = 'Chat with us';
   frame.setAttribute('data-testid', 'parley-frame');
   css(frame, {
