@@ -55,11 +55,17 @@ func TestFailedNotificationRetry(t *testing.T) {
 		if queued.ID != failed.ID || queued.Status != store.NotificationQueued || queued.Reason != "" {
 			t.Fatalf("retried = %+v", queued)
 		}
-		got := working.Wait(t, 1)[0]
+		// Generous deadlines: this runs beside other suites on loaded machines.
+		for deadline := time.Now().Add(30 * time.Second); len(working.Messages()) == 0; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the retried notice was never sent: %+v", f.notifications(conv))
+			}
+		}
+		got := working.Messages()[0]
 		if len(got.To) != 1 || got.To[0] != "dan@example.com" || !strings.Contains(got.Data, "until it ships") {
 			t.Fatalf("sent %q: %s", got.To, got.Data)
 		}
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 			n := f.notifications(conv)
 			if len(n) == 1 && n[0].Status == store.NotificationSent && n[0].Reason == "" {
 				break
