@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/parleyhq/parley/internal/clientip"
 	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -29,6 +30,12 @@ type Config struct {
 	// MetricsToken, when set, is the bearer token GET /metrics requires;
 	// when empty, /metrics answers only clients on this host (loopback).
 	MetricsToken string
+	// TrustedProxies lists the reverse proxies (CIDRs or addresses,
+	// comma-separated) whose X-Forwarded-For is believed; empty trusts none.
+	TrustedProxies string
+	// WidgetUploadQuota is the bytes one widget visitor may upload a day;
+	// one client address may upload five times as much.
+	WidgetUploadQuota int64
 	// OutboundAllow lists the non-public addresses (CIDRs, addresses or
 	// exact host names, comma-separated) Parley may call: webhooks,
 	// provider APIs, mail servers. Empty: public addresses only.
@@ -55,6 +62,8 @@ func (c *Config) options() []option {
 		{"owner-email", "PARLEY_OWNER_EMAIL", "email of the owner account created on first start", &c.OwnerEmail, nil},
 		{"base-url", "PARLEY_BASE_URL", "public URL of this Parley, for links in emails and the widget snippet", &c.BaseURL, nil},
 		{"away-after", "PARLEY_AWAY_AFTER", "minutes with no inbox open before an online agent is set away", nil, &c.AwayAfter},
+		{"widget-upload-quota", "PARLEY_WIDGET_UPLOAD_QUOTA", "bytes a widget visitor may upload a day (an address: five times as much)", nil, &c.WidgetUploadQuota},
+		{"trusted-proxies", "PARLEY_TRUSTED_PROXIES", "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-For names the client; empty: trust none", &c.TrustedProxies, nil},
 		{"outbound-allow", "PARLEY_OUTBOUND_ALLOW", "comma-separated CIDRs, addresses or host names on private networks (or loopback) that webhooks, provider APIs and mail servers may use; empty: public addresses only", &c.OutboundAllow, nil},
 		{"metrics-token", "PARLEY_METRICS_TOKEN", "bearer token that GET /metrics requires; empty: /metrics answers loopback clients only (prefer the variable: flags show in process lists)", &c.MetricsToken, nil},
 	}
@@ -69,6 +78,8 @@ func Default() Config {
 		MaxUploadBytes: 25 << 20,
 		OwnerEmail:     "owner@parley.local",
 		AwayAfter:      15,
+
+		WidgetUploadQuota: 50 << 20,
 	}
 }
 
@@ -138,6 +149,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxUploadBytes < 1024 {
 		return fmt.Errorf("max-upload-bytes must be at least 1024")
+	}
+	if c.WidgetUploadQuota < 1024 {
+		return fmt.Errorf("widget-upload-quota must be at least 1024")
+	}
+	if _, err := clientip.Parse(c.TrustedProxies); err != nil {
+		return fmt.Errorf("trusted-proxies: %w", err)
 	}
 	if _, err := outbound.ParseAllowList(c.OutboundAllow); err != nil {
 		return fmt.Errorf("outbound-allow: %w", err)

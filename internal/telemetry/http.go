@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/parleyhq/parley/internal/clientip"
 )
 
 // Middleware counts and times every request that next answers. next must
@@ -126,8 +128,10 @@ func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // a Prometheus (or an agent) on the same host; to scrape across the
 // network, set a token. A reverse proxy on the same host makes every
 // request come from loopback; the forwarding headers it adds (Forwarded,
-// X-Forwarded-For, X-Real-IP) are what tell those apart.
-func (r *Registry) Handler(token string) http.Handler {
+// X-Forwarded-For, X-Real-IP) are what tell those apart. A request from
+// one of proxies (the operator's trusted proxies) counts as remote unless
+// the client it forwards for is itself on loopback.
+func (r *Registry) Handler(token string, proxies *clientip.Resolver) http.Handler {
 	h := promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{
 		ErrorLog:      promLogger{},
 		ErrorHandling: promhttp.ContinueOnError, // a failed job count leaves the rest served
@@ -140,7 +144,7 @@ func (r *Registry) Handler(token string) http.Handler {
 				http.Error(w, "a metrics token is required", http.StatusUnauthorized)
 				return
 			}
-		} else if !fromLoopback(req) {
+		} else if !fromLoopback(req, proxies) {
 			http.NotFound(w, req)
 			return
 		}
@@ -148,8 +152,13 @@ func (r *Registry) Handler(token string) http.Handler {
 	})
 }
 
-// fromLoopback reports whether req came straight from this host.
-func fromLoopback(req *http.Request) bool {
+// fromLoopback reports whether req came straight from this host, or
+// through a trusted proxy for a client on this host.
+func fromLoopback(req *http.Request, proxies *clientip.Resolver) bool {
+	if proxies.Trusts(clientip.Peer(req)) {
+		client, forwarded := proxies.Client(req)
+		return forwarded && client.IsLoopback()
+	}
 	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip"} {
 		if req.Header.Get(h) != "" {
 			return false

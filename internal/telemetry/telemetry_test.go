@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/internal/clientip"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/telemetry"
@@ -24,7 +25,7 @@ func scrape(t *testing.T, reg *telemetry.Registry) string {
 	req := httptest.NewRequest("GET", "/metrics", nil)
 	req.RemoteAddr = "127.0.0.1:40000"
 	w := httptest.NewRecorder()
-	reg.Handler("").ServeHTTP(w, req)
+	reg.Handler("", nil).ServeHTTP(w, req)
 	if w.Code != 200 {
 		t.Fatalf("scrape = %d %s", w.Code, w.Body)
 	}
@@ -207,16 +208,24 @@ func TestHandlerAccess(t *testing.T) {
 		name, token, remote string
 		header              map[string]string
 		code                int
+		proxies             string // trusted proxies
 	}{
-		{"loopback, no token set", "", "127.0.0.1:5000", nil, 200},
-		{"IPv6 loopback", "", "[::1]:5000", nil, 200},
-		{"another host, no token set", "", "203.0.113.9:5000", nil, 404},
-		{"through a proxy on this host", "", "127.0.0.1:5000", map[string]string{"X-Forwarded-For": "203.0.113.9"}, 404},
-		{"through a proxy (Forwarded)", "", "127.0.0.1:5000", map[string]string{"Forwarded": "for=203.0.113.9"}, 404},
-		{"token set, none sent", token, "127.0.0.1:5000", nil, 401},
-		{"token set, wrong one", token, "203.0.113.9:5000", map[string]string{"Authorization": "Bearer nope"}, 401},
-		{"token set, right one", token, "203.0.113.9:5000", map[string]string{"Authorization": "Bearer " + token}, 200},
-		{"token set, right one, any case of scheme", token, "203.0.113.9:5000", map[string]string{"Authorization": "bearer " + token}, 200},
+		{"loopback, no token set", "", "127.0.0.1:5000", nil, 200, ""},
+		{"IPv6 loopback", "", "[::1]:5000", nil, 200, ""},
+		{"another host, no token set", "", "203.0.113.9:5000", nil, 404, ""},
+		{"through a proxy on this host", "", "127.0.0.1:5000", map[string]string{"X-Forwarded-For": "203.0.113.9"}, 404, ""},
+		{"through a proxy (Forwarded)", "", "127.0.0.1:5000", map[string]string{"Forwarded": "for=203.0.113.9"}, 404, ""},
+		{"through a trusted proxy on this host", "", "127.0.0.1:5000", map[string]string{"X-Forwarded-For": "203.0.113.9"}, 404, "127.0.0.1"},
+		{"trusted proxy forwarding a forged loopback", "", "127.0.0.1:5000", map[string]string{"X-Forwarded-For": "127.0.0.1, 203.0.113.9"}, 404, "127.0.0.1"},
+		{"trusted proxy without a forwarding header", "", "127.0.0.1:5000", nil, 404, "127.0.0.1"},
+		{"trusted proxy for a loopback client", "", "10.0.0.2:5000", map[string]string{"X-Forwarded-For": "::1"}, 200, "10.0.0.0/8"},
+		{"untrusted host claiming loopback", "", "203.0.113.9:5000", map[string]string{"X-Forwarded-For": "127.0.0.1"}, 404, "10.0.0.0/8"},
+		{"loopback, other proxies trusted", "", "127.0.0.1:5000", map[string]string{"X-Forwarded-For": "127.0.0.1"}, 404, "10.0.0.0/8"},
+		{"loopback, no header, other proxies trusted", "", "127.0.0.1:5000", nil, 200, "10.0.0.0/8"},
+		{"token set, none sent", token, "127.0.0.1:5000", nil, 401, ""},
+		{"token set, wrong one", token, "203.0.113.9:5000", map[string]string{"Authorization": "Bearer nope"}, 401, ""},
+		{"token set, right one", token, "203.0.113.9:5000", map[string]string{"Authorization": "Bearer " + token}, 200, ""},
+		{"token set, right one, any case of scheme", token, "203.0.113.9:5000", map[string]string{"Authorization": "bearer " + token}, 200, ""},
 	} {
 		req := httptest.NewRequest("GET", "/metrics", nil)
 		req.RemoteAddr = tc.remote
@@ -224,7 +233,7 @@ func TestHandlerAccess(t *testing.T) {
 			req.Header.Set(k, v)
 		}
 		w := httptest.NewRecorder()
-		reg.Handler(tc.token).ServeHTTP(w, req)
+		reg.Handler(tc.token, clientip.MustParse(tc.proxies)).ServeHTTP(w, req)
 		if w.Code != tc.code {
 			t.Errorf("%s: %d, want %d", tc.name, w.Code, tc.code)
 		}

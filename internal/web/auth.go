@@ -1,7 +1,9 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,31 +28,49 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusOK, "login", "", loginView{Page: Page{Title: "Sign in"}, Next: safeNext(r.URL.Query().Get("next"))})
 }
 
-// login checks the password, with failures limited per IP address and per
-// email, and sets the session cookie.
+// login checks the password and sets the session cookie. Failures slow
+// down the client's address and the (email, address) pair, never the
+// account as a whole (signin_limit.go): an attempt from a key that must
+// still wait gets 429 with Retry-After, before the password is checked.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if !sameOrigin(r) {
 		return parley.Errorf(parley.EFORBIDDEN, "sign in from Parley's own page")
 	}
 	email := strings.ToLower(strings.TrimSpace(r.PostFormValue("email")))
 	v := loginView{Page: Page{Title: "Sign in"}, Email: email, Next: safeNext(r.PostFormValue("next"))}
-	now := time.Now()
-	ip := clientIP(r)
-	if !s.ipLimit.Allowed(ip, now) || !s.mailLim.Allowed(email, now) {
-		v.Error = "Too many failed sign-in attempts. Wait 15 minutes and try again."
+	now := s.DB.Now()
+	addr := s.Proxies.Key(r)
+	pair := email + "\x00" + addr
+	if wait := max(s.addrLimit.wait(addr, now), s.pairLimit.wait(pair, now)); wait > 0 {
+		secs := int((wait + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		v.Error = fmt.Sprintf("Too many failed sign-in attempts from here. Try again in %s.", waitText(secs))
 		return s.render(w, r, http.StatusTooManyRequests, "login", "", v)
+	}
+	if d := s.mailTarpit.pending(email, now); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return r.Context().Err()
+		}
 	}
 	in, err := s.Inbox.SignIn(r.Context(), email, r.PostFormValue("password"), r.UserAgent())
 	if parley.ErrorCode(err) == parley.EUNAUTHORIZED {
-		s.ipLimit.Fail(ip, now)
-		s.mailLim.Fail(email, now)
+		s.addrLimit.fail(addr, now)
+		s.pairLimit.fail(pair, now)
+		s.mailTarpit.fail(email, now)
 		v.Error = parley.ErrorMessage(err)
 		return s.render(w, r, http.StatusUnauthorized, "login", "", v)
 	}
 	if err != nil {
 		return err
 	}
-	s.mailLim.Reset(email)
+	// The address keeps its failures: one good account must not reset a
+	// guesser's budget for the others.
+	s.pairLimit.reset(pair)
+	s.mailTarpit.reset(email)
 	setSessionCookie(w, r, in.Secret)
 	dest := v.Next
 	if in.Agent.MustChangePassword {
@@ -58,6 +78,18 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, dest, http.StatusSeeOther)
 	return nil
+}
+
+// waitText says secs in words: "5 seconds", "2 minutes".
+func waitText(secs int) string {
+	switch {
+	case secs == 1:
+		return "1 second"
+	case secs < 90:
+		return strconv.Itoa(secs) + " seconds"
+	default:
+		return strconv.Itoa((secs+59)/60) + " minutes"
+	}
 }
 
 // safeNext keeps redirects after sign-in on this site, inside the app.

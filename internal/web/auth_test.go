@@ -17,25 +17,6 @@ import (
 	"github.com/parleyhq/parley/internal/store/storetest"
 )
 
-func TestLoginRateLimit(t *testing.T) {
-	e := start(t, "sqlite")
-	c := e.anon()
-	for i := 0; i < 10; i++ {
-		status, body, _ := c.do("POST", "/login", url.Values{"email": {"agent@example.com"}, "password": {"wrong password"}}, false)
-		if status != http.StatusUnauthorized || !strings.Contains(body, "not right") {
-			t.Fatalf("failure %d = %d", i, status)
-		}
-	}
-	status, body, _ := c.do("POST", "/login", url.Values{"email": {"agent@example.com"}, "password": {testPassword}}, false)
-	if status != http.StatusTooManyRequests || !strings.Contains(body, "Too many failed sign-in attempts") {
-		t.Fatalf("11th attempt = %d %.300s", status, body)
-	}
-	// Another email from the same address is limited too (per IP).
-	if status, _, _ := c.do("POST", "/login", url.Values{"email": {"owner@example.com"}, "password": {testPassword}}, false); status != http.StatusTooManyRequests {
-		t.Errorf("other email from the same IP = %d", status)
-	}
-}
-
 func TestDeactivatedAgent(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dialect string) {
 		e := start(t, dialect)

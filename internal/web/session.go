@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -146,16 +145,6 @@ func setSessionCookie(w http.ResponseWriter, r *http.Request, secret string) {
 func clearSessionCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: "", Path: "/", HttpOnly: true,
 		Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode, MaxAge: -1})
-}
-
-// clientIP is the peer address (proxies' headers are not trusted: they
-// are easy to forge and would let one client dodge the login limit).
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // sameOrigin refuses cross-site form posts to the sign-in form, which has

@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/blob"
+	"github.com/parleyhq/parley/internal/clientip"
 	"github.com/parleyhq/parley/internal/gateway"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/live"
@@ -35,30 +35,28 @@ type Server struct {
 	Dev bool
 	// MaxUploadBytes bounds one attachment (25 MiB when zero).
 	MaxUploadBytes int64
+	// Proxies are the trusted reverse proxies whose X-Forwarded-For names
+	// the client for sign-in limits; nil trusts none.
+	Proxies *clientip.Resolver
 
 	once     sync.Once
 	assets   *assets
 	tmpl     *templates
-	ipLimit  *auth.Limiter
-	mailLim  *auth.Limiter
 	presence sync.Map // agent id → time.Time of the last recorded presence
+
+	// Sign-in failures per address, per (email, address) and per email
+	// (signin_limit.go).
+	addrLimit, pairLimit, mailTarpit *throttle
 
 	streamsMu sync.Mutex
 	streams   map[*context.CancelFunc]struct{}
 }
 
-// Login failures allowed per IP address and per email within the window.
-const (
-	loginMaxFailures = 10
-	loginWindow      = 15 * time.Minute
-)
-
 func (s *Server) init() {
 	s.once.Do(func() {
 		s.assets = loadAssets(s.Dev)
 		s.tmpl = loadTemplates(s.Dev, s.assets)
-		s.ipLimit = auth.NewLimiter(loginMaxFailures, loginWindow)
-		s.mailLim = auth.NewLimiter(loginMaxFailures, loginWindow)
+		s.addrLimit, s.pairLimit, s.mailTarpit = newThrottle(addressBudget), newThrottle(pairBudget), newThrottle(emailTarpit)
 		s.streams = map[*context.CancelFunc]struct{}{}
 		if s.MaxUploadBytes == 0 {
 			s.MaxUploadBytes = 25 << 20
