@@ -16,6 +16,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/api"
 	"github.com/parleyhq/parley/internal/blob"
+	"github.com/parleyhq/parley/internal/clientip"
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/gateway"
 	"github.com/parleyhq/parley/internal/inbox"
@@ -26,6 +27,7 @@ import (
 	"github.com/parleyhq/parley/internal/secret"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/telemetry"
+	"github.com/parleyhq/parley/internal/uploads"
 	"github.com/parleyhq/parley/internal/web"
 	"github.com/parleyhq/parley/internal/widget"
 )
@@ -70,6 +72,11 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	proxies, err := clientip.Parse(cfg.TrustedProxies)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	a := &App{Config: cfg, DB: db, Blobs: blobs, Jobs: jobs.New(db)}
 	// Every outbound connection goes through one guard: the operator's
 	// allow-list from the config, the admin's from the settings table.
@@ -103,7 +110,14 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	a.Jobs.OnFinish = a.Telemetry.JobFinished
 	a.Web = &web.Server{DB: db, Inbox: a.Inbox, Gateway: a.Gateway, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, Dev: cfg.Dev, MaxUploadBytes: cfg.MaxUploadBytes}
 	a.Widget = &widget.Server{DB: db, Inbox: a.Inbox, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, MaxUploadBytes: cfg.MaxUploadBytes}
+	a.Web.Proxies, a.Widget.Proxies, a.Widget.Box = proxies, proxies, box
+	a.Widget.Quota = widget.UploadQuota{PerVisitor: cfg.WidgetUploadQuota, PerAddress: 5 * cfg.WidgetUploadQuota}
 	a.Widget.RegisterJobs(a.Jobs)
+	cleaner := &uploads.Cleaner{DB: db, Blobs: blobs}
+	if err := cleaner.Register(ctx, a.Jobs); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -116,7 +130,7 @@ func (a *App) Handler() http.Handler {
 	a.Gateway.Register(mux)
 	// Without a token, only clients on this host may scrape (see
 	// telemetry.Registry.Handler for why).
-	mux.Handle("GET /metrics", a.Telemetry.Handler(a.Config.MetricsToken))
+	mux.Handle("GET /metrics", a.Telemetry.Handler(a.Config.MetricsToken, a.Web.Proxies))
 	// The middleware wraps the mux itself: it reads the pattern the mux
 	// matched from the request, for the route label.
 	return a.Telemetry.Middleware(mux)

@@ -13,7 +13,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/parleyhq/parley/internal/parley"
 )
@@ -32,6 +34,10 @@ type Store interface {
 	Put(r io.Reader, limit int64) (Info, error)
 	// Open returns the blob's bytes. Returns ENOTFOUND for an unknown hash.
 	Open(sha string) (io.ReadSeekCloser, error)
+	// Remove deletes the blob unless it was written at or after
+	// writtenBefore: a file put again since (by an upload racing the
+	// cleanup) is kept. A missing blob is not an error.
+	Remove(sha string, writtenBefore time.Time) error
 }
 
 // FS stores blobs as files under a directory, fanned out by hash prefix.
@@ -118,6 +124,36 @@ func (f *FS) Open(sha string) (io.ReadSeekCloser, error) {
 		return nil, parley.Errorf(parley.ENOTFOUND, "file %s not found", sha)
 	}
 	return file, err
+}
+
+// Remove implements Store. Put renames a fresh file into place, so a
+// modification time before writtenBefore means nobody has put these bytes
+// again since the caller decided they were unused. The file is first
+// renamed aside, which is atomic: a Put that lands after that leaves its
+// own file in place, and one that landed just before shows in the
+// aside file's time, which is then put back (the bytes are the same
+// whichever copy wins, since the name is their hash).
+func (f *FS) Remove(sha string, writtenBefore time.Time) error {
+	if !ValidSHA(sha) {
+		return parley.Errorf(parley.EINVALID, "file %q is not a blob", sha)
+	}
+	path := f.path(sha)
+	aside := filepath.Join(f.Dir, "remove-"+sha+"-"+strconv.FormatInt(time.Now().UnixNano(), 36))
+	if err := os.Rename(path, aside); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("blob: %w", err)
+	}
+	st, err := os.Stat(aside)
+	if err == nil && !st.ModTime().Before(writtenBefore) {
+		err = os.Rename(aside, path)
+	} else if err == nil {
+		err = os.Remove(aside)
+	}
+	if err != nil {
+		return fmt.Errorf("blob: %w", err)
+	}
+	return nil
 }
 
 // prefixWriter keeps the first max bytes written to it.

@@ -16,6 +16,8 @@ func (s *Service) Upload(ctx context.Context, r io.Reader, limit int64) (blob.In
 	if err != nil {
 		return info, err
 	}
-	err = s.DB.Write(ctx, func(tx *store.Tx) error { return tx.RegisterBlob(info.SHA256, info.Size, info.ContentType) })
+	// RegisterUpload (not RegisterBlob) restarts the orphan grace period
+	// of a file uploaded before (see internal/uploads).
+	err = s.DB.Write(ctx, func(tx *store.Tx) error { return tx.RegisterUpload(info.SHA256, info.Size, info.ContentType) })
 	return info, err
 }

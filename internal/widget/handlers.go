@@ -40,12 +40,17 @@ func (s *Server) config(w http.ResponseWriter, r *http.Request) error {
 }
 
 // session issues a visitor token. Nothing is stored until the visitor
-// writes: the token's hash becomes their identity with the first message.
+// writes: the token's hash becomes their identity with the first message,
+// and its signature (token.go) is what proves it was issued here.
 func (s *Server) session(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.inboxFor(r); err != nil {
+	in, err := s.inboxFor(r)
+	if err != nil {
 		return err
 	}
-	token, _ := newToken()
+	token, _, err := s.newToken(in.ID)
+	if err != nil {
+		return err
+	}
 	return writeJSON(w, http.StatusCreated, map[string]string{"visitor_token": token})
 }
 
@@ -70,7 +75,10 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	token, hash := newToken()
+	token, hash, err := s.newToken(in.ID)
+	if err != nil {
+		return err
+	}
 	if err := s.Inbox.AddVisitorToken(r.Context(), in.ID, contactID, hash); err != nil {
 		return err
 	}
@@ -261,27 +269,6 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) error {
 		status = http.StatusOK
 	}
 	return writeJSON(w, status, map[string]any{"message": rd.message(r.Context(), m)})
-}
-
-func (s *Server) upload(w http.ResponseWriter, r *http.Request) error {
-	in, err := s.inboxFor(r)
-	if err != nil {
-		return err
-	}
-	if _, err := s.visitorFor(r, in, true); err != nil {
-		return err
-	}
-	if r.ContentLength > s.MaxUploadBytes {
-		return parley.Errorf(parley.ETOOLARGE, "The file is larger than the %s limit.", humanBytes(s.MaxUploadBytes))
-	}
-	info, err := s.Inbox.Upload(r.Context(), http.MaxBytesReader(w, r.Body, s.MaxUploadBytes+1), s.MaxUploadBytes)
-	if err != nil {
-		if strings.Contains(err.Error(), "too large") {
-			return parley.Errorf(parley.ETOOLARGE, "The file is larger than the %s limit.", humanBytes(s.MaxUploadBytes))
-		}
-		return err
-	}
-	return writeJSON(w, http.StatusCreated, map[string]any{"upload_id": info.SHA256, "size": info.Size, "content_type": info.ContentType})
 }
 
 func humanBytes(n int64) string {

@@ -1,8 +1,6 @@
 package widget
 
 import (
-	"net"
-	"net/http"
 	"sync"
 	"time"
 )
@@ -58,15 +56,4 @@ func (l *limiter) allow(key string) bool {
 
 func (l *limiter) level(b *bucket, now time.Time) float64 {
 	return min(l.n, b.tokens+l.n*float64(now.Sub(b.at))/float64(l.period))
-}
-
-// clientIP is the address the request came from. Parley does not trust
-// X-Forwarded-For by itself; behind a proxy every visitor shares its
-// address, so the per-IP limit is then a limit for the whole proxy.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

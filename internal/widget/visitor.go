@@ -1,9 +1,7 @@
 package widget
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"net/http"
 	"strings"
@@ -29,29 +27,7 @@ func (v visitor) key() store.ContactKey {
 const (
 	headerUser     = "X-Parley-User"      // a signed-in user's id on the host site
 	headerUserHash = "X-Parley-User-Hash" // hex HMAC-SHA256(identity secret, user id)
-	tokenPrefix    = "pv_"
 )
-
-// newToken returns a fresh visitor token and the hash the database keeps.
-func newToken() (token, hash string) {
-	b := make([]byte, 32)
-	rand.Read(b)
-	token = tokenPrefix + base64.RawURLEncoding.EncodeToString(b)
-	return token, hashToken(token)
-}
-
-func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
-func validToken(t string) bool {
-	if len(t) != len(tokenPrefix)+43 || !strings.HasPrefix(t, tokenPrefix) {
-		return false
-	}
-	_, err := base64.RawURLEncoding.DecodeString(t[len(tokenPrefix):])
-	return err == nil
-}
 
 // visitorFor identifies the visitor: a verified user id (whose HMAC must
 // check out: a wrong one is EFORBIDDEN), else a visitor token in
@@ -59,6 +35,7 @@ func validToken(t string) bool {
 // EUNAUTHORIZED; otherwise the zero visitor is returned.
 func (s *Server) visitorFor(r *http.Request, in parley.Inbox, required bool) (visitor, error) {
 	var v visitor
+	var state tokenState
 	if user := r.Header.Get(headerUser); user != "" {
 		if len(user) > inbox.MaxExternalIDLength {
 			return v, parley.Errorf(parley.EFORBIDDEN, "The user id is too long.")
@@ -72,8 +49,12 @@ func (s *Server) visitorFor(r *http.Request, in parley.Inbox, required bool) (vi
 		}
 		v.kind, v.id = parley.IdentityUser, user
 	} else if scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Visitor") {
-		if tok = strings.TrimSpace(tok); !validToken(tok) {
+		tok = strings.TrimSpace(tok)
+		switch state = s.checkToken(in.ID, tok); state {
+		case tokenMalformed:
 			return v, parley.Errorf(parley.EUNAUTHORIZED, "The visitor token is not valid.")
+		case tokenForged:
+			return v, errNotIssued
 		}
 		v.kind, v.id = parley.IdentityVisitor, hashToken(tok)
 	} else if required {
@@ -86,11 +67,18 @@ func (s *Server) visitorFor(r *http.Request, in parley.Inbox, required bool) (vi
 	case "":
 		v.contactID = id
 	case parley.ENOTFOUND:
+		if state == tokenLegacy {
+			return visitor{}, errNotIssued
+		}
 	default:
 		return v, err
 	}
 	return v, nil
 }
+
+// errNotIssued refuses a visitor token that this Parley never issued (or,
+// for an old-format token, never saw used).
+var errNotIssued = parley.Errorf(parley.EFORBIDDEN, "This visitor token was not issued here; start a new session.")
 
 // messageExternalID namespaces the widget's message id by the visitor, so
 // one visitor's ids can never collide with (and so reveal) another's.

@@ -25,11 +25,13 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/blob"
+	"github.com/parleyhq/parley/internal/clientip"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/jobs"
 	"github.com/parleyhq/parley/internal/jsonhttp"
 	"github.com/parleyhq/parley/internal/live"
 	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/secret"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -50,6 +52,13 @@ type Server struct {
 	// MessagesPerMinute bounds each visitor's messages (default 20);
 	// WritesPerMinute bounds each IP address's writes (default 60).
 	MessagesPerMinute, WritesPerMinute int
+	// Box signs visitor tokens (token.go); it must have a key.
+	Box *secret.Box
+	// Proxies are the trusted reverse proxies whose X-Forwarded-For names
+	// the client for the per-address limits; nil trusts none.
+	Proxies *clientip.Resolver
+	// Upload quotas (uploads.go); zero means the default.
+	Quota UploadQuota
 
 	once      sync.Once
 	tmpl      *template.Template
@@ -209,7 +218,7 @@ func (s *Server) write(h handler) handler {
 		if err := s.sameOrigin(r); err != nil {
 			return err
 		}
-		if !s.ipLimit.allow("ip:" + clientIP(r)) {
+		if !s.ipLimit.allow("ip:" + s.Proxies.Key(r)) {
 			return rateLimited(w)
 		}
 		return h(w, r)

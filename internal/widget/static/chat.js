@@ -288,6 +288,10 @@
       if (h.messages.length) { wrote = true; connect(); askEmail(); }
       if (isOpen) markRead();
     }).catch(function (e) {
+      // A stored token the server no longer accepts (one from before
+      // tokens were signed, never used): forget it; the next write
+      // starts a new session.
+      if (e.status === 403 && !user && token) { token = null; save(storeKey, ''); return; }
       if (e.status === 403) showError('We could not verify who you are. Please sign in again.');
     });
   }
