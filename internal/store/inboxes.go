@@ -20,7 +20,9 @@ func scanInbox(row interface{ Scan(...any) error }) (parley.Inbox, string, error
 	var secret, settings, routing, origins string
 	err := row.Scan(&in.ID, &in.Name, &in.ChannelType, &secs, &in.WebhookURL, &secret,
 		&in.EmailAsk, &in.AwayMinutes, &in.ReplyTimeText, &in.Greeting, &settings, &routing, &created, &origins)
-	in.AllowedOrigins = strings.Fields(origins) // nil when there are none
+	if origins != "" {
+		in.AllowedOrigins = strings.Fields(origins)
+	}
 	if err == nil && routing != "" && routing != "{}" {
 		err = json.Unmarshal([]byte(routing), &in.Routing)
 	}
