@@ -22,9 +22,10 @@ type Hub struct {
 	db     *store.DB
 	notify chan struct{}
 
-	mu   sync.Mutex
-	subs map[*Sub]struct{}
-	last int64 // highest seq handed to subscribers
+	mu    sync.Mutex
+	subs  map[*Sub]struct{}
+	last  int64 // highest seq handed to subscribers
+	ready bool  // last was read from the log
 
 	streams atomic.Int64 // open SSE streams (subscribers that are connections)
 
@@ -36,6 +37,13 @@ type Hub struct {
 // NewHub returns a hub over db, woken by db's commits. Call Run.
 func NewHub(db *store.DB) *Hub {
 	h := &Hub{db: db, notify: make(chan struct{}, 1), subs: map[*Sub]struct{}{}, Poll: time.Second}
+	// The log's end is read now, before the app serves, not when Run
+	// starts: an event committed in between (a reply made while Parley was
+	// starting) would otherwise never reach a subscriber, and the widget's
+	// email watcher, subscribed early, never heard of that reply.
+	if last, err := db.LastEventSeq(context.Background()); err == nil {
+		h.last, h.ready = last, true
+	}
 	db.OnCommit(func(int64) { h.wake() })
 	return h
 }
@@ -49,13 +57,18 @@ func (h *Hub) wake() {
 
 // Run delivers events until ctx ends.
 func (h *Hub) Run(ctx context.Context) error {
-	last, err := h.db.LastEventSeq(ctx)
-	if err != nil {
-		return err
-	}
 	h.mu.Lock()
-	h.last = last
+	ready := h.ready
 	h.mu.Unlock()
+	if !ready {
+		last, err := h.db.LastEventSeq(ctx)
+		if err != nil {
+			return err
+		}
+		h.mu.Lock()
+		h.last, h.ready = last, true
+		h.mu.Unlock()
+	}
 	t := time.NewTicker(h.Poll)
 	defer t.Stop()
 	for {

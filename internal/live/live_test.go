@@ -140,3 +140,30 @@ func TestSlowSubscriberIsDropped(t *testing.T) {
 		t.Fatalf("a subscriber 1,500 events behind: closed=%v with %d queued; want dropped and empty", closed, len(events))
 	}
 }
+
+// TestEventsBeforeRun: an event committed after the hub is made but before
+// its Run starts (Parley starting while a request comes in) still reaches a
+// subscriber. Run used to start from the log's end as it found it then, and
+// such an event reached no one: the widget's email watcher never saw a
+// reply made in that moment.
+func TestEventsBeforeRun(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		db := storetest.Open(t, dialect)
+		appendEvents(t, db, "before.hub", 2)
+		hub := live.NewHub(db)
+		sub, _ := hub.Subscribe(nil)
+		appendEvents(t, db, "between", 1)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go hub.Run(ctx)
+		select {
+		case <-sub.Wait():
+		case <-time.After(10 * time.Second):
+			t.Fatal("the event committed before Run never reached the subscriber")
+		}
+		frames, _ := sub.Take()
+		if len(frames) != 1 || frames[0].Event.Type != "between" {
+			t.Fatalf("frames = %d (%v)", len(frames), frames)
+		}
+	})
+}
