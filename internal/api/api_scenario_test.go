@@ -75,6 +75,7 @@ var groups = []struct {
 	{"reports", testReports},
 	{"surveys", testSurveys},
 	{"tokens", testTokens},
+	{"notifications", testNotifications},
 }
 
 func TestScenarios(t *testing.T) {

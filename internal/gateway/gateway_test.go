@@ -17,6 +17,7 @@ import (
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/simulate"
+	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/store/storetest"
 )
 
@@ -223,3 +224,20 @@ func readAll(resp *http.Response) string {
 }
 
 func signMeta(secret string, body []byte) string { return meta.Sign(secret, body) }
+
+// pendingSends lists the pending channel.send jobs, leaving out the
+// housekeeping jobs Parley schedules for itself (uploads.cleanup).
+func (e *env) pendingSends() []store.Job {
+	e.t.Helper()
+	all, err := e.App.DB.Jobs(ctx, "pending", 100)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var sends []store.Job
+	for _, j := range all {
+		if j.Kind == "channel.send" {
+			sends = append(sends, j)
+		}
+	}
+	return sends
+}

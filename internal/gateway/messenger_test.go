@@ -339,7 +339,7 @@ func TestMessengerSendErrors(t *testing.T) {
 	if got := f.message(id); got.DeliveryState != parley.DeliveryQueued {
 		t.Errorf("after 613: %s %q, want still queued", got.DeliveryState, got.DeliveryError)
 	}
-	jobs, _ := f.App.DB.Jobs(ctx, "pending", 10)
+	jobs := f.pendingSends()
 	if len(jobs) != 1 || jobs[0].Attempts != 1 || !jobs[0].RunAt.After(f.clock.Now().Add(30*time.Second)) {
 		t.Errorf("pending jobs = %+v; want one, retried after Messenger's back-off", jobs)
 	}

@@ -265,7 +265,7 @@ func TestRCSSendErrors(t *testing.T) {
 	if m := r.message(id); m.DeliveryState != parley.DeliveryQueued {
 		t.Errorf("after 429: %s %q, want still queued", m.DeliveryState, m.DeliveryError)
 	}
-	jobs, _ := r.App.DB.Jobs(ctx, "pending", 10)
+	jobs := r.pendingSends()
 	if len(jobs) != 1 || jobs[0].Attempts != 1 {
 		t.Errorf("pending jobs = %+v", jobs)
 	}

@@ -290,7 +290,7 @@ func TestSMSSendErrors(t *testing.T) {
 	if got := s.message(id); got.DeliveryState != parley.DeliveryQueued {
 		t.Errorf("after 20429: %s %q, want still queued", got.DeliveryState, got.DeliveryError)
 	}
-	jobs, _ := s.App.DB.Jobs(ctx, "pending", 10)
+	jobs := s.pendingSends()
 	if len(jobs) != 1 || jobs[0].Attempts != 1 {
 		t.Errorf("pending jobs = %+v", jobs)
 	}

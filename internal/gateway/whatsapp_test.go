@@ -274,7 +274,7 @@ func TestWhatsAppSendErrors(t *testing.T) {
 	if got := w.message(id); got.DeliveryState != parley.DeliveryQueued {
 		t.Errorf("after 130429: %s %q, want still queued for a retry", got.DeliveryState, got.DeliveryError)
 	}
-	jobs, _ := w.App.DB.Jobs(ctx, "pending", 10)
+	jobs := w.pendingSends()
 	if len(jobs) != 1 || jobs[0].Attempts != 1 {
 		t.Errorf("queued jobs = %+v", jobs)
 	}

@@ -254,7 +254,7 @@ func TestZaloSendErrors(t *testing.T) {
 	if got := z.message(id); got.DeliveryState != parley.DeliveryQueued {
 		t.Errorf("after -32: %s %q, want still queued", got.DeliveryState, got.DeliveryError)
 	}
-	jobs, _ := z.App.DB.Jobs(ctx, "pending", 10)
+	jobs := z.pendingSends()
 	if len(jobs) != 1 || jobs[0].Attempts != 1 {
 		t.Errorf("pending jobs = %+v", jobs)
 	}
