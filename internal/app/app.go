@@ -24,7 +24,6 @@ import (
 	"github.com/parleyhq/parley/internal/live"
 	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/report"
-	"github.com/parleyhq/parley/internal/secret"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/telemetry"
 	"github.com/parleyhq/parley/internal/uploads"
@@ -67,7 +66,7 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	box, err := secret.New(cfg.SecretKey)
+	box, err := openBox(ctx, cfg, db)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -86,7 +85,7 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 		return nil, err
 	}
 	a.Inbox = &inbox.Service{DB: db, Blobs: blobs, WakeJobs: a.Jobs.Wake, HTTPClient: guard.HTTPClient(20 * time.Second), Outbound: guard,
-		AwayAfter: time.Duration(cfg.AwayAfter) * time.Minute, BaseURL: a.BaseURL}
+		AwayAfter: time.Duration(cfg.AwayAfter) * time.Minute, BaseURL: a.BaseURL, Box: box}
 	a.Gateway = &gateway.Gateway{DB: db, Inbox: a.Inbox, Blobs: blobs, Box: box, HTTP: guard.HTTPClient(30 * time.Second), Outbound: guard,
 		BaseURL: a.BaseURL, MaxMediaBytes: cfg.MaxUploadBytes}
 	a.Inbox.Channels = a.Gateway

@@ -14,7 +14,6 @@ import (
 
 	"github.com/parleyhq/parley/internal/app/apptest"
 	"github.com/parleyhq/parley/internal/channel/meta"
-	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/simulate"
 	"github.com/parleyhq/parley/internal/store"
@@ -167,20 +166,6 @@ func decodeID(t *testing.T, body string) int64 {
 		t.Fatalf("no id in %s", body)
 	}
 	return m.ID
-}
-
-func TestInboxNeedsSecretKey(t *testing.T) {
-	e := apptest.StartWith(t, "sqlite", nil, func(c *config.Config) { c.SecretKey = "" })
-	status, body := e.Do("POST", "/api/v1/inboxes", map[string]any{"name": "wa", "channel_type": "whatsapp",
-		"settings": map[string]string{"phone_number_id": "1"}, "secrets": map[string]string{"access_token": "t", "app_secret": "s", "verify_token": "v"}}, true)
-	if status != 400 || !strings.Contains(string(body), "PARLEY_SECRET_KEY") {
-		t.Fatalf("create without key = %d %s; want 400 naming PARLEY_SECRET_KEY", status, body)
-	}
-	var list struct{ Inboxes []parley.Inbox }
-	e.JSON("GET", "/api/v1/inboxes", nil, 200, &list)
-	if len(list.Inboxes) != 0 {
-		t.Errorf("an inbox was stored: %+v", list.Inboxes)
-	}
 }
 
 func TestSecretsSealedAtRest(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/secret"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -38,6 +39,8 @@ type Service struct {
 	// Outbound guards notification mail (SMTP) and is told when an admin
 	// changes the outbound allow-list; nil: outbound.Strict.
 	Outbound *outbound.Guard
+	// Box holds the key widget links are signed with (widget.go).
+	Box *secret.Box
 	// AwayAfter is how long an online agent may have no inbox open before
 	// they are set away (DefaultAwayAfter when zero).
 	AwayAfter time.Duration

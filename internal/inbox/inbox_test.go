@@ -40,7 +40,7 @@ func setup(t *testing.T, dialect string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := &inbox.Service{DB: db, Blobs: blobs}
+	svc := &inbox.Service{DB: db, Blobs: blobs, Box: db.Secrets}
 	r := setupRunner(svc)
 	in, err := svc.CreateInbox(bg, inbox.System, parley.Inbox{Name: "API", ChannelType: parley.ChannelAPI}, nil)
 	if err != nil {

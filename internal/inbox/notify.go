@@ -268,18 +268,17 @@ func (n *ReplyNotifier) sms(ctx context.Context, c parley.Conversation, in parle
 // resumeLink is a link that reopens the widget conversation for 7 days,
 // or "" when this Parley cannot make one.
 func (n *ReplyNotifier) resumeLink(ctx context.Context, in parley.Inbox, contact parley.Contact) (string, error) {
-	secret, err := n.Service.DB.IdentitySecret(ctx, in.ID)
-	if err != nil {
-		return "", err
-	}
 	base := ""
 	if n.BaseURL != nil {
 		base = strings.TrimRight(n.BaseURL(), "/")
 	}
-	if secret == "" || base == "" {
+	if !n.Service.Box.HasKey() || base == "" {
 		return "", nil
 	}
-	tok := ResumeToken(secret, in.ID, contact.ID, n.Service.now().Add(ResumeTTL))
+	tok, err := ResumeToken(n.Service.Box, in.ID, contact.ID, n.Service.now().Add(ResumeTTL))
+	if err != nil {
+		return "", err
+	}
 	return base + "/widget/" + strconv.FormatInt(in.ID, 10) + "/resume?token=" + url.QueryEscape(tok), nil
 }
 

@@ -24,7 +24,12 @@ type SMTPSettings struct {
 	Security string `json:"security"`
 }
 
+// smtpKey names the SMTP settings, stored sealed (they hold a password).
 const smtpKey = "smtp"
+
+// SealedSettings names the settings stored sealed, for start-up to seal
+// any stored in clear by an older Parley (store.DB.CheckSecretKey).
+var SealedSettings = []string{smtpKey}
 
 // Validate normalises and checks SMTP settings.
 func (c *SMTPSettings) Validate() error {
@@ -59,7 +64,7 @@ func (c *SMTPSettings) Validate() error {
 // SMTPSettings returns the workspace's SMTP settings (zero when unset).
 func (s *Service) SMTPSettings(ctx context.Context) (SMTPSettings, error) {
 	var c SMTPSettings
-	_, err := s.DB.Setting(ctx, smtpKey, &c)
+	_, err := s.DB.SealedSetting(ctx, smtpKey, &c)
 	return c, err
 }
 
@@ -81,5 +86,5 @@ func (s *Service) SetSMTPSettings(ctx context.Context, actor Actor, c SMTPSettin
 			c.Password = old.Password
 		}
 	}
-	return s.DB.Write(ctx, func(tx *store.Tx) error { return tx.SetSetting(smtpKey, c) })
+	return s.DB.Write(ctx, func(tx *store.Tx) error { return tx.SetSealedSetting(smtpKey, c) })
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/secret"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -144,46 +144,37 @@ func (s *Service) AddVisitorToken(ctx context.Context, inboxID, contactID int64,
 	})
 }
 
-// widgetKey derives the key that signs resume links and attachment URLs
-// from the inbox's identity secret. Deriving keeps the two uses apart: no
-// HMAC a host site computes over a user id can be one of these signatures.
-func widgetKey(secret, purpose string) []byte {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte("parley-widget-" + purpose))
-	return mac.Sum(nil)
+// Widget links (emailed resume links, attachment URLs) are signed under
+// keys derived from Parley's secret key, bound to the purpose and the
+// inbox: never from the inbox's identity secret, which host sites hold
+// and use to compute user hashes. Nothing a host can compute, not even
+// with the identity secret itself, signs a widget link.
+
+// widgetPurpose names the key for one use in one inbox.
+func widgetPurpose(inboxID int64, purpose string) string {
+	return "widget " + purpose + " inbox " + strconv.FormatInt(inboxID, 10)
 }
 
-// SignWidget returns "payload.signature" for payload (no dots), signed
-// with the inbox secret for purpose and valid until exp.
-func SignWidget(secret, purpose, payload string, exp time.Time) string {
+// SignWidget returns "payload.expiry.signature" for payload (no dots),
+// signed for purpose in the inbox and valid until exp.
+func SignWidget(box *secret.Box, inboxID int64, purpose, payload string, exp time.Time) (string, error) {
 	body := payload + "." + strconv.FormatInt(exp.Unix(), 10)
-	mac := hmac.New(sha256.New, widgetKey(secret, purpose))
-	mac.Write([]byte(body))
-	return body + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+	sig, err := box.MAC(widgetPurpose(inboxID, purpose), []byte(body))
+	if err != nil {
+		return "", err
+	}
+	return body + "." + sig, nil
 }
 
 // VerifyWidget checks a SignWidget token and returns its payload. Returns
 // EFORBIDDEN for a forged, malformed or expired one.
-func VerifyWidget(secret, purpose, token string, now time.Time) (string, error) {
+func VerifyWidget(box *secret.Box, inboxID int64, purpose, token string, now time.Time) (string, error) {
 	bad := parley.Errorf(parley.EFORBIDDEN, "the link is not valid or has expired")
-	if secret == "" {
-		return "", bad
-	}
 	i := strings.LastIndexByte(token, '.')
-	if i < 0 {
+	if i < 0 || !box.CheckMAC(widgetPurpose(inboxID, purpose), []byte(token[:i]), token[i+1:]) {
 		return "", bad
 	}
-	body, sig := token[:i], token[i+1:]
-	got, err := base64.RawURLEncoding.DecodeString(sig)
-	if err != nil {
-		return "", bad
-	}
-	mac := hmac.New(sha256.New, widgetKey(secret, purpose))
-	mac.Write([]byte(body))
-	if !hmac.Equal(got, mac.Sum(nil)) {
-		return "", bad
-	}
-	payload, expS, ok := strings.Cut(body, ".")
+	payload, expS, ok := strings.Cut(token[:i], ".")
 	exp, err := strconv.ParseInt(expS, 10, 64)
 	if !ok || err != nil || now.Unix() > exp {
 		return "", bad
@@ -201,14 +192,14 @@ const (
 const ResumeTTL = 7 * 24 * time.Hour
 
 // ResumeToken signs "inbox-contact" for an emailed link.
-func ResumeToken(secret string, inboxID, contactID int64, exp time.Time) string {
-	return SignWidget(secret, PurposeResume, fmt.Sprintf("%d-%d", inboxID, contactID), exp)
+func ResumeToken(box *secret.Box, inboxID, contactID int64, exp time.Time) (string, error) {
+	return SignWidget(box, inboxID, PurposeResume, fmt.Sprintf("%d-%d", inboxID, contactID), exp)
 }
 
 // VerifyResumeToken returns the contact a resume token was made for, in
 // this inbox. Returns EFORBIDDEN for a bad or expired token.
-func VerifyResumeToken(secret string, inboxID int64, token string, now time.Time) (int64, error) {
-	payload, err := VerifyWidget(secret, PurposeResume, token, now)
+func VerifyResumeToken(box *secret.Box, inboxID int64, token string, now time.Time) (int64, error) {
+	payload, err := VerifyWidget(box, inboxID, PurposeResume, token, now)
 	if err != nil {
 		return 0, err
 	}

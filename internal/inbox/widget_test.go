@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/mail"
 	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/secret"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/store/storetest"
 )
@@ -43,28 +45,85 @@ func TestVerifyUserHash(t *testing.T) {
 
 func TestSignedWidgetTokens(t *testing.T) {
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	tok := inbox.ResumeToken("sec", 3, 42, now.Add(time.Hour))
-	if id, err := inbox.VerifyResumeToken("sec", 3, tok, now); err != nil || id != 42 {
+	box := storetest.Box(t)
+	other, err := secret.New("another key, long enough to be accepted by secret.New")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := inbox.ResumeToken(box, 3, 42, now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, err := inbox.VerifyResumeToken(box, 3, tok, now); err != nil || id != 42 {
 		t.Fatalf("resume token: %d, %v", id, err)
 	}
+	if _, err := inbox.ResumeToken(&secret.Box{}, 3, 42, now.Add(time.Hour)); err == nil {
+		t.Error("a Box without a key signed a resume token")
+	}
+	attachment, _ := inbox.SignWidget(box, 3, inbox.PurposeAttachment, "3-42", now.Add(time.Hour))
 	bad := map[string]struct {
-		secret string
-		inbox  int64
-		token  string
-		at     time.Time
+		box   *secret.Box
+		inbox int64
+		token string
+		at    time.Time
 	}{
-		"expired":       {"sec", 3, tok, now.Add(2 * time.Hour)},
-		"other inbox":   {"sec", 4, tok, now},
-		"other secret":  {"sec2", 3, tok, now},
-		"empty secret":  {"", 3, inbox.ResumeToken("", 3, 42, now.Add(time.Hour)), now},
-		"tampered":      {"sec", 3, strings.Replace(tok, "3-42", "3-43", 1), now},
-		"other purpose": {"sec", 3, inbox.SignWidget("sec", inbox.PurposeAttachment, "3-42", now.Add(time.Hour)), now},
-		"garbage":       {"sec", 3, "nonsense", now},
+		"expired":       {box, 3, tok, now.Add(2 * time.Hour)},
+		"other inbox":   {box, 4, tok, now},
+		"other key":     {other, 3, tok, now},
+		"no key":        {&secret.Box{}, 3, tok, now},
+		"tampered":      {box, 3, strings.Replace(tok, "3-42", "3-43", 1), now},
+		"other purpose": {box, 3, attachment, now},
+		"garbage":       {box, 3, "nonsense", now},
 	}
 	for name, tc := range bad {
-		if _, err := inbox.VerifyResumeToken(tc.secret, tc.inbox, tc.token, tc.at); parley.ErrorCode(err) != parley.EFORBIDDEN {
+		if _, err := inbox.VerifyResumeToken(tc.box, tc.inbox, tc.token, tc.at); parley.ErrorCode(err) != parley.EFORBIDDEN {
 			t.Errorf("%s: err = %v, want forbidden", name, err)
 		}
+	}
+}
+
+// TestHostCannotSignWidgetLinks: a host site holds the inbox's identity
+// secret and computes HMAC-SHA256(identity secret, user id) for its users.
+// Nothing it can compute from that secret, for any user id, may sign a
+// resume link or an attachment URL: not the HMAC of a fixed string used
+// as a key (what a host user whose id is that string receives as their
+// hash), not the secret itself as a key.
+func TestHostCannotSignWidgetLinks(t *testing.T) {
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	box := storetest.Box(t)
+	const identity = "the inbox identity secret, which the host site holds"
+	hmacHex := func(key []byte, data string) string {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(data))
+		return hex.EncodeToString(m.Sum(nil))
+	}
+	hostHash := func(userID string) string { return hmacHex([]byte(identity), userID) }
+	// Every key a host could derive: the secret, and the hash (hex or raw)
+	// of any id that names a purpose, as earlier schemes derived keys.
+	keys := [][]byte{[]byte(identity)}
+	for _, id := range []string{"resume", "attachment", "parley-widget-resume", "parley-widget-attachment", "widget resume", "widget attachment",
+		"widget resume inbox 3", "widget attachment inbox 3", "parley mac v1 widget resume inbox 3"} {
+		h := hostHash(id)
+		raw, _ := hex.DecodeString(h)
+		keys = append(keys, []byte(h), raw)
+	}
+	exp := strconv.FormatInt(now.Add(time.Hour).Unix(), 10)
+	for _, k := range keys {
+		for _, purpose := range []string{inbox.PurposeResume, inbox.PurposeAttachment} {
+			body := "3-42." + exp
+			m := hmac.New(sha256.New, k)
+			m.Write([]byte(body))
+			sum := m.Sum(nil)
+			for _, sig := range []string{base64.RawURLEncoding.EncodeToString(sum), hex.EncodeToString(sum), base64.StdEncoding.EncodeToString(sum)} {
+				if p, err := inbox.VerifyWidget(box, 3, purpose, body+"."+sig, now); err == nil {
+					t.Fatalf("a token signed with a host-computable key verifies for %s: payload %q", purpose, p)
+				}
+			}
+		}
+	}
+	// And the user hash itself still verifies as before: hosts change nothing.
+	if !inbox.VerifyUserHash(identity, "user-1", hostHash("user-1")) {
+		t.Error("the host-facing user hash no longer verifies")
 	}
 }
 

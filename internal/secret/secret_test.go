@@ -2,6 +2,7 @@ package secret
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 )
@@ -62,5 +63,61 @@ func TestNoKeyRefuses(t *testing.T) {
 	}
 	if _, err := New("short"); err == nil {
 		t.Error("a short key was accepted")
+	}
+}
+
+func TestKeyFile(t *testing.T) {
+	path := t.TempDir() + "/sub/" + KeyFileName
+	k1, created, err := LoadOrCreateKeyFile(path)
+	if err != nil || !created || len(k1) < MinKeyLength {
+		t.Fatalf("first: %q %v %v", k1, created, err)
+	}
+	k2, created, err := LoadOrCreateKeyFile(path)
+	if err != nil || created || k2 != k1 {
+		t.Fatalf("second: %q %v %v, want the same key", k2, created, err)
+	}
+	if _, err := New(k1); err != nil {
+		t.Fatalf("the file's key is not accepted: %v", err)
+	}
+	short := t.TempDir() + "/short.key"
+	os.WriteFile(short, []byte("too short\n"), 0o600)
+	if _, _, err := LoadOrCreateKeyFile(short); err == nil {
+		t.Error("a key file with a short key was accepted")
+	}
+	// Many processes starting at once on one directory agree on one key.
+	dir := t.TempDir() + "/" + KeyFileName
+	keys := make(chan string, 8)
+	for range 8 {
+		go func() {
+			k, _, err := LoadOrCreateKeyFile(dir)
+			if err != nil {
+				t.Error(err)
+			}
+			keys <- k
+		}()
+	}
+	first := <-keys
+	for range 7 {
+		if k := <-keys; k != first {
+			t.Fatalf("two keys made for one file: %q and %q", first, k)
+		}
+	}
+}
+
+func TestCheckValue(t *testing.T) {
+	a, _ := New(testKey)
+	b, _ := New(testKey + " but another")
+	ca, err := a.CheckValue()
+	if err != nil || ca == "" || strings.Contains(ca, testKey) {
+		t.Fatalf("CheckValue = %q, %v", ca, err)
+	}
+	if again, _ := a.CheckValue(); again != ca {
+		t.Error("CheckValue is not stable for one key")
+	}
+	if cb, _ := b.CheckValue(); cb == ca {
+		t.Error("two keys give one check value")
+	}
+	if !IsSealed("v1:abc") || IsSealed("clear secret") {
+		t.Error("IsSealed")
 	}
 }

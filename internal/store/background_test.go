@@ -20,6 +20,7 @@ func TestBackgroundWork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	db.Secrets = storetest.Box(t)
 	in := mustInbox(t, db)
 	c, _ := findOrCreate(t, db, in.ID, store.ContactKey{Kind: parley.IdentityExternal, ExternalID: "x"})
 	var last int64

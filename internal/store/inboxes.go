@@ -56,6 +56,12 @@ func (tx *Tx) CreateInbox(in *parley.Inbox, webhookSecret, identitySecret string
 	if err := in.Validate(); err != nil {
 		return err
 	}
+	if webhookSecret, err = tx.db.seal(webhookSecret); err != nil {
+		return err
+	}
+	if identitySecret, err = tx.db.seal(identitySecret); err != nil {
+		return err
+	}
 	in.CreatedAt = tx.now
 	return tx.queryRow(`INSERT INTO inboxes (name, channel_type, reopen_window_secs, webhook_url, webhook_secret, identity_secret,
 			email_ask, away_minutes, reply_time_text, greeting, channel_settings, routing, created_at, updated_at, allowed_origins)
@@ -118,7 +124,10 @@ func (tx *Tx) SetChannelState(inboxID int64, key, value string) error {
 func (db *DB) IdentitySecret(ctx context.Context, inboxID int64) (string, error) {
 	var s string
 	err := db.read.QueryRowContext(ctx, "SELECT identity_secret FROM inboxes WHERE id = $1", inboxID).Scan(&s)
-	return s, notFound(err, "inbox", inboxID)
+	if err != nil {
+		return "", notFound(err, "inbox", inboxID)
+	}
+	return db.open(s)
 }
 
 // UpdateInbox saves an inbox's editable fields.
@@ -148,8 +157,12 @@ func (tx *Tx) Inbox(id int64) (parley.Inbox, error) {
 
 // Inbox returns one inbox and its webhook secret. Returns ENOTFOUND if there is none.
 func (db *DB) Inbox(ctx context.Context, id int64) (parley.Inbox, string, error) {
-	in, secret, err := scanInbox(db.read.QueryRowContext(ctx, "SELECT "+inboxColumns+" FROM inboxes WHERE id = $1", id))
-	return in, secret, notFound(err, "inbox", id)
+	in, sealed, err := scanInbox(db.read.QueryRowContext(ctx, "SELECT "+inboxColumns+" FROM inboxes WHERE id = $1", id))
+	if err != nil {
+		return in, "", notFound(err, "inbox", id)
+	}
+	secret, err := db.open(sealed)
+	return in, secret, err
 }
 
 // Inboxes returns every inbox, oldest first.

@@ -19,6 +19,7 @@ func TestAllowedOriginsUpgrade(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		db.Secrets = storetest.Box(t)
 		widget := parley.Inbox{Name: "Site", ChannelType: parley.ChannelWidget, AllowedOrigins: []string{"https://a.example", "https://*.b.example"}}
 		mustWrite(t, db, func(tx *store.Tx) error { return tx.CreateInbox(&widget, "s", "i") })
 		api := mustInbox(t, db)
@@ -48,6 +49,7 @@ func TestAllowedOriginsUpgrade(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		db.Secrets = storetest.Box(t)
 		defer db.Close()
 		if got, _, err := db.Inbox(ctx, widget.ID); err != nil || !parley.AnyOriginAllowed(got.AllowedOrigins) {
 			t.Fatalf("upgraded widget inbox: %q, %v", got.AllowedOrigins, err)

@@ -20,6 +20,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/parleyhq/parley/internal/secret"
+
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 	_ "modernc.org/sqlite"             // registers "sqlite"
 )
@@ -45,6 +47,10 @@ type DB struct {
 	onCommit []func(lastSeq int64)
 
 	full fullState // whether writes are being refused for lack of space (full.go)
+
+	// Secrets seals the secrets kept in Parley's own tables (secrets.go).
+	// Without a key, storing one fails with secret.ErrNoKey.
+	Secrets *secret.Box
 }
 
 // IsPostgres reports whether dsn names a PostgreSQL database.

@@ -82,6 +82,7 @@ func TestSchemasMatch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		db.Secrets = storetest.Box(t)
 		db.Close()
 		var raw *sql.DB
 		var q string
@@ -131,12 +132,14 @@ func TestOpenTwiceKeepsData(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		db.Secrets = storetest.Box(t)
 		in := mustInbox(t, db)
 		db.Close()
 		db, err = store.Open(ctx, dsn) // migrations already applied: a no-op
 		if err != nil {
 			t.Fatal(err)
 		}
+		db.Secrets = storetest.Box(t)
 		defer db.Close()
 		if _, _, err := db.Inbox(ctx, in.ID); err != nil {
 			t.Fatal(err)

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/secret"
 	"github.com/parleyhq/parley/internal/store/storetest"
 )
 
@@ -240,6 +242,17 @@ func TestEndpoints(t *testing.T) {
 				t.Fatalf("tampered signature: %d", resp.StatusCode)
 			}
 			resp.Body.Close()
+			// A host site (or one of its users, from the user hash it is
+			// given) cannot sign an attachment URL: issue 11, item 1.
+			path, _, _ := strings.Cut(out.Message.Attachments[0].URL, "?")
+			payload := fmt.Sprintf("%d-%s", f.inbox.ID, path[strings.LastIndexByte(path, '/')+1:])
+			for _, sig := range f.hostForged(inbox.PurposeAttachment, payload) {
+				resp, err := http.Get(f.env.URL + path + "?sig=" + url.QueryEscape(sig))
+				if err != nil || resp.StatusCode != http.StatusForbidden {
+					t.Fatalf("host-forged attachment signature %q: %v %v, want 403", sig, resp, err)
+				}
+				resp.Body.Close()
+			}
 		})
 
 		t.Run("identity verification", func(t *testing.T) {
@@ -276,7 +289,11 @@ func TestEndpoints(t *testing.T) {
 		t.Run("resume link", func(t *testing.T) {
 			defer f.use(t)()
 			contactID := mustContact(t, f, conv)
-			tok := inbox.ResumeToken(f.secret, f.inbox.ID, contactID, f.env.App.DB.Now().Add(time.Hour))
+			box := f.env.App.Widget.Box
+			tok, err := inbox.ResumeToken(box, f.inbox.ID, contactID, f.env.App.DB.Now().Add(time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
 			v := f.visitor()
 			var out struct {
 				Token string `json:"visitor_token"`
@@ -286,9 +303,14 @@ func TestEndpoints(t *testing.T) {
 			if h := v.history(); len(h.Messages) == 0 || h.Messages[0].ID != first {
 				t.Fatalf("resumed history = %+v", h.Messages)
 			}
-			expired := inbox.ResumeToken(f.secret, f.inbox.ID, contactID, f.env.App.DB.Now().Add(-time.Minute))
-			forged := inbox.ResumeToken("guess", f.inbox.ID, contactID, f.env.App.DB.Now().Add(time.Hour))
-			for _, bad := range []string{expired, forged, "", "a.b.c"} {
+			expired, _ := inbox.ResumeToken(box, f.inbox.ID, contactID, f.env.App.DB.Now().Add(-time.Minute))
+			otherKey, _ := secret.New("a key that is not this Parley's, long enough for secret.New")
+			forged, _ := inbox.ResumeToken(otherKey, f.inbox.ID, contactID, f.env.App.DB.Now().Add(time.Hour))
+			// A host user whose id names a purpose gets HMAC(identity
+			// secret, id) as their hash; with it, or with the identity
+			// secret itself, no resume link can be made (issue 11, item 1).
+			hostForged := f.hostForged(inbox.PurposeResume, fmt.Sprintf("%d-%d", f.inbox.ID, contactID))
+			for _, bad := range append([]string{expired, forged, "", "a.b.c"}, hostForged...) {
 				if status, _ := f.visitor().do("POST", "/resume", map[string]any{"token": bad}); status != http.StatusForbidden {
 					t.Errorf("resume with %q: %d, want 403", bad, status)
 				}

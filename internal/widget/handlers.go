@@ -11,6 +11,7 @@ import (
 	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/secret"
 )
 
 // configJSON is what the widget shows before anyone writes.
@@ -67,11 +68,7 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	secret, err := s.DB.IdentitySecret(r.Context(), in.ID)
-	if err != nil {
-		return err
-	}
-	contactID, err := inbox.VerifyResumeToken(secret, in.ID, req.Token, s.DB.Now())
+	contactID, err := inbox.VerifyResumeToken(s.Box, in.ID, req.Token, s.DB.Now())
 	if err != nil {
 		return err
 	}
@@ -107,10 +104,9 @@ type attachmentJSON struct {
 
 // renderer turns messages into messageJSON, caching agents' names.
 type renderer struct {
-	s      *Server
-	inbox  int64
-	secret string
-	names  map[int64]string
+	s     *Server
+	inbox int64
+	names map[int64]string
 	// surveys by message id, loaded by loadSurveys for the messages about
 	// to be rendered.
 	surveys map[int64]parley.Survey
@@ -136,8 +132,10 @@ func (rd *renderer) loadSurveys(ctx context.Context, list []parley.Message) erro
 }
 
 func (s *Server) renderer(ctx context.Context, inboxID int64) (*renderer, error) {
-	secret, err := s.DB.IdentitySecret(ctx, inboxID)
-	return &renderer{s: s, inbox: inboxID, secret: secret, names: map[int64]string{}, surveys: map[int64]parley.Survey{}}, err
+	if !s.Box.HasKey() {
+		return nil, secret.ErrNoKey // attachment links could not be signed
+	}
+	return &renderer{s: s, inbox: inboxID, names: map[int64]string{}, surveys: map[int64]parley.Survey{}}, nil
 }
 
 func (rd *renderer) message(ctx context.Context, m parley.Message) messageJSON {
@@ -159,7 +157,7 @@ func (rd *renderer) message(ctx context.Context, m parley.Message) messageJSON {
 	// for the browser's cache.
 	exp := rd.s.DB.Now().Truncate(time.Hour).Add(25 * time.Hour)
 	for _, a := range m.Attachments {
-		sig := inbox.SignWidget(rd.secret, inbox.PurposeAttachment, fmt.Sprintf("%d-%d", rd.inbox, a.ID), exp)
+		sig, _ := inbox.SignWidget(rd.s.Box, rd.inbox, inbox.PurposeAttachment, fmt.Sprintf("%d-%d", rd.inbox, a.ID), exp) // the key was checked in renderer
 		out.Attachments = append(out.Attachments, attachmentJSON{Filename: a.Filename, ContentType: a.ContentType, Size: a.Size,
 			URL: fmt.Sprintf("/widget/%d/attachments/%d?sig=%s", rd.inbox, a.ID, sig)})
 	}
@@ -289,11 +287,7 @@ func (s *Server) attachment(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	secret, err := s.DB.IdentitySecret(r.Context(), in.ID)
-	if err != nil {
-		return err
-	}
-	payload, err := inbox.VerifyWidget(secret, inbox.PurposeAttachment, r.URL.Query().Get("sig"), s.DB.Now())
+	payload, err := inbox.VerifyWidget(s.Box, in.ID, inbox.PurposeAttachment, r.URL.Query().Get("sig"), s.DB.Now())
 	if err != nil || payload != fmt.Sprintf("%d-%d", in.ID, id) {
 		return parley.Errorf(parley.EFORBIDDEN, "The link is not valid or has expired.")
 	}

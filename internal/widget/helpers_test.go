@@ -6,11 +6,13 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -83,6 +85,27 @@ func (f *fixture) newVisitor() *visitor {
 	v.json("POST", "/session", nil, http.StatusCreated, &out)
 	v.token = out.Token
 	return v
+}
+
+// hostForged returns tokens for payload that whoever holds the inbox's
+// identity secret could make: signed with the secret itself, and with
+// the user hash of every id that names the purpose (the keys earlier
+// versions derived), in the token shapes Parley uses.
+func (f *fixture) hostForged(purpose, payload string) []string {
+	body := payload + "." + strconv.FormatInt(f.env.App.DB.Now().Add(time.Hour).Unix(), 10)
+	keys := [][]byte{[]byte(f.secret)}
+	for _, id := range []string{purpose, "parley-widget-" + purpose, fmt.Sprintf("widget %s inbox %d", purpose, f.inbox.ID)} {
+		mac := hmac.New(sha256.New, []byte(f.secret))
+		mac.Write([]byte(id))
+		keys = append(keys, mac.Sum(nil), []byte(hex.EncodeToString(mac.Sum(nil))))
+	}
+	var out []string
+	for _, k := range keys {
+		mac := hmac.New(sha256.New, k)
+		mac.Write([]byte(body))
+		out = append(out, body+"."+base64.RawURLEncoding.EncodeToString(mac.Sum(nil)))
+	}
+	return out
 }
 
 func (f *fixture) userVisitor(id string) *visitor {

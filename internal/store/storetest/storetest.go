@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parleyhq/parley/internal/secret"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -81,6 +82,19 @@ func Open(tb testing.TB, dialect string) *store.DB {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	db.Secrets = Box(tb)
 	tb.Cleanup(func() { db.Close() })
 	return db
+}
+
+// Key is the secret key of test databases, never for real secrets.
+const Key = "storetest: a key for tests only, never for real secrets"
+
+// Box returns a secret.Box with Key, for a store.DB a test opens itself.
+func Box(tb testing.TB) *secret.Box {
+	b, err := secret.New(Key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
 }
