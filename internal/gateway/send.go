@@ -3,12 +3,14 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/internal/channel"
 	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -196,7 +198,12 @@ func (g *Gateway) Send(ctx context.Context, job store.Job) error {
 		return g.uncertain(ctx, c, m.ID, sendErr)
 	}
 	se, isSendErr := channel.AsSendError(sendErr)
+	var refused *outbound.RefusedError
 	switch {
+	case errors.As(sendErr, &refused):
+		// The guard would not call the provider's address: a setting to
+		// change, not a moment to wait out, so it fails now with the reason.
+		return g.endSend(ctx, m.ID, attempt, "Parley did not send: "+refused.Error(), sendErr)
 	case c.inbox.ChannelType == parley.ChannelRCS && g.fallBackSend(ctx, c, m, p, sendErr):
 		return nil
 	case isSendErr && (se.Permanent || lastAttempt):

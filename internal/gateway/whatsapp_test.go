@@ -290,3 +290,26 @@ func sends(f *whatsapptest.Server) []whatsapptest.Request {
 	}
 	return out
 }
+
+// TestSendToRefusedAddressFailsAtOnce: a provider address the outbound
+// guard refuses (here a private one no allow-list names) is a setting to
+// change, so the send fails on its first run with the guard's reason
+// instead of retrying for hours and showing "queued".
+func TestSendToRefusedAddressFailsAtOnce(t *testing.T) {
+	e := start(t, "sqlite")
+	id := e.createInbox("whatsapp", map[string]string{"phone_number_id": "109876543210", "api_version": "v23.0", "base_url": "http://10.255.255.1:9"},
+		map[string]string{"access_token": "EAAG-token", "app_secret": "meta-app-secret", "verify_token": "let-me-in"})
+	sim := simulate.WhatsApp{AppSecret: "meta-app-secret", PhoneNumberID: "109876543210"}
+	e.post(fmt.Sprintf("/hooks/whatsapp/%d", id), sim.Messages(simulate.Message{ID: "wamid.REF1", From: "+15550001234", Text: "Hi"}))
+	conv := e.onlyConversation(id)
+	_, body := e.reply(conv.ID, map[string]any{"text": "Hello"})
+	msg := decodeID(t, body)
+	e.runJobs()
+	m := e.message(msg)
+	if m.DeliveryState != parley.DeliveryFailed || !strings.Contains(m.DeliveryError, "Settings → Outbound") || !strings.Contains(m.DeliveryError, "10.255.255.1") {
+		t.Fatalf("send to a refused address: %s %q, want failed with the guard's reason", m.DeliveryState, m.DeliveryError)
+	}
+	if jobs := e.pendingSends(); len(jobs) != 0 {
+		t.Errorf("pending sends = %+v, want none (no retries)", jobs)
+	}
+}

@@ -305,6 +305,7 @@ func TestProjectorsRace(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			db.Secrets = storetest.Box(t)
 			t.Cleanup(func() { db.Close() })
 			return db
 		}
