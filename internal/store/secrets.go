@@ -43,12 +43,8 @@ func (db *DB) open(stored string) (string, error) {
 // into v. Returns false when it was never set, leaving v as it was.
 func (db *DB) SealedSetting(ctx context.Context, key string, v any) (ok bool, err error) {
 	defer wrap(&err, "store: SealedSetting(%s)", key)
-	var raw string
-	err = db.read.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = $1", key).Scan(&raw)
-	if err == sql.ErrNoRows {
-		return false, nil
-	}
-	if err != nil {
+	raw, ok, err := db.rawSetting(ctx, key)
+	if !ok || err != nil {
 		return false, err
 	}
 	var sealed string

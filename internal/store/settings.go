@@ -10,15 +10,20 @@ import (
 // was never set, leaving v as it was.
 func (db *DB) Setting(ctx context.Context, key string, v any) (ok bool, err error) {
 	defer wrap(&err, "store: Setting(%s)", key)
-	var raw string
-	err = db.read.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = $1", key).Scan(&raw)
-	if err == sql.ErrNoRows {
-		return false, nil
-	}
-	if err != nil {
+	raw, ok, err := db.rawSetting(ctx, key)
+	if !ok || err != nil {
 		return false, err
 	}
 	return true, json.Unmarshal([]byte(raw), v)
+}
+
+// rawSetting reads a setting's stored JSON; ok is false when it is unset.
+func (db *DB) rawSetting(ctx context.Context, key string) (raw string, ok bool, err error) {
+	err = db.read.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = $1", key).Scan(&raw)
+	if err == sql.ErrNoRows {
+		return "", false, nil
+	}
+	return raw, err == nil, err
 }
 
 // SetSetting stores a workspace setting as JSON.
