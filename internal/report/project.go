@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -292,7 +293,13 @@ func changesFacts(e parley.Event) bool {
 		parley.EventSLAMet, parley.EventSLABreached, parley.EventPromise:
 		return true
 	case parley.EventMessageCreated:
-		return e.AgentID != nil // an agent's reply; Parley's own messages and customers' change nothing
+		// A response (an agent's, or a token's); Parley's own messages and
+		// customers' change nothing.
+		var d eventData
+		if len(e.Data) > 0 {
+			json.Unmarshal(e.Data, &d)
+		}
+		return responds(e, d)
 	}
 	return false
 }

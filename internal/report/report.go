@@ -186,11 +186,15 @@ type Reopens struct {
 	WindowOpen  int     `json:"window_open"`
 }
 
-// FCR is first contact resolution. A conversation is eligible in the
-// period of its first resolution, if FCRWindow has passed from it by to
-// (Pending counts those for which it has not); it is resolved on first
-// contact if exactly one agent reply preceded that resolution and the
-// customer did not reopen it within FCRWindow.
+// FCR is first contact resolution, judged at a conversation's first
+// resolution, in the period of that resolution. It is resolved on first
+// contact if exactly one response (parley.IsResponse) preceded that
+// resolution and the customer did not reopen it within FCRWindow.
+// Pending counts the conversations that may still count: one response,
+// still resolved, window not passed (as of the report's now). The others
+// are decided and Eligible: those that can never count (not exactly one
+// response, or reopened by the customer within the window) at once, and
+// those reopened otherwise (by an agent) or whose window has passed.
 type FCR struct {
 	Eligible int     `json:"eligible"`
 	Resolved int     `json:"resolved"`

@@ -181,6 +181,7 @@ type reportsView struct {
 	BacklogHref  string
 	AgentRows    []agentRow
 	SLARows      []slaRow
+	SLAHref      string   // the drill-down of the SLA outcomes
 	Notes        []string // what the figures do not show
 }
 
@@ -268,6 +269,7 @@ func (s *Server) reportsPage(w http.ResponseWriter, r *http.Request) error {
 	drill := drillLink(r.URL.Query())
 	v.Cards = append(reportCards(cur, prev, drill), surveyCards(cur, prev, drill)...)
 	v.BacklogHref = drillDown(q.filter)("open")
+	v.SLAHref = drill("sla")
 	v.HourChart, v.ChannelChart, v.BacklogChart = reportCharts(cur, q.loc)
 	v.DailyChart, v.TimesChart = dailyCharts(cur)
 	for _, l := range cur.Agents {
