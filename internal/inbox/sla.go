@@ -137,6 +137,11 @@ func (s *Service) trackSLA(tx *store.Tx, in parley.Inbox, before parley.Conversa
 	now := tx.Now()
 	sch := s.schedule(tx, in, *c)
 	p := policyFor(list, *c)
+	if st != nil && p == nil && st.PolicyID != 0 {
+		// No policy applies any more (its label removed, the priority
+		// lowered, the policy deleted): no targets, so no clocks.
+		st = &slaState{}
+	}
 	fresh := st == nil // no policy applied to it until now
 	if st == nil {
 		if p == nil {

@@ -62,6 +62,30 @@ func TestLabelPolicyAppliesWhenAdded(t *testing.T) {
 				t.Fatalf("at 09:25: %v, want the breach", ev)
 			}
 		})
+		t.Run("label removed", func(t *testing.T) {
+			f := setup(t, dialect)
+			vip(t, f)
+			f.at(2, 10, 0)
+			conv := f.receive(t, "hello").ConversationID
+			label(t, f, conv)
+			if c := f.conv(t, conv); c.SLADueAt == nil || !c.SLADueAt.Equal(time.Date(2026, 3, 2, 10, 30, 0, 0, paris)) {
+				t.Fatalf("labelled: due %v, want 10:30", c.SLADueAt)
+			}
+			// 10:05: the label goes, and with it the only policy that
+			// applied: no clock, and nothing fires at 10:30.
+			f.at(2, 10, 5)
+			if _, err := f.svc.Update(bg, inbox.System, conv, inbox.Change{Labels: &[]string{}}); err != nil {
+				t.Fatal(err)
+			}
+			if c := f.conv(t, conv); c.SLADueAt != nil || c.SLAState != "" {
+				t.Fatalf("unlabelled: due %v state %q, want no clock", c.SLADueAt, c.SLAState)
+			}
+			f.at(2, 11, 0)
+			f.runDue(t)
+			if ev := f.slaEvents(t, conv); len(ev) != 0 {
+				t.Fatalf("fired after the label was removed: %v", ev)
+			}
+		})
 		t.Run("over the inbox's policy", func(t *testing.T) {
 			f := setup(t, dialect)
 			withSLA(t, f) // normal: first response 1 h
