@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -294,11 +295,13 @@ func changesFacts(e parley.Event) bool {
 		return true
 	case parley.EventMessageCreated:
 		// A response (an agent's, or a token's); Parley's own messages and
-		// customers' change nothing.
-		var d eventData
-		if len(e.Data) > 0 {
-			json.Unmarshal(e.Data, &d)
+		// customers' change nothing. A customer's message, the flood, is
+		// told apart without decoding.
+		if !bytes.Contains(e.Data, []byte(parley.Outgoing)) {
+			return false
 		}
+		var d eventData
+		json.Unmarshal(e.Data, &d)
 		return responds(e, d)
 	}
 	return false
