@@ -89,14 +89,6 @@ func (s *Service) Update(ctx context.Context, actor Actor, id int64, ch Change) 
 		if c.AssigneeID != nil {
 			c.QueuedAt = nil // someone has it now
 		}
-		if ch.Status != nil || ch.Priority != nil || ch.TeamID != nil || ch.Labels != nil {
-			if err := s.trackChange(tx, before, &c); err != nil {
-				return err
-			}
-		}
-		if ch.Status != nil || ch.AssigneeID != nil {
-			tx.AfterCommit(s.kickRouting) // an agent may have room now
-		}
 		if ch.Labels != nil && !slices.Equal(labels, c.Labels) {
 			if err := tx.SetLabels(c.ID, labels); err != nil {
 				return err
@@ -105,6 +97,16 @@ func (s *Service) Update(ctx context.Context, actor Actor, id int64, ch Change) 
 			if err := ev(parley.EventConversationLabels, map[string][]string{"labels": labels}); err != nil {
 				return err
 			}
+		}
+		// After every part of the change is on c (labels included), so
+		// the SLA policy is chosen by the conversation as it now is.
+		if ch.Status != nil || ch.Priority != nil || ch.TeamID != nil || ch.Labels != nil {
+			if err := s.trackChange(tx, before, &c); err != nil {
+				return err
+			}
+		}
+		if ch.Status != nil || ch.AssigneeID != nil {
+			tx.AfterCommit(s.kickRouting) // an agent may have room now
 		}
 		return tx.SaveConversation(&c)
 	})

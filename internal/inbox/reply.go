@@ -77,7 +77,11 @@ func (s *Service) write(ctx context.Context, actor Actor, conversationID int64, 
 		if err != nil {
 			return err
 		}
-		m = parley.Message{Direction: dir, AuthorAgentID: actor.AgentID, Text: out.Text, Attachments: atts}
+		// Parley's own messages (acknowledgements, notices, closing
+		// messages) answer nothing: only a person's reply, or the
+		// business's system through a token, is a response.
+		answers := parley.IsResponse(dir, actor.AgentID != nil, actor.TokenID != 0)
+		m = parley.Message{Direction: dir, AuthorAgentID: actor.AgentID, Text: out.Text, Attachments: atts, Response: answers}
 		job := ""
 		if dir == parley.Outgoing {
 			if job, err = s.route(tx, c, &out, &m); err != nil {
@@ -90,10 +94,6 @@ func (s *Service) write(ctx context.Context, actor Actor, conversationID int64, 
 		now := tx.Now()
 		before := c
 		c.LastActivityAt = now
-		// Parley's own messages (acknowledgements, notices, closing
-		// messages) answer nothing: only a person's reply, or the
-		// business's system through a token, is a response.
-		answers := dir == parley.Outgoing && (actor.AgentID != nil || actor.TokenID != 0)
 		if answers && c.FirstResponseAt == nil {
 			c.FirstResponseAt = &now
 		}

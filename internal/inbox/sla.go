@@ -137,6 +137,12 @@ func (s *Service) trackSLA(tx *store.Tx, in parley.Inbox, before parley.Conversa
 	now := tx.Now()
 	sch := s.schedule(tx, in, *c)
 	p := policyFor(list, *c)
+	if st != nil && p == nil && st.PolicyID != 0 {
+		// No policy applies any more (its label removed, the priority
+		// lowered, the policy deleted): no targets, so no clocks.
+		st = &slaState{}
+	}
+	fresh := st == nil // no policy applied to it until now
 	if st == nil {
 		if p == nil {
 			return false, nil
@@ -148,7 +154,8 @@ func (s *Service) trackSLA(tx *store.Tx, in parley.Inbox, before parley.Conversa
 	}
 	// A different policy now applies (triage raised the priority, a team
 	// or label changed): keep the time used, take the new targets.
-	if p != nil && p.ID != st.PolicyID {
+	changed := p != nil && p.ID != st.PolicyID
+	if changed {
 		retarget(st, p, sch, now)
 	}
 	targets := map[string]time.Duration{}
@@ -171,6 +178,21 @@ func (s *Service) trackSLA(tx *store.Tx, in parley.Inbox, before parley.Conversa
 		}
 	}
 	running := func(name string) bool { t := st.Timers[name]; return t != nil && t.Running }
+
+	// A policy that starts to apply to a conversation already under way (a
+	// label or team added where no policy applied, or a policy with a
+	// target the old one lacked) starts the clocks it adds from now: the
+	// wait before was under no target, so it is not counted against this
+	// one. First response runs until the first reply, resolution until
+	// resolved; the status below pauses them while pending or snoozed.
+	// Next response starts with the customer's next message.
+	if (fresh || changed) && c.Status != parley.StatusResolved {
+		for _, name := range []string{TargetFirstResponse, TargetResolution} {
+			if st.Timers[name] == nil && (name != TargetFirstResponse || c.FirstResponseAt == nil) {
+				start(name)
+			}
+		}
+	}
 
 	switch what {
 	case slaCustomer:

@@ -53,8 +53,23 @@ type Message struct {
 	DeliveryError string        `json:"delivery_error,omitempty"`
 	// ChannelPayload is what a provider needs beyond the text (a template,
 	// a tag), as JSON; written with the message, read by the send job.
-	ChannelPayload string    `json:"-"`
-	CreatedAt      time.Time `json:"created_at"`
+	ChannelPayload string `json:"-"`
+	// Response is set on an outgoing message that answers the customer
+	// (see IsResponse); it is recorded on the message.created event, which
+	// is where reports read it.
+	Response  bool      `json:"-"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// IsResponse is Parley's one definition of "a response": an outgoing
+// message written by a person (an agent, in the inbox or through their
+// token) or by the business's own system through an API token that is
+// tied to no agent. Parley's own messages (acknowledgements, notices,
+// closing messages, surveys) and internal notes answer nothing. First
+// response times, SLA first and next response targets, promises kept,
+// surveys and every report figure count responses by this rule.
+func IsResponse(dir Direction, byAgent, byToken bool) bool {
+	return dir == Outgoing && (byAgent || byToken)
 }
 
 // ValidateText cleans a message's text (CleanText: it is free text, so a

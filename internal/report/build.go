@@ -224,13 +224,17 @@ func (b *builder) resolutions(r *Report) {
 			r.Reopens.WindowOpen++
 		}
 		if x.Flag&resFirst != 0 {
-			if b.now.Sub(x.At) < FCRWindow {
-				r.FirstContactResolution.Pending++
-			} else {
+			// As firstContact: without resFirstTouch it can never count;
+			// with it, it may still be reopened while resolved (no Until)
+			// and inside the window.
+			switch {
+			case x.Flag&resFirstTouch == 0:
 				r.FirstContactResolution.Eligible++
-				if x.Flag&resFirstTouch != 0 {
-					r.FirstContactResolution.Resolved++
-				}
+			case x.Until == nil && b.now.Sub(x.At) < FCRWindow:
+				r.FirstContactResolution.Pending++
+			default:
+				r.FirstContactResolution.Eligible++
+				r.FirstContactResolution.Resolved++
 			}
 		}
 	}

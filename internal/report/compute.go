@@ -81,15 +81,14 @@ func Compute(in Input, from, to time.Time, f Filter) Report {
 				r.Reopens.WindowOpen++
 			}
 			if i == 0 { // first contact resolution is judged at the first resolution
-				switch {
-				case now.Sub(res.at) < FCRWindow:
+				switch firstContact(res, now) {
+				case "pending":
 					r.FirstContactResolution.Pending++
+				case "yes":
+					r.FirstContactResolution.Resolved++
+					r.FirstContactResolution.Eligible++
 				default:
 					r.FirstContactResolution.Eligible++
-					reopened := res.reopenedBy == "customer_message" && res.reopenAt.Sub(res.at) <= FCRWindow
-					if res.replies == 1 && !reopened {
-						r.FirstContactResolution.Resolved++
-					}
 				}
 			}
 		}
@@ -298,6 +297,21 @@ type eventData struct {
 	Target    string           `json:"target"`    // sla.met, sla.breached
 	PolicyID  int64            `json:"policy_id"` // sla.met, sla.breached
 	ReplyBy   time.Time        `json:"reply_by"`  // conversation.promise
+	Response  *bool            `json:"response"`  // message.created, outgoing
+}
+
+// responds reports whether a message.created event is a response to the
+// customer, by the one rule of parley.IsResponse that the inbox recorded
+// on the event. Events from before it was recorded carry no such field:
+// for them an agent's outgoing message is a response, as it was then.
+func responds(e parley.Event, d eventData) bool {
+	if e.Type != parley.EventMessageCreated || d.Direction != parley.Outgoing {
+		return false
+	}
+	if d.Response != nil {
+		return *d.Response
+	}
+	return e.AgentID != nil
 }
 
 // addSLA counts n targets of a policy met or breached.

@@ -40,9 +40,13 @@ type ConvResult struct {
 	// within the inbox's window.
 	Resolutions, Reopens int
 	// FirstContact is "yes" when its first resolution followed a single
-	// agent reply and was not reopened within FCRWindow, "no" when not,
-	// "pending" while the window runs, "" before any resolution.
+	// response and was not reopened by the customer within FCRWindow, "no"
+	// when it can never be, "pending" while it may still be (see FCR), ""
+	// before any resolution.
 	FirstContact string
+	// SLA is the latest outcome of each SLA target ("met" or "breached"),
+	// by target name: the outcome the report's attainment counts.
+	SLA map[string]string
 }
 
 // Span is a duration in calendar and business time.
@@ -101,20 +105,20 @@ func convResult(id int64, c *conv, info ConvInfo, window time.Duration, now time
 	if c.resolved && c.spellCount > 0 {
 		r.HasResolution, r.ResolvedAt, r.Resolution = true, c.lastResolve, Span{c.resCal, c.resBiz}
 	}
+	r.SLA = map[string]string{}
+	for _, o := range c.sla {
+		r.SLA[o.target] = "breached"
+		if o.met {
+			r.SLA[o.target] = "met"
+		}
+	}
 	for i, res := range c.resolutions {
 		customer := res.reopenedBy == "customer_message"
 		if customer && res.reopenAt.Sub(res.at) <= window {
 			r.Reopens++
 		}
 		if i == 0 {
-			switch {
-			case now.Sub(res.at) < FCRWindow:
-				r.FirstContact = "pending"
-			case res.replies == 1 && !(customer && res.reopenAt.Sub(res.at) <= FCRWindow):
-				r.FirstContact = "yes"
-			default:
-				r.FirstContact = "no"
-			}
+			r.FirstContact = firstContact(res, now)
 		}
 	}
 	return r
@@ -132,6 +136,7 @@ const (
 	DrillReopened      Drill = "reopened"       // resolved in it and reopened by the customer
 	DrillFirstContact  Drill = "first_contact"  // first resolved in it
 	DrillSurveyed      Drill = "surveyed"       // with survey answers in it, the hardest first
+	DrillSLA           Drill = "sla"            // with an SLA target's latest outcome in it
 )
 
 // drillFacts are the facts each drill selects conversations by, their
@@ -147,6 +152,7 @@ var drillFacts = map[Drill]struct {
 	DrillNextResponse:  {mNextCal, 0, true},
 	DrillReopened:      {mResolution, resReopened, false},
 	DrillFirstContact:  {mResolution, resFirst, false},
+	DrillSLA:           {mSLA, 0, false},
 }
 
 // DrillDown returns up to limit conversations behind a number of the
@@ -175,9 +181,10 @@ func DrillDown(ctx context.Context, db *store.DB, from, to time.Time, f Filter, 
 		ids, total, err = db.SurveyedConversations(ctx, from, to, surveyFilter(f), limit)
 	} else {
 		ff := factFilter(f, set.channels)
-		// Every drill but the next responses' has one fact per
-		// conversation: the rollups count them, as the report does.
-		count := d != DrillNextResponse && ff.AgentID == 0
+		// Every drill but the next responses' and the SLA's has one fact
+		// per conversation: the rollups count them, as the report does.
+		// The SLA drill has up to one per target: the distinct count.
+		count := d != DrillNextResponse && d != DrillSLA && ff.AgentID == 0
 		ids, total, err = db.TopFactConversations(ctx, store.TopFacts{Metric: spec.metric, Bit: spec.bit, From: from, To: to,
 			Slowest: spec.slowest, Limit: limit, Filter: ff, NoCount: count})
 		if err == nil && count {

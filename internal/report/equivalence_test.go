@@ -47,6 +47,7 @@ func TestBuildMatchesReplay(t *testing.T) {
 		for _, p := range []parley.SLAPolicy{
 			{Name: "Normal", Priority: parley.PriorityNormal, FirstResponse: 2 * time.Hour, NextResponse: 4 * time.Hour, Resolution: 24 * time.Hour, WarnPercent: 80},
 			{Name: "Urgent", Priority: parley.PriorityUrgent, FirstResponse: 30 * time.Minute, Resolution: 8 * time.Hour, WarnPercent: 80},
+			{Name: "VIP", Label: "vip", FirstResponse: time.Hour, NextResponse: time.Hour, Resolution: 4 * time.Hour, WarnPercent: 80},
 		} {
 			if _, err := svc.SaveSLAPolicy(bg, inbox.System, p); err != nil {
 				t.Fatal(err)
@@ -118,6 +119,12 @@ func TestBuildMatchesReplay(t *testing.T) {
 				}
 			case k < 11:
 				cv := pick()
+				if rng.IntN(4) == 0 { // the business's system, through a token tied to no agent
+					if _, err := svc.Reply(bg, inbox.Actor{TokenID: 3, Role: parley.RoleAdmin}, cv.id, inbox.Outgoing{Text: "automated answer"}); err != nil {
+						t.Fatal(err)
+					}
+					break
+				}
 				w.reply(anyAgent(), cv.id)
 			case k < 13:
 				cv := pick()

@@ -1,7 +1,9 @@
 package report
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -292,7 +294,15 @@ func changesFacts(e parley.Event) bool {
 		parley.EventSLAMet, parley.EventSLABreached, parley.EventPromise:
 		return true
 	case parley.EventMessageCreated:
-		return e.AgentID != nil // an agent's reply; Parley's own messages and customers' change nothing
+		// A response (an agent's, or a token's); Parley's own messages and
+		// customers' change nothing. A customer's message, the flood, is
+		// told apart without decoding.
+		if !bytes.Contains(e.Data, []byte(parley.Outgoing)) {
+			return false
+		}
+		var d eventData
+		json.Unmarshal(e.Data, &d)
+		return responds(e, d)
 	}
 	return false
 }

@@ -30,7 +30,7 @@ type conv struct {
 	resolutions []resolution
 	assigned    []segment // open and assigned to an agent; end zero: still
 	statuses    []statusAt
-	sla         []slaOutcome
+	sla         []slaOutcome // the latest outcome of each target
 	promises    []promise
 }
 
@@ -101,7 +101,7 @@ func replay(evs []parley.Event, sch hours.Schedule) *conv {
 		}
 		switch e.Type {
 		case parley.EventSLAMet, parley.EventSLABreached:
-			c.sla = append(c.sla, slaOutcome{at: t, target: d.Target, policy: d.PolicyID, met: e.Type == parley.EventSLAMet})
+			c.outcome(slaOutcome{at: t, target: d.Target, policy: d.PolicyID, met: e.Type == parley.EventSLAMet})
 		case parley.EventPromise:
 			if !d.ReplyBy.IsZero() {
 				c.promises = append(c.promises, promise{by: d.ReplyBy})
@@ -156,9 +156,12 @@ func replay(evs []parley.Event, sch hours.Schedule) *conv {
 				if replies > 0 && awaiting.IsZero() {
 					awaiting = t
 				}
-			case d.Direction == parley.Outgoing && e.AgentID != nil:
-				a := *e.AgentID
-				c.agents[a] = true
+			case responds(e, d):
+				a := int64(0) // a reply through a token tied to no agent
+				if e.AgentID != nil {
+					a = *e.AgentID
+					c.agents[a] = true
+				}
 				switch {
 				case replies == 0 && !firstCustomer.IsZero():
 					c.responses = append(c.responses, response{at: t, first: true, agent: a,
@@ -182,6 +185,36 @@ func replay(evs []parley.Event, sch hours.Schedule) *conv {
 	}
 	c.assignee, c.replies = assignee, replies
 	return c
+}
+
+// firstContact judges a first resolution for first contact resolution at
+// now: "no" when it can never count (not exactly one response before it,
+// or the customer reopened it within FCRWindow), "pending" while it may
+// still count (still resolved, within the window), else "yes".
+func firstContact(res resolution, now time.Time) string {
+	switch {
+	case res.replies != 1 || (res.reopenedBy == "customer_message" && res.reopenAt.Sub(res.at) <= FCRWindow):
+		return "no"
+	case res.reopenAt.IsZero() && now.Sub(res.at) < FCRWindow:
+		return "pending"
+	}
+	return "yes"
+}
+
+// outcome records an SLA outcome. Attainment counts each target once per
+// conversation, at its latest outcome: a conversation whose resolution
+// target was met, then reopened and breached, counts as breached (dated
+// at the breach), never as both; a later wait for a next response that
+// is met counts the target met. Every report figure, the drill-down and
+// the CSV read the outcomes kept here.
+func (c *conv) outcome(o slaOutcome) {
+	for i := range c.sla {
+		if c.sla[i].target == o.target {
+			c.sla[i] = o
+			return
+		}
+	}
+	c.sla = append(c.sla, o)
 }
 
 // statusBefore returns the conversation's status just before t ("" if it

@@ -100,11 +100,15 @@ type Report struct {
 	// resolution. Pending and snoozed time inside a spell counts.
 	ResolutionTime Times `json:"resolution_time"`
 	// FirstResponseTime runs from a conversation's first customer message
-	// to the first outgoing message written by an agent (acknowledgements
-	// and other messages Parley sends by itself do not count).
+	// to its first response (parley.IsResponse: an agent's reply, or one
+	// made through an API token, even one tied to no agent;
+	// acknowledgements and other messages Parley sends by itself do not
+	// count). Every figure below that speaks of a reply means a response.
+	// A response through a token tied to no agent counts in every total,
+	// under no agent.
 	FirstResponseTime Times `json:"first_response_time"`
-	// NextResponseTime runs from each customer message that follows an
-	// agent reply (the first of a run) to the next agent reply. Resolving
+	// NextResponseTime runs from each customer message that follows a
+	// response (the first of a run) to the next response. Resolving
 	// the conversation ends the wait without a sample: a closing "thanks"
 	// needs no answer, and a reopening starts a new wait.
 	NextResponseTime Times `json:"next_response_time"`
@@ -114,15 +118,19 @@ type Report struct {
 	Agents                 []AgentLoad `json:"agents"`
 	Volume                 Volume      `json:"volume"`
 	// SLA is, by target (first_response, next_response, resolution), how
-	// many were met and breached in the period (sla.met and sla.breached
-	// events), and the share met.
+	// many conversations met and breached it, and the share met. Each
+	// conversation counts once per target, at its latest outcome (its
+	// latest sla.met or sla.breached event), in the period that outcome
+	// falls in: a resolution met, then reopened and breached, counts as
+	// breached, never as both. The drill-down ("sla") and the
+	// conversations CSV show the same outcome per conversation.
 	SLA map[string]Attainment `json:"sla"`
 	// SLAByPolicy is the same by SLA policy and target (policy 0: none
 	// recorded).
 	SLAByPolicy []PolicyAttainment `json:"sla_by_policy"`
-	// Promises are the acknowledgements' "we'll reply by": kept when an
-	// agent replied by then (counted when they replied), broken when the
-	// time passed without a reply (counted at that time).
+	// Promises are the acknowledgements' "we'll reply by": kept when a
+	// response came by then (counted when it came), broken when the time
+	// passed without one (counted at that time).
 	Promises Promises `json:"promises"`
 	// Daily is the period day by day (UTC days, the edge ones partial):
 	// conversations created and resolved, and the mean resolution and first
@@ -186,11 +194,15 @@ type Reopens struct {
 	WindowOpen  int     `json:"window_open"`
 }
 
-// FCR is first contact resolution. A conversation is eligible in the
-// period of its first resolution, if FCRWindow has passed from it by to
-// (Pending counts those for which it has not); it is resolved on first
-// contact if exactly one agent reply preceded that resolution and the
-// customer did not reopen it within FCRWindow.
+// FCR is first contact resolution, judged at a conversation's first
+// resolution, in the period of that resolution. It is resolved on first
+// contact if exactly one response (parley.IsResponse) preceded that
+// resolution and the customer did not reopen it within FCRWindow.
+// Pending counts the conversations that may still count: one response,
+// still resolved, window not passed (as of the report's now). The others
+// are decided and Eligible: those that can never count (not exactly one
+// response, or reopened by the customer within the window) at once, and
+// those reopened otherwise (by an agent) or whose window has passed.
 type FCR struct {
 	Eligible int     `json:"eligible"`
 	Resolved int     `json:"resolved"`

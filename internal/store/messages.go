@@ -60,7 +60,19 @@ func (tx *Tx) CreateMessage(c *parley.Conversation, m *parley.Message) (err erro
 		}
 	}
 	return tx.AppendEvent(&parley.Event{Type: parley.EventMessageCreated, ConversationID: &c.ID, ContactID: &c.ContactID,
-		MessageID: &m.ID, AgentID: m.AuthorAgentID}, map[string]any{"direction": m.Direction})
+		MessageID: &m.ID, AgentID: m.AuthorAgentID}, messageEventData(*m))
+}
+
+// messageEventData is a message.created event's data: its direction, and
+// for an outgoing message whether it is a response (parley.IsResponse):
+// reports cannot tell a token's reply from Parley's own message otherwise,
+// since neither has an agent.
+func messageEventData(m parley.Message) map[string]any {
+	d := map[string]any{"direction": m.Direction}
+	if m.Direction == parley.Outgoing {
+		d["response"] = m.Response
+	}
+	return d
 }
 
 // MessageByExternalID finds a message by the id its sender gave it in an

@@ -181,6 +181,7 @@ type reportsView struct {
 	BacklogHref  string
 	AgentRows    []agentRow
 	SLARows      []slaRow
+	SLAHref      string   // the drill-down of the SLA outcomes
 	Notes        []string // what the figures do not show
 }
 
@@ -268,6 +269,7 @@ func (s *Server) reportsPage(w http.ResponseWriter, r *http.Request) error {
 	drill := drillLink(r.URL.Query())
 	v.Cards = append(reportCards(cur, prev, drill), surveyCards(cur, prev, drill)...)
 	v.BacklogHref = drillDown(q.filter)("open")
+	v.SLAHref = drill("sla")
 	v.HourChart, v.ChannelChart, v.BacklogChart = reportCharts(cur, q.loc)
 	v.DailyChart, v.TimesChart = dailyCharts(cur)
 	for _, l := range cur.Agents {
@@ -297,7 +299,8 @@ func (s *Server) reportsPage(w http.ResponseWriter, r *http.Request) error {
 	if cur.Unprojected > 0 {
 		v.Notes = append(v.Notes, fmt.Sprintf("Catching up: the %d newest events are not in these figures yet. Reload in a minute.", cur.Unprojected))
 	}
-	v.Notes = append(v.Notes, "Each card opens the conversations behind it, under the same period and filters. The backlog link opens the inbox's open conversations as they are now.")
+	v.Notes = append(v.Notes, "Each card opens the conversations behind it, under the same period and filters. The backlog link opens the inbox's open conversations as they are now.",
+		"A response is a reply written by an agent or sent through an API token (including a token tied to no agent, counted under no agent); acknowledgements, surveys and Parley's other own messages are not. Definitions: docs/ROUTING.md.")
 	return s.render(w, r, http.StatusOK, "reports", "", v)
 }
 
@@ -364,7 +367,7 @@ func reportCards(cur, prev report.Report, link func(string) string) []metricCard
 			Detail: fmt.Sprintf("%d of %d resolutions · %d still in their window", cur.Reopens.Reopened, cur.Reopens.Resolutions, cur.Reopens.WindowOpen), Href: link("reopened")},
 		{Key: "first_contact_resolution", Name: "First contact resolution", Unit: unitRatio, Value: cur.FirstContactResolution.Rate, Prev: prev.FirstContactResolution.Rate,
 			Has: cur.FirstContactResolution.Eligible > 0, PrevHas: prev.FirstContactResolution.Eligible > 0,
-			Detail: fmt.Sprintf("%d of %d · %d within 7 days, not yet counted", cur.FirstContactResolution.Resolved, cur.FirstContactResolution.Eligible, cur.FirstContactResolution.Pending),
+			Detail: fmt.Sprintf("%d of %d · %d may still count (within 7 days)", cur.FirstContactResolution.Resolved, cur.FirstContactResolution.Eligible, cur.FirstContactResolution.Pending),
 			Href:   link("first_contact")},
 		{Key: "agent_occupancy", Name: "Agent occupancy (average)", Unit: unitRatio, Value: o, Prev: po, Has: oHas, PrevHas: poHas, Neutral: true,
 			Detail: fmt.Sprintf("across %d agents", len(cur.Agents)), Href: "#agents"},

@@ -138,7 +138,9 @@ func (s *Server) reportsCSV(w http.ResponseWriter, r *http.Request) error {
 
 // conversationsCSV is one row per conversation created or resolved in
 // the period with its own figures; durations are whole seconds, empty
-// when the conversation has none (no reply yet, not resolved).
+// when the conversation has none (no reply yet, not resolved). The SLA
+// columns are each target's latest outcome (met, breached or empty), the
+// one the report's attainment counts.
 func (s *Server) conversationsCSV(w http.ResponseWriter, r *http.Request) error {
 	q, err := s.loadReport(r)
 	if err != nil {
@@ -170,7 +172,7 @@ func (s *Server) conversationsCSV(w http.ResponseWriter, r *http.Request) error 
 	rows := [][]string{{"id", "inbox", "channel", "team", "priority", "labels", "assignee", "created_at", "resolved_at",
 		"first_response_seconds", "first_response_business_seconds", "next_responses", "next_response_median_seconds", "next_response_median_business_seconds",
 		"resolution_seconds", "resolution_business_seconds", "agent_replies", "resolutions", "reopens", "first_contact_resolution",
-		"effort_score", "satisfaction_score", "survey_comment"}}
+		"effort_score", "satisfaction_score", "survey_comment", "sla_first_response", "sla_next_response", "sla_resolution"}}
 	for _, c := range list {
 		resolvedAt := time.Time{}
 		if c.HasResolution {
@@ -187,7 +189,7 @@ func (s *Server) conversationsCSV(w http.ResponseWriter, r *http.Request) error 
 			strconv.Itoa(len(c.NextResponses)), secs(median(cal), len(cal) > 0), secs(median(biz), len(biz) > 0),
 			secs(c.Resolution.Calendar, c.HasResolution), secs(c.Resolution.Business, c.HasResolution),
 			strconv.Itoa(c.Replies), strconv.Itoa(c.Resolutions), strconv.Itoa(c.Reopens), c.FirstContact,
-			score(sv.CES), score(sv.CSAT), sv.Comment})
+			score(sv.CES), score(sv.CSAT), sv.Comment, c.SLA["first_response"], c.SLA["next_response"], c.SLA["resolution"]})
 	}
 	return writeCSV(w, csvName("parley-conversations", q), rows)
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/internal/parley"
@@ -26,6 +27,7 @@ var drillShows = map[string]string{
 	"reopened":       "Conversations reopened by the customer",
 	"first_contact":  "First contact resolution: conversations with a first resolution",
 	"surveyed":       "Conversations with survey answers, hardest first",
+	"sla":            "Conversations with an SLA outcome in the period (the latest per target)",
 }
 
 // drillLimit bounds the rows shown; the conversations CSV has them all.
@@ -38,6 +40,19 @@ type drillRow struct {
 	FirstResponse, NextResponse, Resolution string
 	Replies, Reopens                        int
 	FirstContact, Effort, Satisfaction      string
+	SLA                                     string
+}
+
+// slaSummary is a conversation's latest outcome per SLA target, as the
+// report counts it: "first response met · resolution breached".
+func slaSummary(outcomes map[string]string) string {
+	var parts []string
+	for _, target := range []string{"first_response", "next_response", "resolution"} {
+		if o := outcomes[target]; o != "" {
+			parts = append(parts, strings.ReplaceAll(target, "_", " ")+" "+o)
+		}
+	}
+	return strings.Join(parts, " · ")
 }
 
 type drillView struct {
@@ -120,7 +135,7 @@ func (s *Server) reportConversationsPage(w http.ResponseWriter, r *http.Request)
 			Priority: string(c.Priority), Created: stamp(c.CreatedAt), Resolved: stamp(c.ResolvedAt),
 			FirstResponse: dur(c.FirstResponse.Calendar, c.HasFirstResponse), NextResponse: dur(nextMedian(c), len(c.NextResponses) > 0),
 			Resolution: dur(c.Resolution.Calendar, c.HasResolution), Replies: c.Replies, Reopens: c.Reopens, FirstContact: c.FirstContact,
-			Effort: num(sv.CES), Satisfaction: num(sv.CSAT)})
+			Effort: num(sv.CES), Satisfaction: num(sv.CSAT), SLA: slaSummary(c.SLA)})
 	}
 	return s.render(w, r, http.StatusOK, "reports_conversations", "", v)
 }

@@ -75,7 +75,8 @@ func TestReportsPage(t *testing.T) {
 				want: []string{`data-testid="nav-reports" aria-current="page"`, `data-testid="metric-conversations"`, `data-testid="metric-value">2</span>`,
 					`data-testid="metric-resolution_time"`, `data-testid="metric-value">10m</span>`, `data-testid="metric-value">1m</span>`, "▲ new",
 					`data-testid="chart-hours"`, `data-testid="chart-channels"`, `data-testid="chart-backlog"`, `data-testid="chart-daily"`, `data-testid="chart-daily-times"`, "API: 2", "Olivia Owner", "Andy Agent",
-					`href="/app/reports.csv"`, "Last 30 days", `data-testid="sla-table"`, "Quick &lt;first&gt; answer", "first response", "100.0%"},
+					`href="/app/reports.csv"`, "Last 30 days", `data-testid="sla-table"`, "Quick &lt;first&gt; answer", "first response", "100.0%",
+					`data-testid="sla-drill"`, `href="/app/reports/conversations?show=sla"`, "at its latest outcome"},
 				forbid: []string{`data-testid="report-error"`}},
 			{name: "filtered", who: "owner", method: "GET", path: byInbox, status: 200,
 				want: []string{`data-testid="metric-value">1</span>`, fmt.Sprintf(`href="/app/reports/conversations?inbox_id=%d&amp;label=%%40vip&amp;show=resolution"`, s.inbox.ID),
@@ -90,6 +91,9 @@ func TestReportsPage(t *testing.T) {
 					"10m", `href="/app/reports"`}},
 			{name: "drill-down keeps the filters", who: "owner", method: "GET", path: fmt.Sprintf("/app/reports/conversations?inbox_id=%d&label=%%40vip&show=created", s.inbox.ID),
 				status: 200, want: []string{"1 conversation", fmt.Sprintf(`href="/app/reports/conversations.csv?inbox_id=%d&amp;label=%%40vip"`, s.inbox.ID)}},
+			{name: "SLA drill-down", who: "owner", method: "GET", path: "/app/reports/conversations?show=sla", status: 200,
+				want: []string{"Conversations with an SLA outcome in the period", fmt.Sprintf(`href="/app/conversations/%d"`, s.conv),
+					`data-testid="drill-sla">first response met</td>`}},
 			{name: "agent refused drill-down", who: "agent", method: "GET", path: "/app/reports/conversations", status: 403},
 			{name: "drill-down bad query", who: "owner", method: "GET", path: "/app/reports/conversations?days=0", status: 400},
 			{name: "bad tz", who: "owner", method: "GET", path: "/app/reports?tz=Mars/Olympus", status: 400,
@@ -137,10 +141,11 @@ func TestReportsCSV(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(body), "\n")
 	if lines[0] != "id,inbox,channel,team,priority,labels,assignee,created_at,resolved_at,first_response_seconds,first_response_business_seconds,"+
 		"next_responses,next_response_median_seconds,next_response_median_business_seconds,resolution_seconds,resolution_business_seconds,"+
-		"agent_replies,resolutions,reopens,first_contact_resolution,effort_score,satisfaction_score,survey_comment" {
+		"agent_replies,resolutions,reopens,first_contact_resolution,effort_score,satisfaction_score,survey_comment,"+
+		"sla_first_response,sla_next_response,sla_resolution" {
 		t.Errorf("header = %q", lines[0])
 	}
-	want := fmt.Sprintf(`%d,"'=HYPERLINK(""http://evil.example"")",api,'+Billing,normal,'@vip,,%s,%s,90,90,0,,,600,600,1,1,0,pending,,,`, s.conv,
+	want := fmt.Sprintf(`%d,"'=HYPERLINK(""http://evil.example"")",api,'+Billing,normal,'@vip,,%s,%s,90,90,0,,,600,600,1,1,0,pending,,,,,,`, s.conv,
 		s.t0.Format(time.RFC3339), s.t0.Add(10*time.Minute).Format(time.RFC3339))
 	if !strings.Contains(body, want+"\n") {
 		t.Errorf("conversations.csv lacks\n%s\nin\n%s", want, body)
