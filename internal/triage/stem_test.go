@@ -120,3 +120,12 @@ func TestSkippableHoldsNoNegation(t *testing.T) {
 		}
 	}
 }
+
+func TestWholeWordsStillWhole(t *testing.T) {
+	m := Rules{{Name: "Fraud", Priority: parley.PriorityUrgent, Phrases: []string{"fraud"}, Enabled: true}}.Compile()
+	for text, want := range map[string]bool{"FRAUDS!": true, "defraudation": false, "Frauke": false} {
+		if _, _, ok := m.Match(text); ok != want {
+			t.Errorf("Match(%q) = %v, want %v", text, ok, want)
+		}
+	}
+}
