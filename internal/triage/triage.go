@@ -18,7 +18,7 @@
 // emergency costs more than an urgent flag an agent clears.
 //
 // Compile a rule set once and share the Matcher: it is safe for concurrent
-// use and matches a typical message in a few microseconds.
+// use and matches a typical message in tens of microseconds (docs/PERFORMANCE.md).
 package triage
 
 import (
