@@ -2,6 +2,8 @@ package inbox_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -159,6 +161,51 @@ func TestReopenReturnsWithRoom(t *testing.T) {
 		f.drain(t)
 		if c := f.conv(t, conv); c.AssigneeID == nil || *c.AssigneeID != agents[0] || c.QueuedAt != nil {
 			t.Errorf("reopened with room: assignee %v, queued %v; want agent 0", c.AssigneeID, c.QueuedAt)
+		}
+	})
+}
+
+// Customers reopening at the same moment cannot push their agent above
+// capacity either (run with -race; on PostgreSQL the writers commit in
+// parallel).
+func TestReopenCapacityUnderConcurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		f, agents := routed(t, dialect, 2)
+		var convs []int64
+		for i := range 6 {
+			c := f.from(t, fmt.Sprintf("r%d", i), "hello").ConversationID
+			if _, err := f.svc.Update(bg, inbox.System, c, inbox.Change{AssigneeID: &agents[0]}); err != nil {
+				t.Fatal(err)
+			}
+			resolve(t, f, c)
+			convs = append(convs, c)
+		}
+		var wg sync.WaitGroup
+		for i := range convs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := f.svc.Receive(bg, f.inbox.ID, inbox.Incoming{Contact: store.ContactKey{Kind: parley.IdentityExternal, ExternalID: fmt.Sprintf("r%d", i)}, Text: "back again"}); err != nil {
+					t.Error(err)
+				}
+				if _, err := f.svc.Drain(bg); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		f.drain(t)
+		if n := f.openCount(t, agents[0]); n != 2 {
+			t.Errorf("agent carries %d open conversations, want exactly its capacity 2", n)
+		}
+		held := 0
+		for _, id := range convs {
+			if c := f.conv(t, id); c.QueuedFor != nil && *c.QueuedFor == agents[0] && c.AssigneeID == nil {
+				held++
+			}
+		}
+		if held != 4 {
+			t.Errorf("%d conversations held for the agent, want 4", held)
 		}
 	})
 }
