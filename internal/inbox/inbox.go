@@ -44,6 +44,10 @@ type Service struct {
 	// AwayAfter is how long an online agent may have no inbox open before
 	// they are set away (DefaultAwayAfter when zero).
 	AwayAfter time.Duration
+	// ReopenHold is how long a reopened conversation whose agent is at
+	// capacity is held for them before any agent may take it
+	// (DefaultReopenHold when zero).
+	ReopenHold time.Duration
 	// Channels enforces provider channels' rules on replies; nil in a
 	// Parley without them (replies on provider inboxes are then refused).
 	Channels Channels

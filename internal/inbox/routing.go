@@ -73,7 +73,9 @@ func (s *Service) RunRouting(ctx context.Context) {
 }
 
 // Drain assigns queued conversations to agents with room and returns how
-// many it assigned.
+// many it assigned. Conversations held for their agent go first, each to
+// that agent only (see held); then the rest in queue order, each to the
+// candidate pickAgent chooses.
 func (s *Service) Drain(ctx context.Context) (n int, err error) {
 	err = s.DB.Write(ctx, func(tx *store.Tx) error {
 		n = 0
@@ -84,61 +86,102 @@ func (s *Service) Drain(ctx context.Context) (n int, err error) {
 		if err != nil || len(queued) == 0 {
 			return err
 		}
-		inboxes := map[int64]parley.Inbox{}
-		pools := map[int64][]store.Candidate{} // by team id (0: everyone)
-		for _, c := range queued {
-			in, ok := inboxes[c.InboxID]
-			if !ok {
-				if in, err = tx.Inbox(c.InboxID); err != nil {
+		d := drain{s: s, tx: tx, inboxes: map[int64]parley.Inbox{}, pools: map[int64][]store.Candidate{}}
+		for pass := range 2 {
+			for i := range queued {
+				c := &queued[i]
+				if c.QueuedAt == nil || (pass == 0) != (c.QueuedFor != nil) {
+					continue // done, or not for this pass
+				}
+				ok, err := d.route(c)
+				if err != nil {
 					return err
 				}
-				inboxes[c.InboxID] = in
-			}
-			if c.Status == parley.StatusResolved || !in.Routing.AutoAssign || c.AssigneeID != nil {
-				c.QueuedAt = nil // no longer waiting for an agent
-				if err := tx.SaveConversation(&c); err != nil {
-					return err
-				}
-				continue
-			}
-			if c.Status != parley.StatusOpen {
-				continue // pending or snoozed: routed when it is open again
-			}
-			team := c.TeamID
-			if team == nil {
-				team = in.Routing.TeamID
-			}
-			key := int64(0)
-			if team != nil {
-				key = *team
-			}
-			pool, ok := pools[key]
-			if !ok {
-				if pool, err = tx.Candidates(team); err != nil {
-					return err
-				}
-				pools[key] = pool
-			}
-			i := pickAgent(pool)
-			if i < 0 {
-				continue
-			}
-			if err := s.assign(tx, &c, &pool[i]); err != nil {
-				return err
-			}
-			// The same agent may be in other teams' pools too.
-			for k, p := range pools {
-				for j := range p {
-					if p[j].Agent.ID == pool[i].Agent.ID && k != key {
-						p[j] = pool[i]
-					}
+				if ok {
+					n++
 				}
 			}
-			n++
 		}
 		return nil
 	})
 	return n, err
+}
+
+// drain is one Drain's view of inboxes and candidates.
+type drain struct {
+	s       *Service
+	tx      *store.Tx
+	inboxes map[int64]parley.Inbox
+	pools   map[int64][]store.Candidate // by team id; 0: everyone
+}
+
+// route assigns c if someone may take it, or drops it from the queue when
+// it no longer waits for an agent; assigned reports an assignment.
+func (d *drain) route(c *parley.Conversation) (assigned bool, err error) {
+	in, ok := d.inboxes[c.InboxID]
+	if !ok {
+		if in, err = d.tx.Inbox(c.InboxID); err != nil {
+			return false, err
+		}
+		d.inboxes[c.InboxID] = in
+	}
+	if c.Status == parley.StatusResolved || !in.Routing.AutoAssign || c.AssigneeID != nil {
+		c.QueuedAt = nil // no longer waiting for an agent
+		return false, d.tx.SaveConversation(c)
+	}
+	if c.Status != parley.StatusOpen {
+		return false, nil // pending or snoozed: routed when it is open again
+	}
+	if c.QueuedFor != nil {
+		return d.held(c)
+	}
+	team := c.TeamID
+	if team == nil {
+		team = in.Routing.TeamID
+	}
+	key := int64(0)
+	if team != nil {
+		key = *team
+	}
+	pool, err := d.pool(key, team)
+	if err != nil {
+		return false, err
+	}
+	i := pickAgent(pool)
+	if i < 0 {
+		return false, nil
+	}
+	return true, d.assign(c, &pool[i], "auto")
+}
+
+// pool returns the online candidates of a team (nil: everyone), read once
+// per Drain.
+func (d *drain) pool(key int64, team *int64) ([]store.Candidate, error) {
+	if pool, ok := d.pools[key]; ok {
+		return pool, nil
+	}
+	pool, err := d.tx.Candidates(team)
+	if err != nil {
+		return nil, err
+	}
+	d.pools[key] = pool
+	return pool, nil
+}
+
+// assign gives c to a candidate of the pools and keeps the agent's count
+// in every pool they are in.
+func (d *drain) assign(c *parley.Conversation, cand *store.Candidate, reason string) error {
+	if err := d.s.assign(d.tx, c, cand, reason); err != nil {
+		return err
+	}
+	for _, p := range d.pools {
+		for j := range p {
+			if p[j].Agent.ID == cand.Agent.ID && &p[j] != cand {
+				p[j] = *cand
+			}
+		}
+	}
+	return nil
 }
 
 // pickAgent returns the index of the candidate with the most room, ties
@@ -172,8 +215,10 @@ func assignedEarlier(a, b *time.Time) bool {
 	return a.Before(*b)
 }
 
-// assign gives c to the candidate and takes it out of the queue.
-func (s *Service) assign(tx *store.Tx, c *parley.Conversation, cand *store.Candidate) error {
+// assign gives c to the candidate and takes it out of the queue; reason
+// is the event's: auto (the queue) or returned (back to the agent it was
+// held for).
+func (s *Service) assign(tx *store.Tx, c *parley.Conversation, cand *store.Candidate, reason string) error {
 	id := cand.Agent.ID
 	c.AssigneeID, c.QueuedAt = &id, nil
 	if err := tx.SaveConversation(c); err != nil {
@@ -186,30 +231,41 @@ func (s *Service) assign(tx *store.Tx, c *parley.Conversation, cand *store.Candi
 	cand.Open++
 	cand.Agent.LastAssignedAt = &now
 	return tx.AppendEvent(&parley.Event{Type: parley.EventConversationAssigned, ConversationID: &c.ID, ContactID: &c.ContactID},
-		map[string]any{"from": nil, "to": id, "reason": "auto"})
+		map[string]any{"from": nil, "to": id, "reason": reason})
 }
 
 // queueIfRouted puts a new or reopened conversation in the queue when its
-// inbox auto-assigns and it has nobody (or an agent who is not online),
-// and asks for a drain after the commit.
+// inbox auto-assigns, and asks for a drain after the commit. A reopened
+// conversation whose agent is online is held for them (QueuedFor): Drain,
+// under the routing lock, gives it straight back when they have room, so
+// a reopen never takes an agent above capacity, even when two reopen at
+// once on PostgreSQL. An agent who is not online loses it to the queue.
 func (s *Service) queueIfRouted(tx *store.Tx, in parley.Inbox, c *parley.Conversation) error {
 	if !in.Routing.AutoAssign || c.QueuedAt != nil {
 		return nil
 	}
-	if c.AssigneeID != nil {
-		a, err := tx.Agent(*c.AssigneeID)
+	var data map[string]any
+	if from := c.AssigneeID; from != nil {
+		a, err := tx.Agent(*from)
 		if err != nil {
 			return err
 		}
-		if a.Active && a.Availability == parley.Online {
-			return nil // their conversation comes back to them
-		}
 		c.AssigneeID = nil
+		if a.Active && a.Availability == parley.Online {
+			c.QueuedFor = &a.ID
+			data = map[string]any{"for": a.ID, "reason": "reopened"}
+		}
+		// Reports replay assignments from these events: without it the
+		// conversation would count on the agent while it waits.
+		if err := tx.AppendEvent(&parley.Event{Type: parley.EventConversationAssigned, ConversationID: &c.ID, ContactID: &c.ContactID},
+			map[string]any{"from": *from, "to": nil, "reason": "reopened"}); err != nil {
+			return err
+		}
 	}
 	now := tx.Now()
 	c.QueuedAt = &now
 	tx.AfterCommit(s.kickRouting)
-	return tx.AppendEvent(&parley.Event{Type: parley.EventConversationQueued, ConversationID: &c.ID, ContactID: &c.ContactID}, nil)
+	return tx.AppendEvent(&parley.Event{Type: parley.EventConversationQueued, ConversationID: &c.ID, ContactID: &c.ContactID}, data)
 }
 
 // SetAvailability records an agent's availability. Going online lets the

@@ -47,6 +47,11 @@ type Conversation struct {
 	// QueuedAt is when the conversation started waiting for an agent with
 	// room; nil when it is not in the queue.
 	QueuedAt *time.Time `json:"queued_at,omitempty"`
+	// QueuedFor is the agent a queued conversation is held for: it was
+	// reopened while its agent was at capacity, and goes back to them as
+	// soon as they have room (see inbox.Service.ReopenHold). Nil when any
+	// agent may take it, and whenever QueuedAt is nil.
+	QueuedFor *int64 `json:"queued_for,omitempty"`
 	// SLA is the running SLA timers (JSON kept by internal/inbox); SLADueAt
 	// the nearest due time of a running one; SLAState ok, warning or breached.
 	SLA      string     `json:"-"`

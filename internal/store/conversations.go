@@ -12,16 +12,17 @@ import (
 )
 
 const conversationColumns = `id, inbox_id, contact_id, status, priority, assignee_id, team_id, snoozed_until,
-	first_response_at, resolved_at, reopen_count, previous_id, queued_at, sla, sla_due_at, sla_state, promised_reply_by,
-	last_activity_at, created_at, updated_at`
+	first_response_at, resolved_at, reopen_count, previous_id, queued_at, queued_for, sla, sla_due_at, sla_state,
+	promised_reply_by, last_activity_at, created_at, updated_at`
 
 func scanConversation(row interface{ Scan(...any) error }) (parley.Conversation, error) {
 	var c parley.Conversation
-	var assignee, team, snoozed, firstResp, resolved, previous, queued, slaDue, promised sql.NullInt64
+	var assignee, team, snoozed, firstResp, resolved, previous, queued, queuedFor, slaDue, promised sql.NullInt64
 	var activity, created, updated int64
 	err := row.Scan(&c.ID, &c.InboxID, &c.ContactID, &c.Status, &c.Priority, &assignee, &team, &snoozed,
-		&firstResp, &resolved, &c.ReopenCount, &previous, &queued, &c.SLA, &slaDue, &c.SLAState, &promised, &activity, &created, &updated)
+		&firstResp, &resolved, &c.ReopenCount, &previous, &queued, &queuedFor, &c.SLA, &slaDue, &c.SLAState, &promised, &activity, &created, &updated)
 	c.AssigneeID, c.TeamID, c.PreviousID = fromNullID(assignee), fromNullID(team), fromNullID(previous)
+	c.QueuedFor = fromNullID(queuedFor)
 	c.SnoozedUntil, c.FirstResponseAt, c.ResolvedAt = fromNullTS(snoozed), fromNullTS(firstResp), fromNullTS(resolved)
 	c.QueuedAt, c.SLADueAt, c.PromisedReplyBy = fromNullTS(queued), fromNullTS(slaDue), fromNullTS(promised)
 	c.LastActivityAt, c.CreatedAt, c.UpdatedAt = fromTS(activity), fromTS(created), fromTS(updated)
@@ -102,13 +103,16 @@ func (db *DB) Conversation(ctx context.Context, id int64) (parley.Conversation, 
 func (tx *Tx) SaveConversation(c *parley.Conversation) (err error) {
 	defer wrap(&err, "store: SaveConversation(%d)", c.ID)
 	c.UpdatedAt = tx.now
+	if c.QueuedAt == nil {
+		c.QueuedFor = nil // a hold for an agent is a way of waiting in the queue
+	}
 	_, err = tx.exec(`UPDATE conversations SET status = $2, priority = $3, assignee_id = $4, team_id = $5, snoozed_until = $6,
 			first_response_at = $7, resolved_at = $8, reopen_count = $9, last_activity_at = $10, updated_at = $11,
-			queued_at = $12, sla = $13, sla_due_at = $14, sla_state = $15, promised_reply_by = $16
+			queued_at = $12, sla = $13, sla_due_at = $14, sla_state = $15, promised_reply_by = $16, queued_for = $17
 		WHERE id = $1`,
 		c.ID, c.Status, c.Priority, idPtr(c.AssigneeID), idPtr(c.TeamID), tsPtr(c.SnoozedUntil),
 		tsPtr(c.FirstResponseAt), tsPtr(c.ResolvedAt), c.ReopenCount, ts(c.LastActivityAt), ts(tx.now),
-		tsPtr(c.QueuedAt), c.SLA, tsPtr(c.SLADueAt), c.SLAState, tsPtr(c.PromisedReplyBy))
+		tsPtr(c.QueuedAt), c.SLA, tsPtr(c.SLADueAt), c.SLAState, tsPtr(c.PromisedReplyBy), idPtr(c.QueuedFor))
 	return err
 }
 

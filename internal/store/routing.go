@@ -64,6 +64,27 @@ func (tx *Tx) OpenCount(agentID int64) (int, error) {
 	return n, err
 }
 
+// OpenCounts returns how many open conversations each agent is assigned,
+// by agent id; agents with none are absent.
+func (db *DB) OpenCounts(ctx context.Context) (_ map[int64]int, err error) {
+	defer wrap(&err, "store: OpenCounts")
+	rows, err := db.read.QueryContext(ctx, "SELECT assignee_id, COUNT(*) FROM conversations WHERE assignee_id IS NOT NULL AND status = 'open' GROUP BY assignee_id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]int{}
+	for rows.Next() {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}
+
 // MarkAssigned records when an agent was last given a conversation, for
 // breaking ties between agents with equal room.
 func (tx *Tx) MarkAssigned(agentID int64) error {

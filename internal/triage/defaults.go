@@ -27,15 +27,16 @@ func Defaults() Rules {
 				// English
 				"payment failed", "payment declined", "payment was declined", "payment did not go through",
 				"payment didn't go through", "payment didnt go through", "card declined", "card was declined",
-				"card got declined", "transaction failed", "transaction declined",
+				"card got declined", "transaction failed", "transaction declined", "payment keeps failing",
 				// Vietnamese
 				"thanh toán thất bại", "thanh toán không thành công", "thanh toán bị lỗi", "lỗi thanh toán",
 				"không thanh toán được", "thẻ bị từ chối",
 				// French
 				"paiement refusé", "paiement échoué", "échec du paiement", "échec de paiement", "carte refusée",
-				"paiement n'est pas passé", "paiement a été refusé", "carte a été refusée",
+				"paiement n'est pas passé", "paiement a été refusé", "carte a été refusée", "carte bancaire refusée",
 				// Spanish
 				"pago rechazado", "pago fue rechazado", "pago fallido", "el pago falló", "tarjeta rechazada", "tarjeta fue rechazada", "error en el pago",
+				"tarjeta de crédito rechazada", "pago no se pudo procesar", "no se pudo procesar el pago",
 				// German
 				"zahlung fehlgeschlagen", "zahlung ist fehlgeschlagen", "zahlung abgelehnt",
 				"zahlung wurde abgelehnt", "karte abgelehnt", "karte wurde abgelehnt",
@@ -47,7 +48,7 @@ func Defaults() Rules {
 		{
 			Name: "Charged twice", Priority: parley.PriorityUrgent, Enabled: true,
 			Phrases: []string{
-				"charged twice", "charged me twice", "charged two times", "charged 2 times", "double charged",
+				"charged twice", "charged me twice", "charged my card twice", "charged two times", "charged 2 times", "double charged",
 				"double charge", "duplicate charge", "billed twice", "paid twice",
 				"trừ tiền hai lần", "trừ tiền 2 lần", "bị trừ hai lần", "bị trừ 2 lần", "thanh toán hai lần",
 				"thanh toán 2 lần",
@@ -83,11 +84,13 @@ func Defaults() Rules {
 				"someone accessed my account", "someone is using my account", "someone changed my password",
 				"account takeover",
 				"bị hack", "hack tài khoản", "tài khoản bị xâm nhập", "bị chiếm tài khoản",
-				"compte piraté", "été piraté", "piratage", "compte compromis",
+				"compte piraté", "été piraté", "piraté mon compte", "piratage", "compte compromis",
+				"quelqu'un s'est connecté à mon compte", "quelqu'un s'est connecté sur mon compte",
+				"quelqu'un a accédé à mon compte", "quelqu'un utilise mon compte",
 				"hackeado", "hackeada", "me hackearon", "cuenta comprometida", "alguien entró a mi cuenta",
-				"alguien entró en mi cuenta",
-				"gehackt", "konto kompromittiert", "fremder zugriff",
-				"hackearam", "conta invadida", "conta foi invadida", "invadiram minha conta", "conta comprometida",
+				"alguien entró en mi cuenta", "alguien accedió a mi cuenta", "alguien está usando mi cuenta",
+				"gehackt", "konto kompromittiert", "fremder zugriff", "jemand hat sich in mein konto eingeloggt",
+				"hackearam", "conta invadida", "alguém entrou na minha conta", "conta foi invadida", "invadiram minha conta", "conta comprometida",
 			},
 		},
 		{
@@ -113,7 +116,7 @@ func Defaults() Rules {
 				"price", "prices", "pricing", "how much is", "how much are", "how much does", "how much do",
 				"how much for", "get a quote", "request a quote",
 				"giá bao nhiêu", "bao nhiêu tiền", "báo giá", "giá sỉ",
-				"prix", "combien coûte", "combien ça coûte", "c'est combien", "tarif", "tarifs", "devis",
+				"prix", "combien coûte", "combien coûtent", "combien ça coûte", "c'est combien", "tarif", "tarifs", "devis",
 				"precio", "precios", "cuánto cuesta", "cuánto vale", "cuánto sale", "cotización",
 				"preis", "preise", "was kostet", "wie viel kostet", "wieviel kostet", "angebot",
 				"preço", "preços", "quanto custa", "qual o valor", "qual é o valor", "orçamento",

@@ -2,6 +2,9 @@ package triage
 
 import (
 	"strings"
+	"unsafe"
+
+	snowball "github.com/blevesearch/snowballstem"
 
 	"github.com/parleyhq/parley/internal/parley"
 )
@@ -10,7 +13,9 @@ import (
 // use; the zero Matcher and a nil *Matcher match nothing.
 type Matcher struct {
 	rules  []compiledRule
-	root   node  // phrases, as a tree of folded words
+	root   node      // phrases, as a tree of folded words and of their stems
+	stems  stemIndex // which message words are worth stemming
+	cache  *formCache
 	amount []int // the rules with a MinAmount, by index
 }
 
@@ -54,7 +59,8 @@ func (s *ruleSet) hasAll(is []int) bool {
 // phrases without letters or digits, a MinAmount that is not positive and
 // rules past the first MaxRules never match.
 func (r Rules) Compile() *Matcher {
-	m := &Matcher{}
+	m := &Matcher{cache: &formCache{}}
+	env := snowball.NewEnv("")
 	for i, rule := range r {
 		if i == MaxRules {
 			break
@@ -71,7 +77,7 @@ func (r Rules) Compile() *Matcher {
 			continue
 		}
 		for _, p := range rule.Phrases {
-			m.root.insert(strings.Fields(normalize(p)), i)
+			m.insertPhrase(env, strings.Fields(normalize(p)), i)
 		}
 		if rule.MinAmount > 0 { // false for NaN too
 			c := &m.rules[i]
@@ -83,6 +89,25 @@ func (r Rules) Compile() *Matcher {
 		}
 	}
 	return m
+}
+
+// insertPhrase adds a phrase of folded words for rule i as written and as
+// stemmed in each language (see stem.go). Its words are kept as written:
+// skippable words are passed over in messages, never dropped from phrases,
+// so "how much do" does not become "how much".
+func (m *Matcher) insertPhrase(env *snowball.Env, words []string, i int) {
+	m.root.insert(words, i)
+	stemmed := make([]string, len(words))
+	for l := range stemmers {
+		for k, w := range words {
+			stemmed[k] = w
+			if len(w) >= minStemLen {
+				stemmed[k] = stemKey(env, l, w)
+				m.stems.add(stemmed[k])
+			}
+		}
+		m.root.insert(stemmed, i)
+	}
 }
 
 // insert adds the phrase made of words for rule i.
@@ -142,27 +167,63 @@ func (m *Matcher) Match(text string) (p parley.Priority, names []string, ok bool
 	return p, names, true
 }
 
+// token is a word of a message and the forms it is looked up by: itself,
+// and its stems when it might share one with a phrase word.
+type token struct {
+	word  string
+	stems []string // the word and its stems; nil when it is not stemmed
+}
+
+func (t *token) forms() []string {
+	if t.stems != nil {
+		return t.stems
+	}
+	return unsafe.Slice(&t.word, 1)
+}
+
 // matchPhrases adds to hit the rules with a phrase in the folded text:
 // from each word, it follows the phrase tree for as long as words agree.
 func (m *Matcher) matchPhrases(folded []byte, hit *ruleSet) {
-	for start := 0; start < len(folded); {
-		n := &m.root
-		i := start
-		for n.next != nil && i < len(folded) {
-			end := i
-			for end < len(folded) && folded[end] != ' ' {
-				end++
+	text := string(folded)
+	var buf [256]token
+	toks := buf[:0]
+	var env *snowball.Env
+	for len(text) > 0 {
+		word, rest, _ := strings.Cut(text, " ")
+		text = rest
+		t := token{word: word}
+		if m.stems.candidate(word) {
+			if env == nil {
+				env = snowball.NewEnv("")
 			}
-			if n = n.next[string(folded[i:end])]; n == nil {
-				break
+			t.stems = m.cache.forms(env, word)
+		}
+		toks = append(toks, t)
+	}
+	for i := range toks {
+		for _, f := range toks[i].forms() {
+			if n := m.root.next[f]; n != nil {
+				hit.addAll(n.ends)
+				n.follow(toks, i+1, hit)
 			}
-			hit.addAll(n.ends)
-			i = end + 1
 		}
-		for start < len(folded) && folded[start] != ' ' {
-			start++
+	}
+}
+
+// follow continues phrases from n (after at least one word) with toks[i:],
+// passing over up to maxSkip skippable words before each next word.
+func (n *node) follow(toks []token, i int, hit *ruleSet) {
+	for skips := 0; i < len(toks) && n.next != nil; i++ {
+		for _, f := range toks[i].forms() {
+			if c := n.next[f]; c != nil {
+				hit.addAll(c.ends)
+				c.follow(toks, i+1, hit)
+			}
 		}
-		start++
+		if skips == maxSkip || !skippable[toks[i].word] {
+			return
+		}
+		skips++
 	}
 }
 

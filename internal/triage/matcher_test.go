@@ -43,6 +43,23 @@ func BenchmarkMatch(b *testing.B) {
 	}
 }
 
+// BenchmarkMatchCold matches words the matcher has not seen before: every
+// candidate word is stemmed in every language, as for the first messages
+// after a start or a change of rules.
+func BenchmarkMatchCold(b *testing.B) {
+	m := MustDefaults(b)
+	for name, text := range benchMessages {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(text)))
+			b.ReportAllocs()
+			for b.Loop() {
+				m.cache = &formCache{}
+				m.Match(text)
+			}
+		})
+	}
+}
+
 func BenchmarkCompileDefaults(b *testing.B) {
 	rules := Defaults()
 	b.ReportAllocs()

@@ -8,12 +8,17 @@
 // Rules match words, not substrings: text and phrases are compared after
 // case folding, removing Latin diacritics (Vietnamese included) and turning
 // punctuation into spaces, so "tru tien" matches "Trừ tiền!" and "hack"
-// does not match "hackathon". Negation is not understood: "this is not
-// fraud" matches "fraud". A missed emergency costs more than an urgent flag
-// an agent clears.
+// does not match "hackathon". A word also matches another form of itself
+// (they share a Snowball stem in English, French, Spanish, German or
+// Portuguese: "échoué" and "échouée", "falló" and "fallido"), and function
+// words may stand between a phrase's words ("mon paiement a échoué"
+// matches "paiement échoué"); see stem.go. Negation is not understood
+// beyond that: a negation between the words stops a phrase ("payment has
+// not failed"), but "this is not fraud" matches "fraud". A missed
+// emergency costs more than an urgent flag an agent clears.
 //
 // Compile a rule set once and share the Matcher: it is safe for concurrent
-// use and matches a typical message in a few microseconds.
+// use and matches a typical message in tens of microseconds (docs/PERFORMANCE.md).
 package triage
 
 import (
@@ -50,8 +55,11 @@ type Rule struct {
 	Priority parley.Priority `json:"priority"`
 	// Phrases are words or word sequences; any one occurring makes the rule
 	// match. They match whole words only ("fraud" matches "FRAUD!" but not
-	// "defraudation") and ignore case, accents and punctuation ("tru tien"
-	// matches "trừ tiền", "didn't" matches "didn t" but not "didnt").
+	// "defraudation"), in any form that shares the word's stem ("frauds"),
+	// and ignore case, accents and punctuation ("tru tien" matches "trừ
+	// tiền", "didn't" matches "didn t" but not "didnt"). Every word of a
+	// phrase is needed, in order; a message may put up to two function
+	// words between them ("payment failed" matches "payment has failed").
 	Phrases []string `json:"phrases,omitempty"`
 	// MinAmount, when above 0, makes the rule match a message that mentions
 	// an amount of money at or above it ("$250", "250 USD", "€1.299,00",

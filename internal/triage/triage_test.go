@@ -72,7 +72,8 @@ func TestMatchWords(t *testing.T) {
 		"I was CHARGED TWICE!":                    "Twice",
 		"charged\n\t  twice":                      "Twice",
 		"charged, twice":                          "Twice", // punctuation is a space
-		"charged me twice":                        "",
+		"charged me twice":                        "Twice", // "me" is passed over (stem.go)
+		"charged, not twice":                      "",
 		"đã bị trừ tiền hai lần":                  "Tiền",
 		"da bi tru tien hai lan":                  "Tiền",
 		"Đã bị trừ tiền hai lần":                  "Tiền",

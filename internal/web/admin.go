@@ -16,6 +16,9 @@ type AgentRow struct {
 	LastSeen *time.Time
 	Online   bool
 	Self     bool
+	// Open is how many open conversations they carry: above Capacity when
+	// conversations they hold came back to them (see docs/ROUTING.md).
+	Open int
 }
 
 type agentsView struct {
@@ -36,9 +39,13 @@ func (s *Server) agentsView(r *http.Request) (agentsView, error) {
 	if err != nil {
 		return v, err
 	}
+	open, err := s.DB.OpenCounts(r.Context())
+	if err != nil {
+		return v, err
+	}
 	now := s.DB.Now()
 	for _, a := range agents {
-		row := AgentRow{Agent: a, Self: a.ID == v.Agent.ID}
+		row := AgentRow{Agent: a, Self: a.ID == v.Agent.ID, Open: open[a.ID]}
 		if t, ok := seen[a.ID]; ok {
 			row.LastSeen = &t
 			row.Online = now.Sub(t) < inbox.OnlineWindow

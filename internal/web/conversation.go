@@ -36,6 +36,8 @@ type ConvView struct {
 	SLA      *SLABadge
 	Queued   bool
 	QueuePos int
+	// QueuedFor is the agent a reopened conversation is held for.
+	QueuedFor string
 	// Reply lists the channels the composer can send through, the
 	// conversation's own first, each with its window and templates.
 	Reply []gateway.ReplyOption
@@ -161,6 +163,9 @@ func (s *Server) conversation(r *http.Request, id int64, v View, l lookups, agen
 			return cv, err
 		}
 		cv.QueuePos = pos[c.ID]
+		if c.QueuedFor != nil {
+			cv.QueuedFor = l.agents[*c.QueuedFor].Name
+		}
 	}
 	if c.AssigneeID != nil {
 		cv.AssigneeName = l.agents[*c.AssigneeID].Name

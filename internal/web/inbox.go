@@ -118,7 +118,8 @@ type Row struct {
 	Active       bool
 	SLA          *SLABadge
 	Queued       bool
-	QueuePos     int // 0: queued beyond the part of the queue that was read
+	QueuePos     int    // 0: queued beyond the part of the queue that was read
+	QueuedFor    string // the agent a reopened conversation is held for
 }
 
 // ListView is the conversation list (a page of rows and "Load more").
@@ -306,6 +307,9 @@ func (s *Server) rows(r *http.Request, convs []parley.Conversation, l lookups, v
 			SLA: slaBadge(c, now), Queued: c.QueuedAt != nil, QueuePos: pos[c.ID]}
 		if c.AssigneeID != nil {
 			row.AssigneeName = l.agents[*c.AssigneeID].Name
+		}
+		if c.QueuedFor != nil {
+			row.QueuedFor = l.agents[*c.QueuedFor].Name
 		}
 		rows = append(rows, row)
 	}

@@ -58,6 +58,8 @@ func TestTemplates(t *testing.T) {
 		{"partials", "rows", list, "Load more"},
 		{"partials", "rows", list, `sla-breached js-sla" data-due="2026-11-23T09:30:00Z"`},
 		{"partials", "rows", list, "Queued #2"},
+		{"partials", "rows", ListView{View: view, Rows: []Row{{ID: 6, Contact: "Bo", At: now, Queued: true, QueuePos: 1, QueuedFor: "Lan <i>"}}}, "Queued #1 · for Lan &lt;i&gt;"},
+		{"admin_agents", "", agentsView{Page: page, Agents: []AgentRow{{Agent: parley.Agent{ID: 4, Name: "Mai", Capacity: 2}, Open: 3}}}, "3/2 open · over capacity"},
 		{"partials", "sidebar", sidebar, `data-testid="count-breaching">100&#43;<`},
 		{"partials", "meta", cv, "due in 25m"},
 		{"partials", "meta", cv, "Queued #3"},
