@@ -69,6 +69,7 @@ var groups = []struct {
 	{"queue", testQueue},
 	{"inbox_routing", testInboxRouting},
 	{"expected_reply", testExpectedReply},
+	{"honest_promise", testHonestPromise},
 	{"sla_policies", testSLAPolicies},
 	{"breaching_soon", testBreachingSoon},
 	{"triage_rules", testTriageRules},

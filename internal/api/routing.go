@@ -1,9 +1,11 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
+	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/parley"
 )
 
@@ -96,6 +98,8 @@ func (s *Server) listQueue(w http.ResponseWriter, r *http.Request) error {
 }
 
 // expectedReply is what an inbox would promise a customer writing now.
+// It may be up to inbox.ExpectedTTL old: as_of says when it was computed,
+// and Cache-Control how much longer it holds.
 func (s *Server) expectedReply(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "inbox_id")
 	if err != nil {
@@ -105,6 +109,13 @@ func (s *Server) expectedReply(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"reply_by": p.ReplyBy.UTC().Format(time.RFC3339), "text": p.Text,
-		"after_hours": p.AfterHours, "position": p.Position})
+	left := inbox.ExpectedTTL - s.DB.Now().Sub(p.AsOf)
+	w.Header().Set("Cache-Control", fmt.Sprintf("private, max-age=%d", max(0, int(left/time.Second))))
+	var by *string
+	if !p.ReplyBy.IsZero() {
+		v := p.ReplyBy.UTC().Format(time.RFC3339)
+		by = &v
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"reply_by": by, "text": p.Text, "after_hours": p.AfterHours, "away": p.Away,
+		"agents_online": p.Online, "position": p.Position, "as_of": p.AsOf.UTC().Format(time.RFC3339)})
 }

@@ -112,10 +112,13 @@ func testTriageRules(t *testing.T, dialect string) {
 
 // expectedReply is the body of GET /inboxes/{id}/expected-reply.
 type expectedReply struct {
-	ReplyBy    time.Time `json:"reply_by"`
-	Text       string    `json:"text"`
-	AfterHours bool      `json:"after_hours"`
-	Position   int       `json:"position"`
+	ReplyBy      *time.Time `json:"reply_by"`
+	Text         string     `json:"text"`
+	AfterHours   bool       `json:"after_hours"`
+	Away         bool       `json:"away"`
+	AgentsOnline int        `json:"agents_online"`
+	Position     int        `json:"position"`
+	AsOf         time.Time  `json:"as_of"`
 }
 
 func (e *env) expectedReply(inboxID int64) expectedReply {
@@ -124,8 +127,8 @@ func (e *env) expectedReply(inboxID int64) expectedReply {
 	r := e.call("GET", fmt.Sprintf("/api/v1/inboxes/%d/expected-reply", inboxID), nil, 200, &out)
 	var raw map[string]json.RawMessage
 	decodeInto(e.t, r, &raw)
-	if len(raw) != 4 {
-		e.t.Fatalf("expected reply = %s, want exactly reply_by, text, after_hours, position", r)
+	if len(raw) != 7 {
+		e.t.Fatalf("expected reply = %s, want exactly reply_by, text, after_hours, away, agents_online, position, as_of", r)
 	}
 	return out
 }
@@ -134,7 +137,8 @@ func (e *env) expectedReply(inboxID int64) expectedReply {
 // the defaults, an SLA policy and business hours.
 func testExpectedReply(t *testing.T, dialect string) {
 	e := start(t, dialect)
-	_, agentTok := e.agentToken("agent@example.com", parley.RoleAgent)
+	agent, agentTok := e.agentToken("agent@example.com", parley.RoleAgent)
+	e.call("PATCH", fmt.Sprintf("/api/v1/agents/%d", agent.ID), map[string]any{"availability": "online"}, 200, nil)
 	plain := e.createInbox(map[string]any{"name": "Plain"})
 	closed := e.createInbox(map[string]any{"name": "Never open", "routing": map[string]any{"hours": map[string]any{"time_zone": "UTC", "week": map[string]any{}}}})
 	office := e.createInbox(map[string]any{"name": "Office", "routing": map[string]any{"hours": map[string]any{"time_zone": "Europe/Paris",
@@ -144,7 +148,7 @@ func testExpectedReply(t *testing.T, dialect string) {
 
 	before := e.clock.now()
 	p := e.expectedReply(plain.ID)
-	if p.Text != "within 4 hours" || p.AfterHours || p.Position != 0 ||
+	if p.Text != "within 4 hours" || p.AfterHours || p.Away || p.AgentsOnline != 1 || p.Position != 0 || p.ReplyBy == nil ||
 		p.ReplyBy.Before(before.Add(4*time.Hour).Truncate(time.Second)) || p.ReplyBy.After(e.clock.now().Add(4*time.Hour)) {
 		t.Fatalf("plain inbox promises %+v, want within 4 hours of %s", p, before)
 	}
@@ -154,7 +158,7 @@ func testExpectedReply(t *testing.T, dialect string) {
 
 	e.run([]scenario{
 		{name: "agent asks", method: "GET", path: fmt.Sprintf("/api/v1/inboxes/%d/expected-reply", plain.ID), token: agentTok, status: 200,
-			want: []string{`"text":"within 4 hours"`, `"after_hours":false`, `"position":0`, `"reply_by":"`}},
+			want: []string{`"text":"within 4 hours"`, `"after_hours":false`, `"away":false`, `"agents_online":1`, `"position":0`, `"reply_by":"`, `"as_of":"`}},
 		{name: "without a token", method: "GET", path: fmt.Sprintf("/api/v1/inboxes/%d/expected-reply", plain.ID), token: noToken, status: 401},
 		{name: "unknown inbox", method: "GET", path: "/api/v1/inboxes/999999/expected-reply", status: 404, want: []string{"inbox 999999"}},
 		{name: "bad inbox id", method: "GET", path: "/api/v1/inboxes/x/expected-reply", status: 400},
@@ -162,8 +166,8 @@ func testExpectedReply(t *testing.T, dialect string) {
 	})
 
 	// An SLA's first-response target is the promise while there is no
-	// history to go by. (Promises are cached for a minute, so ask about an
-	// inbox not asked about before.)
+	// history to go by. (An answer is reused for up to 15 seconds, so ask
+	// about an inbox not asked about before.)
 	fast := e.createSLAPolicy(map[string]any{"name": "Fast", "priority": "normal", "first_response_seconds": 1800})
 	fresh := e.createInbox(map[string]any{"name": "Fresh"})
 	if p := e.expectedReply(fresh.ID); p.Text != "within 30 minutes" {
@@ -183,7 +187,7 @@ func testExpectedReply(t *testing.T, dialect string) {
 	e.clock.freeze()
 	p = e.expectedReply(office.ID)
 	monday := time.Date(sat.Year(), sat.Month(), sat.Day()+2, 13, 0, 0, 0, paris)
-	if !p.AfterHours || !p.ReplyBy.Equal(monday) || p.Text != "by Monday 13:00" {
+	if !p.AfterHours || p.ReplyBy == nil || !p.ReplyBy.Equal(monday) || p.Text != "by Monday 13:00" {
 		t.Fatalf("office on Saturday promises %+v, want after hours, by %s (Monday 13:00)", p, monday.UTC())
 	}
 	// Asking stores nothing.

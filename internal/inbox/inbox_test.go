@@ -32,7 +32,10 @@ type fixture struct {
 	inbox parley.Inbox
 }
 
-func setup(t *testing.T, dialect string) *fixture {
+func setup(t *testing.T, dialect string) *fixture { return setupTB(t, dialect) }
+
+// setupTB is setup for benchmarks too.
+func setupTB(t testing.TB, dialect string) *fixture {
 	db := storetest.Open(t, dialect)
 	c := &clock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
 	db.Now = c.Now

@@ -5,21 +5,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/promise"
 	"github.com/parleyhq/parley/internal/store"
 )
 
 // Promises: when a conversation starts or reopens in an inbox with
 // acknowledgements on, a conversation.ack job tells the customer when to
-// expect a reply. The time is computed from live data: the team's recent
-// first-response times for that priority (the 80th percentile, so it is
-// not faster than the team really is), the SLA target when there is no
-// history, the queue, and business hours (after hours, when the team is
-// back). The promise is recorded on the conversation.
+// expect a reply; the widget and the API say the same before anyone
+// writes. All three read their figures here (promiseInput) and leave the
+// arithmetic to internal/promise, so they can only differ when the data
+// does. The promise is recorded on the conversation.
 
 // JobAck sends an acknowledgement.
 const JobAck = "conversation.ack"
@@ -34,12 +33,14 @@ var defaultFirstResponse = map[parley.Priority]time.Duration{
 
 // Promise is when a team expects to reply.
 type Promise struct {
-	ReplyBy    time.Time
-	Text       string // in English, the team's time zone: "within 2 hours", "by 9:00 tomorrow"
-	AfterHours bool
-	Position   int // in the queue; 0 when not queued
+	ReplyBy    time.Time // zero: nobody is online and no business hours say when someone will be
+	Text       string    // in English, the team's time zone: "within 2 hours", "by 9:00 tomorrow"
+	AfterHours bool      // business hours are closed
+	Away       bool      // no agent who could take it has chosen to be online
+	Online     int       // how many have
+	Position   int       // in the queue (1 is next); 0 when not queued
+	AsOf       time.Time // when it was computed
 
-	now      time.Time
 	estimate time.Duration
 	loc      *time.Location // the team's time zone
 }
@@ -51,85 +52,78 @@ func (p Promise) In(language string, loc *time.Location) string {
 	if loc == nil {
 		loc = p.loc
 	}
-	return ph.describe(p.now, p.ReplyBy, p.estimate, p.AfterHours, loc)
+	if p.ReplyBy.IsZero() {
+		return ph.back
+	}
+	return ph.describe(p.AsOf, p.ReplyBy, p.estimate, p.AfterHours || p.Away, loc)
 }
 
 // Sentence is the widget's line about the promise, in a language.
 func (p Promise) Sentence(language string, loc *time.Location) string {
 	_, ph := phrasesFor(language)
-	if p.AfterHours {
+	if p.AfterHours || p.Away {
 		return fmt.Sprintf(ph.away, p.In(language, loc))
 	}
 	return fmt.Sprintf(ph.usually, p.In(language, loc))
 }
 
-// promise computes the reply time for a conversation (or, with c.ID 0, for
-// a conversation that would start now in the inbox).
+// promise computes the reply time for a conversation, or, with c.ID 0,
+// for one that would start now in the inbox (queued as it would be).
 func (s *Service) promise(tx *store.Tx, in parley.Inbox, c parley.Conversation) (Promise, error) {
 	now := tx.Now()
-	sch := s.schedule(tx, in, c)
 	if c.Priority == "" {
 		c.Priority = parley.PriorityNormal
 	}
-	recent, err := tx.RecentFirstResponses(c.Priority, 50)
-	if err != nil {
-		return Promise{}, err
+	sch, hasHours := s.scheduleOf(tx, in, c)
+	pin := promise.Input{Now: now, Hours: sch, HasHours: hasHours, Target: defaultFirstResponse[c.Priority]}
+	if list, err := s.policies(tx); err == nil {
+		if p := policyFor(list, c); p != nil && p.FirstResponse > 0 {
+			pin.Target = p.FirstResponse
+		}
 	}
-	var took []time.Duration
-	for _, r := range recent {
-		took = append(took, sch.Between(r[0], r[1]))
+	team := c.TeamID
+	if team == nil {
+		team = in.Routing.TeamID
 	}
-	est := percentile(took, 0.8)
-	if len(took) < 5 {
-		est = defaultFirstResponse[c.Priority]
-		if list, err := s.policies(tx); err == nil {
-			if p := policyFor(list, c); p != nil && p.FirstResponse > 0 {
-				est = p.FirstResponse
+	var routed []int64 // inboxes whose unteamed conversations are the team's
+	if team != nil {
+		all, err := tx.Inboxes()
+		if err != nil {
+			return Promise{}, err
+		}
+		for _, o := range all {
+			if o.Routing.TeamID != nil && *o.Routing.TeamID == *team {
+				routed = append(routed, o.ID)
 			}
 		}
 	}
+	recent, err := tx.RecentFirstResponses(c.Priority, team, in.ID, routed, promise.HistorySize)
+	if err != nil {
+		return Promise{}, err
+	}
+	for _, r := range recent {
+		pin.History = append(pin.History, sch.Between(r[0], r[1]))
+	}
+	pool, err := tx.Candidates(team)
+	if err != nil {
+		return Promise{}, err
+	}
+	pin.Online = len(pool)
 	var p Promise
+	if c.ID == 0 && in.Routing.AutoAssign && pickAgent(pool) < 0 {
+		// Nobody has room: it would be queued now, behind everyone queued
+		// at its priority or above.
+		c.QueuedAt, c.ID = &now, math.MaxInt64
+	}
 	if p.Position, err = tx.QueuePosition(c); err != nil {
 		return p, err
 	}
-	if p.Position > 0 {
-		online, err := tx.Candidates(nil)
-		if err != nil {
-			return p, err
-		}
-		// Each place ahead takes some of an agent's time; more agents
-		// online share the queue.
-		est += time.Duration(float64(est) * float64(p.Position) / float64(max(1, len(online))))
-	}
-	est = roundUp(est)
-	p.AfterHours = !sch.IsOpen(now)
-	p.ReplyBy = sch.Add(now, est)
-	if p.ReplyBy.IsZero() { // never open: promise nothing faster than the estimate
-		p.ReplyBy = now.Add(est)
-	}
-	p.now, p.estimate, p.loc = now, est, sch.Location
+	pin.Queued, pin.Ahead = p.Position > 0, max(0, p.Position-1)
+	e := promise.Make(pin)
+	p.ReplyBy, p.AfterHours, p.Away, p.Online = e.ReplyBy, e.AfterHours, e.Away, pin.Online
+	p.AsOf, p.estimate, p.loc = now, e.Wait, sch.Location
 	p.Text = p.In("en", nil)
 	return p, nil
-}
-
-func percentile(d []time.Duration, q float64) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	d = slices.Clone(d)
-	slices.Sort(d)
-	return d[int(math.Ceil(q*float64(len(d))))-1]
-}
-
-// roundUp makes an estimate a promise a person would make: 10, 15, 30
-// minutes, then whole hours.
-func roundUp(d time.Duration) time.Duration {
-	for _, step := range []time.Duration{5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute, time.Hour} {
-		if d <= step {
-			return step
-		}
-	}
-	return (d + time.Hour - 1).Truncate(time.Hour) // whole hours, rounded up
 }
 
 // enqueueAck asks for an acknowledgement of a conversation that just
@@ -183,13 +177,15 @@ func (s *Service) SendAck(ctx context.Context, payload string) error {
 		if err != nil {
 			return err
 		}
-		by := pr.ReplyBy
-		cur.PromisedReplyBy = &by
+		if !pr.ReplyBy.IsZero() { // "as soon as we're back" names no time to keep
+			by := pr.ReplyBy
+			cur.PromisedReplyBy = &by
+		}
 		if err := tx.SaveConversation(&cur); err != nil {
 			return err
 		}
 		return tx.AppendEvent(&parley.Event{Type: parley.EventPromise, ConversationID: &cur.ID, ContactID: &cur.ContactID, MessageID: &m.ID},
-			map[string]any{"reply_by": by.UTC().Format(time.RFC3339), "text": pr.Text, "after_hours": pr.AfterHours, "position": pr.Position})
+			map[string]any{"reply_by": replyByJSON(pr.ReplyBy), "text": pr.Text, "after_hours": pr.AfterHours, "away": pr.Away, "position": pr.Position})
 	})
 	if code := parley.ErrorCode(err); code == parley.ECONFLICT || code == parley.EINVALID {
 		return nil // the channel will not carry it now (a closed window): nothing to promise on
@@ -197,23 +193,33 @@ func (s *Service) SendAck(ctx context.Context, payload string) error {
 	return err
 }
 
+// ExpectedTTL bounds how long a computed expected reply is reused: every
+// page view of the business's site may ask, and the queue moves with every
+// message. The answer says when it was computed (Promise.AsOf), and
+// changes of availability, capacity, inboxes and SLA policies made in this
+// process drop it at once.
+const ExpectedTTL = 15 * time.Second
+
+type cachedPromise struct {
+	p  Promise
+	at time.Time
+}
+
 // ExpectedReply is what an inbox promises a customer who writes now: the
-// widget shows it before they write. It is cached for a minute per inbox,
-// since every page view of the business's site may ask.
+// widget shows it before they write, and the API returns it. It is the
+// acknowledgement's estimate for a normal-priority conversation started
+// now, queued where it would be. Returns ENOTFOUND for an unknown inbox.
 func (s *Service) ExpectedReply(ctx context.Context, inboxID int64) (p Promise, err error) {
-	type cached struct {
-		p  Promise
-		at time.Time
-	}
-	if v, ok := s.expected.Load(inboxID); ok && time.Since(v.(cached).at) < time.Minute {
-		return v.(cached).p, nil
-	}
-	defer func() {
-		if err == nil {
-			s.expected.Store(inboxID, cached{p, time.Now()})
+	now := s.now()
+	if v, ok := s.expected.Load(inboxID); ok {
+		if c := v.(cachedPromise); !now.Before(c.at) && now.Sub(c.at) < ExpectedTTL {
+			return c.p, nil
 		}
-	}()
-	err = s.DB.Write(ctx, func(tx *store.Tx) error {
+	}
+	// It only reads: a reading connection, so page views never queue
+	// behind the writer (a write transaction cost 17-60 ms a call here
+	// under load; see docs/PERFORMANCE.md).
+	err = s.DB.Read(ctx, func(tx *store.Tx) error {
 		in, err := tx.Inbox(inboxID)
 		if err != nil {
 			return err
@@ -221,7 +227,19 @@ func (s *Service) ExpectedReply(ctx context.Context, inboxID int64) (p Promise, 
 		p, err = s.promise(tx, in, parley.Conversation{InboxID: inboxID, Priority: parley.PriorityNormal})
 		return err
 	})
+	if err == nil {
+		s.expected.Store(inboxID, cachedPromise{p, p.AsOf})
+	}
 	return p, err
+}
+
+// replyByJSON is a promise's time in events and answers: null when it
+// names none.
+func replyByJSON(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 // ackText writes the acknowledgement for a contact: in their language
@@ -247,7 +265,7 @@ func ackText(a parley.AckSettings, contact parley.Contact, pr Promise) string {
 	if after == "" {
 		after = ph.ackAfter
 	}
-	if pr.AfterHours {
+	if pr.AfterHours || pr.Away {
 		text = after
 	}
 	out := strings.ReplaceAll(text, "{{reply_by}}", pr.In(lang, contactLocation(contact)))

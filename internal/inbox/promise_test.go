@@ -31,6 +31,7 @@ func (f *fixture) ackFor(t *testing.T, conv int64) (string, *time.Time) {
 func TestAcknowledgements(t *testing.T) {
 	f := setup(t, "sqlite")
 	withSLA(t, f)
+	f.onlineAgent(t, "maya@example.com")
 	f.inbox.Routing.Ack.Enabled = true
 	if _, err := f.svc.UpdateInbox(bg, inbox.System, f.inbox, nil); err != nil {
 		t.Fatal(err)
@@ -72,13 +73,20 @@ func TestAcknowledgementWhenBusy(t *testing.T) {
 	f.from(t, "first", "takes the only place")
 	f.drain(t)
 	f.runDue(t)
-	// The only agent is full: the next customer is first in the queue and
-	// waits for them, so the promise doubles.
+	// The only agent is full: the next customer is first in line, with
+	// nobody ahead of them, so the promise is the SLA's hour.
 	conv := f.from(t, "second", "me too").ConversationID
 	f.drain(t)
 	text, _ := f.ackFor(t, conv)
-	if text != "Thanks! You'll hear from us within 2 hours. (You're number 1 in line.)" {
-		t.Errorf("busy: %q", text)
+	if text != "Thanks! You'll hear from us within an hour. (You're number 1 in line.)" {
+		t.Errorf("first in line: %q", text)
+	}
+	// The one after has one ahead, which the only agent takes first:
+	// 1 hour + 1 × 1 hour / 1 agent = 2 hours.
+	conv = f.from(t, "third", "and me").ConversationID
+	f.drain(t)
+	if text, _ := f.ackFor(t, conv); text != "Thanks! You'll hear from us within 2 hours. (You're number 2 in line.)" {
+		t.Errorf("second in line: %q", text)
 	}
 	// A text without {{reply_by}} is refused: a promise must say when.
 	f.inbox.Routing.Ack.Text = "Thanks!"

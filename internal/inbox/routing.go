@@ -304,6 +304,7 @@ func (s *Service) SetAvailability(ctx context.Context, actor Actor, agentID int6
 			}
 		}
 		tx.AfterCommit(s.kickRouting)
+		tx.AfterCommit(s.expected.Clear) // who is online changes every promise
 		return nil
 	})
 	return err
@@ -383,6 +384,7 @@ func (s *Service) SetCapacity(ctx context.Context, actor Actor, agentID int64, c
 			return err
 		}
 		tx.AfterCommit(s.kickRouting)
+		tx.AfterCommit(s.expected.Clear) // room decides whether a newcomer queues
 		return tx.SetCapacity(agentID, capacity)
 	})
 }

@@ -83,6 +83,14 @@ func (s *Service) forgetPolicies() {
 // schedule returns the business hours a conversation is timed by: its
 // team's, else its inbox's, else always open.
 func (s *Service) schedule(tx *store.Tx, in parley.Inbox, c parley.Conversation) hours.Schedule {
+	sch, _ := s.scheduleOf(tx, in, c)
+	return sch
+}
+
+// scheduleOf is schedule, and whether the team or inbox has hours at all
+// (false: always open by default, which says nothing about when anyone
+// works).
+func (s *Service) scheduleOf(tx *store.Tx, in parley.Inbox, c parley.Conversation) (hours.Schedule, bool) {
 	raw := string(in.Routing.Hours)
 	if c.TeamID != nil {
 		if t, err := tx.TeamHours(*c.TeamID); err == nil && t != "" {
@@ -90,17 +98,17 @@ func (s *Service) schedule(tx *store.Tx, in parley.Inbox, c parley.Conversation)
 		}
 	}
 	if raw == "" || raw == "null" {
-		return hours.AlwaysOpen()
+		return hours.AlwaysOpen(), false
 	}
 	if v, ok := s.sla.schedules.Load(raw); ok {
-		return v.(hours.Schedule)
+		return v.(hours.Schedule), true
 	}
 	sch, err := hours.Parse([]byte(raw))
 	if err != nil {
-		return hours.AlwaysOpen() // refused when saved; a bad stored value counts as always open
+		return hours.AlwaysOpen(), false // refused when saved; a bad stored value counts as always open
 	}
 	s.sla.schedules.Store(raw, sch)
-	return sch
+	return sch, true
 }
 
 // policyFor returns the most specific policy matching c.

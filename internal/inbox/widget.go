@@ -29,9 +29,14 @@ func (s *Service) WidgetInbox(ctx context.Context, id int64) (parley.Inbox, erro
 	return in, err
 }
 
-// AnyAgentOnline reports whether an agent was seen within OnlineWindow.
-func (s *Service) AnyAgentOnline(ctx context.Context) (bool, error) {
-	n, err := s.AgentsOnline(ctx, s.now().Add(-OnlineWindow))
+// AnyAgentOnline reports whether an agent who could take the inbox's
+// conversations (its routing team's members, or anyone without one) has
+// chosen to be online. The availability an agent chose is what counts, not
+// whether a page of Parley was loaded lately: an agent who went offline
+// with a tab open is not there, and one who leaves without saying so is
+// set away after AwayAfter by the routing loop.
+func (s *Service) AnyAgentOnline(ctx context.Context, in parley.Inbox) (bool, error) {
+	n, err := s.DB.AgentsAvailable(ctx, in.Routing.TeamID)
 	return n > 0, err
 }
 

@@ -83,11 +83,14 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	Write(w, StatusFor(code), body)
 }
 
-// Write answers with v as JSON, never cached or sniffed.
+// Write answers with v as JSON, never sniffed, and never cached unless the
+// handler said for how long (a Cache-Control it set is kept).
 func Write(w http.ResponseWriter, status int, v any) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Cache-Control", "no-store")
+	if w.Header().Get("Cache-Control") == "" {
+		w.Header().Set("Cache-Control", "no-store")
+	}
 	w.WriteHeader(status)
 	return json.NewEncoder(w).Encode(v)
 }

@@ -165,6 +165,19 @@ func (db *DB) Inbox(ctx context.Context, id int64) (parley.Inbox, string, error)
 	return in, secret, err
 }
 
+// Inboxes returns every inbox, oldest first, in the transaction.
+func (tx *Tx) Inboxes() (_ []parley.Inbox, err error) {
+	defer wrap(&err, "store: Inboxes")
+	rows, err := tx.query("SELECT " + inboxColumns + " FROM inboxes ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(r *sql.Rows) (parley.Inbox, error) {
+		in, _, err := scanInbox(r)
+		return in, err
+	})
+}
+
 // Inboxes returns every inbox, oldest first.
 func (db *DB) Inboxes(ctx context.Context) (_ []parley.Inbox, err error) {
 	defer wrap(&err, "store: Inboxes")

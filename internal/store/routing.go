@@ -57,6 +57,21 @@ func (tx *Tx) Candidates(teamID *int64) (_ []Candidate, err error) {
 	return out, rows.Err()
 }
 
+// AgentsAvailable counts the active agents who chose to be online (members
+// of team when it is not nil).
+func (db *DB) AgentsAvailable(ctx context.Context, teamID *int64) (int, error) {
+	q, args := "SELECT COUNT(*) FROM agents a WHERE a.active AND a.availability = 'online'", []any{}
+	if teamID != nil {
+		q += " AND a.id IN (SELECT agent_id FROM team_members WHERE team_id = $1)"
+		args = append(args, *teamID)
+	}
+	var n int
+	if err := db.read.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+		return 0, wrapErr("store: AgentsAvailable", err)
+	}
+	return n, nil
+}
+
 // OpenCount returns how many open conversations an agent is assigned.
 func (tx *Tx) OpenCount(agentID int64) (int, error) {
 	var n int
@@ -182,11 +197,31 @@ func (tx *Tx) IdleOnline(before time.Time) ([]int64, error) {
 	})
 }
 
-// RecentFirstResponses returns, for the newest conversations of a priority
-// that got a first response, when each started and when it was answered.
-func (tx *Tx) RecentFirstResponses(p parley.Priority, limit int) ([][2]time.Time, error) {
+// RecentFirstResponses returns, for the latest conversations of a
+// priority to get a first response (newest answer first, at most limit),
+// when each started and when it was answered. Scope picks whose they are:
+// with a team, the conversations of that team, plus those without a team
+// of their own in inboxes (teamInboxes) routed to it; without one, the
+// inbox's conversations that have no team of their own.
+func (tx *Tx) RecentFirstResponses(p parley.Priority, teamID *int64, inboxID int64, teamInboxes []int64, limit int) (_ [][2]time.Time, err error) {
+	defer wrap(&err, "store: RecentFirstResponses")
+	args := []any{p, limit}
+	where := "team_id IS NULL AND inbox_id = $3"
+	if teamID != nil {
+		args = append(args, *teamID)
+		where = "team_id = $3"
+		if len(teamInboxes) > 0 {
+			where = "(team_id = $3 OR (team_id IS NULL AND inbox_id IN (" + placeholders(4, len(teamInboxes)) + ")))"
+			for _, id := range teamInboxes {
+				args = append(args, id)
+			}
+		}
+	} else {
+		args = append(args, inboxID)
+	}
 	rows, err := tx.query(`SELECT created_at, first_response_at FROM conversations
-		WHERE priority = $1 AND first_response_at IS NOT NULL ORDER BY id DESC LIMIT $2`, p, limit)
+		WHERE priority = $1 AND first_response_at IS NOT NULL AND `+where+`
+		ORDER BY first_response_at DESC, id DESC LIMIT $2`, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -30,6 +30,9 @@ type Tx struct {
 	// statement per caller.
 	events  []*parley.Event
 	touched []int64
+	// readOnly marks a Tx from Read: it runs on a reading connection, so
+	// the writer's prepared statements are not its own.
+	readOnly bool
 }
 
 // Now is the time of this transaction, from the injected clock.
@@ -57,7 +60,7 @@ func (tx *Tx) queryRow(q string, args ...any) *sql.Row {
 // the writer's connection prepared before (see stmtCache), or nil to run
 // q unprepared.
 func (tx *Tx) prepared(q string) *sql.Stmt {
-	if tx.db.writer == nil || tx.db.writer.stmts == nil {
+	if tx.readOnly || tx.db.writer == nil || tx.db.writer.stmts == nil {
 		return nil
 	}
 	if s := tx.db.writer.stmts.get(q); s != nil {
@@ -194,6 +197,19 @@ func (c *stmtCache) close() {
 func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	w := db.writer
 	return db.write1(ctx, w.queues[int(w.next.Add(1))%len(w.queues)], fn)
+}
+
+// Read runs fn in a transaction on a reading connection and rolls it back:
+// for use cases that only read but share code written against Tx (the
+// reply-time promise), so they neither wait for nor slow the writer. fn
+// must not write (on SQLite the reading connections refuse it).
+func (db *DB) Read(ctx context.Context, fn func(*Tx) error) error {
+	sqlTx, err := db.read.BeginTx(ctx, nil)
+	if err != nil {
+		return wrapErr("store: Read", err)
+	}
+	defer sqlTx.Rollback()
+	return fn(&Tx{tx: sqlTx, ctx: ctx, db: db, now: db.now(), readOnly: true})
 }
 
 // WriteKeyed is Write for work about one thing, named by key (a contact's

@@ -331,7 +331,7 @@ func TestScreenshot(t *testing.T) {
 	}
 }
 
-// agentNamed creates an agent who is online now.
+// agentNamed creates an agent who chose to be online, with Parley open.
 func (f *fixture) agentNamed(name string) int64 {
 	f.t.Helper()
 	ctx := context.Background()
@@ -339,7 +339,7 @@ func (f *fixture) agentNamed(name string) int64 {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	if err := f.env.App.Inbox.TouchPresence(ctx, a.ID); err != nil {
+	if err := f.env.App.Inbox.SetAvailability(ctx, inbox.System, a.ID, parley.Online, "test"); err != nil {
 		f.t.Fatal(err)
 	}
 	return a.ID

@@ -30,7 +30,7 @@ func (s *Server) config(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	online, err := s.Inbox.AnyAgentOnline(r.Context())
+	online, err := s.Inbox.AnyAgentOnline(r.Context(), in)
 	if err != nil {
 		return err
 	}
@@ -346,15 +346,13 @@ func (s *Server) markRead(w http.ResponseWriter, r *http.Request) error {
 }
 
 // replyTimeText is what the widget says about when a reply comes: the
-// promise computed from live data when the inbox has business hours or
-// acknowledgements (the same the acknowledgement would make), otherwise
-// the inbox's own text.
+// promise computed from live data (the same the acknowledgement would
+// make) when the inbox has business hours or acknowledgements, or when
+// nobody is online (an inbox's own "we reply in minutes" would then be
+// untrue); otherwise the inbox's own text.
 func (s *Server) replyTimeText(ctx context.Context, in parley.Inbox, lang, tz string) string {
-	if !in.Routing.Ack.Enabled && len(in.Routing.Hours) == 0 {
-		return in.ReplyTimeText
-	}
 	p, err := s.Inbox.ExpectedReply(ctx, in.ID)
-	if err != nil {
+	if err != nil || !in.Routing.Ack.Enabled && len(in.Routing.Hours) == 0 && !p.Away {
 		return in.ReplyTimeText
 	}
 	var loc *time.Location

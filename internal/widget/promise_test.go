@@ -24,6 +24,7 @@ func TestWidgetShowsThePromise(t *testing.T) {
 		f := start(t, "sqlite", func() time.Time { return tc.at }, func(in *parley.Inbox) {
 			in.Routing.Hours = json.RawMessage(`{"time_zone":"Europe/Paris","week":{"mon":["09:00-17:00"],"tue":["09:00-17:00"]}}`)
 		})
+		f.agentNamed("Maya")
 		var c struct {
 			ReplyTimeText string `json:"reply_time_text"`
 		}
