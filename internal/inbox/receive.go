@@ -200,7 +200,9 @@ func (s *Service) Receive(ctx context.Context, inboxID int64, in Incoming) (r Re
 // conversationFor returns the conversation a customer message goes to,
 // applying the lifecycle: an unresolved conversation takes it (waking or
 // un-pending it), a resolved one inside the reopen window is reopened, and
-// otherwise a new conversation starts that continues the last one.
+// otherwise a new conversation starts that continues the last one. The
+// channel's thread (in.ConversationID) is taken over the contact's latest
+// conversation; in.NewThread starts a conversation that continues nothing.
 // changed reports whether fields other than the activity time changed.
 func (s *Service) conversationFor(tx *store.Tx, inbox parley.Inbox, contactID int64, in Incoming, r *Received) (conv parley.Conversation, changed bool, err error) {
 	conv, err = tx.LatestConversation(inbox.ID, contactID) // also locks the contact's conversations
