@@ -111,6 +111,7 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	a.Widget = &widget.Server{DB: db, Inbox: a.Inbox, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, MaxUploadBytes: cfg.MaxUploadBytes}
 	a.Web.Proxies, a.Widget.Proxies, a.Widget.Box = proxies, proxies, box
 	a.Widget.Quota = widget.UploadQuota{PerVisitor: cfg.WidgetUploadQuota, PerAddress: 5 * cfg.WidgetUploadQuota}
+	a.Widget.NoticeReplyAddress = a.Gateway.NoticeReplyAddress
 	a.Widget.RegisterJobs(a.Jobs)
 	cleaner := &uploads.Cleaner{DB: db, Blobs: blobs}
 	if err := cleaner.Register(ctx, a.Jobs); err != nil {

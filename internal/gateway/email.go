@@ -171,8 +171,10 @@ type emailThread struct {
 	References []string `json:"references,omitempty"`
 }
 
-// threading fills in an email reply's subject and threading headers from
-// the customer's last email in the conversation; other channels have none.
+// threading fills in an email reply's subject and threading headers: the
+// subject the conversation began with (a customer who renames the subject
+// halfway, or a second request, does not rename the thread), in reply to
+// the last email received in it; other channels have none.
 func (g *Gateway) threading(tx *store.Tx, c *conn, conv parley.Conversation, p *payload) error {
 	if c.inbox.ChannelType != parley.ChannelEmail {
 		return nil
@@ -181,11 +183,17 @@ func (g *Gateway) threading(tx *store.Tx, c *conn, conv parley.Conversation, p *
 	if err != nil {
 		return err
 	}
-	var t emailThread
+	var t, first emailThread
 	if raw != "" {
 		json.Unmarshal([]byte(raw), &t)
 	}
-	p.Subject = t.Subject
+	if raw, err = tx.FirstPayload(conv.ID); err != nil {
+		return err
+	}
+	json.Unmarshal([]byte(raw), &first)
+	if p.Subject = first.Subject; p.Subject == "" {
+		p.Subject = t.Subject
+	}
 	if p.Subject == "" {
 		p.Subject = "Your conversation with " + c.inbox.Name
 	}

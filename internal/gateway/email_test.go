@@ -268,8 +268,11 @@ Subject: Re: Refund for order 5521
 		mb.deliver(t, "this is not an email at all")
 		mb.deliver(t, strings.Replace(strings.Replace(firstMail, "first-5521", "third", 1), "Refund for order 5521", "Another question", 1))
 		poll()
-		if n := len(e.messages(conv.ID)); n != 4 {
-			t.Errorf("after junk and a new mail: %d messages, want 4", n)
+		if n := len(e.messages(conv.ID)); n != 3 {
+			t.Errorf("after junk and a mail on a new subject: %d messages in the first conversation, want 3", n)
+		}
+		if page, _ := e.App.DB.Conversations(ctx, parley.ConversationFilter{InboxID: id, Limit: 5}); len(page.Conversations) != 2 {
+			t.Errorf("a mail on a new subject: %d conversations, want 2", len(page.Conversations))
 		}
 	})
 }

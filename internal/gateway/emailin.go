@@ -163,18 +163,18 @@ func (g *Gateway) ReceiveEmail(ctx context.Context, inboxID int64, raw []byte) e
 		log.Warn("gateway: email from an unusable address dropped", "from", msg.From.Address)
 		return nil
 	}
-	hint := email.ConversationFromAddress(msg, own, g.replyKey(inboxID))
-	if hint == 0 {
-		if hint, err = g.threadOf(ctx, inboxID, append([]string{msg.InReplyTo}, msg.References...)); err != nil {
-			return err
-		}
+	thread, err := g.findThread(ctx, c, msg, addr) // emailthread.go
+	if err != nil {
+		return err
 	}
 	text := strings.TrimSpace(msg.Text)
 	if text == "" {
 		text = strings.TrimSpace(msg.FullText)
 	}
-	if msg.InReplyTo == "" && len(msg.References) == 0 && hint == 0 && msg.Subject != "" {
-		text = "Subject: " + msg.Subject + "\n\n" + text // the first mail of a thread: its subject says what it is about
+	if thread.New && msg.Subject != "" {
+		// The first mail Parley sees of a thread (perhaps begun elsewhere):
+		// its subject says what it is about.
+		text = "Subject: " + msg.Subject + "\n\n" + text
 	}
 	refs, err := g.uploadAll(ctx, msg.Attachments)
 	if err != nil {
@@ -194,13 +194,14 @@ func (g *Gateway) ReceiveEmail(ctx context.Context, inboxID int64, raw []byte) e
 		text = "(empty email)"
 	}
 	text = parley.TruncateText(parley.CleanText(text), parley.MaxTextLength)
-	thread, _ := json.Marshal(emailThread{Subject: msg.Subject, MessageID: msg.MessageID, References: msg.References})
+	payload, _ := json.Marshal(emailThread{Subject: msg.Subject, MessageID: msg.MessageID, References: msg.References})
 	name := parley.CleanLine(msg.From.Name)
 	if len(name) > 200 {
 		name = ""
 	}
-	_, err = g.Inbox.Receive(ctx, inboxID, inbox.Incoming{Contact: store.ContactKey{Email: addr, Name: name}, ExternalID: externalID(msg.MessageID),
-		Text: text, Attachments: refs, ConversationID: hint, ChannelPayload: string(thread)})
+	_, err = g.Inbox.Receive(ctx, thread.InboxID, inbox.Incoming{Contact: store.ContactKey{Email: addr, Name: name}, ExternalID: externalID(msg.MessageID),
+		Text: text, Attachments: refs, ConversationID: thread.ConversationID, NewThread: thread.New, ContactID: thread.ContactID,
+		ChannelPayload: string(payload)})
 	if err != nil {
 		return g.skipRefused(ctx, c, "email", msg.MessageID, err)
 	}

@@ -73,6 +73,11 @@ type ReplyNotifier struct {
 	Present func(contactID int64) bool
 	// Send sends an email; nil means mail.Send.
 	Send func(ctx context.Context, cfg mail.Config, m mail.Message) error
+	// ReplyAddress returns an address Parley reads whose mail comes back
+	// into the conversation (a signed plus-address of an email inbox), or
+	// ok false when no inbox reads mail; may be nil (none). Without one
+	// the notice says that replies are not read, and how to answer.
+	ReplyAddress func(ctx context.Context, conversationID int64) (addr string, ok bool, err error)
 }
 
 // Run is the job handler. It does nothing when the reply is no longer
@@ -170,7 +175,7 @@ func (n *ReplyNotifier) Run(ctx context.Context, payload string, lastAttempt boo
 	if cfg.Host == "" {
 		return record(store.NotificationNotSent, contact.Email, "email is not set up (no SMTP settings)")
 	}
-	msg, err := n.email(ctx, cfg, in, contact, unread)
+	msg, err := n.email(ctx, cfg, in, c.ID, contact, unread)
 	if err != nil {
 		return err
 	}
@@ -283,7 +288,7 @@ func (n *ReplyNotifier) resumeLink(ctx context.Context, in parley.Inbox, contact
 }
 
 // email builds the notification: the unread replies and a resume link.
-func (n *ReplyNotifier) email(ctx context.Context, cfg SMTPSettings, in parley.Inbox, contact parley.Contact, unread []parley.Message) (mail.Message, error) {
+func (n *ReplyNotifier) email(ctx context.Context, cfg SMTPSettings, in parley.Inbox, convID int64, contact parley.Contact, unread []parley.Message) (mail.Message, error) {
 	s := n.Service
 	if len(unread) > 5 {
 		unread = unread[len(unread)-5:]
@@ -321,13 +326,36 @@ func (n *ReplyNotifier) email(ctx context.Context, cfg SMTPSettings, in parley.I
 	if err != nil {
 		return msg, err
 	}
+	replyTo, readable := "", false
+	if n.ReplyAddress != nil {
+		if replyTo, readable, err = n.ReplyAddress(ctx, convID); err != nil {
+			return msg, err
+		}
+	}
+	b.WriteString(noticeHowToAnswer(readable, link != ""))
+	if readable {
+		msg.ReplyTo = replyTo
+	}
 	if link != "" {
 		msg.Link = link
 		msg.LinkText = "Continue the conversation"
-		b.WriteString("The link below opens the conversation again; it works for 7 days.\n")
-	} else {
-		b.WriteString("Open the chat on our website to answer.\n")
 	}
 	msg.Text = b.String()
 	return msg, nil
+}
+
+// noticeHowToAnswer tells the visitor how to answer a reply notice: by
+// replying to it only when an address Parley reads brings the answer
+// back (its Reply-To); otherwise it says plainly that replies are not
+// read, since the notice comes from the workspace's sending address.
+func noticeHowToAnswer(replyRead, link bool) string {
+	switch {
+	case replyRead && link:
+		return "You can answer by replying to this email, or continue the conversation with the link below (it works for 7 days).\n"
+	case replyRead:
+		return "You can answer by replying to this email.\n"
+	case link:
+		return "Replies to this email are not read. To answer, use the link below; it opens the conversation again and works for 7 days.\n"
+	}
+	return "Replies to this email are not read. To answer, open the chat on our website.\n"
 }

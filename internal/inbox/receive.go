@@ -20,9 +20,21 @@ type Incoming struct {
 	// media job, written with the message, that adds the attachment.
 	Media []PendingMedia
 	// ConversationID, when set, is the conversation the channel says this
-	// message answers (email threading). It is used when it is this
-	// contact's conversation in this inbox; otherwise the usual rules pick.
+	// message answers (email threading: a signed reply address, or
+	// In-Reply-To/References). It is used when it is a conversation in
+	// this inbox, whoever its contact is: a reply joins its thread even
+	// from the customer's other address or a colleague's reply-all, and
+	// stays that sender's message. Otherwise the usual rules pick.
 	ConversationID int64
+	// NewThread says the message begins a thread of its own (an email
+	// with a subject none of the contact's conversations has, and no
+	// thread headers Parley knows): it opens a new conversation instead
+	// of joining the contact's open one. Ignored with ConversationID.
+	NewThread bool
+	// ContactID, when set, is the sender the channel has already
+	// identified (a signed reply from the address a reply notice went
+	// to): Contact is then not looked up, and no identity is added.
+	ContactID int64
 	// ChannelPayload is kept with the message for the channel's own use
 	// (an email's subject and Message-ID, for threading the reply).
 	ChannelPayload string
@@ -104,7 +116,11 @@ func (s *Service) Receive(ctx context.Context, inboxID int64, in Incoming) (r Re
 	if err != nil {
 		return r, err
 	}
-	err = s.DB.WriteKeyed(ctx, contactKey(inboxID, in.Contact), func(tx *store.Tx) error {
+	key := contactKey(inboxID, in.Contact)
+	if in.ContactID != 0 {
+		key = fmt.Sprintf("contact/%d", in.ContactID)
+	}
+	err = s.DB.WriteKeyed(ctx, key, func(tx *store.Tx) error {
 		r = Received{}
 		if in.ExternalID != "" {
 			m, err := tx.MessageByExternalID(inboxID, in.ExternalID)
@@ -120,11 +136,16 @@ func (s *Service) Receive(ctx context.Context, inboxID int64, in Incoming) (r Re
 		if err != nil {
 			return err
 		}
-		contact, _, err := tx.FindOrCreateContact(inboxID, in.Contact)
+		var contact parley.Contact
+		if in.ContactID != 0 {
+			contact, err = tx.Contact(in.ContactID)
+		} else {
+			contact, _, err = tx.FindOrCreateContact(inboxID, in.Contact)
+		}
 		if err != nil {
 			return err
 		}
-		conv, changed, err := s.conversationFor(tx, inbox, contact.ID, in.ConversationID, &r)
+		conv, changed, err := s.conversationFor(tx, inbox, contact.ID, in, &r)
 		if err != nil {
 			return err
 		}
@@ -179,14 +200,22 @@ func (s *Service) Receive(ctx context.Context, inboxID int64, in Incoming) (r Re
 // conversationFor returns the conversation a customer message goes to,
 // applying the lifecycle: an unresolved conversation takes it (waking or
 // un-pending it), a resolved one inside the reopen window is reopened, and
-// otherwise a new conversation starts that continues the last one.
+// otherwise a new conversation starts that continues the last one. The
+// channel's thread (in.ConversationID) is taken over the contact's latest
+// conversation; in.NewThread starts a conversation that continues nothing.
 // changed reports whether fields other than the activity time changed.
-func (s *Service) conversationFor(tx *store.Tx, inbox parley.Inbox, contactID, hint int64, r *Received) (conv parley.Conversation, changed bool, err error) {
-	conv, err = tx.LatestConversation(inbox.ID, contactID)
-	if hint != 0 && hint != conv.ID && err == nil {
-		if h, herr := tx.Conversation(hint); herr == nil && h.InboxID == inbox.ID && h.ContactID == contactID {
-			conv = h // the thread this message answers, not the contact's latest
+func (s *Service) conversationFor(tx *store.Tx, inbox parley.Inbox, contactID int64, in Incoming, r *Received) (conv parley.Conversation, changed bool, err error) {
+	conv, err = tx.LatestConversation(inbox.ID, contactID) // also locks the contact's conversations
+	hinted := false
+	if hint := in.ConversationID; hint != 0 && (err == nil || parley.ErrorCode(err) == parley.ENOTFOUND) {
+		if h, herr := tx.Conversation(hint); herr == nil && h.InboxID == inbox.ID {
+			conv, err, hinted = h, nil, true // the thread this message answers, not the contact's latest
+		} else if herr != nil && parley.ErrorCode(herr) != parley.ENOTFOUND {
+			return conv, false, herr
 		}
+	}
+	if in.NewThread && !hinted && err == nil {
+		err = parley.Errorf(parley.ENOTFOUND, "a new thread") // start one below
 	}
 	if parley.ErrorCode(err) == parley.ENOTFOUND {
 		conv = parley.Conversation{InboxID: inbox.ID, ContactID: contactID}
@@ -198,7 +227,9 @@ func (s *Service) conversationFor(tx *store.Tx, inbox parley.Inbox, contactID, h
 	}
 	if conv.Status == parley.StatusResolved && !parley.ReopensWithin(*conv.ResolvedAt, tx.Now(), inbox.ReopenWindow) {
 		prev := conv.ID
-		conv = parley.Conversation{InboxID: inbox.ID, ContactID: contactID, PreviousID: &prev, Priority: conv.Priority}
+		// The continuation belongs to the thread's contact, who may not be
+		// this sender (a colleague answering a long-closed thread).
+		conv = parley.Conversation{InboxID: inbox.ID, ContactID: conv.ContactID, PreviousID: &prev, Priority: conv.Priority}
 		r.NewConversation = true
 		return conv, false, tx.CreateConversation(&conv, nil)
 	}

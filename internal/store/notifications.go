@@ -93,7 +93,10 @@ func (tx *Tx) ScanWidgetReplies(limit int) (_ []WidgetReply, err error) {
 		return nil, err
 	}
 	var raw string
-	err = tx.queryRow("SELECT value FROM settings WHERE key = $1", cursorKey).Scan(&raw)
+	// Locked: two scans at once (the app's watcher and another process's,
+	// or a caller's) would otherwise both read the same position on
+	// PostgreSQL and both queue a notice for every reply.
+	err = tx.queryRow("SELECT value FROM settings WHERE key = $1"+tx.db.dialect.forUpdate, cursorKey).Scan(&raw)
 	if err == sql.ErrNoRows {
 		return nil, tx.SetSetting(cursorKey, last)
 	}

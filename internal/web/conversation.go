@@ -205,7 +205,25 @@ func (s *Server) conversation(r *http.Request, id int64, v View, l lookups, agen
 			}
 		}
 	}
-	cv.Items = s.timeline(msgs, convs, c.ID, contact, l)
+	// Someone other than the contact may write into a thread (an email
+	// reply-all, the customer's other address): name them, not the contact.
+	senders := map[int64]parley.Contact{contact.ID: contact}
+	for _, m := range msgs {
+		if id := m.AuthorContactID; id != nil && m.Direction == parley.Incoming {
+			if _, ok := senders[*id]; !ok {
+				if ct, err := s.DB.Contact(ctx, *id); err == nil {
+					if ct.MergedInto == nil { // a merged one is the contact now
+						senders[*id] = ct
+					} else {
+						senders[*id] = parley.Contact{}
+					}
+				} else if parley.ErrorCode(err) != parley.ENOTFOUND {
+					return cv, err
+				}
+			}
+		}
+	}
+	cv.Items = s.timeline(msgs, convs, c.ID, contact, senders, l)
 	convIDs := make([]int64, 0, len(convs))
 	for id := range convs {
 		convIDs = append(convIDs, id)
@@ -268,7 +286,7 @@ func mergeMessages(a, b []parley.Message) []parley.Message {
 	return out
 }
 
-func (s *Server) timeline(msgs []parley.Message, convs map[int64]parley.Conversation, current int64, contact parley.Contact, l lookups) []Item {
+func (s *Server) timeline(msgs []parley.Message, convs map[int64]parley.Conversation, current int64, contact parley.Contact, senders map[int64]parley.Contact, l lookups) []Item {
 	var items []Item
 	last := int64(-1)
 	for _, m := range msgs {
@@ -284,6 +302,8 @@ func (s *Server) timeline(msgs []parley.Message, convs map[int64]parley.Conversa
 		switch {
 		case m.AuthorAgentID != nil:
 			mv.Author = l.agents[*m.AuthorAgentID].Name
+		case m.Direction == parley.Incoming && m.AuthorContactID != nil && senders[*m.AuthorContactID].ID != 0:
+			mv.Author = contactName(senders[*m.AuthorContactID])
 		case m.Direction == parley.Incoming:
 			mv.Author = contactName(contact)
 		default:

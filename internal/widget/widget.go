@@ -59,6 +59,10 @@ type Server struct {
 	Proxies *clientip.Resolver
 	// Upload quotas (uploads.go); zero means the default.
 	Quota UploadQuota
+	// NoticeReplyAddress is the Reply-To of reply notices, an address
+	// Parley reads that brings the visitor's answer back into the
+	// conversation (gateway.NoticeReplyAddress); nil: none.
+	NoticeReplyAddress func(ctx context.Context, conversationID int64) (string, bool, error)
 
 	once      sync.Once
 	tmpl      *template.Template
@@ -140,7 +144,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 func (s *Server) RegisterJobs(r *jobs.Runner) {
 	s.init()
 	s.jobsOnce.Do(func() {
-		n := &inbox.ReplyNotifier{Service: s.Inbox, BaseURL: s.BaseURL, Present: s.present}
+		n := &inbox.ReplyNotifier{Service: s.Inbox, BaseURL: s.BaseURL, Present: s.present, ReplyAddress: s.NoticeReplyAddress}
 		r.Handle(inbox.JobWidgetNotify, func(ctx context.Context, j store.Job) error {
 			return n.Run(ctx, j.Payload, j.Attempts >= j.MaxAttempts)
 		})
