@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"net"
 	"slices"
 	"strconv"
@@ -76,7 +77,7 @@ type Poller struct {
 	Handle func(ctx context.Context, uid uint32, raw []byte) error
 	Save   func(ctx context.Context, c Cursor) error
 	// Interval is the poll interval when the server lacks IDLE and the
-	// base of the reconnect backoff; zero: one minute.
+	// longest wait between reconnection attempts; zero: one minute.
 	Interval time.Duration
 	Logger   *slog.Logger // nil: slog.Default()
 
@@ -84,8 +85,9 @@ type Poller struct {
 	// the 29 minutes after which RFC 2177 lets servers drop an idle
 	// client. Tests shorten it.
 	idleRestart time.Duration
-	noIdle      bool       // tests: poll even if the server offers IDLE
-	mu          sync.Mutex // one pass at a time, so PollOnce and Run cannot handle a message twice
+	noIdle      bool          // tests: poll even if the server offers IDLE
+	retryBase   time.Duration // first reconnect wait; zero: one second
+	mu          sync.Mutex    // one pass at a time, so PollOnce and Run cannot handle a message twice
 }
 
 // maxBatch caps the messages handled in one pass, so a large backlog is
@@ -117,9 +119,11 @@ func (p *Poller) PollOnce(ctx context.Context) (int, error) {
 // error at once only for a Poller without Load, Handle or Save. It keeps
 // one connection: after each pass it waits in IDLE when the server offers
 // it (renewing it every 25 minutes) and otherwise polls every Interval.
-// Errors, including Handle's, are logged and retried on a new connection
-// after a backoff that starts at Interval and doubles up to 32 times
-// Interval.
+// Errors, including Handle's and a dropped connection, are logged and
+// retried on a new connection after a backoff (see retryWait): one second
+// after a connection that worked, doubling while the failures go on, up
+// to Interval. A server that restarts is therefore read again within
+// seconds, not after a whole poll interval.
 func (p *Poller) Run(ctx context.Context) error {
 	if err := p.check(); err != nil {
 		return err
@@ -134,7 +138,7 @@ func (p *Poller) Run(ctx context.Context) error {
 			failures = 0
 		}
 		failures++
-		wait := p.interval() << min(failures-1, 5)
+		wait := p.retryWait(failures)
 		p.logger().Warn("email: IMAP receive failed; retrying", "host", p.Config.Host,
 			"mailbox", p.mailbox(), "err", err, "retry_in", wait)
 		t := time.NewTimer(wait)
@@ -145,6 +149,24 @@ func (p *Poller) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// retryWait is the pause before reconnecting after the n-th failure in a
+// row (n ≥ 1): retryBase (one second) doubled n-1 times, capped at the
+// poll interval, then cut by a random 0–25 %, so that many pollers
+// dropped by one server restart do not all reconnect in the same instant.
+func (p *Poller) retryWait(n int) time.Duration {
+	base := p.retryBase
+	if base <= 0 {
+		base = time.Second
+	}
+	limit := p.interval()
+	d := base
+	for i := 1; i < n && d < limit; i++ {
+		d *= 2
+	}
+	d = min(d, limit)
+	return d - time.Duration(rand.Float64()*0.25*float64(d))
 }
 
 // session is one connection's life: passes separated by IDLE or sleep.
