@@ -64,7 +64,8 @@ func Parse(raw []byte) (*Message, error) {
 		// like a reply header followed by history.
 		m.Text = m.FullText
 	case hasPlain:
-		m.Text = StripQuoted(m.FullText)
+		// Untidied, so StripQuoted can tell "-- " from a bare "--".
+		m.Text = StripQuoted(strings.Join(w.text, "\n"))
 	case rawHTML != "":
 		m.Text = StripQuotedHTML(rawHTML)
 	}
