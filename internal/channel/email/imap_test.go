@@ -145,7 +145,7 @@ func (s *store) poller(srv *testIMAP) *Poller {
 			s.saved <- struct{}{}
 			return nil
 		},
-		Handle: func(_ context.Context, uid uint32, raw []byte) error {
+		Handle: func(_ context.Context, uid uint32, raw []byte, omitted []Omission) error {
 			m, err := Parse(raw)
 			if err != nil {
 				return err

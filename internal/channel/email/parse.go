@@ -263,6 +263,9 @@ func (w *walker) walk(e *message.Entity, depth int, parent string) error {
 		}
 		return nil
 	}
+	if len(data) == 0 {
+		return nil // an empty file carries nothing (and stands for a part the poller left out)
+	}
 	cid := strings.TrimSpace(e.Header.Get("Content-Id"))
 	cid = clean(strings.TrimSuffix(strings.TrimPrefix(cid, "<"), ">"))
 	w.attachments = append(w.attachments, Attachment{
