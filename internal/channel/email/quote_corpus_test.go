@@ -92,3 +92,21 @@ func before(name, marker string) string {
 	}
 	return strings.TrimRight(s[:i], " \n")
 }
+
+// BenchmarkStripQuoted measures the stripper on the corpus' hardest
+// inputs: a reply over a long pathological quote, and a 100 KB line of
+// '>' (see docs/PERFORMANCE.md).
+func BenchmarkStripQuoted(b *testing.B) {
+	for _, name := range []string{"pathological", "email_long_quote", "email_1_2"} {
+		in, err := os.ReadFile(filepath.Join("testdata", "reply_parser", name+".txt"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(in)))
+			for b.Loop() {
+				StripQuoted(string(in))
+			}
+		})
+	}
+}
