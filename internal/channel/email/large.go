@@ -1,8 +1,11 @@
 package email
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"mime"
+	"net/textproto"
 	"slices"
 	"strings"
 
@@ -135,11 +138,14 @@ func fetchTrimmed(c *imapclient.Client, uid imap.UID, limit, maxPart int64) (raw
 		}
 		return out.Bytes(), omitted, nil
 	}
-	var write func(mp *imap.BodyStructureMultiPart, path []int) error
-	write = func(mp *imap.BodyStructureMultiPart, path []int) error {
+	var write func(mp *imap.BodyStructureMultiPart, path []int, header []byte) error
+	write = func(mp *imap.BodyStructureMultiPart, path []int, header []byte) error {
 		boundary := ""
 		if mp.Extended != nil {
 			boundary = mp.Extended.Params["boundary"]
+		}
+		if boundary == "" {
+			boundary = boundaryOf(header) // a server without extended BODYSTRUCTURE
 		}
 		if boundary == "" {
 			return fmt.Errorf("email: UID %d: the server gave no multipart boundary", uid)
@@ -150,8 +156,9 @@ func fetchTrimmed(c *imapclient.Client, uid imap.UID, limit, maxPart int64) (raw
 			switch child := child.(type) {
 			case *imap.BodyStructureMultiPart:
 				fmt.Fprintf(&out, "--%s\r\n", boundary)
-				out.Write(body(cpath, imap.PartSpecifierMIME))
-				if err := write(child, cpath); err != nil {
+				mh := body(cpath, imap.PartSpecifierMIME)
+				out.Write(mh)
+				if err := write(child, cpath, mh); err != nil {
 					return err
 				}
 				written++
@@ -173,10 +180,23 @@ func fetchTrimmed(c *imapclient.Client, uid imap.UID, limit, maxPart int64) (raw
 		fmt.Fprintf(&out, "--%s--\r\n", boundary)
 		return nil
 	}
-	if err := write(mp, nil); err != nil {
+	if err := write(mp, nil, head); err != nil {
 		return nil, nil, err
 	}
 	return out.Bytes(), omitted, nil
+}
+
+// boundaryOf reads the boundary parameter of a header's Content-Type.
+func boundaryOf(header []byte) string {
+	h, err := textproto.NewReader(bufio.NewReader(bytes.NewReader(header))).ReadMIMEHeader()
+	if err != nil && len(h) == 0 {
+		return ""
+	}
+	_, params, err := mime.ParseMediaType(h.Get("Content-Type"))
+	if err != nil {
+		return ""
+	}
+	return params["boundary"]
 }
 
 // isBody reports whether a part is the text or HTML of the message rather

@@ -125,3 +125,16 @@ func TestPollerTrimsLargeMail(t *testing.T) {
 		t.Errorf("the next message: %q %+v", handled[2].msg.Subject, handled[2].omitted)
 	}
 }
+
+func TestBoundaryOf(t *testing.T) {
+	for in, want := range map[string]string{
+		"From: a@b\r\nContent-Type: multipart/mixed;\r\n boundary=\"x y\"\r\n\r\n": "x y",
+		"Content-Type: multipart/alternative; boundary=abc\r\n\r\n":                "abc",
+		"Content-Type: text/plain\r\n\r\n":                                         "",
+		"garbage":                                                                  "",
+	} {
+		if got := boundaryOf([]byte(in)); got != want {
+			t.Errorf("boundaryOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
