@@ -217,27 +217,41 @@ func externalID(messageID string) string {
 	return "sha256:" + hex.EncodeToString(h[:])
 }
 
-// uploadAll stores an email's files and names them for the message.
-func (g *Gateway) uploadAll(ctx context.Context, files []email.Attachment) ([]inbox.AttachmentRef, error) {
+// uploadAll stores an email's files and names them for the message. A
+// file over the upload limit, or beyond the 19 a message carries (one
+// place is kept for the original), is listed as omitted, not lost
+// silently.
+func (g *Gateway) uploadAll(ctx context.Context, files []email.Attachment) ([]inbox.AttachmentRef, []parley.OmittedPart, error) {
+	const maxFiles = 19
 	var refs []inbox.AttachmentRef
+	var omitted []parley.OmittedPart
 	for _, a := range files {
-		if len(a.Data) == 0 || len(refs) == 19 { // one place is kept for the original
+		if len(a.Data) == 0 {
 			continue
-		}
-		info, err := g.Inbox.Upload(ctx, bytes.NewReader(a.Data), g.maxMedia())
-		if parley.ErrorCode(err) == parley.ETOOLARGE {
-			continue
-		}
-		if err != nil {
-			return nil, err
 		}
 		name := a.Filename
 		if name == "" {
 			name = "attachment" + extFor(a.ContentType)
 		}
-		refs = append(refs, inbox.AttachmentRef{SHA256: info.SHA256, Filename: parley.CleanFilename(name)})
+		name = parley.CleanFilename(name)
+		left := parley.OmittedPart{Filename: name, ContentType: a.ContentType, Size: int64(len(a.Data))}
+		if len(refs) == maxFiles {
+			left.Reason, left.Limit = parley.OmitTooManyFiles, maxFiles
+			omitted = append(omitted, left)
+			continue
+		}
+		info, err := g.Inbox.Upload(ctx, bytes.NewReader(a.Data), g.maxMedia())
+		if parley.ErrorCode(err) == parley.ETOOLARGE {
+			left.Reason, left.Limit = parley.OmitFileTooLarge, g.maxMedia()
+			omitted = append(omitted, left)
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		refs = append(refs, inbox.AttachmentRef{SHA256: info.SHA256, Filename: name})
 	}
-	return refs, nil
+	return refs, omitted, nil
 }
 
 func (g *Gateway) maxMedia() int64 {

@@ -118,8 +118,11 @@ func (g *Gateway) poller(c *conn) *email.Poller {
 			b, _ := json.Marshal(cur)
 			return g.DB.Write(ctx, func(tx *store.Tx) error { return tx.SetChannelState(id, cursorKey, string(b)) })
 		},
-		Handle: func(ctx context.Context, uid uint32, raw []byte) error { return g.ReceiveEmail(ctx, id, raw) },
-		Logger: slog.Default().With("inbox", id),
+		Handle: func(ctx context.Context, uid uint32, raw []byte, omitted []email.Omission) error {
+			return g.receiveEmail(ctx, id, raw, omitted)
+		},
+		MaxPartSize: g.maxMedia(),
+		Logger:      slog.Default().With("inbox", id),
 	}
 }
 
@@ -129,6 +132,14 @@ func (g *Gateway) poller(c *conn) *email.Poller {
 // our own) is dropped with a log line, so it does not block the mailbox.
 // A failure to store is returned, and the poller offers the mail again.
 func (g *Gateway) ReceiveEmail(ctx context.Context, inboxID int64, raw []byte) error {
+	return g.receiveEmail(ctx, inboxID, raw, nil)
+}
+
+// receiveEmail is ReceiveEmail for a mail the poller fetched without the
+// parts listed in left (it was over email.MaxMessageSize): they are
+// recorded on the message with the files too large to keep, so the
+// agent sees what is missing and why.
+func (g *Gateway) receiveEmail(ctx context.Context, inboxID int64, raw []byte, left []email.Omission) error {
 	c, err := g.conn(ctx, inboxID, parley.ChannelEmail)
 	if err != nil {
 		return err
@@ -176,18 +187,26 @@ func (g *Gateway) ReceiveEmail(ctx context.Context, inboxID int64, raw []byte) e
 		// its subject says what it is about.
 		text = "Subject: " + msg.Subject + "\n\n" + text
 	}
-	refs, err := g.uploadAll(ctx, msg.Attachments)
+	refs, omitted, err := g.uploadAll(ctx, msg.Attachments)
 	if err != nil {
 		return err
 	}
+	for _, o := range left {
+		omitted = append(omitted, parley.OmittedPart{Filename: o.Filename, ContentType: o.ContentType, Size: o.Size, Reason: o.Reason, Limit: o.Limit})
+	}
 	if msg.HTML != "" || strings.TrimSpace(msg.FullText) != strings.TrimSpace(msg.Text) {
-		// Quotes or a signature were cut, or there was HTML: keep the whole mail.
+		// Quotes or a signature were cut, or there was HTML: keep the whole
+		// mail, so the agent can read everything the customer sent.
+		name := "original.eml"
+		if len(left) > 0 {
+			name = "original-without-large-files.eml"
+		}
 		info, err := g.Inbox.Upload(ctx, bytes.NewReader(raw), g.maxMedia())
 		if err != nil && parley.ErrorCode(err) != parley.ETOOLARGE {
 			return err
 		}
 		if err == nil {
-			refs = append(refs, inbox.AttachmentRef{SHA256: info.SHA256, Filename: "original.eml"})
+			refs = append(refs, inbox.AttachmentRef{SHA256: info.SHA256, Filename: name})
 		}
 	}
 	if text == "" && len(refs) == 0 {
@@ -201,7 +220,7 @@ func (g *Gateway) ReceiveEmail(ctx context.Context, inboxID int64, raw []byte) e
 	}
 	_, err = g.Inbox.Receive(ctx, thread.InboxID, inbox.Incoming{Contact: store.ContactKey{Email: addr, Name: name}, ExternalID: externalID(msg.MessageID),
 		Text: text, Attachments: refs, ConversationID: thread.ConversationID, NewThread: thread.New, ContactID: thread.ContactID,
-		ChannelPayload: string(payload)})
+		ChannelPayload: string(payload), Omitted: omitted})
 	if err != nil {
 		return g.skipRefused(ctx, c, "email", msg.MessageID, err)
 	}

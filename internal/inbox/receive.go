@@ -38,6 +38,9 @@ type Incoming struct {
 	// ChannelPayload is kept with the message for the channel's own use
 	// (an email's subject and Message-ID, for threading the reply).
 	ChannelPayload string
+	// Omitted lists the parts the channel could not keep (an email's files
+	// over the size limits), recorded on the message for the agent.
+	Omitted []parley.OmittedPart
 }
 
 // PendingMedia is a file on an incoming message still at the provider.
@@ -95,6 +98,9 @@ func (s *Service) Receive(ctx context.Context, inboxID int64, in Incoming) (r Re
 	}
 	if len(in.Media) > 20 {
 		return r, parley.Errorf(parley.EINVALID, "at most 20 attachments per message")
+	}
+	if len(in.Omitted) > 100 {
+		in.Omitted = in.Omitted[:100] // a list, not an archive: the first hundred say enough
 	}
 	if len(in.ExternalID) > MaxExternalIDLength || len(in.Contact.ExternalID) > MaxExternalIDLength {
 		return r, parley.Errorf(parley.EINVALID, "ids must be at most %d characters", MaxExternalIDLength)
@@ -176,7 +182,7 @@ func (s *Service) Receive(ctx context.Context, inboxID int64, in Incoming) (r Re
 			changed = true
 		}
 		m := parley.Message{Direction: parley.Incoming, AuthorContactID: &contact.ID, Text: in.Text,
-			ExternalID: in.ExternalID, Attachments: atts, ChannelPayload: in.ChannelPayload}
+			ExternalID: in.ExternalID, Attachments: atts, ChannelPayload: in.ChannelPayload, Omitted: in.Omitted}
 		if err := tx.CreateMessage(&conv, &m); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package parley
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -59,6 +60,10 @@ type Message struct {
 	// is where reports read it.
 	Response  bool      `json:"-"`
 	CreatedAt time.Time `json:"created_at"`
+	// Omitted lists the parts of an incoming message that were not kept
+	// (an email's files over the size limits), so the agent knows what to
+	// ask for; empty for most messages.
+	Omitted []OmittedPart `json:"omitted,omitempty"`
 }
 
 // IsResponse is Parley's one definition of "a response": an outgoing
@@ -70,6 +75,48 @@ type Message struct {
 // surveys and every report figure count responses by this rule.
 func IsResponse(dir Direction, byAgent, byToken bool) bool {
 	return dir == Outgoing && (byAgent || byToken)
+}
+
+// OmittedPart is a part of an incoming message that Parley did not keep.
+type OmittedPart struct {
+	Filename    string `json:"filename,omitempty"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"` // bytes, decoded (estimated when the part never left the mail server)
+	// Reason is why: OmitFileTooLarge, OmitMessageTooLarge or OmitTooManyFiles.
+	Reason string `json:"reason"`
+	// Limit is the limit in bytes (or files) that was exceeded.
+	Limit int64 `json:"limit,omitempty"`
+}
+
+// Reasons a part of a message was not kept.
+const (
+	OmitFileTooLarge    = "file_too_large"    // the file is over the largest attachment kept
+	OmitMessageTooLarge = "message_too_large" // the whole email was over its limit and this part did not fit
+	OmitTooManyFiles    = "too_many_files"    // more files than a message carries
+)
+
+// Explain says in a sentence why the part was left out, for agents.
+func (o OmittedPart) Explain() string {
+	switch o.Reason {
+	case OmitFileTooLarge:
+		return "larger than the " + FormatBytes(o.Limit) + " file limit"
+	case OmitMessageTooLarge:
+		return "the email was larger than " + FormatBytes(o.Limit) + " and this file did not fit beside the rest"
+	case OmitTooManyFiles:
+		return "the email had more than " + strconv.FormatInt(o.Limit, 10) + " files"
+	}
+	return o.Reason
+}
+
+// FormatBytes writes a size for people: "25 MB", "300 KB", "12 bytes".
+func FormatBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return strings.TrimSuffix(strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64), ".0") + " MB"
+	case n >= 1<<10:
+		return strconv.FormatInt(n>>10, 10) + " KB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
 }
 
 // ValidateText cleans a message's text (CleanText: it is free text, so a

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/parleyhq/parley/internal/parley"
@@ -12,17 +14,33 @@ import (
 // the provider that took it (outgoing, provider_id: see sends.go) as one
 // ExternalID.
 const messageColumns = `m.id, m.conversation_id, m.inbox_id, m.direction, m.author_agent_id, m.author_contact_id, m.text,
-	COALESCE(m.external_id, m.provider_id), m.delivery_state, m.delivery_error, m.created_at`
+	COALESCE(m.external_id, m.provider_id), m.delivery_state, m.delivery_error, m.created_at, m.omitted`
 
 func scanMessage(row interface{ Scan(...any) error }) (parley.Message, error) {
 	var m parley.Message
 	var agent, contact sql.NullInt64
 	var ext sql.NullString
 	var created int64
-	err := row.Scan(&m.ID, &m.ConversationID, &m.InboxID, &m.Direction, &agent, &contact, &m.Text, &ext, &m.DeliveryState, &m.DeliveryError, &created)
+	var omitted string
+	err := row.Scan(&m.ID, &m.ConversationID, &m.InboxID, &m.Direction, &agent, &contact, &m.Text, &ext, &m.DeliveryState, &m.DeliveryError, &created, &omitted)
 	m.AuthorAgentID, m.AuthorContactID, m.ExternalID, m.CreatedAt = fromNullID(agent), fromNullID(contact), ext.String, fromTS(created)
 	m.Attachments = []parley.Attachment{}
+	if err == nil {
+		m.Omitted, err = decodeOmitted(omitted)
+	}
 	return m, err
+}
+
+// decodeOmitted reads the omitted column: JSON, or empty for none.
+func decodeOmitted(s string) ([]parley.OmittedPart, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var list []parley.OmittedPart
+	if err := json.Unmarshal([]byte(s), &list); err != nil {
+		return nil, fmt.Errorf("store: message omitted parts: %w", err)
+	}
+	return list, nil
 }
 
 // CreateMessage stores a message and its attachments (whose blobs must be
@@ -39,11 +57,19 @@ func (tx *Tx) CreateMessage(c *parley.Conversation, m *parley.Message) (err erro
 		inboxID = m.InboxID // sent through another of the contact's channels
 	}
 	m.InboxID = inboxID
+	omitted := ""
+	if len(m.Omitted) > 0 {
+		b, err := json.Marshal(m.Omitted)
+		if err != nil {
+			return err
+		}
+		omitted = string(b)
+	}
 	err = tx.queryRow(`INSERT INTO messages (conversation_id, inbox_id, direction, author_agent_id, author_contact_id, text,
-			external_id, delivery_state, delivery_error, channel_payload, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id`,
+			external_id, delivery_state, delivery_error, channel_payload, created_at, updated_at, omitted)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) RETURNING id`,
 		c.ID, inboxID, m.Direction, idPtr(m.AuthorAgentID), idPtr(m.AuthorContactID), m.Text, ext,
-		m.DeliveryState, m.DeliveryError, m.ChannelPayload, ts(tx.now)).Scan(&m.ID)
+		m.DeliveryState, m.DeliveryError, m.ChannelPayload, ts(tx.now), omitted).Scan(&m.ID)
 	if err != nil {
 		return err
 	}
@@ -349,10 +375,14 @@ func (db *DB) Search(ctx context.Context, f SearchFilter) (_ []SearchResult, err
 		var agent, contact sql.NullInt64
 		var ext sql.NullString
 		var created int64
+		var omitted string
 		err := r.Scan(&s.ID, &s.ConversationID, &s.Message.InboxID, &s.Direction, &agent, &contact, &s.Text, &ext, &s.DeliveryState, &s.DeliveryError, &created,
-			&s.InboxID, &s.ContactID, &s.Status)
+			&omitted, &s.InboxID, &s.ContactID, &s.Status)
 		s.AuthorAgentID, s.AuthorContactID, s.ExternalID, s.CreatedAt = fromNullID(agent), fromNullID(contact), ext.String, fromTS(created)
 		s.Attachments = []parley.Attachment{}
+		if err == nil {
+			s.Omitted, err = decodeOmitted(omitted)
+		}
 		return s, err
 	})
 	if err != nil || len(results) == 0 {

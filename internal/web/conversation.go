@@ -94,6 +94,16 @@ type MessageView struct {
 	// (notices.go).
 	Notices []NoticeView
 	Retry   *RetryView
+	// Omitted is what the channel could not keep of an incoming message
+	// (an email's files over the size limits), with the reason.
+	Omitted []OmittedView
+}
+
+// OmittedView is a part of a message that was left out.
+type OmittedView struct {
+	Name string
+	Size int64
+	Why  string
 }
 
 // AttachmentView is a file on a message: an image or video shown inline,
@@ -315,6 +325,9 @@ func (s *Server) timeline(msgs []parley.Message, convs map[int64]parley.Conversa
 		for _, a := range m.Attachments {
 			mv.Attachments = append(mv.Attachments, AttachmentView{ID: a.ID, Name: a.Filename, Size: a.Size, Kind: attachmentKind(a.ContentType),
 				URL: "/app/attachments/" + strconv.FormatInt(a.ID, 10)})
+		}
+		for _, o := range m.Omitted {
+			mv.Omitted = append(mv.Omitted, OmittedView{Name: o.Filename, Size: o.Size, Why: o.Explain()})
 		}
 		items = append(items, Item{Msg: &mv})
 	}

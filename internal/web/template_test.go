@@ -36,7 +36,8 @@ func TestTemplates(t *testing.T) {
 			{Separator: &Separator{ConvID: 5, InboxName: "Website", Channel: parley.ChannelWidget, Status: parley.StatusOpen, Current: true, At: now}},
 			{Msg: &MessageView{ID: 1, Direction: parley.Incoming, Author: "Ana", Segments: segments("see https://example.com/x <script>alert(1)</script>"), At: now,
 				Attachments: []AttachmentView{{ID: 1, Name: "a.png", Kind: "image", URL: "/app/attachments/1"}, {ID: 2, Name: "v.mp4", Kind: "video", URL: "/app/attachments/2"},
-					{ID: 3, Name: "f.pdf", Kind: "file", Size: 2048, URL: "/app/attachments/3"}}}},
+					{ID: 3, Name: "f.pdf", Kind: "file", Size: 2048, URL: "/app/attachments/3"}},
+				Omitted: []OmittedView{{Name: "<b>big</b>.zip", Size: 31 << 20, Why: "larger than the 25 MB file limit"}}}},
 			{Msg: &MessageView{ID: 2, Direction: parley.Outgoing, Author: "Lan", Segments: segments("ok"), Delivery: parley.DeliveryFailed, DeliveryError: "webhook answered 500", At: now}},
 			{Msg: &MessageView{ID: 3, Direction: parley.Note, Author: "Lan", Segments: segments("note"), At: now}},
 		}}
@@ -75,6 +76,7 @@ func TestTemplates(t *testing.T) {
 			HoursText: "{nope", HoursSummary: "24/7 (UTC)", HoursError: "business hours: bad", HoursExample: hoursExample}}, `data-testid="hours-error">business hours: bad`},
 		{"partials", "sidebar", sidebar, "Unassigned"},
 		{"partials", "timeline", cv, "&lt;script&gt;"},
+		{"partials", "timeline", cv, `&lt;b&gt;big&lt;/b&gt;.zip <span class="muted">31.0 MB</span> — larger than the 25 MB file limit`},
 		{"partials", "meta", cv, `hx-swap-oob="true"`},
 		{"partials", "candidates", candidatesView{CSRF: "tok", TargetID: 2, Query: "x", Contacts: []parley.Contact{{ID: 4, Name: "Bob"}}}, "Merge"},
 		{"login", "", loginView{Page: Page{Title: "Sign in"}, Error: "bad", Next: "/app/"}, "Sign in"},

@@ -23,11 +23,13 @@ import (
 	"time"
 )
 
-// Limits on what Parse accepts. Mail bigger than this is not a customer
-// writing to support, and the limits bound the memory one message can
-// take however it is built.
+// Limits on what Parse accepts; they bound the memory one message can
+// take however it is built. MaxMessageSize holds one file at Parley's
+// default 25 MB upload limit after base64 (which adds a third) with room
+// for the text; the poller fetches a bigger message without the parts
+// that do not fit rather than losing it.
 const (
-	MaxMessageSize = 25 << 20 // bytes of raw message
+	MaxMessageSize = 40 << 20 // bytes of raw message
 	MaxParts       = 50       // MIME parts, containers included
 	maxDepth       = 10       // nesting of multiparts
 )

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"net"
 	"slices"
 	"strconv"
@@ -59,8 +60,9 @@ type Cursor struct {
 // that, starts again at the mailbox's current end, and does not
 // re-import what is already there.
 //
-// A message over MaxMessageSize is skipped with a warning rather than
-// fetched: Parse would refuse it anyway.
+// A message over MaxMessageSize is not lost: it is fetched without the
+// parts that do not fit (see fetchTrimmed), which are handed to Handle as
+// omissions, so the text arrives and the agent learns what is missing.
 //
 // It never changes the mailbox: the mailbox is opened with EXAMINE (read
 // only) and bodies are fetched with BODY.PEEK[], so \Seen flags stay as
@@ -73,19 +75,26 @@ type Poller struct {
 	// the message is safely stored (or deliberately dropped, for mail that
 	// can never be accepted); an error stops the pass without moving the
 	// cursor, so the message is offered again on the next pass.
-	Handle func(ctx context.Context, uid uint32, raw []byte) error
+	// omitted lists the parts of a message over MaxMessageSize that were
+	// left on the server (raw is then the message without them).
+	Handle func(ctx context.Context, uid uint32, raw []byte, omitted []Omission) error
 	Save   func(ctx context.Context, c Cursor) error
 	// Interval is the poll interval when the server lacks IDLE and the
-	// base of the reconnect backoff; zero: one minute.
+	// longest wait between reconnection attempts; zero: one minute.
 	Interval time.Duration
-	Logger   *slog.Logger // nil: slog.Default()
+	// MaxPartSize is the largest decoded part fetched from a message over
+	// MaxMessageSize; zero: DefaultMaxPartSize.
+	MaxPartSize int64
+	Logger      *slog.Logger // nil: slog.Default()
 
 	// idleRestart is how long one IDLE lasts before it is renewed: under
 	// the 29 minutes after which RFC 2177 lets servers drop an idle
 	// client. Tests shorten it.
 	idleRestart time.Duration
-	noIdle      bool       // tests: poll even if the server offers IDLE
-	mu          sync.Mutex // one pass at a time, so PollOnce and Run cannot handle a message twice
+	noIdle      bool          // tests: poll even if the server offers IDLE
+	retryBase   time.Duration // first reconnect wait; zero: one second
+	maxMessage  int64         // tests: a smaller MaxMessageSize
+	mu          sync.Mutex    // one pass at a time, so PollOnce and Run cannot handle a message twice
 }
 
 // maxBatch caps the messages handled in one pass, so a large backlog is
@@ -117,9 +126,11 @@ func (p *Poller) PollOnce(ctx context.Context) (int, error) {
 // error at once only for a Poller without Load, Handle or Save. It keeps
 // one connection: after each pass it waits in IDLE when the server offers
 // it (renewing it every 25 minutes) and otherwise polls every Interval.
-// Errors, including Handle's, are logged and retried on a new connection
-// after a backoff that starts at Interval and doubles up to 32 times
-// Interval.
+// Errors, including Handle's and a dropped connection, are logged and
+// retried on a new connection after a backoff (see retryWait): one second
+// after a connection that worked, doubling while the failures go on, up
+// to Interval. A server that restarts is therefore read again within
+// seconds, not after a whole poll interval.
 func (p *Poller) Run(ctx context.Context) error {
 	if err := p.check(); err != nil {
 		return err
@@ -134,7 +145,7 @@ func (p *Poller) Run(ctx context.Context) error {
 			failures = 0
 		}
 		failures++
-		wait := p.interval() << min(failures-1, 5)
+		wait := p.retryWait(failures)
 		p.logger().Warn("email: IMAP receive failed; retrying", "host", p.Config.Host,
 			"mailbox", p.mailbox(), "err", err, "retry_in", wait)
 		t := time.NewTimer(wait)
@@ -145,6 +156,24 @@ func (p *Poller) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// retryWait is the pause before reconnecting after the n-th failure in a
+// row (n ≥ 1): retryBase (one second) doubled n-1 times, capped at the
+// poll interval, then cut by a random 0–25 %, so that many pollers
+// dropped by one server restart do not all reconnect in the same instant.
+func (p *Poller) retryWait(n int) time.Duration {
+	base := p.retryBase
+	if base <= 0 {
+		base = time.Second
+	}
+	limit := p.interval()
+	d := base
+	for i := 1; i < n && d < limit; i++ {
+		d *= 2
+	}
+	d = min(d, limit)
+	return d - time.Duration(rand.Float64()*0.25*float64(d))
 }
 
 // session is one connection's life: passes separated by IDLE or sleep.
@@ -377,11 +406,17 @@ func (p *Poller) pass(ctx context.Context, c *imapclient.Client) (n int, full bo
 		switch {
 		case !exists:
 			// Expunged since the search: nothing to hand on.
-		case size > MaxMessageSize:
-			p.logger().Warn("email: skipping a message over the size limit", "mailbox", p.mailbox(),
-				"uid", uid, "size", size, "limit", MaxMessageSize)
 		default:
-			raw, err := fetchBody(c, uid)
+			var raw []byte
+			var omitted []Omission
+			var err error
+			if limit := p.maxMessageSize(); size > limit {
+				raw, omitted, err = fetchTrimmed(c, uid, limit, p.maxPart())
+				p.logger().Warn("email: a message over the size limit is received without its largest parts", "mailbox", p.mailbox(),
+					"uid", uid, "size", size, "limit", limit, "left_out", len(omitted))
+			} else {
+				raw, err = fetchBody(c, uid)
+			}
 			if err != nil {
 				return n, false, err
 			}
@@ -389,7 +424,7 @@ func (p *Poller) pass(ctx context.Context, c *imapclient.Client) (n int, full bo
 				p.logger().Info("email: message expunged before it was fetched", "mailbox", p.mailbox(), "uid", uid)
 				break
 			}
-			if err := p.Handle(ctx, uint32(uid), raw); err != nil {
+			if err := p.Handle(ctx, uint32(uid), raw, omitted); err != nil {
 				return n, false, fmt.Errorf("email: handle UID %d: %w", uid, err)
 			}
 			n++
@@ -478,6 +513,20 @@ func (p *Poller) interval() time.Duration {
 		return time.Minute
 	}
 	return p.Interval
+}
+
+func (p *Poller) maxMessageSize() int64 {
+	if p.maxMessage > 0 {
+		return p.maxMessage
+	}
+	return MaxMessageSize
+}
+
+func (p *Poller) maxPart() int64 {
+	if p.MaxPartSize <= 0 {
+		return DefaultMaxPartSize
+	}
+	return p.MaxPartSize
 }
 
 func (p *Poller) logger() *slog.Logger {

@@ -25,6 +25,7 @@ import (
 // testIMAP is an in-memory IMAP server on loopback with one user.
 type testIMAP struct {
 	port   int
+	conns  *trackListener // the server side of every connection, to drop them
 	user   *imapmemserver.User
 	idling chan struct{} // gets a token each time a client starts IDLE
 }
@@ -64,7 +65,8 @@ func startIMAPTLS(t *testing.T, tlsConf *tls.Config, implicit bool) *testIMAP {
 		t.Fatal(err)
 	}
 	s.port = l.Addr().(*net.TCPAddr).Port
-	go srv.Serve(l)
+	s.conns = &trackListener{Listener: l}
+	go srv.Serve(s.conns)
 	t.Cleanup(func() { srv.Close() })
 	return s
 }
@@ -143,7 +145,7 @@ func (s *store) poller(srv *testIMAP) *Poller {
 			s.saved <- struct{}{}
 			return nil
 		},
-		Handle: func(_ context.Context, uid uint32, raw []byte) error {
+		Handle: func(_ context.Context, uid uint32, raw []byte, omitted []Omission) error {
 			m, err := Parse(raw)
 			if err != nil {
 				return err

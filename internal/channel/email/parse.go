@@ -64,7 +64,8 @@ func Parse(raw []byte) (*Message, error) {
 		// like a reply header followed by history.
 		m.Text = m.FullText
 	case hasPlain:
-		m.Text = StripQuoted(m.FullText)
+		// Untidied, so StripQuoted can tell "-- " from a bare "--".
+		m.Text = StripQuoted(strings.Join(w.text, "\n"))
 	case rawHTML != "":
 		m.Text = StripQuotedHTML(rawHTML)
 	}
@@ -261,6 +262,9 @@ func (w *walker) walk(e *message.Entity, depth int, parent string) error {
 			w.text = append(w.text, s)
 		}
 		return nil
+	}
+	if len(data) == 0 {
+		return nil // an empty file carries nothing (and stands for a part the poller left out)
 	}
 	cid := strings.TrimSpace(e.Header.Get("Content-Id"))
 	cid = clean(strings.TrimSuffix(strings.TrimPrefix(cid, "<"), ">"))

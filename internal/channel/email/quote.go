@@ -9,7 +9,7 @@ import (
 // its translations. Gmail and others wrap the line when it is long, so
 // these are matched against up to three lines joined.
 var quoteHeaders = []*regexp.Regexp{
-	regexp.MustCompile(`(?i)^On\s.{4,}\swrote\s?:$`),                              // en
+	regexp.MustCompile(`(?i)^On\s.{4,}[\s>]wrote\s?:$`),                           // en; Gmail may glue "<addr>wrote:"
 	regexp.MustCompile(`(?i)^Le\s.{4,}\sa\s+écrit\s?:$`),                          // fr
 	regexp.MustCompile(`(?i)^Am\s.{4,}\sschrieb\b.*:$`),                           // de
 	regexp.MustCompile(`(?i)^El\s.{4,}\sescribi[óo]\s?:$`),                        // es
@@ -24,6 +24,12 @@ var quoteHeaders = []*regexp.Regexp{
 // quoteHeaderLoose matches a shorter "<name> wrote:" line; it only counts
 // when ">"-quoted lines follow, because people write "she wrote:" too.
 var quoteHeaderLoose = regexp.MustCompile(`(?i)^.{1,200}\s(wrote|a écrit|schrieb|escribió|escreveu|ha scritto|schreef|skrev|napisał\w*)\s?:$`)
+
+// quoteHeaderAddr is the shape Gmail uses in languages not listed above
+// (Russian, Japanese, Chinese, Turkish, Czech…): a date, the sender's
+// "<address>", maybe a verb, and a colon. Like quoteHeaderLoose it only
+// counts when ">"-quoted lines follow.
+var quoteHeaderAddr = regexp.MustCompile(`^.{0,200}<[^<>\s@]+@[^<>\s]+>.{0,80}[:：]$`)
 
 // Separators after which everything is the earlier message.
 var originalMessage = regexp.MustCompile(`(?i)^-{2,}\s*(Original Message|Ursprüngliche Nachricht|Originalnachricht|Message d'origine|` +
@@ -45,36 +51,62 @@ var (
 	ruler          = regexp.MustCompile(`^(_{8,}|-{8,})$`)
 )
 
-// Signature markers: the standard "-- " delimiter, and the lines mobile
-// and webmail apps append.
+// Signature markers: the lines mobile and webmail apps append. A line
+// counts only when it is short and not a sentence (see mobileLine):
+// "Sent from my desk, which is easier than my phone." is the writer's.
 var mobileSignature = regexp.MustCompile(`(?i)^(Sent from my\s|Sent from (Outlook|Mail|Yahoo|Samsung|ProtonMail|Proton Mail)\b|` +
 	`Sent (via|with) \w+|Get Outlook for\s|Envoyé de mon\s|Envoyé depuis\s|Von meinem\s.+gesendet|Gesendet von\s|` +
 	`Enviado desde mi\s|Enviado do meu\s|Enviado de meu\s|Enviado desde\s|Inviato da\s|Verzonden (vanaf|met) (mijn|m'n)\s|` +
 	`Verstuurd vanaf mijn\s|Skickat från\s|Sendt fra\s)`)
 
+// listFooter is what a mailing list's footer says (Mailman, Google
+// Groups, Listmonk and the like).
+var listFooter = regexp.MustCompile(`(?i)(mailing list|listinfo|list-manage|unsubscribe|to stop receiving|` +
+	`you received this (message|email) because you are subscribed)`)
+
+// footerRuler opens a mailing-list footer.
+var footerRuler = regexp.MustCompile(`^(_{5,}|-{5,}|={5,})$`)
+
+// stdDelim stands for a line that was exactly "-- " (RFC 3676's
+// signature delimiter) before trailing spaces were trimmed; a NUL cannot
+// come from Parse (clean removes them), so the mark is unambiguous there.
+const stdDelim = "-- \x00"
+
 // StripQuoted returns the new part of a plain-text reply: without the
 // quoted earlier message (after an "On … wrote:" line in English, French,
 // German, Spanish, Portuguese, Italian, Dutch and a few more languages,
-// even when wrapped over two or three lines; after "-----Original
-// Message-----"; after an Outlook "From: … Sent: …" block; or a trailing
-// block of ">"-quoted lines) and without the signature (after "-- ", or a
-// "Sent from my iPhone" line near the end). Quoted lines between the
-// writer's own lines (an inline reply) are kept: they are the context of
-// the answers. Line ends become "\n". It can return "" for a message that
-// is all quote.
+// or Gmail's "<address>:" form in any language, even when wrapped over
+// two or three lines; after "-----Original Message-----"; after an
+// Outlook "From: … Sent: …" block; or a trailing block of ">"-quoted
+// lines), without a signature and without a mailing list's footer.
+//
+// It drops a line only when it is certainly history or a signature:
+// quoted lines between the writer's own lines (an inline reply) are kept,
+// with the header above them, as the context of the answers; a "-- "
+// line starts a signature only when at most 15 lines follow it, and a
+// bare "--" (often a separator in a list) only when it is the only one
+// and what follows is a short block with no question in it; a "Sent from
+// my iPhone" line only when it is short, not a sentence, and at the end.
+// Line ends become "\n". It can return "" for a message that is all
+// quote.
 func StripQuoted(text string) string {
-	lines := strings.Split(tidyText(text), "\n")
+	lines := splitLines(text)
 	var out []string
 	for i := 0; i < len(lines); i++ {
 		if forwardMarker.MatchString(norm(lines[i])) {
-			return strings.Trim(strings.Join(append(out, lines[i:]...), "\n"), "\n")
+			out = append(out, lines[i:]...)
+			return finish(out)
 		}
 		if n := quoteHeaderAt(lines, i); n > 0 {
 			j, quoted := skipQuoted(lines, i+n)
 			if !quoted {
 				break // an unquoted history: everything from here is old
 			}
-			i = j - 1 // drop the header and its quote; keep what follows
+			if quoteFollows(lines, j) {
+				// Answers between quotes: the quotes are their context.
+				out = append(out, lines[i:j]...)
+			}
+			i = j - 1 // past the header and its quote; keep what follows
 			continue
 		}
 		l := norm(lines[i])
@@ -86,9 +118,39 @@ func StripQuoted(text string) string {
 		}
 		out = append(out, lines[i])
 	}
-	out = dropTrailingQuote(out)
-	out = dropSignature(out)
-	return strings.Trim(strings.Join(out, "\n"), "\n")
+	// What ends a message can hide what precedes it (a signature after
+	// the last quote, a footer after the signature): repeat until stable.
+	for {
+		n := len(out)
+		out = dropSignature(dropTrailingQuote(dropFooter(out)))
+		if len(out) == n {
+			break
+		}
+	}
+	return finish(out)
+}
+
+// splitLines normalises line ends, trims trailing space and surrounding
+// blank lines (as tidyText), and marks RFC 3676 delimiters as stdDelim.
+func splitLines(text string) []string {
+	text = strings.ReplaceAll(text, "\r\n", "\n")
+	text = strings.ReplaceAll(text, "\r", "\n")
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		if l == "-- " {
+			lines[i] = stdDelim
+		}
+	}
+	return strings.Split(tidyText(strings.Join(lines, "\n")), "\n")
+}
+
+func finish(lines []string) string {
+	for i, l := range lines {
+		if l == stdDelim {
+			lines[i] = "--"
+		}
+	}
+	return strings.Trim(strings.Join(lines, "\n"), "\n")
 }
 
 // norm prepares a line for matching: no-break spaces (French puts one
@@ -125,12 +187,16 @@ func quoteHeaderAt(lines []string, i int) int {
 		if len(joined) > 300 {
 			return 0
 		}
+		// A real header always holds a date or time; the digit test
+		// keeps "On Monday I wrote:" in a sentence from matching.
+		dated := strings.ContainsAny(joined, "0123456789")
 		for _, re := range quoteHeaders {
-			// A real header always holds a date or time; the digit test
-			// keeps "On Monday I wrote:" in a sentence from matching.
-			if re.MatchString(joined) && strings.ContainsAny(joined, "0123456789") {
+			if re.MatchString(joined) && dated {
 				return n
 			}
+		}
+		if dated && quoteHeaderAddr.MatchString(joined) && nextNonBlankQuoted(lines, i+n) {
+			return n
 		}
 		if n == 1 && quoteHeaderLoose.MatchString(joined) {
 			if _, quoted := skipQuoted(lines, i+1); quoted && nextNonBlankQuoted(lines, i+1) {
@@ -154,6 +220,17 @@ func skipQuoted(lines []string, i int) (int, bool) {
 		}
 	}
 	return i, quoted
+}
+
+// quoteFollows reports whether a ">"-quoted line comes after line i: the
+// writer answers between quotes.
+func quoteFollows(lines []string, i int) bool {
+	for ; i < len(lines); i++ {
+		if strings.HasPrefix(strings.TrimSpace(lines[i]), ">") {
+			return true
+		}
+	}
+	return false
 }
 
 func nextNonBlankQuoted(lines []string, i int) bool {
@@ -186,6 +263,17 @@ func lastNonBlank(lines []string) int {
 	return -1
 }
 
+// nonBlank returns the lines that are not blank.
+func nonBlank(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		if strings.TrimSpace(l) != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 // dropTrailingQuote removes a block of ">"-quoted lines at the end, and
 // the line introducing it if that looks like a quote header.
 func dropTrailingQuote(lines []string) []string {
@@ -205,33 +293,88 @@ func dropTrailingQuote(lines []string) []string {
 	}
 	lines = lines[:k]
 	if h := lastNonBlank(lines); h >= 0 && strings.HasSuffix(norm(lines[h]), ":") {
-		if quoteHeaderLoose.MatchString(norm(lines[h])) || quoteHeaderAt(lines, h) > 0 {
+		if quoteHeaderLoose.MatchString(norm(lines[h])) || quoteHeaderAt(lines, h) > 0 ||
+			(quoteHeaderAddr.MatchString(norm(lines[h])) && strings.ContainsAny(lines[h], "0123456789")) {
 			lines = lines[:h]
 		}
 	}
 	return lines
 }
 
-// dropSignature cuts at the signature delimiter, or at a mobile "Sent
-// from" line among the last three non-blank lines, unless nothing would
-// remain.
-func dropSignature(lines []string) []string {
-	for i, l := range lines {
-		if (l == "-- " || l == "--") && i > 0 && lastNonBlank(lines[:i]) >= 0 {
-			lines = lines[:i]
-			break
+// dropFooter removes a mailing list's footer: a ruler line followed by at
+// most 8 lines, one of which says it is a list (see listFooter).
+func dropFooter(lines []string) []string {
+	for i := len(lines) - 1; i > 0; i-- {
+		if !footerRuler.MatchString(norm(lines[i])) {
+			continue
 		}
+		block := nonBlank(lines[i+1:])
+		if len(block) == 0 || len(block) > 8 || lastNonBlank(lines[:i]) < 0 {
+			return lines
+		}
+		for _, l := range block {
+			if listFooter.MatchString(l) {
+				return lines[:i]
+			}
+		}
+		return lines
+	}
+	return lines
+}
+
+// dropSignature cuts at the last signature delimiter when what follows
+// it is a signature (see StripQuoted), or at a mobile "Sent from" line
+// among the last two non-blank lines, unless nothing would remain.
+func dropSignature(lines []string) []string {
+	for i := len(lines) - 1; i > 0; i-- {
+		l := lines[i]
+		if l != stdDelim && l != "--" {
+			continue
+		}
+		block := nonBlank(lines[i+1:])
+		if lastNonBlank(lines[:i]) >= 0 && (l == stdDelim && len(block) <= 15 || l == "--" && bareSignature(lines, block)) {
+			return lines[:i]
+		}
+		break // only the last delimiter can start the signature
 	}
 	seen := 0
-	for i := len(lines) - 1; i > 0 && seen < 3; i-- {
+	for i := len(lines) - 1; i > 0 && seen < 2; i-- {
 		l := norm(lines[i])
 		if l == "" {
 			continue
 		}
 		seen++
-		if mobileSignature.MatchString(l) && lastNonBlank(lines[:i]) >= 0 {
+		if mobileLine(l) && lastNonBlank(lines[:i]) >= 0 {
 			return lines[:i]
 		}
 	}
 	return lines
+}
+
+// bareSignature reports whether block, after a bare "--" line, is a
+// signature: the only such line in the message (several are a list's
+// separators), and a short block asking nothing.
+func bareSignature(lines, block []string) bool {
+	bare := 0
+	for _, l := range lines {
+		if l == "--" {
+			bare++
+		}
+	}
+	if bare != 1 || len(block) > 6 {
+		return false
+	}
+	for _, l := range block {
+		if len(l) > 120 || strings.HasSuffix(strings.TrimSpace(l), "?") {
+			return false
+		}
+	}
+	return true
+}
+
+// mobileLine reports whether l is a phone or webmail app's signature
+// line rather than a sentence that happens to start the same way.
+func mobileLine(l string) bool {
+	return mobileSignature.MatchString(l) && len(l) <= 60 && len(strings.Fields(l)) <= 8 &&
+		!strings.ContainsAny(l, ",;:!?")
 }

@@ -1,0 +1,8 @@
+-- The parts of an incoming message that were not kept (SQLite), e.g. an
+-- email's files over the size limits. Paired with
+-- ../postgres/0016_message_omitted.sql.
+
+-- omitted: a JSON array of {filename, content_type, size, reason, limit},
+-- or '' for none (nearly every message); read and written only as a
+-- whole, with the message.
+ALTER TABLE messages ADD COLUMN omitted TEXT NOT NULL DEFAULT '';
