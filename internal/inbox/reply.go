@@ -77,7 +77,10 @@ func (s *Service) write(ctx context.Context, actor Actor, conversationID int64, 
 		if err != nil {
 			return err
 		}
-		m = parley.Message{Direction: dir, AuthorAgentID: actor.AgentID, Text: out.Text, Attachments: atts}
+		// A message no person or business system wrote (Parley itself, as
+		// System) is automatic, whoever asked for it.
+		automated := dir == parley.Outgoing && (out.Automated || actor.AgentID == nil && actor.TokenID == 0)
+		m = parley.Message{Direction: dir, AuthorAgentID: actor.AgentID, Text: out.Text, Attachments: atts, Automated: automated}
 		job := ""
 		if dir == parley.Outgoing {
 			if job, err = s.route(tx, c, &out, &m); err != nil {

@@ -12,14 +12,14 @@ import (
 // the provider that took it (outgoing, provider_id: see sends.go) as one
 // ExternalID.
 const messageColumns = `m.id, m.conversation_id, m.inbox_id, m.direction, m.author_agent_id, m.author_contact_id, m.text,
-	COALESCE(m.external_id, m.provider_id), m.delivery_state, m.delivery_error, m.created_at`
+	COALESCE(m.external_id, m.provider_id), m.delivery_state, m.delivery_error, m.automated, m.created_at`
 
 func scanMessage(row interface{ Scan(...any) error }) (parley.Message, error) {
 	var m parley.Message
 	var agent, contact sql.NullInt64
 	var ext sql.NullString
 	var created int64
-	err := row.Scan(&m.ID, &m.ConversationID, &m.InboxID, &m.Direction, &agent, &contact, &m.Text, &ext, &m.DeliveryState, &m.DeliveryError, &created)
+	err := row.Scan(&m.ID, &m.ConversationID, &m.InboxID, &m.Direction, &agent, &contact, &m.Text, &ext, &m.DeliveryState, &m.DeliveryError, &m.Automated, &created)
 	m.AuthorAgentID, m.AuthorContactID, m.ExternalID, m.CreatedAt = fromNullID(agent), fromNullID(contact), ext.String, fromTS(created)
 	m.Attachments = []parley.Attachment{}
 	return m, err
@@ -40,10 +40,10 @@ func (tx *Tx) CreateMessage(c *parley.Conversation, m *parley.Message) (err erro
 	}
 	m.InboxID = inboxID
 	err = tx.queryRow(`INSERT INTO messages (conversation_id, inbox_id, direction, author_agent_id, author_contact_id, text,
-			external_id, delivery_state, delivery_error, channel_payload, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id`,
+			external_id, delivery_state, delivery_error, channel_payload, automated, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $11, $11) RETURNING id`,
 		c.ID, inboxID, m.Direction, idPtr(m.AuthorAgentID), idPtr(m.AuthorContactID), m.Text, ext,
-		m.DeliveryState, m.DeliveryError, m.ChannelPayload, ts(tx.now)).Scan(&m.ID)
+		m.DeliveryState, m.DeliveryError, m.ChannelPayload, ts(tx.now), m.Automated).Scan(&m.ID)
 	if err != nil {
 		return err
 	}
@@ -59,8 +59,12 @@ func (tx *Tx) CreateMessage(c *parley.Conversation, m *parley.Message) (err erro
 			return err
 		}
 	}
+	data := map[string]any{"direction": m.Direction}
+	if m.Automated {
+		data["automated"] = true
+	}
 	return tx.AppendEvent(&parley.Event{Type: parley.EventMessageCreated, ConversationID: &c.ID, ContactID: &c.ContactID,
-		MessageID: &m.ID, AgentID: m.AuthorAgentID}, map[string]any{"direction": m.Direction})
+		MessageID: &m.ID, AgentID: m.AuthorAgentID}, data)
 }
 
 // MessageByExternalID finds a message by the id its sender gave it in an
@@ -337,7 +341,7 @@ func (db *DB) Search(ctx context.Context, f SearchFilter) (_ []SearchResult, err
 		var agent, contact sql.NullInt64
 		var ext sql.NullString
 		var created int64
-		err := r.Scan(&s.ID, &s.ConversationID, &s.Message.InboxID, &s.Direction, &agent, &contact, &s.Text, &ext, &s.DeliveryState, &s.DeliveryError, &created,
+		err := r.Scan(&s.ID, &s.ConversationID, &s.Message.InboxID, &s.Direction, &agent, &contact, &s.Text, &ext, &s.DeliveryState, &s.DeliveryError, &s.Automated, &created,
 			&s.InboxID, &s.ContactID, &s.Status)
 		s.AuthorAgentID, s.AuthorContactID, s.ExternalID, s.CreatedAt = fromNullID(agent), fromNullID(contact), ext.String, fromTS(created)
 		s.Attachments = []parley.Attachment{}
