@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/internal/fill"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -250,7 +250,9 @@ func ackText(a parley.AckSettings, contact parley.Contact, pr Promise) string {
 	if pr.AfterHours {
 		text = after
 	}
-	out := strings.ReplaceAll(text, "{{reply_by}}", pr.In(lang, contactLocation(contact)))
+	vars := contactVars(contact, parley.Agent{})
+	vars["reply_by"] = pr.In(lang, contactLocation(contact))
+	out := fill.Fill(text, vars)
 	if pr.Position > 0 {
 		out += fmt.Sprintf(ph.humanPlace, pr.Position)
 	}

@@ -68,6 +68,11 @@ func (s *Service) write(ctx context.Context, actor Actor, conversationID int64, 
 	if err := checkAttachmentRefs(out.Attachments); err != nil {
 		return m, err
 	}
+	if dir == parley.Outgoing && out.Template == nil {
+		if err := checkUnfilled(out.Text); err != nil {
+			return m, err
+		}
+	}
 	err = s.DB.Write(ctx, func(tx *store.Tx) error {
 		c, err := tx.Conversation(conversationID)
 		if err != nil {
