@@ -284,7 +284,7 @@ func TestScenarioWeek(t *testing.T) {
 		}
 		acks := 0
 		for _, e := range in.Events {
-			if e.Type == parley.EventMessageCreated && e.AgentID == nil && string(e.Data) == `{"direction":"outgoing"}` {
+			if e.Type == parley.EventMessageCreated && e.AgentID == nil && string(e.Data) == `{"automated":true,"direction":"outgoing"}` {
 				acks++
 			}
 		}
