@@ -29,8 +29,9 @@ Usage:
   parley token revoke ID [options]
                                   stop a token from working, for good
   parley simulate CHANNEL [--inbox ID] "text"
-                                  write as a customer on whatsapp, messenger, zalo,
-                                  sms or rcs and show Parley's replies (no accounts needed)
+                                  write to the running server as a customer on whatsapp,
+                                  messenger, zalo, sms, rcs or email and show Parley's
+                                  replies (no accounts needed; parley simulate --help)
   parley version                  print the version
 
 Options (each also read from its environment variable; flags win):

@@ -5,13 +5,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
-	"flag"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -22,19 +22,39 @@ import (
 	"github.com/parleyhq/parley/internal/simulate"
 )
 
-const simulateUsage = `Usage: parley simulate CHANNEL [--inbox ID] [options] ["message text"]
+const simulateUsage = `Usage: parley simulate CHANNEL [options] ["message text"]
 
-Sends a customer message to a running Parley the way a provider would: a
-real-format webhook, signed with the inbox's secrets, posted to
-/hooks/CHANNEL/ID. It then plays the provider's API for --wait, printing
-each reply Parley sends and answering it with delivered and read receipts.
+Writes to a running Parley as a customer would, the way the provider
+would: a real-format webhook, signed with the inbox's secrets, posted to
+/hooks/CHANNEL/ID on the server. It then plays the provider's API for
+--wait, printing each reply Parley sends and answering it with delivered
+and read receipts. Email is handed to the inbox exactly as its IMAP poller
+hands over a fetched mail, and replies are taken by an SMTP server this
+command plays.
 
 CHANNEL is whatsapp, messenger, zalo, sms, rcs or email. Without --inbox a
-new simulated inbox is created whose provider API is this command
-(--provider); run the command again with --inbox to keep talking. Email is
-handed to the inbox exactly as its IMAP poller hands over a fetched mail,
-and replies are taken by an SMTP server this command plays. Uses the same
-database and PARLEY_SECRET_KEY as the server.
+new simulated inbox is created whose provider API is this command; run the
+command again with --inbox to keep talking in it.
+
+It needs the server running: it talks to the server at --url, and reads
+the inbox's secrets from the server's database, so give it the same
+--data-dir (or --database-url) and PARLEY_SECRET_KEY as the server. When
+no Parley answers, or the database is not there, it says so and changes
+nothing.
+
+Defaults:
+  --url        base-url, else http://localhost:8080 (localhost and the port of --addr)
+  --provider   127.0.0.1:8089, where this command plays the provider's API
+               (the SMTP server for email); a new simulated inbox sends there,
+               and that loopback address is added to Settings → Outbound
+  --from       +15550001234 (whatsapp, sms, rcs), 7000000000000001 (messenger),
+               8000000000000001 (zalo), sam@example.com (email)
+
+Examples:
+  parley simulate whatsapp "Hi! Where is my order?"
+  parley simulate whatsapp --inbox 3 "Any news?"
+  parley simulate sms --from +15550009999 "STOP"
+  parley simulate email --subject "Refund" "I'd like a refund"
 
 Options:
 `
@@ -105,28 +125,60 @@ var simChannels = map[string]simChannel{
 
 // simulateMain runs `parley simulate`.
 func simulateMain(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || (simChannels[args[0]].builder == nil && args[0] != "email") {
-		fmt.Fprint(stderr, simulateUsage)
-		return 2
-	}
-	channel := args[0]
 	fs := cfg.FlagSet("parley simulate", stderr)
 	inboxID := fs.Int64("inbox", 0, "the inbox to write to; 0 creates a simulated one")
-	target := fs.String("url", "", "the running Parley's URL (default: base-url, or http://localhost plus addr)")
-	from := fs.String("from", "", "the customer: a phone number (E.164) for whatsapp, sms and rcs, an id for messenger and zalo")
+	target := fs.String("url", "", "the running Parley's URL (default: base-url, or http://localhost plus the port of addr)")
+	from := fs.String("from", "", "the customer: a phone number (E.164) for whatsapp, sms and rcs, an id for messenger and zalo, an address for email")
 	name := fs.String("name", "Sam Simulated", "the customer's name, where the channel sends one")
 	subject := fs.String("subject", "A question", "email: the subject of the customer's mail")
 	provider := fs.String("provider", "127.0.0.1:8089", "where this command plays the provider's API (for a new simulated inbox)")
 	wait := fs.Duration("wait", 30*time.Second, "how long to play the provider, printing Parley's replies")
 	replies := fs.Int("replies", 0, "stop after this many replies (0: when --wait ends)")
-	fs.Usage = func() { fmt.Fprint(stderr, simulateUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	usage := func(w io.Writer) {
+		fmt.Fprint(w, simulateUsage)
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+	}
+	fs.Usage = func() { usage(stderr) }
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" || a == "help" {
+			usage(stdout)
 			return 0
 		}
+	}
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	channel := args[0]
+	if simChannels[channel].builder == nil && channel != "email" {
+		fmt.Fprintf(stderr, "parley simulate: %q is not a channel: use whatsapp, messenger, zalo, sms, rcs or email (parley simulate --help)\n", channel)
+		return 2
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintln(stderr, "parley simulate:", err)
 		return 2
 	}
 	text := strings.Join(fs.Args(), " ")
+	if *target == "" {
+		*target = serverURL(cfg)
+	}
+	*target = strings.TrimRight(*target, "/")
+	// Nothing is opened, let alone created, before the server answers
+	// and its database is where this command looks.
+	if err := checkServer(ctx, *target); err != nil {
+		fmt.Fprintln(stderr, "parley simulate:", err)
+		return 1
+	}
+	if cfg.DatabaseURL == "" {
+		if _, err := os.Stat(cfg.DSN()); err != nil {
+			fmt.Fprintf(stderr, "parley simulate: no Parley database at %s: run it where the server runs, or give it the server's --data-dir (or --database-url)\n", cfg.DSN())
+			return 1
+		}
+	}
 	a, err := New(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "parley:", err)
@@ -134,7 +186,7 @@ func simulateMain(ctx context.Context, cfg config.Config, args []string, stdout,
 	}
 	defer a.Close()
 	if channel == "email" {
-		err = a.simulateEmail(ctx, *inboxID, *from, *name, *subject, *provider, text, *wait, *replies, stdout)
+		err = a.simulateEmail(ctx, *inboxID, *from, *name, *subject, *provider, *target, text, *wait, *replies, stdout)
 	} else {
 		err = a.simulate(ctx, channel, *inboxID, *target, *from, *name, *provider, text, *wait, *replies, stdout)
 	}
@@ -145,11 +197,43 @@ func simulateMain(ctx context.Context, cfg config.Config, args []string, stdout,
 	return 0
 }
 
+// serverURL is where the server of this configuration answers: its
+// base URL, or localhost on the port it listens on.
+func serverURL(cfg config.Config) string {
+	if cfg.BaseURL != "" {
+		return cfg.BaseURL
+	}
+	host, port, err := net.SplitHostPort(cfg.Addr)
+	if ip := net.ParseIP(host); err == nil && (host == "" || (ip != nil && ip.IsUnspecified())) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// checkServer asks the server's /healthz whether a Parley answers there.
+func checkServer(ctx context.Context, base string) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/healthz", nil)
+	if err != nil {
+		return fmt.Errorf("--url %q: %w", base, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("no Parley answers at %s (%v): start it with `parley serve`, or give --url the address it runs at", base, err)
+	}
+	defer resp.Body.Close()
+	var h struct {
+		Database string `json:"database"`
+	}
+	if json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&h) != nil || h.Database == "" {
+		return fmt.Errorf("%s answers, but not as Parley does (GET /healthz said %s): give --url the address Parley runs at", base, resp.Status)
+	}
+	return nil
+}
+
 func (a *App) simulate(ctx context.Context, channel string, inboxID int64, target, from, name, providerAddr, text string, wait time.Duration, replies int, out io.Writer) error {
 	sc := simChannels[channel]
-	if target == "" {
-		target = a.BaseURL()
-	}
 	if from == "" {
 		from = map[string]string{"messenger": "7000000000000001", "zalo": "8000000000000001"}[channel]
 		if from == "" {
@@ -294,7 +378,7 @@ func isLoopback(host string) bool {
 // simulateEmail writes as a customer to an email inbox: the mail goes
 // through the same code as one the inbox's IMAP poller fetched, and the
 // reply is taken by an SMTP server played here.
-func (a *App) simulateEmail(ctx context.Context, inboxID int64, from, name, subject, providerAddr, text string, wait time.Duration, replies int, out io.Writer) error {
+func (a *App) simulateEmail(ctx context.Context, inboxID int64, from, name, subject, providerAddr, target, text string, wait time.Duration, replies int, out io.Writer) error {
 	if from == "" {
 		from = "sam@example.com"
 	}
@@ -343,7 +427,7 @@ func (a *App) simulateEmail(ctx context.Context, inboxID int64, from, name, subj
 	if wait <= 0 {
 		return nil
 	}
-	fmt.Fprintf(out, "waiting %s for replies (answer in the inbox at %s/app/)…\n", wait, a.BaseURL())
+	fmt.Fprintf(out, "waiting %s for replies (answer in the inbox at %s/app/)…\n", wait, target)
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -87,5 +88,58 @@ func TestSimulate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSimulateHelpAndNoServer: `parley simulate --help` lists its options
+// and their defaults; with no server answering it says so and creates
+// nothing (no database in the current folder or anywhere else); with a
+// server but not its database, it says that instead.
+func TestSimulateHelpAndNoServer(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	addr := freeAddr(t) // nothing listens there
+	env := map[string]string{"PARLEY_DATA_DIR": dir, "PARLEY_ADDR": addr, "PARLEY_SECRET_KEY": "simulate test key, at least thirty-two characters"}
+	for _, help := range [][]string{{"simulate", "--help"}, {"simulate", "-h"}, {"simulate", "whatsapp", "--help"}} {
+		code, out, errOut := run(t, ctx, env, help...)
+		if code != 0 || errOut != "" {
+			t.Errorf("%v = %d, stderr %q", help, code, errOut)
+		}
+		for _, want := range []string{"Usage: parley simulate CHANNEL", "-inbox", "-url", "-provider", "127.0.0.1:8089", "-from", "-wait", "-data-dir", "http://localhost:8080"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%v lacks %q:\n%s", help, want, out)
+			}
+		}
+	}
+	if code, _, errOut := run(t, ctx, env, "simulate", "telegram", "hi"); code != 2 || !strings.Contains(errOut, `"telegram" is not a channel`) {
+		t.Errorf("unknown channel: %d %q", code, errOut)
+	}
+	code, out, errOut := run(t, ctx, env, "simulate", "whatsapp", "Hello?")
+	if code != 1 || !strings.Contains(errOut, "no Parley answers at http://"+addr) || !strings.Contains(errOut, "parley serve") {
+		t.Errorf("no server: %d %q %q", code, out, errOut)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("simulate without a server left %d files in the data dir (a database?)", len(entries))
+	}
+
+	// A server, but simulate pointed at another (empty) data dir.
+	srvEnv := map[string]string{"PARLEY_DATA_DIR": t.TempDir(), "PARLEY_ADDR": addr, "PARLEY_SECRET_KEY": env["PARLEY_SECRET_KEY"]}
+	sctx, cancel := context.WithCancel(ctx)
+	served := make(chan struct{})
+	go func() { defer close(served); run(t, sctx, srvEnv, "serve") }()
+	defer func() { cancel(); <-served }()
+	for i := 0; i < 200; i++ {
+		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	code, _, errOut = run(t, ctx, env, "simulate", "whatsapp", "Hello?")
+	if code != 1 || !strings.Contains(errOut, "no Parley database at") || !strings.Contains(errOut, "--data-dir") {
+		t.Errorf("wrong data dir: %d %q", code, errOut)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("simulate created %d files in a data dir the server does not use", len(entries))
 	}
 }

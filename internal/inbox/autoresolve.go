@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/parleyhq/parley/internal/fill"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -51,6 +52,11 @@ func (s *Service) AutoResolve(ctx context.Context, payload string) error {
 		return err
 	}
 	if msg := in.Routing.AutoResolveMessage; msg != "" {
+		contact, err := s.DB.Contact(ctx, c.ContactID)
+		if err != nil {
+			return err
+		}
+		msg = fill.Fill(msg, contactVars(contact, parley.Agent{}))
 		if _, err := s.write(ctx, System, c.ID, parley.Outgoing, Outgoing{Text: msg}); err != nil &&
 			parley.ErrorCode(err) != parley.ECONFLICT && parley.ErrorCode(err) != parley.EINVALID {
 			return err

@@ -2,8 +2,8 @@ package inbox
 
 import (
 	"context"
-	"strings"
 
+	"github.com/parleyhq/parley/internal/fill"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -11,6 +11,9 @@ import (
 // SaveCanned creates (ID 0) or updates a canned response.
 func (s *Service) SaveCanned(ctx context.Context, actor Actor, c store.CannedResponse) (store.CannedResponse, error) {
 	if err := requireAdmin(actor); err != nil {
+		return c, err
+	}
+	if err := checkVariables(c.Body); err != nil {
 		return c, err
 	}
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
@@ -31,17 +34,10 @@ func (s *Service) DeleteCanned(ctx context.Context, actor Actor, id int64) error
 }
 
 // FillCanned replaces a canned body's variables: {{contact.name}},
-// {{contact.first_name}}, {{contact.email}} and {{agent.name}}. Unknown
-// variables stay as written. The result is plain text.
+// {{contact.first_name}}, {{contact.email}} and {{agent.name}}. A value
+// the contact does not have is left out with its separator ("Thanks,
+// {{contact.first_name}}!" reads "Thanks!" for a contact with no name);
+// unknown variables stay as written. The result is plain text.
 func FillCanned(body string, contact parley.Contact, agent parley.Agent) string {
-	first := strings.TrimSpace(contact.Name)
-	if i := strings.IndexAny(first, " \t"); i > 0 {
-		first = first[:i]
-	}
-	return strings.NewReplacer(
-		"{{contact.name}}", contact.Name,
-		"{{contact.first_name}}", first,
-		"{{contact.email}}", contact.Email,
-		"{{agent.name}}", agent.Name,
-	).Replace(body)
+	return fill.Fill(body, contactVars(contact, agent))
 }

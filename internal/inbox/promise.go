@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/internal/fill"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/promise"
 	"github.com/parleyhq/parley/internal/store"
@@ -268,7 +268,9 @@ func ackText(a parley.AckSettings, contact parley.Contact, pr Promise) string {
 	if pr.AfterHours || pr.Away {
 		text = after
 	}
-	out := strings.ReplaceAll(text, "{{reply_by}}", pr.In(lang, contactLocation(contact)))
+	vars := contactVars(contact, parley.Agent{})
+	vars["reply_by"] = pr.In(lang, contactLocation(contact))
+	out := fill.Fill(text, vars)
 	if pr.Position > 0 {
 		out += fmt.Sprintf(ph.humanPlace, pr.Position)
 	}

@@ -21,7 +21,8 @@ func (f *fixture) ackFor(t *testing.T, conv int64) (string, *time.Time) {
 	}
 	text := ""
 	for _, m := range msgs {
-		if m.Direction == parley.Outgoing && m.AuthorAgentID == nil {
+		// Parley's own message, marked as such (not an API caller's).
+		if m.Direction == parley.Outgoing && m.Automated {
 			text = m.Text
 		}
 	}
@@ -115,7 +116,7 @@ func TestAutoResolve(t *testing.T) {
 	f.runDue(t)
 	c := f.conv(t, conv)
 	msgs, _ := f.svc.History(bg, conv)
-	if c.Status != parley.StatusResolved || msgs[len(msgs)-1].Text != f.inbox.Routing.AutoResolveMessage {
+	if c.Status != parley.StatusResolved || msgs[len(msgs)-1].Text != f.inbox.Routing.AutoResolveMessage || !msgs[len(msgs)-1].Automated {
 		t.Errorf("after 3 days: %s, last message %q", c.Status, msgs[len(msgs)-1].Text)
 	}
 	// A customer writing in between cancels it.

@@ -68,6 +68,11 @@ func (s *Service) write(ctx context.Context, actor Actor, conversationID int64, 
 	if err := checkAttachmentRefs(out.Attachments); err != nil {
 		return m, err
 	}
+	if dir == parley.Outgoing && out.Template == nil {
+		if err := checkUnfilled(out.Text); err != nil {
+			return m, err
+		}
+	}
 	err = s.DB.Write(ctx, func(tx *store.Tx) error {
 		c, err := tx.Conversation(conversationID)
 		if err != nil {
@@ -77,11 +82,13 @@ func (s *Service) write(ctx context.Context, actor Actor, conversationID int64, 
 		if err != nil {
 			return err
 		}
-		// Parley's own messages (acknowledgements, notices, closing
-		// messages) answer nothing: only a person's reply, or the
-		// business's system through a token, is a response.
-		answers := parley.IsResponse(dir, actor.AgentID != nil, actor.TokenID != 0)
-		m = parley.Message{Direction: dir, AuthorAgentID: actor.AgentID, Text: out.Text, Attachments: atts, Response: answers}
+		// A message no person or business system wrote (Parley itself, as
+		// System) is automatic, whoever asked for it; it answers nothing:
+		// only a person's reply, or the business's system through a token,
+		// is a response.
+		automated := dir == parley.Outgoing && (out.Automated || actor.AgentID == nil && actor.TokenID == 0)
+		answers := parley.IsResponse(dir, actor.AgentID != nil, actor.TokenID != 0) && !automated
+		m = parley.Message{Direction: dir, AuthorAgentID: actor.AgentID, Text: out.Text, Attachments: atts, Automated: automated, Response: answers}
 		job := ""
 		if dir == parley.Outgoing {
 			if job, err = s.route(tx, c, &out, &m); err != nil {

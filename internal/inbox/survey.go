@@ -236,7 +236,7 @@ func (s *Service) surveyMessage(tx *store.Tx, c parley.Conversation, in parley.I
 			out.ChoicesLabel = ph.Choose
 		}
 	}
-	m := parley.Message{Direction: parley.Outgoing, Text: out.Text}
+	m := parley.Message{Direction: parley.Outgoing, Text: out.Text, Automated: true}
 	job, err := s.route(tx, c, &out, &m)
 	if err != nil {
 		return m, err

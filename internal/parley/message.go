@@ -44,9 +44,13 @@ type Message struct {
 	// AuthorAgentID is set for outgoing messages and notes written by an agent.
 	AuthorAgentID *int64 `json:"author_agent_id"`
 	// AuthorContactID is set for incoming messages.
-	AuthorContactID *int64       `json:"author_contact_id"`
-	Text            string       `json:"text"`
-	Attachments     []Attachment `json:"attachments"`
+	AuthorContactID *int64 `json:"author_contact_id"`
+	// Automated marks Parley's own outgoing messages (an acknowledgement,
+	// a survey's question or thanks): written by no person, shown as
+	// Parley's rather than as an API caller's.
+	Automated   bool         `json:"automated"`
+	Text        string       `json:"text"`
+	Attachments []Attachment `json:"attachments"`
 	// ExternalID is the provider's (or API caller's) id for the message; a
 	// second delivery with the same id in the same inbox is the same message.
 	ExternalID    string        `json:"external_id,omitempty"`

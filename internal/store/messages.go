@@ -14,7 +14,7 @@ import (
 // the provider that took it (outgoing, provider_id: see sends.go) as one
 // ExternalID.
 const messageColumns = `m.id, m.conversation_id, m.inbox_id, m.direction, m.author_agent_id, m.author_contact_id, m.text,
-	COALESCE(m.external_id, m.provider_id), m.delivery_state, m.delivery_error, m.created_at, m.omitted`
+	COALESCE(m.external_id, m.provider_id), m.delivery_state, m.delivery_error, m.automated, m.created_at, m.omitted`
 
 func scanMessage(row interface{ Scan(...any) error }) (parley.Message, error) {
 	var m parley.Message
@@ -22,7 +22,7 @@ func scanMessage(row interface{ Scan(...any) error }) (parley.Message, error) {
 	var ext sql.NullString
 	var created int64
 	var omitted string
-	err := row.Scan(&m.ID, &m.ConversationID, &m.InboxID, &m.Direction, &agent, &contact, &m.Text, &ext, &m.DeliveryState, &m.DeliveryError, &created, &omitted)
+	err := row.Scan(&m.ID, &m.ConversationID, &m.InboxID, &m.Direction, &agent, &contact, &m.Text, &ext, &m.DeliveryState, &m.DeliveryError, &m.Automated, &created, &omitted)
 	m.AuthorAgentID, m.AuthorContactID, m.ExternalID, m.CreatedAt = fromNullID(agent), fromNullID(contact), ext.String, fromTS(created)
 	m.Attachments = []parley.Attachment{}
 	if err == nil {
@@ -66,10 +66,10 @@ func (tx *Tx) CreateMessage(c *parley.Conversation, m *parley.Message) (err erro
 		omitted = string(b)
 	}
 	err = tx.queryRow(`INSERT INTO messages (conversation_id, inbox_id, direction, author_agent_id, author_contact_id, text,
-			external_id, delivery_state, delivery_error, channel_payload, created_at, updated_at, omitted)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) RETURNING id`,
+			external_id, delivery_state, delivery_error, channel_payload, automated, created_at, updated_at, omitted)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $11, $11, $13) RETURNING id`,
 		c.ID, inboxID, m.Direction, idPtr(m.AuthorAgentID), idPtr(m.AuthorContactID), m.Text, ext,
-		m.DeliveryState, m.DeliveryError, m.ChannelPayload, ts(tx.now), omitted).Scan(&m.ID)
+		m.DeliveryState, m.DeliveryError, m.ChannelPayload, ts(tx.now), m.Automated, omitted).Scan(&m.ID)
 	if err != nil {
 		return err
 	}
@@ -89,12 +89,16 @@ func (tx *Tx) CreateMessage(c *parley.Conversation, m *parley.Message) (err erro
 		MessageID: &m.ID, AgentID: m.AuthorAgentID}, messageEventData(*m))
 }
 
-// messageEventData is a message.created event's data: its direction, and
-// for an outgoing message whether it is a response (parley.IsResponse):
-// reports cannot tell a token's reply from Parley's own message otherwise,
-// since neither has an agent.
+// messageEventData is a message.created event's data: its direction,
+// whether Parley wrote it itself (automated), and for an outgoing message
+// whether it is a response (parley.IsResponse): reports cannot tell a
+// token's reply from Parley's own message otherwise, since neither has an
+// agent.
 func messageEventData(m parley.Message) map[string]any {
 	d := map[string]any{"direction": m.Direction}
+	if m.Automated {
+		d["automated"] = true
+	}
 	if m.Direction == parley.Outgoing {
 		d["response"] = m.Response
 	}
@@ -376,7 +380,7 @@ func (db *DB) Search(ctx context.Context, f SearchFilter) (_ []SearchResult, err
 		var ext sql.NullString
 		var created int64
 		var omitted string
-		err := r.Scan(&s.ID, &s.ConversationID, &s.Message.InboxID, &s.Direction, &agent, &contact, &s.Text, &ext, &s.DeliveryState, &s.DeliveryError, &created,
+		err := r.Scan(&s.ID, &s.ConversationID, &s.Message.InboxID, &s.Direction, &agent, &contact, &s.Text, &ext, &s.DeliveryState, &s.DeliveryError, &s.Automated, &created,
 			&omitted, &s.InboxID, &s.ContactID, &s.Status)
 		s.AuthorAgentID, s.AuthorContactID, s.ExternalID, s.CreatedAt = fromNullID(agent), fromNullID(contact), ext.String, fromTS(created)
 		s.Attachments = []parley.Attachment{}

@@ -23,6 +23,10 @@ func (s *Server) done(w http.ResponseWriter, r *http.Request, id int64, block st
 	if err != nil {
 		return err
 	}
+	// The page refreshes its list, counts and timeline from this, not only
+	// from the live stream: the agent who made the change sees it at once
+	// even while the stream is reconnecting or behind a slow proxy.
+	w.Header().Set("HX-Trigger", "parley:changed")
 	return s.render(w, r, http.StatusOK, "partials", block, cv)
 }
 

@@ -62,6 +62,7 @@ type SurveyView struct {
 type Item struct {
 	Separator *Separator
 	Msg       *MessageView
+	Activity  *ActivityView
 }
 
 // Separator introduces one of the contact's conversations in the timeline.
@@ -86,6 +87,9 @@ type MessageView struct {
 	At            time.Time
 	Channel       parley.ChannelType
 	InboxName     string
+	// Automated is set on Parley's own messages (acknowledgements,
+	// surveys): shown as "Parley · Automatic", not as an API caller's.
+	Automated bool
 	// Via names the channel an outgoing message went through when it is
 	// not the conversation's own (continued on WhatsApp, or SMS fallback).
 	Via string
@@ -233,11 +237,15 @@ func (s *Server) conversation(r *http.Request, id int64, v View, l lookups, agen
 			}
 		}
 	}
-	cv.Items = s.timeline(msgs, convs, c.ID, contact, senders, l)
 	convIDs := make([]int64, 0, len(convs))
 	for id := range convs {
 		convIDs = append(convIDs, id)
 	}
+	events, err := s.DB.ConversationActivity(ctx, convIDs)
+	if err != nil {
+		return cv, err
+	}
+	cv.Items = s.timeline(msgs, events, convs, c.ID, contact, senders, l)
 	if err := s.attachFailures(ctx, cv.Items, convIDs); err != nil {
 		return cv, err
 	}
@@ -296,42 +304,75 @@ func mergeMessages(a, b []parley.Message) []parley.Message {
 	return out
 }
 
-func (s *Server) timeline(msgs []parley.Message, convs map[int64]parley.Conversation, current int64, contact parley.Contact, senders map[int64]parley.Contact, l lookups) []Item {
+// timeline interleaves the messages and the activity lines of the
+// contact's conversations in time order (a message before a change made
+// in the same instant), with a separator where the conversation changes.
+func (s *Server) timeline(msgs []parley.Message, events []parley.Event, convs map[int64]parley.Conversation, current int64, contact parley.Contact, senders map[int64]parley.Contact, l lookups) []Item {
 	var items []Item
 	last := int64(-1)
+	open := func(convID int64, at time.Time) {
+		if convID == last {
+			return
+		}
+		c := convs[convID]
+		in := l.inboxes[c.InboxID]
+		items = append(items, Item{Separator: &Separator{ConvID: c.ID, InboxName: in.Name, Channel: in.ChannelType, Status: c.Status,
+			Current: c.ID == current, At: at}})
+		last = convID
+	}
+	ei := 0
+	flush := func(before *time.Time) {
+		for ; ei < len(events) && (before == nil || events[ei].CreatedAt.Before(*before)); ei++ {
+			ev := events[ei]
+			if ev.ConversationID == nil {
+				continue
+			}
+			if _, known := convs[*ev.ConversationID]; !known {
+				continue
+			}
+			if a, ok := activity(ev, l); ok {
+				open(*ev.ConversationID, ev.CreatedAt)
+				items = append(items, Item{Activity: &a})
+			}
+		}
+	}
 	for _, m := range msgs {
+		flush(&m.CreatedAt)
 		c := convs[m.ConversationID]
 		in := l.inboxes[c.InboxID]
-		if m.ConversationID != last {
-			items = append(items, Item{Separator: &Separator{ConvID: c.ID, InboxName: in.Name, Channel: in.ChannelType, Status: c.Status,
-				Current: c.ID == current, At: m.CreatedAt}})
-			last = m.ConversationID
-		}
-		mv := MessageView{ID: m.ID, Direction: m.Direction, Segments: segments(m.Text), Delivery: m.DeliveryState,
-			DeliveryError: m.DeliveryError, At: m.CreatedAt, Channel: in.ChannelType, InboxName: in.Name}
-		switch {
-		case m.AuthorAgentID != nil:
-			mv.Author = l.agents[*m.AuthorAgentID].Name
-		case m.Direction == parley.Incoming && m.AuthorContactID != nil && senders[*m.AuthorContactID].ID != 0:
-			mv.Author = contactName(senders[*m.AuthorContactID])
-		case m.Direction == parley.Incoming:
-			mv.Author = contactName(contact)
-		default:
-			mv.Author = "API"
-		}
-		if m.InboxID != 0 && m.InboxID != c.InboxID {
-			mv.Via = l.inboxes[m.InboxID].Name
-		}
-		for _, a := range m.Attachments {
-			mv.Attachments = append(mv.Attachments, AttachmentView{ID: a.ID, Name: a.Filename, Size: a.Size, Kind: attachmentKind(a.ContentType),
-				URL: "/app/attachments/" + strconv.FormatInt(a.ID, 10)})
-		}
-		for _, o := range m.Omitted {
-			mv.Omitted = append(mv.Omitted, OmittedView{Name: o.Filename, Size: o.Size, Why: o.Explain()})
-		}
-		items = append(items, Item{Msg: &mv})
+		open(m.ConversationID, m.CreatedAt)
+		items = append(items, Item{Msg: s.messageView(m, c, in, contact, senders, l)})
 	}
+	flush(nil)
 	return items
+}
+
+func (s *Server) messageView(m parley.Message, c parley.Conversation, in parley.Inbox, contact parley.Contact, senders map[int64]parley.Contact, l lookups) *MessageView {
+	mv := MessageView{ID: m.ID, Direction: m.Direction, Segments: segments(m.Text), Delivery: m.DeliveryState,
+		DeliveryError: m.DeliveryError, At: m.CreatedAt, Channel: in.ChannelType, InboxName: in.Name, Automated: m.Automated}
+	switch {
+	case m.AuthorAgentID != nil:
+		mv.Author = l.agents[*m.AuthorAgentID].Name
+	case m.Direction == parley.Incoming && m.AuthorContactID != nil && senders[*m.AuthorContactID].ID != 0:
+		mv.Author = contactName(senders[*m.AuthorContactID])
+	case m.Direction == parley.Incoming:
+		mv.Author = contactName(contact)
+	case m.Automated:
+		mv.Author = "Parley"
+	default:
+		mv.Author = "API"
+	}
+	if m.InboxID != 0 && m.InboxID != c.InboxID {
+		mv.Via = l.inboxes[m.InboxID].Name
+	}
+	for _, a := range m.Attachments {
+		mv.Attachments = append(mv.Attachments, AttachmentView{ID: a.ID, Name: a.Filename, Size: a.Size, Kind: attachmentKind(a.ContentType),
+			URL: "/app/attachments/" + strconv.FormatInt(a.ID, 10)})
+	}
+	for _, o := range m.Omitted {
+		mv.Omitted = append(mv.Omitted, OmittedView{Name: o.Filename, Size: o.Size, Why: o.Explain()})
+	}
+	return &mv
 }
 
 // inlineTypes are the sniffed types shown inline; everything else

@@ -85,10 +85,13 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request) error {
 // messageJSON is a message as a visitor sees it: no internal ids of
 // agents or contacts, no delivery details.
 type messageJSON struct {
-	ID          int64            `json:"id"`
-	Direction   parley.Direction `json:"direction"` // incoming (the visitor's) or outgoing (the team's)
-	Text        string           `json:"text"`
-	Author      string           `json:"author,omitempty"`
+	ID        int64            `json:"id"`
+	Direction parley.Direction `json:"direction"` // incoming (the visitor's) or outgoing (the team's)
+	Text      string           `json:"text"`
+	Author    string           `json:"author,omitempty"`
+	// Automated is set on Parley's own messages (an acknowledgement, a
+	// survey): the widget labels them so, never as a person's.
+	Automated   bool             `json:"automated,omitempty"`
 	Attachments []attachmentJSON `json:"attachments"`
 	CreatedAt   time.Time        `json:"created_at"`
 	// Survey is set on a survey's question: the widget draws its buttons.
@@ -101,6 +104,10 @@ type attachmentJSON struct {
 	Size        int64  `json:"size"`
 	URL         string `json:"url"` // signed; works without the visitor token (for <img>)
 }
+
+// AutomatedAuthor is how the widget names the sender of Parley's own
+// messages.
+const AutomatedAuthor = "Automatic message"
 
 // renderer turns messages into messageJSON, caching agents' names.
 type renderer struct {
@@ -142,6 +149,9 @@ func (rd *renderer) message(ctx context.Context, m parley.Message) messageJSON {
 	out := messageJSON{ID: m.ID, Direction: m.Direction, Text: m.Text, CreatedAt: m.CreatedAt, Attachments: []attachmentJSON{}}
 	if sv, ok := rd.surveys[m.ID]; ok {
 		out.Survey = surveyFor(sv)
+	}
+	if m.Automated {
+		out.Automated, out.Author = true, AutomatedAuthor
 	}
 	if m.AuthorAgentID != nil {
 		name, ok := rd.names[*m.AuthorAgentID]

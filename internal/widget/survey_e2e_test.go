@@ -41,6 +41,16 @@ func TestBrowserSurvey(t *testing.T) {
 	if err := c.poll(`document.querySelectorAll('[data-testid^=survey-ces-]').length === 5`, 5*time.Second); err != nil {
 		t.Fatalf("no effort buttons: %v", err)
 	}
+	// The question is shown once (the card asks it, the bubble does not
+	// repeat it), and the message is Parley's, labelled as automatic.
+	once := `document.body.innerText.split("How easy was it to get your issue solved?").length === 2`
+	if err := c.poll(once, time.Second); err != nil {
+		t.Errorf("the survey question is not shown exactly once: %v", err)
+	}
+	auto := `(function(){var r=document.querySelector('[data-automated=true]');return !!r && !!r.querySelector('[data-testid=survey]') && r.innerText.indexOf('Automatic message') >= 0 && r.innerText.indexOf('API') < 0;})()`
+	if err := c.poll(auto, time.Second); err != nil {
+		t.Errorf("the survey is not labelled as an automatic message: %v", err)
+	}
 	// Each tap is retried until the next question shows: a live update
 	// that redraws the messages between finding a button and clicking it
 	// would otherwise lose the click (answers are first-write-wins, so a

@@ -320,6 +320,13 @@
     get("/app/conversations/" + id + "/meta?" + viewQuery(), "#meta");
   }, 150);
 
+  // An action answered (resolve, snooze, assign…): what it changed shows
+  // everywhere on the page at once, stream or no stream.
+  document.addEventListener("parley:changed", function () {
+    refreshList();
+    refreshCounts();
+    refreshTimeline();
+  });
   function onEvent(e) {
     var ev;
     try { ev = JSON.parse(e.data); } catch (err) { return; }
@@ -333,6 +340,8 @@
     // A reply's email notice failing (or retried) shows under the reply.
     if (mine && (type.indexOf("message.") === 0 || type === "notification.email")) refreshTimeline();
     if (mine && convEvent) refreshMeta();
+    // Assignments, team moves and status changes are lines of the timeline.
+    if (mine && (type === "conversation.status" || type === "conversation.assigned" || type === "conversation.team")) refreshTimeline();
     // routing.js (availability, urgent alerts) listens for these.
     document.dispatchEvent(new CustomEvent("parley:event", { detail: ev }));
     if (type.indexOf("contact.") === 0 && currentConv()) { refreshMeta(); refreshTimeline(); }

@@ -127,9 +127,12 @@
       row.appendChild(who);
     }
     if (m.author) row.setAttribute('data-author', m.author);
+    if (m.automated) row.setAttribute('data-automated', 'true');
     var bubble = document.createElement('div');
     bubble.className = 'bubble';
-    if (m.text) linkify(bubble, m.text);
+    // A survey's card asks its own question (and the next one after an
+    // answer), so the message's text, the same question, is not repeated.
+    if (m.text && !m.survey) linkify(bubble, m.text);
     (m.attachments || []).forEach(function (a) {
       var link = document.createElement('a');
       link.href = a.url; link.target = '_blank'; link.rel = 'noopener';
@@ -144,8 +147,8 @@
       }
       bubble.appendChild(link);
     });
+    if (m.survey) bubble.appendChild(surveyCard(m.survey));
     row.appendChild(bubble);
-    if (m.survey) row.appendChild(surveyCard(m.survey));
     if (m.created_at) {
       var t = document.createElement('time');
       t.dateTime = m.created_at; t.textContent = time(m.created_at);

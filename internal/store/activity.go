@@ -1,0 +1,24 @@
+package store
+
+import (
+	"context"
+
+	"github.com/parleyhq/parley/internal/parley"
+)
+
+// activityTypes are the events an agent reads as lines of a
+// conversation's timeline: who assigned, moved, snoozed, resolved or
+// reopened it, and when.
+var activityTypes = `'` + parley.EventConversationStatus + `', '` + parley.EventConversationAssigned + `', '` + parley.EventConversationTeam + `'`
+
+// ConversationActivity returns the status, assignment and team events of
+// the given conversations, in seq order.
+func (db *DB) ConversationActivity(ctx context.Context, ids []int64) (_ []parley.Event, err error) {
+	defer wrap(&err, "store: ConversationActivity")
+	out, err := readByIDs(ctx, db, ids, func(in string) string {
+		return `SELECT seq, type, conversation_id, contact_id, message_id, agent_id, data, created_at
+			FROM events WHERE conversation_id IN (` + in + `) AND type IN (` + activityTypes + `) ORDER BY conversation_id, seq`
+	}, scanReportEvent)
+	sortEventsBySeq(out)
+	return out, err
+}
