@@ -25,7 +25,15 @@ func TestNoDanglingVariables(t *testing.T) {
 	}
 
 	// The acknowledgement, with the contact's first name, for a contact
-	// whose channel gave none.
+	// whose channel gave none, while an agent is online (with nobody
+	// online the away text is used instead: see promise.go).
+	a, _, err := f.svc.CreateAgent(bg, inbox.System, parley.Agent{Email: "a@example.com", Name: "Andy Agent", Role: parley.RoleAgent}, "agent password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.SetAvailability(bg, inbox.System, a.ID, parley.Online, "test"); err != nil {
+		t.Fatal(err)
+	}
 	f.inbox.Routing.Ack.Enabled = true
 	f.inbox.Routing.Ack.Text = "Thanks for your patience, {{contact.first_name}}! We'll reply {{reply_by}}."
 	if _, err := f.svc.UpdateInbox(bg, inbox.System, f.inbox, nil); err != nil {
@@ -43,10 +51,6 @@ func TestNoDanglingVariables(t *testing.T) {
 	}
 
 	// An agent's reply with a variable still in braces is refused.
-	a, _, err := f.svc.CreateAgent(bg, inbox.System, parley.Agent{Email: "a@example.com", Name: "Andy Agent", Role: parley.RoleAgent}, "agent password")
-	if err != nil {
-		t.Fatal(err)
-	}
 	before := len(mustHistory(t, f, conv))
 	_, err = f.svc.Reply(bg, inbox.Actor{AgentID: &a.ID, Role: parley.RoleAgent}, conv, inbox.Outgoing{Text: "Thanks, {{contact.first_name}}!"})
 	if parley.ErrorCode(err) != parley.EINVALID || !strings.Contains(parley.ErrorMessage(err), "{{contact.first_name}}") {

@@ -52,6 +52,11 @@ func TestDefinitionsByHand(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Ana is online all day: with nobody online the acknowledgement
+		// names no time, and no promise is recorded to keep or break.
+		if err := svc.SetAvailability(bg, inbox.System, a.ID, parley.Online, "test"); err != nil {
+			t.Fatal(err)
+		}
 		system := inbox.Actor{TokenID: 9, Role: parley.RoleAdmin} // the business's own system: a token tied to no agent
 
 		// C1: 10:00; the token replies 10:20 (first response 20 m, met),
