@@ -5,6 +5,7 @@ package api
 
 import (
 	"context"
+	"github.com/parleyhq/parley/internal/assist"
 	"net/http"
 	"strconv"
 	"strings"
@@ -23,7 +24,9 @@ import (
 type Server struct {
 	DB    *store.DB
 	Inbox *inbox.Service
-	Blobs blob.Store
+	// Assist is the assistant: summaries, drafts, coaching, rewrites.
+	Assist *assist.Service
+	Blobs  blob.Store
 	// MaxJSONBytes bounds JSON request bodies; MaxUploadBytes bounds uploads.
 	MaxJSONBytes   int64
 	MaxUploadBytes int64

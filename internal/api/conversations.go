@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"github.com/parleyhq/parley/internal/assist"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -131,10 +133,51 @@ type outgoingRequest struct {
 	Attachments []inbox.AttachmentRef `json:"attachments"`
 	Template    *inbox.TemplateUse    `json:"template"`
 	ViaInboxID  int64                 `json:"via_inbox_id"`
+	// Draft says which of the assistant's drafts this reply was written
+	// from, so Parley can record its use and how much it was edited.
+	Draft *assist.DraftUse `json:"draft"`
+}
+
+// replyResponse is the stored reply with the coaching checks it got
+// (hints: a check the inbox made blocking stops the send instead).
+type replyResponse struct {
+	parley.Message
+	Checks []assist.Finding `json:"checks"`
 }
 
 func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
-	return s.writeMessage(w, r, s.Inbox.Reply)
+	id, err := pathID(r, "conversation_id")
+	if err != nil {
+		return err
+	}
+	var req outgoingRequest
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.Draft != nil {
+		if err := s.Assist.CheckUse(r.Context(), *req.Draft, id); err != nil {
+			return err
+		}
+	}
+	checks := []assist.Finding{}
+	if req.Template == nil && strings.TrimSpace(req.Text) != "" {
+		if checks, err = s.Assist.CheckReply(r.Context(), id, req.Text); err != nil {
+			return err
+		}
+	}
+	m, err := s.Inbox.Reply(r.Context(), actorFrom(r), id, inbox.Outgoing{Text: req.Text, Attachments: req.Attachments,
+		Template: req.Template, ViaInboxID: req.ViaInboxID})
+	if err != nil {
+		return err
+	}
+	if req.Draft != nil {
+		// The reply is sent: a draft record that cannot be written is
+		// the report's loss, not the customer's.
+		if err := s.Assist.RecordUse(r.Context(), *req.Draft, id, m); err != nil {
+			slog.Warn("api: recording a draft's use", "conversation", id, "err", err)
+		}
+	}
+	return writeJSON(w, http.StatusCreated, replyResponse{Message: m, Checks: checks})
 }
 
 func (s *Server) addNote(w http.ResponseWriter, r *http.Request) error {

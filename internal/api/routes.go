@@ -36,6 +36,12 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/conversations/{conversation_id}/messages", s.reply, false},
 		{"POST", "/api/v1/conversations/{conversation_id}/notes", s.addNote, false},
 		{"GET", "/api/v1/conversations/{conversation_id}/surveys", s.listSurveys, false},
+		{"GET", "/api/v1/conversations/{conversation_id}/summary", s.getSummary, false},
+		{"POST", "/api/v1/conversations/{conversation_id}/drafts", s.makeDrafts, false},
+		{"POST", "/api/v1/assist/check", s.checkReply, false},
+		{"POST", "/api/v1/assist/rewrite", s.rewrite, false},
+		{"GET", "/api/v1/inboxes/{inbox_id}/assist", s.getInboxAssist, false},
+		{"PUT", "/api/v1/inboxes/{inbox_id}/assist", s.putInboxAssist, false},
 		{"POST", "/api/v1/messages/{message_id}/retry", s.retryMessage, false},
 		{"GET", "/api/v1/conversations/{conversation_id}/notifications", s.listNotifications, false},
 		{"POST", "/api/v1/notifications/{notification_id}/retry", s.retryNotification, false},
@@ -65,6 +71,7 @@ func (s *Server) routes() []route {
 		{"DELETE", "/api/v1/triage-rules", s.deleteTriageRules, false},
 
 		{"GET", "/api/v1/reports", s.getReport, false},
+		{"GET", "/api/v1/reports/drafts", s.draftReport, false},
 
 		{"GET", "/api/v1/jobs", s.listJobs, false},
 		{"POST", "/api/v1/jobs/{job_id}/retry", s.retryJob, false},

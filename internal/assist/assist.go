@@ -72,6 +72,7 @@ type Summary struct {
 	NextStep      string   `json:"next_step"`
 	Text          string   `json:"text"`           // the whole summary as a few plain lines
 	Note          string   `json:"note,omitempty"` // e.g. why the model's answer was not used
+	Turns         int      `json:"turns"`          // how many messages it read (set by the service)
 }
 
 // Source is a knowledge article or a past reply learned from the team

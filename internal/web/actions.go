@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -80,12 +81,35 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if r.FormValue("kind") == "note" {
-		_, err = s.Inbox.AddNote(r.Context(), actorFrom(r), id, out)
-	} else {
-		_, err = s.Inbox.Reply(r.Context(), actorFrom(r), id, out)
+		if _, err = s.Inbox.AddNote(r.Context(), actorFrom(r), id, out); err != nil {
+			return err
+		}
+		return s.done(w, r, id, "timeline")
 	}
+	use, err := draftUse(r)
 	if err != nil {
 		return err
+	}
+	if use != nil {
+		if err := s.Assist.CheckUse(r.Context(), *use, id); err != nil {
+			return err
+		}
+	}
+	if out.Template == nil && strings.TrimSpace(out.Text) != "" {
+		// Hints were shown as the agent typed; only the checks the inbox
+		// made blocking stop the send here.
+		if _, err := s.Assist.CheckReply(r.Context(), id, out.Text); err != nil {
+			return err
+		}
+	}
+	m, err := s.Inbox.Reply(r.Context(), actorFrom(r), id, out)
+	if err != nil {
+		return err
+	}
+	if use != nil {
+		if err := s.Assist.RecordUse(r.Context(), *use, id, m); err != nil {
+			slog.Warn("web: recording a draft's use", "conversation", id, "err", err)
+		}
 	}
 	return s.done(w, r, id, "timeline")
 }

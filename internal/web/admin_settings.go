@@ -75,6 +75,20 @@ type inboxSettingsView struct {
 	// Routing is the routing section: assignment, acknowledgements,
 	// auto-resolve and business hours.
 	Routing routingView
+	// Assist is the assistant's settings for this inbox.
+	Assist assistView
+}
+
+// assistView is the inbox's assistant section: whether the model may see
+// its conversations, and which checks block a send.
+type assistView struct {
+	Model  bool
+	Checks []assistCheckView
+}
+
+type assistCheckView struct {
+	Name     string
+	Blocking bool
 }
 
 // fieldView is one channel setting or secret on a form. Secrets are never
@@ -122,6 +136,9 @@ func (s *Server) inboxSettings(r *http.Request, id int64) (inboxSettingsView, er
 	}
 	v.Inbox, v.ReopenDays = in, int(in.ReopenWindow/(24*time.Hour))
 	v.Origins, v.AnyOrigin = strings.Join(in.AllowedOrigins, "\n"), parley.AnyOriginAllowed(in.AllowedOrigins)
+	if v.Assist, err = s.assistSection(r, in.ID); err != nil {
+		return v, err
+	}
 	if v.Routing, err = s.routingSection(r, in); err != nil {
 		return v, err
 	}

@@ -181,7 +181,8 @@ type reportsView struct {
 	BacklogHref  string
 	AgentRows    []agentRow
 	SLARows      []slaRow
-	SLAHref      string   // the drill-down of the SLA outcomes
+	SLAHref      string // the drill-down of the SLA outcomes
+	DraftRows    []draftRow
 	Notes        []string // what the figures do not show
 }
 
@@ -279,6 +280,9 @@ func (s *Server) reportsPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		v.AgentRows = append(v.AgentRows, agentRow{Name: name, Average: strconv.FormatFloat(l.Average, 'f', 2, 64), Peak: l.Peak,
 			Capacity: l.Capacity, Occupancy: strconv.FormatFloat(l.Occupancy*100, 'f', 1, 64) + "%"})
+	}
+	if v.DraftRows, err = s.draftRows(ctx, q, names, v.Inboxes); err != nil {
+		return err
 	}
 	policies, err := s.DB.SLAPolicies(ctx)
 	if err != nil {
