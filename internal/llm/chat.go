@@ -84,16 +84,7 @@ func (c *Client) record(req Request, err error, u Usage) {
 	if c.meter == nil {
 		return
 	}
-	outcome := OutcomeOK
-	switch {
-	case errors.Is(err, ErrTimeout):
-		outcome = OutcomeTimeout
-	case errors.Is(err, ErrMalformed):
-		outcome = OutcomeMalformed
-	case err != nil:
-		outcome = OutcomeError
-	}
-	c.meter.LLMCall(req.Feature, req.InboxID, outcome, u.PromptTokens, u.CompletionTokens)
+	c.meter.LLMCall(req.Feature, req.InboxID, outcomeOf(err), u.PromptTokens, u.CompletionTokens)
 }
 
 // roundTrip posts the request and reads the answer, whole or streamed.
