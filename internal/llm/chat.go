@@ -64,6 +64,10 @@ func (c *Client) call(ctx context.Context, req Request, w wireRequest, onDelta f
 		resp.Usage = estimate(w, resp)
 	}
 	c.record(req, err, resp.Usage)
+	if err != nil {
+		// For operators; the error's text holds no key and no answer text.
+		slog.Warn("llm: call failed", "feature", req.Feature, "inbox", req.InboxID, "model", c.cfg.Model, "err", err)
+	}
 	return resp, err
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
 	"net/http"
 	"runtime"
 	"strings"
@@ -415,4 +417,52 @@ func TestFakeRefusesBadShapes(t *testing.T) {
 	if _, p := llmtest.Check("text/plain", []byte(`{}`)); p == "" {
 		t.Error("text/plain accepted")
 	}
+}
+
+// TestKeyNeverLogged: failures are logged for operators, and neither the
+// key nor a provider's quote of it is in the log.
+func TestKeyNeverLogged(t *testing.T) {
+	var buf strings.Builder
+	var mu sync.Mutex
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&lockedWriter{w: &buf, mu: &mu}, nil)))
+	defer slog.SetDefault(prev)
+
+	srv, c, _ := newClient(t, 200*time.Millisecond)
+	srv.Push(llmtest.Reply{Status: 500, ErrorMessage: "internal error for key " + testKey},
+		llmtest.Reply{Content: "late", Delay: 5 * time.Second},
+		llmtest.Reply{Content: "not json"})
+	ctx := context.Background()
+	c.Chat(ctx, ask("summary", "x"))
+	c.Chat(ctx, ask("summary", "x"))
+	var out map[string]any
+	c.JSON(ctx, ask("summary", "x"), summarySchema, &out)
+	g, _ := outbound.Strict().With("127.0.0.1")
+	wrong := llm.New(llm.Config{BaseURL: srv.URL, Model: "fake-model", APIKey: "sk-wrong-0a1b2c3d4e5f60718293"}, g.HTTPClient(0), nil)
+	wrong.Chat(ctx, ask("summary", "x"))
+	srv.Close()
+	c.Chat(ctx, ask("summary", "x")) // nobody listens any more
+
+	mu.Lock()
+	log := buf.String()
+	mu.Unlock()
+	if strings.Count(log, "llm: call failed") != 5 || !strings.Contains(log, "llm: request failed") {
+		t.Fatalf("the failures were not all logged:\n%s", log)
+	}
+	for _, secret := range []string{testKey, testKey[:10], testKey[len(testKey)-8:], "sk-wrong", "0a1b2c3d"} {
+		if strings.Contains(log, secret) {
+			t.Errorf("the log holds %q:\n%s", secret, log)
+		}
+	}
+}
+
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
