@@ -15,6 +15,8 @@ type aiModelView struct {
 	Page
 	Settings llm.Settings // APIKey always empty here
 	KeySet   bool
+	// KeyTyped: the form shown again held a key, which is not echoed.
+	KeyTyped bool
 	Error    string
 	// Test is the result of "Test connection", when it was pressed.
 	Test *llm.TestResult
@@ -54,10 +56,12 @@ func (s *Server) saveAIModel(w http.ResponseWriter, r *http.Request) error {
 	}
 	set, keepKey, err := aiModelForm(r)
 	v := aiModelView{Page: s.page(r, "AI model", "ai-model"), Settings: set}
+	// The page says what is stored: a key typed into a form that is
+	// shown again (a test, a refusal) is not saved, and is not echoed.
 	if stored, serr := s.LLM.Settings(r.Context()); serr == nil {
-		v.KeySet = set.APIKey != "" || (keepKey && stored.APIKey != "")
+		v.KeySet = stored.APIKey != ""
 	}
-	v.Settings.APIKey = ""
+	v.KeyTyped, v.Settings.APIKey = set.APIKey != "", ""
 	if err == nil && r.PostFormValue("action") == "test" {
 		var res llm.TestResult
 		res, err = s.LLM.Test(r.Context(), actorFrom(r).Role, set, keepKey)

@@ -37,7 +37,7 @@ func TestAIModelSettings(t *testing.T) {
 			{name: "agent save", who: "agent", method: "POST", path: "/app/admin/ai-model", form: form("api_key", key), status: 403},
 			{name: "agent test", who: "agent", method: "POST", path: "/app/admin/ai-model", form: form("action", "test"), status: 403},
 			{name: "test before saving", who: "owner", method: "POST", path: "/app/admin/ai-model", form: form("api_key", key, "action", "test"), status: 200,
-				want: []string{"Connected.", "fake-model", "OK"}, forbid: []string{key}},
+				want: []string{"Connected.", "fake-model", "OK", "Type the key again to save it", "API key: not set"}, forbid: []string{key}},
 			{name: "test with a wrong key", who: "owner", method: "POST", path: "/app/admin/ai-model", form: form("api_key", "sk-wrong-0a1b2c3d4e5f6071", "action", "test"), status: 200,
 				want: []string{"The test failed.", "401", "Incorrect API key"}, forbid: []string{"sk-wrong", "0a1b2c3d"}},
 			{name: "bad URL", who: "owner", method: "POST", path: "/app/admin/ai-model", form: form("base_url", "javascript:alert(1)<b>", "api_key", key), status: 400,
