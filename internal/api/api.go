@@ -16,6 +16,7 @@ import (
 	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/jsonhttp"
+	"github.com/parleyhq/parley/internal/llm"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -27,6 +28,8 @@ type Server struct {
 	// Assist is the assistant: summaries, drafts, coaching, rewrites.
 	Assist *assist.Service
 	Blobs  blob.Store
+	// LLM is the workspace's language model settings and client.
+	LLM *llm.Provider
 	// MaxJSONBytes bounds JSON request bodies; MaxUploadBytes bounds uploads.
 	MaxJSONBytes   int64
 	MaxUploadBytes int64

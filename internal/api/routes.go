@@ -79,5 +79,9 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/tokens", s.listTokens, false},
 		{"POST", "/api/v1/tokens", s.createToken, false},
 		{"POST", "/api/v1/tokens/{token_id}/revoke", s.revokeToken, false},
+
+		{"GET", "/api/v1/settings/ai-model", s.getAIModel, false},
+		{"PUT", "/api/v1/settings/ai-model", s.putAIModel, false},
+		{"POST", "/api/v1/settings/ai-model/test", s.testAIModel, false},
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/jobs"
 	"github.com/parleyhq/parley/internal/live"
+	"github.com/parleyhq/parley/internal/llm"
 	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/report"
 	"github.com/parleyhq/parley/internal/store"
@@ -48,6 +49,10 @@ type App struct {
 	Gateway *gateway.Gateway
 	// Telemetry holds the metrics served at /metrics.
 	Telemetry *telemetry.Registry
+	// LLM is the workspace's language model, when an admin configured
+	// one (Settings → AI model); the assistant falls back to its offline
+	// engine without it.
+	LLM *llm.Provider
 
 	listener net.Listener
 	server   *http.Server
@@ -110,9 +115,11 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	a.Telemetry = telemetry.New(telemetry.Sources{JobCounts: db.JobCounts, LiveStreams: a.Hub.Streams, ReportLag: db.ReportLag})
 	a.Inbox.OnReceived = a.Telemetry.MessageReceived
 	a.Jobs.OnFinish = a.Telemetry.JobFinished
+	a.LLM = &llm.Provider{DB: db, Guard: guard, Meter: a.Telemetry}
 	a.Web = &web.Server{DB: db, Inbox: a.Inbox, Assist: a.Assist, Gateway: a.Gateway, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, Dev: cfg.Dev, MaxUploadBytes: cfg.MaxUploadBytes}
 	a.Widget = &widget.Server{DB: db, Inbox: a.Inbox, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, MaxUploadBytes: cfg.MaxUploadBytes}
 	a.Web.Proxies, a.Widget.Proxies, a.Widget.Box = proxies, proxies, box
+	a.API.LLM, a.Web.LLM = a.LLM, a.LLM
 	a.Widget.Quota = widget.UploadQuota{PerVisitor: cfg.WidgetUploadQuota, PerAddress: 5 * cfg.WidgetUploadQuota}
 	a.Widget.NoticeReplyAddress = a.Gateway.NoticeReplyAddress
 	a.Widget.RegisterJobs(a.Jobs)

@@ -43,6 +43,10 @@ type Guard struct {
 	resolver *net.Resolver
 	log      *slog.Logger
 
+	// base, when set, is the guard this one extends (see With): its
+	// lists, admin list included, apply here too.
+	base *Guard
+
 	mu       sync.Mutex
 	cached   AllowList
 	cachedAt time.Time
@@ -72,6 +76,20 @@ var Strict = sync.OnceValue(func() *Guard {
 	g, _ := New(Options{})
 	return g
 })
+
+// With returns a guard that also allows extra (entries in the syntax of
+// ParseAllowList), on top of everything g allows, and an error naming a
+// bad entry. It is for one client that an admin pointed at one host
+// explicitly (the language model's base URL, often Ollama on loopback):
+// that host becomes reachable by that client only, not by webhooks or
+// mail, and nothing else is opened.
+func (g *Guard) With(extra string) (*Guard, error) {
+	l, err := ParseAllowList(extra)
+	if err != nil {
+		return nil, err
+	}
+	return &Guard{static: l, ttl: g.ttl, resolver: g.resolver, log: g.log, base: g}, nil
+}
 
 // Static returns the operator's allow-list, in normal form.
 func (g *Guard) Static() string { return g.static.String() }
@@ -117,6 +135,9 @@ func (g *Guard) Check(ctx context.Context, host string, a netip.Addr) error {
 	}
 	if g.static.allowsAddr(a) || g.static.allowsHost(host) {
 		return nil
+	}
+	if g.base != nil {
+		return g.base.Check(ctx, host, a)
 	}
 	if admin := g.adminList(ctx); admin.allowsAddr(a) || admin.allowsHost(host) {
 		return nil

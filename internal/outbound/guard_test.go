@@ -308,3 +308,33 @@ func TestDownloadRedirectIsGuarded(t *testing.T) {
 		t.Fatalf("redirect to loopback: err = %v, want refused", err)
 	}
 }
+
+// TestWith: a guard extended with one host reaches it, the guard it
+// extends still does not, and the extension keeps the base's lists.
+func TestWith(t *testing.T) {
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "model") }))
+	defer target.Close()
+	base, _ := outbound.New(outbound.Options{Allow: "10.9.0.0/16", Logger: quiet()})
+	ext, err := base.With("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := ext.HTTPClient(5 * time.Second).Get(target.URL)
+	if err != nil {
+		t.Fatalf("extended guard: %v", err)
+	}
+	resp.Body.Close()
+	if _, err := base.HTTPClient(5 * time.Second).Get(target.URL); err == nil {
+		t.Fatal("the base guard reached loopback after With")
+	}
+	ctx := context.Background()
+	if err := ext.Check(ctx, "10.9.1.1", netip.MustParseAddr("10.9.1.1")); err != nil {
+		t.Errorf("the extension lost the base's list: %v", err)
+	}
+	if err := ext.Check(ctx, "10.8.1.1", netip.MustParseAddr("10.8.1.1")); err == nil {
+		t.Error("the extension allows more than the base plus its entry")
+	}
+	if _, err := base.With("not a host!"); err == nil {
+		t.Error("a bad entry was accepted")
+	}
+}

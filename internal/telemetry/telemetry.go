@@ -6,7 +6,8 @@
 //
 // Metrics carry no customer data. Every label comes from a small, fixed
 // set: route patterns (never raw paths), methods, status codes, channel
-// types and job kinds.
+// types, job kinds, and for language model calls features and inbox ids
+// (both capped, see llm.go).
 package telemetry
 
 import (
@@ -54,6 +55,7 @@ type Registry struct {
 	received    *prometheus.CounterVec   // channel
 	duplicates  *prometheus.CounterVec   // channel
 	jobFailures *prometheus.CounterVec   // kind
+	llm         *llmMetrics              // language model calls (llm.go)
 
 	// Counters of the known channels, resolved once: the ingest path
 	// increments one without hashing label values.
@@ -90,6 +92,7 @@ func New(src Sources) *Registry {
 			Name: "parley_job_failures_total",
 			Help: "Job runs that failed, by job kind, whether or not the job is retried.",
 		}, []string{"kind"}),
+		llm:          newLLMMetrics(),
 		receivedBy:   map[parley.ChannelType]prometheus.Counter{},
 		duplicatesBy: map[parley.ChannelType]prometheus.Counter{},
 	}
@@ -103,6 +106,7 @@ func New(src Sources) *Registry {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		r.requests, r.duration, r.streams, r.received, r.duplicates, r.jobFailures,
+		r.llm.tokens, r.llm.requests,
 	)
 	if src.JobCounts != nil {
 		r.reg.MustRegister(&jobsCollector{

@@ -84,4 +84,6 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /app/admin/smtp", s.wrap(admin, s.saveSMTP))
 	mux.HandleFunc("GET /app/admin/outbound", s.wrap(admin, s.outboundPage))
 	mux.HandleFunc("POST /app/admin/outbound", s.wrap(admin, s.saveOutbound))
+	mux.HandleFunc("GET /app/admin/ai-model", s.wrap(admin, s.aiModelPage))
+	mux.HandleFunc("POST /app/admin/ai-model", s.wrap(admin, s.saveAIModel))
 }

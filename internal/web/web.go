@@ -16,6 +16,7 @@ import (
 	"github.com/parleyhq/parley/internal/gateway"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/live"
+	"github.com/parleyhq/parley/internal/llm"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -42,6 +43,8 @@ type Server struct {
 	// Proxies are the trusted reverse proxies whose X-Forwarded-For names
 	// the client for sign-in limits; nil trusts none.
 	Proxies *clientip.Resolver
+	// LLM is the workspace's language model (Settings → AI model).
+	LLM *llm.Provider
 
 	once     sync.Once
 	assets   *assets
