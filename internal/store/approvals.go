@@ -296,11 +296,12 @@ func (db *DB) ApprovalAudit(ctx context.Context, id int64) (_ []parley.ApprovalA
 }
 
 // LastExchangedMessage returns the id of conversation id's newest message
-// that is not an internal note (0 if none): what an approval of a reply is
-// bound to, so a customer's new message or another reply voids it while a
-// colleague's note does not.
-func (tx *Tx) LastExchangedMessage(conversationID int64) (id int64, err error) {
-	err = tx.queryRow("SELECT COALESCE(MAX(id), 0) FROM messages WHERE conversation_id = $1 AND direction <> $2",
-		conversationID, parley.Note).Scan(&id)
+// that is not an internal note (0 if none), leaving out message except (an
+// approved reply checking, in its own transaction, the world it was bound
+// to): what an approval of a reply is bound to, so a customer's new
+// message or another reply voids it while a colleague's note does not.
+func (tx *Tx) LastExchangedMessage(conversationID, except int64) (id int64, err error) {
+	err = tx.queryRow("SELECT COALESCE(MAX(id), 0) FROM messages WHERE conversation_id = $1 AND direction <> $2 AND id <> $3",
+		conversationID, parley.Note, except).Scan(&id)
 	return id, wrapErr("store: LastExchangedMessage", err)
 }

@@ -86,9 +86,12 @@ func TestApprovalRequests(t *testing.T) {
 			return tx.CreateMessage(&conv, &note)
 		})
 		mustWrite(t, db, func(tx *store.Tx) error {
-			last, err := tx.LastExchangedMessage(conv.ID)
+			last, err := tx.LastExchangedMessage(conv.ID, 0)
 			if err != nil || last != first.ID {
 				t.Errorf("LastExchangedMessage = %d, %v; want %d (notes do not count)", last, err, first.ID)
+			}
+			if last, _ := tx.LastExchangedMessage(conv.ID, first.ID); last != 0 {
+				t.Errorf("LastExchangedMessage except the only one = %d", last)
 			}
 			return nil
 		})
