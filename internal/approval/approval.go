@@ -49,7 +49,7 @@ type Service struct {
 
 	mu        sync.RWMutex
 	kinds     map[string]Kind
-	compiled  sync.Map // policy id → cachedCondition
+	compiled  sync.Map                     // policy id → cachedCondition
 	OnRequest func(parley.ApprovalRequest) // optional: told after a request is stored (metrics, notices)
 }
 
