@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/parleyhq/parley/internal/approval"
 	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/inbox"
@@ -23,7 +24,9 @@ import (
 type Server struct {
 	DB    *store.DB
 	Inbox *inbox.Service
-	Blobs blob.Store
+	// Approvals gates replies and serves the approval queue.
+	Approvals *approval.Service
+	Blobs     blob.Store
 	// MaxJSONBytes bounds JSON request bodies; MaxUploadBytes bounds uploads.
 	MaxJSONBytes   int64
 	MaxUploadBytes int64

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -134,15 +133,16 @@ type outgoingRequest struct {
 }
 
 func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
-	return s.writeMessage(w, r, s.Inbox.Reply)
+	return s.writeMessage(w, r, parley.Outgoing)
 }
 
 func (s *Server) addNote(w http.ResponseWriter, r *http.Request) error {
-	return s.writeMessage(w, r, s.Inbox.AddNote)
+	return s.writeMessage(w, r, parley.Note)
 }
 
-func (s *Server) writeMessage(w http.ResponseWriter, r *http.Request,
-	send func(context.Context, inbox.Actor, int64, inbox.Outgoing) (parley.Message, error)) error {
+// writeMessage stores a reply or a note. A reply a policy holds back is
+// not sent: it answers 202 with the approval request.
+func (s *Server) writeMessage(w http.ResponseWriter, r *http.Request, dir parley.Direction) error {
 	id, err := pathID(r, "conversation_id")
 	if err != nil {
 		return err
@@ -151,8 +151,24 @@ func (s *Server) writeMessage(w http.ResponseWriter, r *http.Request,
 	if err := s.decode(w, r, &req); err != nil {
 		return err
 	}
-	m, err := send(r.Context(), actorFrom(r), id, inbox.Outgoing{Text: req.Text, Attachments: req.Attachments,
-		Template: req.Template, ViaInboxID: req.ViaInboxID})
+	out := inbox.Outgoing{Text: req.Text, Attachments: req.Attachments, Template: req.Template, ViaInboxID: req.ViaInboxID}
+	if dir == parley.Note {
+		m, err := s.Inbox.AddNote(r.Context(), actorFrom(r), id, out)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusCreated, m)
+	}
+	if s.Approvals != nil {
+		held, err := s.Approvals.GateReply(r.Context(), actorFrom(r), id, out)
+		if err != nil {
+			return err
+		}
+		if held != nil {
+			return writeJSON(w, http.StatusAccepted, map[string]any{"approval": held})
+		}
+	}
+	m, err := s.Inbox.Reply(r.Context(), actorFrom(r), id, out)
 	if err != nil {
 		return err
 	}

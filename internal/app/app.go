@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/parleyhq/parley/internal/approval"
 	"log/slog"
 	"net"
 	"net/http"
@@ -37,11 +38,14 @@ type App struct {
 	DB     *store.DB
 	Blobs  *blob.FS
 	Inbox  *inbox.Service
-	Jobs   *jobs.Runner
-	Hub    *live.Hub
-	API    *api.Server
-	Web    *web.Server
-	Widget *widget.Server
+	// Approvals holds risky actions (replies above a policy) for a person
+	// allowed to approve them.
+	Approvals *approval.Service
+	Jobs      *jobs.Runner
+	Hub       *live.Hub
+	API       *api.Server
+	Web       *web.Server
+	Widget    *widget.Server
 	// Gateway connects provider channels: webhooks in, sends out.
 	Gateway *gateway.Gateway
 	// Telemetry holds the metrics served at /metrics.
@@ -101,13 +105,14 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	a.Jobs.Handle(inbox.JobWebhookDeliver, func(ctx context.Context, j store.Job) error {
 		return a.Inbox.DeliverWebhook(ctx, j.Payload, j.Attempts >= j.MaxAttempts)
 	})
-	a.API = &api.Server{DB: db, Inbox: a.Inbox, Blobs: blobs, MaxJSONBytes: cfg.MaxJSONBytes, MaxUploadBytes: cfg.MaxUploadBytes}
+	a.Approvals = approval.New(db, a.Inbox)
+	a.API = &api.Server{DB: db, Inbox: a.Inbox, Approvals: a.Approvals, Blobs: blobs, MaxJSONBytes: cfg.MaxJSONBytes, MaxUploadBytes: cfg.MaxUploadBytes}
 	a.Inbox.OnTokenRevoked = a.API.ForgetToken
 	a.Hub = live.NewHub(db)
 	a.Telemetry = telemetry.New(telemetry.Sources{JobCounts: db.JobCounts, LiveStreams: a.Hub.Streams, ReportLag: db.ReportLag})
 	a.Inbox.OnReceived = a.Telemetry.MessageReceived
 	a.Jobs.OnFinish = a.Telemetry.JobFinished
-	a.Web = &web.Server{DB: db, Inbox: a.Inbox, Gateway: a.Gateway, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, Dev: cfg.Dev, MaxUploadBytes: cfg.MaxUploadBytes}
+	a.Web = &web.Server{DB: db, Inbox: a.Inbox, Approvals: a.Approvals, Gateway: a.Gateway, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, Dev: cfg.Dev, MaxUploadBytes: cfg.MaxUploadBytes}
 	a.Widget = &widget.Server{DB: db, Inbox: a.Inbox, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, MaxUploadBytes: cfg.MaxUploadBytes}
 	a.Web.Proxies, a.Widget.Proxies, a.Widget.Box = proxies, proxies, box
 	a.Widget.Quota = widget.UploadQuota{PerVisitor: cfg.WidgetUploadQuota, PerAddress: 5 * cfg.WidgetUploadQuota}

@@ -100,3 +100,21 @@ func ReplyKind(replies *inbox.Service) Kind {
 		},
 	}
 }
+
+// GateReply is the one check every face runs before sending a reply (the
+// API's POST .../messages, the web composer): it checks the reply is
+// sendable text, then evaluates the policies. A non-nil request means the
+// reply was stored as a request waiting for approval and must not be
+// sent. Notes are never gated: they never reach the customer.
+func (s *Service) GateReply(ctx context.Context, actor inbox.Actor, conversationID int64, out inbox.Outgoing) (*parley.ApprovalRequest, error) {
+	files := len(out.Attachments)
+	if out.Template != nil {
+		files++
+	}
+	text, err := parley.ValidateText(out.Text, files)
+	if err != nil {
+		return nil, err
+	}
+	out.Text = text
+	return s.Gate(ctx, ReplySubject(actor, conversationID, out))
+}

@@ -6,6 +6,7 @@ package web
 import (
 	"context"
 	"embed"
+	"github.com/parleyhq/parley/internal/approval"
 	"net/http"
 	"sync"
 	"time"
@@ -25,8 +26,10 @@ var embedded embed.FS
 type Server struct {
 	DB    *store.DB
 	Inbox *inbox.Service
-	Hub   *live.Hub
-	Blobs blob.Store
+	// Approvals gates the composer's replies and serves the queue.
+	Approvals *approval.Service
+	Hub       *live.Hub
+	Blobs     blob.Store
 	// Gateway tells the composer what each channel allows; nil hides it.
 	Gateway *gateway.Gateway
 	// BaseURL is the public URL of this Parley (for the widget snippet).
