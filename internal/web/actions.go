@@ -80,9 +80,10 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if r.FormValue("kind") == "note" {
-		_, err = s.Inbox.AddNote(r.Context(), actorFrom(r), id, out)
+		_, err = s.Inbox.AddNote(r.Context(), actorFrom(r), id, out) // notes never wait for approval
 	} else {
-		_, err = s.Inbox.Reply(r.Context(), actorFrom(r), id, out)
+		// A held reply shows as a banner on the timeline that done renders.
+		_, err = s.sendReply(r.Context(), actorFrom(r), id, out)
 	}
 	if err != nil {
 		return err
