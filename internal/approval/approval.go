@@ -223,6 +223,10 @@ func (e *errChanged) Error() string { return e.why }
 // longer pending, or when what it was bound to changed: then the request
 // is cancelled with the reason, and the agent gets their text back.
 func (s *Service) Approve(ctx context.Context, actor inbox.Actor, id int64, note string) (parley.ApprovalRequest, error) {
+	if len([]rune(note)) > 2000 {
+		return parley.ApprovalRequest{}, parley.Errorf(parley.EINVALID, "note is longer than 2000 characters")
+	}
+	note = trimSpace(note)
 	r, err := s.DB.ApprovalRequest(ctx, id)
 	if err != nil {
 		return r, err

@@ -110,8 +110,14 @@ func TestApprovalPages(t *testing.T) {
 		if len(sent) != 1 || sent[0].Text != text || *sent[0].AuthorAgentID != e.agentID {
 			t.Fatalf("sent = %+v", sent)
 		}
-		if _, body := agent.get(conv); strings.Contains(body, `data-testid="approval-banner"`) {
+		_, body = agent.get(conv)
+		if strings.Contains(body, `data-testid="approval-banner"`) {
 			t.Errorf("a banner stays after the reply was sent")
+		}
+		// The timeline says who approved it, and who sent the first back.
+		if !strings.Contains(body, "Reply approved by Olivia Owner (Big refunds: refund of 180.00 USD &gt; 100)") ||
+			!strings.Contains(body, "Reply sent back by Olivia Owner: Offer a replacement first.") {
+			t.Errorf("timeline lacks the approval lines: %.1500s", body[strings.Index(body, `id="timeline"`):])
 		}
 	})
 }
