@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/parleyhq/parley/internal/approval"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
@@ -78,10 +79,10 @@ func testApprovals(t *testing.T, dialect string) {
 	}
 	var list struct {
 		Policies  []parley.ApprovalPolicy `json:"approval_policies"`
-		Variables []map[string]string     `json:"variables"`
+		Variables []approval.Variable     `json:"variables"`
 	}
 	e.call("GET", "/api/v1/approval-policies", nil, 200, &list)
-	if len(list.Policies) != 0 || len(list.Variables) < 10 {
+	if len(list.Policies) != 0 || len(list.Variables) != 10 || list.Variables[1].Name != "amount" || list.Variables[1].About == "" {
 		t.Fatalf("after refusals: %+v", list)
 	}
 	if after := e.snapshot(); after != before {

@@ -297,19 +297,6 @@ func (s *Service) Reject(ctx context.Context, actor inbox.Actor, id int64, note 
 	return s.decide(ctx, id, store.Decision{To: parley.ApprovalRejected, AgentID: actor.AgentID, TokenID: actor.TokenID, Note: note})
 }
 
-// Cancel withdraws a pending request; only the agent who asked (or an
-// admin) may.
-func (s *Service) Cancel(ctx context.Context, actor inbox.Actor, id int64) (parley.ApprovalRequest, error) {
-	r, err := s.DB.ApprovalRequest(ctx, id)
-	if err != nil {
-		return r, err
-	}
-	if !actor.Role.IsAdmin() && !s.asked(actor, r) {
-		return r, parley.Errorf(parley.EFORBIDDEN, "only the agent who asked may withdraw this request")
-	}
-	return s.decide(ctx, id, store.Decision{To: parley.ApprovalCancelled, AgentID: actor.AgentID, TokenID: actor.TokenID, Note: "withdrawn"})
-}
-
 func (s *Service) decide(ctx context.Context, id int64, d store.Decision) (r parley.ApprovalRequest, err error) {
 	err = s.DB.Write(ctx, func(tx *store.Tx) error {
 		r, err = tx.DecideApproval(id, d)

@@ -34,8 +34,15 @@ type Env struct {
 	AgentRole string   `expr:"agent_role"` // "owner", "admin", "agent"
 }
 
+// Variable is one name a condition can use.
+type Variable struct {
+	Name  string `json:"name"`
+	Type  string `json:"type"`
+	About string `json:"about"`
+}
+
 // Variables documents Env for the settings page and the API.
-var Variables = []struct{ Name, Type, About string }{
+var Variables = []Variable{
 	{"action", "string", `the kind of action: "reply"`},
 	{"amount", "float", "the largest amount the reply commits as a refund, credit, compensation or reimbursement (0 if none)"},
 	{"currency", "string", `that amount's ISO code: "EUR", "USD"...`},

@@ -39,7 +39,7 @@ type approvalPoliciesView struct {
 	New       approvalPolicyForm
 	Inboxes   []parley.Inbox
 	Agents    []parley.Agent
-	Variables []struct{ Name, Type, About string }
+	Variables []approval.Variable
 }
 
 // approvalPolicyArgs is what the form template needs.
