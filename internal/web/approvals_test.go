@@ -5,7 +5,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/store/storetest"
@@ -120,4 +122,66 @@ func TestApprovalPages(t *testing.T) {
 			t.Errorf("timeline lacks the approval lines: %.1500s", body[strings.Index(body, `id="timeline"`):])
 		}
 	})
+}
+
+// TestApprovalChannelSend: on a WhatsApp inbox a held reply queues no
+// channel.send job and reaches no provider; once approved, exactly one
+// job sends it, once, to WhatsApp.
+func TestApprovalChannelSend(t *testing.T) {
+	e, conv, _, _, waFake, _ := channelEnv(t)
+	if _, err := e.App.Approvals.CreatePolicy(bg, inbox.System, parley.ApprovalPolicy{Name: "Refunds",
+		Condition: `amount > 100 && channel == "whatsapp"`, Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	sends := func() int {
+		jobs, err := e.App.DB.Jobs(bg, "", 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, j := range jobs {
+			if j.Kind == inbox.JobChannelSend {
+				n++
+			}
+		}
+		return n
+	}
+	agent, owner := e.login("agent@example.com"), e.login("owner@example.com")
+	text := "Hi Ben, we will refund USD 120 for the lost parcel today."
+	if s, body, _ := agent.do("POST", fmt.Sprintf("/app/conversations/%d/reply", conv), url.Values{"text": {text}}, true); s != 200 ||
+		!strings.Contains(body, "Waiting for approval") {
+		t.Fatalf("held reply = %d %.300s", s, body)
+	}
+	time.Sleep(200 * time.Millisecond)
+	for _, r := range waFake.Requests() {
+		if r.JSON["type"] != nil {
+			t.Fatalf("the held reply reached WhatsApp: %v", r.JSON)
+		}
+	}
+	if n := sends(); n != 0 {
+		t.Fatalf("held reply: %d channel.send jobs", n)
+	}
+	pending, _ := e.App.DB.ApprovalRequests(bg, store.ApprovalFilter{State: parley.ApprovalPending})
+	if len(pending) != 1 {
+		t.Fatalf("pending = %+v", pending)
+	}
+	if s, _ := owner.post(fmt.Sprintf("/app/approvals/%d/approve", pending[0].ID), url.Values{}); s != 303 {
+		t.Fatalf("approve = %d", s)
+	}
+	// Messages only: read receipts for the customer's message go too.
+	messages := func() (out []string) {
+		for _, r := range waFake.Requests() {
+			if r.JSON["type"] != nil {
+				out = append(out, fmt.Sprint(r.JSON))
+			}
+		}
+		return out
+	}
+	for deadline := time.Now().Add(5 * time.Second); len(messages()) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	}
+	time.Sleep(200 * time.Millisecond)
+	reqs := messages()
+	if n := sends(); n != 1 || len(reqs) != 1 || !strings.Contains(reqs[0], "refund USD 120") {
+		t.Fatalf("after approval: %d channel.send jobs, WhatsApp requests %+v", n, reqs)
+	}
 }
