@@ -5,15 +5,17 @@ package api
 
 import (
 	"context"
-	"github.com/parleyhq/parley/internal/assist"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/parleyhq/parley/internal/approval"
+	"github.com/parleyhq/parley/internal/assist"
 	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/blob"
+	"github.com/parleyhq/parley/internal/compose"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/jsonhttp"
 	"github.com/parleyhq/parley/internal/llm"
@@ -30,6 +32,10 @@ type Server struct {
 	Blobs  blob.Store
 	// LLM is the workspace's language model settings and client.
 	LLM *llm.Provider
+	// Approvals serves the approval queue.
+	Approvals *approval.Service
+	// Compose is the one path a reply takes out (checks, approvals).
+	Compose *compose.Sender
 	// MaxJSONBytes bounds JSON request bodies; MaxUploadBytes bounds uploads.
 	MaxJSONBytes   int64
 	MaxUploadBytes int64

@@ -78,6 +78,7 @@ var groups = []struct {
 	{"tokens", testTokens},
 	{"notifications", testNotifications},
 	{"assist", testAssist},
+	{"approvals", testApprovals},
 }
 
 func TestScenarios(t *testing.T) {

@@ -1,13 +1,11 @@
 package api
 
 import (
-	"context"
-	"github.com/parleyhq/parley/internal/assist"
-	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/internal/assist"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/parley"
 )
@@ -146,46 +144,16 @@ type replyResponse struct {
 }
 
 func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "conversation_id")
-	if err != nil {
-		return err
-	}
-	var req outgoingRequest
-	if err := s.decode(w, r, &req); err != nil {
-		return err
-	}
-	if req.Draft != nil {
-		if err := s.Assist.CheckUse(r.Context(), *req.Draft, id); err != nil {
-			return err
-		}
-	}
-	checks := []assist.Finding{}
-	if req.Template == nil && strings.TrimSpace(req.Text) != "" {
-		if checks, err = s.Assist.CheckReply(r.Context(), id, req.Text); err != nil {
-			return err
-		}
-	}
-	m, err := s.Inbox.Reply(r.Context(), actorFrom(r), id, inbox.Outgoing{Text: req.Text, Attachments: req.Attachments,
-		Template: req.Template, ViaInboxID: req.ViaInboxID})
-	if err != nil {
-		return err
-	}
-	if req.Draft != nil {
-		// The reply is sent: a draft record that cannot be written is
-		// the report's loss, not the customer's.
-		if err := s.Assist.RecordUse(r.Context(), *req.Draft, id, m); err != nil {
-			slog.Warn("api: recording a draft's use", "conversation", id, "err", err)
-		}
-	}
-	return writeJSON(w, http.StatusCreated, replyResponse{Message: m, Checks: checks})
+	return s.writeMessage(w, r, parley.Outgoing)
 }
 
 func (s *Server) addNote(w http.ResponseWriter, r *http.Request) error {
-	return s.writeMessage(w, r, s.Inbox.AddNote)
+	return s.writeMessage(w, r, parley.Note)
 }
 
-func (s *Server) writeMessage(w http.ResponseWriter, r *http.Request,
-	send func(context.Context, inbox.Actor, int64, inbox.Outgoing) (parley.Message, error)) error {
+// writeMessage stores a reply or a note. A reply a policy holds back is
+// not sent: it answers 202 with the approval request.
+func (s *Server) writeMessage(w http.ResponseWriter, r *http.Request, dir parley.Direction) error {
 	id, err := pathID(r, "conversation_id")
 	if err != nil {
 		return err
@@ -194,12 +162,22 @@ func (s *Server) writeMessage(w http.ResponseWriter, r *http.Request,
 	if err := s.decode(w, r, &req); err != nil {
 		return err
 	}
-	m, err := send(r.Context(), actorFrom(r), id, inbox.Outgoing{Text: req.Text, Attachments: req.Attachments,
-		Template: req.Template, ViaInboxID: req.ViaInboxID})
+	out := inbox.Outgoing{Text: req.Text, Attachments: req.Attachments, Template: req.Template, ViaInboxID: req.ViaInboxID}
+	if dir == parley.Note {
+		m, err := s.Inbox.AddNote(r.Context(), actorFrom(r), id, out)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusCreated, m)
+	}
+	sent, err := s.Compose.Reply(r.Context(), actorFrom(r), id, out, req.Draft)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, m)
+	if sent.Held != nil {
+		return writeJSON(w, http.StatusAccepted, map[string]any{"approval": sent.Held, "checks": sent.Checks})
+	}
+	return writeJSON(w, http.StatusCreated, replyResponse{Message: *sent.Message, Checks: sent.Checks})
 }
 
 func (s *Server) retryMessage(w http.ResponseWriter, r *http.Request) error {

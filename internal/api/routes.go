@@ -70,6 +70,15 @@ func (s *Server) routes() []route {
 		{"PUT", "/api/v1/triage-rules", s.putTriageRules, false},
 		{"DELETE", "/api/v1/triage-rules", s.deleteTriageRules, false},
 
+		{"GET", "/api/v1/approval-policies", s.listApprovalPolicies, false},
+		{"POST", "/api/v1/approval-policies", s.createApprovalPolicy, false},
+		{"PATCH", "/api/v1/approval-policies/{policy_id}", s.updateApprovalPolicy, false},
+		{"DELETE", "/api/v1/approval-policies/{policy_id}", s.deleteApprovalPolicy, false},
+		{"GET", "/api/v1/approvals", s.listApprovals, false},
+		{"GET", "/api/v1/approvals/{approval_id}", s.getApproval, false},
+		{"POST", "/api/v1/approvals/{approval_id}/approve", s.approveApproval, false},
+		{"POST", "/api/v1/approvals/{approval_id}/reject", s.rejectApproval, false},
+
 		{"GET", "/api/v1/reports", s.getReport, false},
 		{"GET", "/api/v1/reports/drafts", s.draftReport, false},
 

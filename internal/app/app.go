@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/parleyhq/parley/internal/assist"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,8 +15,11 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/api"
+	"github.com/parleyhq/parley/internal/approval"
+	"github.com/parleyhq/parley/internal/assist"
 	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/clientip"
+	"github.com/parleyhq/parley/internal/compose"
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/gateway"
 	"github.com/parleyhq/parley/internal/inbox"
@@ -45,6 +47,9 @@ type App struct {
 	API    *api.Server
 	Web    *web.Server
 	Widget *widget.Server
+	// Approvals holds risky actions (replies above a policy) for a person
+	// allowed to approve them.
+	Approvals *approval.Service
 	// Gateway connects provider channels: webhooks in, sends out.
 	Gateway *gateway.Gateway
 	// Telemetry holds the metrics served at /metrics.
@@ -108,18 +113,21 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	a.Jobs.Handle(inbox.JobWebhookDeliver, func(ctx context.Context, j store.Job) error {
 		return a.Inbox.DeliverWebhook(ctx, j.Payload, j.Attempts >= j.MaxAttempts)
 	})
+	a.Approvals = approval.New(db, a.Inbox)
 	a.Assist = &assist.Service{DB: db, Log: slog.Default()}
-	a.API = &api.Server{DB: db, Inbox: a.Inbox, Assist: a.Assist, Blobs: blobs, MaxJSONBytes: cfg.MaxJSONBytes, MaxUploadBytes: cfg.MaxUploadBytes}
+	a.API = &api.Server{DB: db, Inbox: a.Inbox, Assist: a.Assist, Approvals: a.Approvals, Blobs: blobs, MaxJSONBytes: cfg.MaxJSONBytes, MaxUploadBytes: cfg.MaxUploadBytes}
 	a.Inbox.OnTokenRevoked = a.API.ForgetToken
 	a.Hub = live.NewHub(db)
 	a.Telemetry = telemetry.New(telemetry.Sources{JobCounts: db.JobCounts, LiveStreams: a.Hub.Streams, ReportLag: db.ReportLag})
 	a.Inbox.OnReceived = a.Telemetry.MessageReceived
 	a.Jobs.OnFinish = a.Telemetry.JobFinished
 	a.LLM = &llm.Provider{DB: db, Guard: guard, Meter: a.Telemetry}
-	a.Web = &web.Server{DB: db, Inbox: a.Inbox, Assist: a.Assist, Gateway: a.Gateway, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, Dev: cfg.Dev, MaxUploadBytes: cfg.MaxUploadBytes}
+	a.Web = &web.Server{DB: db, Inbox: a.Inbox, Assist: a.Assist, Approvals: a.Approvals, Gateway: a.Gateway, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, Dev: cfg.Dev, MaxUploadBytes: cfg.MaxUploadBytes}
 	a.Widget = &widget.Server{DB: db, Inbox: a.Inbox, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, MaxUploadBytes: cfg.MaxUploadBytes}
 	a.Web.Proxies, a.Widget.Proxies, a.Widget.Box = proxies, proxies, box
 	a.API.LLM, a.Web.LLM = a.LLM, a.LLM
+	sender := &compose.Sender{Inbox: a.Inbox, Assist: a.Assist, Approvals: a.Approvals, Log: slog.Default()}
+	a.API.Compose, a.Web.Compose = sender, sender
 	a.Widget.Quota = widget.UploadQuota{PerVisitor: cfg.WidgetUploadQuota, PerAddress: 5 * cfg.WidgetUploadQuota}
 	a.Widget.NoticeReplyAddress = a.Gateway.NoticeReplyAddress
 	a.Widget.RegisterJobs(a.Jobs)

@@ -46,6 +46,15 @@ func (s *Service) Reply(ctx context.Context, actor Actor, conversationID int64, 
 	return s.write(ctx, actor, conversationID, parley.Outgoing, out)
 }
 
+// ReplyWith sends a reply like Reply and runs also in the same
+// transaction once the message exists: an approved reply records its
+// approval there, so the approval and the message commit together or not
+// at all. An error from also stores nothing.
+func (s *Service) ReplyWith(ctx context.Context, actor Actor, conversationID int64, out Outgoing,
+	also func(*store.Tx, parley.Message) error) (parley.Message, error) {
+	return s.write(ctx, actor, conversationID, parley.Outgoing, out, also)
+}
+
 // AddNote adds an internal note that the contact never sees.
 func (s *Service) AddNote(ctx context.Context, actor Actor, conversationID int64, out Outgoing) (parley.Message, error) {
 	return s.write(ctx, actor, conversationID, parley.Note, out)

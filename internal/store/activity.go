@@ -8,10 +8,11 @@ import (
 
 // activityTypes are the events an agent reads as lines of a
 // conversation's timeline: who assigned, moved, snoozed, resolved or
-// reopened it, and when.
-var activityTypes = `'` + parley.EventConversationStatus + `', '` + parley.EventConversationAssigned + `', '` + parley.EventConversationTeam + `'`
+// reopened it, who approved or sent back a held reply, and when.
+var activityTypes = `'` + parley.EventConversationStatus + `', '` + parley.EventConversationAssigned + `', '` + parley.EventConversationTeam +
+	`', '` + parley.EventApprovalApproved + `', '` + parley.EventApprovalRejected + `'`
 
-// ConversationActivity returns the status, assignment and team events of
+// ConversationActivity returns the status, assignment, team and approval events of
 // the given conversations, in seq order.
 func (db *DB) ConversationActivity(ctx context.Context, ids []int64) (_ []parley.Event, err error) {
 	defer wrap(&err, "store: ConversationActivity")

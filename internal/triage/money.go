@@ -95,8 +95,9 @@ func knownCurrency(code string) bool {
 
 // moneyScanner finds the amounts of money in a text, left to right.
 type moneyScanner struct {
-	s string
-	i int
+	s     string
+	i     int
+	start int // where the last amount's number starts
 }
 
 // next returns the next amount, or false when there are no more.
@@ -109,6 +110,7 @@ func (sc *moneyScanner) next() (amount, bool) {
 		start := sc.i
 		sc.i = scanNumber(sc.s, start)
 		if a, ok := readAmount(sc.s, start, sc.i); ok {
+			sc.start = start
 			return a, true
 		}
 	}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -90,26 +89,9 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if use != nil {
-		if err := s.Assist.CheckUse(r.Context(), *use, id); err != nil {
-			return err
-		}
-	}
-	if out.Template == nil && strings.TrimSpace(out.Text) != "" {
-		// Hints were shown as the agent typed; only the checks the inbox
-		// made blocking stop the send here.
-		if _, err := s.Assist.CheckReply(r.Context(), id, out.Text); err != nil {
-			return err
-		}
-	}
-	m, err := s.Inbox.Reply(r.Context(), actorFrom(r), id, out)
-	if err != nil {
+	// A held reply shows as a banner on the timeline that done renders.
+	if _, err := s.Compose.Reply(r.Context(), actorFrom(r), id, out, use); err != nil {
 		return err
-	}
-	if use != nil {
-		if err := s.Assist.RecordUse(r.Context(), *use, id, m); err != nil {
-			slog.Warn("web: recording a draft's use", "conversation", id, "err", err)
-		}
 	}
 	return s.done(w, r, id, "timeline")
 }

@@ -11,7 +11,7 @@ import (
 // assignment, a team change, a snooze, a resolution or a reopening, with
 // who did it and when.
 type ActivityView struct {
-	Kind  string // assigned, team, snoozed, resolved, reopened, pending
+	Kind  string // assigned, team, snoozed, resolved, reopened, pending, approval
 	Text  string // "Resolved by Ana Lima"
 	Until *time.Time
 	At    time.Time
@@ -94,6 +94,17 @@ func activity(ev parley.Event, l lookups) (a ActivityView, ok bool) {
 			a.Text = "Removed from its team" + by
 		} else {
 			a.Text = "Moved to team " + teamName(l, *d.To) + by
+		}
+	case parley.EventApprovalApproved, parley.EventApprovalRejected:
+		var d struct{ Reason, Note string }
+		if json.Unmarshal(ev.Data, &d) != nil {
+			return a, false
+		}
+		a.Kind = "approval"
+		if ev.Type == parley.EventApprovalApproved {
+			a.Text = "Reply approved" + by + " (" + d.Reason + ")"
+		} else {
+			a.Text = "Reply sent back" + by + ": " + d.Note
 		}
 	default:
 		return a, false

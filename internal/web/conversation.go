@@ -44,6 +44,9 @@ type ConvView struct {
 	// Surveys are this conversation's effort and satisfaction surveys,
 	// newest resolution first.
 	Surveys []SurveyView
+	// Approvals are the replies waiting for approval here, and the
+	// agent's own sent back (rejected, or voided by a change).
+	Approvals []ApprovalView
 }
 
 // SurveyView is one survey in the contact panel.
@@ -250,6 +253,15 @@ func (s *Server) conversation(r *http.Request, id int64, v View, l lookups, agen
 		return cv, err
 	}
 	if cv.Surveys, err = s.surveyViews(r, c.ID, l); err != nil {
+		return cv, err
+	}
+	var lastReply time.Time
+	for _, m := range msgs {
+		if m.ConversationID == c.ID && m.Direction == parley.Outgoing && m.CreatedAt.After(lastReply) {
+			lastReply = m.CreatedAt
+		}
+	}
+	if cv.Approvals, err = s.conversationApprovals(ctx, actorFrom(r), c.ID, lastReply, l); err != nil {
 		return cv, err
 	}
 	canned, err := s.DB.CannedResponses(ctx)

@@ -125,6 +125,10 @@ type Page struct {
 	Nav     string // "inbox" or an admin section
 	Flash   string
 	LastSeq int64
+	// Approver: the agent may approve held actions; PendingApprovals is
+	// how many wait (the top bar's link to the queue).
+	Approver         bool
+	PendingApprovals int
 }
 
 // render executes a page (the "layout" template) or, with block, one named

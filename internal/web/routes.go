@@ -40,6 +40,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /app/notifications/{id}/retry", s.wrap(agent, s.retryNotice))
 	mux.HandleFunc("GET /app/attachments/{id}", s.wrap(agent, s.attachment))
 
+	mux.HandleFunc("GET /app/approvals", s.wrap(agent, s.approvalsPage))
+	mux.HandleFunc("POST /app/approvals/{id}/approve", s.wrap(agent, s.approve))
+	mux.HandleFunc("POST /app/approvals/{id}/reject", s.wrap(agent, s.reject))
+
 	mux.HandleFunc("POST /app/contacts/{id}", s.wrap(agent, s.editContact))
 	mux.HandleFunc("GET /app/contacts/{id}/merge-candidates", s.wrap(agent, s.mergeCandidates))
 	mux.HandleFunc("POST /app/contacts/{id}/merge", s.wrap(agent, s.merge))
@@ -73,6 +77,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /app/admin/triage", s.wrap(admin, s.triagePage))
 	mux.HandleFunc("POST /app/admin/triage", s.wrap(admin, s.saveTriage))
 	mux.HandleFunc("POST /app/admin/triage/defaults", s.wrap(admin, s.restoreTriage))
+	mux.HandleFunc("GET /app/admin/approvals", s.wrap(admin, s.approvalPoliciesPage))
+	mux.HandleFunc("POST /app/admin/approvals", s.wrap(admin, s.saveApprovalPolicy))
+	mux.HandleFunc("POST /app/admin/approvals/{id}", s.wrap(admin, s.saveApprovalPolicy))
+	mux.HandleFunc("POST /app/admin/approvals/{id}/delete", s.wrap(admin, s.deleteApprovalPolicy))
 	mux.HandleFunc("GET /app/admin/canned", s.wrap(admin, s.cannedPage))
 	mux.HandleFunc("POST /app/admin/canned", s.wrap(admin, s.saveCanned))
 	mux.HandleFunc("POST /app/admin/canned/{id}", s.wrap(admin, s.saveCanned))

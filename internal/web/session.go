@@ -166,6 +166,7 @@ func (s *Server) page(r *http.Request, title, nav string) Page {
 	u, _ := userFrom(r)
 	p := Page{Title: title, Agent: u.Agent, CSRF: u.Session.CSRFToken, Nav: nav, LastSeq: s.Hub.LastSeq(), Flash: flashes[r.URL.Query().Get("flash")]}
 	s.withAvailability(r, &p)
+	s.withApprovals(r, &p)
 	return p
 }
 
@@ -177,4 +178,6 @@ var flashes = map[string]string{
 	"deleted":  "Deleted.",
 	"revoked":  "Token revoked: it no longer works.",
 	"defaults": "Parley's default rules are back in force.",
+	"approved": "Approved: the reply was sent.",
+	"rejected": "Rejected: the agent has the reply back with your note.",
 }

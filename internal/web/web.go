@@ -6,13 +6,15 @@ package web
 import (
 	"context"
 	"embed"
-	"github.com/parleyhq/parley/internal/assist"
 	"net/http"
 	"sync"
 	"time"
 
+	"github.com/parleyhq/parley/internal/approval"
+	"github.com/parleyhq/parley/internal/assist"
 	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/clientip"
+	"github.com/parleyhq/parley/internal/compose"
 	"github.com/parleyhq/parley/internal/gateway"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/live"
@@ -32,6 +34,10 @@ type Server struct {
 	Assist *assist.Service
 	Hub    *live.Hub
 	Blobs  blob.Store
+	// Approvals serves the approval queue.
+	Approvals *approval.Service
+	// Compose is the one path a reply takes out (checks, approvals).
+	Compose *compose.Sender
 	// Gateway tells the composer what each channel allows; nil hides it.
 	Gateway *gateway.Gateway
 	// BaseURL is the public URL of this Parley (for the widget snippet).

@@ -244,6 +244,15 @@
     }
     if (a.dataset.action === "help") toggleHelp();
     if (a.dataset.action === "close-help") toggleHelp(false);
+    // A reply sent back by an approver: its text goes back into the
+    // composer, as a reply, for the agent to edit.
+    if (a.dataset.action === "restore-draft") {
+      var box = $("#composer-text");
+      var mode = $('input[name="kind"][value="reply"]');
+      if (mode) mode.checked = true;
+      if (box) { box.value = a.dataset.text || ""; box.focus(); }
+      updateComposerMode();
+    }
   });
 
   // ---- Live updates ----
@@ -339,6 +348,8 @@
     }
     // A reply's email notice failing (or retried) shows under the reply.
     if (mine && (type.indexOf("message.") === 0 || type === "notification.email")) refreshTimeline();
+    // A held reply's banner (waiting, approved, sent back) is on the timeline.
+    if (mine && type.indexOf("approval.") === 0) refreshTimeline();
     if (mine && convEvent) refreshMeta();
     // Assignments, team moves and status changes are lines of the timeline.
     if (mine && (type === "conversation.status" || type === "conversation.assigned" || type === "conversation.team")) refreshTimeline();
@@ -350,7 +361,8 @@
   var eventTypes = ["message.created", "message.delivery", "message.updated", "conversation.created", "conversation.status",
     "conversation.priority", "conversation.assigned", "conversation.team", "conversation.labels",
     "contact.created", "contact.updated", "contact.merged", "contact.unmerged",
-    "conversation.queued", "conversation.promise", "sla.warning", "sla.breached", "agent.availability", "notification.email"];
+    "conversation.queued", "conversation.promise", "sla.warning", "sla.breached", "agent.availability", "notification.email",
+    "approval.requested", "approval.approved", "approval.rejected", "approval.cancelled"];
   function connect() {
     if (!app || !window.EventSource) return;
     // The first connection starts at the page's seq, so nothing committed
