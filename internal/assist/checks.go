@@ -184,15 +184,19 @@ func unansweredQuestions(pending []Turn, reply, lang string) []string {
 	for _, tu := range pending {
 		var turnStems map[string]bool
 		for _, s := range sentences(tu.Text) {
-			if !isQuestion(s) {
-				continue
+			if !isQuestion(s) || len(words(s)) <= 1 {
+				continue // "Hello??" calls for an answer, not for one about it
 			}
 			qs := st.stems(nil, s)
 			if len(qs) <= 1 {
 				if turnStems == nil {
 					turnStems = st.stems(nil, tu.Text)
 				}
-				if fuzzyOverlap(turnStems, rs) >= 2 {
+				need := 2 // a short message needs one shared topic word, a longer one two
+				if len(turnStems) < 6 {
+					need = 1
+				}
+				if fuzzyOverlap(turnStems, rs) >= need {
 					continue
 				}
 			} else if fuzzyOverlap(qs, rs) > 0 {

@@ -10,13 +10,13 @@ import (
 
 // Relevance thresholds: a source is used only when retrieval scored it
 // at least MinSourceScore (retrievers score in [0, 1]; below this it is
-// noise) and it shares at least MinOverlap content stems with the
-// query, one of them in its title or MinOverlap+1 in all. Below that the
+// noise) and it shares a content stem of the query in its title, or at
+// least MinOverlap (3) in its text. Below that the
 // engine says nothing relevant was found rather than dress an unrelated
 // article up as an answer.
 const (
 	MinSourceScore = 0.05
-	MinOverlap     = 2
+	MinOverlap     = 3
 )
 
 // MakeDrafts proposes three replies different in kind, each citing the
@@ -49,9 +49,9 @@ func MakeDrafts(in DraftInput) Drafts {
 			upset = true
 		}
 	}
-	ack := l.thanks + "."
+	ack := l.thanks + about(in.Summary, vars, lang) + "."
 	if upset {
-		ack = l.sorry + "."
+		ack = l.sorry + about(in.Summary, vars, lang) + "."
 	}
 	greeting := fill.Fill(l.hi, vars)
 	closing := l.closing + "\n" + fill.Fill("{{agent.name}}", vars)
@@ -101,6 +101,9 @@ var (
 		"roto", "rota", "rajado", "danado", "golpeado")
 	lostWords = phrases("not arrived", "hasn t arrived", "hasn t moved", "lost", "missing", "never received", "nothing here", "isn t here", "says delivered",
 		"pas arrive", "jamais recu", "perdu", "n a pas bouge", "no ha llegado", "no lo he recibido", "perdido", "sin moverse")
+	faultWords = phrases("stopped working", "doesn t work", "does not work", "won t", "not working", "faulty", "flickers", "stopped charging", "doesn t heat",
+		"ne fonctionne plus", "ne marche plus", "ne chauffe plus", "en panne", "ne s appaire plus",
+		"no funciona", "dejo de funcionar", "ya no calienta", "ya no se conectan", "averia")
 	refundWords = phrases("refund", "money back", "charged twice", "double charge", "cancel", "rembours", "debite deux fois", "annuler",
 		"reembols", "devolverme el dinero", "cobraron dos veces", "cancelar")
 )
@@ -151,8 +154,8 @@ func bestSource(sources []Source, q map[string]bool, st *stemmer) (Source, bool)
 		}
 		title := st.stems(nil, s.Title)
 		all := st.stems(st.stems(nil, s.Title), s.Text)
-		ov, tov := overlap(q, all), overlap(q, title)
-		if ov < MinOverlap || (tov == 0 && ov < MinOverlap+1) {
+		ov, tov := fuzzyOverlap(q, all), fuzzyOverlap(q, title)
+		if tov == 0 && ov < MinOverlap {
 			continue
 		}
 		score := float64(ov) + 2*float64(tov) + s.Score
@@ -209,11 +212,14 @@ func proposedAction(customerNorm string, vars fill.Vars) *Action {
 	_, broken := hasAny(customerNorm, damageWords)
 	_, lost := hasAny(customerNorm, lostWords)
 	_, refund := hasAny(customerNorm, refundWords)
+	_, fault := hasAny(customerNorm, faultWords)
 	switch {
 	case refund:
 		a.Kind = "refund"
 	case broken:
 		a.Kind = "replacement"
+	case fault:
+		a.Kind = "replacement" // under warranty; a person decides repair or replace
 	case lost:
 		a.Kind = "resend"
 	}
@@ -273,16 +279,61 @@ func finish(greeting, body, next, closing string, t Thread, lang string) string 
 		text += "\n\n" + next
 	}
 	text += "\n\n" + closing
-	for _, f := range Check(text, &t) {
-		if f.Check == CheckUnanswered {
-			qs := unansweredQuestions(pendingTurns(t), text, lang)
-			lead := map[string]string{"en": "You asked: ", "fr": "Vous demandiez : ", "es": "Nos preguntaba: "}[lang]
-			text = greeting + "\n\n" + lead + "“" + strings.Join(qs, " ") + "” " + strings.TrimSpace(body)
-			if next != "" {
-				text += "\n\n" + next
-			}
-			text += "\n\n" + closing
+	// A question the draft does not touch is restated (as a statement,
+	// so the draft does not read as asking it back) before the body.
+	if qs := unansweredQuestions(pendingTurns(t), text, lang); len(qs) > 0 {
+		for i, q := range qs {
+			qs[i] = restate(q, t, lang)
 		}
+		lead := map[string]string{"en": "You asked: ", "fr": "Vous demandiez : ", "es": "Nos preguntaba: "}[lang]
+		text = greeting + "\n\n" + lead + "“" + strings.Join(qs, " / ") + "”. " + strings.TrimSpace(body)
+		if next != "" {
+			text += "\n\n" + next
+		}
+		text += "\n\n" + closing
 	}
 	return text
+}
+
+// about names what the message is about for the acknowledgement: the
+// product and the order, when known ("about your toaster (order
+// 10021)").
+func about(s Summary, vars fill.Vars, lang string) string {
+	product := ""
+	for _, f := range s.Facts {
+		if f.Kind == "product" {
+			product = f.Value
+			break
+		}
+	}
+	order := vars["order.number"]
+	var b string
+	switch {
+	case product != "":
+		b = map[string]string{"en": " with your ", "fr": " avec votre ", "es": " con su "}[lang] + product
+		if order != "" {
+			b += " (" + labelsFor(lang).kinds["order"] + " " + order + ")"
+		}
+	case order != "":
+		b = map[string]string{"en": " with order ", "fr": " avec la commande ", "es": " con el pedido "}[lang] + order
+	}
+	return b
+}
+
+// restate is a customer question as a statement to quote; a question
+// with no topic of its own ("What now?") is quoted by the first sentence
+// of the message that asked it, which carries the topic.
+func restate(q string, t Thread, lang string) string {
+	st := newStemmer(lang)
+	if len(st.stems(nil, q)) <= 1 {
+		for _, tu := range pendingTurns(t) {
+			if strings.Contains(tu.Text, q) {
+				if ss := sentences(tu.Text); len(ss) > 0 && ss[0] != q {
+					q = ss[0]
+				}
+				break
+			}
+		}
+	}
+	return strings.TrimRight(strings.TrimLeft(q, "¿¡ "), "?!. ")
 }

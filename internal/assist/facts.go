@@ -17,7 +17,7 @@ var (
 	// Tracking numbers: UPS "1Z…", postal "LX123456789FR", long digit runs.
 	trackingRe = regexp.MustCompile(`\b(1Z[0-9A-Z]{16}|[A-Z]{2}[0-9]{9}[A-Z]{2}|[A-Z]{2}[0-9]{12,20}|[0-9]{12,22})\b`)
 	// Amounts with a currency before or after.
-	amountRe = regexp.MustCompile(`(?i)((?:[$€£]|\b(?:USD|EUR|GBP|CAD)\s?)[0-9][0-9,.\s]*[0-9]|[$€£][0-9]+|\b[0-9][0-9.,]*\s?(?:€|\$|£|\b(?:EUR|USD|GBP|CAD|euros?|dollars?|d[oó]lares)\b))`)
+	amountRe = regexp.MustCompile(`(?i)((?:[$€£]|\b(?:USD|EUR|GBP|CAD)\s?)[0-9][0-9,.\s]*[0-9]|[$€£][0-9]+|\b[0-9](?:[0-9.,]*[0-9])?\s?(?:€|£|\b(?:EUR|USD|GBP|CAD|euros?|dollars?|d[oó]lares)\b))`)
 	emailRe  = regexp.MustCompile(`\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b`)
 	phoneRe  = regexp.MustCompile(`(?:\+[0-9][0-9 .-]{7,}[0-9])`)
 	// Absolute dates: "2026-03-12", "12/03/2026", "12 March", "March
@@ -63,6 +63,14 @@ func facts(tu Turn, seen map[string]bool, out []Fact) []Fact {
 		key := kind + "\x00" + strings.ToLower(value)
 		if value == "" || seen[key] {
 			return
+		}
+		if kind == "product" {
+			// "the desk" after "standing desk" is the same product.
+			for _, f := range out {
+				if f.Kind == "product" && strings.Contains(f.Value, value) {
+					return
+				}
+			}
 		}
 		seen[key] = true
 		out = append(out, Fact{Kind: kind, Value: value, TurnID: tu.ID})

@@ -15,7 +15,8 @@ func Summarize(t Thread) Summary {
 	l := labelsFor(lang)
 	s := Summary{Engine: "offline", Lang: lang, Facts: []Fact{}, Done: []Step{}, OpenQuestions: []string{}}
 	seen := map[string]bool{}
-	var requests []string
+	st := newStemmer(lang)
+	var requests, problems []string // explicit requests; problems stated ("my X arrived broken")
 	lastAgent := -1
 	for i, tu := range t.Turns {
 		if tu.Author == Agent {
@@ -39,8 +40,11 @@ func Summarize(t Thread) Summary {
 				if isQuestion(sent) {
 					questions = append(questions, question{sent, i})
 				}
-				if _, ok := hasAny(n, requestMarkers); ok || isQuestion(sent) {
+				switch _, req := hasAny(n, requestMarkers); {
+				case req || isQuestion(sent):
 					requests = append(requests, sent)
+				case wantScore(n, sent) >= 2:
+					problems = append(problems, sent)
 				}
 				if _, ok := hasAny(n, triedMarkers); ok {
 					s.Done = append(s.Done, Step{Who: "customer", What: sent, TurnID: tu.ID})
@@ -73,15 +77,23 @@ func Summarize(t Thread) Summary {
 		}
 	}
 
-	// Wants: the first request, and the latest when it says something new.
+	// Wants: the first request, and the latest when it says something
+	// new; a problem stated stands for a request when none was made.
+	if len(requests) == 0 && len(problems) > 0 {
+		requests = problems[:1]
+	}
 	switch len(requests) {
 	case 0:
+		// No request as such: the customer sentence that says most.
+		most := 0
 		for _, tu := range t.Turns {
-			if tu.Author == Customer {
-				if ss := sentences(tu.Text); len(ss) > 0 {
-					s.Wants = ss[0]
+			if tu.Author != Customer {
+				continue
+			}
+			for _, sent := range sentences(tu.Text) {
+				if n := len(st.stems(nil, sent)); n > most {
+					most, s.Wants = n, sent
 				}
-				break
 			}
 		}
 	case 1:
@@ -95,7 +107,6 @@ func Summarize(t Thread) Summary {
 
 	// Open questions: those after the last agent turn, and earlier ones
 	// that no later agent turn touched.
-	st := newStemmer(lang)
 	for _, q := range questions {
 		if q.turn > lastAgent {
 			s.OpenQuestions = append(s.OpenQuestions, q.text)
@@ -182,6 +193,20 @@ var kindRank = map[string]int{"order": 0, "product": 1, "amount": 2, "tracking":
 func Query(t Thread, s Summary) string {
 	var parts []string
 	parts = append(parts, s.Wants)
+	// The problem as first stated ("my blender arrived broken") names the
+	// topic better than a request ("can you send another one?").
+problem:
+	for _, tu := range t.Turns {
+		if tu.Author != Customer {
+			continue
+		}
+		for _, sent := range sentences(tu.Text) {
+			if wantScore(norm(sent), sent) >= 2 && !strings.Contains(s.Wants, sent) {
+				parts = append(parts, sent)
+				break problem
+			}
+		}
+	}
 	for _, f := range s.Facts {
 		if f.Kind == "product" {
 			parts = append(parts, f.Value)
@@ -245,3 +270,23 @@ var (
 		"voy a", "vamos a", "le escribo", "le escribire", "le aviso", "le contactare", "le enviare",
 	)
 )
+
+// wantScore rates how much a customer sentence says what they want: a
+// request or a question, a problem (broken, lost, charged twice, stopped
+// working). Two or more is a request.
+func wantScore(n, sent string) int {
+	score := 0
+	if _, ok := hasAny(n, requestMarkers); ok {
+		score += 2
+	}
+	if isQuestion(sent) {
+		score += 2
+	}
+	for _, ps := range [][]string{damageWords, lostWords, refundWords, faultWords} {
+		if _, ok := hasAny(n, ps); ok {
+			score += 2
+			break
+		}
+	}
+	return score
+}
