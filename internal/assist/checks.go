@@ -188,7 +188,7 @@ func unansweredQuestions(pending []Turn, reply, lang string) []string {
 				continue // "Hello??" calls for an answer, not for one about it
 			}
 			qs := st.stems(nil, s)
-			if len(qs) <= 1 {
+			if len(qs) == 0 {
 				if turnStems == nil {
 					turnStems = st.stems(nil, tu.Text)
 				}

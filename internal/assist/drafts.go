@@ -325,7 +325,7 @@ func about(s Summary, vars fill.Vars, lang string) string {
 // of the message that asked it, which carries the topic.
 func restate(q string, t Thread, lang string) string {
 	st := newStemmer(lang)
-	if len(st.stems(nil, q)) <= 1 {
+	if len(st.stems(nil, q)) == 0 {
 		for _, tu := range pendingTurns(t) {
 			if strings.Contains(tu.Text, q) {
 				if ss := sentences(tu.Text); len(ss) > 0 && ss[0] != q {

@@ -13,24 +13,36 @@ var (
 	// Order numbers: "#10234", "order 10234", "order no. 10234",
 	// "order number: 10234", "NW-10234", "commande n° 10234", "pedido
 	// 10234", "pedido nº 10234".
-	orderRe = regexp.MustCompile(`(?i)(?:#\s?|\b(?:order|orders|commande|pedido|pedidos|order\s+(?:number|no\.?|n[°º]|#)|commande\s+(?:n[°º]|no|num[ée]ro)|pedido\s+(?:n[°º]|no\.?|n[úu]mero))\s*[:#]?\s*#?\s*|\bNW-)([0-9]{4,10})\b`)
+	orderRe = regexp.MustCompile(`(?:#\s?|\b(?:order|orders|commande|pedido|pedidos|order\s+(?:number|no\.?|n[°º]|#)|commande\s+(?:n[°º]|no|num[ée]ro)|pedido\s+(?:n[°º]|no\.?|n[úu]mero))\s*[:#]?\s*#?\s*|\bnw-)([0-9]{4,10})\b`)
 	// Tracking numbers: UPS "1Z…", postal "LX123456789FR", long digit runs.
 	trackingRe = regexp.MustCompile(`\b(1Z[0-9A-Z]{16}|[A-Z]{2}[0-9]{9}[A-Z]{2}|[A-Z]{2}[0-9]{12,20}|[0-9]{12,22})\b`)
 	// Amounts with a currency before or after.
-	amountRe = regexp.MustCompile(`(?i)((?:[$€£]|\b(?:USD|EUR|GBP|CAD)\s?)[0-9][0-9,.\s]*[0-9]|[$€£][0-9]+|\b[0-9](?:[0-9.,]*[0-9])?\s?(?:€|£|\b(?:EUR|USD|GBP|CAD|euros?|dollars?|d[oó]lares)\b))`)
+	amountRe = regexp.MustCompile(`((?:[$€£]|\b(?:usd|eur|gbp|cad)\s?)[0-9][0-9,.\s]*[0-9]|[$€£][0-9]+|\b[0-9](?:[0-9.,]*[0-9])?\s?(?:€|£|\b(?:eur|usd|gbp|cad|euros?|dollars?|d[oó]lares)\b))`)
 	emailRe  = regexp.MustCompile(`\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b`)
 	phoneRe  = regexp.MustCompile(`(?:\+[0-9][0-9 .-]{7,}[0-9])`)
 	// Absolute dates: "2026-03-12", "12/03/2026", "12 March", "March
 	// 12", "12 mars", "12 de marzo".
-	dateRe = regexp.MustCompile(`(?i)\b([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}/[0-9]{1,2}(?:/[0-9]{2,4})?|[0-9]{1,2}(?:st|nd|rd|th)?\s+(?:de\s+)?(?:` + monthNames + `)(?:\s+(?:de\s+)?[0-9]{4})?|(?:` + monthNames + `)\s+[0-9]{1,2}(?:st|nd|rd|th)?\b|(?:in|en)\s+(?:` + monthNames + `))\b`)
+	dateRe = regexp.MustCompile(`\b([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}/[0-9]{1,2}(?:/[0-9]{2,4})?|[0-9]{1,2}(?:st|nd|rd|th)?\s+(?:de\s+)?(?:` + monthNames + `)(?:\s+(?:de\s+)?[0-9]{4})?|(?:` + monthNames + `)\s+[0-9]{1,2}(?:st|nd|rd|th)?\b|(?:in|en)\s+(?:` + monthNames + `))\b`)
 	// Durations and relative dates: "2 weeks ago", "after 8 months",
 	// "a los 10 meses", "après 10 mois".
-	durationRe = regexp.MustCompile(`(?i)\b([0-9]+\s+(?:days?|weeks?|months?|years?|jours?|semaines?|mois|ans?|d[ií]as|semanas?|mes(?:es)?|años?)(?:\s+ago)?)\b`)
+	durationRe = regexp.MustCompile(`\b([0-9]+\s+(?:days?|weeks?|months?|years?|jours?|semaines?|mois|ans?|d[ií]as|semanas?|mes(?:es)?|años?)(?:\s+ago)?)\b`)
 )
 
 const monthNames = `january|february|march|april|may|june|july|august|september|october|november|december|` +
 	`janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre|` +
 	`enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre`
+
+var months = strings.Split(strings.NewReplacer("f[ée]vrier", "février|fevrier", "ao[uû]t", "août|aout", "d[ée]cembre", "décembre|decembre").Replace(monthNames), "|")
+
+// hasMonth reports whether lower-cased text names a month.
+func hasMonth(lower string) bool {
+	for _, m := range months {
+		if strings.Contains(lower, m) {
+			return true
+		}
+	}
+	return false
+}
 
 // relativeDays are relative dates with their offset in days from the
 // turn that mentions them; those with no fixed offset ("last week") are
@@ -76,26 +88,47 @@ func facts(tu Turn, seen map[string]bool, out []Fact) []Fact {
 		out = append(out, Fact{Kind: kind, Value: value, TurnID: tu.ID})
 	}
 	text := tu.Text
-	for _, m := range orderRe.FindAllStringSubmatch(text, -1) {
-		add("order", m[1])
+	// The patterns are written in lower case and run on the lower-cased
+	// text (case-insensitive regexps are several times slower); values
+	// are cut from the original text when lower-casing kept its length.
+	lower := strings.ToLower(text)
+	orig := func(loc []int) string {
+		if len(lower) == len(text) {
+			return text[loc[0]:loc[1]]
+		}
+		return lower[loc[0]:loc[1]]
 	}
-	for _, m := range trackingRe.FindAllString(text, -1) {
-		add("tracking", m)
+	digits := strings.ContainsAny(text, "0123456789")
+	if digits {
+		for _, m := range orderRe.FindAllStringSubmatchIndex(lower, -1) {
+			add("order", lower[m[2]:m[3]])
+		}
+		for _, m := range trackingRe.FindAllString(text, -1) {
+			add("tracking", m)
+		}
+		for _, m := range amountRe.FindAllStringIndex(lower, -1) {
+			add("amount", strings.TrimRight(orig(m), " .,"))
+		}
+		if strings.Contains(text, "+") {
+			for _, m := range phoneRe.FindAllString(text, -1) {
+				add("phone", m)
+			}
+		}
+		for _, m := range durationRe.FindAllStringSubmatchIndex(lower, -1) {
+			add("date", orig(m[2:4]))
+		}
 	}
-	for _, m := range amountRe.FindAllString(text, -1) {
-		add("amount", strings.TrimRight(m, " .,"))
+	if strings.Contains(text, "@") {
+		for _, m := range emailRe.FindAllString(text, -1) {
+			add("email", m)
+		}
 	}
-	for _, m := range emailRe.FindAllString(text, -1) {
-		add("email", m)
-	}
-	for _, m := range phoneRe.FindAllString(text, -1) {
-		add("phone", m)
-	}
-	for _, m := range dateRe.FindAllStringSubmatch(text, -1) {
-		add("date", m[1])
-	}
-	for _, m := range durationRe.FindAllStringSubmatch(text, -1) {
-		add("date", m[1])
+	// Dates need digits or a month's name; looking for those first
+	// spares most turns the date pattern, the slowest of all.
+	if (digits && strings.ContainsAny(text, "-/")) || hasMonth(lower) {
+		for _, m := range dateRe.FindAllStringSubmatchIndex(lower, -1) {
+			add("date", orig(m[2:4]))
+		}
 	}
 	n := norm(text)
 	for i, p := range normRelative {

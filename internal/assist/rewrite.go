@@ -63,7 +63,8 @@ type replacement struct {
 func replacements(pairs ...string) []replacement {
 	var out []replacement
 	for i := 0; i+1 < len(pairs); i += 2 {
-		out = append(out, replacement{regexp.MustCompile(`(?i)(^|[^\pL])` + regexp.QuoteMeta(pairs[i]) + `($|[^\pL])`), pairs[i+1]})
+		from := strings.TrimSpace(pairs[i])
+		out = append(out, replacement{regexp.MustCompile(`(?i)(^|[^\pL])` + regexp.QuoteMeta(from) + `($|[^\pL])`), pairs[i+1]})
 	}
 	return out
 }
@@ -72,7 +73,16 @@ func apply(text string, rs []replacement) string {
 	for _, r := range rs {
 		text = r.re.ReplaceAllStringFunc(text, func(m string) string {
 			sub := r.re.FindStringSubmatch(m)
-			return sub[1] + r.to + sub[2]
+			to := r.to
+			// Keep the case of the first letter replaced: "as I said" in
+			// mid-sentence stays lower case, "As I said" upper.
+			if found, _ := utf8.DecodeRuneInString(m[len(sub[1]):]); unicode.IsLower(found) && to != "" {
+				first, size := utf8.DecodeRuneInString(to)
+				if !strings.HasPrefix(to, "I ") && !strings.HasPrefix(to, "I'") {
+					to = string(unicode.ToLower(first)) + to[size:]
+				}
+			}
+			return sub[1] + to + sub[2]
 		})
 	}
 	return text
@@ -90,12 +100,12 @@ var softer = map[string][]replacement{
 	),
 	"fr": replacements(
 		"Comme je l'ai dit,", "Pour récapituler,", "Lisez la FAQ.", "Notre centre d'aide l'explique pas à pas, et je peux vous guider.",
-		"Pas possible.", "Je crains que ce ne soit pas possible.", "Vous auriez dû", "La prochaine fois, il vaut mieux",
+		"Pas possible.", "Je crains que nous ne puissions pas le faire.", "Vous auriez dû", "La prochaine fois, il vaut mieux",
 		"Voyez avec votre banque.", "Votre banque pourra vous donner la raison exacte.", "Attendez", "Merci de patienter",
 	),
 	"es": replacements(
 		"Como ya le dije,", "Para resumir,", "Como ya dije,", "Para resumir,", "Lea las preguntas frecuentes.", "Nuestro centro de ayuda lo explica paso a paso, y puedo guiarle.",
-		"No es posible.", "Me temo que no es posible.", "Usted debió", "La próxima vez, conviene",
+		"No es posible.", "Lamentablemente, eso no está a nuestro alcance.", "Usted debió", "La próxima vez, conviene",
 		"Hable con su banco.", "Su banco le podrá indicar el motivo exacto.",
 	),
 }
@@ -108,6 +118,10 @@ func warmer(text, lang string) string {
 		body = sentenceCase(body)
 	}
 	body = apply(body, softer[lang])
+	body = bareOrder.ReplaceAllStringFunc(body, func(m string) string {
+		sub := bareOrder.FindStringSubmatch(m)
+		return sub[1] + map[string]string{"en": "Please allow", "fr": "Merci de patienter", "es": "Le rogamos esperar"}[lang]
+	})
 	n := norm(body)
 	var b strings.Builder
 	first := firstWords(body, 1)
@@ -125,6 +139,9 @@ func warmer(text, lang string) string {
 	}
 	return grammar(b.String(), lang)
 }
+
+// bareOrder is a sentence opened with a bare "Wait".
+var bareOrder = regexp.MustCompile(`(?i)(^|[.!?]\s+)(wait|attendez|espere)\b`)
 
 var warmAck = map[string]string{
 	"en": "Thank you for your patience, and I'm sorry for the trouble.",

@@ -107,20 +107,24 @@ func Summarize(t Thread) Summary {
 
 	// Open questions: those after the last agent turn, and earlier ones
 	// that no later agent turn touched.
+	agentStems := map[int]map[string]bool{} // computed once per agent turn
+	open := map[string]bool{}
 	for _, q := range questions {
-		if q.turn > lastAgent {
-			s.OpenQuestions = append(s.OpenQuestions, q.text)
-			continue
-		}
-		qs := st.stems(nil, q.text)
 		answered := false
-		for _, tu := range t.Turns[q.turn+1:] {
-			if tu.Author == Agent && overlap(qs, st.stems(nil, tu.Text)) > 0 {
-				answered = true
-				break
+		if q.turn < lastAgent {
+			qs := st.stems(nil, q.text)
+			for i := q.turn + 1; i < len(t.Turns) && !answered; i++ {
+				if t.Turns[i].Author != Agent {
+					continue
+				}
+				if agentStems[i] == nil {
+					agentStems[i] = st.stems(nil, t.Turns[i].Text)
+				}
+				answered = overlap(qs, agentStems[i]) > 0
 			}
 		}
-		if !answered {
+		if !answered && !open[q.text] {
+			open[q.text] = true
 			s.OpenQuestions = append(s.OpenQuestions, q.text)
 		}
 	}
@@ -161,6 +165,13 @@ func summaryText(s Summary, l labels) string {
 				kinds = append(kinds, f.Kind)
 			}
 			byKind[f.Kind] = append(byKind[f.Kind], f.Value)
+		}
+		// A few lines whatever the thread's length: the first two values
+		// of a kind and the latest two.
+		for k, vs := range byKind {
+			if len(vs) > 4 {
+				byKind[k] = []string{vs[0], vs[1], "…", vs[len(vs)-2], vs[len(vs)-1]}
+			}
 		}
 		sort.SliceStable(kinds, func(i, j int) bool { return kindRank[kinds[i]] < kindRank[kinds[j]] })
 		var parts []string

@@ -93,12 +93,13 @@ func hasAny(n string, ps []string) (string, bool) {
 
 // stemmer reduces words to their stem in one language.
 type stemmer struct {
-	stem func(*snowball.Env) bool
-	env  *snowball.Env
+	stem  func(*snowball.Env) bool
+	env   *snowball.Env
+	cache map[string]string // a thread repeats its words: stem each once
 }
 
 func newStemmer(lang string) *stemmer {
-	s := &stemmer{stem: english.Stem, env: snowball.NewEnv("")}
+	s := &stemmer{stem: english.Stem, env: snowball.NewEnv(""), cache: map[string]string{}}
 	switch lang {
 	case "fr":
 		s.stem = french.Stem
@@ -112,9 +113,16 @@ func (s *stemmer) of(word string) string {
 	if len(word) < 4 {
 		return word
 	}
+	if st, ok := s.cache[word]; ok {
+		return st
+	}
 	s.env.SetCurrent(word)
 	s.stem(s.env)
-	return s.env.Current()
+	st := s.env.Current()
+	if len(s.cache) < 1<<14 {
+		s.cache[word] = st
+	}
+	return st
 }
 
 // stems adds to set the stems of text's content words: no stopwords,

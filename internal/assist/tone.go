@@ -32,9 +32,9 @@ var (
 	// Who does something next.
 	nextWho = phrases(
 		"i ll", "i will", "we ll", "we will", "you ll", "you will", "i ve", "i have", "we ve", "it ll", "it will", "reply here", "let me know", "tell me",
-		"it should arrive", "takes", "you can", "it went through", "will show", "will reach", "leaves", "ships",
-		"je vais", "je vous", "je reste", "je suis disponible", "nous allons", "vous recevrez", "je m en occupe", "j ai", "nous vous", "repondez", "dites moi", "part", "prend",
-		"voy a", "vamos a", "sigo pendiente", "le envio", "le mando", "recibira", "me encargo", "he ", "le reembolsaremos", "respondame", "digame", "le respondo", "tarda", "sale", "le responder",
+		"it should arrive", "takes", "we", "shows", "arrives", "you receive", "you get", "you can", "it went through", "will show", "will reach", "leaves", "ships",
+		"je vais", "je vous", "je reste", "je suis disponible", "nous allons", "vous recevrez", "je m en occupe", "j ai", "nous vous", "nous", "vous recevez", "repondez", "dites moi", "part", "prend",
+		"voy a", "vamos a", "sigo pendiente", "le envio", "le mando", "recibira", "me encargo", "he ", "le reembolsaremos", "le reembolsamos", "le enviamos", "enviamos", "reembolsamos", "respondame", "digame", "le respondo", "tarda", "sale", "le responder",
 	)
 	// When.
 	nextWhen = phrases(
