@@ -73,8 +73,12 @@ func BenchmarkDrafts(b *testing.B) {
 }
 
 // BenchmarkCheck checks a 1,000-character reply against the long thread.
+// (The reply must come out clean, so the benchmark measures the full path.)
 func BenchmarkCheck(b *testing.B) {
 	th := longThread()
+	// The customer wrote last, upset and asking: every check runs.
+	th.Turns = append(th.Turns, assist.Turn{ID: 301, Author: assist.Customer, Channel: "email", At: th.Now,
+		Text: "This is ridiculous!! Where is my blender? When will the replacement ship? Do I need to send the old one back? Order #10234."})
 	reply := "Hi Anna,\n\nI'm so sorry about the broken blender and the wait. I've sent a new blender today by express delivery, and you'll get the tracking number by email tonight. You don't need to send the old one back. "
 	reply += "I've also refunded the shipping fee of $12.99; your bank will show it within 3 to 10 working days. "
 	for len(reply) < 950 {
@@ -83,6 +87,9 @@ func BenchmarkCheck(b *testing.B) {
 	reply = reply[:950] + "\n\nBest regards,\nMaya"
 	if n := len(reply); n < 950 || n > 1050 {
 		b.Fatalf("reply is %d characters", n)
+	}
+	if f := assist.Check(reply, &th); len(f) != 0 {
+		b.Fatalf("benchmark reply gets findings: %+v", f)
 	}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -49,9 +49,9 @@ func MakeDrafts(in DraftInput) Drafts {
 			upset = true
 		}
 	}
-	ack := l.thanks + about(in.Summary, vars, lang) + "."
+	ack := l.thanks + about(in.Summary, vars, lang, false) + "."
 	if upset {
-		ack = l.sorry + about(in.Summary, vars, lang) + "."
+		ack = l.sorry + about(in.Summary, vars, lang, true) + "."
 	}
 	greeting := fill.Fill(l.hi, vars)
 	closing := l.closing + "\n" + fill.Fill("{{agent.name}}", vars)
@@ -189,8 +189,17 @@ func answerFrom(text string, q map[string]bool, st *stemmer, n int) string {
 		}
 	}
 	sort.SliceStable(units, func(i, j int) bool { return units[i].score > units[j].score })
+	if len(units) > 0 && units[0].score == 0 {
+		// Nothing matches word for word, but the source as a whole was
+		// relevant (its title): its first steps are the answer.
+		sort.Slice(units, func(i, j int) bool { return units[i].pos < units[j].pos })
+	}
 	if len(units) > n {
 		units = units[:n]
+	}
+	// Of matching units, only those sharing a word with the request.
+	for len(units) > 1 && units[0].score > 0 && units[len(units)-1].score == 0 {
+		units = units[:len(units)-1]
 	}
 	sort.Slice(units, func(i, j int) bool { return units[i].pos < units[j].pos })
 	var parts []string
@@ -286,7 +295,10 @@ func finish(greeting, body, next, closing string, t Thread, lang string) string 
 			qs[i] = restate(q, t, lang)
 		}
 		lead := map[string]string{"en": "You asked: ", "fr": "Vous demandiez : ", "es": "Nos preguntaba: "}[lang]
-		text = greeting + "\n\n" + lead + "“" + strings.Join(qs, " / ") + "”. " + strings.TrimSpace(body)
+		quote := lead + "“" + strings.Join(qs, " / ") + "”."
+		// After the acknowledgement, before the answer.
+		ack, rest, _ := strings.Cut(strings.TrimSpace(body), ". ")
+		text = greeting + "\n\n" + strings.TrimSpace(ack+". "+quote+" "+rest)
 		if next != "" {
 			text += "\n\n" + next
 		}
@@ -298,7 +310,7 @@ func finish(greeting, body, next, closing string, t Thread, lang string) string 
 // about names what the message is about for the acknowledgement: the
 // product and the order, when known ("about your toaster (order
 // 10021)").
-func about(s Summary, vars fill.Vars, lang string) string {
+func about(s Summary, vars fill.Vars, lang string, sorry bool) string {
 	product := ""
 	for _, f := range s.Facts {
 		if f.Kind == "product" {
@@ -310,12 +322,18 @@ func about(s Summary, vars fill.Vars, lang string) string {
 	var b string
 	switch {
 	case product != "":
-		b = map[string]string{"en": " with your ", "fr": " avec votre ", "es": " con su "}[lang] + product
+		b = map[string]string{"en": " about your ", "fr": " concernant votre ", "es": " sobre su "}[lang] + product
+		if sorry {
+			b = map[string]string{"en": " with your ", "fr": " concernant votre ", "es": " con su "}[lang] + product
+		}
 		if order != "" {
 			b += " (" + labelsFor(lang).kinds["order"] + " " + order + ")"
 		}
 	case order != "":
-		b = map[string]string{"en": " with order ", "fr": " avec la commande ", "es": " con el pedido "}[lang] + order
+		b = map[string]string{"en": " about order ", "fr": " concernant la commande ", "es": " sobre el pedido "}[lang] + order
+		if sorry {
+			b = map[string]string{"en": " with order ", "fr": " concernant la commande ", "es": " con el pedido "}[lang] + order
+		}
 	}
 	return b
 }
