@@ -184,7 +184,12 @@ func answerFrom(text string, q map[string]bool, st *stemmer, n int) string {
 		if i := strings.Index(line, ". "); i > 0 && i <= 3 && isDigits(line[:i]) {
 			line = line[i+2:] // a numbered step
 		}
-		for _, s := range sentences(line) {
+		// A learned past reply has its own greeting and sign-off: only its
+		// content is reused.
+		for _, s := range contentSentences(sentences(line)) {
+			if _, ok := hasAny(norm(s), closingWords); ok && len(words(s)) <= 4 {
+				continue
+			}
 			units = append(units, unit{s, overlap(q, st.stems(nil, s)), len(units)})
 		}
 	}

@@ -255,3 +255,21 @@ func TestDraftsNoAnswer(t *testing.T) {
 		t.Errorf("fr no answer: %+v", d)
 	}
 }
+
+// A learned answer is reused without its greeting and signature.
+func TestDraftsFromLearnedAnswer(t *testing.T) {
+	th := thread(cust("My blender arrived broken, the jug is cracked. Order 10234."))
+	learned := assist.Source{Kind: "answer", ID: 99, Title: "Blender arrived broken", Score: 0.6,
+		Text: "Hi [name],\nSorry your blender arrived broken. We will send a new jug today, free of charge.\nBest regards,\nTom"}
+	d := drafts(th, nil, []assist.Source{learned})
+	if d.NoAnswer != "" || len(d.Drafts) != 3 {
+		t.Fatalf("%+v", d)
+	}
+	text := d.Drafts[0].Text
+	if strings.Contains(text, "[name]") || strings.Contains(text, "Tom") || !strings.Contains(text, "new jug") {
+		t.Errorf("learned answer reused badly:\n%s", text)
+	}
+	if d.Drafts[0].Sources[0] != (assist.Ref{Kind: "answer", ID: 99}) {
+		t.Errorf("cites %+v", d.Drafts[0].Sources)
+	}
+}
