@@ -321,7 +321,7 @@ func (s *Service) MakeDrafts(ctx context.Context, agentID *int64, conversationID
 			return DraftSet{}, err
 		}
 	}
-	in := DraftInput{Thread: l.thread, Summary: sum, Sources: sources, Vars: draftVars(l, sum)}
+	in := DraftInput{Thread: l.thread, Summary: sum, Sources: sources, Vars: threadVars(l, sum)}
 	var d Drafts
 	if e := s.model(ctx, l.conv.InboxID); e != nil {
 		if d, err = e.Drafts(ctx, l.conv.InboxID, in); err != nil {
@@ -344,9 +344,9 @@ func (s *Service) MakeDrafts(ctx context.Context, agentID *int64, conversationID
 	return DraftSet{ID: set.ID, Drafts: d}, nil
 }
 
-// draftVars are the values drafts are filled with: the contact's and the
+// threadVars are the values drafts are filled with: the contact's and the
 // agent's names, and the order the conversation is about.
-func draftVars(l loaded, sum Summary) map[string]string {
+func threadVars(l loaded, sum Summary) map[string]string {
 	v := map[string]string{
 		"contact.name":       l.contact.Name,
 		"contact.first_name": fill.FirstName(l.contact.Name),
