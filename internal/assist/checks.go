@@ -76,7 +76,7 @@ func Check(text string, t *Thread) []Finding {
 				"Pas de prochaine étape : dites qui fait quoi, et quand (« je vous envoie le numéro de suivi aujourd'hui »).",
 				"Sin siguiente paso: diga quién hace qué y cuándo («hoy le envío el número de seguimiento»).")})
 	}
-	if unanswered := unansweredQuestions(pending, body, lang); len(unanswered) > 0 {
+	if unanswered := unansweredQuestions(pending, body, lang, hasNext); len(unanswered) > 0 {
 		out = append(out, Finding{Check: CheckUnanswered,
 			Message: msg(lang, "Not answered yet: ", "Pas encore de réponse à : ", "Sin responder todavía: ") + strings.Join(unanswered, " / ")})
 	}
@@ -165,7 +165,7 @@ var greetingsAndClosings = phrases("hi", "hello", "hey", "dear", "good morning",
 // yes/no question by a yes or no; and a question with no topic of its
 // own ("What now?", "Is that still possible?") by a reply that shares
 // two topic words with the message that asked it.
-func unansweredQuestions(pending []Turn, reply, lang string) []string {
+func unansweredQuestions(pending []Turn, reply, lang string, hasNext bool) []string {
 	if len(pending) == 0 {
 		return nil
 	}
@@ -205,6 +205,11 @@ func unansweredQuestions(pending []Turn, reply, lang string) []string {
 			if answersYesNo(s, rn) {
 				continue
 			}
+			// "What can you do?" asks for an action, not for words it
+			// shares: a reply saying who does what, and when, answers it.
+			if _, open := hasAny(norm(s), actionQuestions); open && hasNext {
+				continue
+			}
 			if _, when := hasAny(norm(s), whenQuestions); when && hasTime {
 				continue
 			}
@@ -213,6 +218,11 @@ func unansweredQuestions(pending []Turn, reply, lang string) []string {
 	}
 	return out
 }
+
+var actionQuestions = phrases("what can you do", "what are my options", "what now", "what happens now", "what happens next",
+	"what should i do", "what do i do", "can you help", "any news", "any update", "what's next", "what is next",
+	"que pouvez vous faire", "que faire", "que dois je faire", "quelles sont mes options", "des nouvelles", "pouvez vous m aider",
+	"que pueden hacer", "que puede hacer", "que hago", "que debo hacer", "alguna novedad", "pueden ayudarme", "puede ayudarme")
 
 var whenQuestions = phrases("when", "how long", "quand", "combien de temps", "cuando", "cuanto tiempo")
 

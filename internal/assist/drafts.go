@@ -295,7 +295,7 @@ func finish(greeting, body, next, closing string, t Thread, lang string) string 
 	text += "\n\n" + closing
 	// A question the draft does not touch is restated (as a statement,
 	// so the draft does not read as asking it back) before the body.
-	if qs := unansweredQuestions(pendingTurns(t), text, lang); len(qs) > 0 {
+	if qs := unansweredQuestions(pendingTurns(t), text, lang, next != ""); len(qs) > 0 {
 		for i, q := range qs {
 			qs[i] = restate(q, t, lang)
 		}
