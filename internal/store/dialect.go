@@ -52,6 +52,12 @@ type dialect struct {
 	// generator past rows inserted with explicit ids (Seed). SQLite's
 	// INTEGER PRIMARY KEY needs nothing.
 	syncIdentity string
+	// kbFrom, kbWhere ($1: kbQuery's text), kbRank and kbOrder search
+	// the knowledge index (knowledge_search.go): any of the terms,
+	// ranked by relevance, best first. Both engines index the same
+	// precomputed terms, so only ranking formulas differ.
+	kbFrom, kbWhere, kbRank, kbOrder string
+	kbQuery                          func(terms []string) string
 	// cacheStatements keeps the writer's statements prepared across
 	// transactions (writer.go). pgx caches prepared statements per
 	// connection by itself.
@@ -67,6 +73,13 @@ var sqliteDialect = dialect{
 	searchFrom:          "messages_fts f JOIN messages m ON m.id = f.rowid",
 	searchWhere:         "messages_fts MATCH $1",
 	searchOrder:         "f.rowid DESC",
+	// FTS5's rank column is bm25() (lower is better); ordering by it
+	// lets FTS5 keep only the best rows while it scores the matches.
+	kbFrom:  "kb_fts f JOIN kb_docs d ON d.id = f.rowid",
+	kbWhere: "kb_fts MATCH $1",
+	kbRank:  "-f.rank",
+	kbOrder: "f.rank",
+	kbQuery: func(terms []string) string { return `"` + strings.Join(terms, `" OR "`) + `"` },
 	ftsQuery: func(words []string, prefixLast bool) string {
 		quoted := make([]string, len(words))
 		for i, w := range words {
@@ -93,6 +106,13 @@ var postgresDialect = dialect{
 	searchFrom:      "messages m",
 	searchWhere:     "m.search @@ to_tsquery('simple', $1)",
 	searchOrder:     "m.id DESC",
+	// ts_rank_cd normalised by document length (1: divided by 1 + log
+	// of the length), as bm25 is on SQLite.
+	kbFrom:  "kb_docs d",
+	kbWhere: "d.search @@ to_tsquery('simple', $1)",
+	kbRank:  "ts_rank_cd(d.search, to_tsquery('simple', $1), 1) AS rank",
+	kbOrder: "rank DESC",
+	kbQuery: func(terms []string) string { return strings.Join(terms, " | ") },
 	ftsQuery: func(words []string, prefixLast bool) string {
 		q := strings.Join(words, " & ")
 		if prefixLast {
@@ -116,6 +136,8 @@ func searchWords(q string) (words []string, prefixLast bool) {
 	}
 	return words, prefixLast && len(words) > 0
 }
+
+func isLetterOrDigit(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 // contactLockKey places contact ids in their own range of advisory-lock
 // keys, clear of the fixed keys above.
