@@ -33,7 +33,10 @@ var (
 	emailRE = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}`)
 	// An IBAN: country, check digits, then 11 to 30 letters and digits,
 	// typed whole or in groups of four.
-	ibanRE = regexp.MustCompile(`(?i)\b[a-z]{2}[0-9]{2}(?:[ ]?[a-z0-9]){11,30}\b`)
+	ibanRE = regexp.MustCompile(`(?i)\b[a-z]{2}[0-9]{2}(?:[a-z0-9]{11,30}|(?: [a-z0-9]{4}){2,7}(?: [a-z0-9]{1,3})?)\b`)
+	// A date (2026-03-02, 12/03/2026, 2.3.26) has a phone's digits but
+	// not its shape.
+	dateRE = regexp.MustCompile(`^[0-9]{1,4}[./\-][0-9]{1,2}[./\-][0-9]{1,4}$`)
 	// A run of digits with single spaces, dots, dashes, slashes or
 	// parentheses between them, optionally after a +: every number-like
 	// thing that could be a card or a phone; the checks below decide.
@@ -134,7 +137,7 @@ func luhn(d string) bool {
 // identifier.
 func isPhone(s string, start, end int, m string) bool {
 	d := digits(m)
-	if len(d) < 8 || len(d) > 15 {
+	if len(d) < 8 || len(d) > 15 || dateRE.MatchString(m) {
 		return false
 	}
 	if r, _ := utf8.DecodeLastRuneInString(s[:start]); start > 0 &&
