@@ -15,6 +15,7 @@ import (
 	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/jsonhttp"
+	"github.com/parleyhq/parley/internal/knowledge"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -24,6 +25,8 @@ type Server struct {
 	DB    *store.DB
 	Inbox *inbox.Service
 	Blobs blob.Store
+	// Knowledge is the knowledge base (articles, learned answers, search).
+	Knowledge *knowledge.Service
 	// MaxJSONBytes bounds JSON request bodies; MaxUploadBytes bounds uploads.
 	MaxJSONBytes   int64
 	MaxUploadBytes int64

@@ -77,6 +77,7 @@ var groups = []struct {
 	{"surveys", testSurveys},
 	{"tokens", testTokens},
 	{"notifications", testNotifications},
+	{"knowledge", testKnowledge},
 }
 
 func TestScenarios(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 	"github.com/parleyhq/parley/internal/gateway"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/jobs"
+	"github.com/parleyhq/parley/internal/knowledge"
 	"github.com/parleyhq/parley/internal/live"
 	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/report"
@@ -37,11 +38,13 @@ type App struct {
 	DB     *store.DB
 	Blobs  *blob.FS
 	Inbox  *inbox.Service
-	Jobs   *jobs.Runner
-	Hub    *live.Hub
-	API    *api.Server
-	Web    *web.Server
-	Widget *widget.Server
+	// Knowledge is the knowledge base: articles, learned answers, search.
+	Knowledge *knowledge.Service
+	Jobs      *jobs.Runner
+	Hub       *live.Hub
+	API       *api.Server
+	Web       *web.Server
+	Widget    *widget.Server
 	// Gateway connects provider channels: webhooks in, sends out.
 	Gateway *gateway.Gateway
 	// Telemetry holds the metrics served at /metrics.
@@ -101,7 +104,12 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	a.Jobs.Handle(inbox.JobWebhookDeliver, func(ctx context.Context, j store.Job) error {
 		return a.Inbox.DeliverWebhook(ctx, j.Payload, j.Attempts >= j.MaxAttempts)
 	})
-	a.API = &api.Server{DB: db, Inbox: a.Inbox, Blobs: blobs, MaxJSONBytes: cfg.MaxJSONBytes, MaxUploadBytes: cfg.MaxUploadBytes}
+	a.Knowledge = &knowledge.Service{DB: db, BaseURL: a.BaseURL}
+	if err := a.Knowledge.Register(ctx, a.Jobs); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.API = &api.Server{DB: db, Inbox: a.Inbox, Knowledge: a.Knowledge, Blobs: blobs, MaxJSONBytes: cfg.MaxJSONBytes, MaxUploadBytes: cfg.MaxUploadBytes}
 	a.Inbox.OnTokenRevoked = a.API.ForgetToken
 	a.Hub = live.NewHub(db)
 	a.Telemetry = telemetry.New(telemetry.Sources{JobCounts: db.JobCounts, LiveStreams: a.Hub.Streams, ReportLag: db.ReportLag})

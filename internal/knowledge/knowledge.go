@@ -25,8 +25,6 @@ type Service struct {
 	// in search results (help pages, conversations) are absolute and can
 	// go into a reply as they are.
 	BaseURL func() string
-	// WakeJobs, when set, is called after a commit that enqueued a job.
-	WakeJobs func()
 }
 
 // ArticlePatch is a change to an article: nil fields keep their value.
@@ -82,7 +80,7 @@ func (s *Service) UpdateArticle(ctx context.Context, role parley.Role, id int64,
 		if a, err = tx.Article(id); err != nil {
 			return err
 		}
-		p.apply(&a)
+		p.Apply(&a)
 		a.Normalize()
 		if err := a.Validate(); err != nil {
 			return err
@@ -95,7 +93,8 @@ func (s *Service) UpdateArticle(ctx context.Context, role parley.Role, id int64,
 	return a, nil
 }
 
-func (p ArticlePatch) apply(a *parley.Article) {
+// Apply copies the fields p sets onto a.
+func (p ArticlePatch) Apply(a *parley.Article) {
 	set := func(dst *string, v *string) {
 		if v != nil {
 			*dst = *v
