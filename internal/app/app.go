@@ -105,10 +105,7 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 		return a.Inbox.DeliverWebhook(ctx, j.Payload, j.Attempts >= j.MaxAttempts)
 	})
 	a.Knowledge = &knowledge.Service{DB: db, BaseURL: a.BaseURL}
-	if err := a.Knowledge.Register(ctx, a.Jobs); err != nil {
-		db.Close()
-		return nil, err
-	}
+	a.Knowledge.Register(a.Jobs)
 	a.API = &api.Server{DB: db, Inbox: a.Inbox, Knowledge: a.Knowledge, Blobs: blobs, MaxJSONBytes: cfg.MaxJSONBytes, MaxUploadBytes: cfg.MaxUploadBytes}
 	a.Inbox.OnTokenRevoked = a.API.ForgetToken
 	a.Hub = live.NewHub(db)

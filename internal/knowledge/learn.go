@@ -50,25 +50,27 @@ const minAnswerWords = 4
 // messages before the reply carry it.
 const maxQuestion = 4000
 
-// Register adds the knowledge jobs to r and makes sure a prune is
-// scheduled. Call it once, before r runs.
-func (s *Service) Register(ctx context.Context, r *jobs.Runner) error {
+// Register adds the knowledge jobs to r. Call it once, before r runs.
+// The prune is scheduled by the first learning, and keeps itself
+// scheduled while learned answers exist, so a Parley that learned
+// nothing carries no timer for it.
+func (s *Service) Register(r *jobs.Runner) {
 	r.Handle(JobLearn, func(ctx context.Context, j store.Job) error { return s.Learn(ctx, j.Payload) })
 	r.Handle(JobPrune, func(ctx context.Context, _ store.Job) error {
-		if err := s.schedulePrune(ctx); err != nil {
+		if _, err := s.Prune(ctx); err != nil {
 			return err
 		}
-		_, err := s.Prune(ctx)
-		return err
+		n, err := s.DB.CountLearnedAnswers(ctx)
+		if err != nil || n == 0 {
+			return err
+		}
+		return s.DB.Write(ctx, func(tx *store.Tx) error { return schedulePrune(tx) })
 	})
-	return s.schedulePrune(ctx)
 }
 
-func (s *Service) schedulePrune(ctx context.Context) error {
-	return s.DB.Write(ctx, func(tx *store.Tx) error {
-		_, err := tx.EnsureJob(JobPrune, "{}", tx.Now().Add(PruneEvery), 3)
-		return err
-	})
+func schedulePrune(tx *store.Tx) error {
+	_, err := tx.EnsureJob(JobPrune, "{}", tx.Now().Add(PruneEvery), 3)
+	return err
 }
 
 // Prune deletes every learned answer whose resolution no longer stands
@@ -141,7 +143,14 @@ func (s *Service) Learn(ctx context.Context, payload string) error {
 		case err != nil && parley.ErrorCode(err) != parley.ENOTFOUND:
 			return err
 		}
-		return tx.ReplaceLearnedAnswers(c.ID, learned, terms)
+		if len(learned) == 0 {
+			_, err := tx.ForgetLearnedAnswers(c.ID)
+			return err
+		}
+		if err := tx.ReplaceLearnedAnswers(c.ID, learned, terms); err != nil {
+			return err
+		}
+		return schedulePrune(tx)
 	})
 }
 

@@ -51,9 +51,7 @@ func newTeam(t *testing.T, dialect string) *team {
 	r.Handle(inbox.JobAck, func(ctx context.Context, j store.Job) error { return svc.SendAck(ctx, j.Payload) })
 	r.Handle(inbox.JobSLACheck, func(ctx context.Context, j store.Job) error { return svc.CheckSLA(ctx, j.Payload) })
 	r.Handle(inbox.JobAutoResolve, func(ctx context.Context, j store.Job) error { return svc.AutoResolve(ctx, j.Payload) })
-	if err := kb.Register(bg, r); err != nil {
-		t.Fatal(err)
-	}
+	kb.Register(r)
 	in, err := svc.CreateInbox(bg, inbox.System, parley.Inbox{Name: "Site", ChannelType: parley.ChannelWidget}, nil)
 	if err != nil {
 		t.Fatal(err)
