@@ -14,6 +14,7 @@ import (
 	"github.com/parleyhq/parley/internal/clientip"
 	"github.com/parleyhq/parley/internal/gateway"
 	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/knowledge"
 	"github.com/parleyhq/parley/internal/live"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -25,8 +26,11 @@ var embedded embed.FS
 type Server struct {
 	DB    *store.DB
 	Inbox *inbox.Service
-	Hub   *live.Hub
-	Blobs blob.Store
+	// Knowledge is the knowledge base (Settings, the composer's article
+	// picker, the public help pages).
+	Knowledge *knowledge.Service
+	Hub       *live.Hub
+	Blobs     blob.Store
 	// Gateway tells the composer what each channel allows; nil hides it.
 	Gateway *gateway.Gateway
 	// BaseURL is the public URL of this Parley (for the widget snippet).
