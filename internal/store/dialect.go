@@ -52,12 +52,11 @@ type dialect struct {
 	// generator past rows inserted with explicit ids (Seed). SQLite's
 	// INTEGER PRIMARY KEY needs nothing.
 	syncIdentity string
-	// kbFrom, kbWhere ($1: kbQuery's text), kbRank and kbOrder search
-	// the knowledge index (knowledge_search.go): any of the terms,
-	// ranked by relevance, best first. Both engines index the same
-	// precomputed terms, so only ranking formulas differ.
-	kbFrom, kbWhere, kbRank, kbOrder string
-	kbQuery                          func(terms []string) string
+	// kbTop selects the best documents for kbQuery's text ($1), at most
+	// $2, as (id, score), higher better: bm25 on SQLite, ts_rank_cd
+	// on PostgreSQL, over the same precomputed terms.
+	kbTop   string
+	kbQuery func(terms, must, mustNot []string) string
 	// cacheStatements keeps the writer's statements prepared across
 	// transactions (writer.go). pgx caches prepared statements per
 	// connection by itself.
@@ -75,20 +74,16 @@ var sqliteDialect = dialect{
 	searchOrder:         "f.rowid DESC",
 	// FTS5's rank column is bm25() (lower is better); ordering by it
 	// lets FTS5 keep only the best rows while it scores the matches.
-	kbFrom:  "kb_fts f JOIN kb_docs d ON d.id = f.rowid",
-	kbWhere: "kb_fts MATCH $1",
-	kbRank:  "-f.rank",
-	kbOrder: "f.rank",
-	kbQuery: func(terms []string) string { return `"` + strings.Join(terms, `" OR "`) + `"` },
-	ftsQuery: func(words []string, prefixLast bool) string {
-		quoted := make([]string, len(words))
-		for i, w := range words {
-			quoted[i] = `"` + w + `"`
+	kbTop: "SELECT rowid AS id, -rank AS score FROM kb_fts WHERE kb_fts MATCH $1 ORDER BY rank LIMIT $2",
+	kbQuery: func(terms, must, mustNot []string) string {
+		q := `("` + strings.Join(terms, `" OR "`) + `")`
+		for _, f := range must {
+			q += ` AND "` + f + `"`
 		}
-		if prefixLast {
-			quoted[len(quoted)-1] += "*"
+		for _, f := range mustNot {
+			q += ` NOT "` + f + `"`
 		}
-		return strings.Join(quoted, " ")
+		return q
 	},
 }
 
@@ -108,15 +103,14 @@ var postgresDialect = dialect{
 	searchOrder:     "m.id DESC",
 	// ts_rank_cd normalised by document length (1: divided by 1 + log
 	// of the length), as bm25 is on SQLite.
-	kbFrom:  "kb_docs d",
-	kbWhere: "d.search @@ to_tsquery('simple', $1)",
-	kbRank:  "ts_rank_cd(d.search, to_tsquery('simple', $1), 1) AS rank",
-	kbOrder: "rank DESC",
-	kbQuery: func(terms []string) string { return strings.Join(terms, " | ") },
-	ftsQuery: func(words []string, prefixLast bool) string {
-		q := strings.Join(words, " & ")
-		if prefixLast {
-			q += ":*"
+	kbTop: "SELECT d.id, ts_rank_cd(d.search, q, 1) AS score FROM kb_docs d, to_tsquery('simple', $1) q WHERE d.search @@ q ORDER BY score DESC LIMIT $2",
+	kbQuery: func(terms, must, mustNot []string) string {
+		q := "(" + strings.Join(terms, " | ") + ")"
+		for _, f := range must {
+			q += " & " + f
+		}
+		for _, f := range mustNot {
+			q += " & !" + f
 		}
 		return q
 	},

@@ -53,8 +53,9 @@ func (tx *Tx) CreateArticle(a *parley.Article, terms string) (err error) {
 	if err != nil {
 		return slugConflict(err, a.Slug)
 	}
+	pub := a.Status == parley.ArticlePublished
 	_, err = tx.exec(`INSERT INTO kb_docs (kind, ref_id, lang, published, terms) VALUES ('article', $1, $2, $3, $4)`,
-		a.ID, a.Lang, a.Status == parley.ArticlePublished, terms)
+		a.ID, a.Lang, pub, terms+knowledgeFilterTerms("article", pub))
 	return err
 }
 
@@ -72,8 +73,9 @@ func (tx *Tx) UpdateArticle(a *parley.Article, terms string) (err error) {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return parley.Errorf(parley.ENOTFOUND, "article %d not found", a.ID)
 	}
+	pub := a.Status == parley.ArticlePublished
 	_, err = tx.exec(`UPDATE kb_docs SET lang = $2, published = $3, terms = $4 WHERE kind = 'article' AND ref_id = $1`,
-		a.ID, a.Lang, a.Status == parley.ArticlePublished, terms)
+		a.ID, a.Lang, pub, terms+knowledgeFilterTerms("article", pub))
 	return err
 }
 

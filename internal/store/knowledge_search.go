@@ -13,7 +13,7 @@ import (
 // ts_rank_cd on PostgreSQL.
 type KnowledgeQuery struct {
 	Terms         []string
-	Kinds         []string // "article", "answer"; empty: both
+	Kinds         []string // "article", "answer"; empty or both: both
 	IncludeDrafts bool
 	Limit         int
 }
@@ -50,24 +50,24 @@ func (db *DB) SearchKnowledge(ctx context.Context, q KnowledgeQuery) (_ []Knowle
 		return []KnowledgeHit{}, nil
 	}
 	d := db.dialect
-	var w query
-	w.where = append(w.where, d.kbWhere)
-	w.args = append(w.args, d.kbQuery(terms))
-	if !q.IncludeDrafts {
-		w.where = append(w.where, "d.published = TRUE")
-	}
-	if len(q.Kinds) > 0 {
-		ph := make([]string, len(q.Kinds))
-		for i, k := range q.Kinds {
-			ph[i] = w.next(k)
-		}
-		w.where = append(w.where, "d.kind IN ("+strings.Join(ph, ", ")+")")
-	}
 	if q.Limit <= 0 {
 		q.Limit = 10
 	}
-	rows, err := db.read.QueryContext(ctx, "SELECT d.kind, d.ref_id, d.lang, "+d.kbRank+", d.terms FROM "+d.kbFrom+w.clause()+
-		" ORDER BY "+d.kbOrder+" LIMIT "+w.next(q.Limit), w.args...)
+	// Filters are terms too (see KnowledgeFilterTerms), so the engine
+	// applies them inside its own index, and only the best rows are ever
+	// joined to kb_docs. Each is written to walk the shorter posting
+	// list: drafts and articles are few, answers many.
+	var must, mustNot []string
+	if !q.IncludeDrafts {
+		mustNot = append(mustNot, termDraft)
+	}
+	if len(q.Kinds) == 1 && q.Kinds[0] == "article" {
+		must = append(must, termArticle)
+	} else if len(q.Kinds) == 1 {
+		mustNot = append(mustNot, termArticle)
+	}
+	rows, err := db.read.QueryContext(ctx, "SELECT d.kind, d.ref_id, d.lang, r.score, d.terms FROM ("+d.kbTop+") r JOIN kb_docs d ON d.id = r.id ORDER BY r.score DESC",
+		d.kbQuery(terms, must, mustNot), q.Limit)
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +75,25 @@ func (db *DB) SearchKnowledge(ctx context.Context, q KnowledgeQuery) (_ []Knowle
 		err = r.Scan(&h.Kind, &h.RefID, &h.Lang, &h.Rank, &h.Terms)
 		return h, err
 	})
+}
+
+// Filter terms: an article's indexed terms end with termArticle, and a
+// draft's with termDraft too. They cannot clash with a word: real terms
+// are folded words, and no language has these.
+const (
+	termArticle = "zzkindarticle"
+	termDraft   = "zzdraft"
+)
+
+// knowledgeFilterTerms returns the filter terms of a document.
+func knowledgeFilterTerms(kind string, published bool) string {
+	switch {
+	case kind != "article":
+		return ""
+	case published:
+		return " " + termArticle
+	}
+	return " " + termArticle + " " + termDraft
 }
 
 // notTermRune is anything a term may not hold: terms reach the engines'
