@@ -3,6 +3,7 @@ package knowledge
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,6 +36,13 @@ type Query struct {
 // result wanted: enough for the coverage score to reorder them, few
 // enough that loading them stays cheap.
 const candidatesPerResult = 6
+
+// rankBudget bounds the documents an engine ranks for one search: the
+// query uses the question's rarest words while the documents holding
+// them add up to at most this many. A ranking costs a few microseconds a
+// match on either engine, so a question of common words over 100,000
+// answers would otherwise take a second.
+const rankBudget = 3000
 
 // otherLang is the weight of a result in a language other than the
 // query's.
@@ -115,14 +123,9 @@ func (s *Service) rank(ctx context.Context, q Query) ([]hit, error) {
 			return nil, parley.Errorf(parley.EINVALID, "kind %q must be \"article\" or \"answer\"", k)
 		}
 	}
-	groups := queryGroups(q.Text)
-	if len(groups) == 0 {
-		return []hit{}, nil
-	}
-	cands, err := s.DB.SearchKnowledge(ctx, store.KnowledgeQuery{Terms: flatten(groups), Kinds: q.Kinds,
-		IncludeDrafts: q.IncludeDrafts, Limit: min(q.Limit*candidatesPerResult, 200)})
-	if err != nil {
-		return nil, fmt.Errorf("knowledge: Search: %w", err)
+	cands, weights, err := s.candidates(ctx, q)
+	if err != nil || len(cands) == 0 {
+		return []hit{}, err
 	}
 	best := 0.0
 	for _, c := range cands {
@@ -135,7 +138,7 @@ func (s *Service) rank(ctx context.Context, q Query) ([]hit, error) {
 		if best > 0 {
 			rel = c.Rank / best
 		}
-		sc := coverage(groups, c.Terms) * (0.5 + 0.5*rel)
+		sc := coverage(weights, c.Terms) * (0.5 + 0.5*rel)
 		if lang != "" && c.Lang != "" && c.Lang != lang {
 			sc *= otherLang
 		}
@@ -181,6 +184,71 @@ func answerTitle(question string) string {
 		q += "…"
 	}
 	return "Past reply: " + q
+}
+
+// weighted is a query word: its forms and its weight (rarer words weigh
+// more, as in tf-idf).
+type weighted struct {
+	forms  []string
+	docs   int64
+	weight float64
+}
+
+// candidates asks the engine for the best documents, querying with the
+// question's rarest words: as many as keep the documents to rank within
+// rankBudget, or, when even the rarest word is that common, the
+// documents holding the two rarest words together. It also returns every
+// query word found in the index with its weight, for coverage.
+func (s *Service) candidates(ctx context.Context, q Query) ([]store.KnowledgeHit, []weighted, error) {
+	groups := queryGroups(q.Text)
+	if len(groups) == 0 {
+		return nil, nil, nil
+	}
+	docs, total, err := s.DB.KnowledgeTermDocs(ctx, flatten(groups))
+	if err != nil {
+		return nil, nil, fmt.Errorf("knowledge: Search: %w", err)
+	}
+	var words []weighted
+	for _, g := range groups {
+		w := weighted{}
+		for _, f := range g {
+			if n := docs[f]; n > 0 {
+				w.forms = append(w.forms, f)
+				w.docs = max(w.docs, n) // the forms mostly hold the same documents
+			}
+		}
+		if w.docs > 0 {
+			w.weight = math.Log(1 + float64(total)/float64(w.docs))
+			words = append(words, w)
+		}
+	}
+	if len(words) == 0 {
+		return nil, nil, nil // no word of the question is in any document
+	}
+	byRarity := slices.Clone(words)
+	slices.SortStableFunc(byRarity, func(a, b weighted) int { return int(a.docs - b.docs) })
+	var chosen [][]string
+	sum := int64(0)
+	for _, w := range byRarity {
+		if len(chosen) > 0 && sum+w.docs > rankBudget {
+			break
+		}
+		chosen = append(chosen, w.forms)
+		sum += w.docs
+	}
+	sq := store.KnowledgeQuery{Groups: chosen, Kinds: q.Kinds, IncludeDrafts: q.IncludeDrafts, Limit: min(q.Limit*candidatesPerResult, 200)}
+	if sum > rankBudget && len(byRarity) > 1 {
+		sq.Groups, sq.All = [][]string{byRarity[0].forms, byRarity[1].forms}, true
+	}
+	cands, err := s.DB.SearchKnowledge(ctx, sq)
+	if err == nil && len(cands) == 0 && sq.All {
+		sq.Groups, sq.All = sq.Groups[:1], false // no document holds both: the rarer alone
+		cands, err = s.DB.SearchKnowledge(ctx, sq)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("knowledge: Search: %w", err)
+	}
+	return cands, words, nil
 }
 
 func wordsOf(s string) []string { return triage.Words(s) }

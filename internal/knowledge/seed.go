@@ -60,11 +60,8 @@ func SeedAnswers(ctx context.Context, s *Service, first int64, n int, text func(
 				} else {
 					list[i].ResolvedAt = c.LastActivityAt
 				}
-				if err := tx.ReplaceLearnedAnswers(ids[i], list[i:i+1], terms[i:i+1]); err != nil {
-					return err
-				}
 			}
-			return nil
+			return tx.AddLearnedAnswers(list, terms)
 		})
 		if err != nil {
 			return fmt.Errorf("knowledge: SeedAnswers: %w", err)

@@ -98,26 +98,28 @@ func flatten(groups [][]string) []string {
 	return out
 }
 
-// coverage is the share of the query's words a document holds in any
-// form: the part of the score that means the same on both engines.
-func coverage(groups [][]string, terms string) float64 {
-	if len(groups) == 0 {
-		return 0
-	}
+// coverage is the weighted share of the query's words a document holds
+// in any form: the part of the score that means the same on both
+// engines.
+func coverage(words []weighted, terms string) float64 {
 	have := make(map[string]bool, len(terms)/6)
 	for t := range strings.FieldsSeq(terms) {
 		have[t] = true
 	}
-	n := 0
-	for _, g := range groups {
-		for _, f := range g {
+	var got, all float64
+	for _, w := range words {
+		all += w.weight
+		for _, f := range w.forms {
 			if have[f] {
-				n++
+				got += w.weight
 				break
 			}
 		}
 	}
-	return float64(n) / float64(len(groups))
+	if all == 0 {
+		return 0
+	}
+	return got / all
 }
 
 // skipWord reports whether a folded word is left out of indexes and

@@ -56,7 +56,7 @@ type dialect struct {
 	// $2, as (id, score), higher better: bm25 on SQLite, ts_rank_cd
 	// on PostgreSQL, over the same precomputed terms.
 	kbTop   string
-	kbQuery func(terms, must, mustNot []string) string
+	kbQuery func(groups [][]string, all bool, must, mustNot []string) string
 	// cacheStatements keeps the writer's statements prepared across
 	// transactions (writer.go). pgx caches prepared statements per
 	// connection by itself.
@@ -75,8 +75,8 @@ var sqliteDialect = dialect{
 	// FTS5's rank column is bm25() (lower is better); ordering by it
 	// lets FTS5 keep only the best rows while it scores the matches.
 	kbTop: "SELECT rowid AS id, -rank AS score FROM kb_fts WHERE kb_fts MATCH $1 ORDER BY rank LIMIT $2",
-	kbQuery: func(terms, must, mustNot []string) string {
-		q := `("` + strings.Join(terms, `" OR "`) + `")`
+	kbQuery: func(groups [][]string, all bool, must, mustNot []string) string {
+		q := joinGroups(groups, all, func(g []string) string { return `"` + strings.Join(g, `" OR "`) + `"` }, " OR ", " AND ")
 		for _, f := range must {
 			q += ` AND "` + f + `"`
 		}
@@ -104,8 +104,8 @@ var postgresDialect = dialect{
 	// ts_rank_cd normalised by document length (1: divided by 1 + log
 	// of the length), as bm25 is on SQLite.
 	kbTop: "SELECT d.id, ts_rank_cd(d.search, q, 1) AS score FROM kb_docs d, to_tsquery('simple', $1) q WHERE d.search @@ q ORDER BY score DESC LIMIT $2",
-	kbQuery: func(terms, must, mustNot []string) string {
-		q := "(" + strings.Join(terms, " | ") + ")"
+	kbQuery: func(groups [][]string, all bool, must, mustNot []string) string {
+		q := joinGroups(groups, all, func(g []string) string { return strings.Join(g, " | ") }, " | ", " & ")
 		for _, f := range must {
 			q += " & " + f
 		}
@@ -129,6 +129,20 @@ func searchWords(q string) (words []string, prefixLast bool) {
 		words = words[:16]
 	}
 	return words, prefixLast && len(words) > 0
+}
+
+// joinGroups writes a knowledge query: each group's terms as alternatives,
+// the groups joined by or (any) or and (all), in parentheses.
+func joinGroups(groups [][]string, all bool, group func([]string) string, or, and string) string {
+	parts := make([]string, len(groups))
+	for i, g := range groups {
+		parts[i] = "(" + group(g) + ")"
+	}
+	sep := or
+	if all {
+		sep = and
+	}
+	return "(" + strings.Join(parts, sep) + ")"
 }
 
 func isLetterOrDigit(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }

@@ -54,9 +54,11 @@ func (tx *Tx) CreateArticle(a *parley.Article, terms string) (err error) {
 		return slugConflict(err, a.Slug)
 	}
 	pub := a.Status == parley.ArticlePublished
-	_, err = tx.exec(`INSERT INTO kb_docs (kind, ref_id, lang, published, terms) VALUES ('article', $1, $2, $3, $4)`,
-		a.ID, a.Lang, pub, terms+knowledgeFilterTerms("article", pub))
-	return err
+	d := termDelta{}
+	if err := tx.addDoc(d, "article", a.ID, a.Lang, pub, terms+knowledgeFilterTerms("article", pub)); err != nil {
+		return err
+	}
+	return tx.applyTerms(d)
 }
 
 // UpdateArticle saves every field of an existing article and its index
@@ -73,17 +75,22 @@ func (tx *Tx) UpdateArticle(a *parley.Article, terms string) (err error) {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return parley.Errorf(parley.ENOTFOUND, "article %d not found", a.ID)
 	}
+	if err := tx.removeDocs("kind = 'article' AND ref_id = $1", a.ID); err != nil {
+		return err
+	}
 	pub := a.Status == parley.ArticlePublished
-	_, err = tx.exec(`UPDATE kb_docs SET lang = $2, published = $3, terms = $4 WHERE kind = 'article' AND ref_id = $1`,
-		a.ID, a.Lang, pub, terms+knowledgeFilterTerms("article", pub))
-	return err
+	d := termDelta{}
+	if err := tx.addDoc(d, "article", a.ID, a.Lang, pub, terms+knowledgeFilterTerms("article", pub)); err != nil {
+		return err
+	}
+	return tx.applyTerms(d)
 }
 
 // DeleteArticle removes an article and its index entry. Returns
 // ENOTFOUND for an unknown id.
 func (tx *Tx) DeleteArticle(id int64) (err error) {
 	defer wrap(&err, "store: DeleteArticle(%d)", id)
-	if _, err := tx.exec(`DELETE FROM kb_docs WHERE kind = 'article' AND ref_id = $1`, id); err != nil {
+	if err := tx.removeDocs("kind = 'article' AND ref_id = $1", id); err != nil {
 		return err
 	}
 	res, err := tx.exec(`DELETE FROM kb_articles WHERE id = $1`, id)

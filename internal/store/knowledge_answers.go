@@ -49,28 +49,38 @@ func (tx *Tx) ReplaceLearnedAnswers(conversationID int64, list []parley.LearnedA
 		return err
 	}
 	for i := range list {
+		list[i].ConversationID = conversationID
+	}
+	return tx.AddLearnedAnswers(list, terms)
+}
+
+// AddLearnedAnswers stores answers (with terms[i] the index terms of
+// list[i]) beside those already learned: for bulk loads, which know
+// there are none. It sets IDs and CreatedAt.
+func (tx *Tx) AddLearnedAnswers(list []parley.LearnedAnswer, terms []string) (err error) {
+	defer wrap(&err, "store: AddLearnedAnswers")
+	d := termDelta{}
+	for i := range list {
 		a := &list[i]
-		a.ConversationID, a.CreatedAt = conversationID, tx.now
+		a.CreatedAt = tx.now
 		err := tx.queryRow(`INSERT INTO kb_answers (conversation_id, message_id, inbox_id, agent_id, resolved_at, question, answer, lang, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
 			a.ConversationID, a.MessageID, a.InboxID, idPtr(a.AgentID), ts(a.ResolvedAt), a.Question, a.Answer, a.Lang, ts(tx.now)).Scan(&a.ID)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.exec(`INSERT INTO kb_docs (kind, ref_id, lang, published, terms) VALUES ('answer', $1, $2, TRUE, $3)`,
-			a.ID, a.Lang, terms[i]); err != nil {
+		if err := tx.addDoc(d, "answer", a.ID, a.Lang, true, terms[i]); err != nil {
 			return err
 		}
 	}
-	return nil
+	return tx.applyTerms(d)
 }
 
 // ForgetLearnedAnswers deletes what was learned from a conversation and
 // returns how many answers that was.
 func (tx *Tx) ForgetLearnedAnswers(conversationID int64) (n int64, err error) {
 	defer wrap(&err, "store: ForgetLearnedAnswers(%d)", conversationID)
-	if _, err := tx.exec(`DELETE FROM kb_docs WHERE kind = 'answer' AND ref_id IN (SELECT id FROM kb_answers WHERE conversation_id = $1)`,
-		conversationID); err != nil {
+	if err := tx.removeDocs(`kind = 'answer' AND ref_id IN (SELECT id FROM kb_answers WHERE conversation_id = $1)`, conversationID); err != nil {
 		return 0, err
 	}
 	res, err := tx.exec(`DELETE FROM kb_answers WHERE conversation_id = $1`, conversationID)
@@ -97,7 +107,7 @@ func (tx *Tx) PruneLearnedAnswers(limit int) (n int64, err error) {
 		return 0, err
 	}
 	in := placeholders(1, len(ids))
-	if _, err := tx.exec(`DELETE FROM kb_docs WHERE kind = 'answer' AND ref_id IN (`+in+`)`, ids...); err != nil {
+	if err := tx.removeDocs(`kind = 'answer' AND ref_id IN (`+in+`)`, ids...); err != nil {
 		return 0, err
 	}
 	res, err := tx.exec(`DELETE FROM kb_answers WHERE id IN (`+in+`)`, ids...)

@@ -6,13 +6,15 @@ import (
 	"strings"
 )
 
-// KnowledgeQuery asks the knowledge index for candidates. Terms are
-// already reduced by the caller (internal/knowledge: folded words and
-// their stems, letters and digits only); a document matches when it
-// holds any of them, ranked by the engine: FTS5's bm25 on SQLite,
-// ts_rank_cd on PostgreSQL.
+// KnowledgeQuery asks the knowledge index for candidates. Groups are
+// query words, each as the terms that stand for it (internal/knowledge:
+// a folded word and its stems, letters and digits only). A document
+// matches when it holds a term of any group, or with All of every group;
+// matches are ranked by the engine: FTS5's bm25 on SQLite, ts_rank_cd on
+// PostgreSQL.
 type KnowledgeQuery struct {
-	Terms         []string
+	Groups        [][]string
+	All           bool
 	Kinds         []string // "article", "answer"; empty or both: both
 	IncludeDrafts bool
 	Limit         int
@@ -37,16 +39,21 @@ const maxKnowledgeTerms = 64
 // q.Terms, best first.
 func (db *DB) SearchKnowledge(ctx context.Context, q KnowledgeQuery) (_ []KnowledgeHit, err error) {
 	defer wrap(&err, "store: SearchKnowledge")
-	terms := make([]string, 0, len(q.Terms))
-	for _, t := range q.Terms {
-		if t != "" && !strings.ContainsFunc(t, notTermRune) {
-			terms = append(terms, t)
+	var groups [][]string
+	n := 0
+	for _, g := range q.Groups {
+		var kept []string
+		for _, t := range g {
+			if t != "" && !strings.ContainsFunc(t, notTermRune) && n < maxKnowledgeTerms {
+				kept = append(kept, t)
+				n++
+			}
+		}
+		if len(kept) > 0 {
+			groups = append(groups, kept)
 		}
 	}
-	if len(terms) > maxKnowledgeTerms {
-		terms = terms[:maxKnowledgeTerms]
-	}
-	if len(terms) == 0 {
+	if len(groups) == 0 {
 		return []KnowledgeHit{}, nil
 	}
 	d := db.dialect
@@ -67,7 +74,7 @@ func (db *DB) SearchKnowledge(ctx context.Context, q KnowledgeQuery) (_ []Knowle
 		mustNot = append(mustNot, termArticle)
 	}
 	rows, err := db.read.QueryContext(ctx, "SELECT d.kind, d.ref_id, d.lang, r.score, d.terms FROM ("+d.kbTop+") r JOIN kb_docs d ON d.id = r.id ORDER BY r.score DESC",
-		d.kbQuery(terms, must, mustNot), q.Limit)
+		d.kbQuery(groups, q.All, must, mustNot), q.Limit)
 	if err != nil {
 		return nil, err
 	}

@@ -51,3 +51,14 @@ CREATE TABLE kb_docs (
 ALTER TABLE kb_docs ADD COLUMN search tsvector
     GENERATED ALWAYS AS (to_tsvector('simple', terms)) STORED;
 CREATE INDEX kb_docs_search ON kb_docs USING GIN (search);
+
+-- How many documents hold each term ('' : how many documents in all),
+-- kept in the transactions that write kb_docs. Search reads it to query
+-- with a customer's rarer words first, so a question full of common
+-- words never makes an engine rank most of the index (see
+-- internal/knowledge/search.go). The same table on both databases, so
+-- both choose the same words.
+CREATE TABLE kb_terms (
+    term TEXT    PRIMARY KEY,
+    docs BIGINT  NOT NULL
+);

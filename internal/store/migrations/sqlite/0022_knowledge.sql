@@ -68,3 +68,14 @@ CREATE TRIGGER kb_fts_update AFTER UPDATE OF terms ON kb_docs BEGIN
     INSERT INTO kb_fts (kb_fts, rowid, terms) VALUES ('delete', old.id, old.terms);
     INSERT INTO kb_fts (rowid, terms) VALUES (new.id, new.terms);
 END;
+
+-- How many documents hold each term ('' : how many documents in all),
+-- kept in the transactions that write kb_docs. Search reads it to query
+-- with a customer's rarer words first, so a question full of common
+-- words never makes an engine rank most of the index (see
+-- internal/knowledge/search.go). The same table on both databases, so
+-- both choose the same words.
+CREATE TABLE kb_terms (
+    term TEXT    PRIMARY KEY,
+    docs INTEGER  NOT NULL
+);
