@@ -42,7 +42,7 @@ const candidatesPerResult = 6
 // them add up to at most this many. A ranking costs a few microseconds a
 // match on either engine, so a question of common words over 100,000
 // answers would otherwise take a second.
-const rankBudget = 3000
+const rankBudget = 1500
 
 // otherLang is the weight of a result in a language other than the
 // query's.
@@ -236,7 +236,8 @@ func (s *Service) candidates(ctx context.Context, q Query) ([]store.KnowledgeHit
 		chosen = append(chosen, w.forms)
 		sum += w.docs
 	}
-	sq := store.KnowledgeQuery{Groups: chosen, Kinds: q.Kinds, IncludeDrafts: q.IncludeDrafts, Limit: min(q.Limit*candidatesPerResult, 200)}
+	sq := store.KnowledgeQuery{Groups: chosen, Kinds: q.Kinds, IncludeDrafts: q.IncludeDrafts,
+		Limit: min(q.Limit*candidatesPerResult, 200), Rank: rankBudget}
 	if sum > rankBudget && len(byRarity) > 1 {
 		sq.Groups, sq.All = [][]string{byRarity[0].forms, byRarity[1].forms}, true
 	}

@@ -52,9 +52,15 @@ type dialect struct {
 	// generator past rows inserted with explicit ids (Seed). SQLite's
 	// INTEGER PRIMARY KEY needs nothing.
 	syncIdentity string
-	// kbTop selects the best documents for kbQuery's text ($1), at most
-	// $2, as (id, score), higher better: bm25 on SQLite, ts_rank_cd
-	// on PostgreSQL, over the same precomputed terms.
+	// kbTop ranks documents matching kbQuery's text ($1) and returns the
+	// best $2 as (id, score), higher better: bm25 on SQLite, ts_rank_cd on
+	// PostgreSQL, over the same precomputed terms. Only $3 matches are
+	// ranked, so a broad question costs no more than a narrow one (each
+	// ranking costs a few microseconds a document): SQLite ranks the
+	// newest $3, walking its index backwards; PostgreSQL the first $3 its
+	// bitmap scan meets. The caller keeps the matches under $3 whenever
+	// the question allows (knowledge.Service.candidates), so the two
+	// differ only on questions made of common words.
 	kbTop   string
 	kbQuery func(groups [][]string, all bool, must, mustNot []string) string
 	// cacheStatements keeps the writer's statements prepared across
@@ -72,9 +78,8 @@ var sqliteDialect = dialect{
 	searchFrom:          "messages_fts f JOIN messages m ON m.id = f.rowid",
 	searchWhere:         "messages_fts MATCH $1",
 	searchOrder:         "f.rowid DESC",
-	// FTS5's rank column is bm25() (lower is better); ordering by it
-	// lets FTS5 keep only the best rows while it scores the matches.
-	kbTop: "SELECT rowid AS id, -rank AS score FROM kb_fts WHERE kb_fts MATCH $1 ORDER BY rank LIMIT $2",
+	// bm25() is lower for better matches.
+	kbTop: "SELECT id, score FROM (SELECT rowid AS id, -bm25(kb_fts) AS score FROM kb_fts WHERE kb_fts MATCH $1 ORDER BY rowid DESC LIMIT $3) ORDER BY score DESC LIMIT $2",
 	kbQuery: func(groups [][]string, all bool, must, mustNot []string) string {
 		q := joinGroups(groups, all, func(g []string) string { return `"` + strings.Join(g, `" OR "`) + `"` }, " OR ", " AND ")
 		for _, f := range must {
@@ -103,7 +108,8 @@ var postgresDialect = dialect{
 	searchOrder:     "m.id DESC",
 	// ts_rank_cd normalised by document length (1: divided by 1 + log
 	// of the length), as bm25 is on SQLite.
-	kbTop: "SELECT d.id, ts_rank_cd(d.search, q, 1) AS score FROM kb_docs d, to_tsquery('simple', $1) q WHERE d.search @@ q ORDER BY score DESC LIMIT $2",
+	kbTop: "SELECT m.id, ts_rank_cd(m.search, q, 1) AS score FROM (SELECT d.id, d.search FROM kb_docs d WHERE d.search @@ to_tsquery('simple', $1) LIMIT $3) m, " +
+		"to_tsquery('simple', $1) q ORDER BY score DESC LIMIT $2",
 	kbQuery: func(groups [][]string, all bool, must, mustNot []string) string {
 		q := joinGroups(groups, all, func(g []string) string { return strings.Join(g, " | ") }, " | ", " & ")
 		for _, f := range must {

@@ -18,6 +18,9 @@ type KnowledgeQuery struct {
 	Kinds         []string // "article", "answer"; empty or both: both
 	IncludeDrafts bool
 	Limit         int
+	// Rank is how many matches at most the engine ranks (see dialect
+	// kbTop); 1,500 when zero.
+	Rank int
 }
 
 // KnowledgeHit is one candidate: which document, its engine rank
@@ -60,6 +63,9 @@ func (db *DB) SearchKnowledge(ctx context.Context, q KnowledgeQuery) (_ []Knowle
 	if q.Limit <= 0 {
 		q.Limit = 10
 	}
+	if q.Rank <= 0 {
+		q.Rank = 1500
+	}
 	// Filters are terms too (see KnowledgeFilterTerms), so the engine
 	// applies them inside its own index, and only the best rows are ever
 	// joined to kb_docs. Each is written to walk the shorter posting
@@ -74,7 +80,7 @@ func (db *DB) SearchKnowledge(ctx context.Context, q KnowledgeQuery) (_ []Knowle
 		mustNot = append(mustNot, termArticle)
 	}
 	rows, err := db.read.QueryContext(ctx, "SELECT d.kind, d.ref_id, d.lang, r.score, d.terms FROM ("+d.kbTop+") r JOIN kb_docs d ON d.id = r.id ORDER BY r.score DESC",
-		d.kbQuery(groups, q.All, must, mustNot), q.Limit)
+		d.kbQuery(groups, q.All, must, mustNot), q.Limit, q.Rank)
 	if err != nil {
 		return nil, err
 	}
