@@ -60,7 +60,7 @@ type hit struct {
 // for both kinds and on both databases: the share of the query's words
 // the source holds (in any inflection), weighted by the engine's
 // relevance rank relative to the best candidate (bm25 on SQLite,
-// ts_rank_cd on PostgreSQL), so a source holding every word scores
+// ts_rank on PostgreSQL), so a source holding every word scores
 // between 0.5 and 1. Returns EINVALID for an unknown kind or a bad
 // limit; a query with no searchable words finds nothing.
 func (s *Service) Search(ctx context.Context, q Query) ([]assist.Source, error) {

@@ -10,7 +10,7 @@ import (
 // query words, each as the terms that stand for it (internal/knowledge:
 // a folded word and its stems, letters and digits only). A document
 // matches when it holds a term of any group, or with All of every group;
-// matches are ranked by the engine: FTS5's bm25 on SQLite, ts_rank_cd on
+// matches are ranked by the engine: FTS5's bm25 on SQLite, ts_rank on
 // PostgreSQL.
 type KnowledgeQuery struct {
 	Groups        [][]string
