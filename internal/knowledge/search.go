@@ -64,6 +64,16 @@ type hit struct {
 // between 0.5 and 1. Returns EINVALID for an unknown kind or a bad
 // limit; a query with no searchable words finds nothing.
 func (s *Service) Search(ctx context.Context, q Query) ([]assist.Source, error) {
+	if q.Limit == 0 {
+		q.Limit = 5
+	}
+	if q.Limit < 1 || q.Limit > 50 {
+		return nil, parley.Errorf(parley.EINVALID, "limit must be from 1 to 50")
+	}
+	// A few more than asked for: answers whose resolution no longer
+	// stands are only found out below, and are dropped.
+	want := q.Limit
+	q.Limit += staleSlack
 	hits, err := s.rank(ctx, q)
 	if err != nil {
 		return nil, err
@@ -106,8 +116,12 @@ func (s *Service) Search(ctx context.Context, q Query) ([]assist.Source, error) 
 			out = append(out, s.answerSource(a, h.Score))
 		}
 	}
-	return out, nil
+	return out[:min(len(out), want)], nil
 }
+
+// staleSlack is how many extra results Search ranks to make up for
+// stale answers not yet pruned.
+const staleSlack = 5
 
 // rank finds and scores candidates; it returns at most q.Limit, best
 // first (ties by kind then id, so the order is the same every time).

@@ -67,5 +67,5 @@ func SeedAnswers(ctx context.Context, s *Service, first int64, n int, text func(
 			return fmt.Errorf("knowledge: SeedAnswers: %w", err)
 		}
 	}
-	return nil
+	return s.DB.AnalyzeKnowledge(ctx)
 }

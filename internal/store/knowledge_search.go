@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 )
 
@@ -79,15 +81,37 @@ func (db *DB) SearchKnowledge(ctx context.Context, q KnowledgeQuery) (_ []Knowle
 	} else if len(q.Kinds) == 1 {
 		mustNot = append(mustNot, termArticle)
 	}
-	rows, err := db.read.QueryContext(ctx, "SELECT d.kind, d.ref_id, d.lang, r.score, d.terms FROM ("+d.kbTop+") r JOIN kb_docs d ON d.id = r.id ORDER BY r.score DESC",
-		d.kbQuery(groups, q.All, must, mustNot), q.Limit, q.Rank)
+	// Ranked first, read by id after: a join in one statement was planned
+	// as a scan of kb_docs on PostgreSQL before the table was analyzed.
+	rows, err := db.read.QueryContext(ctx, d.kbTop, d.kbQuery(groups, q.All, must, mustNot), q.Limit, q.Rank)
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, func(r *sql.Rows) (h KnowledgeHit, err error) {
-		err = r.Scan(&h.Kind, &h.RefID, &h.Lang, &h.Rank, &h.Terms)
+	type scored struct {
+		id    int64
+		score float64
+	}
+	top, err := collect(rows, func(r *sql.Rows) (s scored, err error) { err = r.Scan(&s.id, &s.score); return s, err })
+	if err != nil || len(top) == 0 {
+		return []KnowledgeHit{}, err
+	}
+	args := make([]any, len(top))
+	score := make(map[int64]float64, len(top))
+	for i, t := range top {
+		args[i], score[t.id] = t.id, t.score
+	}
+	rows, err = db.read.QueryContext(ctx, "SELECT d.id, d.kind, d.ref_id, d.lang, d.terms FROM kb_docs d WHERE d.id IN ("+placeholders(1, len(args))+")", args...)
+	if err != nil {
+		return nil, err
+	}
+	hits, err := collect(rows, func(r *sql.Rows) (h KnowledgeHit, err error) {
+		var id int64
+		err = r.Scan(&id, &h.Kind, &h.RefID, &h.Lang, &h.Terms)
+		h.Rank = score[id]
 		return h, err
 	})
+	slices.SortFunc(hits, func(a, b KnowledgeHit) int { return cmp.Compare(b.Rank, a.Rank) })
+	return hits, err
 }
 
 // Filter terms: an article's indexed terms end with termArticle, and a

@@ -119,3 +119,14 @@ func (db *DB) KnowledgeTermDocs(ctx context.Context, terms []string) (_ map[stri
 	}
 	return out, total, rows.Err()
 }
+
+// AnalyzeKnowledge gathers PostgreSQL's statistics on the knowledge
+// tables after a bulk load, as Seed does for its own (autovacuum would,
+// some time later). SQLite needs nothing.
+func (db *DB) AnalyzeKnowledge(ctx context.Context) error {
+	if db.dialect.name != "postgres" {
+		return nil
+	}
+	_, err := db.write.ExecContext(ctx, "ANALYZE kb_articles, kb_answers, kb_docs, kb_terms")
+	return wrapf(err, "store: AnalyzeKnowledge")
+}
