@@ -18,6 +18,7 @@ import (
 	"github.com/parleyhq/parley/internal/compose"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/jsonhttp"
+	"github.com/parleyhq/parley/internal/knowledge"
 	"github.com/parleyhq/parley/internal/llm"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
@@ -36,6 +37,8 @@ type Server struct {
 	Approvals *approval.Service
 	// Compose is the one path a reply takes out (checks, approvals).
 	Compose *compose.Sender
+	// Knowledge is the knowledge base (articles, learned answers, search).
+	Knowledge *knowledge.Service
 	// MaxJSONBytes bounds JSON request bodies; MaxUploadBytes bounds uploads.
 	MaxJSONBytes   int64
 	MaxUploadBytes int64

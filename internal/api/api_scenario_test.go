@@ -79,6 +79,7 @@ var groups = []struct {
 	{"notifications", testNotifications},
 	{"assist", testAssist},
 	{"approvals", testApprovals},
+	{"knowledge", testKnowledge},
 }
 
 func TestScenarios(t *testing.T) {

@@ -23,7 +23,7 @@ type snapshot struct {
 	LastSeq                                               int64
 	Inboxes, Agents, Teams, Jobs, Contacts, Conversations int
 	// Settings digests what changes without an event: inboxes' and
-	// agents' settings, SLA policies and triage rules.
+	// agents' settings, SLA policies, triage rules and knowledge articles.
 	Settings string
 }
 
@@ -37,6 +37,7 @@ func (e *env) snapshot() snapshot {
 	h.Write(e.call("GET", "/api/v1/agents", nil, 200, &ag).body)
 	h.Write(e.call("GET", "/api/v1/sla-policies", nil, 200, nil).body)
 	h.Write(e.call("GET", "/api/v1/triage-rules", nil, 200, nil).body)
+	h.Write(e.call("GET", "/api/v1/knowledge?limit=500", nil, 200, nil).body)
 	s.Settings = hex.EncodeToString(h.Sum(nil))
 	var tm struct{ Teams []json.RawMessage }
 	e.call("GET", "/api/v1/teams", nil, 200, &tm)

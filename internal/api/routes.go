@@ -50,6 +50,13 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/attachments/{attachment_id}", s.getAttachment, false},
 
 		{"GET", "/api/v1/search", s.search, false},
+
+		{"GET", "/api/v1/knowledge", s.listArticles, false},
+		{"POST", "/api/v1/knowledge", s.createArticle, false},
+		{"GET", "/api/v1/knowledge/search", s.searchKnowledge, false},
+		{"GET", "/api/v1/knowledge/{article_id}", s.getArticle, false},
+		{"PATCH", "/api/v1/knowledge/{article_id}", s.updateArticle, false},
+		{"DELETE", "/api/v1/knowledge/{article_id}", s.deleteArticle, false},
 		{"GET", "/api/v1/events", s.listEvents, false},
 
 		{"GET", "/api/v1/agents", s.listAgents, false},

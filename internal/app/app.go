@@ -24,6 +24,7 @@ import (
 	"github.com/parleyhq/parley/internal/gateway"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/jobs"
+	"github.com/parleyhq/parley/internal/knowledge"
 	"github.com/parleyhq/parley/internal/live"
 	"github.com/parleyhq/parley/internal/llm"
 	"github.com/parleyhq/parley/internal/outbound"
@@ -50,6 +51,13 @@ type App struct {
 	// Approvals holds risky actions (replies above a policy) for a person
 	// allowed to approve them.
 	Approvals *approval.Service
+	// Knowledge is the knowledge base: articles, learned answers, search.
+	Knowledge *knowledge.Service
+	Jobs      *jobs.Runner
+	Hub       *live.Hub
+	API       *api.Server
+	Web       *web.Server
+	Widget    *widget.Server
 	// Gateway connects provider channels: webhooks in, sends out.
 	Gateway *gateway.Gateway
 	// Telemetry holds the metrics served at /metrics.
@@ -116,16 +124,21 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	a.Approvals = approval.New(db, a.Inbox)
 	a.Assist = &assist.Service{DB: db, Log: slog.Default()}
 	a.API = &api.Server{DB: db, Inbox: a.Inbox, Assist: a.Assist, Approvals: a.Approvals, Blobs: blobs, MaxJSONBytes: cfg.MaxJSONBytes, MaxUploadBytes: cfg.MaxUploadBytes}
+	// Knowledge is the knowledge base: articles, learned answers, search.
+	Knowledge * knowledge.Service
 	a.Inbox.OnTokenRevoked = a.API.ForgetToken
 	a.Hub = live.NewHub(db)
 	a.Telemetry = telemetry.New(telemetry.Sources{JobCounts: db.JobCounts, LiveStreams: a.Hub.Streams, ReportLag: db.ReportLag})
 	a.Inbox.OnReceived = a.Telemetry.MessageReceived
 	a.Jobs.OnFinish = a.Telemetry.JobFinished
+	a.Knowledge = &knowledge.Service{DB: db, BaseURL: a.BaseURL}
+	a.Knowledge.Register(a.Jobs)
 	a.LLM = &llm.Provider{DB: db, Guard: guard, Meter: a.Telemetry}
 	a.Web = &web.Server{DB: db, Inbox: a.Inbox, Assist: a.Assist, Approvals: a.Approvals, Gateway: a.Gateway, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, Dev: cfg.Dev, MaxUploadBytes: cfg.MaxUploadBytes}
 	a.Widget = &widget.Server{DB: db, Inbox: a.Inbox, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, MaxUploadBytes: cfg.MaxUploadBytes}
 	a.Web.Proxies, a.Widget.Proxies, a.Widget.Box = proxies, proxies, box
 	a.API.LLM, a.Web.LLM = a.LLM, a.LLM
+	a.Assist.Model = assist.ModelFrom(a.LLM)
 	sender := &compose.Sender{Inbox: a.Inbox, Assist: a.Assist, Approvals: a.Approvals, Log: slog.Default()}
 	a.API.Compose, a.Web.Compose = sender, sender
 	a.Widget.Quota = widget.UploadQuota{PerVisitor: cfg.WidgetUploadQuota, PerAddress: 5 * cfg.WidgetUploadQuota}

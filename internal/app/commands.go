@@ -28,6 +28,9 @@ Usage:
   parley token list [options]     list API tokens (never their secrets)
   parley token revoke ID [options]
                                   stop a token from working, for good
+  parley kb import DIR [options]
+                                  import the Markdown and HTML files under DIR into the
+                                  knowledge base (again: updates by slug, never duplicates)
   parley simulate CHANNEL [--inbox ID] "text"
                                   write to the running server as a customer on whatsapp,
                                   messenger, zalo, sms, rcs or email and show Parley's
@@ -51,6 +54,18 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	}
 	if cmd == "simulate" {
 		return simulateMain(ctx, cfg, args, stdout, stderr)
+	}
+	var kbDir string
+	if cmd == "kb" {
+		if len(args) == 0 || args[0] != "import" {
+			fmt.Fprintln(stderr, "parley: usage: parley kb import DIR [options]")
+			return 2
+		}
+		cmd, args = "kb import", args[1:]
+		// The directory comes first (parley kb import docs/ --data-dir D).
+		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+			kbDir, args = args[0], args[1:]
+		}
 	}
 	if cmd == "agent" || cmd == "token" {
 		sub := ""
@@ -76,7 +91,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		fs.StringVar(&agentEmail, "agent-email", "", "act as this agent (replies are authored by them)")
 		fs.StringVar(&scope, "scope", "full", "full, read (GET routes only) or ingest (incoming messages and uploads only)")
 		fs.StringVar(&expires, "expires", "", "stop working after this long, e.g. 30d, 12h (default: never)")
-	case "token list":
+	case "token list", "kb import":
 	case "token revoke":
 		// The id comes first (parley token revoke 7 --data-dir D); flag
 		// parsing stops at the first argument that is not a flag.
@@ -105,12 +120,19 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	if cmd == "token revoke" && tokenID == "" && len(rest) == 1 {
 		tokenID, rest = rest[0], nil
 	}
+	if cmd == "kb import" && kbDir == "" && len(rest) == 1 {
+		kbDir, rest = rest[0], nil
+	}
 	if len(rest) > 0 {
 		fmt.Fprintf(stderr, "parley: unexpected argument %q\n", rest[0])
 		return 2
 	}
 	if cmd == "token revoke" && tokenID == "" {
 		fmt.Fprintln(stderr, "parley: usage: parley token revoke ID [options]")
+		return 2
+	}
+	if cmd == "kb import" && kbDir == "" {
+		fmt.Fprintln(stderr, "parley: usage: parley kb import DIR [options]")
 		return 2
 	}
 	a, err := New(ctx, cfg)
@@ -141,6 +163,10 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		err = a.listTokens(ctx, stdout)
 	case "token revoke":
 		err = a.revokeToken(ctx, stdout, tokenID)
+	case "kb import":
+		if err = a.importKnowledge(ctx, stdout, stderr, kbDir); errors.Is(err, errImportFailures) {
+			return 1 // the failures and the summary are printed already
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "parley:", parley.ErrorMessageOr(err))

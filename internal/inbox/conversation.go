@@ -245,5 +245,8 @@ func (s *Service) trackChange(tx *store.Tx, before parley.Conversation, c *parle
 	if err := s.scheduleAutoResolve(tx, in, before, *c); err != nil {
 		return err
 	}
+	if err := s.scheduleLearning(tx, in, before, *c); err != nil {
+		return err
+	}
 	return s.scheduleSurvey(tx, in, before, *c)
 }

@@ -89,11 +89,11 @@ func TestSchemasMatch(t *testing.T) {
 		if dialect == "sqlite" {
 			raw, _ = sql.Open("sqlite", dsn)
 			q = `SELECT m.name || '.' || p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
-				WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE 'messages_fts%'`
+				WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE 'messages_fts%' AND m.name NOT LIKE 'kb_fts%'`
 		} else {
 			raw, _ = sql.Open("pgx", dsn)
 			q = `SELECT table_name || '.' || column_name FROM information_schema.columns
-				WHERE table_schema = current_schema() AND NOT (table_name = 'messages' AND column_name = 'search')`
+				WHERE table_schema = current_schema() AND NOT (table_name IN ('messages', 'kb_docs') AND column_name = 'search')`
 		}
 		defer raw.Close()
 		rows, err := raw.Query(q)

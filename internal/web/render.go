@@ -37,7 +37,7 @@ func loadTemplates(dev bool, a *assets) *templates {
 }
 
 // shared are parsed into every set.
-var shared = []string{"layout.html", "partials.html", "conversation.html", "contact.html", "assist.html"}
+var shared = []string{"layout.html", "partials.html", "conversation.html", "contact.html", "assist.html", "knowledge.html"}
 
 func (t *templates) parse() (map[string]*template.Template, error) {
 	var fsys fs.FS

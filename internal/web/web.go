@@ -17,6 +17,7 @@ import (
 	"github.com/parleyhq/parley/internal/compose"
 	"github.com/parleyhq/parley/internal/gateway"
 	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/knowledge"
 	"github.com/parleyhq/parley/internal/live"
 	"github.com/parleyhq/parley/internal/llm"
 	"github.com/parleyhq/parley/internal/store"
@@ -38,6 +39,11 @@ type Server struct {
 	Approvals *approval.Service
 	// Compose is the one path a reply takes out (checks, approvals).
 	Compose *compose.Sender
+	// Knowledge is the knowledge base (Settings, the composer's article
+	// picker, the public help pages).
+	Knowledge *knowledge.Service
+	Hub       *live.Hub
+	Blobs     blob.Store
 	// Gateway tells the composer what each channel allows; nil hides it.
 	Gateway *gateway.Gateway
 	// BaseURL is the public URL of this Parley (for the widget snippet).

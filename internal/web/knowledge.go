@@ -1,0 +1,199 @@
+package web
+
+import (
+	"bytes"
+	"html/template"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/microcosm-cc/bluemonday"
+	"github.com/parleyhq/parley/internal/knowledge"
+	"github.com/parleyhq/parley/internal/parley"
+	"github.com/yuin/goldmark"
+)
+
+// The knowledge base in the agent inbox: Settings → Knowledge base (admins
+// write, with search), the composer's "Insert article link" picker
+// (agents), and the public help page of each published article.
+
+type knowledgeView struct {
+	Page
+	Q        string
+	Articles []parley.Article
+	Form     articleForm // the new-article form, refilled after a refused save
+}
+
+// articleForm is the edit form: the article as typed, and why a save
+// was refused.
+type articleForm struct {
+	parley.Article
+	TagsText string
+	Error    string
+	CSRF     string
+	URL      string // a published article's help page
+}
+
+type articleEditView struct {
+	Page
+	Form articleForm
+}
+
+func (s *Server) knowledgePage(w http.ResponseWriter, r *http.Request) error {
+	v := knowledgeView{Page: s.page(r, "Knowledge base", "knowledge"), Q: r.URL.Query().Get("q")}
+	v.Form.Lang, v.Form.Status, v.Form.CSRF = "en", parley.ArticlePublished, v.CSRF
+	var err error
+	if v.Articles, err = s.Knowledge.Articles(r.Context(), knowledge.ListFilter{Q: v.Q, Limit: 200}); err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "admin_knowledge", "", v)
+}
+
+func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	a, err := s.Knowledge.Article(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	v := articleEditView{Page: s.page(r, a.Title, "knowledge"), Form: s.articleForm(a)}
+	v.Form.CSRF = v.CSRF
+	return s.render(w, r, http.StatusOK, "admin_article", "", v)
+}
+
+func (s *Server) articleForm(a parley.Article) articleForm {
+	f := articleForm{Article: a, TagsText: strings.Join(a.Tags, ", ")}
+	if a.ID != 0 && a.Status == parley.ArticlePublished {
+		f.URL = s.Knowledge.ArticleURL(a)
+	}
+	return f
+}
+
+// saveArticle creates an article, or updates the one in the path. A
+// refused article comes back in its form with the reason, as typed.
+func (s *Server) saveArticle(w http.ResponseWriter, r *http.Request) error {
+	in := parley.Article{Title: r.PostFormValue("title"), Slug: r.PostFormValue("slug"), Body: r.PostFormValue("body"),
+		Lang: r.PostFormValue("lang"), Status: parley.ArticleStatus(r.PostFormValue("status"))}
+	tagsText := r.PostFormValue("tags")
+	for t := range strings.SplitSeq(tagsText, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			in.Tags = append(in.Tags, t)
+		}
+	}
+	role := actorFrom(r).Role
+	var a parley.Article
+	var err error
+	if r.PathValue("id") == "" {
+		a, err = s.Knowledge.CreateArticle(r.Context(), role, in)
+	} else {
+		var id int64
+		if id, err = pathID(r); err != nil {
+			return err
+		}
+		in.ID = id
+		tags := in.Tags
+		a, err = s.Knowledge.UpdateArticle(r.Context(), role, id, knowledge.ArticlePatch{Title: &in.Title, Slug: &in.Slug,
+			Body: &in.Body, Lang: &in.Lang, Status: &in.Status, Tags: &tags})
+	}
+	if code := parley.ErrorCode(err); code == parley.EINVALID || code == parley.ECONFLICT {
+		p := s.page(r, "Knowledge base", "knowledge")
+		f := articleForm{Article: in, TagsText: tagsText, Error: parley.ErrorMessage(err), CSRF: p.CSRF}
+		if in.ID == 0 {
+			v := knowledgeView{Page: p, Form: f}
+			if v.Articles, err = s.Knowledge.Articles(r.Context(), knowledge.ListFilter{Limit: 200}); err != nil {
+				return err
+			}
+			return s.render(w, r, http.StatusBadRequest, "admin_knowledge", "", v)
+		}
+		p.Title = "Edit article"
+		return s.render(w, r, http.StatusBadRequest, "admin_article", "", articleEditView{Page: p, Form: f})
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/app/admin/knowledge/"+strconv.FormatInt(a.ID, 10)+"?flash=saved", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) deleteArticle(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := s.Knowledge.DeleteArticle(r.Context(), actorFrom(r).Role, id); err != nil {
+		return err
+	}
+	const to = "/app/admin/knowledge?flash=deleted"
+	if isHX(r) {
+		w.Header().Set("HX-Redirect", to)
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}
+
+// pickerView is the composer picker's results.
+type pickerView struct {
+	Q       string
+	Results []pickerResult
+}
+
+type pickerResult struct {
+	Title, URL string
+}
+
+// knowledgePicker searches published articles for the composer's
+// "Insert article link" box.
+func (s *Server) knowledgePicker(w http.ResponseWriter, r *http.Request) error {
+	v := pickerView{Q: strings.TrimSpace(r.URL.Query().Get("q"))}
+	if v.Q != "" {
+		res, err := s.Knowledge.Search(r.Context(), knowledge.Query{Text: v.Q, Kinds: []string{knowledge.KindArticle}, Limit: 8})
+		if err != nil {
+			return err
+		}
+		for _, src := range res {
+			v.Results = append(v.Results, pickerResult{Title: src.Title, URL: src.URL})
+		}
+	}
+	return s.render(w, r, http.StatusOK, "partials", "kb-picker-results", v)
+}
+
+// helpView is a public help page.
+type helpView struct {
+	Page
+	Article parley.Article
+	HTML    template.HTML
+}
+
+// helpArticle is the public page of a published article. Drafts and
+// unknown slugs are both 404, so a draft's existence is not revealed.
+func (s *Server) helpArticle(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.Knowledge.PublishedArticle(r.Context(), r.PathValue("slug"))
+	if err != nil {
+		return err
+	}
+	body, err := renderMarkdown(a.Body)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "help_article", "", helpView{Page: Page{Title: a.Title}, Article: a, HTML: body})
+}
+
+// markdown renders without raw HTML (goldmark's default), and the result
+// still goes through bluemonday's policy for user content: an article may
+// be imported from anywhere, and its page is on Parley's own origin.
+var (
+	markdown  = goldmark.New()
+	sanitizer = bluemonday.UGCPolicy()
+)
+
+func renderMarkdown(src string) (template.HTML, error) {
+	var buf bytes.Buffer
+	if err := markdown.Convert([]byte(src), &buf); err != nil {
+		return "", err
+	}
+	return template.HTML(sanitizer.SanitizeBytes(buf.Bytes())), nil // #nosec: sanitized just above
+}
