@@ -53,11 +53,6 @@ type App struct {
 	Approvals *approval.Service
 	// Knowledge is the knowledge base: articles, learned answers, search.
 	Knowledge *knowledge.Service
-	Jobs      *jobs.Runner
-	Hub       *live.Hub
-	API       *api.Server
-	Web       *web.Server
-	Widget    *widget.Server
 	// Gateway connects provider channels: webhooks in, sends out.
 	Gateway *gateway.Gateway
 	// Telemetry holds the metrics served at /metrics.
@@ -121,20 +116,19 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	a.Jobs.Handle(inbox.JobWebhookDeliver, func(ctx context.Context, j store.Job) error {
 		return a.Inbox.DeliverWebhook(ctx, j.Payload, j.Attempts >= j.MaxAttempts)
 	})
+	a.Knowledge = &knowledge.Service{DB: db, BaseURL: a.BaseURL}
+	a.Knowledge.Register(a.Jobs)
 	a.Approvals = approval.New(db, a.Inbox)
-	a.Assist = &assist.Service{DB: db, Log: slog.Default()}
-	a.API = &api.Server{DB: db, Inbox: a.Inbox, Assist: a.Assist, Approvals: a.Approvals, Blobs: blobs, MaxJSONBytes: cfg.MaxJSONBytes, MaxUploadBytes: cfg.MaxUploadBytes}
-	// Knowledge is the knowledge base: articles, learned answers, search.
-	Knowledge * knowledge.Service
+	a.Assist = &assist.Service{DB: db, Knowledge: a.Knowledge, Log: slog.Default()}
+	a.API = &api.Server{DB: db, Inbox: a.Inbox, Assist: a.Assist, Approvals: a.Approvals, Knowledge: a.Knowledge, Blobs: blobs,
+		MaxJSONBytes: cfg.MaxJSONBytes, MaxUploadBytes: cfg.MaxUploadBytes}
 	a.Inbox.OnTokenRevoked = a.API.ForgetToken
 	a.Hub = live.NewHub(db)
 	a.Telemetry = telemetry.New(telemetry.Sources{JobCounts: db.JobCounts, LiveStreams: a.Hub.Streams, ReportLag: db.ReportLag})
 	a.Inbox.OnReceived = a.Telemetry.MessageReceived
 	a.Jobs.OnFinish = a.Telemetry.JobFinished
-	a.Knowledge = &knowledge.Service{DB: db, BaseURL: a.BaseURL}
-	a.Knowledge.Register(a.Jobs)
 	a.LLM = &llm.Provider{DB: db, Guard: guard, Meter: a.Telemetry}
-	a.Web = &web.Server{DB: db, Inbox: a.Inbox, Assist: a.Assist, Approvals: a.Approvals, Gateway: a.Gateway, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, Dev: cfg.Dev, MaxUploadBytes: cfg.MaxUploadBytes}
+	a.Web = &web.Server{DB: db, Inbox: a.Inbox, Assist: a.Assist, Approvals: a.Approvals, Knowledge: a.Knowledge, Gateway: a.Gateway, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, Dev: cfg.Dev, MaxUploadBytes: cfg.MaxUploadBytes}
 	a.Widget = &widget.Server{DB: db, Inbox: a.Inbox, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, MaxUploadBytes: cfg.MaxUploadBytes}
 	a.Web.Proxies, a.Widget.Proxies, a.Widget.Box = proxies, proxies, box
 	a.API.LLM, a.Web.LLM = a.LLM, a.LLM

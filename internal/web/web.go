@@ -42,8 +42,6 @@ type Server struct {
 	// Knowledge is the knowledge base (Settings, the composer's article
 	// picker, the public help pages).
 	Knowledge *knowledge.Service
-	Hub       *live.Hub
-	Blobs     blob.Store
 	// Gateway tells the composer what each channel allows; nil hides it.
 	Gateway *gateway.Gateway
 	// BaseURL is the public URL of this Parley (for the widget snippet).
