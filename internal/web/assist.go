@@ -39,10 +39,13 @@ type DraftsView struct {
 	Sources map[string]assist.Source // "kind/id" → source
 }
 
-// SourceOf is the cited source a reference names.
-func (v DraftsView) SourceOf(ref assist.Ref) (assist.Source, bool) {
+// SourceOf is the cited source a reference names; nil when unknown.
+func (v DraftsView) SourceOf(ref assist.Ref) *assist.Source {
 	src, ok := v.Sources[ref.Kind+"/"+strconv.FormatInt(ref.ID, 10)]
-	return src, ok
+	if !ok {
+		return nil
+	}
+	return &src
 }
 
 func (s *Server) draftsPartial(w http.ResponseWriter, r *http.Request) error {

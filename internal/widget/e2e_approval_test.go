@@ -3,12 +3,10 @@ package widget_test
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/parleyhq/parley/internal/app/apptest"
@@ -33,35 +31,8 @@ func TestBrowserApprovedRefund(t *testing.T) {
 		Condition: `action == "reply" && amount > 100`, Enabled: true}); err != nil {
 		t.Fatal(err)
 	}
-	const password = "correct horse battery"
-	signIn := func(b context.Context, email, name string, role parley.Role) int64 {
-		a, _, err := f.env.App.Inbox.CreateAgent(ctx, inbox.System, parley.Agent{Email: email, Name: name, Role: role}, password)
-		if err != nil {
-			t.Fatal(err)
-		}
-		session, err := f.env.App.Inbox.SignIn(ctx, email, password, "e2e")
-		if err != nil {
-			t.Fatal(err)
-		}
-		u, _ := url.Parse(f.env.URL)
-		httpOnly := true
-		if _, err := chromedp.Call(b, network.SetCookie, network.SetCookieParams{Name: "parley_session", Value: session.Secret, URL: u.String(), HTTPOnly: &httpOnly}); err != nil {
-			t.Fatal(err)
-		}
-		return a.ID
-	}
-	agentID := signIn(agent, "lan@example.com", "Lan", parley.RoleAgent)
-	signIn(boss, "mai@example.com", "Mai", parley.RoleAdmin)
-	waitJS := func(b context.Context, expr string, within time.Duration) bool {
-		for deadline := time.Now().Add(within); ; time.Sleep(30 * time.Millisecond) {
-			if ok, err := chromedp.Run(b, chromedp.Evaluate[bool](expr)); err == nil && ok {
-				return true
-			}
-			if time.Now().After(deadline) {
-				return false
-			}
-		}
-	}
+	agentID := f.signIn(agent, "lan@example.com", "Lan", parley.RoleAgent)
+	f.signIn(boss, "mai@example.com", "Mai", parley.RoleAdmin)
 
 	// The customer asks in the widget.
 	if err := chromedp.Do(customer, chromedp.Navigate(host), chromedp.Click(chromedp.CSS("[data-testid=parley-launcher]"))); err != nil {
