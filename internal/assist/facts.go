@@ -3,6 +3,7 @@ package assist
 import (
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -68,8 +69,67 @@ var normRelative = func() []string {
 	return out
 }()
 
-// facts reads the key facts of one turn, adding those not yet in seen.
+// facts adds the key facts of one turn not yet in seen to out.
 func facts(tu Turn, seen map[string]bool, out []Fact) []Fact {
+	for _, f := range memoTurnFacts(tu) {
+		key := f.Kind + "\x00" + strings.ToLower(f.Value)
+		if seen[key] {
+			continue
+		}
+		dup := false
+		if f.Kind == "product" {
+			// "the desk" after "standing desk" is the same product.
+			for _, g := range out {
+				dup = dup || (g.Kind == "product" && strings.Contains(g.Value, f.Value))
+			}
+		}
+		if !dup {
+			seen[key] = true
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// factMemo keeps each turn's facts: a conversation is summarised again
+// after every new message, and its old turns say what they said. Bounded:
+// when full it starts over.
+var factMemo = struct {
+	sync.Mutex
+	m map[factKey][]Fact
+}{m: map[factKey][]Fact{}}
+
+type factKey struct {
+	id     int64
+	author Author
+	at     int64
+	text   string
+}
+
+const factMemoSize = 20000
+
+func memoTurnFacts(tu Turn) []Fact {
+	k := factKey{tu.ID, tu.Author, tu.At.UnixNano(), tu.Text}
+	factMemo.Lock()
+	f, ok := factMemo.m[k]
+	factMemo.Unlock()
+	if ok {
+		return f
+	}
+	f = turnFacts(tu)
+	factMemo.Lock()
+	if len(factMemo.m) >= factMemoSize {
+		clear(factMemo.m)
+	}
+	factMemo.m[k] = f
+	factMemo.Unlock()
+	return f
+}
+
+// turnFacts reads the key facts of one turn.
+func turnFacts(tu Turn) []Fact {
+	seen := map[string]bool{}
+	var out []Fact
 	add := func(kind, value string) {
 		value = strings.TrimSpace(value)
 		key := kind + "\x00" + strings.ToLower(value)

@@ -249,18 +249,41 @@ func (s *Service) Summary(ctx context.Context, conversationID int64) (Summary, e
 	if err != nil {
 		return Summary{}, err
 	}
-	if c, ok, err := s.DB.AssistSummary(ctx, conversationID); err != nil {
-		return Summary{}, err
-	} else if ok && c.LastMessageID == last {
-		var sum Summary
-		if err := json.Unmarshal([]byte(c.Body), &sum); err == nil {
-			return sum, nil
-		}
+	if sum, ok, err := s.cached(ctx, conversationID, last); err != nil || ok {
+		return sum, err
 	}
 	l, err := s.load(ctx, conversationID, nil)
 	if err != nil {
 		return Summary{}, err
 	}
+	return s.fresh(ctx, l)
+}
+
+// cachedOrFresh is the summary of a loaded conversation: the cached one
+// when it read the same last message, else a fresh one.
+func (s *Service) cachedOrFresh(ctx context.Context, l loaded) (Summary, error) {
+	if sum, ok, err := s.cached(ctx, l.conv.ID, l.lastID); err != nil || ok {
+		return sum, err
+	}
+	return s.fresh(ctx, l)
+}
+
+// cached is the stored summary of a conversation if it read last.
+func (s *Service) cached(ctx context.Context, conversationID, last int64) (Summary, bool, error) {
+	c, ok, err := s.DB.AssistSummary(ctx, conversationID)
+	if err != nil || !ok || c.LastMessageID != last {
+		return Summary{}, false, err
+	}
+	var sum Summary
+	if err := json.Unmarshal([]byte(c.Body), &sum); err != nil {
+		return Summary{}, false, nil // an unreadable cache is recomputed
+	}
+	return sum, true, nil
+}
+
+// fresh summarises a loaded conversation and stores the summary for the
+// next view.
+func (s *Service) fresh(ctx context.Context, l loaded) (Summary, error) {
 	sum := s.summarize(ctx, l)
 	sum.Turns = len(l.thread.Turns)
 	body, err := json.Marshal(sum)
@@ -268,7 +291,7 @@ func (s *Service) Summary(ctx context.Context, conversationID int64) (Summary, e
 		return sum, err
 	}
 	err = s.DB.Write(ctx, func(tx *store.Tx) error {
-		return tx.PutAssistSummary(store.AssistSummary{ConversationID: conversationID, LastMessageID: l.lastID,
+		return tx.PutAssistSummary(store.AssistSummary{ConversationID: l.conv.ID, LastMessageID: l.lastID,
 			Engine: sum.Engine, Body: string(body)})
 	})
 	return sum, err
@@ -303,11 +326,11 @@ type DraftSet struct {
 // MakeDrafts drafts three replies for the conversation, citing what
 // retrieval found, and records that they were shown.
 func (s *Service) MakeDrafts(ctx context.Context, agentID *int64, conversationID int64) (DraftSet, error) {
-	sum, err := s.Summary(ctx, conversationID)
+	l, err := s.load(ctx, conversationID, agentID)
 	if err != nil {
 		return DraftSet{}, err
 	}
-	l, err := s.load(ctx, conversationID, agentID)
+	sum, err := s.cachedOrFresh(ctx, l)
 	if err != nil {
 		return DraftSet{}, err
 	}
