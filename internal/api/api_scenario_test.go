@@ -78,6 +78,7 @@ var groups = []struct {
 	{"tokens", testTokens},
 	{"notifications", testNotifications},
 	{"assist", testAssist},
+	{"assist_model", testAssistModel},
 	{"approvals", testApprovals},
 	{"knowledge", testKnowledge},
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/parleyhq/parley/internal/llm/llmtest"
 	"github.com/parleyhq/parley/internal/parley"
 )
 
@@ -100,4 +101,32 @@ func testAssist(t *testing.T, dialect string) {
 			t.Fatalf("drafts report = %+v", rep)
 		}
 	}
+}
+
+// testAssistModel: with a model connected (the in-repo fake) and the
+// inbox letting it read, the summary is the model's; when the model
+// answers nonsense, the agent gets the offline summary and a note, never
+// an error.
+func testAssistModel(t *testing.T, dialect string) {
+	e := start(t, dialect)
+	srv := llmtest.New(t)
+	srv.Handle(func(r llmtest.Request) llmtest.Reply {
+		return llmtest.Reply{Content: `{"wants":"A new jar for the blender","facts":[],"done":[],"open_questions":[],"next_step":"Ship a jar","text":"Wants a new jar."}`}
+	})
+	e.call("PUT", "/api/v1/settings/ai-model", map[string]any{"base_url": srv.URL, "model": srv.Model, "timeout_seconds": 5}, 200, nil)
+	in := e.createInbox(map[string]any{"name": "Support"})
+	r := e.say(in.ID, "c-1", "Hello, the jar of my blender is cracked.")
+	conv := fmt.Sprintf("/api/v1/conversations/%d", r.ConversationID)
+	e.call("GET", conv+"/summary", nil, 200, nil)
+	if n := len(srv.Requests()); n != 0 {
+		t.Fatalf("the model was asked %d times for an inbox that keeps it off", n)
+	}
+	e.call("PUT", fmt.Sprintf("/api/v1/inboxes/%d/assist", in.ID), map[string]any{"model": true}, 200, nil)
+	e.say(in.ID, "c-1", "Can you send a new jar?")
+	e.run([]scenario{{name: "the model's summary", method: "GET", path: conv + "/summary", status: 200,
+		want: []string{`"engine":"model:fake-model"`, "A new jar for the blender"}}})
+	srv.Handle(func(r llmtest.Request) llmtest.Reply { return llmtest.Reply{Content: "I am not JSON"} })
+	e.say(in.ID, "c-1", "Hello?")
+	e.run([]scenario{{name: "nonsense from the model: the offline summary, with a note", method: "GET", path: conv + "/summary", status: 200,
+		want: []string{`"engine":"offline"`, `"note":"The language model did not answer usably`}}})
 }
