@@ -1,18 +1,14 @@
 package widget_test
 
 import (
-	"context"
 	"fmt"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/parleyhq/parley/internal/app/apptest"
-	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/parley"
 )
 
@@ -29,31 +25,9 @@ func TestBrowserCustomerAndAgent(t *testing.T) {
 
 	// The agent signs in (a session cookie, as the sign-in form would set)
 	// and watches the inbox.
-	const password = "correct horse battery"
-	if _, _, err := f.env.App.Inbox.CreateAgent(context.Background(), inbox.System, parley.Agent{Email: "lan@example.com", Name: "Lan", Role: parley.RoleAgent}, password); err != nil {
-		t.Fatal(err)
-	}
-	session, err := f.env.App.Inbox.SignIn(context.Background(), "lan@example.com", password, "e2e")
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, _ := url.Parse(f.env.URL)
-	httpOnly := true
-	if _, err := chromedp.Call(agent, network.SetCookie, network.SetCookieParams{Name: "parley_session", Value: session.Secret, URL: u.String(), HTTPOnly: &httpOnly}); err != nil {
-		t.Fatal(err)
-	}
+	f.signIn(agent, "lan@example.com", "Lan", parley.RoleAgent)
 	if err := chromedp.Do(agent, chromedp.Navigate(f.env.URL+"/app/"), chromedp.WaitVisible(chromedp.CSS("[data-testid=conversation-list]"))); err != nil {
 		t.Fatal(err)
-	}
-	waitJS := func(ctx context.Context, expr string, within time.Duration) bool {
-		for deadline := time.Now().Add(within); ; time.Sleep(20 * time.Millisecond) {
-			if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr)); err == nil && ok {
-				return true
-			}
-			if time.Now().After(deadline) {
-				return false
-			}
-		}
 	}
 	if !waitJS(agent, `typeof EventSource !== "undefined"`, time.Second) {
 		t.Fatal("no EventSource in the agent's page")
