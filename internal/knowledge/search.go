@@ -42,7 +42,7 @@ const candidatesPerResult = 6
 // them add up to at most this many. A ranking costs a few microseconds a
 // match on either engine, so a question of common words over 100,000
 // answers would otherwise take a second.
-const rankBudget = 1500
+const rankBudget = 1000
 
 // otherLang is the weight of a result in a language other than the
 // query's.

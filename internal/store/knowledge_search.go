@@ -21,7 +21,7 @@ type KnowledgeQuery struct {
 	IncludeDrafts bool
 	Limit         int
 	// Rank is how many matches at most the engine ranks (see dialect
-	// kbTop); 1,500 when zero.
+	// kbTop); 1,000 when zero.
 	Rank int
 }
 
@@ -66,7 +66,7 @@ func (db *DB) SearchKnowledge(ctx context.Context, q KnowledgeQuery) (_ []Knowle
 		q.Limit = 10
 	}
 	if q.Rank <= 0 {
-		q.Rank = 1500
+		q.Rank = 1000
 	}
 	// Filters are terms too (see KnowledgeFilterTerms), so the engine
 	// applies them inside its own index, and only the best rows are ever
