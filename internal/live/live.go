@@ -30,7 +30,9 @@ type Hub struct {
 	streams atomic.Int64 // open SSE streams (subscribers that are connections)
 
 	// Poll bounds how late events committed by another process (on
-	// PostgreSQL) are noticed; this process's commits wake the hub at once.
+	// PostgreSQL) are noticed if its notice is lost (the listening
+	// connection dropped); this process's commits wake the hub at once,
+	// and other processes' through the database's notifications.
 	Poll time.Duration
 }
 
@@ -69,6 +71,11 @@ func (h *Hub) Run(ctx context.Context) error {
 		h.last, h.ready = last, true
 		h.mu.Unlock()
 	}
+	// Other processes' commits wake the hub through the database (NOTIFY
+	// on PostgreSQL); the poll is the safety net while that is down.
+	listening, stopListening := context.WithCancel(ctx)
+	defer stopListening()
+	go h.db.Listen(listening, h.wake)
 	t := time.NewTicker(h.Poll)
 	defer t.Stop()
 	for {

@@ -65,6 +65,12 @@ func (w *writer) flush(ctx context.Context, sqlTx *sql.Tx, txs []*Tx) error {
 			pending = append(pending, owned{tx, i})
 		}
 	}
+	if len(pending) > 0 && w.db.channel != "" {
+		// Delivered at the commit, to other processes' hubs (listen.go).
+		if _, err := sqlTx.ExecContext(ctx, "SELECT pg_notify($1, '')", w.db.channel); err != nil {
+			return err
+		}
+	}
 	for len(pending) > 0 {
 		n := min(len(pending), eventChunk)
 		var q strings.Builder

@@ -48,6 +48,10 @@ type DB struct {
 
 	full fullState // whether writes are being refused for lack of space (full.go)
 
+	// pgDSN and channel, on PostgreSQL, are where Listen connects and the
+	// NOTIFY channel of this database's event log (listen.go).
+	pgDSN, channel string
+
 	// Secrets seals the secrets kept in Parley's own tables (secrets.go).
 	// Without a key, storing one fails with secret.ErrNoKey.
 	Secrets *secret.Box
@@ -99,6 +103,14 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err := db.migrate(ctx); err != nil {
 		db.closePools()
 		return nil, err
+	}
+	if db.dialect.name == "postgres" {
+		var schema string
+		if err := db.read.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+			db.closePools()
+			return nil, fmt.Errorf("store: read the schema: %w", err)
+		}
+		db.pgDSN, db.channel = dsn, eventsChannel(schema)
 	}
 	db.writer = startWriter(db)
 	if db.dialect.name == "sqlite" {
