@@ -40,7 +40,11 @@ func Summarize(t Thread) Summary {
 				if isQuestion(sent) {
 					questions = append(questions, question{sent, i})
 				}
+				_, asksAction := hasAny(n, actionQuestions)
 				switch _, req := hasAny(n, requestMarkers); {
+				case asksAction:
+					// "What can you do?" asks for a proposal: the need
+					// is the problem stated around it, not the question.
 				case req || isQuestion(sent):
 					requests = append(requests, sent)
 				case wantScore(n, sent) >= 2:
@@ -138,7 +142,11 @@ func Summarize(t Thread) Summary {
 	case lastPromise >= 0 && lastCustomer:
 		s.NextStep = l.keepPromise + ": " + s.Done[lastPromise].What
 	case len(s.OpenQuestions) > 0:
-		s.NextStep = l.answer + ": " + s.OpenQuestions[len(s.OpenQuestions)-1]
+		q := s.OpenQuestions[len(s.OpenQuestions)-1]
+		if _, ok := hasAny(norm(q), actionQuestions); ok && s.Wants != "" {
+			q += " (" + s.Wants + ")"
+		}
+		s.NextStep = l.answer + ": " + q
 	case lastCustomer:
 		s.NextStep = l.reply
 	default:
