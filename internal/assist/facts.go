@@ -18,7 +18,7 @@ var (
 	// Tracking numbers: UPS "1Z…", postal "LX123456789FR", long digit runs.
 	trackingRe = regexp.MustCompile(`\b(1Z[0-9A-Z]{16}|[A-Z]{2}[0-9]{9}[A-Z]{2}|[A-Z]{2}[0-9]{12,20}|[0-9]{12,22})\b`)
 	// Amounts with a currency before or after.
-	amountRe = regexp.MustCompile(`((?:[$€£]|\b(?:usd|eur|gbp|cad)\s?)[0-9][0-9,.\s]*[0-9]|[$€£][0-9]+|\b[0-9](?:[0-9.,]*[0-9])?\s?(?:€|£|\b(?:eur|usd|gbp|cad|euros?|dollars?|d[oó]lares)\b))`)
+	amountRe = regexp.MustCompile(`((?:[$€£₫]|\b(?:usd|eur|gbp|cad|vnd)\s?)[0-9][0-9,.\s]*[0-9]|[$€£₫][0-9]+|\b(?:[0-9]{1,3}(?:[ \x{a0}][0-9]{3})+(?:[.,][0-9]+)?|[0-9](?:[0-9.,]*[0-9])?)\s?(?:€|£|₫|\b(?:eur|usd|gbp|cad|vnd|euros?|dollars?|d[oó]lares|dong)\b))`)
 	emailRe  = regexp.MustCompile(`\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b`)
 	phoneRe  = regexp.MustCompile(`(?:\+[0-9][0-9 .-]{7,}[0-9])`)
 	// Absolute dates: "2026-03-12", "12/03/2026", "12 March", "March

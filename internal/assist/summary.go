@@ -69,10 +69,13 @@ func Summarize(t Thread) Summary {
 	// A promise is kept once a later agent turn says it was done; a
 	// promise followed by more agent turns is no longer the open one, but
 	// the latest promise stays open until the case moves on.
+	// A promise followed by an agent's "done" was kept.
 	lastPromise := -1
 	for i, st := range s.Done {
 		if st.Promise {
 			lastPromise = i
+		} else if st.Who != "customer" && lastPromise >= 0 {
+			lastPromise = -1
 		}
 	}
 	for i := range s.Done {
@@ -117,6 +120,10 @@ func Summarize(t Thread) Summary {
 		answered := false
 		if q.turn < lastAgent {
 			qs := st.stems(nil, q.text)
+			// A question with no topic of its own ("Can you help?") is
+			// answered by the agent's next turn, whatever it says.
+			_, asksAction := hasAny(norm(q.text), actionQuestions)
+			answered = len(qs) == 0 || asksAction
 			for i := q.turn + 1; i < len(t.Turns) && !answered; i++ {
 				if t.Turns[i].Author != Agent {
 					continue
@@ -280,8 +287,9 @@ var (
 	)
 	doneMarkers = phrases(
 		"i ve", "i have", "we ve", "we have", "i sent", "we sent", "i refunded", "i cancelled", "i changed",
-		"j ai", "nous avons", "j ouvre", "je vous ai",
-		"he ", "hemos", "abro", "le envie",
+		"has been", "have been", "done", "is fixed",
+		"j ai", "nous avons", "j ouvre", "je vous ai", "a ete", "ont ete", "c est fait",
+		"he ", "hemos", "abro", "le envie", "ha sido", "han sido", "listo",
 	)
 	promiseMarkers = phrases(
 		"i ll", "i will", "we ll", "we will", "i m going to", "let me", "i ll get back", "will get back",
