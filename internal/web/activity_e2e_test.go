@@ -93,3 +93,48 @@ func TestBrowserActivityLines(t *testing.T) {
 		at += i
 	}
 }
+
+// TestBrowserActionWhileHeaderRefreshes: the agent clicks Resolve just as
+// a live refresh replaces the header (someone else changed the
+// conversation a moment before). htmx then answers on a button no longer
+// in the page: its swap and its "changed" signal go nowhere. The page
+// must still show the resolution, on the timeline and in the list. Found
+// as a flaky TestBrowserActivityLines on a loaded machine; here the
+// header is replaced on purpose while the request is slowed.
+func TestBrowserActionWhileHeaderRefreshes(t *testing.T) {
+	e := start(t, "sqlite")
+	other := e.incoming("cust-2", "Bao Tran", "A second open conversation")
+	ctx := browserAs(t, e, "agent@example.com")
+	if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/app/conversations/%d", e.URL, e.convID)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=resolve]`))); err != nil {
+		t.Fatal(err)
+	}
+	if !waitJS(t, ctx, `!!window.parleyStream && window.parleyStream.readyState === 1`, 5*time.Second) {
+		t.Fatal("live stream did not connect")
+	}
+	// No live events from here: only the action's own answer can update
+	// the page.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.parleyStream.close(); true`)); err != nil {
+		t.Fatal(err)
+	}
+	slowNetwork(t, ctx, 300*time.Millisecond)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid=resolve]`))); err != nil {
+		t.Fatal(err)
+	}
+	// The header is re-rendered while the request is in flight.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const m = document.querySelector("#meta"); m.outerHTML = m.outerHTML; return true; })()`)); err != nil {
+		t.Fatal(err)
+	}
+	if !waitJS(t, ctx, has("#timeline", "Resolved by Andy Agent"), 5*time.Second) {
+		t.Fatal("the resolution never showed on the timeline")
+	}
+	row := func(id int64) string {
+		return fmt.Sprintf(`!!document.querySelector('#rows [data-testid=conversation-row][data-id="%d"]')`, id)
+	}
+	if !waitJS(t, ctx, "!"+row(e.convID)+" && "+row(other), 5*time.Second) {
+		t.Fatal("the resolved conversation stays in All open")
+	}
+	if !waitJS(t, ctx, `!!document.querySelector("[data-testid=reopen]")`, 5*time.Second) {
+		t.Fatal("the header still offers Resolve for a resolved conversation")
+	}
+}

@@ -329,6 +329,26 @@
     get("/app/conversations/" + id + "/meta?" + viewQuery(), "#meta");
   }, 150);
 
+  // An action whose button was replaced while its request was in flight
+  // (a live refresh re-rendered the header just after the click) is
+  // answered on an element no longer in the page: htmx's swap and the
+  // "changed" signal it raises there reach nobody. The action happened,
+  // so the page refreshes what actions change, header included.
+  document.addEventListener("htmx:beforeSend", function (e) {
+    var elt = e.detail.elt, xhr = e.detail.xhr;
+    if (!elt || !xhr || (e.detail.requestConfig && e.detail.requestConfig.verb === "get")) return;
+    // Checked when the answer starts to arrive, before htmx swaps
+    // anything: a form that replaces itself with its answer is not lost.
+    var lost = false;
+    xhr.addEventListener("readystatechange", function () {
+      if (xhr.readyState === 2) lost = !elt.isConnected;
+    });
+    xhr.addEventListener("loadend", function () {
+      if (!lost || xhr.status < 200 || xhr.status >= 300) return;
+      document.dispatchEvent(new CustomEvent("parley:changed"));
+      refreshMeta();
+    });
+  });
   // An action answered (resolve, snooze, assign…): what it changed shows
   // everywhere on the page at once, stream or no stream.
   document.addEventListener("parley:changed", function () {
