@@ -48,7 +48,7 @@ func (s *Server) checkReply(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	findings, err := s.Assist.CheckReply(r.Context(), req.ConversationID, req.Text)
-	blocked := err != nil && findings != nil && len(findings) > 0
+	blocked := err != nil && len(findings) > 0
 	if err != nil && !blocked {
 		return err
 	}

@@ -144,14 +144,22 @@ func (s *Service) scope(ctx context.Context, conv parley.Conversation) ([]int64,
 	return ids, last, err
 }
 
-func (s *Service) load(ctx context.Context, conversationID int64, agentID *int64) (l loaded, err error) {
-	if l.conv, err = s.DB.Conversation(ctx, conversationID); err != nil {
-		return l, err
+func (s *Service) load(ctx context.Context, conversationID int64, agentID *int64) (loaded, error) {
+	conv, err := s.DB.Conversation(ctx, conversationID)
+	if err != nil {
+		return loaded{}, err
 	}
+	ids, last, err := s.scope(ctx, conv)
+	if err != nil {
+		return loaded{}, err
+	}
+	return s.loadScoped(ctx, conv, ids, last, agentID)
+}
+
+// loadScoped is load for a conversation whose scope is already known.
+func (s *Service) loadScoped(ctx context.Context, conv parley.Conversation, ids []int64, last int64, agentID *int64) (l loaded, err error) {
+	l.conv, l.ids, l.lastID = conv, ids, last
 	if l.contact, err = s.DB.Contact(ctx, l.conv.ContactID); err != nil {
-		return l, err
-	}
-	if l.ids, l.lastID, err = s.scope(ctx, l.conv); err != nil {
 		return l, err
 	}
 	msgs, err := s.DB.Messages(ctx, l.ids)
@@ -245,14 +253,14 @@ func (s *Service) Summary(ctx context.Context, conversationID int64) (Summary, e
 	if err != nil {
 		return Summary{}, err
 	}
-	_, last, err := s.scope(ctx, conv)
+	ids, last, err := s.scope(ctx, conv)
 	if err != nil {
 		return Summary{}, err
 	}
 	if sum, ok, err := s.cached(ctx, conversationID, last); err != nil || ok {
 		return sum, err
 	}
-	l, err := s.load(ctx, conversationID, nil)
+	l, err := s.loadScoped(ctx, conv, ids, last, nil)
 	if err != nil {
 		return Summary{}, err
 	}

@@ -152,6 +152,12 @@ func TestBrowserDraftAndCoach(t *testing.T) {
 	if last.Direction != parley.Outgoing || strings.ReplaceAll(strings.TrimSpace(last.Text), "\r\n", "\n") != strings.TrimSpace(final) {
 		t.Fatalf("last message = %+v, want the composer's text %q", last, final)
 	}
+	// The summary follows the conversation live: a new message, a new
+	// summary, without a reload.
+	c.write("Also my other order #55555 is late.")
+	if !waitJS(agent, `(document.querySelector("[data-testid=summary]")||{textContent:""}).textContent.includes("55555")`, 5*time.Second) {
+		t.Fatal("the summary did not follow a new message")
+	}
 	stats, err := f.env.App.DB.DraftStats(ctx, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)

@@ -104,7 +104,9 @@
     clearTimeout(refresh);
     refresh = setTimeout(function () {
       var slot = $("#assist-summary");
-      if (slot && window.htmx) htmx.ajax("GET", "/app/conversations/" + convID() + "/summary", { target: "#assist-summary", swap: "outerHTML" });
+      // parleyGet (app.js), not htmx.ajax: one request in flight per
+      // target, so no other refresh is dropped behind this one.
+      if (slot && window.parleyGet) window.parleyGet("/app/conversations/" + convID() + "/summary", "#assist-summary");
     }, 800);
   });
 })();
