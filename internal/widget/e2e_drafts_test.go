@@ -95,6 +95,11 @@ func TestBrowserDraftAndCoach(t *testing.T) {
 	if !waitJS(agent, `(document.querySelector("[data-testid=summary]")||{textContent:""}).textContent.includes("10234")`, 5*time.Second) {
 		t.Fatal("the summary with the order number never showed")
 	}
+	// The summary follows each message live; wait until it covers all
+	// four, so no late refresh moves the buttons under the clicks below.
+	if !waitJS(agent, `(document.querySelector("[data-testid=summary]")||{textContent:""}).textContent.includes("(4 messages")`, 10*time.Second) {
+		t.Fatal("the summary never covered the whole conversation")
+	}
 
 	// Three drafts, citing the article by its public page.
 	if err := chromedp.Do(agent, chromedp.Click(chromedp.CSS("[data-testid=make-drafts]"))); err != nil {
@@ -112,8 +117,9 @@ func TestBrowserDraftAndCoach(t *testing.T) {
 	if err := chromedp.Do(agent, chromedp.Click(chromedp.CSS("[data-testid=use-draft]"))); err != nil {
 		t.Fatal(err)
 	}
-	if !waitJS(agent, `document.querySelector("#composer-text").value.length > 40 && document.querySelector("#draft-set").value !== ""`, 2*time.Second) {
-		t.Fatal("picking a draft did not fill the composer")
+	if !waitJS(agent, `document.querySelector("#composer-text").value.length > 40 && document.querySelector("#draft-set").value !== ""`, 5*time.Second) {
+		state, _ := chromedp.Run(agent, chromedp.Evaluate[string](`JSON.stringify({text: document.querySelector("#composer-text").value, set: document.querySelector("#draft-set").value, drafts: document.querySelectorAll("[data-testid=draft]").length})`))
+		t.Fatalf("picking a draft did not fill the composer: %s", state)
 	}
 	if _, err := chromedp.Run(agent, chromedp.Evaluate[bool](`(() => { const b = document.querySelector("#composer-text"); b.focus(); b.setSelectionRange(b.value.length, b.value.length); return true; })()`)); err != nil {
 		t.Fatal(err)
