@@ -9,15 +9,11 @@ import (
 // other query is shared.
 type dialect struct {
 	name string
-	// lockEvents runs just before a batch inserts its events, as the last
-	// statement before the commit. On PostgreSQL it takes a
-	// transaction-scoped advisory lock, so batches from all writers and
-	// processes insert events and commit one at a time: sequence numbers
-	// are assigned in commit order, and a reader tailing the log never
-	// skips one that commits late. Everything else in the batch runs in
-	// parallel; the lock holder waits on nothing but the commit, so the
-	// lock cannot deadlock with row locks. SQLite has a single writer.
-	lockEvents string
+	// holesInLog: event sequence numbers are drawn by transactions running
+	// side by side, so a number can commit after a higher one; readers of
+	// the log wait for such a hole to settle (events.go). SQLite's single
+	// writer commits them in order.
+	holesInLog bool
 	// deferredSearchIndex: messages reach the full-text index through the
 	// background indexer (search_index.go), not as they are inserted.
 	deferredSearchIndex bool
@@ -104,7 +100,7 @@ var sqliteDialect = dialect{
 
 var postgresDialect = dialect{
 	name:            "postgres",
-	lockEvents:      "SELECT pg_advisory_xact_lock(7215001)",
+	holesInLog:      true,
 	writers:         4,
 	forUpdate:       " FOR UPDATE",
 	lockContact:     "SELECT pg_advisory_xact_lock($1)",

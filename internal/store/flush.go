@@ -16,8 +16,8 @@ const (
 )
 
 // flush writes what the batch's callers deferred: the conversations they
-// touched (one update) and their events (one insert, under the event-log
-// lock on PostgreSQL), in caller order. It runs last before the commit.
+// touched (one update) and their events (one insert), in caller order. It
+// runs last before the commit.
 func (w *writer) flush(ctx context.Context, sqlTx *sql.Tx, txs []*Tx) error {
 	var touched []any
 	seen := map[int64]bool{}
@@ -47,11 +47,6 @@ func (w *writer) flush(ctx context.Context, sqlTx *sql.Tx, txs []*Tx) error {
 		}
 		touched = touched[n:]
 	}
-	if w.db.dialect.lockEvents != "" {
-		if _, err := sqlTx.ExecContext(ctx, w.db.dialect.lockEvents); err != nil {
-			return err
-		}
-	}
 	type owned struct {
 		tx  *Tx
 		idx int
@@ -65,9 +60,14 @@ func (w *writer) flush(ctx context.Context, sqlTx *sql.Tx, txs []*Tx) error {
 			pending = append(pending, owned{tx, i})
 		}
 	}
-	if len(pending) > 0 && w.db.channel != "" {
-		// Delivered at the commit, to other processes' hubs (listen.go).
-		if _, err := sqlTx.ExecContext(ctx, "SELECT pg_notify($1, '')", w.db.channel); err != nil {
+	if len(pending) > 0 && w.db.dialect.holesInLog {
+		// The notice is delivered at the commit, to other processes' hubs
+		// (listen.go). The shared lock, taken before the insert draws
+		// sequence numbers and held until the commit is visible, is what
+		// lets readers tell a hole that may still fill from one that never
+		// will (events.go); appenders never wait for one another on it.
+		if _, err := sqlTx.ExecContext(ctx, "SELECT pg_advisory_xact_lock_shared($1), pg_notify($2, '')",
+			w.db.eventsKey, w.db.channel); err != nil {
 			return err
 		}
 	}

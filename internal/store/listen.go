@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"hash/fnv"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -34,6 +35,14 @@ func eventsChannel(schema string) string {
 }
 
 var unsafeIdent = regexp.MustCompile(`[^a-z0-9_]`)
+
+// eventsLockKey is the advisory lock key of the event log named by its
+// channel: a hash, so each schema's log has its own.
+func eventsLockKey(channel string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("parley events lock: " + channel))
+	return int64(h.Sum64())
+}
 
 // Listen calls wake whenever another connection commits events, until ctx
 // ends. It holds one dedicated connection, reconnecting with backoff when

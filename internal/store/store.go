@@ -51,6 +51,9 @@ type DB struct {
 	// pgDSN and channel, on PostgreSQL, are where Listen connects and the
 	// NOTIFY channel of this database's event log (listen.go).
 	pgDSN, channel string
+	// eventsKey is the advisory lock appenders of this log hold, shared
+	// (flush.go, events.go): one per schema, like channel.
+	eventsKey int64
 
 	// Secrets seals the secrets kept in Parley's own tables (secrets.go).
 	// Without a key, storing one fails with secret.ErrNoKey.
@@ -111,6 +114,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			return nil, fmt.Errorf("store: read the schema: %w", err)
 		}
 		db.pgDSN, db.channel = dsn, eventsChannel(schema)
+		db.eventsKey = eventsLockKey(db.channel)
 	}
 	db.writer = startWriter(db)
 	if db.dialect.name == "sqlite" {

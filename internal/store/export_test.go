@@ -1,0 +1,21 @@
+package store
+
+import (
+	"database/sql"
+	"time"
+)
+
+// SetSettleWait shortens how long event reads wait for a hole to settle,
+// for tests; it returns the function that restores it.
+func SetSettleWait(d time.Duration) func() {
+	old := settleWait
+	settleWait = d
+	return func() { settleWait = old }
+}
+
+// ReadPool is the database's reading pool, for tests that check rows
+// directly.
+func (db *DB) ReadPool() *sql.DB { return db.read }
+
+// EventsLockKey is the advisory lock appenders of the event log hold.
+func (db *DB) EventsLockKey() int64 { return db.eventsKey }
