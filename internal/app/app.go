@@ -136,7 +136,7 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	a.Work = work.New(work.Leaser{DB: db, TTL: time.Duration(cfg.LeaseTTL) * time.Second})
+	a.Work = work.New(db, time.Duration(cfg.LeaseTTL)*time.Second)
 	a.Gateway.Hold = a.Work.Hold
 	a.Work.Add(a.workers()...)
 	return a, nil

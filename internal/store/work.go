@@ -158,3 +158,15 @@ func (tx *Tx) SetEventCursor(name string, seq int64) error {
 		ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at`, name, seq, ts(tx.now))
 	return wrapErr("store: SetEventCursor", err)
 }
+
+// EventTypes lists the distinct kinds in the event log, for audits and
+// tests that hold the log to the catalogue (parley.EventKinds). It reads
+// the whole log: not for request paths.
+func (db *DB) EventTypes(ctx context.Context) (_ []string, err error) {
+	defer wrap(&err, "store: EventTypes")
+	rows, err := db.read.QueryContext(ctx, "SELECT DISTINCT type FROM events ORDER BY type")
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(r *sql.Rows) (s string, err error) { return s, r.Scan(&s) })
+}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/internal/store"
@@ -29,6 +31,16 @@ type Leaser struct {
 	KeepOnStop bool
 	// Log receives lease changes; nil means slog.Default().
 	Log *slog.Logger
+
+	held sync.Map // lease name → token, while its work runs here
+}
+
+// Holding lists the leases whose work runs on this node now, sorted.
+func (l *Leaser) Holding() []string {
+	var out []string
+	l.held.Range(func(k, _ any) bool { out = append(out, k.(string)); return true })
+	slices.Sort(out)
+	return out
 }
 
 type leaseKey struct{}
@@ -99,9 +111,12 @@ func (l *Leaser) Hold(ctx context.Context, name string, run func(ctx context.Con
 func (l *Leaser) run(ctx context.Context, lease store.Lease, asked time.Time, run func(ctx context.Context) error) (lost bool) {
 	ttl := l.ttl()
 	wctx, stop := context.WithCancelCause(context.WithValue(ctx, leaseKey{}, lease))
+	defer stop(nil)
 	done := make(chan struct{})
+	l.held.Store(lease.Name, lease.Token)
 	go func() {
 		defer close(done)
+		defer l.held.Delete(lease.Name)
 		supervise(wctx, lease.Name, l.log(), run)
 	}()
 	// The lease is ours until asked+ttl by our own monotonic clock: asked

@@ -47,14 +47,14 @@ type Kernel struct {
 	running bool
 }
 
-// New returns a kernel for the node whose leases are kept in db's leases
-// table, with a holder name unique to this process.
-func New(l Leaser) *Kernel {
-	if l.Node == "" {
-		host, _ := os.Hostname()
-		l.Node = fmt.Sprintf("%s/%d/%x", host, os.Getpid(), rand.Uint32())
-	}
-	return &Kernel{Leaser: l, names: map[string]bool{}}
+// New returns a kernel whose leases are kept in db, lasting ttl unless
+// renewed (DefaultTTL when 0), held under a name unique to this process.
+func New(db *store.DB, ttl time.Duration) *Kernel {
+	host, _ := os.Hostname()
+	k := &Kernel{names: map[string]bool{}}
+	k.DB, k.TTL = db, ttl
+	k.Node = fmt.Sprintf("%s/%d/%x", host, os.Getpid(), rand.Uint32())
+	return k
 }
 
 // Add adds workers. A name used twice, an empty name or a nil Run is a
