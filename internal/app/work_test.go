@@ -70,7 +70,9 @@ func TestTwoNodesWork(t *testing.T) {
 	// with two runners looking for it.
 	var in struct{ ID int64 }
 	a.JSON("POST", "/api/v1/inboxes", map[string]any{"name": "Support"}, 201, &in)
-	var msg struct{ ConversationID int64 `json:"conversation_id"` }
+	var msg struct {
+		ConversationID int64 `json:"conversation_id"`
+	}
 	a.JSON("POST", fmt.Sprintf("/api/v1/inboxes/%d/incoming", in.ID),
 		map[string]any{"contact": map[string]string{"external_id": "c-1"}, "text": "hello"}, 201, &msg)
 	until := time.Now().Add(300 * time.Millisecond)
