@@ -28,12 +28,12 @@ import (
 	"github.com/parleyhq/parley/internal/live"
 	"github.com/parleyhq/parley/internal/llm"
 	"github.com/parleyhq/parley/internal/outbound"
-	"github.com/parleyhq/parley/internal/report"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/telemetry"
 	"github.com/parleyhq/parley/internal/uploads"
 	"github.com/parleyhq/parley/internal/web"
 	"github.com/parleyhq/parley/internal/widget"
+	"github.com/parleyhq/parley/internal/work"
 )
 
 // App is one running Parley.
@@ -57,6 +57,9 @@ type App struct {
 	Gateway *gateway.Gateway
 	// Telemetry holds the metrics served at /metrics.
 	Telemetry *telemetry.Registry
+	// Work runs the background workers (workers.go): on every node, or
+	// under a lease on one node at a time.
+	Work *work.Kernel
 	// LLM is the workspace's language model, when an admin configured
 	// one (Settings → AI model); the assistant falls back to its offline
 	// engine without it.
@@ -104,18 +107,8 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	a.Gateway = &gateway.Gateway{DB: db, Inbox: a.Inbox, Blobs: blobs, Box: box, HTTP: guard.HTTPClient(30 * time.Second), Outbound: guard,
 		BaseURL: a.BaseURL, MaxMediaBytes: cfg.MaxUploadBytes}
 	a.Inbox.Channels = a.Gateway
-	a.Jobs.Handle(inbox.JobChannelSend, a.Gateway.Send)
-	a.Jobs.Handle(inbox.JobSLACheck, func(ctx context.Context, j store.Job) error { return a.Inbox.CheckSLA(ctx, j.Payload) })
-	a.Jobs.Handle(inbox.JobAck, func(ctx context.Context, j store.Job) error { return a.Inbox.SendAck(ctx, j.Payload) })
-	a.Jobs.Handle(inbox.JobSurveySend, func(ctx context.Context, j store.Job) error { return a.Inbox.SendSurvey(ctx, j.Payload) })
-	a.Jobs.Handle(inbox.JobAutoResolve, func(ctx context.Context, j store.Job) error { return a.Inbox.AutoResolve(ctx, j.Payload) })
-	a.Jobs.Handle(inbox.JobMediaFetch, a.Gateway.FetchMedia)
-	a.Jobs.Handle(inbox.JobSnoozeWake, func(ctx context.Context, j store.Job) error {
-		return a.Inbox.WakeSnoozed(ctx, j.Payload)
-	})
-	a.Jobs.Handle(inbox.JobWebhookDeliver, func(ctx context.Context, j store.Job) error {
-		return a.Inbox.DeliverWebhook(ctx, j.Payload, j.Attempts >= j.MaxAttempts)
-	})
+	a.Inbox.RegisterJobs(a.Jobs)
+	a.Gateway.RegisterJobs(a.Jobs)
 	a.Knowledge = &knowledge.Service{DB: db, BaseURL: a.BaseURL}
 	a.Knowledge.Register(a.Jobs)
 	a.Approvals = approval.New(db, a.Inbox)
@@ -143,6 +136,9 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	a.Work = work.New(db, time.Duration(cfg.LeaseTTL)*time.Second)
+	a.Gateway.Hold = a.Work.Hold
+	a.Work.Add(a.workers()...)
 	return a, nil
 }
 
@@ -215,35 +211,11 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
-	wg.Add(7)
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		a.Jobs.Run(jobsCtx)
-	}()
-	go func() {
-		defer wg.Done()
-		a.Gateway.RunEmail(jobsCtx)
-	}()
-	go func() {
-		defer wg.Done()
-		a.Gateway.KeepZaloTokens(jobsCtx)
-	}()
-	go func() {
-		defer wg.Done()
-		a.Inbox.RunRouting(jobsCtx)
-	}()
-	go func() {
-		defer wg.Done()
-		a.Widget.Run(jobsCtx)
-	}()
-	go func() {
-		defer wg.Done()
-		report.RunProjector(jobsCtx, a.DB, 15*time.Second)
-	}()
-	go func() {
-		defer wg.Done()
-		if err := a.Hub.Run(jobsCtx); err != nil {
-			slog.Error("app: live hub", "err", err)
+		if err := a.Work.Run(jobsCtx); err != nil {
+			slog.Error("app: background work", "err", err)
 		}
 	}()
 	errc := make(chan error, 1)

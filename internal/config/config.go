@@ -40,6 +40,10 @@ type Config struct {
 	// exact host names, comma-separated) Parley may call: webhooks,
 	// provider APIs, mail servers. Empty: public addresses only.
 	OutboundAllow string
+	// LeaseTTL is how many seconds a node's hold on single-node work (the
+	// report projector, a mailbox, the routing sweep…) lasts unless
+	// renewed: how long that work stalls when its node dies.
+	LeaseTTL int64
 	// SecretKey seals channel credentials at rest. Read only from
 	// PARLEY_SECRET_KEY, never a flag, so it stays out of process lists.
 	SecretKey string
@@ -62,6 +66,7 @@ func (c *Config) options() []option {
 		{"owner-email", "PARLEY_OWNER_EMAIL", "email of the owner account created on first start", &c.OwnerEmail, nil},
 		{"base-url", "PARLEY_BASE_URL", "public URL of this Parley, for links in emails and the widget snippet", &c.BaseURL, nil},
 		{"away-after", "PARLEY_AWAY_AFTER", "minutes with no inbox open before an online agent is set away", nil, &c.AwayAfter},
+		{"lease-ttl", "PARLEY_LEASE_TTL", "seconds a node holds single-node work (report projection, mail reading) without renewing: how long it stalls when its node dies", nil, &c.LeaseTTL},
 		{"widget-upload-quota", "PARLEY_WIDGET_UPLOAD_QUOTA", "bytes a widget visitor may upload a day (an address: five times as much)", nil, &c.WidgetUploadQuota},
 		{"trusted-proxies", "PARLEY_TRUSTED_PROXIES", "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-For names the client; empty: trust none", &c.TrustedProxies, nil},
 		{"outbound-allow", "PARLEY_OUTBOUND_ALLOW", "comma-separated CIDRs, addresses or host names on private networks (or loopback) that webhooks, provider APIs and mail servers may use; empty: public addresses only", &c.OutboundAllow, nil},
@@ -78,6 +83,7 @@ func Default() Config {
 		MaxUploadBytes: 25 << 20,
 		OwnerEmail:     "owner@parley.local",
 		AwayAfter:      15,
+		LeaseTTL:       15,
 
 		WidgetUploadQuota: 50 << 20,
 	}
@@ -143,6 +149,9 @@ func (c *Config) Validate() error {
 	}
 	if c.AwayAfter < 1 || c.AwayAfter > 24*60 {
 		return fmt.Errorf("away-after must be between 1 and 1440 minutes")
+	}
+	if c.LeaseTTL < 1 || c.LeaseTTL > 600 {
+		return fmt.Errorf("lease-ttl must be between 1 and 600 seconds")
 	}
 	if c.MaxJSONBytes < 1024 {
 		return fmt.Errorf("max-json-bytes must be at least 1024")

@@ -24,9 +24,13 @@ const cursorKey = "imap_cursor"
 var EmailScan = 30 * time.Second
 
 // RunEmail keeps one IMAP poller running per email inbox until ctx ends,
-// restarting a poller when its inbox's settings or secrets change. Several
-// processes may each run one for the same mailbox (on PostgreSQL): a mail
-// is stored once, by its Message-ID, whoever fetches it first.
+// restarting a poller when its inbox's settings or secrets change. It runs
+// on every node, and each poller runs under the lease EmailLease(inbox)
+// (through Hold): one node reads a mailbox at a time, the mailboxes spread
+// over the nodes that take their leases first, and a dead node's
+// mailboxes move to another within the lease's TTL. The UID cursor is in
+// the database, so the new reader carries on where the old one stopped;
+// a mail read twice in a handover is stored once, by its Message-ID.
 func (g *Gateway) RunEmail(ctx context.Context) {
 	type running struct {
 		cancel context.CancelFunc
@@ -74,9 +78,7 @@ func (g *Gateway) RunEmail(ctx context.Context) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if err := p.Run(pctx); err != nil && pctx.Err() == nil {
-					slog.Error("gateway: IMAP poller stopped", "inbox", c.inbox.ID, "err", err)
-				}
+				g.hold(pctx, EmailLease(c.inbox.ID), p.Run)
 			}()
 		}
 		for id, r := range pollers {
@@ -91,6 +93,20 @@ func (g *Gateway) RunEmail(ctx context.Context) {
 		case <-g.changes():
 		case <-time.After(EmailScan):
 		}
+	}
+}
+
+// EmailLease names the lease under which an email inbox's mailbox is read.
+func EmailLease(inboxID int64) string { return "gateway.imap." + strconv.FormatInt(inboxID, 10) }
+
+// hold runs run under the named lease, or at once without Hold.
+func (g *Gateway) hold(ctx context.Context, name string, run func(ctx context.Context) error) {
+	if g.Hold != nil {
+		g.Hold(ctx, name, run)
+		return
+	}
+	if err := run(ctx); err != nil && ctx.Err() == nil {
+		slog.Error("gateway: stopped", "work", name, "err", err) // an IMAP poller's settings
 	}
 }
 

@@ -43,6 +43,10 @@ type Gateway struct {
 	BaseURL func() string
 	// MaxMediaBytes bounds one fetched or sent file.
 	MaxMediaBytes int64
+	// Hold runs run while this node holds the named lease (the app passes
+	// its work kernel's Hold), so that each mailbox is read by one node at
+	// a time and moves to another when its node dies. Nil runs it at once.
+	Hold func(ctx context.Context, name string, run func(ctx context.Context) error)
 
 	conns    sync.Map      // inbox id → cachedConn
 	changed  chan struct{} // an inbox changed: RunEmail looks again

@@ -50,7 +50,7 @@ func (n *noticeDesk) visitorAnswered(visitor, addr string) (inbox.Received, mail
 	if _, err := n.e.App.Inbox.Reply(ctx, inbox.System, r.ConversationID, inbox.Outgoing{Text: "Yes, in 3 days."}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := n.e.App.Inbox.ScanWidgetReplies(ctx); err != nil {
+	if err := n.e.App.Inbox.ScanWidgetReplies(ctx); err != nil {
 		t.Fatal(err)
 	}
 	before := len(n.notices.Messages())

@@ -35,7 +35,7 @@ func TestReplyNoticeBySMS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.App.Inbox.ScanWidgetReplies(ctx); err != nil {
+	if err := e.App.Inbox.ScanWidgetReplies(ctx); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Add(6 * time.Minute)

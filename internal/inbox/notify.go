@@ -1,6 +1,7 @@
 package inbox
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"github.com/parleyhq/parley/internal/mail"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/work"
 	stdmail "net/mail"
 )
 
@@ -26,41 +28,55 @@ import (
 // JobWidgetNotify is the job that may email a reply to a widget visitor.
 const JobWidgetNotify = "widget.notify"
 
-// EventNotificationEmail is appended for every emailed (or not emailed)
-// reply; data: status, reason, recipient.
-const EventNotificationEmail = "notification.email"
+// EventNotificationEmail is parley.EventNotificationEmail (the catalogue
+// of event kinds is parley/eventkinds.go).
+const EventNotificationEmail = parley.EventNotificationEmail
 
 type notifyPayload struct {
 	MessageID int64 `json:"message_id"`
 }
 
-// ScanWidgetReplies finds agents' replies on widget inboxes that were
-// logged since the last scan and enqueues a notify job for each, to run
-// when the inbox's away time has passed; the scan position moves in the
-// same transaction, so each reply gets exactly one job. It returns how
-// many jobs it enqueued.
-func (s *Service) ScanWidgetReplies(ctx context.Context) (n int, err error) {
-	for {
-		var batch int
-		err = s.DB.Write(ctx, func(tx *store.Tx) error {
-			replies, err := tx.ScanWidgetReplies(500)
-			if err != nil {
-				return err
-			}
-			batch = len(replies)
-			for _, r := range replies {
-				runAt := tx.Now().Add(time.Duration(r.AwayMinutes) * time.Minute)
-				if err := s.enqueue(tx, JobWidgetNotify, notifyPayload{MessageID: r.MessageID}, runAt, 6); err != nil {
-					return err
+// WidgetRepliesConsumer names the cursor of the widget's reply watcher.
+const WidgetRepliesConsumer = "widget.replies"
+
+// WidgetReplies returns the consumer of the event log that finds agents'
+// replies on widget inboxes and enqueues a notify job for each, to run
+// when the inbox's away time has passed. The jobs are enqueued in the
+// transaction that moves its cursor, so each reply gets exactly one job,
+// whichever node handles it. A database that never ran it starts at the
+// end of the log: replies from before are never emailed.
+func (s *Service) WidgetReplies() *work.Consumer {
+	return &work.Consumer{Name: WidgetRepliesConsumer, DB: s.DB, StartAtEnd: true,
+		Handle: func(ctx context.Context, evs []parley.Event) (work.Commit, error) {
+			var ids []int64
+			for _, e := range evs {
+				if e.Type == parley.EventMessageCreated && e.MessageID != nil && bytes.Contains(e.Data, []byte(parley.Outgoing)) {
+					ids = append(ids, *e.MessageID)
 				}
 			}
-			return nil
-		})
-		n += batch
-		if err != nil || batch < 500 {
-			return n, err
-		}
-	}
+			if len(ids) == 0 {
+				return nil, nil
+			}
+			return func(tx *store.Tx) error {
+				replies, err := tx.WidgetReplies(ids)
+				if err != nil {
+					return err
+				}
+				for _, r := range replies {
+					runAt := tx.Now().Add(time.Duration(r.AwayMinutes) * time.Minute)
+					if err := s.enqueue(tx, JobWidgetNotify, notifyPayload{MessageID: r.MessageID}, runAt, 6); err != nil {
+						return err
+					}
+				}
+				return nil
+			}, nil
+		}}
+}
+
+// ScanWidgetReplies runs the WidgetReplies consumer until it has caught up
+// with the log.
+func (s *Service) ScanWidgetReplies(ctx context.Context) error {
+	return s.WidgetReplies().Drain(ctx)
 }
 
 // ReplyNotifier runs JobWidgetNotify.

@@ -18,8 +18,8 @@ import (
 // online agent with the most room, never above their capacity. Drain runs
 // in its own transaction, after the commits that may need it (a
 // conversation queued, an agent freed or back online), and every
-// RoutingInterval as a safety net: a conversation queued just before a
-// crash is routed after the restart.
+// RoutingInterval as a safety net (SweepRouting): a conversation queued
+// just before a crash is routed by the sweep of a surviving node.
 //
 // Drain takes the routing lock before it touches any conversation, and
 // nothing else takes it, so it cannot deadlock with the row locks of
@@ -50,15 +50,34 @@ func (s *Service) kickRouting() {
 	}
 }
 
-// RunRouting drains the queue when asked, and every RoutingInterval,
-// until ctx ends. It also sets online agents who have had no inbox open
-// for AwayAfter to away.
+// RunRouting drains the queue at start and whenever a commit in this
+// process asks for it (kickRouting), until ctx ends. It runs on every
+// node: the kick is local, and Drain's routing lock keeps nodes from
+// assigning past capacity. What another node commits is drained by that
+// node, and SweepRouting catches anything left.
 func (s *Service) RunRouting(ctx context.Context) {
+	for {
+		if _, err := s.Drain(ctx); err != nil && ctx.Err() == nil {
+			slog.Error("inbox: routing", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.routerKick():
+		}
+	}
+}
+
+// SweepRouting drains the queue every RoutingInterval, as a safety net (a
+// conversation queued just before its node died), and sets online agents
+// who have had no inbox open for AwayAfter to away, until ctx ends. One
+// node at a time needs to: the app runs it under a lease.
+func (s *Service) SweepRouting(ctx context.Context) {
 	t := time.NewTicker(RoutingInterval)
 	defer t.Stop()
 	for {
 		if _, err := s.Drain(ctx); err != nil && ctx.Err() == nil {
-			slog.Error("inbox: routing", "err", err)
+			slog.Error("inbox: routing sweep", "err", err)
 		}
 		if err := s.AwayIdleAgents(ctx); err != nil && ctx.Err() == nil {
 			slog.Error("inbox: away idle agents", "err", err)
@@ -66,7 +85,6 @@ func (s *Service) RunRouting(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-s.routerKick():
 		case <-t.C:
 		}
 	}

@@ -15,8 +15,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -36,6 +38,8 @@ type Runner struct {
 	worker   string
 	wake     chan struct{}
 	wg       sync.WaitGroup
+	mu       sync.Mutex // guards handlers and started
+	started  bool
 
 	// Concurrency is how many jobs run at once in this process.
 	Concurrency int
@@ -80,8 +84,45 @@ func DefaultBackoff(attempt int) time.Duration {
 	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
 }
 
-// Handle registers the handler for a job kind. Call before Run.
-func (r *Runner) Handle(kind string, h Handler) { r.handlers[kind] = h }
+// Handle registers the handler for a job kind. The package that owns a
+// kind registers it (a Register or RegisterJobs function beside the
+// handler), once, before Run. A kind registered twice, an empty kind, a
+// nil handler or a registration after Run is a wiring mistake and panics,
+// as http.ServeMux does for a pattern registered twice: two handlers for
+// one kind would otherwise have the last one silently win.
+func (r *Runner) Handle(kind string, h Handler) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.started:
+		panic(fmt.Sprintf("jobs: handler for %q registered after Run", kind))
+	case kind == "" || h == nil:
+		panic(fmt.Sprintf("jobs: handler for %q: a kind and a handler are required", kind))
+	case r.handlers[kind] != nil:
+		panic(fmt.Sprintf("jobs: job kind %q registered twice", kind))
+	}
+	r.handlers[kind] = h
+}
+
+// Kinds lists the job kinds registered, sorted.
+func (r *Runner) Kinds() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Sorted(maps.Keys(r.handlers))
+}
+
+func (r *Runner) handler(kind string) Handler {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.handlers[kind]
+}
+
+// start marks the handlers final.
+func (r *Runner) start() {
+	r.mu.Lock()
+	r.started = true
+	r.mu.Unlock()
+}
 
 // Wake makes the runner look for due jobs now. It never blocks.
 func (r *Runner) Wake() {
@@ -93,6 +134,7 @@ func (r *Runner) Wake() {
 
 // Run claims and runs jobs until ctx ends, then waits for running handlers.
 func (r *Runner) Run(ctx context.Context) error {
+	r.start()
 	defer r.wg.Wait()
 	sem := make(chan struct{}, r.Concurrency)
 	prune := time.NewTicker(time.Hour)
@@ -169,8 +211,11 @@ func (r *Runner) run(ctx context.Context, j store.Job) {
 		// Claimed again after its lease ran out more times than allowed:
 		// the handler keeps dying mid-run, so stop trying.
 		runErr = permanent{fmt.Errorf("gave up after %d attempts whose leases expired", j.MaxAttempts)}
-	} else if h := r.handlers[j.Kind]; h == nil {
-		runErr = permanent{fmt.Errorf("no handler for job kind %q", j.Kind)}
+	} else if h := r.handler(j.Kind); h == nil {
+		// Never silent: the job fails for good with this reason (visible
+		// and retryable once a handler exists), and the log says so.
+		runErr = permanent{fmt.Errorf("no handler registered for job kind %q (registered: %v)", j.Kind, r.Kinds())}
+		slog.Error("jobs: a job of a kind nobody registered", "id", j.ID, "kind", j.Kind)
 	} else {
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.Lease*9/10)
 		runErr = safeRun(hctx, h, j)

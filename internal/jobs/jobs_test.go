@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -130,7 +131,7 @@ func TestFailures(t *testing.T) {
 		if j := waitStatus(t, db, panics, "failed"); j.LastError == "" {
 			t.Errorf("panic: %+v", j)
 		}
-		if j := waitStatus(t, db, unknown, "failed"); j.Attempts != 1 {
+		if j := waitStatus(t, db, unknown, "failed"); j.Attempts != 1 || !strings.Contains(j.LastError, `no handler registered for job kind "nobody-handles-this"`) {
 			t.Errorf("unknown kind: %+v", j)
 		}
 	})
@@ -276,4 +277,34 @@ func TestOnFinishAndCounts(t *testing.T) {
 			t.Errorf("JobCounts = %s", s)
 		}
 	})
+}
+
+// TestHandleTwice: a kind registered twice, or after Run, is a wiring
+// mistake that panics rather than letting one handler silently win.
+func TestHandleTwice(t *testing.T) {
+	r := jobs.New(storetest.Open(t, "sqlite"))
+	h := func(ctx context.Context, j store.Job) error { return nil }
+	r.Handle("a", h)
+	mustPanic := func(what string, f func()) {
+		t.Helper()
+		defer func() {
+			if recover() == nil {
+				t.Errorf("%s does not panic", what)
+			}
+		}()
+		f()
+	}
+	mustPanic("a kind registered twice", func() { r.Handle("a", h) })
+	mustPanic("an empty kind", func() { r.Handle("", h) })
+	mustPanic("a nil handler", func() { r.Handle("b", nil) })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); r.Run(ctx) }()
+	time.Sleep(50 * time.Millisecond)
+	mustPanic("a kind registered after Run", func() { r.Handle("c", h) })
+	cancel()
+	<-done
+	if got := r.Kinds(); len(got) != 1 || got[0] != "a" {
+		t.Errorf("Kinds = %v", got)
+	}
 }

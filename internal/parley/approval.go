@@ -115,12 +115,3 @@ type ApprovalAudit struct {
 	Note      string        `json:"note"`
 	At        time.Time     `json:"at"`
 }
-
-// Approval event types; data: request id, kind, reason (and the note and
-// the message id once decided).
-const (
-	EventApprovalRequested = "approval.requested"
-	EventApprovalApproved  = "approval.approved"
-	EventApprovalRejected  = "approval.rejected"
-	EventApprovalCancelled = "approval.cancelled"
-)

@@ -164,24 +164,6 @@ type Event struct {
 	CreatedAt      time.Time       `json:"created_at"`
 }
 
-// Event types.
-const (
-	EventConversationCreated  = "conversation.created"
-	EventConversationStatus   = "conversation.status"   // data: from, to, reason
-	EventConversationPriority = "conversation.priority" // data: from, to
-	EventConversationAssigned = "conversation.assigned" // data: from, to (agent ids)
-	EventConversationTeam     = "conversation.team"     // data: from, to (team ids)
-	EventConversationLabels   = "conversation.labels"   // data: labels
-	EventMessageCreated       = "message.created"       // data: direction
-	EventMessageDelivery      = "message.delivery"      // data: state, error
-	EventMessageUpdated       = "message.updated"       // data: attachment_id (media fetched later)
-	EventMessageRefused       = "message.refused"       // data: inbox_id, channel, kind, provider_id, reason (a provider's message or receipt Parley could not store)
-	EventContactCreated       = "contact.created"
-	EventContactUpdated       = "contact.updated"
-	EventContactMerged        = "contact.merged"   // data: merge id, source, target
-	EventContactUnmerged      = "contact.unmerged" // data: merge id
-)
-
 // CleanFilename makes a sender's file name safe to store and offer for
 // download: no path separators or control characters, at most 200 bytes,
 // and never empty.

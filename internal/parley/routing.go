@@ -22,17 +22,6 @@ func (a Availability) Valid() bool { return a == Online || a == Away || a == Off
 // unless set otherwise: async agents work many threads in parallel.
 const DefaultCapacity = 12
 
-// Event types of routing and SLAs.
-const (
-	EventConversationQueued = "conversation.queued" // data: position
-	EventAgentAvailability  = "agent.availability"  // data: from, to, reason
-	EventSLAWarning         = "sla.warning"         // data: target, due_at
-	EventSLABreached        = "sla.breached"        // data: target, due_at
-	EventSLAMet             = "sla.met"             // data: target (a reply or resolution before the breach)
-	EventConversationTriage = "conversation.triage" // data: from, to, rules
-	EventPromise            = "conversation.promise"
-)
-
 // Routing is an inbox's routing, hours, acknowledgement and auto-resolve
 // settings, stored as JSON on the inbox.
 type Routing struct {

@@ -6,14 +6,6 @@ import (
 	"unicode/utf8"
 )
 
-// Event types of surveys. Each is written in the transaction that makes
-// the change, so the log is the survey's audit trail.
-const (
-	EventSurveySent     = "survey.sent"     // data: survey_id, channel
-	EventSurveySkipped  = "survey.skipped"  // data: survey_id, reason
-	EventSurveyAnswered = "survey.answered" // data: survey_id, ces, csat, comment (bool), via
-)
-
 // Survey statuses. A resolution that was considered but not surveyed
 // (cooldown, closed window, opt-out) is kept as skipped, with the reason,
 // so that agents and reports can tell "not asked" from "not answered".

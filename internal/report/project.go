@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -12,56 +11,53 @@ import (
 
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/work"
 )
 
 // projectBatch is how many events one projection step reads.
 const projectBatch = 2000
 
-// Project brings the facts up to the end of the event log: every
-// conversation with an event after the cursor is replayed whole and its
-// facts replaced, with the rollups changed to match, in one transaction
-// that also moves the cursor. It stops when it has caught up or when ctx
-// ends. Several processes may project at once: a step whose events another
-// process projected first is dropped (the cursor is compared and swapped)
-// and the next one starts from the new cursor.
-func Project(ctx context.Context, db *store.DB) (err error) {
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("report: Project: %w", err)
-		}
-	}()
-	set, err := loadSettings(ctx, db)
-	if err != nil {
-		return err
-	}
-	for ctx.Err() == nil {
-		cursor, _, err := db.ReportCursor(ctx)
-		if err != nil {
-			return err
-		}
-		evs, err := db.Events(ctx, cursor, projectBatch)
-		if err != nil || len(evs) == 0 {
-			return err
-		}
-		seen := map[int64]bool{}
-		var ids []int64
-		for _, e := range evs {
-			if e.ConversationID != nil && changesFacts(e) && !seen[*e.ConversationID] {
-				seen[*e.ConversationID] = true
-				ids = append(ids, *e.ConversationID)
+// Projector returns the consumer that projects the event log into facts
+// (a work.Consumer with the cursor store.ReportConsumer): every
+// conversation with an event in a batch is replayed whole and its facts
+// replaced, with the rollups changed to match, in the transaction that
+// moves the cursor past the batch. The app runs it under a lease, every
+// 15 s; Project runs it once, on any node.
+func Projector(db *store.DB) *work.Consumer {
+	return &work.Consumer{Name: store.ReportConsumer, DB: db, Batch: projectBatch, Every: 15 * time.Second,
+		Handle: func(ctx context.Context, evs []parley.Event) (work.Commit, error) {
+			// Read per batch: a change of hours or windows also sends the
+			// cursor back, and this batch then fails its compare and swap.
+			set, err := loadSettings(ctx, db)
+			if err != nil {
+				return nil, err
 			}
-		}
-		p, err := project(ctx, db, set, ids, db.Now().UTC())
-		if err != nil {
-			return err
-		}
-		p.From, p.To = cursor, evs[len(evs)-1].Seq
-		err = db.Write(ctx, func(tx *store.Tx) error { return tx.ApplyProjection(p) })
-		if err != nil && !errors.Is(err, store.ErrCursorMoved) {
-			return err
-		}
+			seen := map[int64]bool{}
+			var ids []int64
+			for _, e := range evs {
+				if e.ConversationID != nil && changesFacts(e) && !seen[*e.ConversationID] {
+					seen[*e.ConversationID] = true
+					ids = append(ids, *e.ConversationID)
+				}
+			}
+			p, err := project(ctx, db, set, ids, db.Now().UTC())
+			if err != nil {
+				return nil, err
+			}
+			return func(tx *store.Tx) error { return tx.ApplyProjection(p) }, nil
+		}}
+}
+
+// Project brings the facts up to the end of the event log (see
+// Projector). It stops when it has caught up or when ctx ends. Several
+// processes may project at once: a step whose events another process
+// projected first is dropped (the cursor is compared and swapped) and
+// the next one starts from the new cursor.
+func Project(ctx context.Context, db *store.DB) error {
+	if err := Projector(db).Drain(ctx); err != nil {
+		return fmt.Errorf("report: Project: %w", err)
 	}
-	return ctx.Err()
+	return nil
 }
 
 // project replays the conversations ids and returns their new facts, the
@@ -221,24 +217,6 @@ func catchUp(ctx context.Context, db *store.DB) error {
 		}
 	}
 	return nil
-}
-
-// RunProjector projects every interval until ctx ends, so that reports
-// find the facts nearly current and wait for little. Errors are logged
-// and retried at the next tick.
-func RunProjector(ctx context.Context, db *store.DB, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if err := Project(ctx, db); err != nil && ctx.Err() == nil {
-			slog.Warn("report: projecting events into facts", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 // factKey is a fact without its id, comparable.

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -59,27 +58,26 @@ type RollupKey struct {
 // their values (µs).
 type RollupSum struct{ N, Total int64 }
 
+// ReportConsumer names the report projector's cursor in event_cursors.
+const ReportConsumer = "report.projector"
+
 // ReportCursor returns the seq up to which the event log has been
 // projected into facts, and when that was done.
 func (db *DB) ReportCursor(ctx context.Context) (seq int64, at time.Time, err error) {
-	var us int64
-	err = db.read.QueryRowContext(ctx, "SELECT seq, updated_at FROM report_cursor WHERE id = 1").Scan(&seq, &us)
-	return seq, fromTS(us), wrapErr("store: ReportCursor", err)
+	return db.EventCursor(ctx, ReportConsumer)
 }
 
 // ReprojectReports sends the projector back to the start of the event
 // log, for a change that alters past metrics (business hours, a reopen
 // window): every conversation is replayed again and only the facts that
 // change are rewritten. Reports keep answering from the facts meanwhile.
-func (tx *Tx) ReprojectReports() error {
-	_, err := tx.exec("UPDATE report_cursor SET seq = 0 WHERE id = 1")
-	return err
-}
+func (tx *Tx) ReprojectReports() error { return tx.SetEventCursor(ReportConsumer, 0) }
 
 // ReportLag is how many events the projector has not read yet.
 func (db *DB) ReportLag(ctx context.Context) (int64, error) {
 	var n int64
-	err := db.read.QueryRowContext(ctx, "SELECT (SELECT COALESCE(MAX(seq), 0) FROM events) - (SELECT seq FROM report_cursor WHERE id = 1)").Scan(&n)
+	err := db.read.QueryRowContext(ctx, `SELECT (SELECT COALESCE(MAX(seq), 0) FROM events)
+		- COALESCE((SELECT seq FROM event_cursors WHERE name = $1), 0)`, ReportConsumer).Scan(&n)
 	return max(n, 0), wrapErr("store: ReportLag", err)
 }
 
@@ -130,10 +128,9 @@ func readByIDs[T any](ctx context.Context, db *DB, ids []int64, q func(in string
 // Projection is one step of the projector: the facts that stop being
 // true (by id), the new ones, and the rollup changes that go with them.
 type Projection struct {
-	From, To int64 // the cursor moves from From to To (compare-and-swap)
-	Removed  []int64
-	Facts    []Fact
-	Rollup   map[RollupKey]RollupSum
+	Removed []int64
+	Facts   []Fact
+	Rollup  map[RollupKey]RollupSum
 	// AgentDays are the agents' daily peaks to store, recomputed by the
 	// caller for the days whose busy facts changed.
 	AgentDays map[AgentDay]int
@@ -161,26 +158,12 @@ func Dims(inbox, team int64, priority parley.Priority, labels string) [][2]strin
 	return out
 }
 
-// ErrCursorMoved is returned by ApplyProjection when another process
-// projected the same events first: the caller starts over from the new
-// cursor.
-var ErrCursorMoved = fmt.Errorf("store: report cursor moved")
-
 // ApplyProjection deletes the facts p.Removed, inserts p.Facts, adds
-// p.Rollup to both rollup tables, stores p.AgentDays and moves the cursor,
-// in tx, only if the cursor is still at p.From.
-func (tx *Tx) ApplyProjection(p Projection) (err error) {
-	defer wrap(&err, "store: ApplyProjection")
-	res, err := tx.exec("UPDATE report_cursor SET seq = $1, updated_at = $2 WHERE id = 1 AND seq = $3", p.To, ts(tx.now), p.From)
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n != 1 {
-		return ErrCursorMoved
-	}
-	return tx.writeFacts(p)
+// p.Rollup to both rollup tables and stores p.AgentDays, in tx. The
+// projector (a work.Consumer) moves its cursor from p.From to p.To in the
+// same transaction.
+func (tx *Tx) ApplyProjection(p Projection) error {
+	return wrapErr("store: ApplyProjection", tx.writeFacts(p))
 }
 
 // LoadFacts writes facts and rollups without the cursor: for bulk loads

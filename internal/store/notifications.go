@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"strconv"
 	"time"
 
 	"github.com/parleyhq/parley/internal/parley"
@@ -72,60 +71,38 @@ func (db *DB) Notifications(ctx context.Context, conversationID int64) (_ []Noti
 // WidgetReply is an agent's reply on a widget conversation, found in the
 // event log, that may need an email if the visitor has left.
 type WidgetReply struct {
-	Seq            int64
 	MessageID      int64
 	ConversationID int64
 	AwayMinutes    int
 }
 
-// cursorKey is the settings row that remembers how far ScanWidgetReplies got.
-const cursorKey = "cursor.widget_replies"
-
-// ScanWidgetReplies reads, inside the transaction, the agents' replies on
-// widget inboxes logged after the stored cursor (up to limit of them), and
-// moves the cursor past them. Run in one transaction with the jobs it
-// enqueues, each reply is handed out exactly once, even with several
-// processes. A fresh database's cursor starts at the end of the log.
-func (tx *Tx) ScanWidgetReplies(limit int) (_ []WidgetReply, err error) {
-	defer wrap(&err, "store: ScanWidgetReplies")
-	var last int64
-	if err := tx.queryRow("SELECT COALESCE(MAX(seq), 0) FROM events").Scan(&last); err != nil {
-		return nil, err
+// WidgetReplies returns which of the given messages are agents' replies on
+// widget inboxes, in id order, with their inbox's away delay. The widget's
+// reply watcher (a work.Consumer) calls it with the messages of a batch of
+// message.created events, in the transaction that moves its cursor.
+func (tx *Tx) WidgetReplies(messageIDs []int64) (out []WidgetReply, err error) {
+	defer wrap(&err, "store: WidgetReplies")
+	for ids := messageIDs; len(ids) > 0; {
+		n := min(len(ids), reportChunk)
+		args := []any{parley.Outgoing, parley.ChannelWidget}
+		for _, id := range ids[:n] {
+			args = append(args, id)
+		}
+		ids = ids[n:]
+		rows, err := tx.query(`SELECT m.id, m.conversation_id, i.away_minutes
+			FROM messages m JOIN inboxes i ON i.id = m.inbox_id
+			WHERE m.direction = $1 AND i.channel_type = $2 AND m.id IN (`+placeholders(3, n)+`) ORDER BY m.id`, args...)
+		if err != nil {
+			return nil, err
+		}
+		list, err := collect(rows, func(r *sql.Rows) (WidgetReply, error) {
+			var w WidgetReply
+			return w, r.Scan(&w.MessageID, &w.ConversationID, &w.AwayMinutes)
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, list...)
 	}
-	var raw string
-	// Locked: two scans at once (the app's watcher and another process's,
-	// or a caller's) would otherwise both read the same position on
-	// PostgreSQL and both queue a notice for every reply.
-	err = tx.queryRow("SELECT value FROM settings WHERE key = $1"+tx.db.dialect.forUpdate, cursorKey).Scan(&raw)
-	if err == sql.ErrNoRows {
-		return nil, tx.SetSetting(cursorKey, last)
-	}
-	if err != nil {
-		return nil, err
-	}
-	after, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil {
-		return nil, err
-	}
-	if after >= last {
-		return nil, nil
-	}
-	rows, err := tx.query(`SELECT e.seq, m.id, m.conversation_id, i.away_minutes
-		FROM events e JOIN messages m ON m.id = e.message_id JOIN inboxes i ON i.id = m.inbox_id
-		WHERE e.seq > $1 AND e.seq <= $2 AND e.type = $3 AND m.direction = $4 AND i.channel_type = $5
-		ORDER BY e.seq LIMIT $6`, after, last, parley.EventMessageCreated, parley.Outgoing, parley.ChannelWidget, limit)
-	if err != nil {
-		return nil, err
-	}
-	out, err := collect(rows, func(r *sql.Rows) (WidgetReply, error) {
-		var w WidgetReply
-		return w, r.Scan(&w.Seq, &w.MessageID, &w.ConversationID, &w.AwayMinutes)
-	})
-	if err != nil {
-		return nil, err
-	}
-	if len(out) == limit {
-		last = out[len(out)-1].Seq // more to come: the next scan continues here
-	}
-	return out, tx.SetSetting(cursorKey, last)
+	return out, nil
 }

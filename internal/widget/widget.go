@@ -152,50 +152,48 @@ func (s *Server) RegisterJobs(r *jobs.Runner) {
 		// end of the log, so replies from before are never emailed. It runs
 		// here, before Parley serves anything, so that no reply made after
 		// start-up can fall before that position.
-		if _, err := s.Inbox.ScanWidgetReplies(context.Background()); err != nil {
+		if err := s.Inbox.ScanWidgetReplies(context.Background()); err != nil {
 			slog.Error("widget: scan replies", "err", err)
 		}
 	})
 }
 
 // Run follows agents' replies on widget inboxes and queues their email
-// notifications, until ctx ends. The App runs it beside the live hub.
-func (s *Server) Run(ctx context.Context) { s.scanReplies(ctx) }
-
-// scanReplies wakes on each batch of outgoing messages the hub delivers
-// and hands them to ScanWidgetReplies, which reads the durable log (so a
-// restart or a dropped subscription loses nothing).
-func (s *Server) scanReplies(ctx context.Context) {
+// notifications, until ctx ends: the inbox's WidgetReplies consumer, woken
+// by each outgoing message the hub delivers (from any node) and looking at
+// the log every few seconds regardless. One node at a time needs to run
+// it; the app runs it under a lease.
+func (s *Server) Run(ctx context.Context) error {
+	c := s.Inbox.WidgetReplies()
+	c.Every = 5 * time.Second
 	filter := func(ev *parley.Event) bool {
 		return ev.Type == parley.EventMessageCreated && strings.Contains(string(ev.Data), `"outgoing"`)
 	}
-	sub, _ := s.Hub.Subscribe(filter)
-	defer func() { s.Hub.Unsubscribe(sub) }()
-	// Subscribed first, then catch up on replies committed since
-	// RegisterJobs's scan: none can fall between the two.
-	if _, err := s.Inbox.ScanWidgetReplies(ctx); err != nil && ctx.Err() == nil {
-		slog.Error("widget: scan replies", "err", err)
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-sub.Wait():
-		}
-		_, closed := sub.Take()
-		if _, err := s.Inbox.ScanWidgetReplies(context.Background()); err != nil && !strings.Contains(err.Error(), "store: closed") {
-			slog.Error("widget: scan replies", "err", err)
-		}
-		if closed {
-			// The hub stopped (shutdown) or dropped us for falling behind;
-			// in the second case a new subscription carries on.
-			s.Hub.Unsubscribe(sub)
-			if ctx.Err() != nil {
-				return
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		for wctx.Err() == nil {
+			sub, _ := s.Hub.Subscribe(filter)
+			for closed := false; !closed; {
+				select {
+				case <-wctx.Done():
+					s.Hub.Unsubscribe(sub)
+					return
+				case <-sub.Wait():
+				}
+				_, closed = sub.Take()
+				c.Wake()
 			}
-			sub, _ = s.Hub.Subscribe(filter)
+			// The hub stopped (shutdown) or dropped us for falling
+			// behind: subscribe again; the log itself loses nothing.
+			s.Hub.Unsubscribe(sub)
+			select {
+			case <-wctx.Done():
+			case <-time.After(100 * time.Millisecond):
+			}
 		}
-	}
+	}()
+	return c.Run(wctx)
 }
 
 // present reports whether the contact has a live widget connection here.

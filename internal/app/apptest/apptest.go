@@ -27,7 +27,13 @@ type Env struct {
 	URL   string
 	Token string // an admin API token
 	t     testing.TB
+	stop  func()
 }
+
+// Stop ends Run now, as a shutdown would, rather than when the test ends;
+// the database stays open until then. With App.Work.KeepOnStop set first,
+// the node stops as a killed process would, leaving its leases to expire.
+func (e *Env) Stop() { e.stop() }
 
 // Start runs Parley on dialect until the test ends. Clock, when not nil,
 // replaces the database clock.
@@ -77,12 +83,13 @@ func StartWith(tb testing.TB, dialect string, clock func() time.Time, edit func(
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); a.Run(ctx) }()
-	tb.Cleanup(func() { cancel(); wg.Wait(); a.Close() })
+	stop := sync.OnceFunc(func() { cancel(); wg.Wait() })
+	tb.Cleanup(func() { stop(); a.Close() })
 	_, secret, err := a.Inbox.CreateToken(context.Background(), inbox.System, parley.APIToken{Name: "test"})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &Env{App: a, URL: a.URL(), Token: secret, t: tb}
+	return &Env{App: a, URL: a.URL(), Token: secret, t: tb, stop: stop}
 }
 
 // Do sends a request with the env's token (if auth) and a JSON body (if
