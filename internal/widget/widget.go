@@ -70,9 +70,8 @@ type Server struct {
 	ipLimit   *limiter
 	userLimit *limiter
 
-	jobsOnce   sync.Once
-	presenceMu sync.Mutex
-	presence   map[int64]int // contact id → open streams in this process
+	jobsOnce sync.Once
+	presence *presence // this node's open streams (presence.go)
 }
 
 // MaxJSONBytes bounds visitors' JSON bodies.
@@ -98,7 +97,7 @@ func (s *Server) init() {
 		}
 		s.ipLimit = newLimiter(perMin(s.WritesPerMinute, 60), time.Minute)
 		s.userLimit = newLimiter(perMin(s.MessagesPerMinute, 20), time.Minute)
-		s.presence = map[int64]int{}
+		s.presence = newPresence()
 	})
 }
 
@@ -159,8 +158,18 @@ func (s *Server) RegisterJobs(r *jobs.Runner) {
 }
 
 // Run follows agents' replies on widget inboxes and queues their email
-// notifications, until ctx ends. The App runs it beside the live hub.
-func (s *Server) Run(ctx context.Context) { s.scanReplies(ctx) }
+// notifications, and writes visitors' presence (presence.go), until ctx
+// ends. The App runs it beside the live hub.
+func (s *Server) Run(ctx context.Context) {
+	s.init()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.presence.run(ctx, s.Inbox.TouchVisitors)
+	}()
+	s.scanReplies(ctx)
+	<-done
+}
 
 // scanReplies wakes on each batch of outgoing messages the hub delivers
 // and hands them to ScanWidgetReplies, which reads the durable log (so a
@@ -199,19 +208,7 @@ func (s *Server) scanReplies(ctx context.Context) {
 }
 
 // present reports whether the contact has a live widget connection here.
-func (s *Server) present(contactID int64) bool {
-	s.presenceMu.Lock()
-	defer s.presenceMu.Unlock()
-	return s.presence[contactID] > 0
-}
-
-func (s *Server) setPresent(contactID int64, delta int) {
-	s.presenceMu.Lock()
-	defer s.presenceMu.Unlock()
-	if s.presence[contactID] += delta; s.presence[contactID] <= 0 {
-		delete(s.presence, contactID)
-	}
-}
+func (s *Server) present(contactID int64) bool { return s.presence.present(contactID) }
 
 type handler func(w http.ResponseWriter, r *http.Request) error
 
