@@ -99,8 +99,10 @@ func (p *presence) putBack(ids []int64) {
 }
 
 // run writes presence until ctx ends, then once more (the streams that
-// closed at shutdown). write stores "seen now" for the contacts given.
-func (p *presence) run(ctx context.Context, write func(context.Context, []int64) error) {
+// closed at shutdown): all open contacts each period (presenceEvery),
+// arrivals and departures within quick (presenceQuick). write stores
+// "seen now" for the contacts given.
+func (p *presence) run(ctx context.Context, period, quick time.Duration, write func(context.Context, []int64) error) {
 	flush := func(all bool) {
 		ids := p.take(all)
 		if len(ids) == 0 {
@@ -113,7 +115,7 @@ func (p *presence) run(ctx context.Context, write func(context.Context, []int64)
 			p.putBack(ids)
 		}
 	}
-	every := time.NewTicker(presenceEvery)
+	every := time.NewTicker(period)
 	defer every.Stop()
 	for {
 		select {
@@ -129,7 +131,7 @@ func (p *presence) run(ctx context.Context, write func(context.Context, []int64)
 		// Arrivals and departures in the next moment wait for one write.
 		select {
 		case <-ctx.Done():
-		case <-time.After(presenceQuick):
+		case <-time.After(quick):
 		}
 	}
 }

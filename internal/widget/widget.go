@@ -165,7 +165,7 @@ func (s *Server) Run(ctx context.Context) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		s.presence.run(ctx, s.Inbox.TouchVisitors)
+		s.presence.run(ctx, presenceEvery, presenceQuick, s.Inbox.TouchVisitors)
 	}()
 	s.scanReplies(ctx)
 	<-done
