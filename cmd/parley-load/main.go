@@ -33,9 +33,11 @@ Usage:
   parley-load report (--data-dir DIR | --database-url URL) [--conversations 1000000] [--days 90]
       seed the report facts of N synthetic conversations once, then time
       reports (GET /api/v1/reports) over them: periods, time zones, filters.
-  parley-load sse [--idle 10000] [--agents 1000] [--rate 50] [--duration 10s]
-      live fan-out: server memory per open SSE stream, and commit → arrival
-      latency on many streams (the server runs in a child process).
+  parley-load widget --url URL --token T [--debug http://127.0.0.1:6060] [--streams 10000] [--agents 1000] [--rate 50] [--duration 10s]
+      live streams on a running Parley: server memory per open widget
+      stream (real visitors, the real handler), one reply to each visitor
+      received once, and commit → arrival on agent streams. The first run
+      creates the visitors (the server must trust 127.0.0.1 as a proxy).
 
 Target: --url http://127.0.0.1:8080 --token T [--inbox ID]   a running Parley
         --self [--data-dir DIR | --database-url postgres://…]  start one here
@@ -69,8 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = seedCmd(ctx, args[1:], stdout, stderr)
 	case "report":
 		err = reportCmd(ctx, args[1:], stdout, stderr)
-	case "sse":
-		err = sseCmd(ctx, args[1:], stdout, stderr)
+	case "widget":
+		err = widgetCmd(ctx, args[1:], stdout, stderr)
 	case "whatsapp":
 		err = whatsappCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -12,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -68,7 +66,7 @@ func whatsappCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err != nil {
 			return err
 		}
-		defer closeAll(conns)
+		defer closeStreams(conns)
 	}
 	client := newClient(c.load.clients)
 	defer client.CloseIdleConnections()
@@ -118,37 +116,24 @@ func whatsappRequests(base string, inboxID int64, appSecret string, newShare flo
 
 // agentStreams opens n agent inbox streams (/app/events) signed in as a
 // load-test agent, counting the events they receive.
-func agentStreams(ctx context.Context, s *selfServer, n int, received *atomic.Int64) ([]net.Conn, error) {
+func agentStreams(ctx context.Context, s *selfServer, n int, received *atomic.Int64) ([]*sseStream, error) {
 	a, _, err := s.app.Inbox.CreateAgent(ctx, inbox.System, parley.Agent{Email: "load@parley.local", Name: "Load", Role: parley.RoleAgent}, "load test password")
 	if err != nil {
 		return nil, err
 	}
-	host := strings.TrimPrefix(s.app.URL(), "http://")
-	var conns []net.Conn
+	var streams []*sseStream
 	for range n {
 		sess, err := s.app.Inbox.SignIn(ctx, a.Email, "load test password", "parley-load")
 		if err != nil {
-			return conns, err
+			return streams, err
 		}
 		seq, _ := s.db.LastEventSeq(ctx)
-		c, err := net.Dial("tcp", host)
+		st, err := openSSE(ctx, s.app.URL(), fmt.Sprintf("/app/events?after=%d", seq), http.Header{"Cookie": {"parley_session=" + sess.Secret}},
+			func(sseMessage) { received.Add(1) })
 		if err != nil {
-			return conns, err
+			return streams, err
 		}
-		conns = append(conns, c)
-		fmt.Fprintf(c, "GET /app/events?after=%d HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\nCookie: parley_session=%s\r\n\r\n", seq, host, sess.Secret)
-		go func() {
-			r := bufio.NewReaderSize(c, 4096)
-			for {
-				line, err := r.ReadString('\n')
-				if err != nil {
-					return
-				}
-				if strings.HasPrefix(line, "data: ") {
-					received.Add(1)
-				}
-			}
-		}()
+		streams = append(streams, st)
 	}
-	return conns, nil
+	return streams, nil
 }

@@ -192,6 +192,13 @@ func (a *App) serve(ctx context.Context, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "First start: created owner %s with one-time password %s (change it at first sign-in; it is not shown again)\n",
 			ag.Email, password)
 	}
+	if a.Config.DebugAddr != "" {
+		go func() {
+			if err := serveDebug(ctx, a.Config.DebugAddr); err != nil {
+				slog.Error("profiler", "err", err)
+			}
+		}()
+	}
 	slog.Info("parley started", "url", a.URL(), "database", a.Config.Redacted(), "version", version())
 	fmt.Fprintf(stdout, "Parley is running at %s (database: %s)\n", a.URL(), a.Config.Redacted())
 	return a.Run(ctx)

@@ -32,6 +32,8 @@ func (a *App) workers() []work.Worker {
 		// Every node looks for email inboxes; each mailbox is read under
 		// its own lease (gateway.EmailLease), so mailboxes spread over nodes.
 		{Name: "gateway.email", Run: loop(a.Gateway.RunEmail)},
+		// Every node: the presence of its own visitors' open streams.
+		{Name: "widget.presence", Run: loop(a.Widget.RunPresence)},
 		{Name: LeaseRoutingSweep, Leased: true, Run: loop(a.Inbox.SweepRouting)},
 		{Name: LeaseZaloTokens, Leased: true, Run: loop(a.Gateway.KeepZaloTokens)},
 		{Name: LeaseWidgetReplies, Leased: true, Run: a.Widget.Run},

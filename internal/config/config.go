@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -44,6 +45,9 @@ type Config struct {
 	// report projector, a mailbox, the routing sweep…) lasts unless
 	// renewed: how long that work stalls when its node dies.
 	LeaseTTL int64
+	// DebugAddr, when set, is a loopback address serving Go's profiler
+	// (net/http/pprof) for measuring memory and CPU; empty: off.
+	DebugAddr string
 	// SecretKey seals channel credentials at rest. Read only from
 	// PARLEY_SECRET_KEY, never a flag, so it stays out of process lists.
 	SecretKey string
@@ -70,6 +74,7 @@ func (c *Config) options() []option {
 		{"widget-upload-quota", "PARLEY_WIDGET_UPLOAD_QUOTA", "bytes a widget visitor may upload a day (an address: five times as much)", nil, &c.WidgetUploadQuota},
 		{"trusted-proxies", "PARLEY_TRUSTED_PROXIES", "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-For names the client; empty: trust none", &c.TrustedProxies, nil},
 		{"outbound-allow", "PARLEY_OUTBOUND_ALLOW", "comma-separated CIDRs, addresses or host names on private networks (or loopback) that webhooks, provider APIs and mail servers may use; empty: public addresses only", &c.OutboundAllow, nil},
+		{"debug-addr", "PARLEY_DEBUG_ADDR", "loopback address (127.0.0.1:6060) serving Go's profiler at /debug/pprof/, for measuring memory and CPU; empty: off", &c.DebugAddr, nil},
 		{"metrics-token", "PARLEY_METRICS_TOKEN", "bearer token that GET /metrics requires; empty: /metrics answers loopback clients only (prefer the variable: flags show in process lists)", &c.MetricsToken, nil},
 	}
 }
@@ -167,6 +172,12 @@ func (c *Config) Validate() error {
 	}
 	if _, err := outbound.ParseAllowList(c.OutboundAllow); err != nil {
 		return fmt.Errorf("outbound-allow: %w", err)
+	}
+	if c.DebugAddr != "" {
+		host, _, err := net.SplitHostPort(c.DebugAddr)
+		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			return fmt.Errorf("debug-addr must be a loopback host:port such as 127.0.0.1:6060: the profiler shows the process's memory")
+		}
 	}
 	if c.MetricsToken != "" && (len(c.MetricsToken) < 16 || strings.ContainsAny(c.MetricsToken, " \t\r\n")) {
 		return fmt.Errorf("metrics-token must be at least 16 characters, without spaces (e.g. `openssl rand -hex 16`)")

@@ -53,6 +53,15 @@ func TestBadValues(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	// The profiler shows the process's memory: loopback only.
+	for addr, ok := range map[string]bool{"127.0.0.1:6060": true, "localhost:6060": true, "[::1]:6060": true,
+		":6060": false, "0.0.0.0:6060": false, "10.0.0.5:6060": false, "example.com:6060": false, "127.0.0.1": false} {
+		c = Default()
+		c.DebugAddr = addr
+		if err := c.Validate(); (err == nil) != ok {
+			t.Errorf("debug-addr %q: %v, want ok=%v", addr, err, ok)
+		}
+	}
 	c = Default()
 	c.DatabaseURL = "postgres://u:secret@db:5432/parley"
 	if r := c.Redacted(); r != "postgres://…@db:5432/parley" {

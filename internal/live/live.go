@@ -180,6 +180,9 @@ type Sub struct {
 	mu     sync.Mutex
 	queue  []*Frame
 	closed bool // the hub stopped, or the subscriber fell too far behind
+	// notify, when set, replaces the wake channel: a detached stream
+	// (detach.go) has no goroutine waiting on it, and starts a writer.
+	notify atomic.Pointer[func()]
 }
 
 // Frame is a committed event on its way to streams. Its default SSE
@@ -219,6 +222,10 @@ func (s *Sub) push(frames []*Frame) {
 }
 
 func (s *Sub) signal() {
+	if n := s.notify.Load(); n != nil {
+		(*n)()
+		return
+	}
 	select {
 	case s.wake <- struct{}{}:
 	default:

@@ -4,7 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -30,21 +30,40 @@ type StreamOptions struct {
 	Filter    func(*parley.Event) bool
 	Render    Render
 	Heartbeat time.Duration // a comment line this often keeps proxies from closing the stream
+
+	// Detach suits streams that stay open long and mostly idle (a widget
+	// waiting for a reply): once the replay is written, the connection is
+	// taken from net/http and Stream returns, so an open stream holds one
+	// goroutine and no request buffers (detach.go). Render then runs on a
+	// goroutine of its own with a context of its own, not the request's.
+	// Where the connection cannot be taken (HTTP/2, HTTP/1.0), the stream
+	// is served as without Detach.
+	Detach bool
+	// OnClose, if set, runs once when the stream ends, whatever ended it
+	// (also when Stream fails before opening it). Without Detach it runs
+	// before Stream returns; with Detach, maybe long after.
+	OnClose func()
 }
 
 // Stream serves an SSE stream of the events that opt.Filter accepts: first
 // the ones after the client's Last-Event-ID (or ?after=), replayed from the
 // log, then live ones as they commit. Queued events go out in one write.
+// Without opt.Detach it returns when the stream ends.
 func (h *Hub) Stream(w http.ResponseWriter, r *http.Request, opt StreamOptions) error {
+	handedOver := false
+	if opt.OnClose != nil {
+		defer func() {
+			if !handedOver {
+				opt.OnClose()
+			}
+		}()
+	}
 	after, err := lastEventID(r)
 	if err != nil {
 		return err
 	}
-	rc := http.NewResponseController(w)
 	sub, from := h.Subscribe(opt.Filter)
-	defer h.Unsubscribe(sub)
 	h.streams.Add(1)
-	defer h.streams.Add(-1)
 	if after < 0 || after > from {
 		after = from // a fresh client (or one from the future) starts now
 	}
@@ -52,45 +71,37 @@ func (h *Hub) Stream(w http.ResponseWriter, r *http.Request, opt StreamOptions) 
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
+	if opt.Detach && r.ProtoMajor == 1 && r.ProtoMinor >= 1 {
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			handedOver = true
+			h.detach(r, conn, sub, from, after, opt)
+			return nil
+		}
+	}
+	defer h.Unsubscribe(sub)
+	defer h.streams.Add(-1)
+	h.serve(w, r, sub, from, after, opt)
+	return nil
+}
+
+// serve writes the stream through net/http until it ends.
+func (h *Hub) serve(w http.ResponseWriter, r *http.Request, sub *Sub, from, after int64, opt StreamOptions) {
+	rc := http.NewResponseController(w)
 	bw := bufio.NewWriterSize(w, 1024)
-	fmt.Fprintf(bw, "retry: 2000\n\n")
-	sent := after
-	// Replay what the client missed, from the log, up to where the
-	// subscription's live events begin.
-	for sent < from {
-		events, err := h.db.Events(r.Context(), sent, 500)
-		if err != nil || len(events) == 0 {
-			break
-		}
-		for i := range events {
-			if events[i].Seq > from {
-				break
-			}
-			if opt.Filter == nil || opt.Filter(&events[i]) {
-				writeFrame(r.Context(), bw, opt.Render, &Frame{Event: events[i]})
-			}
-			sent = events[i].Seq
-		}
-		if len(events) < 500 {
-			break
-		}
-	}
-	sent = max(sent, from)
+	bw.WriteString(retryLine)
+	sent := h.replay(r.Context(), bw, after, from, opt)
 	if err := flush(bw, rc); err != nil {
-		return nil
+		return
 	}
-	heartbeat := opt.Heartbeat
-	if heartbeat <= 0 {
-		heartbeat = 25 * time.Second
-	}
+	heartbeat := opt.heartbeat()
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
 	for {
 		select {
 		case <-r.Context().Done():
-			return nil
+			return
 		case <-tick.C:
-			bw.WriteString(": ping\n\n")
+			bw.WriteString(pingLine)
 		case <-sub.Wait():
 			frames, closed := sub.Take()
 			for _, f := range frames {
@@ -101,13 +112,52 @@ func (h *Hub) Stream(w http.ResponseWriter, r *http.Request, opt StreamOptions) 
 			}
 			if closed {
 				flush(bw, rc)
-				return nil // the client reconnects with Last-Event-ID
+				return // the client reconnects with Last-Event-ID
 			}
 		}
 		if err := flush(bw, rc); err != nil {
-			return nil
+			return
 		}
 	}
+}
+
+// The stream's fixed lines: how long a browser waits before reconnecting,
+// and the heartbeat comment.
+const (
+	retryLine = "retry: 2000\n\n"
+	pingLine  = ": ping\n\n"
+)
+
+func (opt StreamOptions) heartbeat() time.Duration {
+	if opt.Heartbeat <= 0 {
+		return 25 * time.Second
+	}
+	return opt.Heartbeat
+}
+
+// replay writes what the client missed, from the log, up to where the
+// subscription's live events begin, and returns the last seq covered.
+func (h *Hub) replay(ctx context.Context, w io.Writer, after, from int64, opt StreamOptions) int64 {
+	sent := after
+	for sent < from {
+		events, err := h.db.Events(ctx, sent, 500)
+		if err != nil || len(events) == 0 {
+			break
+		}
+		for i := range events {
+			if events[i].Seq > from {
+				break
+			}
+			if opt.Filter == nil || opt.Filter(&events[i]) {
+				writeFrame(ctx, w, opt.Render, &Frame{Event: events[i]})
+			}
+			sent = events[i].Seq
+		}
+		if len(events) < 500 {
+			break
+		}
+	}
+	return max(sent, from)
 }
 
 func flush(bw *bufio.Writer, rc *http.ResponseController) error {
@@ -119,7 +169,7 @@ func flush(bw *bufio.Writer, rc *http.ResponseController) error {
 
 // writeFrame writes one event: its shared default encoding, or what the
 // stream's Render makes of it.
-func writeFrame(ctx context.Context, bw *bufio.Writer, render Render, f *Frame) {
+func writeFrame(ctx context.Context, bw io.Writer, render Render, f *Frame) {
 	if render == nil {
 		bw.Write(f.Wire())
 		return

@@ -79,6 +79,31 @@ func (tx *Tx) TouchContact(contactID int64) error {
 	return wrapf(err, "store: TouchContact(%d)", contactID)
 }
 
+// presenceChunk is how many contacts one TouchContacts statement names: far
+// inside both databases' limits on parameters (32,766 on SQLite, 65,535 on
+// PostgreSQL), so ten thousand open widgets are one statement.
+const presenceChunk = 10_000
+
+// TouchContacts records that the contacts are here now, one statement per
+// presenceChunk of them: a node's widget presence is written in one batch for
+// all its visitors, not a statement per visitor. Unknown ids are ignored.
+func (tx *Tx) TouchContacts(ids []int64) error {
+	for len(ids) > 0 {
+		n := min(len(ids), presenceChunk)
+		args := make([]any, 0, n+1)
+		args = append(args, ts(tx.now))
+		for _, id := range ids[:n] {
+			args = append(args, id)
+		}
+		q := "UPDATE contacts SET last_seen_at = " + tx.db.bulkPlaceholders(1, 1) + " WHERE id IN (" + tx.db.bulkPlaceholders(2, n) + ")"
+		if _, err := tx.exec(q, args...); err != nil {
+			return wrapf(err, "store: TouchContacts(%d contacts)", n)
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
 // ContactLastSeen returns when the contact last had the widget open (nil
 // if never). Returns ENOTFOUND for an unknown contact.
 func (db *DB) ContactLastSeen(ctx context.Context, contactID int64) (*time.Time, error) {

@@ -2,7 +2,6 @@ package widget
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"time"
 
@@ -10,13 +9,15 @@ import (
 	"github.com/parleyhq/parley/internal/parley"
 )
 
-// presenceEvery is how often an open stream refreshes contacts.last_seen_at.
-const presenceEvery = 30 * time.Second
-
 // stream sends the visitor's conversation live: their own messages (from
 // another tab or device) and the team's replies, never notes and never
 // anything about another contact. While it is open the visitor counts as
-// present, so replies are not emailed to them.
+// present, so replies are not emailed to them (presence.go).
+//
+// A widget's stream is open as long as its page is and nearly always
+// idle, so it is detached from net/http once open (live.StreamOptions
+// Detach): what it keeps is small, and nothing it keeps refers to the
+// request. The closures below hold only ids for that reason.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request) error {
 	in, v, err := s.visitorRequest(r, true)
 	if err != nil {
@@ -25,34 +26,11 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) error {
 	if v.contactID == 0 {
 		return parley.Errorf(parley.ENOTFOUND, "There is no conversation yet.")
 	}
-	rd, err := s.renderer(r.Context(), in.ID)
-	if err != nil {
+	if _, err := s.renderer(r.Context(), in.ID); err != nil {
 		return err
 	}
-	contactID := v.contactID
-	s.setPresent(contactID, 1)
-	defer s.setPresent(contactID, -1)
-	touch := func() {
-		if err := s.Inbox.TouchVisitor(context.WithoutCancel(r.Context()), contactID); err != nil {
-			slog.Warn("widget: record presence", "contact", contactID, "err", err)
-		}
-	}
-	touch()
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(presenceEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				touch()
-			}
-		}
-	}()
-	defer func() { close(done); touch() }()
-
+	inboxID, contactID := in.ID, v.contactID
+	s.presence.add(contactID)
 	filter := func(ev *parley.Event) bool {
 		return ev.Type == parley.EventMessageCreated && ev.ContactID != nil && *ev.ContactID == contactID && ev.MessageID != nil
 	}
@@ -62,7 +40,11 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) error {
 			return live.Message{}, false
 		}
 		c, err := s.DB.Conversation(ctx, m.ConversationID)
-		if err != nil || c.InboxID != in.ID || c.ContactID != contactID {
+		if err != nil || c.InboxID != inboxID || c.ContactID != contactID {
+			return live.Message{}, false
+		}
+		rd, err := s.renderer(ctx, inboxID)
+		if err != nil {
 			return live.Message{}, false
 		}
 		if err := rd.loadSurveys(ctx, []parley.Message{m}); err != nil {
@@ -70,5 +52,6 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) error {
 		}
 		return live.Message{Seq: ev.Seq, Name: "message", Data: rd.message(ctx, m)}, true
 	}
-	return s.Hub.Stream(w, r, live.StreamOptions{Filter: filter, Render: render, Heartbeat: 20 * time.Second})
+	return s.Hub.Stream(w, r, live.StreamOptions{Filter: filter, Render: render, Heartbeat: 20 * time.Second,
+		Detach: true, OnClose: func() { s.presence.remove(contactID) }})
 }

@@ -70,9 +70,8 @@ type Server struct {
 	ipLimit   *limiter
 	userLimit *limiter
 
-	jobsOnce   sync.Once
-	presenceMu sync.Mutex
-	presence   map[int64]int // contact id → open streams in this process
+	jobsOnce sync.Once
+	presence *presence // this node's open streams (presence.go)
 }
 
 // MaxJSONBytes bounds visitors' JSON bodies.
@@ -98,7 +97,7 @@ func (s *Server) init() {
 		}
 		s.ipLimit = newLimiter(perMin(s.WritesPerMinute, 60), time.Minute)
 		s.userLimit = newLimiter(perMin(s.MessagesPerMinute, 20), time.Minute)
-		s.presence = map[int64]int{}
+		s.presence = newPresence()
 	})
 }
 
@@ -196,20 +195,15 @@ func (s *Server) Run(ctx context.Context) error {
 	return c.Run(wctx)
 }
 
-// present reports whether the contact has a live widget connection here.
-func (s *Server) present(contactID int64) bool {
-	s.presenceMu.Lock()
-	defer s.presenceMu.Unlock()
-	return s.presence[contactID] > 0
+// RunPresence writes the presence of this node's visitors (presence.go)
+// until ctx ends. Every node runs it for its own open streams.
+func (s *Server) RunPresence(ctx context.Context) {
+	s.init()
+	s.presence.run(ctx, presenceEvery, presenceQuick, s.Inbox.TouchVisitors)
 }
 
-func (s *Server) setPresent(contactID int64, delta int) {
-	s.presenceMu.Lock()
-	defer s.presenceMu.Unlock()
-	if s.presence[contactID] += delta; s.presence[contactID] <= 0 {
-		delete(s.presence, contactID)
-	}
-}
+// present reports whether the contact has a live widget connection here.
+func (s *Server) present(contactID int64) bool { return s.presence.present(contactID) }
 
 type handler func(w http.ResponseWriter, r *http.Request) error
 
