@@ -103,6 +103,17 @@ func (w *BlobWriter) Commit(sha string, size int64, now time.Time) (err error) {
 // Abort drops everything written.
 func (w *BlobWriter) Abort() { w.tx.Rollback() }
 
+// TouchBlob marks a stored blob written at now, so a cleanup that decided
+// it was unused keeps it, and reports whether it is stored.
+func (db *DB) TouchBlob(ctx context.Context, sha string, now time.Time) (bool, error) {
+	res, err := db.write.ExecContext(ctx, "UPDATE blob_contents SET written_at = $2 WHERE sha256 = $1", sha, ts(now))
+	if err != nil {
+		return false, db.noteWrite(fmt.Errorf("store: TouchBlob: %w", err))
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
 // BlobHead is where a stored blob's bytes are.
 type BlobHead struct {
 	ContentID int64
@@ -166,4 +177,15 @@ func (db *DB) RemoveBlob(ctx context.Context, sha string, writtenBefore time.Tim
 		return err
 	}
 	return tx.Commit()
+}
+
+// BlobStats counts the blobs kept in the database, their chunks and
+// their bytes (for `parley blobs import` and tests).
+func (db *DB) BlobStats(ctx context.Context) (blobs, chunks, bytes int64, err error) {
+	err = db.read.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM blob_contents), (SELECT COUNT(*) FROM blob_chunks),
+		(SELECT COALESCE(SUM(size), 0) FROM blob_contents)`).Scan(&blobs, &chunks, &bytes)
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("store: BlobStats: %w", err)
+	}
+	return blobs, chunks, bytes, nil
 }
