@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -40,7 +39,9 @@ import (
 type App struct {
 	Config config.Config
 	DB     *store.DB
-	Blobs  *blob.FS
+	// Blobs keeps attachments: files under DataDir/blobs on SQLite, the
+	// database on PostgreSQL so every node reads them (blobs.go).
+	Blobs  blob.Store
 	Inbox  *inbox.Service
 	Assist *assist.Service
 	Jobs   *jobs.Runner
@@ -76,7 +77,7 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	blobs, err := blob.NewFS(filepath.Join(cfg.DataDir, "blobs"))
+	blobs, err := openBlobs(cfg, db)
 	if err != nil {
 		db.Close()
 		return nil, err

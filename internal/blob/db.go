@@ -37,6 +37,9 @@ type DB struct {
 	// TempDir is where Put spools a file before copying it in; "" is
 	// os.TempDir.
 	TempDir string
+	// CreateTemp makes the spool file; nil means os.CreateTemp. Tests
+	// make writes fail through it as a full disk would.
+	CreateTemp func(dir, pattern string) (Spool, error)
 	// Timeout bounds each statement (a Put's whole transaction, a read's
 	// chunk); zero: one minute.
 	Timeout time.Duration
@@ -58,6 +61,43 @@ func (d *DB) timeout() time.Duration {
 	return time.Minute
 }
 
+// Spool is the temporary file a DB's Put writes to; *os.File is one.
+type Spool interface {
+	io.ReadWriteSeeker
+	io.Closer
+	Name() string
+}
+
+func (d *DB) createTemp(dir, pattern string) (Spool, error) {
+	if d.CreateTemp != nil {
+		return d.CreateTemp(dir, pattern)
+	}
+	return os.CreateTemp(dir, pattern)
+}
+
+// FullAt returns when a Put last failed for lack of space on the spool's
+// disk; zero if never. (The database's own refusals are the store's.)
+func (d *DB) FullAt() time.Time {
+	at := d.full.at.Load()
+	if at == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(at).UTC()
+}
+
+// Free returns the bytes free on the spool's disk.
+func (d *DB) Free() (uint64, error) {
+	dir := d.TempDir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	free, err := freeBytes(dir)
+	if err != nil {
+		return 0, fmt.Errorf("blob: free space: %w", err)
+	}
+	return free, nil
+}
+
 // Put implements Store. The bytes are spooled to a temporary file first,
 // hashing as they come: a client sending slowly must not hold a database
 // transaction open, and bytes already stored need not be sent again.
@@ -65,7 +105,7 @@ func (d *DB) timeout() time.Duration {
 // commits only once complete, so a failure or a crash leaves nothing.
 func (d *DB) Put(r io.Reader, limit int64) (info Info, err error) {
 	defer d.full.note(&err)
-	tmp, err := os.CreateTemp(d.TempDir, "blob-*")
+	tmp, err := d.createTemp(d.TempDir, "upload-*")
 	if err != nil {
 		return info, fmt.Errorf("blob: %w", err)
 	}
