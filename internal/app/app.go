@@ -27,6 +27,7 @@ import (
 	"github.com/parleyhq/parley/internal/live"
 	"github.com/parleyhq/parley/internal/llm"
 	"github.com/parleyhq/parley/internal/outbound"
+	"github.com/parleyhq/parley/internal/ratelimit"
 	"github.com/parleyhq/parley/internal/report"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/telemetry"
@@ -105,6 +106,11 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	a.Gateway = &gateway.Gateway{DB: db, Inbox: a.Inbox, Blobs: blobs, Box: box, HTTP: guard.HTTPClient(30 * time.Second), Outbound: guard,
 		BaseURL: a.BaseURL, MaxMediaBytes: cfg.MaxUploadBytes}
 	a.Inbox.Channels = a.Gateway
+	// Send rates and the widget's limits hold across every node on
+	// PostgreSQL (ratelimit.Shared); sign-in limits follow the database
+	// inside web.
+	limits := ratelimit.New(db)
+	a.Gateway.Limits = limits
 	a.Jobs.Handle(inbox.JobChannelSend, a.Gateway.Send)
 	a.Jobs.Handle(inbox.JobSLACheck, func(ctx context.Context, j store.Job) error { return a.Inbox.CheckSLA(ctx, j.Payload) })
 	a.Jobs.Handle(inbox.JobAck, func(ctx context.Context, j store.Job) error { return a.Inbox.SendAck(ctx, j.Payload) })
@@ -130,7 +136,7 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	a.Jobs.OnFinish = a.Telemetry.JobFinished
 	a.LLM = &llm.Provider{DB: db, Guard: guard, Meter: a.Telemetry}
 	a.Web = &web.Server{DB: db, Inbox: a.Inbox, Assist: a.Assist, Approvals: a.Approvals, Knowledge: a.Knowledge, Gateway: a.Gateway, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, Dev: cfg.Dev, MaxUploadBytes: cfg.MaxUploadBytes}
-	a.Widget = &widget.Server{DB: db, Inbox: a.Inbox, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, MaxUploadBytes: cfg.MaxUploadBytes}
+	a.Widget = &widget.Server{DB: db, Inbox: a.Inbox, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, MaxUploadBytes: cfg.MaxUploadBytes, Limits: limits}
 	a.Web.Proxies, a.Widget.Proxies, a.Widget.Box = proxies, proxies, box
 	a.API.LLM, a.Web.LLM = a.LLM, a.LLM
 	a.Assist.Model = assist.ModelFrom(a.LLM)

@@ -194,4 +194,3 @@ func sizeName(n int) string {
 	}
 	return strconv.Itoa(n>>10) + "KB"
 }
-

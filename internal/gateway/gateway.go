@@ -17,12 +17,11 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/ratelimit"
 	"github.com/parleyhq/parley/internal/secret"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -43,12 +42,16 @@ type Gateway struct {
 	BaseURL func() string
 	// MaxMediaBytes bounds one fetched or sent file.
 	MaxMediaBytes int64
+	// Limits holds each inbox's send rate: ratelimit.New(DB) shares it
+	// between every node on PostgreSQL, so N nodes together keep to the
+	// provider's rate; nil: in this process only.
+	Limits ratelimit.Limiter
 
 	conns    sync.Map      // inbox id → cachedConn
 	changed  chan struct{} // an inbox changed: RunEmail looks again
 	initOnce sync.Once
-	limiters sync.Map // inbox id → *rate.Limiter
-	locks    sync.Map // inbox id → *sync.Mutex, serialising token refreshes
+	memLimit ratelimit.Memory // when Limits is nil
+	locks    sync.Map         // inbox id → *sync.Mutex, serialising token refreshes
 	// guarded are the HTTP clients made from Outbound (see outbound.go).
 	guardedOnce sync.Once
 	guarded     guardClients
@@ -122,7 +125,6 @@ func (g *Gateway) conn(ctx context.Context, inboxID int64, want parley.ChannelTy
 // Forget drops an inbox from the cache after it was created or changed.
 func (g *Gateway) Forget(inboxID int64) {
 	g.conns.Delete(inboxID)
-	g.limiters.Delete(inboxID)
 	select {
 	case g.changes() <- struct{}{}:
 	default:
@@ -161,26 +163,22 @@ func (g *Gateway) seal(m map[string]string) (string, error) {
 	return s, nil
 }
 
-// limiter returns an inbox's outbound rate limiter: its rate_per_second
-// setting, or the channel's default. Providers enforce their own limits;
-// keeping under them avoids burning retries on 429s.
-func (g *Gateway) limiter(c *conn) *rate.Limiter {
-	if v, ok := g.limiters.Load(c.inbox.ID); ok {
-		return v.(*rate.Limiter)
-	}
+// waitToSend waits for a place under the inbox's send rate: its
+// rate_per_second setting, or the channel's default, with bursts of one
+// second's worth. Providers enforce their own limits; keeping under them
+// avoids burning retries on 429s. The limit is per inbox across every
+// node (Limits), read from the inbox's settings at each send, so a
+// changed rate applies at once.
+func (g *Gateway) waitToSend(ctx context.Context, c *conn) error {
 	per := c.driver.rate()
 	if v, err := strconv.ParseFloat(c.setting("rate_per_second"), 64); err == nil && v > 0 {
 		per = v // validated as a number when the inbox was saved
 	}
-	if per <= 0 {
-		per = 1
+	var l ratelimit.Limiter = &g.memLimit
+	if g.Limits != nil {
+		l = g.Limits
 	}
-	burst := int(per)
-	if burst < 1 {
-		burst = 1
-	}
-	l, _ := g.limiters.LoadOrStore(c.inbox.ID, rate.NewLimiter(rate.Limit(per), burst))
-	return l.(*rate.Limiter)
+	return ratelimit.Wait(ctx, l, "send:inbox:"+strconv.FormatInt(c.inbox.ID, 10), ratelimit.PerSecond(per))
 }
 
 func (g *Gateway) lock(inboxID int64) *sync.Mutex {
