@@ -66,6 +66,7 @@ type App struct {
 
 	listener net.Listener
 	server   *http.Server
+	changes  *live.ChangeWatcher
 }
 
 // New opens the database (applying migrations) and wires everything, but
@@ -96,7 +97,10 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	a := &App{Config: cfg, DB: db, Blobs: blobs, Jobs: jobs.New(db)}
 	// Every outbound connection goes through one guard: the operator's
 	// allow-list from the config, the admin's from the settings table.
-	guard, err := outbound.New(outbound.Options{Allow: cfg.OutboundAllow, Admin: func(ctx context.Context) (string, error) { return a.Inbox.OutboundAllow(ctx) }})
+	// The admin's list is dropped by a config.changed event from any
+	// node (inbox.Service.Changed); the TTL is only a safety net.
+	guard, err := outbound.New(outbound.Options{Allow: cfg.OutboundAllow, AdminTTL: time.Minute,
+		Admin: func(ctx context.Context) (string, error) { return a.Inbox.OutboundAllow(ctx) }})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -135,6 +139,9 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	a.Inbox.OnReceived = a.Telemetry.MessageReceived
 	a.Jobs.OnFinish = a.Telemetry.JobFinished
 	a.LLM = &llm.Provider{DB: db, Guard: guard, Meter: a.Telemetry}
+	// Caches drop what changed on any node as the event log says so
+	// (parley.EventConfigChanged), not when a TTL runs out.
+	a.changes = a.Hub.WatchChanges(a.API.Changed, a.Inbox.Changed, a.Gateway.Changed, a.LLM.Changed)
 	a.Web = &web.Server{DB: db, Inbox: a.Inbox, Assist: a.Assist, Approvals: a.Approvals, Knowledge: a.Knowledge, Gateway: a.Gateway, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, Dev: cfg.Dev, MaxUploadBytes: cfg.MaxUploadBytes}
 	a.Widget = &widget.Server{DB: db, Inbox: a.Inbox, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, MaxUploadBytes: cfg.MaxUploadBytes, Limits: limits}
 	a.Web.Proxies, a.Widget.Proxies, a.Widget.Box = proxies, proxies, box
@@ -222,7 +229,11 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
-	wg.Add(7)
+	wg.Add(8)
+	go func() {
+		defer wg.Done()
+		a.changes.Run(jobsCtx)
+	}()
 	go func() {
 		defer wg.Done()
 		a.Jobs.Run(jobsCtx)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/blob"
+	"github.com/parleyhq/parley/internal/cache"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/parley"
@@ -47,7 +48,7 @@ type Gateway struct {
 	// provider's rate; nil: in this process only.
 	Limits ratelimit.Limiter
 
-	conns    sync.Map      // inbox id → cachedConn
+	conns    cache.Map[int64, *conn] // inbox id → conn (connTTL; Changed)
 	changed  chan struct{} // an inbox changed: RunEmail looks again
 	initOnce sync.Once
 	memLimit ratelimit.Memory // when Limits is nil
@@ -76,31 +77,29 @@ type conn struct {
 func (c *conn) setting(name string) string { return c.settings[name] }
 func (c *conn) secret(name string) string  { return c.secrets[name] }
 
-type cachedConn struct {
-	c  *conn
-	at time.Time
-}
-
-// connTTL bounds how long a cached inbox and its opened secrets are used;
-// changes made in this process drop the cache at once.
-const connTTL = 5 * time.Second
+// connTTL bounds how long a cached inbox and its opened secrets are used.
+// It is a safety net only: a change from any process (an admin's edit, a
+// rotated token) appends a config.changed event, and Changed drops the
+// inbox when this process reads it.
+const connTTL = time.Minute
 
 // conn loads an inbox for a provider channel. Returns ENOTFOUND for an
 // unknown inbox or one of another channel type.
 func (g *Gateway) conn(ctx context.Context, inboxID int64, want parley.ChannelType) (*conn, error) {
-	if v, ok := g.conns.Load(inboxID); ok && time.Since(v.(cachedConn).at) < connTTL {
-		c := v.(cachedConn).c
-		if want != "" && c.inbox.ChannelType != want {
-			return nil, parley.Errorf(parley.ENOTFOUND, "inbox %d is not a %s inbox", inboxID, want)
-		}
-		return c, nil
-	}
-	in, _, err := g.DB.Inbox(ctx, inboxID)
+	c, err := g.conns.Get(inboxID, connTTL, func() (*conn, error) { return g.loadConn(ctx, inboxID) })
 	if err != nil {
 		return nil, err
 	}
-	if want != "" && in.ChannelType != want {
+	if want != "" && c.inbox.ChannelType != want {
 		return nil, parley.Errorf(parley.ENOTFOUND, "inbox %d is not a %s inbox", inboxID, want)
+	}
+	return c, nil
+}
+
+func (g *Gateway) loadConn(ctx context.Context, inboxID int64) (*conn, error) {
+	in, _, err := g.DB.Inbox(ctx, inboxID)
+	if err != nil {
+		return nil, err
 	}
 	d := drivers[in.ChannelType]
 	if d == nil {
@@ -118,13 +117,25 @@ func (g *Gateway) conn(ctx context.Context, inboxID int64, want parley.ChannelTy
 	if c.settings == nil {
 		c.settings = map[string]string{}
 	}
-	g.conns.Store(inboxID, cachedConn{c: c, at: time.Now()})
 	return c, nil
+}
+
+// Changed drops what a change from any process makes stale (the app
+// calls it for every config.changed event): an inbox's settings and
+// secrets, and the email pollers look again.
+func (g *Gateway) Changed(c parley.Change) {
+	switch c.What {
+	case parley.ChangeInbox:
+		g.Forget(c.ID)
+	case parley.ChangeEverything:
+		g.conns.Clear()
+		g.Forget(0)
+	}
 }
 
 // Forget drops an inbox from the cache after it was created or changed.
 func (g *Gateway) Forget(inboxID int64) {
-	g.conns.Delete(inboxID)
+	g.conns.Forget(inboxID)
 	select {
 	case g.changes() <- struct{}{}:
 	default:
