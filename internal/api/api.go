@@ -47,7 +47,7 @@ type Server struct {
 	// /healthz reports storage_full (DefaultMinFreeBytes when zero).
 	MinFreeBytes uint64
 
-	touched sync.Map // token id → time.Time of the last recorded use
+	touched sync.Map                      // token id → time.Time of the last recorded use
 	tokens  cache.Map[string, tokenActor] // token hash → who it acts as (tokenTTL)
 }
 

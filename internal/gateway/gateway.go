@@ -49,7 +49,7 @@ type Gateway struct {
 	Limits ratelimit.Limiter
 
 	conns    cache.Map[int64, *conn] // inbox id → conn (connTTL; Changed)
-	changed  chan struct{} // an inbox changed: RunEmail looks again
+	changed  chan struct{}           // an inbox changed: RunEmail looks again
 	initOnce sync.Once
 	memLimit ratelimit.Memory // when Limits is nil
 	locks    sync.Map         // inbox id → *sync.Mutex, serialising token refreshes
