@@ -16,6 +16,34 @@ import (
 // writer: they are single statements, and a limit decided must not wait
 // for a batch of other people's writes.
 
+// limits returns the pool for limit decisions. On PostgreSQL it is a
+// small pool of its own whose commits do not wait for the WAL to reach the
+// disk (synchronous_commit=off): a decision lost to a crash only hands back
+// a place or forgives a failure, and the wait for a flush was most of
+// each decision's cost (docs/PERFORMANCE.md). Elsewhere it is the write
+// pool.
+func (db *DB) limits() *sql.DB {
+	db.limitsOnce.Do(func() {
+		db.limitsPool = db.write
+		if db.pgDSN == "" {
+			return
+		}
+		sep := "?"
+		if strings.Contains(db.pgDSN, "?") {
+			sep = "&"
+		}
+		p, err := openGuarded("pgx", db.pgDSN+sep+"synchronous_commit=off")
+		if err != nil {
+			return // the write pool decides, durably
+		}
+		p.SetMaxOpenConns(8)
+		p.SetMaxIdleConns(8)
+		p.SetConnMaxIdleTime(5 * time.Minute)
+		db.limitsPool = p
+	})
+	return db.limitsPool
+}
+
 // TakeRate takes one place from key's rate: at most one event per
 // interval on average, with bursts of up to burst (a duration: burst
 // places × interval). It is the generic cell rate algorithm: the row
@@ -30,7 +58,7 @@ func (db *DB) TakeRate(ctx context.Context, key string, now time.Time, interval,
 	n, iv, b := ts(now), interval.Microseconds(), burst.Microseconds()
 	var at int64
 	// An empty bucket's arrival time is now, so a new key's is now + interval.
-	err = db.write.QueryRowContext(ctx, `INSERT INTO limits (key, n, at, expires_at) VALUES ($1, 0, $5, $5)
+	err = db.limits().QueryRowContext(ctx, `INSERT INTO limits (key, n, at, expires_at) VALUES ($1, 0, $5, $5)
 		ON CONFLICT (key) DO UPDATE SET
 			at = (CASE WHEN limits.at > $2 THEN limits.at ELSE $2 END) + $3,
 			expires_at = (CASE WHEN limits.at > $2 THEN limits.at ELSE $2 END) + $3
@@ -44,7 +72,7 @@ func (db *DB) TakeRate(ctx context.Context, key string, now time.Time, interval,
 	}
 	// Refused: the row was left as it was. The next place frees when
 	// at + interval - burst is reached.
-	if err := db.write.QueryRowContext(ctx, "SELECT at FROM limits WHERE key = $1", key).Scan(&at); err != nil {
+	if err := db.limits().QueryRowContext(ctx, "SELECT at FROM limits WHERE key = $1", key).Scan(&at); err != nil {
 		if errors.Is(err, sql.ErrNoRows) { // pruned meanwhile: free again
 			return false, 0, nil
 		}
@@ -74,7 +102,7 @@ func (db *DB) AddStrikes(ctx context.Context, keys []string, now time.Time, forg
 		args = append(args, k)
 		vals[i] = fmt.Sprintf("($%d, 1, $1, $3)", len(args))
 	}
-	rows, err := db.write.QueryContext(ctx, `INSERT INTO limits (key, n, at, expires_at) VALUES `+strings.Join(vals, ", ")+`
+	rows, err := db.limits().QueryContext(ctx, `INSERT INTO limits (key, n, at, expires_at) VALUES `+strings.Join(vals, ", ")+`
 		ON CONFLICT (key) DO UPDATE SET
 			n = CASE WHEN limits.at < $2 THEN 1 ELSE limits.n + 1 END,
 			at = excluded.at, expires_at = excluded.expires_at
@@ -98,7 +126,7 @@ func (db *DB) Strikes(ctx context.Context, keys []string, forgotten time.Time) (
 		args = append(args, k)
 		marks[i] = fmt.Sprintf("$%d", len(args))
 	}
-	rows, err := db.read.QueryContext(ctx, "SELECT key, n, at FROM limits WHERE key IN ("+strings.Join(marks, ", ")+") AND at >= $1", args...)
+	rows, err := db.limits().QueryContext(ctx, "SELECT key, n, at FROM limits WHERE key IN ("+strings.Join(marks, ", ")+") AND at >= $1", args...)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +151,7 @@ func scanStrikes(rows *sql.Rows) (map[string]Strike, error) {
 
 // ClearLimit forgets a key (a sign-in that succeeded).
 func (db *DB) ClearLimit(ctx context.Context, key string) error {
-	if _, err := db.write.ExecContext(ctx, "DELETE FROM limits WHERE key = $1", key); err != nil {
+	if _, err := db.limits().ExecContext(ctx, "DELETE FROM limits WHERE key = $1", key); err != nil {
 		return fmt.Errorf("store: ClearLimit: %w", err)
 	}
 	return nil
@@ -132,7 +160,7 @@ func (db *DB) ClearLimit(ctx context.Context, key string) error {
 // PruneLimits deletes the keys that hold no information any more (a rate
 // whose bucket is full again, strikes forgotten) and returns how many.
 func (db *DB) PruneLimits(ctx context.Context, now time.Time) (int64, error) {
-	res, err := db.write.ExecContext(ctx, "DELETE FROM limits WHERE expires_at < $1", ts(now))
+	res, err := db.limits().ExecContext(ctx, "DELETE FROM limits WHERE expires_at < $1", ts(now))
 	if err != nil {
 		return 0, fmt.Errorf("store: PruneLimits: %w", err)
 	}

@@ -52,6 +52,10 @@ type DB struct {
 	// NOTIFY channel of this database's event log (listen.go).
 	pgDSN, channel string
 
+	// limitsPool is where shared limits are decided (limits.go).
+	limitsOnce sync.Once
+	limitsPool *sql.DB
+
 	// Secrets seals the secrets kept in Parley's own tables (secrets.go).
 	// Without a key, storing one fails with secret.ErrNoKey.
 	Secrets *secret.Box
@@ -213,6 +217,9 @@ func (db *DB) Close() error {
 
 func (db *DB) closePools() error {
 	err := db.read.Close()
+	if db.limitsPool != nil && db.limitsPool != db.write {
+		db.limitsPool.Close()
+	}
 	if db.write != db.read {
 		if werr := db.write.Close(); err == nil {
 			err = werr
