@@ -194,3 +194,37 @@ func sizeName(n int) string {
 	}
 	return strconv.Itoa(n>>10) + "KB"
 }
+
+// BenchmarkFS is BenchmarkDB's baseline: the same files through the file
+// store that SQLite deployments use.
+func BenchmarkFS(b *testing.B) {
+	for _, size := range []int{100 << 10, 5 << 20} {
+		b.Run(sizeName(size), func(b *testing.B) {
+			s, err := blob.NewFS(b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			data := make([]byte, size)
+			b.SetBytes(int64(size))
+			b.Run("put", func(b *testing.B) {
+				for b.Loop() {
+					rand.Read(data[:64])
+					if _, err := s.Put(bytes.NewReader(data), int64(size)); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			info, _ := s.Put(bytes.NewReader(data), int64(size))
+			b.Run("read", func(b *testing.B) {
+				for b.Loop() {
+					f, err := s.Open(info.SHA256)
+					if err != nil {
+						b.Fatal(err)
+					}
+					io.Copy(io.Discard, f)
+					f.Close()
+				}
+			})
+		})
+	}
+}
