@@ -170,11 +170,21 @@ func TestTwoNodesSendRate(t *testing.T) {
 	}
 	slices.SortFunc(granted, time.Time.Compare)
 	checkRate(t, "grants", granted, perSecond, 20*time.Millisecond) // the scheduler's jitter only
-	checkRate(t, "requests at the provider", at, perSecond, 300*time.Millisecond)
-	spread := at[len(at)-1].Sub(at[0])
-	t.Logf("%d sends through two nodes over %v (rate %d/s, burst %d)", len(at), spread, perSecond, perSecond)
-	if spread < time.Duration(replies-perSecond-1)*time.Second/perSecond {
-		t.Errorf("%d sends in %v at %d/s", len(at), spread, perSecond)
+	// A request may wait for a loaded machine's scheduler between its
+	// grant and its arrival (hundreds of milliseconds at load average 7),
+	// so arrivals get a second of slack; with two nodes each keeping the
+	// rate alone, 20 sends would all arrive within about one second, which
+	// the spread below refuses.
+	checkRate(t, "requests at the provider", at, perSecond, time.Second)
+	spread, grantSpread := at[len(at)-1].Sub(at[0]), granted[len(granted)-1].Sub(granted[0])
+	t.Logf("%d sends through two nodes: granted over %v, arrived over %v (rate %d/s, burst %d)", len(at), grantSpread, spread, perSecond, perSecond)
+	// 15 sends past the burst need 3 s of places; the provider sees them
+	// over at least 2 s whatever the scheduler does.
+	if want := time.Duration(replies-perSecond)*time.Second/perSecond - 50*time.Millisecond; grantSpread < want {
+		t.Errorf("%d sends granted in %v at %d/s, want at least %v", len(granted), grantSpread, perSecond, want)
+	}
+	if spread < 2*time.Second {
+		t.Errorf("%d sends reached the provider in %v at %d/s", len(at), spread, perSecond)
 	}
 }
 
