@@ -19,7 +19,6 @@ require (
 	golang.org/x/crypto v0.58.0
 	golang.org/x/net v0.60.0
 	golang.org/x/text v0.43.0
-	golang.org/x/time v0.15.0
 	modernc.org/sqlite v1.62.0
 )
 

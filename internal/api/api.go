@@ -15,6 +15,7 @@ import (
 	"github.com/parleyhq/parley/internal/assist"
 	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/blob"
+	"github.com/parleyhq/parley/internal/cache"
 	"github.com/parleyhq/parley/internal/compose"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/jsonhttp"
@@ -46,8 +47,8 @@ type Server struct {
 	// /healthz reports storage_full (DefaultMinFreeBytes when zero).
 	MinFreeBytes uint64
 
-	touched sync.Map // token id → time.Time of the last recorded use
-	tokens  sync.Map // token hash → cachedActor
+	touched sync.Map                      // token id → time.Time of the last recorded use
+	tokens  cache.Map[string, tokenActor] // token hash → who it acts as (tokenTTL)
 }
 
 // handler is an API handler: it writes a response, or returns an error
@@ -113,22 +114,18 @@ func (s *Server) authenticate(route string, next handler) handler {
 
 // tokenTTL bounds how long a checked token is trusted without a fresh
 // look: API clients send many requests a second, and the lookups (token,
-// then its agent) were a tenth of ingest's CPU. A deactivated agent's
-// token, or one revoked by another process, stops working within this
-// time; a revocation in this process drops the entry at once
-// (ForgetToken), and expiry is checked on every request.
-const tokenTTL = 10 * time.Second
+// then its agent) were a tenth of ingest's CPU. A revocation, or a change
+// to the token's agent, drops it at once in every process: the store
+// appends a config.changed event and Changed forgets (the one that made
+// it also calls ForgetToken straight away). The TTL is only a safety net
+// should an event be missed; expiry is checked on every request.
+const tokenTTL = time.Minute
 
 // tokenActor is who a token acts as, and how far.
 type tokenActor struct {
 	inbox.Actor
 	scope   parley.TokenScope
 	expires *time.Time
-}
-
-type cachedActor struct {
-	actor tokenActor
-	at    time.Time
 }
 
 // errBadToken is the one answer for a token that does not work, whether
@@ -139,13 +136,17 @@ func errBadToken() error { return parley.Errorf(parley.EUNAUTHORIZED, "the API t
 // an unknown, revoked or expired token, or a deactivated agent's.
 func (s *Server) actorForToken(ctx context.Context, hash string) (tokenActor, error) {
 	now := s.DB.Now()
-	if c, ok := s.tokens.Load(hash); ok && time.Since(c.(cachedActor).at) < tokenTTL {
-		a := c.(cachedActor).actor
-		if a.expires != nil && !now.Before(*a.expires) {
-			return tokenActor{}, errBadToken()
-		}
-		return a, nil
+	a, err := s.tokens.Get(hash, tokenTTL, func() (tokenActor, error) { return s.loadToken(ctx, hash, now) })
+	if err != nil {
+		return tokenActor{}, err
 	}
+	if a.expires != nil && !now.Before(*a.expires) {
+		return tokenActor{}, errBadToken()
+	}
+	return a, nil
+}
+
+func (s *Server) loadToken(ctx context.Context, hash string, now time.Time) (tokenActor, error) {
 	tok, err := s.DB.APITokenByHash(ctx, hash)
 	if parley.ErrorCode(err) == parley.ENOTFOUND || (err == nil && !tok.Usable(now)) {
 		return tokenActor{}, errBadToken()
@@ -164,20 +165,28 @@ func (s *Server) actorForToken(ctx context.Context, hash string) (tokenActor, er
 		}
 		actor.Role = a.Role
 	}
-	s.tokens.Store(hash, cachedActor{actor: actor, at: time.Now()})
 	return actor, nil
 }
 
 // ForgetToken drops a token from the cache of checked tokens, so that its
 // revocation holds from the next request on.
 func (s *Server) ForgetToken(id int64) {
-	s.tokens.Range(func(hash, c any) bool {
-		if c.(cachedActor).actor.TokenID == id {
-			s.tokens.Delete(hash)
-		}
-		return true
-	})
+	s.tokens.ForgetIf(func(_ string, a tokenActor) bool { return a.TokenID == id })
 	s.touched.Delete(id)
+}
+
+// Changed drops what a change (from any process, read from the event
+// log) makes stale: a token, or every token acting for an agent whose
+// role or status changed.
+func (s *Server) Changed(c parley.Change) {
+	switch c.What {
+	case parley.ChangeAPIToken:
+		s.ForgetToken(c.ID)
+	case parley.ChangeAgent:
+		s.tokens.ForgetIf(func(_ string, a tokenActor) bool { return a.AgentID != nil && *a.AgentID == c.ID })
+	case parley.ChangeEverything:
+		s.tokens.Clear()
+	}
 }
 
 // touch records a token's use at most once a minute, off the request path.

@@ -102,16 +102,27 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	events, err := s.DB.Events(r.Context(), after, int(limit))
-	if err != nil {
-		return err
-	}
-	if events == nil {
-		events = []parley.Event{}
-	}
-	last := after
-	if len(events) > 0 {
-		last = events[len(events)-1].Seq
+	// config.changed events are Parley's own plumbing (caches across
+	// nodes), not changes of the conversations an integration follows:
+	// they are skipped, and last_seq moves past them. A page is empty
+	// only at the end of the log, as before.
+	events, last := []parley.Event{}, after
+	for {
+		page, err := s.DB.Events(r.Context(), last, int(limit))
+		if err != nil {
+			return err
+		}
+		for _, e := range page {
+			if e.Type != parley.EventConfigChanged {
+				events = append(events, e)
+			}
+		}
+		if len(page) > 0 {
+			last = page[len(page)-1].Seq
+		}
+		if len(events) > 0 || len(page) < int(limit) {
+			break
+		}
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"events": events, "last_seq": last})
 }

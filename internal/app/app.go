@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -28,6 +27,7 @@ import (
 	"github.com/parleyhq/parley/internal/live"
 	"github.com/parleyhq/parley/internal/llm"
 	"github.com/parleyhq/parley/internal/outbound"
+	"github.com/parleyhq/parley/internal/ratelimit"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/telemetry"
 	"github.com/parleyhq/parley/internal/uploads"
@@ -40,7 +40,9 @@ import (
 type App struct {
 	Config config.Config
 	DB     *store.DB
-	Blobs  *blob.FS
+	// Blobs keeps attachments: files under DataDir/blobs on SQLite, the
+	// database on PostgreSQL so every node reads them (blobs.go).
+	Blobs  blob.Store
 	Inbox  *inbox.Service
 	Assist *assist.Service
 	Jobs   *jobs.Runner
@@ -67,6 +69,7 @@ type App struct {
 
 	listener net.Listener
 	server   *http.Server
+	changes  *live.ChangeWatcher
 }
 
 // New opens the database (applying migrations) and wires everything, but
@@ -79,7 +82,7 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	blobs, err := blob.NewFS(filepath.Join(cfg.DataDir, "blobs"))
+	blobs, err := openBlobs(cfg, db)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -97,7 +100,10 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	a := &App{Config: cfg, DB: db, Blobs: blobs, Jobs: jobs.New(db)}
 	// Every outbound connection goes through one guard: the operator's
 	// allow-list from the config, the admin's from the settings table.
-	guard, err := outbound.New(outbound.Options{Allow: cfg.OutboundAllow, Admin: func(ctx context.Context) (string, error) { return a.Inbox.OutboundAllow(ctx) }})
+	// The admin's list is dropped by a config.changed event from any
+	// node (inbox.Service.Changed); the TTL is only a safety net.
+	guard, err := outbound.New(outbound.Options{Allow: cfg.OutboundAllow, AdminTTL: time.Minute,
+		Admin: func(ctx context.Context) (string, error) { return a.Inbox.OutboundAllow(ctx) }})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -107,6 +113,11 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	a.Gateway = &gateway.Gateway{DB: db, Inbox: a.Inbox, Blobs: blobs, Box: box, HTTP: guard.HTTPClient(30 * time.Second), Outbound: guard,
 		BaseURL: a.BaseURL, MaxMediaBytes: cfg.MaxUploadBytes}
 	a.Inbox.Channels = a.Gateway
+	// Send rates and the widget's limits hold across every node on
+	// PostgreSQL (ratelimit.Shared); sign-in limits follow the database
+	// inside web.
+	limits := ratelimit.New(db)
+	a.Gateway.Limits = limits
 	a.Inbox.RegisterJobs(a.Jobs)
 	a.Gateway.RegisterJobs(a.Jobs)
 	a.Knowledge = &knowledge.Service{DB: db, BaseURL: a.BaseURL}
@@ -121,8 +132,11 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	a.Inbox.OnReceived = a.Telemetry.MessageReceived
 	a.Jobs.OnFinish = a.Telemetry.JobFinished
 	a.LLM = &llm.Provider{DB: db, Guard: guard, Meter: a.Telemetry}
+	// Caches drop what changed on any node as the event log says so
+	// (parley.EventConfigChanged), not when a TTL runs out.
+	a.changes = a.Hub.WatchChanges(a.API.Changed, a.Inbox.Changed, a.Gateway.Changed, a.LLM.Changed)
 	a.Web = &web.Server{DB: db, Inbox: a.Inbox, Assist: a.Assist, Approvals: a.Approvals, Knowledge: a.Knowledge, Gateway: a.Gateway, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, Dev: cfg.Dev, MaxUploadBytes: cfg.MaxUploadBytes}
-	a.Widget = &widget.Server{DB: db, Inbox: a.Inbox, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, MaxUploadBytes: cfg.MaxUploadBytes}
+	a.Widget = &widget.Server{DB: db, Inbox: a.Inbox, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, MaxUploadBytes: cfg.MaxUploadBytes, Limits: limits}
 	a.Web.Proxies, a.Widget.Proxies, a.Widget.Box = proxies, proxies, box
 	a.API.LLM, a.Web.LLM = a.LLM, a.LLM
 	a.Assist.Model = assist.ModelFrom(a.LLM)

@@ -31,6 +31,9 @@ Usage:
   parley kb import DIR [options]
                                   import the Markdown and HTML files under DIR into the
                                   knowledge base (again: updates by slug, never duplicates)
+  parley blobs import [options]   copy the attachments this node kept under DATA_DIR/blobs
+                                  into the database (PostgreSQL), so every node serves them;
+                                  run once on each node, again after an interruption
   parley simulate CHANNEL [--inbox ID] "text"
                                   write to the running server as a customer on whatsapp,
                                   messenger, zalo, sms, rcs or email and show Parley's
@@ -67,6 +70,13 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 			kbDir, args = args[0], args[1:]
 		}
 	}
+	if cmd == "blobs" {
+		if len(args) == 0 || args[0] != "import" {
+			fmt.Fprintln(stderr, "parley: usage: parley blobs import [options]")
+			return 2
+		}
+		cmd, args = "blobs import", args[1:]
+	}
 	if cmd == "agent" || cmd == "token" {
 		sub := ""
 		if len(args) > 0 {
@@ -91,7 +101,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		fs.StringVar(&agentEmail, "agent-email", "", "act as this agent (replies are authored by them)")
 		fs.StringVar(&scope, "scope", "full", "full, read (GET routes only) or ingest (incoming messages and uploads only)")
 		fs.StringVar(&expires, "expires", "", "stop working after this long, e.g. 30d, 12h (default: never)")
-	case "token list", "kb import":
+	case "token list", "kb import", "blobs import":
 	case "token revoke":
 		// The id comes first (parley token revoke 7 --data-dir D); flag
 		// parsing stops at the first argument that is not a flag.
@@ -163,6 +173,8 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		err = a.listTokens(ctx, stdout)
 	case "token revoke":
 		err = a.revokeToken(ctx, stdout, tokenID)
+	case "blobs import":
+		err = importBlobs(ctx, a, stdout)
 	case "kb import":
 		if err = a.importKnowledge(ctx, stdout, stderr, kbDir); errors.Is(err, errImportFailures) {
 			return 1 // the failures and the summary are printed already

@@ -32,6 +32,9 @@ func (a *App) workers() []work.Worker {
 		// Every node looks for email inboxes; each mailbox is read under
 		// its own lease (gateway.EmailLease), so mailboxes spread over nodes.
 		{Name: "gateway.email", Run: loop(a.Gateway.RunEmail)},
+		// Every node: drops this node's caches when any node changes
+		// what they hold (config.changed events).
+		{Name: "live.changes", Run: loop(a.changes.Run)},
 		// Every node: the presence of its own visitors' open streams.
 		{Name: "widget.presence", Run: loop(a.Widget.RunPresence)},
 		{Name: LeaseRoutingSweep, Leased: true, Run: loop(a.Inbox.SweepRouting)},

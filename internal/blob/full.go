@@ -42,9 +42,12 @@ type fullState struct {
 // noteFull turns a full disk into ESTORAGEFULL (a 503 with Retry-After,
 // never an internal error) and remembers when, for FullAt. Put has
 // removed its temporary file by then, so nothing partial is left.
-func (f *FS) noteFull(err *error) {
-	if *err != nil && IsFull(*err) {
-		f.full.at.Store(time.Now().UnixMicro())
+func (f *FS) noteFull(err *error) { f.full.note(err) }
+
+// note is noteFull for any store with a disk of its own (DB spools there).
+func (s *fullState) note(err *error) {
+	if *err != nil && IsFull(*err) && parley.ErrorCode(*err) != parley.ESTORAGEFULL {
+		s.at.Store(time.Now().UnixMicro())
 		*err = errors.Join(parley.Errorf(parley.ESTORAGEFULL, "Storage is full: the file was not saved. Try again later."), *err)
 	}
 }

@@ -66,7 +66,7 @@ func (g *Gateway) RunEmail(ctx context.Context) {
 			} else if ok {
 				r.cancel()
 			}
-			g.conns.Delete(in.ID) // read the new settings and secrets
+			g.conns.Forget(in.ID) // read the new settings and secrets
 			c, err := g.conn(ctx, in.ID, parley.ChannelEmail)
 			if err != nil {
 				slog.Error("gateway: email inbox", "inbox", in.ID, "err", err)

@@ -17,12 +17,12 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/parleyhq/parley/internal/blob"
+	"github.com/parleyhq/parley/internal/cache"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/ratelimit"
 	"github.com/parleyhq/parley/internal/secret"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -47,12 +47,16 @@ type Gateway struct {
 	// its work kernel's Hold), so that each mailbox is read by one node at
 	// a time and moves to another when its node dies. Nil runs it at once.
 	Hold func(ctx context.Context, name string, run func(ctx context.Context) error)
+	// Limits holds each inbox's send rate: ratelimit.New(DB) shares it
+	// between every node on PostgreSQL, so N nodes together keep to the
+	// provider's rate; nil: in this process only.
+	Limits ratelimit.Limiter
 
-	conns    sync.Map      // inbox id → cachedConn
-	changed  chan struct{} // an inbox changed: RunEmail looks again
+	conns    cache.Map[int64, *conn] // inbox id → conn (connTTL; Changed)
+	changed  chan struct{}           // an inbox changed: RunEmail looks again
 	initOnce sync.Once
-	limiters sync.Map // inbox id → *rate.Limiter
-	locks    sync.Map // inbox id → *sync.Mutex, serialising token refreshes
+	memLimit ratelimit.Memory // when Limits is nil
+	locks    sync.Map         // inbox id → *sync.Mutex, serialising token refreshes
 	// guarded are the HTTP clients made from Outbound (see outbound.go).
 	guardedOnce sync.Once
 	guarded     guardClients
@@ -77,31 +81,29 @@ type conn struct {
 func (c *conn) setting(name string) string { return c.settings[name] }
 func (c *conn) secret(name string) string  { return c.secrets[name] }
 
-type cachedConn struct {
-	c  *conn
-	at time.Time
-}
-
-// connTTL bounds how long a cached inbox and its opened secrets are used;
-// changes made in this process drop the cache at once.
-const connTTL = 5 * time.Second
+// connTTL bounds how long a cached inbox and its opened secrets are used.
+// It is a safety net only: a change from any process (an admin's edit, a
+// rotated token) appends a config.changed event, and Changed drops the
+// inbox when this process reads it.
+const connTTL = time.Minute
 
 // conn loads an inbox for a provider channel. Returns ENOTFOUND for an
 // unknown inbox or one of another channel type.
 func (g *Gateway) conn(ctx context.Context, inboxID int64, want parley.ChannelType) (*conn, error) {
-	if v, ok := g.conns.Load(inboxID); ok && time.Since(v.(cachedConn).at) < connTTL {
-		c := v.(cachedConn).c
-		if want != "" && c.inbox.ChannelType != want {
-			return nil, parley.Errorf(parley.ENOTFOUND, "inbox %d is not a %s inbox", inboxID, want)
-		}
-		return c, nil
-	}
-	in, _, err := g.DB.Inbox(ctx, inboxID)
+	c, err := g.conns.Get(inboxID, connTTL, func() (*conn, error) { return g.loadConn(ctx, inboxID) })
 	if err != nil {
 		return nil, err
 	}
-	if want != "" && in.ChannelType != want {
+	if want != "" && c.inbox.ChannelType != want {
 		return nil, parley.Errorf(parley.ENOTFOUND, "inbox %d is not a %s inbox", inboxID, want)
+	}
+	return c, nil
+}
+
+func (g *Gateway) loadConn(ctx context.Context, inboxID int64) (*conn, error) {
+	in, _, err := g.DB.Inbox(ctx, inboxID)
+	if err != nil {
+		return nil, err
 	}
 	d := drivers[in.ChannelType]
 	if d == nil {
@@ -119,14 +121,25 @@ func (g *Gateway) conn(ctx context.Context, inboxID int64, want parley.ChannelTy
 	if c.settings == nil {
 		c.settings = map[string]string{}
 	}
-	g.conns.Store(inboxID, cachedConn{c: c, at: time.Now()})
 	return c, nil
+}
+
+// Changed drops what a change from any process makes stale (the app
+// calls it for every config.changed event): an inbox's settings and
+// secrets, and the email pollers look again.
+func (g *Gateway) Changed(c parley.Change) {
+	switch c.What {
+	case parley.ChangeInbox:
+		g.Forget(c.ID)
+	case parley.ChangeEverything:
+		g.conns.Clear()
+		g.Forget(0)
+	}
 }
 
 // Forget drops an inbox from the cache after it was created or changed.
 func (g *Gateway) Forget(inboxID int64) {
-	g.conns.Delete(inboxID)
-	g.limiters.Delete(inboxID)
+	g.conns.Forget(inboxID)
 	select {
 	case g.changes() <- struct{}{}:
 	default:
@@ -165,26 +178,22 @@ func (g *Gateway) seal(m map[string]string) (string, error) {
 	return s, nil
 }
 
-// limiter returns an inbox's outbound rate limiter: its rate_per_second
-// setting, or the channel's default. Providers enforce their own limits;
-// keeping under them avoids burning retries on 429s.
-func (g *Gateway) limiter(c *conn) *rate.Limiter {
-	if v, ok := g.limiters.Load(c.inbox.ID); ok {
-		return v.(*rate.Limiter)
-	}
+// waitToSend waits for a place under the inbox's send rate: its
+// rate_per_second setting, or the channel's default, with bursts of one
+// second's worth. Providers enforce their own limits; keeping under them
+// avoids burning retries on 429s. The limit is per inbox across every
+// node (Limits), read from the inbox's settings at each send, so a
+// changed rate applies at once.
+func (g *Gateway) waitToSend(ctx context.Context, c *conn) error {
 	per := c.driver.rate()
 	if v, err := strconv.ParseFloat(c.setting("rate_per_second"), 64); err == nil && v > 0 {
 		per = v // validated as a number when the inbox was saved
 	}
-	if per <= 0 {
-		per = 1
+	var l ratelimit.Limiter = &g.memLimit
+	if g.Limits != nil {
+		l = g.Limits
 	}
-	burst := int(per)
-	if burst < 1 {
-		burst = 1
-	}
-	l, _ := g.limiters.LoadOrStore(c.inbox.ID, rate.NewLimiter(rate.Limit(per), burst))
-	return l.(*rate.Limiter)
+	return ratelimit.Wait(ctx, l, "send:inbox:"+strconv.FormatInt(c.inbox.ID, 10), ratelimit.PerSecond(per))
 }
 
 func (g *Gateway) lock(inboxID int64) *sync.Mutex {

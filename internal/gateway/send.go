@@ -182,7 +182,7 @@ func (g *Gateway) Send(ctx context.Context, job store.Job) error {
 	if done, err := g.openSend(ctx, c, m.ID); done || err != nil {
 		return err
 	}
-	if err := g.limiter(c).Wait(ctx); err != nil {
+	if err := g.waitToSend(ctx, c); err != nil {
 		return err
 	}
 	attempt := fmt.Sprintf("%d/%d", job.ID, job.Attempts)

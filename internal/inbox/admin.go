@@ -76,7 +76,7 @@ func (s *Service) UpdateInbox(ctx context.Context, actor Actor, in parley.Inbox,
 		}
 		return tx.SetChannelSecrets(in.ID, sealed)
 	})
-	s.inboxes.Delete(in.ID)
+	s.inboxes.Forget(in.ID)
 	s.expected.Delete(in.ID)
 	if s.Channels != nil {
 		s.Channels.Forget(in.ID)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/blob"
+	"github.com/parleyhq/parley/internal/cache"
 	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/secret"
@@ -63,35 +64,27 @@ type Service struct {
 	// once rather than when its cache entry runs out.
 	OnTokenRevoked func(id int64)
 
-	inboxes  sync.Map // inbox id → cachedInbox
+	inboxes  cache.Map[int64, parley.Inbox] // inbox id → inbox (inboxTTL; Changed)
 	router   router
 	sla      slaCache
 	triage   triageCache
 	expected sync.Map // inbox id → the promise the widget shows, briefly cached
 }
 
-// inboxTTL bounds how long a cached inbox is used. Updates made in this
-// process drop it at once; the TTL covers updates from other processes.
-const inboxTTL = 5 * time.Second
+// inboxTTL bounds how long a cached inbox, the SLA policies and the
+// triage rules are trusted. It is a safety net only: a change made in
+// any process appends a config.changed event, and Changed drops the copy
+// when this process reads it (within the live-update latency).
+const inboxTTL = time.Minute
 
-type cachedInbox struct {
-	inbox parley.Inbox
-	at    time.Time
-}
-
-// inbox returns an inbox, from a short-lived cache: every received message
-// needs its inbox's settings, which change rarely. Returns ENOTFOUND for
-// an unknown inbox.
+// inbox returns an inbox, from the cache: every received message needs
+// its inbox's settings, which change rarely. Returns ENOTFOUND for an
+// unknown inbox.
 func (s *Service) inbox(ctx context.Context, id int64) (parley.Inbox, error) {
-	if c, ok := s.inboxes.Load(id); ok && time.Since(c.(cachedInbox).at) < inboxTTL {
-		return c.(cachedInbox).inbox, nil
-	}
-	in, _, err := s.DB.Inbox(ctx, id)
-	if err != nil {
+	return s.inboxes.Get(id, inboxTTL, func() (parley.Inbox, error) {
+		in, _, err := s.DB.Inbox(ctx, id)
 		return in, err
-	}
-	s.inboxes.Store(id, cachedInbox{inbox: in, at: time.Now()})
-	return in, nil
+	})
 }
 
 // Actor is who asks for a change: an agent, or an API token (which may

@@ -59,10 +59,14 @@ func (s *Service) SetTriageRules(ctx context.Context, actor Actor, rules triage.
 		return err
 	}
 	err := s.DB.Write(ctx, func(tx *store.Tx) error { return tx.SetSetting(settingTriage, rules) })
+	s.forgetTriage()
+	return err
+}
+
+func (s *Service) forgetTriage() {
 	s.triage.mu.Lock()
 	s.triage.matcher = nil
 	s.triage.mu.Unlock()
-	return err
 }
 
 // triageMessage raises c's priority when a customer message matches a

@@ -14,9 +14,9 @@ import (
 )
 
 // Provider is the workspace's model, as the features reach it: the saved
-// settings, read at most every TTL (so a change saved by another process
-// on a shared database arrives within it, and this process's own Save at
-// once), and one Client kept while they do not change, so connections
+// settings, kept until they change (this process's own Save drops them at
+// once; another process's save reaches Changed through the event log,
+// and TTL is only a safety net), and one Client kept while they do not change, so connections
 // and compiled schemas are reused. Safe for concurrent use.
 type Provider struct {
 	DB *store.DB
@@ -25,7 +25,8 @@ type Provider struct {
 	Guard *outbound.Guard
 	// Meter records every call; nil records nothing.
 	Meter Meter
-	// TTL bounds how stale the settings may be; zero: 5 seconds.
+	// TTL bounds how stale the settings may be should a change's event
+	// be missed; zero: a minute.
 	TTL time.Duration
 
 	mu       sync.Mutex
@@ -38,7 +39,7 @@ type Provider struct {
 
 func (p *Provider) ttl() time.Duration {
 	if p.TTL <= 0 {
-		return 5 * time.Second
+		return time.Minute
 	}
 	return p.TTL
 }
@@ -90,6 +91,14 @@ func (p *Provider) Forget() {
 	p.mu.Lock()
 	p.loaded = false
 	p.mu.Unlock()
+}
+
+// Changed drops the settings when a change from any process (read from
+// the event log) concerns them.
+func (p *Provider) Changed(c parley.Change) {
+	if c.What == parley.ChangeEverything || c.What == parley.ChangeSetting && c.Key == SettingKey {
+		p.Forget()
+	}
 }
 
 // Save stores new settings, sealed. keepKey keeps the stored API key

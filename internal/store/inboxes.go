@@ -63,6 +63,11 @@ func (tx *Tx) CreateInbox(in *parley.Inbox, webhookSecret, identitySecret string
 		return err
 	}
 	in.CreatedAt = tx.now
+	defer func() {
+		if err == nil {
+			err = tx.changed(parley.Change{What: parley.ChangeInbox, ID: in.ID})
+		}
+	}()
 	return tx.queryRow(`INSERT INTO inboxes (name, channel_type, reopen_window_secs, webhook_url, webhook_secret, identity_secret,
 			email_ask, away_minutes, reply_time_text, greeting, channel_settings, routing, created_at, updated_at, allowed_origins)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14) RETURNING id`,
@@ -88,8 +93,10 @@ func (db *DB) ChannelSecrets(ctx context.Context, inboxID int64) (string, error)
 // SetChannelSecrets replaces an inbox's sealed channel secrets. A rotated
 // token is written this way, in the same transaction that read the old one.
 func (tx *Tx) SetChannelSecrets(inboxID int64, sealed string) error {
-	_, err := tx.exec("UPDATE inboxes SET channel_secrets = $2, updated_at = $3 WHERE id = $1", inboxID, sealed, ts(tx.now))
-	return err
+	if _, err := tx.exec("UPDATE inboxes SET channel_secrets = $2, updated_at = $3 WHERE id = $1", inboxID, sealed, ts(tx.now)); err != nil {
+		return err
+	}
+	return tx.changed(parley.Change{What: parley.ChangeInbox, ID: inboxID})
 }
 
 // ChannelState returns a value a channel keeps for an inbox; ok is false
@@ -146,7 +153,7 @@ func (tx *Tx) UpdateInbox(in *parley.Inbox) (err error) {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return parley.Errorf(parley.ENOTFOUND, "inbox %d not found", in.ID)
 	}
-	return nil
+	return tx.changed(parley.Change{What: parley.ChangeInbox, ID: in.ID})
 }
 
 // Inbox returns one inbox. Returns ENOTFOUND if there is none with that id.

@@ -100,7 +100,7 @@ func (tx *Tx) updateAgent(agentID int64, set string, v any) (err error) {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return parley.Errorf(parley.ENOTFOUND, "agent %d not found", agentID)
 	}
-	return nil
+	return tx.changed(parley.Change{What: parley.ChangeAgent, ID: agentID})
 }
 
 // CountActiveOwners returns how many active owners there are (so the last

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+
+	"github.com/parleyhq/parley/internal/parley"
 )
 
 // Setting reads a workspace setting into v (JSON). Returns false when it
@@ -35,5 +37,8 @@ func (tx *Tx) SetSetting(key string, v any) (err error) {
 	}
 	_, err = tx.exec(`INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, key, string(b), ts(tx.now))
-	return err
+	if err != nil || !announced(key) {
+		return err
+	}
+	return tx.changed(parley.Change{What: parley.ChangeSetting, Key: key})
 }

@@ -34,7 +34,10 @@ func (tx *Tx) SaveSLAPolicy(p *parley.SLAPolicy) (err error) {
 		if isForeignKeyViolation(err) {
 			return parley.Errorf(parley.EINVALID, "the policy's inbox or team does not exist")
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return tx.changed(parley.Change{What: parley.ChangeSLAPolicy, ID: p.ID})
 	}
 	res, err := tx.exec(`UPDATE sla_policies SET name = $1, priority = $2, inbox_id = $3, team_id = $4, label = $5, first_response_secs = $6,
 			next_response_secs = $7, resolution_secs = $8, warn_percent = $9, updated_at = $10 WHERE id = $11`, append(args, p.ID)...)
@@ -47,7 +50,7 @@ func (tx *Tx) SaveSLAPolicy(p *parley.SLAPolicy) (err error) {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return parley.Errorf(parley.ENOTFOUND, "SLA policy %d not found", p.ID)
 	}
-	return nil
+	return tx.changed(parley.Change{What: parley.ChangeSLAPolicy, ID: p.ID})
 }
 
 // DeleteSLAPolicy removes a policy. Conversations keep the timers they
@@ -60,7 +63,7 @@ func (tx *Tx) DeleteSLAPolicy(id int64) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return parley.Errorf(parley.ENOTFOUND, "SLA policy %d not found", id)
 	}
-	return nil
+	return tx.changed(parley.Change{What: parley.ChangeSLAPolicy, ID: id})
 }
 
 // SLAPolicies returns every policy, read inside the transaction.

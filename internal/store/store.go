@@ -55,6 +55,10 @@ type DB struct {
 	// (flush.go, events.go): one per schema, like channel.
 	eventsKey int64
 
+	// limitsPool is where shared limits are decided (limits.go).
+	limitsOnce sync.Once
+	limitsPool *sql.DB
+
 	// Secrets seals the secrets kept in Parley's own tables (secrets.go).
 	// Without a key, storing one fails with secret.ErrNoKey.
 	Secrets *secret.Box
@@ -217,6 +221,9 @@ func (db *DB) Close() error {
 
 func (db *DB) closePools() error {
 	err := db.read.Close()
+	if db.limitsPool != nil && db.limitsPool != db.write {
+		db.limitsPool.Close()
+	}
 	if db.write != db.read {
 		if werr := db.write.Close(); err == nil {
 			err = werr

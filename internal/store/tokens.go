@@ -79,7 +79,10 @@ func (tx *Tx) RevokeAPIToken(id int64) (_ parley.APIToken, err error) {
 		return parley.APIToken{}, err
 	}
 	t, err := scanTokenRow(tx.queryRow(`SELECT `+tokenColumns+` FROM api_tokens WHERE id = $1`, id))
-	return t, notFound(err, "token", id)
+	if err != nil {
+		return t, notFound(err, "token", id)
+	}
+	return t, tx.changed(parley.Change{What: parley.ChangeAPIToken, ID: id})
 }
 
 // TouchAPIToken records that a token was used, unless a use within the

@@ -1,7 +1,10 @@
 package web
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -41,26 +44,47 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	now := s.DB.Now()
 	addr := s.Proxies.Key(r)
 	pair := email + "\x00" + addr
-	if wait := max(s.addrLimit.wait(addr, now), s.pairLimit.wait(pair, now)); wait > 0 {
+	ctx := r.Context()
+	addrWait, err := s.addrLimit.wait(ctx, addr, now)
+	if err != nil {
+		return err
+	}
+	pairWait, err := s.pairLimit.wait(ctx, pair, now)
+	if err != nil {
+		return err
+	}
+	if wait := max(addrWait, pairWait); wait > 0 {
 		secs := int((wait + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		v.Error = fmt.Sprintf("Too many failed sign-in attempts from here. Try again in %s.", waitText(secs))
 		return s.render(w, r, http.StatusTooManyRequests, "login", "", v)
 	}
-	if d := s.mailTarpit.pending(email, now); d > 0 {
+	d, err := s.mailTarpit.pending(ctx, email, now)
+	if err != nil {
+		return err
+	}
+	if d > 0 {
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:
-		case <-r.Context().Done():
+		case <-ctx.Done():
 			t.Stop()
-			return r.Context().Err()
+			return ctx.Err()
 		}
 	}
-	in, err := s.Inbox.SignIn(r.Context(), email, r.PostFormValue("password"), r.UserAgent())
+	in, err := s.Inbox.SignIn(ctx, email, r.PostFormValue("password"), r.UserAgent())
 	if parley.ErrorCode(err) == parley.EUNAUTHORIZED {
-		s.addrLimit.fail(addr, now)
-		s.pairLimit.fail(pair, now)
-		s.mailTarpit.fail(email, now)
+		// Charged even if the client has gone: a guesser must not save
+		// its budget by hanging up.
+		charge := context.WithoutCancel(ctx)
+		for _, f := range []struct {
+			s   failures
+			key string
+		}{{s.addrLimit, addr}, {s.pairLimit, pair}, {s.mailTarpit, email}} {
+			if ferr := f.s.fail(charge, f.key, now); ferr != nil {
+				slog.Error("web: sign-in failure not counted", "err", ferr)
+			}
+		}
 		v.Error = parley.ErrorMessage(err)
 		return s.render(w, r, http.StatusUnauthorized, "login", "", v)
 	}
@@ -69,8 +93,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	// The address keeps its failures: one good account must not reset a
 	// guesser's budget for the others.
-	s.pairLimit.reset(pair)
-	s.mailTarpit.reset(email)
+	if err := errors.Join(s.pairLimit.reset(ctx, pair), s.mailTarpit.reset(ctx, email)); err != nil {
+		slog.Warn("web: sign-in strikes not cleared", "err", err)
+	}
 	setSessionCookie(w, r, in.Secret)
 	dest := v.Next
 	if in.Agent.MustChangePassword {

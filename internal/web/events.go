@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/live"
+	"github.com/parleyhq/parley/internal/parley"
 )
 
 // events is the agents' live stream: every event, replayed from
@@ -35,5 +36,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}()
-	return s.Hub.Stream(w, r.WithContext(ctx), live.StreamOptions{Heartbeat: 20 * time.Second})
+	// Every event but config.changed, which only Parley's caches need.
+	notConfig := func(e *parley.Event) bool { return e.Type != parley.EventConfigChanged }
+	return s.Hub.Stream(w, r.WithContext(ctx), live.StreamOptions{Filter: notConfig, Heartbeat: 20 * time.Second})
 }

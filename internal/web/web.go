@@ -63,7 +63,8 @@ type Server struct {
 
 	// Sign-in failures per address, per (email, address) and per email
 	// (signin_limit.go).
-	addrLimit, pairLimit, mailTarpit *throttle
+	// In the database on PostgreSQL, so every node counts the same.
+	addrLimit, pairLimit, mailTarpit failures
 
 	streamsMu sync.Mutex
 	streams   map[*context.CancelFunc]struct{}
@@ -73,7 +74,7 @@ func (s *Server) init() {
 	s.once.Do(func() {
 		s.assets = loadAssets(s.Dev)
 		s.tmpl = loadTemplates(s.Dev, s.assets)
-		s.addrLimit, s.pairLimit, s.mailTarpit = newThrottle(addressBudget), newThrottle(pairBudget), newThrottle(emailTarpit)
+		s.addrLimit, s.pairLimit, s.mailTarpit = newStrikes(s.DB, "addr", addressBudget), newStrikes(s.DB, "pair", pairBudget), newStrikes(s.DB, "email", emailTarpit)
 		s.streams = map[*context.CancelFunc]struct{}{}
 		if s.MaxUploadBytes == 0 {
 			s.MaxUploadBytes = 25 << 20

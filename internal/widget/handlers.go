@@ -233,7 +233,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !s.userLimit.allow("v:" + v.kind + ":" + v.id) {
+	if !s.userLimit.allow(r.Context(), "v:"+v.kind+":"+v.id) {
 		return rateLimited(w)
 	}
 	var req sendRequest

@@ -1,59 +1,35 @@
 package widget
 
 import (
-	"sync"
+	"context"
+	"log/slog"
 	"time"
+
+	"github.com/parleyhq/parley/internal/ratelimit"
 )
 
-// limiter is a set of in-memory token buckets, one per key (a visitor or
-// an IP address): each holds up to n tokens and refills n per period. It
-// is per process; several processes each allow the full rate.
+// limiter is one of the widget's limits: n events per period per key (a
+// visitor or a client address). It holds across every Parley process on
+// one PostgreSQL database when Server.Limits is shared (ratelimit.New),
+// and in this process otherwise.
 type limiter struct {
-	n      float64
-	period time.Duration
-	now    func() time.Time
-
-	mu      sync.Mutex
-	buckets map[string]*bucket
-	sweep   time.Time
+	l    ratelimit.Limiter
+	rate ratelimit.Rate
 }
 
-type bucket struct {
-	tokens float64
-	at     time.Time
+func newLimiter(l ratelimit.Limiter, n int, period time.Duration) *limiter {
+	return &limiter{l: l, rate: ratelimit.Every(n, period)}
 }
 
-func newLimiter(n int, period time.Duration) *limiter {
-	return &limiter{n: float64(n), period: period, now: time.Now, buckets: map[string]*bucket{}}
-}
-
-// allow takes a token from key's bucket, reporting whether there was one.
-func (l *limiter) allow(key string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if now.Sub(l.sweep) > l.period {
-		// Full buckets hold no information; dropping them bounds memory.
-		for k, b := range l.buckets {
-			if l.level(b, now) >= l.n {
-				delete(l.buckets, k)
-			}
-		}
-		l.sweep = now
+// allow takes a place from key's bucket, reporting whether there was one.
+// A limit that cannot be decided (the database did not answer) lets the
+// request through: the write behind it needs the database anyway, and a
+// visitor should not be refused for Parley's own trouble.
+func (l *limiter) allow(ctx context.Context, key string) bool {
+	ok, _, err := l.l.Allow(ctx, "widget:"+key, l.rate)
+	if err != nil {
+		slog.Warn("widget: rate limit", "key", key, "err", err)
+		return true
 	}
-	b := l.buckets[key]
-	if b == nil {
-		b = &bucket{tokens: l.n, at: now}
-		l.buckets[key] = b
-	}
-	b.tokens, b.at = l.level(b, now), now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
-}
-
-func (l *limiter) level(b *bucket, now time.Time) float64 {
-	return min(l.n, b.tokens+l.n*float64(now.Sub(b.at))/float64(l.period))
+	return ok
 }

@@ -56,7 +56,7 @@ func (s *Server) surveyPageGet(w http.ResponseWriter, r *http.Request) {
 // surveyPagePost records the answers given on the page, then shows what
 // is left (post, redirect, get: a reload does not post again).
 func (s *Server) surveyPagePost(w http.ResponseWriter, r *http.Request) {
-	if !s.ipLimit.allow("ip:" + s.Proxies.Key(r)) {
+	if !s.ipLimit.allow(r.Context(), "ip:"+s.Proxies.Key(r)) {
 		w.Header().Set("Retry-After", "60")
 		http.Error(w, "Too many requests; please wait a moment and try again.", http.StatusTooManyRequests)
 		return

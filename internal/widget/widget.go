@@ -31,6 +31,7 @@ import (
 	"github.com/parleyhq/parley/internal/jsonhttp"
 	"github.com/parleyhq/parley/internal/live"
 	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/ratelimit"
 	"github.com/parleyhq/parley/internal/secret"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -52,6 +53,9 @@ type Server struct {
 	// MessagesPerMinute bounds each visitor's messages (default 20);
 	// WritesPerMinute bounds each IP address's writes (default 60).
 	MessagesPerMinute, WritesPerMinute int
+	// Limits holds those limits: ratelimit.New(DB) shares them between
+	// every node on PostgreSQL; nil: in this process only.
+	Limits ratelimit.Limiter
 	// Box signs visitor tokens (token.go); it must have a key.
 	Box *secret.Box
 	// Proxies are the trusted reverse proxies whose X-Forwarded-For names
@@ -95,8 +99,11 @@ func (s *Server) init() {
 			}
 			return n
 		}
-		s.ipLimit = newLimiter(perMin(s.WritesPerMinute, 60), time.Minute)
-		s.userLimit = newLimiter(perMin(s.MessagesPerMinute, 20), time.Minute)
+		if s.Limits == nil {
+			s.Limits = &ratelimit.Memory{}
+		}
+		s.ipLimit = newLimiter(s.Limits, perMin(s.WritesPerMinute, 60), time.Minute)
+		s.userLimit = newLimiter(s.Limits, perMin(s.MessagesPerMinute, 20), time.Minute)
 		s.presence = newPresence()
 	})
 }
@@ -214,7 +221,7 @@ func (s *Server) write(h handler) handler {
 		if err := s.sameOrigin(r); err != nil {
 			return err
 		}
-		if !s.ipLimit.allow("ip:" + s.Proxies.Key(r)) {
+		if !s.ipLimit.allow(r.Context(), "ip:"+s.Proxies.Key(r)) {
 			return rateLimited(w)
 		}
 		return h(w, r)
