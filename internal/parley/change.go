@@ -1,12 +1,8 @@
 package parley
 
-// EventConfigChanged says that a row some process may cache changed: an
-// API token, an agent's role or status, an inbox, the SLA policies, a
-// workspace setting. It is appended in the transaction that makes the
-// change, so every process that tails the event log drops its copy
-// within the live-update latency, instead of trusting it for a TTL. The
-// data is a Change.
-const EventConfigChanged = "config.changed"
+// A config.changed event (EventConfigChanged, in the catalogue) says what
+// cached row changed, so every process that tails the event log drops its
+// copy within the live-update latency instead of trusting it for a TTL.
 
 // What changed, in a Change.
 const (

@@ -54,6 +54,12 @@ const (
 
 	// Notifications.
 	EventNotificationEmail = "notification.email" // conversation, contact, message; data: status, reason, recipient, channel (an emailed, or not emailed, reply notice)
+
+	// Configuration: a row some process may cache changed (an API token,
+	// an agent's role or status, an inbox, the SLA policies, a setting),
+	// appended in the transaction that changes it, so every node drops its
+	// copy (change.go). Not shown to API clients or agents' streams.
+	EventConfigChanged = "config.changed" // no ids; data: a Change (what, id, key)
 )
 
 var eventKinds = []string{
@@ -65,6 +71,7 @@ var eventKinds = []string{
 	EventSurveySent, EventSurveySkipped, EventSurveyAnswered,
 	EventApprovalRequested, EventApprovalApproved, EventApprovalRejected, EventApprovalCancelled,
 	EventNotificationEmail,
+	EventConfigChanged,
 }
 
 // EventKinds returns every event kind in the catalogue, in the order above.
