@@ -46,9 +46,17 @@ type recorder struct {
 
 func (r *recorder) consumer(db *store.DB) *work.Consumer {
 	return &work.Consumer{Name: "test", DB: db, Batch: 7, Handle: func(ctx context.Context, evs []parley.Event) (work.Commit, error) {
+		// Only the test's own kind: the handler's setting write below
+		// appends a config.changed event of its own, which a handler that
+		// took it as work would answer with another, for ever.
 		var seqs []int64
 		for _, e := range evs {
-			seqs = append(seqs, e.Seq)
+			if e.Type == parley.EventAgentAvailability {
+				seqs = append(seqs, e.Seq)
+			}
+		}
+		if len(seqs) == 0 {
+			return func(*store.Tx) error { return nil }, nil
 		}
 		r.mu.Lock()
 		r.handled = append(r.handled, seqs...)
@@ -94,7 +102,9 @@ func TestConsumerResumes(t *testing.T) {
 		if err := r2.consumer(db).Drain(bg); err == nil {
 			t.Fatal("a failing commit is not reported")
 		}
-		if seq, _, _ := db.EventCursor(bg, "test"); seq != first[len(first)-1] {
+		// (The cursor may stand past the first run's events, on the
+		// config.changed events its setting writes appended.)
+		if seq, _, _ := db.EventCursor(bg, "test"); seq < first[len(first)-1] || seq >= more[0] {
 			t.Fatalf("cursor moved past a batch whose writes failed: %d", seq)
 		}
 		if err := r2.consumer(db).Drain(bg); err != nil {
