@@ -33,6 +33,10 @@ Usage:
   parley-load report (--data-dir DIR | --database-url URL) [--conversations 1000000] [--days 90]
       seed the report facts of N synthetic conversations once, then time
       reports (GET /api/v1/reports) over them: periods, time zones, filters.
+  parley-load search (--data-dir DIR | --database-url URL) [--messages 2000000] [--runs 200]
+      seed N messages once (assigned to agents, skewed), then time message
+      search (GET /api/v1/search's store call): common, rare and absent
+      words, prefixes, and filters down to one agent or one contact.
   parley-load widget --url URL --token T [--debug http://127.0.0.1:6060] [--streams 10000] [--agents 1000] [--rate 50] [--duration 10s]
       live streams on a running Parley: server memory per open widget
       stream (real visitors, the real handler), one reply to each visitor
@@ -71,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = seedCmd(ctx, args[1:], stdout, stderr)
 	case "report":
 		err = reportCmd(ctx, args[1:], stdout, stderr)
+	case "search":
+		err = searchCmd(ctx, args[1:], stdout, stderr)
 	case "widget":
 		err = widgetCmd(ctx, args[1:], stdout, stderr)
 	case "whatsapp":

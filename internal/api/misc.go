@@ -80,11 +80,17 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f.Limit = int(limit) + 1 // one more than asked tells whether there is a next page
-	results, err := s.DB.Search(r.Context(), f)
+	page, err := s.DB.Search(r.Context(), f)
 	if err != nil {
 		return err
 	}
+	results := page.Results
 	out := map[string]any{"results": results}
+	if page.Incomplete {
+		// The newest messages wait for the full-text index (after a bulk
+		// load): say so rather than make the caller wait.
+		out["incomplete"], out["pending"] = true, page.Pending
+	}
 	if len(results) > int(limit) {
 		results = results[:limit]
 		out["results"], out["next_before_id"] = results, results[len(results)-1].ID

@@ -42,6 +42,11 @@ type dialect struct {
 	// before taking a page (0.6 s for a common word at 1M messages), while
 	// the rowid order is the index's own (0.2 ms).
 	searchOrder string
+	// searchBefore is the next-page condition of the text-first plan.
+	searchBefore string
+	// searchOne tests one message m against a text query (placeholder
+	// ph), for plans that start from a few candidate messages.
+	searchOne func(ph string) string
 	// ftsQuery turns search words into the engine's query syntax.
 	ftsQuery func(words []string, prefixLast bool) string
 	// syncIdentity, a format taking a table name, moves the table's id
@@ -74,6 +79,12 @@ var sqliteDialect = dialect{
 	searchFrom:          "messages_fts f JOIN messages m ON m.id = f.rowid",
 	searchWhere:         "messages_fts MATCH $1",
 	searchOrder:         "f.rowid DESC",
+	searchBefore:        "f.rowid < ?",
+	// FTS5 answers MATCH with a rowid constraint by seeking in each
+	// term's doclist, not by reading it.
+	searchOne: func(ph string) string {
+		return "EXISTS (SELECT 1 FROM messages_fts WHERE messages_fts MATCH " + ph + " AND messages_fts.rowid = m.id)"
+	},
 	ftsQuery: func(words []string, prefixLast bool) string {
 		quoted := make([]string, len(words))
 		for i, w := range words {
@@ -112,6 +123,8 @@ var postgresDialect = dialect{
 	searchFrom:      "messages m",
 	searchWhere:     "m.search @@ to_tsquery('simple', $1)",
 	searchOrder:     "m.id DESC",
+	searchBefore:    "m.id < ?",
+	searchOne:       func(ph string) string { return "m.search @@ to_tsquery('simple', " + ph + ")" },
 	ftsQuery: func(words []string, prefixLast bool) string {
 		q := strings.Join(words, " & ")
 		if prefixLast {

@@ -195,19 +195,52 @@ func TestSearch(t *testing.T) {
 				t.Fatalf("Search(%q): %v", tc.q, err)
 			}
 			var got []string
-			for _, r := range res {
+			for _, r := range res.Results {
 				got = append(got, r.Text)
 			}
 			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
 				t.Errorf("Search(%q) = %q, want %q", tc.q, got, tc.want)
 			}
 		}
+		// Awkward texts: the plan that starts from one contact's messages
+		// and tests each (in Go on SQLite) must agree with the index.
+		for _, text := range []string{"Café au LAIT, s'il vous plaît", "ĐƠN HÀNG đã giao", "naïve-résumé x²+y² 1½", "order#123/abc_def",
+			"日本語テキスト と english", "İstanbul ΣΊΣΥΦΟΣ straße", "emoji😀between", "Ａｂｃ ｆｕｌｌ ｗｉｄｔｈ"} {
+			mustWrite(t, db, func(tx *store.Tx) error {
+				conv := parley.Conversation{InboxID: in.ID, ContactID: c.ID}
+				if err := tx.CreateConversation(&conv, nil); err != nil {
+					return err
+				}
+				return tx.CreateMessage(&conv, &parley.Message{Direction: parley.Incoming, Text: text, AuthorContactID: &c.ID})
+			})
+		}
+		for _, q := range []string{"café", "CAFE", "lait", "plaît", "đơn hàng", "giao", "naïve", "résumé", "x²", "x", "1½", "1", "order", "123", "abc_def",
+			"abc", "日本語テキスト", "日本*", "english", "istanbul", "i̇stanbul", "σίσυφος", "STRASSE", "straße", "emoji", "between", "abc", "ａｂｃ", "ful*", "ｆｕｌ*", "pay*", "payment failed", "Σίσυφ*"} {
+			all, err := db.Search(ctx, store.SearchFilter{Query: q, Limit: 50})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mine, err := db.Search(ctx, store.SearchFilter{Query: q, ContactID: c.ID, Limit: 50})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var a, b []string
+			for _, r := range all.Results {
+				a = append(a, r.Text)
+			}
+			for _, r := range mine.Results {
+				b = append(b, r.Text)
+			}
+			if fmt.Sprint(a) != fmt.Sprint(b) {
+				t.Errorf("Search(%q): the index finds %q, the contact's messages tested one by one %q", q, a, b)
+			}
+		}
 		if _, err := db.Search(ctx, store.SearchFilter{Query: " ** "}); parley.ErrorCode(err) != parley.EINVALID {
 			t.Fatalf("empty query: %v", err)
 		}
 		res, _ := db.Search(ctx, store.SearchFilter{Query: "payment", Status: parley.StatusResolved})
-		if len(res) != 0 {
-			t.Fatalf("status filter ignored: %d results", len(res))
+		if len(res.Results) != 0 {
+			t.Fatalf("status filter ignored: %d results", len(res.Results))
 		}
 	})
 }

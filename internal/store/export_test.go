@@ -19,3 +19,19 @@ func (db *DB) ReadPool() *sql.DB { return db.read }
 
 // EventsLockKey is the advisory lock appenders of the event log hold.
 func (db *DB) EventsLockKey() int64 { return db.eventsKey }
+
+// SetSearchThresholds makes the search plans' thresholds small enough for
+// a test database; it returns the function that restores them.
+func SetSearchThresholds(narrow, rare, inline int) func() {
+	n, r, i := narrowMessages, rareMatches, inlineIndexMax
+	narrowMessages, rareMatches, inlineIndexMax = narrow, rare, inline
+	return func() { narrowMessages, rareMatches, inlineIndexMax = n, r, i }
+}
+
+// StopSearchIndexer stops the background search indexer (SQLite), so a
+// test can hold a backlog.
+func (db *DB) StopSearchIndexer() {
+	if db.indexer != nil {
+		db.indexer.stop()
+	}
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -10,28 +11,35 @@ import (
 // it indexes many messages per transaction.
 const indexDelay = 200 * time.Millisecond
 
-// indexChunk bounds the messages indexed in one transaction.
-const indexChunk = 5000
+// indexChunk bounds the messages indexed in one transaction, so that a
+// large backlog (after a bulk load) holds the single writer for tens of
+// milliseconds at a time, never for the whole backlog.
+const indexChunk = 2000
 
 // searchIndexer adds new messages to SQLite's full-text index in batches,
 // shortly after they commit (see migration 0003_search_index).
 type searchIndexer struct {
-	db    *DB
-	poke  chan struct{}
-	quit  chan struct{}
-	ended chan struct{}
+	db       *DB
+	poke     chan struct{}
+	quit     chan struct{}
+	ended    chan struct{}
+	stopOnce sync.Once
 }
 
 func startSearchIndexer(db *DB) *searchIndexer {
 	ix := &searchIndexer{db: db, poke: make(chan struct{}, 1), quit: make(chan struct{}), ended: make(chan struct{})}
-	db.OnCommit(func(int64) {
-		select {
-		case ix.poke <- struct{}{}:
-		default:
-		}
-	})
+	db.OnCommit(func(int64) { ix.wake() })
+	ix.wake() // a backlog left by an earlier process is indexed at once
 	go ix.loop()
 	return ix
+}
+
+// wake asks the indexer to look for new messages (it never blocks).
+func (ix *searchIndexer) wake() {
+	select {
+	case ix.poke <- struct{}{}:
+	default:
+	}
 }
 
 func (ix *searchIndexer) loop() {
@@ -54,7 +62,7 @@ func (ix *searchIndexer) loop() {
 }
 
 func (ix *searchIndexer) stop() {
-	close(ix.quit)
+	ix.stopOnce.Do(func() { close(ix.quit) })
 	<-ix.ended
 }
 
@@ -65,34 +73,48 @@ func (db *DB) IndexSearch(ctx context.Context) error {
 		return nil
 	}
 	for {
-		var pending bool
-		if err := db.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM messages
-			WHERE id > (SELECT last_id FROM search_index_cursor))`).Scan(&pending); err != nil {
-			return err
-		}
-		if !pending {
-			return nil
-		}
-		err := db.Write(ctx, func(tx *Tx) error {
-			var last, upto int64
-			if err := tx.queryRow("SELECT last_id FROM search_index_cursor").Scan(&last); err != nil {
-				return err
-			}
-			if err := tx.queryRow(`SELECT COALESCE(MAX(id), $1) FROM (SELECT id FROM messages WHERE id > $1 ORDER BY id LIMIT $2) AS chunk`,
-				last, indexChunk).Scan(&upto); err != nil {
-				return err
-			}
-			if upto <= last {
-				return nil
-			}
-			if _, err := tx.exec(`INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages WHERE id > $1 AND id <= $2`, last, upto); err != nil {
-				return err
-			}
-			_, err := tx.exec("UPDATE search_index_cursor SET last_id = $1", upto)
-			return err
-		})
-		if err != nil {
+		n, err := db.indexSearchChunk(ctx, indexChunk)
+		if err != nil || n == 0 {
 			return err
 		}
 	}
+}
+
+// searchBacklog is how many messages wait for the full-text index: the
+// ids past the indexer's cursor (an upper bound if ids were skipped).
+func (db *DB) searchBacklog(ctx context.Context) (n int64, err error) {
+	err = db.read.QueryRowContext(ctx, `SELECT COALESCE((SELECT MAX(id) FROM messages), 0) - last_id FROM search_index_cursor`).Scan(&n)
+	return max(n, 0), err
+}
+
+// indexSearchChunk indexes up to limit messages past the cursor in one
+// transaction and returns how many it indexed.
+func (db *DB) indexSearchChunk(ctx context.Context, limit int) (indexed int64, err error) {
+	if n, err := db.searchBacklog(ctx); err != nil || n == 0 {
+		return 0, err
+	}
+	err = db.Write(ctx, func(tx *Tx) error {
+		var last, upto int64
+		if err := tx.queryRow("SELECT last_id FROM search_index_cursor").Scan(&last); err != nil {
+			return err
+		}
+		if err := tx.queryRow(`SELECT COALESCE(MAX(id), $1) FROM (SELECT id FROM messages WHERE id > $1 ORDER BY id LIMIT $2) AS chunk`,
+			last, limit).Scan(&upto); err != nil {
+			return err
+		}
+		if upto <= last {
+			indexed = 0
+			return nil
+		}
+		res, err := tx.exec(`INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages WHERE id > $1 AND id <= $2`, last, upto)
+		if err != nil {
+			return err
+		}
+		if indexed, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		_, err = tx.exec("UPDATE search_index_cursor SET last_id = $1", upto)
+		return err
+	})
+	return indexed, err
 }

@@ -30,6 +30,10 @@ type SeedOptions struct {
 	// Progress, if set, is called after each committed batch with the
 	// number of conversations written so far.
 	Progress func(done int)
+	// AssigneeIDs, when set, assigns about 70% of the conversations to
+	// these agents, skewed as teams are: the first agents hold many, the
+	// last few (so a search by one agent has selective and broad cases).
+	AssigneeIDs []int64
 }
 
 // SeedResult says what Seed wrote.
@@ -134,6 +138,7 @@ func (tx *Tx) seedBatch(rng *rand.Rand, opts SeedOptions, inboxIDs []int64, done
 	span := opts.Span.Microseconds()
 	type row struct {
 		contact, conv, inbox  int64
+		assignee              any
 		status                parley.Status
 		priority              parley.Priority
 		created, activity     int64
@@ -174,6 +179,10 @@ func (tx *Tx) seedBatch(rng *rand.Rand, opts SeedOptions, inboxIDs []int64, done
 		default:
 			r.priority = parley.PriorityUrgent
 		}
+		if k := len(opts.AssigneeIDs); k > 0 && rng.IntN(10) < 7 {
+			u := rng.Float64()
+			r.assignee = opts.AssigneeIDs[int(u*u*u*float64(k))]
+		}
 		r.name = seedWords[rng.IntN(len(seedWords))] + " " + strconv.FormatInt(r.contact, 10)
 		r.text = SeedText(rng, 10+rng.IntN(21))
 	}
@@ -190,7 +199,7 @@ func (tx *Tx) seedBatch(rng *rand.Rand, opts SeedOptions, inboxIDs []int64, done
 		for _, r := range chunk {
 			contacts.row(r.contact, r.name, "", "", r.created, r.created)
 			idents.row(r.contact, parley.IdentityExternal, r.inbox, "seed-"+strconv.FormatInt(r.contact, 10), r.created)
-			convs.row(r.conv, r.inbox, r.contact, r.status, r.priority, r.firstResp, r.resolvedAt, r.activity, r.created, r.activity)
+			convs.row(r.conv, r.inbox, r.contact, r.assignee, r.status, r.priority, r.firstResp, r.resolvedAt, r.activity, r.created, r.activity)
 			msgs.row(r.conv, r.inbox, parley.Incoming, r.contact, r.text, "seed-"+strconv.FormatInt(r.conv, 10), r.created, r.created)
 		}
 		for _, ins := range []struct {
@@ -199,7 +208,7 @@ func (tx *Tx) seedBatch(rng *rand.Rand, opts SeedOptions, inboxIDs []int64, done
 		}{
 			{"INSERT INTO contacts (id, name, email, phone, created_at, updated_at)", &contacts},
 			{"INSERT INTO identities (contact_id, kind, scope, external_id, created_at)", &idents},
-			{`INSERT INTO conversations (id, inbox_id, contact_id, status, priority, first_response_at, resolved_at,
+			{`INSERT INTO conversations (id, inbox_id, contact_id, assignee_id, status, priority, first_response_at, resolved_at,
 				last_activity_at, created_at, updated_at)`, &convs},
 			{`INSERT INTO messages (conversation_id, inbox_id, direction, author_contact_id, text, external_id,
 				created_at, updated_at)`, &msgs},

@@ -129,6 +129,9 @@ type ListView struct {
 	NextURL  string
 	Selected int64
 	Search   bool
+	// SearchPending: the newest messages were not searched yet (they wait
+	// for the full-text index after a bulk load); the list says so.
+	SearchPending int64
 }
 
 // SidebarView is the views menu with counts.
@@ -215,7 +218,7 @@ func (s *Server) list(r *http.Request, v View, l lookups, selected int64) (ListV
 	case special:
 	case v.Query != "":
 		lv.Search = true
-		if convs, lv.NextURL, err = s.search(r, v); err != nil {
+		if convs, lv.NextURL, lv.SearchPending, err = s.search(r, v); err != nil {
 			return lv, err
 		}
 	default:
@@ -242,11 +245,15 @@ func (s *Server) list(r *http.Request, v View, l lookups, selected int64) (ListV
 }
 
 // search finds conversations whose messages match v.Query, newest first.
-func (s *Server) search(r *http.Request, v View) ([]parley.Conversation, string, error) {
+func (s *Server) search(r *http.Request, v View) (_ []parley.Conversation, _ string, pending int64, _ error) {
 	before, _ := strconv.ParseInt(v.Cursor, 10, 64)
-	results, err := s.DB.Search(r.Context(), store.SearchFilter{Query: v.Query, InboxID: v.InboxID, BeforeID: before, Limit: 51})
+	page, err := s.DB.Search(r.Context(), store.SearchFilter{Query: v.Query, InboxID: v.InboxID, BeforeID: before, Limit: 51})
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
+	}
+	results := page.Results
+	if page.Incomplete {
+		pending = page.Pending
 	}
 	next := ""
 	if len(results) > 50 {
@@ -264,11 +271,11 @@ func (s *Server) search(r *http.Request, v View) ([]parley.Conversation, string,
 		seen[res.ConversationID] = true
 		c, err := s.DB.Conversation(r.Context(), res.ConversationID)
 		if err != nil {
-			return nil, "", err
+			return nil, "", 0, err
 		}
 		convs = append(convs, c)
 	}
-	return convs, next, nil
+	return convs, next, pending, nil
 }
 
 // rows makes the list's rows. pos numbers the queue; when nil and a row

@@ -1,0 +1,290 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/parleyhq/parley/internal/parley"
+)
+
+// SearchFilter narrows a full-text search.
+type SearchFilter struct {
+	Query      string
+	Status     parley.Status
+	InboxID    int64
+	AssigneeID int64
+	ContactID  int64
+	From, To   time.Time // message created_at in [From, To); zero means open-ended
+	BeforeID   int64     // continue after the last message of a previous page
+	Limit      int
+}
+
+// SearchResult is a message that matched, with its conversation's status.
+type SearchResult struct {
+	parley.Message
+	InboxID   int64         `json:"inbox_id"`
+	ContactID int64         `json:"contact_id"`
+	Status    parley.Status `json:"conversation_status"`
+}
+
+// SearchPage is one page of results. Incomplete says the newest Pending
+// messages were not searched: they were waiting for the full-text index
+// (SQLite, after a bulk load), which a search never waits for.
+type SearchPage struct {
+	Results    []SearchResult
+	Incomplete bool
+	Pending    int64
+}
+
+// The search plans' thresholds (docs/ARCHITECTURE.md, "Search with no slow
+// corners", has the measurements behind them). Variables only so that
+// tests can exercise every plan on a small database.
+var (
+	// narrowMessages: when a contact or assignee filter leaves at most
+	// this many messages, the search starts from them and tests each
+	// against the text query, instead of walking the text matches newest
+	// first and testing each against the filter.
+	narrowMessages = 5000
+	// rareMatches (PostgreSQL): a query with at most this many matches is
+	// answered from the index's match list, sorted; a commoner one by
+	// walking messages newest first, which finds a page of matches
+	// within a few hundred rows.
+	rareMatches = 5000
+	// inlineIndexMax (SQLite): a search indexes a backlog this small
+	// itself, so a message from a moment ago is found; a larger one is
+	// left to the background indexer and the page says it is incomplete.
+	inlineIndexMax = 2000
+)
+
+// Search finds messages whose text has every word of the query, newest
+// first. Newest-first keeps the cost flat however common the words are;
+// relevance ranking over millions of matches would not. The plan is
+// chosen per search, from the filters and bounded counts, so that no
+// combination walks the whole table: see searchPlan.
+func (db *DB) Search(ctx context.Context, f SearchFilter) (page SearchPage, err error) {
+	defer wrap(&err, "store: Search")
+	words, prefix := searchWords(f.Query)
+	if len(words) == 0 {
+		return page, parley.Errorf(parley.EINVALID, "search needs at least one word")
+	}
+	if f.Limit <= 0 || f.Limit > 101 {
+		f.Limit = 25
+	}
+	if db.dialect.deferredSearchIndex {
+		if page.Pending, err = db.searchBacklog(ctx); err != nil {
+			return page, err
+		}
+		switch {
+		case page.Pending > int64(inlineIndexMax):
+			page.Incomplete = true
+			db.indexer.wake()
+		case page.Pending > 0:
+			if _, err := db.indexSearchChunk(ctx, inlineIndexMax); err != nil {
+				return page, err
+			}
+			page.Pending = 0
+		}
+	}
+	fts := db.dialect.ftsQuery(words, prefix)
+	// A contact or an assignee may leave few messages: then start from
+	// them and test each, instead of walking the text's matches newest
+	// first and testing each against the filter (which passes every match
+	// when the filter is narrow).
+	if f.ContactID != 0 || f.AssigneeID != 0 {
+		var q query
+		filtered := "SELECT m.id FROM conversations c JOIN messages m ON m.conversation_id = c.id" + searchConditions(&q, f).clause()
+		n, err := db.boundedCount(ctx, filtered, q.args, narrowMessages) // unordered, so a broad filter stops early
+		if err != nil {
+			return page, err
+		}
+		if n <= narrowMessages {
+			ids, err := db.queryIDs(ctx, filtered+" ORDER BY m.id DESC", q.args...)
+			if err != nil {
+				return page, err
+			}
+			page.Results, err = db.searchAmong(ctx, ids, f.Limit, newTextMatcher(words, prefix), fts)
+			return page, err
+		}
+	}
+	var q query
+	var sqlText string
+	if db.dialect.name == "postgres" {
+		// PostgreSQL walks the primary key backwards testing each row when
+		// it expects many matches, which passes the whole table for a word
+		// that matches nothing. A bounded count of the index's matches
+		// tells the two apart for the price of at most rareMatches entries;
+		// a rare query is answered from its match list, filtered and sorted.
+		n, err := db.boundedCount(ctx, "SELECT 1 FROM messages m WHERE "+db.dialect.searchOne("$1"), []any{fts}, rareMatches)
+		if err != nil {
+			return page, err
+		}
+		if n <= rareMatches {
+			cand := "SELECT m.id FROM messages m WHERE " + db.dialect.searchOne(q.next(fts))
+			searchConditions(&q, f)
+			sqlText = "WITH cand AS MATERIALIZED (" + cand + ") SELECT " + messageColumns + ", c.inbox_id, c.contact_id, c.status" +
+				" FROM cand JOIN messages m ON m.id = cand.id JOIN conversations c ON c.id = m.conversation_id"
+			if len(q.where) > 0 {
+				sqlText += q.clause()
+			}
+			sqlText += " ORDER BY m.id DESC LIMIT " + q.next(f.Limit)
+		}
+	}
+	if sqlText == "" {
+		q = query{args: []any{fts}, where: []string{db.dialect.searchWhere}}
+		if f.BeforeID > 0 {
+			// On the index's own row id, so that SQLite starts the walk
+			// there rather than passing every newer match.
+			q.add(db.dialect.searchBefore, f.BeforeID)
+			f.BeforeID = 0
+		}
+		searchConditions(&q, f)
+		sqlText = "SELECT " + messageColumns + ", c.inbox_id, c.contact_id, c.status FROM " + db.dialect.searchFrom +
+			" JOIN conversations c ON c.id = m.conversation_id" + q.clause() + " ORDER BY " + db.dialect.searchOrder + " LIMIT " + q.next(f.Limit)
+	}
+	page.Results, err = db.searchRows(ctx, sqlText, q.args)
+	return page, err
+}
+
+// searchAmong returns the newest limit of the candidate messages (ids
+// newest first) whose text matches, testing them a batch at a time.
+func (db *DB) searchAmong(ctx context.Context, ids []int64, limit int, m textMatcher, fts string) ([]SearchResult, error) {
+	const batch = 500
+	var hits []int64
+	for start := 0; start < len(ids) && len(hits) < limit; start += batch {
+		list := inList(ids[start:min(len(ids), start+batch)])
+		var found []int64
+		if db.dialect.deferredSearchIndex {
+			// SQLite: testing a rowid against FTS5 reads every segment of
+			// every term's doclist (~0.2 ms a message at 2M messages);
+			// reading the texts and tokenizing them here is fifty times
+			// cheaper. textMatcher tokenizes as the index does.
+			rows, err := db.read.QueryContext(ctx, "SELECT id, text FROM messages WHERE id IN ("+list+")")
+			if err != nil {
+				return nil, err
+			}
+			for rows.Next() {
+				var id int64
+				var text string
+				if err := rows.Scan(&id, &text); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				if m.match(text) {
+					found = append(found, id)
+				}
+			}
+			if err := rows.Close(); err != nil {
+				return nil, err
+			}
+		} else {
+			var err error
+			if found, err = db.queryIDs(ctx, "SELECT m.id FROM messages m WHERE m.id IN ("+list+") AND "+db.dialect.searchOne("$1"), fts); err != nil {
+				return nil, err
+			}
+		}
+		// Batches are disjoint and in order, so sorting each keeps the whole newest first.
+		slices.SortFunc(found, func(a, b int64) int { return cmp.Compare(b, a) })
+		hits = append(hits, found...)
+	}
+	if len(hits) == 0 {
+		return []SearchResult{}, nil
+	}
+	hits = hits[:min(len(hits), limit)]
+	return db.searchRows(ctx, "SELECT "+messageColumns+", c.inbox_id, c.contact_id, c.status FROM messages m JOIN conversations c ON c.id = m.conversation_id"+
+		" WHERE m.id IN ("+inList(hits)+") ORDER BY m.id DESC", nil)
+}
+
+// inList writes ids (the database's own, never a caller's text) for an
+// IN (…) list.
+func inList(ids []int64) string {
+	b := make([]byte, 0, len(ids)*8)
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(b)
+}
+
+// queryIDs returns the first column of a query's rows.
+func (db *DB) queryIDs(ctx context.Context, sqlText string, args ...any) ([]int64, error) {
+	rows, err := db.read.QueryContext(ctx, sqlText, args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(r *sql.Rows) (id int64, err error) { return id, r.Scan(&id) })
+}
+
+// boundedCount counts the rows of a query, stopping past limit.
+func (db *DB) boundedCount(ctx context.Context, sqlText string, args []any, limit int) (n int, err error) {
+	err = db.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM ("+sqlText+" LIMIT "+strconv.Itoa(limit+1)+") AS bounded", args...).Scan(&n)
+	return n, err
+}
+
+// searchConditions adds the filter's conditions on m (messages) and c
+// (conversations) to q.
+func searchConditions(q *query, f SearchFilter) *query {
+	if f.Status != "" {
+		q.add("c.status = ?", f.Status)
+	}
+	if f.InboxID != 0 {
+		q.add("m.inbox_id = ?", f.InboxID)
+	}
+	if f.AssigneeID != 0 {
+		q.add("c.assignee_id = ?", f.AssigneeID)
+	}
+	if f.ContactID != 0 {
+		q.add("c.contact_id = ?", f.ContactID)
+	}
+	if !f.From.IsZero() {
+		q.add("m.created_at >= ?", ts(f.From))
+	}
+	if !f.To.IsZero() {
+		q.add("m.created_at < ?", ts(f.To))
+	}
+	if f.BeforeID > 0 {
+		q.add("m.id < ?", f.BeforeID)
+	}
+	return q
+}
+
+func (db *DB) searchRows(ctx context.Context, sqlText string, args []any) ([]SearchResult, error) {
+	rows, err := db.read.QueryContext(ctx, sqlText, args...)
+	if err != nil {
+		return nil, err
+	}
+	results, err := collect(rows, func(r *sql.Rows) (SearchResult, error) {
+		var s SearchResult
+		var agent, contact sql.NullInt64
+		var ext sql.NullString
+		var created int64
+		var omitted string
+		err := r.Scan(&s.ID, &s.ConversationID, &s.Message.InboxID, &s.Direction, &agent, &contact, &s.Text, &ext, &s.DeliveryState, &s.DeliveryError, &s.Automated, &created,
+			&omitted, &s.InboxID, &s.ContactID, &s.Status)
+		s.AuthorAgentID, s.AuthorContactID, s.ExternalID, s.CreatedAt = fromNullID(agent), fromNullID(contact), ext.String, fromTS(created)
+		s.Attachments = []parley.Attachment{}
+		if err == nil {
+			s.Omitted, err = decodeOmitted(omitted)
+		}
+		return s, err
+	})
+	if err != nil || len(results) == 0 {
+		return results, err
+	}
+	msgs := make([]parley.Message, len(results))
+	for i := range results {
+		msgs[i] = results[i].Message
+	}
+	if err := db.loadAttachments(ctx, msgs); err != nil {
+		return nil, err
+	}
+	for i := range results {
+		results[i].Attachments = msgs[i].Attachments
+	}
+	return results, nil
+}

@@ -1,0 +1,198 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/store/storetest"
+)
+
+// searchRow is what a brute-force search needs of each message.
+type searchRow struct {
+	id, inbox, contact int64
+	assignee           *int64
+	status             parley.Status
+	created            time.Time
+	words              []string
+}
+
+// TestSearchPlans holds every search plan to a brute-force reference: with
+// thresholds small enough that this database has narrow and broad filters
+// and rare and common words, random queries and filters must return
+// exactly the messages a scan of every row finds, newest first.
+func TestSearchPlans(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		defer store.SetSearchThresholds(40, 40, 1_000_000)()
+		db := storetest.Open(t, dialect)
+		ctx := context.Background()
+		var agents []int64
+		mustWrite(t, db, func(tx *store.Tx) error {
+			for i := range 6 {
+				a := parley.Agent{Email: fmt.Sprintf("a%d@example.com", i), Name: "Agent", Role: parley.RoleAgent}
+				if err := tx.CreateAgent(&a, "!"); err != nil {
+					return err
+				}
+				agents = append(agents, a.ID)
+			}
+			return nil
+		})
+		seeded, err := db.Seed(ctx, store.SeedOptions{Conversations: 1500, AssigneeIDs: agents, Span: 30 * 24 * time.Hour, Batch: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := searchRows(t, db)
+		rng := rand.New(rand.NewPCG(7, 7))
+		words := store.SeedWords()
+		queries := []string{"refund", "refund warranty", "zzznothing", "refund zzznothing", "warr*", "the", "pa*"}
+		for range 6 {
+			queries = append(queries, words[rng.IntN(len(words))]+" "+words[rng.IntN(len(words))])
+		}
+		for i := range 400 {
+			f := store.SearchFilter{Query: queries[rng.IntN(len(queries))], Limit: 1 + rng.IntN(30)}
+			if rng.IntN(3) == 0 {
+				f.Status = []parley.Status{parley.StatusOpen, parley.StatusResolved, parley.StatusPending}[rng.IntN(3)]
+			}
+			if rng.IntN(4) == 0 {
+				f.InboxID = seeded.InboxIDs[rng.IntN(len(seeded.InboxIDs))]
+			}
+			if rng.IntN(3) == 0 {
+				f.AssigneeID = agents[rng.IntN(len(agents))] // the last few are narrow, the first broad
+			}
+			if rng.IntN(4) == 0 {
+				f.ContactID = all[rng.IntN(len(all))].contact
+			}
+			if rng.IntN(4) == 0 {
+				f.From = time.Now().Add(-time.Duration(rng.IntN(30*24)) * time.Hour).Truncate(time.Second)
+			}
+			if rng.IntN(5) == 0 {
+				f.BeforeID = all[rng.IntN(len(all))].id
+			}
+			page, err := db.Search(ctx, f)
+			if err != nil {
+				t.Fatalf("search %d %+v: %v", i, f, err)
+			}
+			var got []int64
+			for _, r := range page.Results {
+				got = append(got, r.ID)
+			}
+			if want := bruteSearch(all, f); !slices.Equal(got, want) {
+				t.Fatalf("search %d %+v:\n got %v\nwant %v", i, f, got, want)
+			}
+			if page.Incomplete {
+				t.Fatalf("search %d: incomplete with nothing pending", i)
+			}
+		}
+	})
+}
+
+// TestSearchBacklog: a search never indexes a large backlog inside the
+// request. It answers from what is indexed and says how many messages it
+// could not see; a small backlog it indexes itself, so a message from a
+// moment ago is found.
+func TestSearchBacklog(t *testing.T) {
+	defer store.SetSearchThresholds(5000, 5000, 100)()
+	db := storetest.Open(t, "sqlite")
+	ctx := context.Background()
+	if _, err := db.Seed(ctx, store.SeedOptions{Conversations: 50}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.IndexSearch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db.StopSearchIndexer() // the backlog below stays until a search or IndexSearch
+	before, err := db.Search(ctx, store.SearchFilter{Query: "the", Limit: 100})
+	if err != nil || before.Incomplete {
+		t.Fatalf("indexed database: %+v, %v", before, err)
+	}
+	if _, err := db.Seed(ctx, store.SeedOptions{Conversations: 500, Seed: 2}); err != nil {
+		t.Fatal(err)
+	}
+	page, err := db.Search(ctx, store.SearchFilter{Query: "the", Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !page.Incomplete || page.Pending != 500 {
+		t.Fatalf("after a backlog of 500: incomplete=%v pending=%d, want true and 500", page.Incomplete, page.Pending)
+	}
+	for _, r := range page.Results {
+		if r.ID > before.Results[0].ID {
+			t.Fatalf("found message %d that is not indexed yet", r.ID)
+		}
+	}
+	if err := db.IndexSearch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A backlog under the threshold is indexed by the search itself.
+	in := parley.Inbox{Name: "Fresh", ChannelType: parley.ChannelAPI}
+	mustWrite(t, db, func(tx *store.Tx) error { return tx.CreateInbox(&in, "", "") })
+	c, _ := findOrCreate(t, db, in.ID, store.ContactKey{Kind: parley.IdentityExternal, ExternalID: "fresh"})
+	mustWrite(t, db, func(tx *store.Tx) error {
+		conv := parley.Conversation{InboxID: in.ID, ContactID: c.ID}
+		if err := tx.CreateConversation(&conv, nil); err != nil {
+			return err
+		}
+		return tx.CreateMessage(&conv, &parley.Message{Direction: parley.Incoming, Text: "kumquat delivery", AuthorContactID: &c.ID})
+	})
+	page, err = db.Search(ctx, store.SearchFilter{Query: "kumquat"})
+	if err != nil || page.Incomplete || len(page.Results) != 1 {
+		t.Fatalf("a message from a moment ago: %+v, %v", page, err)
+	}
+}
+
+func searchRows(t *testing.T, db *store.DB) []searchRow {
+	t.Helper()
+	rows, err := db.ReadPool().Query(`SELECT m.id, m.inbox_id, c.contact_id, c.assignee_id, c.status, m.created_at, m.text
+		FROM messages m JOIN conversations c ON c.id = m.conversation_id ORDER BY m.id DESC`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var all []searchRow
+	for rows.Next() {
+		var r searchRow
+		var created int64
+		var text string
+		if err := rows.Scan(&r.id, &r.inbox, &r.contact, &r.assignee, &r.status, &created, &text); err != nil {
+			t.Fatal(err)
+		}
+		r.created, r.words = time.UnixMicro(created), strings.Fields(text)
+		all = append(all, r)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return all
+}
+
+// bruteSearch is the reference: every row, every condition, newest first.
+// Seeded texts are lower-case words separated by spaces, so splitting on
+// spaces is the tokenizers' answer too.
+func bruteSearch(all []searchRow, f store.SearchFilter) []int64 {
+	terms := strings.Fields(strings.TrimSuffix(f.Query, "*"))
+	prefix := strings.HasSuffix(f.Query, "*")
+	var out []int64
+	for _, r := range all {
+		if len(out) == f.Limit {
+			break
+		}
+		ok := (f.Status == "" || r.status == f.Status) && (f.InboxID == 0 || r.inbox == f.InboxID) &&
+			(f.AssigneeID == 0 || r.assignee != nil && *r.assignee == f.AssigneeID) && (f.ContactID == 0 || r.contact == f.ContactID) &&
+			(f.From.IsZero() || !r.created.Before(f.From)) && (f.BeforeID == 0 || r.id < f.BeforeID)
+		for i, term := range terms {
+			ok = ok && slices.ContainsFunc(r.words, func(w string) bool {
+				return w == term || prefix && i == len(terms)-1 && strings.HasPrefix(w, term)
+			})
+		}
+		if ok {
+			out = append(out, r.id)
+		}
+	}
+	return out
+}
