@@ -4,10 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -44,6 +47,11 @@ func (l *loadClient) agentRun(ctx context.Context, n int, rate float64, d time.D
 	}
 	time.Sleep(time.Second)
 	fmt.Fprintf(w, "agent streams: %d open beside %d widget streams; %.0f messages/s for %s (load average %s)\n", len(conns), widgets, rate, d, loadavg())
+	ingest := l
+	if l.ingest != nil {
+		ingest = l.ingest
+		fmt.Fprintf(w, "  messages go to %s, streams listen on %s\n", ingest.base, l.base)
+	}
 	run := make([]byte, 4)
 	rand.Read(run)
 	var mu sync.Mutex
@@ -65,7 +73,7 @@ func (l *loadClient) agentRun(ctx context.Context, n int, rate float64, d time.D
 			var res struct {
 				MessageID int64 `json:"message_id"`
 			}
-			if err := l.call(ctx, "POST", fmt.Sprintf("/api/v1/inboxes/%d/incoming", in.ID), nil, body, &res); err != nil {
+			if err := ingest.call(ctx, "POST", fmt.Sprintf("/api/v1/inboxes/%d/incoming", in.ID), nil, body, &res); err != nil {
 				failed.Add(1)
 				return
 			}
@@ -231,4 +239,43 @@ func (l *loadClient) signInNewAgent(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("POST /app/password: %s", resp.Status)
 	}
 	return cookie, nil
+}
+
+// agentsCmd measures commit → agent screen alone, optionally across nodes:
+// agent streams on --url, messages ingested through --ingest-url (another
+// Parley on the same PostgreSQL database).
+func agentsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("parley-load agents", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	base := fs.String("url", "", "base URL of the Parley the agent streams connect to (loopback)")
+	ingestURL := fs.String("ingest-url", "", "base URL of the Parley messages are sent to (default --url)")
+	token := fs.String("token", os.Getenv("PARLEY_TOKEN"), "API token, full scope (env PARLEY_TOKEN)")
+	agents := fs.Int("agents", 200, "agent streams (/app/events) that receive every event")
+	rate := fs.Float64("rate", 100, "incoming messages per second")
+	duration := fs.Duration("duration", 10*time.Second, "how long messages are sent")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return errUsage
+	}
+	if *base == "" || *token == "" {
+		return fmt.Errorf("give --url and --token of a running Parley")
+	}
+	if *agents < 1 || *agents > 10000 || *rate <= 0 || *rate > 10000 || *duration <= 0 {
+		return fmt.Errorf("--agents must be in [1, 10000], --rate in (0, 10000], --duration positive")
+	}
+	l := &loadClient{base: strings.TrimRight(*base, "/"), token: *token, http: newClient(16)}
+	for _, u := range []string{*base, *ingestURL} {
+		if u == "" {
+			continue
+		}
+		if err := checkLoopback(u); err != nil {
+			return err
+		}
+	}
+	if *ingestURL != "" {
+		l.ingest = &loadClient{base: strings.TrimRight(*ingestURL, "/"), token: *token, http: newClient(16)}
+	}
+	return l.agentRun(ctx, *agents, *rate, *duration, 0, stdout)
 }

@@ -33,6 +33,10 @@ Usage:
   parley-load report (--data-dir DIR | --database-url URL) [--conversations 1000000] [--days 90]
       seed the report facts of N synthetic conversations once, then time
       reports (GET /api/v1/reports) over them: periods, time zones, filters.
+  parley-load agents --url URL [--ingest-url URL2] --token T [--agents 200] [--rate 100] [--duration 10s]
+      commit → agent screen: agent streams on URL receive every message
+      ingested through URL2 (another node on the same PostgreSQL: across
+      nodes) or URL.
   parley-load search (--data-dir DIR | --database-url URL) [--messages 2000000] [--runs 200]
       seed N messages once (assigned to agents, skewed), then time message
       search (GET /api/v1/search's store call): common, rare and absent
@@ -75,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = seedCmd(ctx, args[1:], stdout, stderr)
 	case "report":
 		err = reportCmd(ctx, args[1:], stdout, stderr)
+	case "agents":
+		err = agentsCmd(ctx, args[1:], stdout, stderr)
 	case "search":
 		err = searchCmd(ctx, args[1:], stdout, stderr)
 	case "widget":

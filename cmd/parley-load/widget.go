@@ -93,6 +93,9 @@ func widgetCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 type loadClient struct {
 	base, token string
 	http        *http.Client
+	// ingest, when set, is another node of the same cluster that incoming
+	// messages are sent to, so deliveries cross nodes.
+	ingest *loadClient
 }
 
 // call sends a JSON request; out (if not nil) receives the JSON answer.

@@ -198,11 +198,17 @@ func (a *App) serve(ctx context.Context, stdout io.Writer) error {
 	}
 	if n == 0 {
 		ag, password, err := a.Inbox.CreateAgent(ctx, inbox.System, parley.Agent{Email: a.Config.OwnerEmail, Name: "Owner", Role: parley.RoleOwner}, "")
-		if err != nil {
+		switch {
+		case parley.ErrorCode(err) == parley.ECONFLICT:
+			// Several nodes started at once on a new database: another
+			// one created the owner (and printed its password) first.
+			slog.Info("first start: another node created the owner", "email", a.Config.OwnerEmail)
+		case err != nil:
 			return fmt.Errorf("create the first owner: %w", err)
+		default:
+			fmt.Fprintf(stdout, "First start: created owner %s with one-time password %s (change it at first sign-in; it is not shown again)\n",
+				ag.Email, password)
 		}
-		fmt.Fprintf(stdout, "First start: created owner %s with one-time password %s (change it at first sign-in; it is not shown again)\n",
-			ag.Email, password)
 	}
 	if a.Config.DebugAddr != "" {
 		go func() {

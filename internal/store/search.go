@@ -95,19 +95,26 @@ func (db *DB) Search(ctx context.Context, f SearchFilter) (page SearchPage, err 
 	// first and testing each against the filter (which passes every match
 	// when the filter is narrow).
 	if f.ContactID != 0 || f.AssigneeID != 0 {
-		var q query
-		filtered := "SELECT m.id FROM conversations c JOIN messages m ON m.conversation_id = c.id" + searchConditions(&q, f).clause()
-		n, err := db.boundedCount(ctx, filtered, q.args, narrowMessages) // unordered, so a broad filter stops early
+		// Conversations first: counting them reads one index, where
+		// counting their messages costs a lookup each, so a broad filter
+		// is recognised for little.
+		var cq query
+		cf := SearchFilter{Status: f.Status, AssigneeID: f.AssigneeID, ContactID: f.ContactID}
+		n, err := db.boundedCount(ctx, "SELECT c.id FROM conversations c"+searchConditions(&cq, cf).clause(), cq.args, narrowMessages)
 		if err != nil {
 			return page, err
 		}
 		if n <= narrowMessages {
-			ids, err := db.queryIDs(ctx, filtered+" ORDER BY m.id DESC", q.args...)
+			var q query
+			ids, err := db.queryIDs(ctx, "SELECT m.id FROM conversations c JOIN messages m ON m.conversation_id = c.id"+
+				searchConditions(&q, f).clause()+" ORDER BY m.id DESC LIMIT "+strconv.Itoa(narrowMessages+1), q.args...)
 			if err != nil {
 				return page, err
 			}
-			page.Results, err = db.searchAmong(ctx, ids, f.Limit, newTextMatcher(words, prefix), fts)
-			return page, err
+			if len(ids) <= narrowMessages { // not a few long threads
+				page.Results, err = db.searchAmong(ctx, ids, f.Limit, newTextMatcher(words, prefix), fts)
+				return page, err
+			}
 		}
 	}
 	var q query
