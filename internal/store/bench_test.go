@@ -178,8 +178,9 @@ func BenchmarkConversations(b *testing.B) {
 }
 
 // BenchmarkSearch finds messages newest first over a seeded database:
-// a word in most messages, a rarer one, two words, a prefix, and a word
-// with a status filter.
+// a word in most messages, a rarer one, two words, a prefix, a word with a
+// status filter, a word that matches nothing, and one contact's messages.
+// parley-load search covers more corners at 2,000,000 messages.
 func BenchmarkSearch(b *testing.B) {
 	for _, dialect := range storetest.Dialects() {
 		b.Run(dialect, func(b *testing.B) {
@@ -192,10 +193,14 @@ func BenchmarkSearch(b *testing.B) {
 				{Query: "warr*"},
 				{Query: "refund", Status: parley.StatusOpen},
 				{Query: "zzzunknownword"},
+				{Query: "refund", ContactID: 1},
 			} {
 				name := c.Query
 				if c.Status != "" {
 					name += "/" + string(c.Status)
+				}
+				if c.ContactID != 0 {
+					name += "/contact"
 				}
 				b.Run(name, func(b *testing.B) {
 					for i := 0; i < b.N; i++ {
