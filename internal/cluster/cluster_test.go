@@ -40,7 +40,9 @@ func TestClusterProcesses(t *testing.T) {
 	}
 	ctx := context.Background()
 	dsn := storetest.DSN(t, "postgres")
-	const ttl = time.Second
+	// Short, so that failover is quick, yet long enough that a node on
+	// this busy machine always renews in time.
+	const ttl = 2 * time.Second
 	c := newCluster(t, dsn, int(ttl/time.Second))
 
 	// Bootstrapping with the operator's commands: an owner (with a one-
@@ -115,7 +117,9 @@ func TestClusterProcesses(t *testing.T) {
 		}
 	}
 
-	// 3. Leased loops ran on A alone while it lived: B and C never took one.
+	// 3. Leased loops ran on A alone while it lived: the leases never
+	// changed hands (a taking moves the token on), and B and C never took one.
+	waitLeases(t, db, 0, func(l store.Lease) bool { return holderPid(l) == a.Pid() && l.Token == before[l.Name].Token })
 	for _, n := range nodes[1:] {
 		if taken := leasesTaken(n); len(taken) > 0 {
 			t.Errorf("node %s took %v while A held them", n.name, taken)
@@ -151,6 +155,10 @@ func TestClusterProcesses(t *testing.T) {
 	killedA.Store(true)
 	a.kill()
 	killed := time.Now()
+	projected, _, err := db.EventCursor(ctx, store.ReportConsumer)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("killed A (pid %d) with SIGKILL after %d acknowledged messages", a.Pid(), ld.count())
 
 	// 5. A's leases move to a survivor within a few TTLs.
@@ -165,6 +173,21 @@ func TestClusterProcesses(t *testing.T) {
 	t.Logf("A's leased loops moved to the survivors %v after the kill (TTL %v)", took.Round(time.Millisecond), ttl)
 	if took > 4*ttl {
 		t.Errorf("takeover took %v, want within a few TTLs (%v)", took, ttl)
+	}
+	// And the work goes on there: the report projector, which A ran,
+	// moves its cursor on from where A left it.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		seq, _, err := db.EventCursor(ctx, store.ReportConsumer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seq > projected {
+			t.Logf("the report projector went on from event %d to %d on its new node", projected, seq)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the report projector stayed at event %d after the kill", seq)
+		}
 	}
 	time.Sleep(time.Second) // B keeps taking load without A
 	close(stopLoad)

@@ -89,19 +89,20 @@ func newCluster(t *testing.T, dsn string, leaseTTL int) *cluster {
 
 const ownerEmail = "owner@cluster.test"
 
-// buildParley builds ./cmd/parley into a temporary directory. The module
-// root is two levels above this file.
+// buildParley builds ./cmd/parley into a temporary directory, from the
+// root of the module the test runs in (go test runs it in its package's
+// directory).
 func buildParley(t *testing.T) string {
 	t.Helper()
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		t.Fatal("cannot locate the test's source file")
-	}
-	root := filepath.Join(filepath.Dir(file), "..", "..")
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
+	mod, err := exec.Command(goBin, "env", "GOMOD").Output()
+	if err != nil || len(bytes.TrimSpace(mod)) == 0 {
+		t.Fatalf("go env GOMOD: %v %q", err, mod)
+	}
+	root := filepath.Dir(string(bytes.TrimSpace(mod)))
 	bin := filepath.Join(t.TempDir(), "parley")
 	start := time.Now()
 	cmd := exec.Command(goBin, "build", "-o", bin, "./cmd/parley")
@@ -261,40 +262,77 @@ type streamEvent struct {
 }
 
 // openStream opens the agents' live stream (GET /app/events) and sends
-// each event it carries on the returned channel until ctx ends.
+// each event it carries on the returned channel until ctx ends. When the
+// server ends the stream (a subscriber that fell too far behind is cut
+// off), it reconnects with Last-Event-ID, as a browser does.
 func openStream(t *testing.T, ctx context.Context, client *http.Client, n *node) <-chan streamEvent {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(ctx, "GET", n.URL+"/app/events", nil)
-	resp, err := client.Do(req)
+	resp, err := connect(ctx, client, n, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
-		resp.Body.Close()
-		t.Fatalf("GET /app/events on %s = %d %s", n.name, resp.StatusCode, resp.Header.Get("Content-Type"))
-	}
 	ch := make(chan streamEvent, 1024)
 	go func() {
-		defer resp.Body.Close()
 		defer close(ch)
-		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			data, ok := strings.CutPrefix(sc.Text(), "data: ")
-			if !ok {
-				continue
+		last := ""
+		for {
+			last = read(ctx, resp, last, ch)
+			for ctx.Err() == nil {
+				if resp, err = connect(ctx, client, n, last); err == nil {
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
 			}
-			var e streamEvent
-			if json.Unmarshal([]byte(data), &e) != nil {
-				continue
-			}
-			e.At = time.Now()
-			select {
-			case ch <- e:
-			case <-ctx.Done():
+			if ctx.Err() != nil {
 				return
 			}
 		}
 	}()
 	return ch
+}
+
+// connect opens the stream after the event id last ("": from now).
+func connect(ctx context.Context, client *http.Client, n *node, last string) (*http.Response, error) {
+	req, _ := http.NewRequestWithContext(ctx, "GET", n.URL+"/app/events", nil)
+	if last != "" {
+		req.Header.Set("Last-Event-ID", last)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		resp.Body.Close()
+		return nil, fmt.Errorf("GET /app/events on %s = %d %s", n.name, resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	return resp, nil
+}
+
+// read sends the stream's events on ch until it ends, and returns the id
+// of the last one.
+func read(ctx context.Context, resp *http.Response, last string, ch chan<- streamEvent) string {
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if id, ok := strings.CutPrefix(sc.Text(), "id: "); ok {
+			last = id
+			continue
+		}
+		data, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		var e streamEvent
+		if json.Unmarshal([]byte(data), &e) != nil {
+			continue
+		}
+		e.At = time.Now()
+		select {
+		case ch <- e:
+		case <-ctx.Done():
+			return last
+		}
+	}
+	return last
 }
