@@ -351,3 +351,28 @@ func (db *DB) LastIncomingExternalID(ctx context.Context, conversationID, inboxI
 	}
 	return id.String, err
 }
+
+// ExternalIDCounts returns, for each provider id among an inbox's
+// incoming messages, how many messages carry it: 1 each when deduplication
+// held. It reads the whole inbox, so it is for checks and tests (a node
+// killed mid-ingest must lose no acknowledged message and store none twice),
+// not for request paths.
+func (db *DB) ExternalIDCounts(ctx context.Context, inboxID int64) (_ map[string]int, err error) {
+	defer wrap(&err, "store: ExternalIDCounts(%d)", inboxID)
+	rows, err := db.read.QueryContext(ctx, `SELECT external_id, COUNT(*) FROM messages
+		WHERE inbox_id = $1 AND direction = 'incoming' AND external_id IS NOT NULL GROUP BY external_id`, inboxID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -318,6 +319,22 @@ func (w *writer) run(batch []writeReq) {
 			// writer committed the same row meanwhile; a fresh look finds it.
 			errs, err = w.commit(batch, true)
 		}
+		// Several nodes write to one PostgreSQL database, each batching
+		// its callers into shared transactions that lock rows (a
+		// conversation, FOR UPDATE) in the order its callers came. Two
+		// nodes can so take the same two rows in opposite orders, and
+		// PostgreSQL ends the cycle by failing one transaction with a
+		// deadlock (or, for the same reason, a serialization failure). No
+		// order could be imposed across nodes: a caller's rows are known
+		// only once it runs. The failed transaction was rolled back whole,
+		// so running the caller again is safe, and its second run meets
+		// the other transaction committed; the caller must not see a
+		// conflict it had no part in choosing.
+		for attempt := 1; len(batch) == 1 && isConflict(err) && attempt <= maxConflictRetries; attempt++ {
+			slog.Info("store: write conflicted with another transaction; running it again", "attempt", attempt, "err", err)
+			time.Sleep(time.Duration(attempt) * (2*time.Millisecond + rand.N(8*time.Millisecond)))
+			errs, err = w.commit(batch, true)
+		}
 	}
 	if w.stmts != nil {
 		w.stmts.prepareWanted(context.Background())
@@ -421,6 +438,19 @@ func runSavepoint(tx *Tx, fn func(*Tx) error) error {
 			return err
 		}
 	}
+}
+
+// maxConflictRetries bounds how many times one caller is run again after
+// deadlocks or serialization failures, so that a caller that always
+// conflicts (a bug) still gets its error.
+const maxConflictRetries = 5
+
+// isConflict reports a transaction PostgreSQL rolled back to break a lock
+// cycle (40P01) or keep transactions serializable (40001): nothing of it
+// was committed, and running it again may well succeed.
+func isConflict(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && (pg.Code == "40P01" || pg.Code == "40001")
 }
 
 // isBatchFatal reports errors that poison the whole transaction rather
