@@ -28,6 +28,14 @@ func SetSearchThresholds(narrow, rare, inline int) func() {
 	return func() { narrowMessages, rareMatches, inlineIndexMax = n, r, i }
 }
 
+// SetCommonEstimate sets the planner estimate above which PostgreSQL skips
+// counting a query's matches (0: always skips).
+func SetCommonEstimate(v float64) func() {
+	c := commonEstimate
+	commonEstimate = v
+	return func() { commonEstimate = c }
+}
+
 // StopSearchIndexer stops the background search indexer (SQLite), so a
 // test can hold a backlog.
 func (db *DB) StopSearchIndexer() {
