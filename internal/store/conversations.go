@@ -59,13 +59,13 @@ func (tx *Tx) CreateConversation(c *parley.Conversation, agentID *int64) (err er
 // On PostgreSQL it first takes the contact's lock, so two batches receiving
 // from one contact at once cannot both start a conversation.
 func (tx *Tx) LatestConversation(inboxID, contactID int64) (parley.Conversation, error) {
+	args := []any{contactID, inboxID}
 	if tx.db.dialect.lockContact != "" {
-		if _, err := tx.exec(tx.db.dialect.lockContact, contactLockKey(contactID)); err != nil {
-			return parley.Conversation{}, err
-		}
+		args = append(args, contactLockKey(contactID))
 	}
 	c, err := scanConversation(tx.queryRow("SELECT "+conversationColumns+
-		" FROM conversations WHERE contact_id = $1 AND inbox_id = $2 ORDER BY id DESC LIMIT 1"+tx.db.dialect.forUpdate, contactID, inboxID))
+		" FROM conversations WHERE contact_id = $1 AND inbox_id = $2"+tx.db.dialect.lockContact+
+		" ORDER BY id DESC LIMIT 1"+tx.db.dialect.forUpdate, args...))
 	return c, notFound(err, "conversation for contact", contactID)
 }
 

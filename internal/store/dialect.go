@@ -23,8 +23,12 @@ type dialect struct {
 	// parallel batches on PostgreSQL take turns on the row instead of
 	// losing one another's updates. SQLite's single writer needs nothing.
 	forUpdate string
-	// lockContact ($1: a key from contactLockKey) makes parallel batches
-	// take turns on one contact while they pick or start its conversation.
+	// lockContact ($3: a key from contactLockKey) ends the WHERE clause
+	// of the read of a contact's latest conversation, so that parallel
+	// batches take turns on one contact while they pick or start its
+	// conversation. It is a pseudo-constant condition, which PostgreSQL
+	// evaluates once, before the scan: the lock costs no round trip of
+	// its own, and is taken even when the contact has no conversation.
 	lockContact string
 	// lockRouting makes parallel batches take turns assigning
 	// conversations, so agents' capacity holds (see Tx.LockRouting).
@@ -114,7 +118,7 @@ var postgresDialect = dialect{
 	holesInLog:      true,
 	writers:         4,
 	forUpdate:       " FOR UPDATE",
-	lockContact:     "SELECT pg_advisory_xact_lock($1)",
+	lockContact:     " AND (SELECT pg_advisory_xact_lock($3)) IS NOT NULL",
 	lockRouting:     "SELECT pg_advisory_xact_lock(7215003)",
 	migrationLock:   "SELECT pg_advisory_lock(7215002)",
 	migrationUnlock: "SELECT pg_advisory_unlock(7215002)",
