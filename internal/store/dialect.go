@@ -46,8 +46,11 @@ type dialect struct {
 	// before taking a page (0.6 s for a common word at 1M messages), while
 	// the rowid order is the index's own (0.2 ms).
 	searchOrder string
-	// searchBefore is the next-page condition of the text-first plan.
-	searchBefore string
+	// searchID is the message id as the text-first plan walks it: its
+	// next-page and time-window bounds are put on it, so that SQLite
+	// seeks in the full-text index's doclists instead of passing every
+	// newer match.
+	searchID string
 	// searchOne tests one message m against a text query (placeholder
 	// ph), for plans that start from a few candidate messages.
 	searchOne func(ph string) string
@@ -83,7 +86,7 @@ var sqliteDialect = dialect{
 	searchFrom:          "messages_fts f JOIN messages m ON m.id = f.rowid",
 	searchWhere:         "messages_fts MATCH $1",
 	searchOrder:         "f.rowid DESC",
-	searchBefore:        "f.rowid < ?",
+	searchID:            "f.rowid",
 	// FTS5 answers MATCH with a rowid constraint by seeking in each
 	// term's doclist, not by reading it.
 	searchOne: func(ph string) string {
@@ -127,7 +130,7 @@ var postgresDialect = dialect{
 	searchFrom:      "messages m",
 	searchWhere:     "m.search @@ to_tsquery('simple', $1)",
 	searchOrder:     "m.id DESC",
-	searchBefore:    "m.id < ?",
+	searchID:        "m.id",
 	searchOne:       func(ph string) string { return "m.search @@ to_tsquery('simple', " + ph + ")" },
 	ftsQuery: func(words []string, prefixLast bool) string {
 		q := strings.Join(words, " & ")

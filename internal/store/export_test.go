@@ -36,6 +36,14 @@ func SetCommonEstimate(v float64) func() {
 	return func() { commonEstimate = c }
 }
 
+// SetWindowScan sets how many messages a time-limited search reads to bound
+// its walk.
+func SetWindowScan(n int) func() {
+	w := windowScan
+	windowScan = n
+	return func() { windowScan = w }
+}
+
 // StopSearchIndexer stops the background search indexer (SQLite), so a
 // test can hold a backlog.
 func (db *DB) StopSearchIndexer() {
