@@ -23,9 +23,9 @@ func (db *DB) EventsLockKey() int64 { return db.eventsKey }
 // SetSearchThresholds makes the search plans' thresholds small enough for
 // a test database; it returns the function that restores them.
 func SetSearchThresholds(narrow, rare, inline int) func() {
-	n, r, i := narrowMessages, rareMatches, inlineIndexMax
-	narrowMessages, rareMatches, inlineIndexMax = narrow, rare, inline
-	return func() { narrowMessages, rareMatches, inlineIndexMax = n, r, i }
+	n, np, r, i := narrowMessages, narrowMessagesPG, rareMatches, inlineIndexMax
+	narrowMessages, narrowMessagesPG, rareMatches, inlineIndexMax = narrow, narrow, rare, inline
+	return func() { narrowMessages, narrowMessagesPG, rareMatches, inlineIndexMax = n, np, r, i }
 }
 
 // SetCommonEstimate sets the planner estimate above which PostgreSQL skips

@@ -77,11 +77,16 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	var err error
 	if IsPostgres(dsn) {
 		db.dialect = postgresDialect
+		var opts pgOptions
+		if dsn, opts, err = parsePGOptions(dsn); err != nil {
+			return nil, err
+		}
+		db.dialect.writers = opts.writers
 		if db.read, err = openGuarded("pgx", dsn); err != nil {
 			return nil, fmt.Errorf("store: open postgres: %w", err)
 		}
-		db.read.SetMaxOpenConns(32)
-		db.read.SetMaxIdleConns(32)
+		db.read.SetMaxOpenConns(opts.poolMaxConns)
+		db.read.SetMaxIdleConns(opts.poolMaxConns)
 		db.read.SetConnMaxIdleTime(5 * time.Minute)
 		db.write = db.read
 	} else {
