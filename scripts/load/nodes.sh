@@ -20,7 +20,9 @@ export PARLEY_DATABASE_URL="$PG&search_path=$SCHEMA"
 export PARLEY_DATA_DIR=${PARLEY_DATA_DIR:-/tmp/parley-nodes-data}
 mkdir -p "$PARLEY_DATA_DIR"
 
-psql "$PG" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" -c "CREATE SCHEMA $SCHEMA" >&2
+# psql knows nothing of Parley's own URL parameters (pool_max_conns, parley_writers).
+PSQL_URL=$(echo "$PG" | sed -E 's/[?&](pool_max_conns|parley_writers)=[0-9]+//g; s/^([^?]*)&/\1?/')
+psql "$PSQL_URL" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" -c "CREATE SCHEMA $SCHEMA" >&2
 "$PARLEY" migrate >&2
 "$PARLEY" agent create --email owner@load.test --name Owner --role owner >/dev/null
 TOKEN=$("$PARLEY" token create --name load --agent-email owner@load.test --scope full | grep -o 'prly_[A-Za-z0-9_-]*' | head -1)
