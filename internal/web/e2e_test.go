@@ -264,3 +264,37 @@ func slowNetwork(t *testing.T, ctx context.Context, latency time.Duration) {
 		t.Fatal(err)
 	}
 }
+
+// TestBrowserListDuringBusyMinute: live refreshes are throttled, not
+// debounced, so a steady stream of events (one every 40 ms, faster than
+// the old 100 ms debounce could ever settle) still refreshes the list
+// about once a second rather than never.
+func TestBrowserListDuringBusyMinute(t *testing.T) {
+	e := start(t, "sqlite")
+	ctx := browserAs(t, e, "agent@example.com")
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.URL+"/app/"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=conversation-list]`))); err != nil {
+		t.Fatal(err)
+	}
+	if !waitJS(t, ctx, `!!window.parleyStream && window.parleyStream.readyState === 1`, 5*time.Second) {
+		t.Fatal("live stream did not connect")
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() { // the busy minute: another customer writing without pause
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(40 * time.Millisecond):
+				e.incoming("cust-busy", "Busy Customer", fmt.Sprintf("update %d", i))
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	time.Sleep(300 * time.Millisecond) // the stream of events is under way
+	e.incoming("cust-quiet", "Quiet Customer", "Where is my parcel?")
+	if !waitJS(t, ctx, has("#rows", "Where is my parcel?"), 3*time.Second) {
+		t.Fatal("the list did not refresh while events kept arriving")
+	}
+}

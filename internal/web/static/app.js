@@ -259,11 +259,11 @@
   var app = $("#app");
   function viewQuery() { return app ? app.dataset.view : ""; }
   function currentConv() { return app && app.dataset.conv ? Number(app.dataset.conv) : 0; }
-  function debounce(fn, ms) {
-    var t;
-    return function () { clearTimeout(t); t = setTimeout(fn, ms); };
-  }
   // throttle runs fn at most every ms, and once more after the last call.
+  // Live refreshes use it rather than a debounce: a debounce restarts its
+  // wait on every event, so a busy minute (one event every 100 ms across
+  // the deployment) never let the list refresh at all
+  // (docs/SCALING.md, scripts/scaling/refreshsim).
   function throttle(fn, ms) {
     var last = 0, timer = null;
     return function () {
@@ -310,24 +310,24 @@
     return chain;
   }
   window.parleyGet = get;
-  var refreshList = debounce(function () {
+  var refreshList = throttle(function () {
     var q = viewQuery();
     var sel = currentConv();
     get("/app/list?" + q + (sel ? (q ? "&" : "") + "selected=" + sel : ""), "#rows", "innerHTML");
-  }, 100);
+  }, 1000);
   var refreshCounts = throttle(function () { get("/app/sidebar?" + viewQuery(), "#sidebar", "innerHTML"); }, 3000);
-  var refreshTimeline = debounce(function () {
+  var refreshTimeline = throttle(function () {
     var id = currentConv();
     if (id) get("/app/conversations/" + id + "/timeline?" + viewQuery(), "#timeline");
-  }, 50);
-  var refreshMeta = debounce(function () {
+  }, 250);
+  var refreshMeta = throttle(function () {
     var id = currentConv();
     if (!id) return;
     var active = document.activeElement;
     var busy = (active && (active.closest("#meta") || active.closest("#contact")) && typing(active)) || $("#snooze-menu[open]");
     if (busy) { refreshMeta(); return; }
     get("/app/conversations/" + id + "/meta?" + viewQuery(), "#meta");
-  }, 150);
+  }, 500);
 
   // An action whose button was replaced while its request was in flight
   // (a live refresh re-rendered the header just after the click) is

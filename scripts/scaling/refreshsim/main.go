@@ -29,7 +29,8 @@ import (
 func main() {
 	rates := flag.String("rates", "1.5,5,10,15,30,50,150,1500", "event rates to simulate, per second, whole deployment")
 	minutes := flag.Float64("minutes", 60, "simulated minutes per rate")
-	debounce := flag.Duration("debounce", 100*time.Millisecond, "the list's debounce (app.js refreshList)")
+	debounce := flag.Duration("debounce", 100*time.Millisecond, "the list's debounce (app.js refreshList before 2026-12-06)")
+	listThrottle := flag.Duration("list-throttle", 0, "model the list as a throttle with a trailing call, at most one refresh per this long (app.js today: 1s); 0 models the debounce")
 	throttle := flag.Duration("throttle", 3*time.Second, "the counts' throttle (app.js refreshCounts)")
 	seed := flag.Uint64("seed", 1, "random seed")
 	flag.Parse()
@@ -44,7 +45,7 @@ func main() {
 			fmt.Fprintf(os.Stderr, "refreshsim: -rates: %q is not a rate\n", f)
 			os.Exit(2)
 		}
-		list, counts, longest := simulate(rate, *minutes*60, debounce.Seconds(), throttle.Seconds(), rand.New(rand.NewPCG(*seed, uint64(rate*1000))))
+		list, counts, longest := simulate(rate, *minutes*60, debounce.Seconds(), listThrottle.Seconds(), throttle.Seconds(), rand.New(rand.NewPCG(*seed, uint64(rate*1000))))
 		span := *minutes * 60
 		w := debounce.Seconds()
 		stale := longest.String()
@@ -60,13 +61,14 @@ func main() {
 // many times the debounced list refresh and the throttled counts refresh
 // fired, and the longest stretch (from the first event after a refresh)
 // with no list refresh.
-func simulate(rate, span, debounce, throttle float64, rng *rand.Rand) (list, counts int, longest time.Duration) {
-	l, c, s := simulateSeconds(rate, span, debounce, throttle, rng)
+func simulate(rate, span, debounce, listThrottle, throttle float64, rng *rand.Rand) (list, counts int, longest time.Duration) {
+	l, c, s := simulateSeconds(rate, span, debounce, listThrottle, throttle, rng)
 	return l, c, time.Duration(s * float64(time.Second)).Round(time.Millisecond)
 }
 
-func simulateSeconds(rate, span, debounce, throttle float64, rng *rand.Rand) (list, counts int, longest float64) {
+func simulateSeconds(rate, span, debounce, listThrottle, throttle float64, rng *rand.Rand) (list, counts int, longest float64) {
 	t := 0.0
+	lastList := math.Inf(-1)
 	var due float64 = -1 // when the debounced list refresh fires; -1: none pending
 	pendingSince := -1.0 // first event not yet covered by a list refresh
 	lastCounts := math.Inf(-1)
@@ -77,7 +79,7 @@ func simulateSeconds(rate, span, debounce, throttle float64, rng *rand.Rand) (li
 		if due >= 0 && due <= next {
 			list++
 			longest = max(longest, due-pendingSince)
-			due, pendingSince = -1, -1
+			lastList, due, pendingSince = due, -1, -1
 		}
 		if countsDue >= 0 && countsDue <= next {
 			counts++
@@ -92,7 +94,12 @@ func simulateSeconds(rate, span, debounce, throttle float64, rng *rand.Rand) (li
 		t = next
 		// The event: restart the list's wait; start the counts' timer
 		// unless one is set.
-		due = t + debounce
+		switch {
+		case listThrottle <= 0:
+			due = t + debounce
+		case due < 0:
+			due = max(t, lastList+listThrottle)
+		}
 		if pendingSince < 0 {
 			pendingSince = t
 		}
