@@ -8,6 +8,9 @@
 #   PARLEY=/tmp/parley PG='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' \
 #     scripts/load/nodes.sh 2 > /tmp/nodes.env && . /tmp/nodes.env
 #
+# PG=sqlite starts one node on a fresh SQLite data dir ($PARLEY_DATA_DIR,
+# default /tmp/parley-nodes-data, emptied first) instead.
+#
 # Each node logs to /tmp/parley-node-N.log. Build the binary first:
 # go build -o /tmp/parley ./cmd/parley
 set -eu
@@ -16,13 +19,17 @@ SCHEMA=${2:-parley_nodes}
 PARLEY=${PARLEY:-/tmp/parley}
 PG=${PG:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 export PARLEY_SECRET_KEY=${PARLEY_SECRET_KEY:-load-test-secret-key-0123456789abcdef}
-export PARLEY_DATABASE_URL="$PG&search_path=$SCHEMA"
 export PARLEY_DATA_DIR=${PARLEY_DATA_DIR:-/tmp/parley-nodes-data}
+if [ "$PG" = sqlite ]; then
+	[ "$N" = 1 ] || { echo "SQLite is one process: N must be 1" >&2; exit 2; }
+	rm -rf "$PARLEY_DATA_DIR"
+else
+	export PARLEY_DATABASE_URL="$PG&search_path=$SCHEMA"
+	# psql knows nothing of Parley's own URL parameters (pool_max_conns, parley_writers).
+	PSQL_URL=$(echo "$PG" | sed -E 's/[?&](pool_max_conns|parley_writers)=[0-9]+//g; s/^([^?]*)&/\1?/')
+	psql "$PSQL_URL" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" -c "CREATE SCHEMA $SCHEMA" >&2
+fi
 mkdir -p "$PARLEY_DATA_DIR"
-
-# psql knows nothing of Parley's own URL parameters (pool_max_conns, parley_writers).
-PSQL_URL=$(echo "$PG" | sed -E 's/[?&](pool_max_conns|parley_writers)=[0-9]+//g; s/^([^?]*)&/\1?/')
-psql "$PSQL_URL" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" -c "CREATE SCHEMA $SCHEMA" >&2
 "$PARLEY" migrate >&2
 "$PARLEY" agent create --email owner@load.test --name Owner --role owner >/dev/null
 TOKEN=$("$PARLEY" token create --name load --agent-email owner@load.test --scope full | grep -o 'prly_[A-Za-z0-9_-]*' | head -1)
