@@ -60,6 +60,14 @@ func (s *Service) AddNote(ctx context.Context, actor Actor, conversationID int64
 	return s.write(ctx, actor, conversationID, parley.Note, out)
 }
 
+// AddNoteWith is AddNote with also run in the note's transaction once the
+// note exists (a workflow records its step there, so the step is done
+// exactly when the note is written). An error from also stores nothing.
+func (s *Service) AddNoteWith(ctx context.Context, actor Actor, conversationID int64, out Outgoing,
+	also func(*store.Tx, parley.Message) error) (parley.Message, error) {
+	return s.write(ctx, actor, conversationID, parley.Note, out, also)
+}
+
 // write stores a reply or note; also, if given, runs in the same
 // transaction once the message exists.
 func (s *Service) write(ctx context.Context, actor Actor, conversationID int64, dir parley.Direction, out Outgoing,

@@ -271,6 +271,11 @@ func (r *Runner) prune(ctx context.Context) {
 type permanent struct{ error }
 
 func (permanent) Permanent() bool { return true }
+func (p permanent) Unwrap() error { return p.error }
+
+// Permanent marks err as one that retrying cannot fix: the job fails at
+// once, keeping err as its reason.
+func Permanent(err error) error { return permanent{err} }
 
 func isPermanent(err error) bool {
 	var p interface{ Permanent() bool }

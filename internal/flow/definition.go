@@ -1,0 +1,435 @@
+// Package flow runs workflows: versioned documents of steps that start
+// from a trigger and run in the background, durably. Each step is a job
+// (internal/jobs); a run records every step's input, output and state
+// (store: flow_runs, flow_steps), so a process killed mid-run resumes on
+// restart, or on another node, without repeating a finished step. A step
+// that acts outside Parley is recorded as started with the exact request
+// before it is sent, and sent with an idempotency key derived from the
+// run and the step, so a retry after a crash is the same request and the
+// business's system sees it once.
+package flow
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/vm"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/parleyhq/parley/internal/parley"
+)
+
+// Definition is a workflow document, parsed and checked.
+type Definition struct {
+	Name        string  `yaml:"name"`
+	Description string  `yaml:"description"`
+	Trigger     Trigger `yaml:"trigger"`
+	Steps       []*Step `yaml:"steps"`
+
+	byID map[string]int
+	when *vm.Program
+}
+
+// Trigger says what starts a run. Event is an event kind from the log
+// (parley.Event…), "inbound:<name>" for an event the business's systems
+// post to /api/v1/events/inbound, or "manual" (started through the API
+// only). When, if set, is an expression over the trigger's input that
+// must be true.
+type Trigger struct {
+	Event string `yaml:"event"`
+	When  string `yaml:"when"`
+}
+
+// Step is one step. Kind says which fields apply (see stepFields).
+type Step struct {
+	ID   string `yaml:"id"`
+	Kind string `yaml:"kind"`
+	// Next is the step to go to after this one: a later step's id, or
+	// "end". Empty means the step below.
+	Next string `yaml:"next"`
+
+	// http: call an HTTP JSON API of the business's.
+	Method  string            `yaml:"method"`
+	URL     string            `yaml:"url"`
+	Headers map[string]string `yaml:"headers"`
+	Body    any               `yaml:"body"`
+	// Keep names the response fields to keep as the step's output:
+	// output name → dotted path in the response body.
+	Keep map[string]string `yaml:"keep"`
+
+	// if: go to Then when When is true, to Else otherwise.
+	When string `yaml:"when"`
+	Then string `yaml:"then"`
+	Else string `yaml:"else"`
+
+	// note: an internal note on the run's conversation.
+	Text string `yaml:"text"`
+
+	// set: variables for later steps, each a template.
+	Values map[string]string `yaml:"values"`
+
+	line  int
+	when  *vm.Program
+	texts map[string]*text // parsed templates by field path
+}
+
+// StepKinds lists the kinds a step may have, with the fields each takes
+// beyond id, kind and next.
+var stepFields = map[string][]string{
+	"http": {"method", "url", "headers", "body", "keep"},
+	"if":   {"when", "then", "else"},
+	"note": {"text"},
+	"set":  {"values"},
+}
+
+var (
+	idPattern  = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
+	httpMethod = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
+)
+
+// Problem is one thing wrong with a document: where and why.
+type Problem struct {
+	Line    int    `json:"line"`
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+func (p Problem) String() string {
+	if p.Line > 0 {
+		return fmt.Sprintf("line %d, %s: %s", p.Line, p.Field, p.Message)
+	}
+	return p.Field + ": " + p.Message
+}
+
+// InvalidError lists every problem found in a document. It is an
+// EINVALID parley.Error whose message lists them all, so any caller shows
+// something useful; the API also returns the list.
+type InvalidError struct {
+	err      *parley.Error
+	Problems []Problem
+}
+
+func (e *InvalidError) Error() string { return e.err.Error() }
+func (e *InvalidError) Unwrap() error { return e.err }
+
+// maxSource bounds a document's size: a workflow is a page, not a program.
+const maxSource = 64 << 10
+
+// Parse reads a workflow document (YAML, or JSON, which YAML includes) and
+// checks it whole: unknown or missing fields, unknown step kinds, step
+// references that go nowhere or back (a cycle), bad expressions and bad
+// templates. The error is an *InvalidError (wrapped as EINVALID) naming
+// the line and field of every problem.
+func Parse(source string) (*Definition, error) {
+	if len(source) > maxSource {
+		return nil, parley.Errorf(parley.EINVALID, "a workflow document is at most %d KiB", maxSource>>10)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal([]byte(source), &root); err != nil {
+		return nil, invalid(Problem{Field: "document", Message: strings.TrimPrefix(err.Error(), "yaml: ")})
+	}
+	if len(root.Content) != 1 || root.Content[0].Kind != yaml.MappingNode {
+		return nil, invalid(Problem{Line: root.Line, Field: "document", Message: "must be a mapping with name, trigger and steps"})
+	}
+	var c checker
+	d := &Definition{byID: map[string]int{}}
+	doc := root.Content[0]
+	c.keys(doc, "", []string{"name", "description", "trigger", "steps"})
+	if err := doc.Decode(d); err != nil {
+		c.add(doc.Line, "document", strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, invalid(c.problems...)
+	}
+	d.byID = map[string]int{}
+	if strings.TrimSpace(d.Name) == "" || len(d.Name) > 100 {
+		c.add(lineOf(doc, "name"), "name", "is required, at most 100 characters")
+	}
+	c.trigger(d, doc)
+	steps := valueOf(doc, "steps")
+	if steps == nil || steps.Kind != yaml.SequenceNode || len(steps.Content) == 0 {
+		c.add(lineOf(doc, "steps"), "steps", "at least one step is required")
+		return nil, invalid(c.problems...)
+	}
+	for i, n := range steps.Content {
+		s := d.Steps[i]
+		s.line = n.Line
+		field := fmt.Sprintf("steps[%d]", i)
+		if n.Kind != yaml.MappingNode {
+			c.add(n.Line, field, "a step is a mapping with id and kind")
+			continue
+		}
+		if !idPattern.MatchString(s.ID) {
+			c.add(lineOf(n, "id"), field+".id", "is required: lower-case letters, digits and _, starting with a letter")
+		} else if _, dup := d.byID[s.ID]; dup {
+			c.add(lineOf(n, "id"), field+".id", fmt.Sprintf("%q is used by an earlier step", s.ID))
+		} else {
+			d.byID[s.ID] = i
+		}
+		fields, ok := stepFields[s.Kind]
+		if !ok {
+			c.add(lineOf(n, "kind"), field+".kind", fmt.Sprintf("unknown step kind %q (known: %s)", s.Kind, strings.Join(kindNames(), ", ")))
+			continue
+		}
+		c.keys(n, field, append([]string{"id", "kind", "next"}, fields...))
+		c.step(s, n, field)
+	}
+	c.references(d, steps)
+	if len(c.problems) > 0 {
+		return nil, invalid(c.problems...)
+	}
+	return d, nil
+}
+
+func invalid(ps ...Problem) error {
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Line < ps[j].Line })
+	var b strings.Builder
+	b.WriteString("the workflow is not valid: ")
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(p.String())
+	}
+	return &InvalidError{err: parley.Errorf(parley.EINVALID, "%s", b.String()), Problems: ps}
+}
+
+// IdempotencyHeader carries the key Parley sends with every call a step
+// makes: the same for every attempt of one step of one run.
+const IdempotencyHeader = "Idempotency-Key"
+
+// TriggerEvents are the event kinds from the log that can start a run.
+// A customer's message is message.created with direction incoming.
+var TriggerEvents = []string{
+	parley.EventMessageCreated, parley.EventConversationLabels, parley.EventConversationPriority,
+	parley.EventConversationStatus, parley.EventSLABreached, parley.EventSurveyAnswered,
+}
+
+func kindNames() []string {
+	var ks []string
+	for k := range stepFields {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// checker collects problems, so a document's author sees them all at once.
+type checker struct{ problems []Problem }
+
+func (c *checker) add(line int, field, msg string) {
+	c.problems = append(c.problems, Problem{Line: line, Field: field, Message: msg})
+}
+
+// keys reports the keys of mapping n that are not in allowed.
+func (c *checker) keys(n *yaml.Node, prefix string, allowed []string) {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if !slices.Contains(allowed, k.Value) {
+			c.add(k.Line, join(prefix, k.Value), fmt.Sprintf("unknown field (here: %s)", strings.Join(allowed, ", ")))
+		}
+	}
+}
+
+func (c *checker) trigger(d *Definition, doc *yaml.Node) {
+	t := valueOf(doc, "trigger")
+	if t == nil {
+		c.add(doc.Line, "trigger", "is required (event: a kind from the log, inbound:<name>, or manual)")
+		return
+	}
+	c.keys(t, "trigger", []string{"event", "when"})
+	ev := d.Trigger.Event
+	switch {
+	case ev == "manual", strings.HasPrefix(ev, "inbound:") && idPattern.MatchString(strings.ReplaceAll(strings.TrimPrefix(ev, "inbound:"), ".", "_")):
+	case slices.Contains(TriggerEvents, ev):
+	default:
+		c.add(lineOf(t, "event"), "trigger.event", fmt.Sprintf("%q is not a trigger (one of %s, inbound:<name>, manual)", ev, strings.Join(TriggerEvents, ", ")))
+	}
+	if d.Trigger.When != "" {
+		p, err := compileBool(d.Trigger.When)
+		if err != nil {
+			c.add(lineOf(t, "when"), "trigger.when", err.Error())
+		}
+		d.when = p
+	}
+}
+
+func (c *checker) step(s *Step, n *yaml.Node, field string) {
+	s.texts = map[string]*text{}
+	tmpl := func(name, text string) {
+		t, err := parseTemplate(text)
+		if err != nil {
+			c.add(lineOf(n, strings.SplitN(name, ".", 2)[0]), join(field, name), err.Error())
+			return
+		}
+		s.texts[name] = t
+	}
+	switch s.Kind {
+	case "http":
+		s.Method = strings.ToUpper(s.Method)
+		if !slices.Contains(httpMethod, s.Method) {
+			c.add(lineOf(n, "method"), field+".method", "one of "+strings.Join(httpMethod, ", "))
+		}
+		if s.URL == "" {
+			c.add(lineOf(n, "url"), field+".url", "is required")
+		} else if !strings.HasPrefix(s.URL, "http://") && !strings.HasPrefix(s.URL, "https://") && !strings.HasPrefix(s.URL, "{{") {
+			c.add(lineOf(n, "url"), field+".url", "must start with http:// or https:// (or a {{ }} that gives one)")
+		}
+		tmpl("url", s.URL)
+		for k, v := range s.Headers {
+			if strings.EqualFold(k, IdempotencyHeader) {
+				c.add(lineOf(n, "headers"), field+".headers", "Idempotency-Key is set by Parley for every call")
+			}
+			tmpl("headers."+k, v)
+		}
+		walkStrings(s.Body, "body", tmpl)
+		for k, path := range s.Keep {
+			if !idPattern.MatchString(k) || path == "" {
+				c.add(lineOf(n, "keep"), join(field, "keep."+k), "output names are lower-case words; each needs a path in the response")
+			}
+		}
+	case "if":
+		if s.When == "" {
+			c.add(lineOf(n, "when"), field+".when", "is required")
+		} else if p, err := compileBool(s.When); err != nil {
+			c.add(lineOf(n, "when"), field+".when", err.Error())
+		} else {
+			s.when = p
+		}
+		if s.Then == "" && s.Else == "" {
+			c.add(n.Line, field, "an if step needs then, else or both")
+		}
+	case "note":
+		if strings.TrimSpace(s.Text) == "" {
+			c.add(lineOf(n, "text"), field+".text", "is required")
+		}
+		tmpl("text", s.Text)
+	case "set":
+		if len(s.Values) == 0 {
+			c.add(lineOf(n, "values"), field+".values", "at least one value")
+		}
+		for k, v := range s.Values {
+			if !idPattern.MatchString(k) {
+				c.add(lineOf(n, "values"), join(field, "values."+k), "names are lower-case words")
+			}
+			tmpl("values."+k, v)
+		}
+	}
+}
+
+// references checks next, then and else: each names a later step or
+// "end". Only forward jumps are allowed, so no run can loop; a wait for
+// the customer or a timer, not a loop, is how a workflow comes back.
+func (c *checker) references(d *Definition, steps *yaml.Node) {
+	for i, s := range d.Steps {
+		n := steps.Content[i]
+		for _, ref := range []struct{ key, to string }{{"next", s.Next}, {"then", s.Then}, {"else", s.Else}} {
+			if ref.to == "" || ref.to == "end" {
+				continue
+			}
+			j, ok := d.byID[ref.to]
+			switch {
+			case !ok:
+				c.add(lineOf(n, ref.key), fmt.Sprintf("steps[%d].%s", i, ref.key), fmt.Sprintf("no step %q", ref.to))
+			case j <= i:
+				c.add(lineOf(n, ref.key), fmt.Sprintf("steps[%d].%s", i, ref.key),
+					fmt.Sprintf("goes back to %q, which would make a cycle: steps only go forward", ref.to))
+			}
+		}
+	}
+}
+
+// Step returns the step with id, or nil.
+func (d *Definition) Step(id string) *Step {
+	i, ok := d.byID[id]
+	if !ok {
+		return nil
+	}
+	return d.Steps[i]
+}
+
+// after returns the id of the step that follows s when it does not jump:
+// its next, the step below, or "" at the end.
+func (d *Definition) after(s *Step) string {
+	switch s.Next {
+	case "end":
+		return ""
+	case "":
+		i := d.byID[s.ID]
+		if i+1 < len(d.Steps) {
+			return d.Steps[i+1].ID
+		}
+		return ""
+	default:
+		return s.Next
+	}
+}
+
+func valueOf(n *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func lineOf(n *yaml.Node, key string) int {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i].Line
+		}
+	}
+	return n.Line
+}
+
+func join(prefix, field string) string {
+	if prefix == "" {
+		return field
+	}
+	return prefix + "." + field
+}
+
+// walkStrings calls f on every string inside v (a decoded YAML value),
+// named by its path.
+func walkStrings(v any, path string, f func(path, s string)) {
+	switch t := v.(type) {
+	case string:
+		f(path, t)
+	case map[string]any:
+		for k, x := range t {
+			walkStrings(x, path+"."+k, f)
+		}
+	case []any:
+		for i, x := range t {
+			walkStrings(x, fmt.Sprintf("%s.%d", path, i), f)
+		}
+	}
+}
+
+// exprEnv is the shape of a run's variables, for checking expressions on
+// save: a name other than these (a typo: "step.x") is refused then. What
+// is inside input, steps and vars is known only at run time; a field a
+// run does not have is nil.
+func exprEnv() expr.Option {
+	return expr.Env(map[string]any{"input": map[string]any{}, "steps": map[string]any{}, "vars": map[string]any{},
+		"run_id": int64(0), "conversation_id": int64(0)})
+}
+
+// compileBool compiles a condition.
+func compileBool(src string) (*vm.Program, error) {
+	p, err := expr.Compile(src, exprEnv(), expr.AsBool())
+	if err != nil {
+		return nil, fmt.Errorf("not a valid condition: %s", firstLine(err.Error()))
+	}
+	return p, nil
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
