@@ -5,6 +5,7 @@ package api
 
 import (
 	"context"
+	"github.com/parleyhq/parley/internal/flow"
 	"net/http"
 	"strconv"
 	"strings"
@@ -40,6 +41,7 @@ type Server struct {
 	Compose *compose.Sender
 	// Knowledge is the knowledge base (articles, learned answers, search).
 	Knowledge *knowledge.Service
+	Flow      *flow.Engine
 	// MaxJSONBytes bounds JSON request bodies; MaxUploadBytes bounds uploads.
 	MaxJSONBytes   int64
 	MaxUploadBytes int64

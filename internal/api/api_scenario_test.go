@@ -81,6 +81,7 @@ var groups = []struct {
 	{"assist_model", testAssistModel},
 	{"approvals", testApprovals},
 	{"knowledge", testKnowledge},
+	{"workflows", testWorkflows},
 }
 
 func TestScenarios(t *testing.T) {
@@ -362,8 +363,9 @@ func checkErrorShape(t *testing.T, what string, r response) {
 	}
 	var eb struct {
 		Error *struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
+			Code    string          `json:"code"`
+			Message string          `json:"message"`
+			Details json.RawMessage `json:"details"` // what some errors list (a workflow's problems)
 		} `json:"error"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(r.body))

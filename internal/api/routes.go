@@ -51,6 +51,13 @@ func (s *Server) routes() []route {
 
 		{"GET", "/api/v1/search", s.search, false},
 
+		{"GET", "/api/v1/workflows", s.listWorkflows, false},
+		{"POST", "/api/v1/workflows", s.saveWorkflow, false},
+		{"GET", "/api/v1/workflows/{workflow_id}", s.getWorkflow, false},
+		{"POST", "/api/v1/workflows/{workflow_id}/runs", s.startRun, false},
+		{"GET", "/api/v1/runs", s.listRuns, false},
+		{"GET", "/api/v1/runs/{run_id}", s.getRun, false},
+
 		{"GET", "/api/v1/knowledge", s.listArticles, false},
 		{"POST", "/api/v1/knowledge", s.createArticle, false},
 		{"GET", "/api/v1/knowledge/search", s.searchKnowledge, false},

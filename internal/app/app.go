@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/parleyhq/parley/internal/flow"
 	"log/slog"
 	"net"
 	"net/http"
@@ -55,6 +56,7 @@ type App struct {
 	Approvals *approval.Service
 	// Knowledge is the knowledge base: articles, learned answers, search.
 	Knowledge *knowledge.Service
+	Flow      *flow.Engine
 	// Gateway connects provider channels: webhooks in, sends out.
 	Gateway *gateway.Gateway
 	// Telemetry holds the metrics served at /metrics.
@@ -123,8 +125,10 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	a.Knowledge = &knowledge.Service{DB: db, BaseURL: a.BaseURL}
 	a.Knowledge.Register(a.Jobs)
 	a.Approvals = approval.New(db, a.Inbox)
+	a.Flow = &flow.Engine{DB: db, Inbox: a.Inbox, HTTP: guard.HTTPClient(30 * time.Second), Wake: a.Jobs.Wake}
+	a.Flow.RegisterJobs(a.Jobs)
 	a.Assist = &assist.Service{DB: db, Knowledge: a.Knowledge, Log: slog.Default()}
-	a.API = &api.Server{DB: db, Inbox: a.Inbox, Assist: a.Assist, Approvals: a.Approvals, Knowledge: a.Knowledge, Blobs: blobs,
+	a.API = &api.Server{DB: db, Inbox: a.Inbox, Assist: a.Assist, Approvals: a.Approvals, Knowledge: a.Knowledge, Flow: a.Flow, Blobs: blobs,
 		MaxJSONBytes: cfg.MaxJSONBytes, MaxUploadBytes: cfg.MaxUploadBytes}
 	a.Inbox.OnTokenRevoked = a.API.ForgetToken
 	a.Hub = live.NewHub(db)

@@ -32,7 +32,8 @@ and read receipts. Email is handed to the inbox exactly as its IMAP poller
 hands over a fetched mail, and replies are taken by an SMTP server this
 command plays.
 
-CHANNEL is whatsapp, messenger, zalo, sms, rcs or email. Without --inbox a
+CHANNEL is whatsapp, messenger, zalo, sms, rcs or email; "parley simulate
+shop" serves a simulated shop for workflows instead (--help there). Without --inbox a
 new simulated inbox is created whose provider API is this command; run the
 command again with --inbox to keep talking in it.
 
@@ -151,6 +152,9 @@ func simulateMain(ctx context.Context, cfg config.Config, args []string, stdout,
 		return 2
 	}
 	channel := args[0]
+	if channel == "shop" {
+		return simulateShop(ctx, cfg, args[1:], stdout, stderr)
+	}
 	if simChannels[channel].builder == nil && channel != "email" {
 		fmt.Fprintf(stderr, "parley simulate: %q is not a channel: use whatsapp, messenger, zalo, sms, rcs or email (parley simulate --help)\n", channel)
 		return 2

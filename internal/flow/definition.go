@@ -116,6 +116,9 @@ type InvalidError struct {
 func (e *InvalidError) Error() string { return e.err.Error() }
 func (e *InvalidError) Unwrap() error { return e.err }
 
+// ErrorDetails is what the API shows beside the message: the problems.
+func (e *InvalidError) ErrorDetails() any { return map[string]any{"problems": e.Problems} }
+
 // maxSource bounds a document's size: a workflow is a page, not a program.
 const maxSource = 64 << 10
 

@@ -62,11 +62,15 @@ func SetRetryAfter(h http.Header, code string) {
 	}
 }
 
-// ErrorBody is the shape of every API error.
+// ErrorBody is the shape of every API error. Details, when present, is
+// what the error itself lists (each problem of a refused workflow, with
+// its line and field): an error in the chain with an ErrorDetails() any
+// method gives it.
 type ErrorBody struct {
 	Error struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
+		Details any    `json:"details,omitempty"`
 	} `json:"error"`
 }
 
@@ -79,6 +83,10 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	var body ErrorBody
 	body.Error.Code, body.Error.Message = code, parley.ErrorMessage(err)
+	var d interface{ ErrorDetails() any }
+	if code != parley.EINTERNAL && errors.As(err, &d) {
+		body.Error.Details = d.ErrorDetails()
+	}
 	SetRetryAfter(w.Header(), code)
 	Write(w, StatusFor(code), body)
 }

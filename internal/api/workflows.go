@@ -1,0 +1,155 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// Workflows: anyone with a full token reads them and their runs; owners
+// and admins save them and start runs by hand (internal/flow).
+
+func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request) error {
+	list, err := s.DB.Workflows(r.Context())
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []store.Workflow{}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"workflows": list})
+}
+
+type workflowSave struct {
+	Source string `json:"source"`
+}
+
+// saveWorkflow stores a document as the newest version of the workflow it
+// names. A refused document changes nothing; the error lists every
+// problem with its line and field.
+func (s *Server) saveWorkflow(w http.ResponseWriter, r *http.Request) error {
+	if err := requireAdmin(r); err != nil {
+		return err
+	}
+	var req workflowSave
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	wf, err := s.Flow.Save(r.Context(), req.Source)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if wf.Version == 1 {
+		status = http.StatusCreated
+	}
+	return writeJSON(w, status, wf)
+}
+
+func (s *Server) getWorkflow(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "workflow_id")
+	if err != nil {
+		return err
+	}
+	wf, err := s.DB.Workflow(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	src, err := s.DB.WorkflowSource(r.Context(), wf.ID, wf.Version)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"workflow": wf, "source": src})
+}
+
+type runStart struct {
+	Key            string          `json:"key"`
+	Input          json.RawMessage `json:"input"`
+	ConversationID *int64          `json:"conversation_id"`
+}
+
+// startRun starts a run by hand. The key names this start: the same key
+// again answers the run it started (200) instead of starting another.
+func (s *Server) startRun(w http.ResponseWriter, r *http.Request) error {
+	if err := requireAdmin(r); err != nil {
+		return err
+	}
+	id, err := pathID(r, "workflow_id")
+	if err != nil {
+		return err
+	}
+	var req runStart
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	input := map[string]any{}
+	if len(req.Input) > 0 && string(req.Input) != "null" {
+		if err := json.Unmarshal(req.Input, &input); err != nil {
+			return parley.Errorf(parley.EINVALID, "input must be a JSON object")
+		}
+	}
+	if req.ConversationID != nil {
+		if _, err := s.DB.Conversation(r.Context(), *req.ConversationID); err != nil {
+			return err
+		}
+	}
+	run, started, err := s.Flow.Start(r.Context(), id, "api/"+req.Key, input, req.ConversationID)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if started {
+		status = http.StatusCreated
+	}
+	return writeJSON(w, status, run)
+}
+
+func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) error {
+	limit, err := queryInt(r, "limit", 100, 1, 500)
+	if err != nil {
+		return err
+	}
+	wf, err := queryInt(r, "workflow_id", 0, 0, 1<<62)
+	if err != nil {
+		return err
+	}
+	conv, err := queryInt(r, "conversation_id", 0, 0, 1<<62)
+	if err != nil {
+		return err
+	}
+	status := r.URL.Query().Get("status")
+	switch status {
+	case "", "running", "succeeded", "failed", "cancelled":
+	default:
+		return parley.Errorf(parley.EINVALID, "status must be running, succeeded, failed or cancelled")
+	}
+	runs, err := s.DB.FlowRuns(r.Context(), store.FlowRunFilter{Status: status, WorkflowID: wf, ConversationID: conv, Limit: int(limit)})
+	if err != nil {
+		return err
+	}
+	if runs == nil {
+		runs = []store.FlowRun{}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"runs": runs})
+}
+
+func (s *Server) getRun(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "run_id")
+	if err != nil {
+		return err
+	}
+	run, err := s.DB.FlowRun(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	steps, err := s.DB.FlowSteps(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if steps == nil {
+		steps = []store.FlowStep{}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"run": run, "steps": steps})
+}

@@ -1,0 +1,95 @@
+package api_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/parleyhq/parley/internal/connect/shop"
+	"github.com/parleyhq/parley/internal/parley"
+)
+
+// testWorkflows: an admin saves a workflow (a refused document lists its
+// problems and stores nothing), starts a run by hand against the
+// simulated shop, and reads the run step by step; agents read but do not
+// save or start.
+func testWorkflows(t *testing.T, dialect string) {
+	e := start(t, dialect)
+	_, agent := e.agentToken("flow-agent@example.com", parley.RoleAgent)
+	s := shop.New()
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	in := e.createInbox(map[string]any{"name": "Shop"})
+	conv := e.say(in.ID, "cust-blender", "My blender arrived broken").ConversationID
+
+	doc := `name: Damaged item
+trigger: {event: manual}
+steps:
+  - id: label
+    kind: http
+    method: POST
+    url: "{{ input.shop }}/returns"
+    body: {order_id: "{{ input.order_id }}", reason: damaged}
+    keep: {url: label_url}
+  - id: tell
+    kind: note
+    text: "Label: {{ steps.label.url }}"
+`
+	var wf struct{ ID, Version int64 }
+	e.call("POST", "/api/v1/workflows", map[string]any{"source": doc}, 201, &wf)
+	runs := fmt.Sprintf("/api/v1/workflows/%d/runs", wf.ID)
+	e.run([]scenario{
+		{name: "save: a refused document lists each problem with its line", method: "POST", path: "/api/v1/workflows",
+			body: map[string]any{"source": "name: x\ntrigger: {event: manual}\nsteps:\n  - id: a\n    kind: teleport\n"}, status: 400,
+			want: []string{`"code":"invalid"`, `"problems":[{"line":5,"field":"steps[0].kind"`, `unknown step kind`}},
+		{name: "save: not a string", method: "POST", path: "/api/v1/workflows", body: map[string]any{"source": 5}, status: 400},
+		{name: "save: agent refused", method: "POST", path: "/api/v1/workflows", token: agent, body: map[string]any{"source": doc}, status: 403},
+		{name: "list", method: "GET", path: "/api/v1/workflows", token: agent, status: 200, want: []string{`"name":"Damaged item"`, `"version":1`}},
+		{name: "get: with its document", method: "GET", path: fmt.Sprintf("/api/v1/workflows/%d", wf.ID), status: 200, want: []string{`"source":"name: Damaged item`}},
+		{name: "get: unknown", method: "GET", path: "/api/v1/workflows/999", status: 404},
+		{name: "start: agent refused", method: "POST", path: runs, token: agent, body: map[string]any{"key": "k"}, status: 403},
+		{name: "start: unknown conversation", method: "POST", path: runs, body: map[string]any{"key": "k", "conversation_id": 999999}, status: 404},
+		{name: "start: input not an object", method: "POST", path: runs, body: map[string]any{"key": "k", "input": []int{1}}, status: 400},
+		{name: "runs: bad status", method: "GET", path: "/api/v1/runs?status=sleeping", status: 400},
+		{name: "run: unknown", method: "GET", path: "/api/v1/runs/999", status: 404},
+	})
+	var run struct {
+		ID     int64
+		Status string
+	}
+	start := map[string]any{"key": "blender-1", "input": map[string]any{"shop": srv.URL, "order_id": "A1001"}, "conversation_id": conv}
+	e.call("POST", runs, start, 201, &run)
+	var again struct{ ID int64 }
+	e.call("POST", runs, start, 200, &again)
+	if again.ID != run.ID {
+		t.Fatalf("the same key started run %d after %d", again.ID, run.ID)
+	}
+	var got struct {
+		Run   struct{ Status, Error string }
+		Steps []struct {
+			Step, State, Input string
+			Attempts           int
+		}
+	}
+	eventually(t, "the run to finish", func() bool {
+		e.call("GET", fmt.Sprintf("/api/v1/runs/%d", run.ID), nil, 200, &got)
+		return got.Run.Status != "running"
+	})
+	if got.Run.Status != "succeeded" || len(got.Steps) != 2 || got.Steps[0].State != "done" || !strings.Contains(got.Steps[0].Input, `"idempotency_key":"parley-run-`) {
+		t.Fatalf("run: %+v", got)
+	}
+	if c := s.Counts(); c.Labels != 1 {
+		t.Fatalf("shop: %+v", c)
+	}
+	ms := e.messages(conv)
+	if last := ms[len(ms)-1]; last.Direction != parley.Note || !strings.Contains(last.Text, "https://labels.shop.example/") {
+		t.Fatalf("note: %+v", last)
+	}
+	var list struct{ Runs []json.RawMessage }
+	e.call("GET", fmt.Sprintf("/api/v1/runs?status=succeeded&conversation_id=%d", conv), nil, 200, &list)
+	if len(list.Runs) != 1 {
+		t.Fatalf("runs of the conversation: %d", len(list.Runs))
+	}
+}
