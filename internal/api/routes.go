@@ -56,6 +56,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/workflows/{workflow_id}", s.getWorkflow, false},
 		{"POST", "/api/v1/workflows/{workflow_id}/runs", s.startRun, false},
 		{"GET", "/api/v1/runs", s.listRuns, false},
+		{"POST", "/api/v1/events/inbound", s.inboundEvent, false},
 		{"GET", "/api/v1/runs/{run_id}", s.getRun, false},
 
 		{"GET", "/api/v1/knowledge", s.listArticles, false},

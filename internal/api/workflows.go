@@ -153,3 +153,43 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"run": run, "steps": steps})
 }
+
+type inboundEvent struct {
+	Name           string          `json:"name"`
+	Key            string          `json:"key"`
+	Data           json.RawMessage `json:"data"`
+	ConversationID *int64          `json:"conversation_id"`
+}
+
+// inboundEvent takes an event from the business's own systems
+// ("order.delivered", "payment.failed") and starts the workflows whose
+// trigger is inbound:<name>. The key is the sender's id for the event:
+// sending it again starts nothing new and answers the same runs.
+func (s *Server) inboundEvent(w http.ResponseWriter, r *http.Request) error {
+	if err := requireAdmin(r); err != nil {
+		return err
+	}
+	var req inboundEvent
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	data := map[string]any{}
+	if len(req.Data) > 0 && string(req.Data) != "null" {
+		if err := json.Unmarshal(req.Data, &data); err != nil {
+			return parley.Errorf(parley.EINVALID, "data must be a JSON object")
+		}
+	}
+	if req.ConversationID != nil {
+		if _, err := s.DB.Conversation(r.Context(), *req.ConversationID); err != nil {
+			return err
+		}
+	}
+	runs, err := s.Flow.Inbound(r.Context(), req.Name, req.Key, data, req.ConversationID)
+	if err != nil {
+		return err
+	}
+	if runs == nil {
+		runs = []store.FlowRun{}
+	}
+	return writeJSON(w, http.StatusAccepted, map[string]any{"runs": runs})
+}

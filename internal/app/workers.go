@@ -14,6 +14,7 @@ const (
 	LeaseZaloTokens    = "gateway.zalo-tokens"
 	LeaseWidgetReplies = "widget.replies"
 	LeaseReports       = "report.projector"
+	LeaseFlowTriggers  = "flow.triggers"
 )
 
 // workers lists every background loop of a node, in one place. Those that
@@ -41,6 +42,9 @@ func (a *App) workers() []work.Worker {
 		{Name: LeaseZaloTokens, Leased: true, Run: loop(a.Gateway.KeepZaloTokens)},
 		{Name: LeaseWidgetReplies, Leased: true, Run: a.Widget.Run},
 		{Name: LeaseReports, Leased: true, Run: report.Projector(a.DB).Run},
+		// Leased: starts workflow runs from the event log (each run is
+		// keyed by its event, so a handover starts nothing twice).
+		{Name: LeaseFlowTriggers, Leased: true, Run: func(ctx context.Context) error { return a.Flow.RunTriggers(ctx, a.Hub) }},
 	}
 }
 

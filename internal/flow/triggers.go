@@ -1,0 +1,219 @@
+package flow
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/internal/live"
+	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/work"
+)
+
+// ConsumerName is the event-log cursor of the trigger consumer.
+const ConsumerName = "flow.triggers"
+
+// Triggers returns the consumer that starts runs from the event log: for
+// each event, each enabled workflow whose trigger names its kind and
+// whose condition holds gets a run keyed by the event's seq and the
+// workflow, inserted in the transaction that moves the cursor past the
+// event. So a trigger starts a run exactly once, across crashes and
+// nodes (the consumer runs under a lease; the key is unique besides).
+// It starts at the end of the log the first time: workflows act on what
+// happens from then on, not on years of history.
+func (e *Engine) Triggers() *work.Consumer {
+	return &work.Consumer{Name: ConsumerName, DB: e.DB, Handle: e.handleEvents, StartAtEnd: true, Every: 5 * time.Second}
+}
+
+// RunTriggers runs the trigger consumer, woken by the hub as soon as an
+// event that can trigger commits on any node (start latency is the hub's
+// wake-up, milliseconds, not the consumer's 5-second look).
+func (e *Engine) RunTriggers(ctx context.Context, hub *live.Hub) error {
+	c := e.Triggers()
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		filter := func(ev *parley.Event) bool { return slices.Contains(TriggerEvents, ev.Type) }
+		for wctx.Err() == nil {
+			sub, _ := hub.Subscribe(filter)
+			for closed := false; !closed; {
+				select {
+				case <-wctx.Done():
+					hub.Unsubscribe(sub)
+					return
+				case <-sub.Wait():
+				}
+				_, closed = sub.Take()
+				c.Wake()
+			}
+			hub.Unsubscribe(sub)
+			select {
+			case <-wctx.Done():
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	return c.Run(ctx)
+}
+
+type trigger struct {
+	w store.Workflow
+	d *Definition
+}
+
+// triggered returns the enabled workflows whose trigger is on, with their
+// current documents.
+func (e *Engine) triggered(ctx context.Context, match func(*Definition) bool) ([]trigger, error) {
+	list, err := e.DB.Workflows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []trigger
+	for _, w := range list {
+		if !w.Enabled {
+			continue
+		}
+		d, err := e.definition(ctx, w.ID, w.Version)
+		if err != nil {
+			return nil, err
+		}
+		if match(d) {
+			out = append(out, trigger{w, d})
+		}
+	}
+	return out, nil
+}
+
+type pendingStart struct {
+	t     trigger
+	key   string
+	input map[string]any
+	conv  *int64
+}
+
+func (e *Engine) handleEvents(ctx context.Context, events []parley.Event) (work.Commit, error) {
+	ts, err := e.triggered(ctx, func(d *Definition) bool { return slices.Contains(TriggerEvents, d.Trigger.Event) })
+	if err != nil || len(ts) == 0 {
+		return nil, err
+	}
+	var starts []pendingStart
+	for i := range events {
+		ev := &events[i]
+		var input map[string]any
+		for _, t := range ts {
+			if t.d.Trigger.Event != ev.Type {
+				continue
+			}
+			if input == nil {
+				if input, err = e.eventInput(ctx, ev); err != nil {
+					return nil, err
+				}
+				if input == nil {
+					break // not an event that starts anything (Parley's own message)
+				}
+			}
+			if ok, err := t.d.matches(input); err != nil {
+				return nil, err
+			} else if ok {
+				starts = append(starts, pendingStart{t: t, key: fmt.Sprintf("event/%d/%d", ev.Seq, t.w.ID), input: input, conv: ev.ConversationID})
+			}
+		}
+	}
+	if len(starts) == 0 {
+		return nil, nil
+	}
+	return func(tx *store.Tx) error {
+		for _, s := range starts {
+			if _, _, err := e.start(tx, s.t.w, s.t.d, s.key, s.input, s.conv); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
+}
+
+// matches reports whether the trigger's condition holds for input (no
+// condition: always). A condition that fails to run does not match: a
+// workflow is not started on an error.
+func (d *Definition) matches(input map[string]any) (bool, error) {
+	if d.when == nil {
+		return true, nil
+	}
+	ok, err := evalBool(d.when, map[string]any{"input": input, "steps": map[string]any{}, "vars": map[string]any{}})
+	if err != nil {
+		return false, nil
+	}
+	return ok, nil
+}
+
+// eventInput is what a run started by ev sees as input: the event, and
+// for a customer's message its text. It returns nil for a message that
+// starts nothing: anything but a customer's own (a workflow's note or an
+// agent's reply must never start a workflow, or workflows could loop).
+func (e *Engine) eventInput(ctx context.Context, ev *parley.Event) (map[string]any, error) {
+	var data map[string]any
+	if len(ev.Data) > 0 {
+		if err := json.Unmarshal(ev.Data, &data); err != nil {
+			data = map[string]any{}
+		}
+	}
+	input := map[string]any{"event": map[string]any{"type": ev.Type, "seq": ev.Seq, "data": data}}
+	if ev.ConversationID != nil {
+		input["conversation_id"] = *ev.ConversationID
+	}
+	if ev.ContactID != nil {
+		input["contact_id"] = *ev.ContactID
+	}
+	if ev.Type == parley.EventMessageCreated {
+		if d, _ := data["direction"].(string); d != string(parley.Incoming) || ev.MessageID == nil {
+			return nil, nil
+		}
+		m, err := e.DB.Message(ctx, *ev.MessageID)
+		if parley.ErrorCode(err) == parley.ENOTFOUND {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+		input["message"] = map[string]any{"id": m.ID, "text": m.Text, "lower": strings.ToLower(m.Text), "attachments": len(m.Attachments)}
+	}
+	return input, nil
+}
+
+// Inbound starts the runs an event from the business's own systems calls
+// for: every enabled workflow whose trigger is inbound:<name>. key names
+// the event (the sender's own id for it): the same key again starts
+// nothing, so a sender's retries are safe. It returns the runs, started
+// now or before.
+func (e *Engine) Inbound(ctx context.Context, name, key string, data map[string]any, conversationID *int64) ([]store.FlowRun, error) {
+	if !idPattern.MatchString(strings.ReplaceAll(name, ".", "_")) {
+		return nil, parley.Errorf(parley.EINVALID, "an event name is lower-case words with dots, such as order.delivered")
+	}
+	if key == "" || len(key) > 150 {
+		return nil, parley.Errorf(parley.EINVALID, "an event needs a key of 1 to 150 characters (your id for it), so a retry starts nothing twice")
+	}
+	ts, err := e.triggered(ctx, func(d *Definition) bool { return d.Trigger.Event == "inbound:"+name })
+	if err != nil {
+		return nil, err
+	}
+	input := map[string]any{"event": map[string]any{"type": "inbound:" + name, "key": key, "data": data}}
+	if conversationID != nil {
+		input["conversation_id"] = *conversationID
+	}
+	var runs []store.FlowRun
+	for _, t := range ts {
+		ok, err := t.d.matches(input)
+		if err != nil || !ok {
+			continue
+		}
+		run, _, err := e.Start(ctx, t.w.ID, fmt.Sprintf("inbound/%s/%s/%d", name, key, t.w.ID), input, conversationID)
+		if err != nil {
+			return runs, err
+		}
+		runs = append(runs, run)
+	}
+	return runs, nil
+}
