@@ -155,6 +155,9 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 		return nil, err
 	}
 	a.Work = work.New(db, time.Duration(cfg.LeaseTTL)*time.Second)
+	// A job's claim lasts as long as a lease, renewed while it runs: a
+	// step or a send whose node died moves to another within the TTL.
+	a.Jobs.Lease = time.Duration(cfg.LeaseTTL) * time.Second
 	a.Gateway.Hold = a.Work.Hold
 	a.Work.Add(a.workers()...)
 	return a, nil

@@ -27,6 +27,16 @@ type cluster struct {
 	bin   string
 	env   []string // what every process gets: database, key, lease TTL
 	nodes []*node
+	// dataDir, when set, is every process's data dir (a SQLite database
+	// that outlives its process); otherwise each gets its own.
+	dataDir string
+}
+
+func (c *cluster) dir() string {
+	if c.dataDir != "" {
+		return c.dataDir
+	}
+	return c.t.TempDir()
 }
 
 // node is one running process.
@@ -61,8 +71,14 @@ func (l *logBuffer) String() string {
 // processes on the database dsn. Processes are killed when the test ends;
 // their output is logged only if it failed.
 func newCluster(t *testing.T, dsn string, leaseTTL int) *cluster {
+	return newClusterIn(t, dsn, "", leaseTTL)
+}
+
+// newClusterIn is newCluster with every process on one data dir; with an
+// empty dsn, that dir's SQLite database.
+func newClusterIn(t *testing.T, dsn, dataDir string, leaseTTL int) *cluster {
 	t.Helper()
-	c := &cluster{t: t, bin: buildParley(t)}
+	c := &cluster{t: t, bin: buildParley(t), dataDir: dataDir}
 	for _, kv := range os.Environ() {
 		// The test decides every setting; a developer's own PARLEY_*
 		// variables must not leak into the nodes.
@@ -70,8 +86,10 @@ func newCluster(t *testing.T, dsn string, leaseTTL int) *cluster {
 			c.env = append(c.env, kv)
 		}
 	}
+	if dsn != "" {
+		c.env = append(c.env, "PARLEY_DATABASE_URL="+dsn)
+	}
 	c.env = append(c.env,
-		"PARLEY_DATABASE_URL="+dsn,
 		"PARLEY_SECRET_KEY=cluster test: a key for tests only, never for real secrets",
 		fmt.Sprintf("PARLEY_LEASE_TTL=%d", leaseTTL),
 		"PARLEY_OWNER_EMAIL="+ownerEmail,
@@ -119,7 +137,7 @@ func buildParley(t *testing.T) string {
 func (c *cluster) command(args ...string) string {
 	c.t.Helper()
 	cmd := exec.Command(c.bin, args...)
-	cmd.Env = append(c.env, "PARLEY_DATA_DIR="+c.t.TempDir())
+	cmd.Env = append(c.env, "PARLEY_DATA_DIR="+c.dir())
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -136,7 +154,7 @@ func (c *cluster) start(name string) *node {
 	c.t.Helper()
 	n := &node{name: name, out: &logBuffer{}, exited: make(chan struct{})}
 	n.cmd = exec.Command(c.bin, "serve")
-	n.cmd.Env = append(c.env, "PARLEY_ADDR=127.0.0.1:0", "PARLEY_DATA_DIR="+c.t.TempDir())
+	n.cmd.Env = append(c.env, "PARLEY_ADDR=127.0.0.1:0", "PARLEY_DATA_DIR="+c.dir())
 	n.cmd.Stdout, n.cmd.Stderr = n.out, n.out
 	if err := n.cmd.Start(); err != nil {
 		c.t.Fatalf("start node %s: %v", name, err)

@@ -70,7 +70,7 @@ func (c *Config) options() []option {
 		{"owner-email", "PARLEY_OWNER_EMAIL", "email of the owner account created on first start", &c.OwnerEmail, nil},
 		{"base-url", "PARLEY_BASE_URL", "public URL of this Parley, for links in emails and the widget snippet", &c.BaseURL, nil},
 		{"away-after", "PARLEY_AWAY_AFTER", "minutes with no inbox open before an online agent is set away", nil, &c.AwayAfter},
-		{"lease-ttl", "PARLEY_LEASE_TTL", "seconds a node holds single-node work (report projection, mail reading) without renewing: how long it stalls when its node dies", nil, &c.LeaseTTL},
+		{"lease-ttl", "PARLEY_LEASE_TTL", "seconds a node holds single-node work (report projection, mail reading) and a job it runs (a send, a workflow step) without renewing: how long they stall when its node dies", nil, &c.LeaseTTL},
 		{"widget-upload-quota", "PARLEY_WIDGET_UPLOAD_QUOTA", "bytes a widget visitor may upload a day (an address: five times as much)", nil, &c.WidgetUploadQuota},
 		{"trusted-proxies", "PARLEY_TRUSTED_PROXIES", "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-For names the client; empty: trust none", &c.TrustedProxies, nil},
 		{"outbound-allow", "PARLEY_OUTBOUND_ALLOW", "comma-separated CIDRs, addresses or host names on private networks (or loopback) that webhooks, provider APIs and mail servers may use; empty: public addresses only", &c.OutboundAllow, nil},

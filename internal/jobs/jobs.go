@@ -43,9 +43,14 @@ type Runner struct {
 
 	// Concurrency is how many jobs run at once in this process.
 	Concurrency int
-	// Lease is how long a claimed job is ours; a handler is cancelled a
-	// little before it ends, so no two processes run the same job.
+	// Lease is how long a claim on a job lasts without renewal. The
+	// runner renews it every Lease/3 while the handler runs, so a job
+	// whose process died is taken by another within about Lease, and a
+	// handler that finds its claim taken (its process stalled past it)
+	// is cancelled.
 	Lease time.Duration
+	// MaxRun bounds how long one handler may run; it is then cancelled.
+	MaxRun time.Duration
 	// MaxSleep caps the wait between looks at the table. Jobs enqueued by
 	// this process wake the runner at once; the cap bounds how late one
 	// enqueued by another process (on PostgreSQL) is noticed.
@@ -69,7 +74,8 @@ func New(db *store.DB) *Runner {
 		worker:      fmt.Sprintf("%s/%d/%x", host, os.Getpid(), rand.Uint32()),
 		wake:        make(chan struct{}, 1),
 		Concurrency: 8,
-		Lease:       5 * time.Minute,
+		Lease:       30 * time.Second,
+		MaxRun:      5 * time.Minute,
 		MaxSleep:    time.Second,
 		Backoff:     DefaultBackoff,
 		KeepDone:    7 * 24 * time.Hour,
@@ -217,8 +223,10 @@ func (r *Runner) run(ctx context.Context, j store.Job) {
 		runErr = permanent{fmt.Errorf("no handler registered for job kind %q (registered: %v)", j.Kind, r.Kinds())}
 		slog.Error("jobs: a job of a kind nobody registered", "id", j.ID, "kind", j.Kind)
 	} else {
-		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.Lease*9/10)
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.maxRun())
+		stop := r.keepClaim(hctx, cancel, j)
 		runErr = safeRun(hctx, h, j)
+		stop()
 		cancel()
 	}
 	var retryAt *time.Time
@@ -247,6 +255,46 @@ func (r *Runner) run(ctx context.Context, j store.Job) {
 	if r.OnFinish != nil {
 		r.OnFinish(j.Kind, runErr, retryAt != nil)
 	}
+}
+
+func (r *Runner) maxRun() time.Duration {
+	if r.MaxRun > 0 {
+		return r.MaxRun
+	}
+	return 5 * time.Minute
+}
+
+// keepClaim renews the claim on j every Lease/3 until stop is called; if
+// a renewal finds the claim taken, it cancels the handler.
+func (r *Runner) keepClaim(ctx context.Context, cancel context.CancelFunc, j store.Job) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(max(r.Lease/3, 10*time.Millisecond))
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			var held bool
+			err := r.db.Write(ctx, func(tx *store.Tx) (err error) {
+				held, err = tx.RenewJob(j.ID, r.worker, r.Lease)
+				return err
+			})
+			if err == nil && !held {
+				slog.Warn("jobs: claim lost while running; cancelling the handler", "id", j.ID, "kind", j.Kind)
+				cancel()
+				return
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
 }
 
 func safeRun(ctx context.Context, h Handler, j store.Job) (err error) {

@@ -308,3 +308,36 @@ func TestHandleTwice(t *testing.T) {
 		t.Errorf("Kinds = %v", got)
 	}
 }
+
+// TestClaimRenewedWhileRunning: a handler that runs for several times the
+// claim's lease keeps its job: the runner renews the claim, so a second
+// runner on the same database never takes it, and the job runs once.
+func TestClaimRenewedWhileRunning(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		db := storetest.Open(t, dialect)
+		var runs atomic.Int32
+		mk := func() *jobs.Runner {
+			r := jobs.New(db)
+			r.Lease = 150 * time.Millisecond
+			r.MaxSleep = 20 * time.Millisecond
+			r.Handle("slow", func(ctx context.Context, j store.Job) error {
+				runs.Add(1)
+				select {
+				case <-time.After(800 * time.Millisecond):
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			})
+			return r
+		}
+		a, b := mk(), mk()
+		id := enqueue(t, db, "slow", time.Now(), 3)
+		start(t, a)
+		start(t, b)
+		j := waitStatus(t, db, id, "done")
+		if n := runs.Load(); n != 1 || j.Attempts != 1 {
+			t.Fatalf("ran %d times, %d attempts: the claim was taken while its handler ran", n, j.Attempts)
+		}
+	})
+}

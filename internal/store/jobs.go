@@ -62,6 +62,19 @@ func (tx *Tx) ClaimJobs(worker string, lease time.Duration, limit int) (_ []Job,
 	return collect(rows, func(r *sql.Rows) (Job, error) { return scanJob(r) })
 }
 
+// RenewJob extends worker's claim on a running job to lease from now. It
+// returns false when the job is no longer worker's (its claim ran out and
+// another worker took it, or it finished).
+func (tx *Tx) RenewJob(id int64, worker string, lease time.Duration) (bool, error) {
+	res, err := tx.exec("UPDATE jobs SET locked_until = $3 WHERE id = $1 AND locked_by = $2 AND status = 'running'",
+		id, worker, ts(tx.now.Add(lease)))
+	if err != nil {
+		return false, wrapErr("store: RenewJob", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
 // FinishJob records a job's outcome: done when runErr is nil; otherwise
 // pending again at retryAt, or failed for good when retryAt is nil. Only
 // the worker holding the job may finish it; a worker whose lease ran out

@@ -91,14 +91,21 @@ func (tx *Tx) HoldsLease(l Lease) (bool, error) {
 	return n == 1, wrapErr("store: HoldsLease", err)
 }
 
-// ClearLeases releases every lease. Only for SQLite, where one process
-// owns the database: the leases a crashed process left behind are its
-// own, and the restarted process need not wait for them to expire.
+// ClearLeases releases every lease, and every job claim. Only for SQLite,
+// where one process owns the database: the leases and claims a crashed
+// process left behind are its own, and the restarted process need not
+// wait for them to expire.
 func (tx *Tx) ClearLeases() error {
 	if tx.db.dialect.name != "sqlite" {
 		return fmt.Errorf("store: ClearLeases: only on SQLite, where one process owns the database")
 	}
-	_, err := tx.exec("UPDATE leases SET holder = '', expires_at = 0, updated_at = $1 WHERE holder <> ''", ts(tx.now))
+	if _, err := tx.exec("UPDATE leases SET holder = '', expires_at = 0, updated_at = $1 WHERE holder <> ''", ts(tx.now)); err != nil {
+		return wrapErr("store: ClearLeases", err)
+	}
+	// Jobs the crashed process was running are due again now, not when
+	// their five-minute claim runs out: a workflow's step resumes as soon
+	// as Parley is back. Their attempt was counted when claimed.
+	_, err := tx.exec("UPDATE jobs SET status = 'pending', locked_by = '', locked_until = NULL, run_at = $1, updated_at = $1 WHERE status = 'running'", ts(tx.now))
 	return wrapErr("store: ClearLeases", err)
 }
 
