@@ -69,7 +69,7 @@ type rig struct {
 	runner *jobs.Runner
 }
 
-func newRig(t *testing.T, dialect string) *rig {
+func newRig(t testing.TB, dialect string) *rig {
 	t.Helper()
 	db := storetest.Open(t, dialect)
 	s := shop.New()
@@ -91,7 +91,7 @@ func newRig(t *testing.T, dialect string) *rig {
 }
 
 // run starts the job runner until the test ends.
-func (r *rig) run(t *testing.T) {
+func (r *rig) run(t testing.TB) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); r.runner.Run(ctx) }()

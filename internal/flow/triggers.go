@@ -49,6 +49,13 @@ func (e *Engine) RunTriggers(ctx context.Context, hub *live.Hub) error {
 				}
 				_, closed = sub.Take()
 				c.Wake()
+				// Wakes come with every commit; one drain a few
+				// milliseconds later covers all of them, instead of a
+				// cursor write per commit competing with ingest.
+				select {
+				case <-wctx.Done():
+				case <-time.After(wakeGap):
+				}
 			}
 			hub.Unsubscribe(sub)
 			select {
@@ -59,6 +66,9 @@ func (e *Engine) RunTriggers(ctx context.Context, hub *live.Hub) error {
 	}()
 	return c.Run(ctx)
 }
+
+// wakeGap is the least time between two wakes of the trigger consumer.
+const wakeGap = 10 * time.Millisecond
 
 type trigger struct {
 	w store.Workflow
@@ -100,6 +110,17 @@ func (e *Engine) handleEvents(ctx context.Context, events []parley.Event) (work.
 	if err != nil || len(ts) == 0 {
 		return nil, err
 	}
+	// The texts of the batch's customer messages, in one query.
+	var ids []int64
+	for i := range events {
+		if ev := &events[i]; ev.Type == parley.EventMessageCreated && ev.MessageID != nil && customers(ev) {
+			ids = append(ids, *ev.MessageID)
+		}
+	}
+	texts, err := e.DB.MessageTexts(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	var starts []pendingStart
 	for i := range events {
 		ev := &events[i]
@@ -109,10 +130,7 @@ func (e *Engine) handleEvents(ctx context.Context, events []parley.Event) (work.
 				continue
 			}
 			if input == nil {
-				if input, err = e.eventInput(ctx, ev); err != nil {
-					return nil, err
-				}
-				if input == nil {
+				if input = eventInput(ev, texts); input == nil {
 					break // not an event that starts anything (Parley's own message)
 				}
 			}
@@ -150,11 +168,20 @@ func (d *Definition) matches(input map[string]any) (bool, error) {
 	return ok, nil
 }
 
+// customers reports whether ev (a message.created) is a customer's own
+// message: only those start workflows (a workflow's note or an agent's
+// reply must never start one, or workflows could loop).
+func customers(ev *parley.Event) bool {
+	var d struct {
+		Direction string `json:"direction"`
+	}
+	return json.Unmarshal(ev.Data, &d) == nil && d.Direction == string(parley.Incoming)
+}
+
 // eventInput is what a run started by ev sees as input: the event, and
-// for a customer's message its text. It returns nil for a message that
-// starts nothing: anything but a customer's own (a workflow's note or an
-// agent's reply must never start a workflow, or workflows could loop).
-func (e *Engine) eventInput(ctx context.Context, ev *parley.Event) (map[string]any, error) {
+// for a customer's message its text (from texts). It returns nil for a
+// message that starts nothing.
+func eventInput(ev *parley.Event, texts map[int64]store.MessageText) map[string]any {
 	var data map[string]any
 	if len(ev.Data) > 0 {
 		if err := json.Unmarshal(ev.Data, &data); err != nil {
@@ -169,18 +196,16 @@ func (e *Engine) eventInput(ctx context.Context, ev *parley.Event) (map[string]a
 		input["contact_id"] = *ev.ContactID
 	}
 	if ev.Type == parley.EventMessageCreated {
-		if d, _ := data["direction"].(string); d != string(parley.Incoming) || ev.MessageID == nil {
-			return nil, nil
+		if ev.MessageID == nil || !customers(ev) {
+			return nil
 		}
-		m, err := e.DB.Message(ctx, *ev.MessageID)
-		if parley.ErrorCode(err) == parley.ENOTFOUND {
-			return nil, nil
-		} else if err != nil {
-			return nil, err
+		m, ok := texts[*ev.MessageID]
+		if !ok {
+			return nil
 		}
-		input["message"] = map[string]any{"id": m.ID, "text": m.Text, "lower": strings.ToLower(m.Text), "attachments": len(m.Attachments)}
+		input["message"] = map[string]any{"id": *ev.MessageID, "text": m.Text, "lower": strings.ToLower(m.Text), "attachments": m.Attachments}
 	}
-	return input, nil
+	return input
 }
 
 // Inbound starts the runs an event from the business's own systems calls

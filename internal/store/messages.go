@@ -237,6 +237,38 @@ func (db *DB) Messages(ctx context.Context, conversationIDs []int64) (_ []parley
 	return list, db.loadAttachments(ctx, list)
 }
 
+// MessageTexts returns the text and the number of attachments of each of
+// the messages ids names that exist, in one query: what a workflow's
+// trigger reads of a batch of new messages.
+func (db *DB) MessageTexts(ctx context.Context, ids []int64) (_ map[int64]MessageText, err error) {
+	defer wrap(&err, "store: MessageTexts")
+	out := map[int64]MessageText{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := db.read.QueryContext(ctx, "SELECT m.id, m.text, (SELECT COUNT(*) FROM attachments a WHERE a.message_id = m.id) FROM messages m WHERE m.id IN ("+
+		inList(ids)+")")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var t MessageText
+		if err := rows.Scan(&id, &t.Text, &t.Attachments); err != nil {
+			return nil, err
+		}
+		out[id] = t
+	}
+	return out, rows.Err()
+}
+
+// MessageText is what MessageTexts reads of a message.
+type MessageText struct {
+	Text        string
+	Attachments int
+}
+
 // Message returns one message with its attachments. Returns ENOTFOUND if there is none.
 func (db *DB) Message(ctx context.Context, id int64) (parley.Message, error) {
 	m, err := scanMessage(db.read.QueryRowContext(ctx, "SELECT "+messageColumns+" FROM messages m WHERE m.id = $1", id))
