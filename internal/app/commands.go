@@ -38,6 +38,9 @@ Usage:
                                   write to the running server as a customer on whatsapp,
                                   messenger, zalo, sms, rcs or email and show Parley's
                                   replies (no accounts needed; parley simulate --help)
+  parley simulate shop [--shop 127.0.0.1:8090]
+                                  serve a simulated shop's APIs on loopback for trying
+                                  workflows (docs/WORKFLOWS.md)
   parley version                  print the version
 
 Options (each also read from its environment variable; flags win):
