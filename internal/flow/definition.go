@@ -14,7 +14,9 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
@@ -72,6 +74,10 @@ type Step struct {
 	// set: variables for later steps, each a template.
 	Values map[string]string `yaml:"values"`
 
+	// wait: how long to wait before the next step ("30m", "2h", "3d").
+	For  string `yaml:"for"`
+	wait time.Duration
+
 	line  int
 	when  *vm.Program
 	texts map[string]*text // parsed templates by field path
@@ -80,10 +86,12 @@ type Step struct {
 // StepKinds lists the kinds a step may have, with the fields each takes
 // beyond id, kind and next.
 var stepFields = map[string][]string{
-	"http": {"method", "url", "headers", "body", "keep"},
-	"if":   {"when", "then", "else"},
-	"note": {"text"},
-	"set":  {"values"},
+	"http":  {"method", "url", "headers", "body", "keep"},
+	"if":    {"when", "then", "else"},
+	"note":  {"text"},
+	"reply": {"text"},
+	"set":   {"values"},
+	"wait":  {"for"},
 }
 
 var (
@@ -304,11 +312,17 @@ func (c *checker) step(s *Step, n *yaml.Node, field string) {
 		if s.Then == "" && s.Else == "" {
 			c.add(n.Line, field, "an if step needs then, else or both")
 		}
-	case "note":
+	case "note", "reply":
 		if strings.TrimSpace(s.Text) == "" {
 			c.add(lineOf(n, "text"), field+".text", "is required")
 		}
 		tmpl("text", s.Text)
+	case "wait":
+		d, err := parseWait(s.For)
+		if err != nil {
+			c.add(lineOf(n, "for"), field+".for", err.Error())
+		}
+		s.wait = d
 	case "set":
 		if len(s.Values) == 0 {
 			c.add(lineOf(n, "values"), field+".values", "at least one value")
@@ -435,4 +449,26 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// maxWait bounds a wait step: a workflow that must come back later than a
+// month is better started again by what happens then.
+const maxWait = 31 * 24 * time.Hour
+
+// parseWait reads a wait's length: a Go duration ("90s", "30m", "1h30m")
+// or whole days ("3d").
+func parseWait(s string) (time.Duration, error) {
+	var d time.Duration
+	var err error
+	if n, ok := strings.CutSuffix(strings.TrimSpace(s), "d"); ok {
+		var days int
+		days, err = strconv.Atoi(n)
+		d = time.Duration(days) * 24 * time.Hour
+	} else {
+		d, err = time.ParseDuration(strings.TrimSpace(s))
+	}
+	if err != nil || d < time.Second || d > maxWait {
+		return 0, fmt.Errorf("a length from 1s to 31d, such as 30m, 2h or 3d")
+	}
+	return d, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/parleyhq/parley/internal/parley"
 )
@@ -129,5 +130,18 @@ func TestTemplateKeepsURLShape(t *testing.T) {
 	}
 	if _, err := parseTemplate("{{ input.x "); err == nil {
 		t.Fatal("an unclosed {{ was accepted")
+	}
+}
+
+func TestParseWait(t *testing.T) {
+	for in, want := range map[string]time.Duration{"30m": 30 * time.Minute, "1h30m": 90 * time.Minute, "3d": 72 * time.Hour} {
+		if got, err := parseWait(in); err != nil || got != want {
+			t.Errorf("%s: %v %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"", "0s", "soon", "40d", "-1h", "1.5d"} {
+		if _, err := parseWait(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/jobs"
@@ -130,9 +131,11 @@ func (e *Engine) start(tx *store.Tx, w store.Workflow, d *Definition, key string
 	return run, true, e.enqueue(tx, run.ID)
 }
 
-func (e *Engine) enqueue(tx *store.Tx, runID int64) error {
+func (e *Engine) enqueue(tx *store.Tx, runID int64) error { return e.enqueueAt(tx, runID, tx.Now()) }
+
+func (e *Engine) enqueueAt(tx *store.Tx, runID int64, at time.Time) error {
 	b, _ := json.Marshal(stepPayload{RunID: runID})
-	if _, err := tx.EnqueueJob(JobStep, string(b), tx.Now(), stepAttempts); err != nil {
+	if _, err := tx.EnqueueJob(JobStep, string(b), at, stepAttempts); err != nil {
 		return err
 	}
 	if e.Wake != nil {
@@ -202,6 +205,10 @@ func (e *Engine) runStep(ctx context.Context, j store.Job) error {
 		err2 = e.runSet(ctx, run, d, s, env)
 	case "note":
 		err2 = e.runNote(ctx, run, d, s, env)
+	case "reply":
+		err2 = e.runReply(ctx, run, d, s, env)
+	case "wait":
+		err2 = e.runWait(ctx, run, d, s)
 	case "http":
 		err2 = e.runHTTP(ctx, j, run, d, s, env)
 	default:
@@ -379,4 +386,66 @@ func (e *Engine) runNote(ctx context.Context, run store.FlowRun, d *Definition, 
 		return e.fail(ctx, run, s, parley.ErrorMessage(err))
 	}
 	return err
+}
+
+// runReply sends the customer a message on the conversation's channel,
+// through its rules (a reply window, opt-outs), and records the step in
+// the message's own transaction: the message is queued for sending (by
+// the channel's durable send job) exactly when the step is done. A reply
+// the channel refuses (outside WhatsApp's 24 hours, say) fails the step
+// with the channel's reason.
+func (e *Engine) runReply(ctx context.Context, run store.FlowRun, d *Definition, s *Step, env map[string]any) error {
+	if run.ConversationID == nil {
+		return e.fail(ctx, run, s, "a reply needs a conversation, and this run has none")
+	}
+	text, err := s.texts["text"].render(env, nil)
+	if err != nil {
+		return e.fail(ctx, run, s, err.Error())
+	}
+	_, err = e.Inbox.ReplyWith(ctx, inbox.System, *run.ConversationID, inbox.Outgoing{Text: text, Automated: true},
+		func(tx *store.Tx, m parley.Message) error {
+			return e.record(tx, run.ID, s, map[string]any{"text": text}, map[string]any{"message_id": m.ID}, d.after(s))
+		})
+	if err != nil && !errors.Is(err, errStale) && parley.ErrorCode(err) != parley.EINTERNAL {
+		return e.fail(ctx, run, s, parley.ErrorMessage(err))
+	}
+	return err
+}
+
+// runWait waits: the first time, it records the step as started with the
+// time it ends and queues the run's next look for then; at that look, it
+// records the step done. The time is in the database, so a wait survives
+// restarts, and a look that comes early (a retry) waits again.
+func (e *Engine) runWait(ctx context.Context, run store.FlowRun, d *Definition, s *Step) error {
+	return e.DB.Write(ctx, func(tx *store.Tx) error {
+		cur, err := tx.FlowRun(run.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Status != "running" || cur.Step != s.ID {
+			return errStale
+		}
+		rec, err := e.stepRecord(tx, cur, s)
+		if err != nil {
+			return err
+		}
+		var in struct {
+			Until time.Time `json:"until"`
+		}
+		if rec.State == "started" {
+			if err := json.Unmarshal([]byte(rec.Input), &in); err != nil {
+				return err
+			}
+		} else {
+			in.Until = tx.Now().Add(s.wait)
+			rec.Input, rec.State, rec.Attempts = jsonText(in), "started", 1
+			if err := tx.SaveFlowStep(&rec); err != nil {
+				return err
+			}
+		}
+		if tx.Now().Before(in.Until) {
+			return e.enqueueAt(tx, run.ID, in.Until)
+		}
+		return e.record(tx, run.ID, s, nil, map[string]any{"waited_until": in.Until}, d.after(s))
+	})
 }

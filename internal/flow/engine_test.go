@@ -295,3 +295,42 @@ func TestVersionKept(t *testing.T) {
 		}
 	})
 }
+
+// TestReplyAndWait: a reply goes to the customer on the conversation's
+// channel as Parley's own message; a wait holds the run until its time,
+// kept in the database.
+func TestReplyAndWait(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		r := newRig(t, dialect)
+		doc := `
+name: Reply later
+trigger: {event: manual}
+steps:
+  - id: pause
+    kind: wait
+    for: 1s
+  - id: answer
+    kind: reply
+    text: "Your return label for {{ input.order_id }} is on its way."
+`
+		begin := time.Now()
+		run := r.start(t, doc, "t/reply", map[string]any{"order_id": "A1001"})
+		r.run(t)
+		got := waitRun(t, r.db, run.ID)
+		if got.Status != "succeeded" {
+			t.Fatalf("run %+v", got)
+		}
+		if took := time.Since(begin); took < time.Second {
+			t.Fatalf("the run ended after %v, before its 1 s wait", took)
+		}
+		steps, _ := r.db.FlowSteps(context.Background(), run.ID)
+		if len(steps) != 2 || steps[0].State != "done" || !strings.Contains(steps[0].Input, `"until"`) {
+			t.Fatalf("steps %+v", steps)
+		}
+		msgs, _ := r.db.Messages(context.Background(), []int64{r.conv})
+		last := msgs[len(msgs)-1]
+		if last.Direction != parley.Outgoing || !last.Automated || last.Text != "Your return label for A1001 is on its way." {
+			t.Fatalf("the reply: %+v", last)
+		}
+	})
+}
