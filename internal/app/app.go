@@ -127,6 +127,7 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	a.Approvals = approval.New(db, a.Inbox)
 	a.Flow = &flow.Engine{DB: db, Inbox: a.Inbox, HTTP: guard.HTTPClient(30 * time.Second), Wake: a.Jobs.Wake}
 	a.Flow.RegisterJobs(a.Jobs)
+	a.Flow.RegisterApprovals(a.Approvals)
 	a.Assist = &assist.Service{DB: db, Knowledge: a.Knowledge, Log: slog.Default()}
 	a.API = &api.Server{DB: db, Inbox: a.Inbox, Assist: a.Assist, Approvals: a.Approvals, Knowledge: a.Knowledge, Flow: a.Flow, Blobs: blobs,
 		MaxJSONBytes: cfg.MaxJSONBytes, MaxUploadBytes: cfg.MaxUploadBytes}

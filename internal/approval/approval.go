@@ -41,6 +41,10 @@ type Kind struct {
 	// the approval commit together, or neither does.
 	Execute func(ctx context.Context, r parley.ApprovalRequest, asker inbox.Actor,
 		commit func(tx *store.Tx, resultMessage *int64) error) error
+	// Declined, when set, runs in the transaction that rejects or cancels
+	// a request of this kind (a workflow waiting for the decision is
+	// woken there).
+	Declined func(tx *store.Tx, r parley.ApprovalRequest) error
 }
 
 // Service holds the registered kinds and reads and writes through DB.
@@ -298,9 +302,16 @@ func (s *Service) Reject(ctx context.Context, actor inbox.Actor, id int64, note 
 }
 
 func (s *Service) decide(ctx context.Context, id int64, d store.Decision) (r parley.ApprovalRequest, err error) {
+	var k Kind
 	err = s.DB.Write(ctx, func(tx *store.Tx) error {
 		r, err = tx.DecideApproval(id, d)
-		return err
+		if err != nil {
+			return err
+		}
+		if k, err = s.kind(r.Kind); err == nil && k.Declined != nil {
+			return k.Declined(tx, r)
+		}
+		return nil
 	})
 	return r, err
 }

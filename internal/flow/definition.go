@@ -62,6 +62,9 @@ type Step struct {
 	// Keep names the response fields to keep as the step's output:
 	// output name → dotted path in the response body.
 	Keep map[string]string `yaml:"keep"`
+	// Approve makes the call risky: the approval policies decide whether
+	// a person must approve it first (docs/WORKFLOWS.md, Approval).
+	Approve *Approve `yaml:"approve"`
 
 	// if: go to Then when When is true, to Else otherwise.
 	When string `yaml:"when"`
@@ -83,10 +86,21 @@ type Step struct {
 	texts map[string]*text // parsed templates by field path
 }
 
+// Approve describes a risky call for the approval policies: the amount
+// it commits, its currency, and what it does in words for the approver.
+// Each is a template. Timeout bounds the wait for a decision (default 3d).
+type Approve struct {
+	Amount   string `yaml:"amount"`
+	Currency string `yaml:"currency"`
+	Text     string `yaml:"text"`
+	Timeout  string `yaml:"timeout"`
+	timeout  time.Duration
+}
+
 // StepKinds lists the kinds a step may have, with the fields each takes
 // beyond id, kind and next.
 var stepFields = map[string][]string{
-	"http":  {"method", "url", "headers", "body", "keep"},
+	"http":  {"method", "url", "headers", "body", "keep", "approve"},
 	"if":    {"when", "then", "else"},
 	"note":  {"text"},
 	"reply": {"text"},
@@ -296,6 +310,29 @@ func (c *checker) step(s *Step, n *yaml.Node, field string) {
 			tmpl("headers."+k, v)
 		}
 		walkStrings(s.Body, "body", tmpl)
+		if a := s.Approve; a != nil {
+			if strings.TrimSpace(a.Text) == "" {
+				c.add(lineOf(n, "approve"), field+".approve.text", "is required: what the approver is asked to allow")
+			}
+			tmpl("approve.text", a.Text)
+			if a.Amount != "" {
+				tmpl("approve.amount", a.Amount)
+			}
+			if a.Currency != "" {
+				tmpl("approve.currency", a.Currency)
+			}
+			a.timeout = 3 * 24 * time.Hour
+			if a.Timeout != "" {
+				d, err := parseWait(a.Timeout)
+				if err != nil {
+					c.add(lineOf(n, "approve"), field+".approve.timeout", err.Error())
+				}
+				a.timeout = d
+			}
+			if an := valueOf(n, "approve"); an != nil && an.Kind == yaml.MappingNode {
+				c.keys(an, field+".approve", []string{"amount", "currency", "text", "timeout"})
+			}
+		}
 		for k, path := range s.Keep {
 			if !idPattern.MatchString(k) || path == "" {
 				c.add(lineOf(n, "keep"), join(field, "keep."+k), "output names are lower-case words; each needs a path in the response")

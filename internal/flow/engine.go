@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/parleyhq/parley/internal/approval"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/jobs"
 	"github.com/parleyhq/parley/internal/parley"
@@ -34,6 +35,9 @@ type Engine struct {
 	// (loopback and private addresses only where an admin allowed them;
 	// no redirects; a time-out).
 	HTTP *http.Client
+	// Approvals decides which risky calls wait for a person
+	// (RegisterApprovals); nil refuses steps that ask for approval.
+	Approvals *approval.Service
 	// Wake wakes the job runner after a commit that enqueued a step.
 	Wake func()
 	// MaxResponse bounds the body read from an http step's answer.

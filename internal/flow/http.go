@@ -25,6 +25,9 @@ type request struct {
 	Headers map[string]string `json:"headers,omitempty"`
 	Body    any               `json:"body,omitempty"`
 	Key     string            `json:"idempotency_key"`
+	// ApprovalID is the approval request the call waits for, until Until.
+	ApprovalID int64      `json:"approval_id,omitempty"`
+	Until      *time.Time `json:"approval_until,omitempty"`
 }
 
 // callError is an attempt that may succeed later (a 5xx, a 429, a
@@ -39,6 +42,11 @@ func (e callError) Error() string { return e.msg }
 // leaves the step started; the retry sends the same request with the same
 // Idempotency-Key, and an API that honours the key acts once.
 func (e *Engine) runHTTP(ctx context.Context, j store.Job, run store.FlowRun, d *Definition, s *Step, env map[string]any) error {
+	if s.Approve != nil {
+		if ok, err := e.gate(ctx, run, s, env); err != nil || !ok {
+			return err
+		}
+	}
 	var req request
 	var renderErr error
 	err := e.DB.Write(ctx, func(tx *store.Tx) error {
@@ -53,7 +61,7 @@ func (e *Engine) runHTTP(ctx context.Context, j store.Job, run store.FlowRun, d 
 		if err != nil {
 			return err
 		}
-		if rec.State == "started" && rec.Attempts > 0 {
+		if rec.State == "started" && (rec.Attempts > 0 || rec.Input != "{}") {
 			if err := json.Unmarshal([]byte(rec.Input), &req); err != nil {
 				return err
 			}
@@ -61,10 +69,11 @@ func (e *Engine) runHTTP(ctx context.Context, j store.Job, run store.FlowRun, d 
 			if req, renderErr = render(s, env); renderErr != nil {
 				return nil
 			}
-			req.Key = fmt.Sprintf("parley-run-%d-step-%d", run.ID, rec.Seq)
+			req.Key = idempotencyKey(run.ID, rec.Seq)
 			rec.Input, rec.State = jsonText(req), "started"
 		}
 		rec.Attempts++
+		rec.Error = ""
 		return tx.SaveFlowStep(&rec)
 	})
 	if err != nil {

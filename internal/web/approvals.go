@@ -2,11 +2,13 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/internal/approval"
+	"github.com/parleyhq/parley/internal/flow"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/jsonhttp"
 	"github.com/parleyhq/parley/internal/parley"
@@ -39,6 +41,17 @@ func (s *Server) approvalView(actor inbox.Actor, r parley.ApprovalRequest, l loo
 		Asker: "an API client", Decider: "Parley", Approvers: "an owner or admin"}
 	if p, err := approval.ReplyPayloadOf(r); err == nil {
 		v.Text, v.Files = p.Text, len(p.Attachments)
+	} else {
+		// Other kinds (a workflow's call) say what they do in text.
+		var p struct {
+			Text string `json:"text"`
+		}
+		if json.Unmarshal(r.Payload, &p) == nil {
+			v.Text = p.Text
+		}
+		if r.Kind == flow.KindStep {
+			v.Asker = "a workflow"
+		}
 	}
 	if r.ConversationID != nil {
 		v.ConvID = *r.ConversationID

@@ -1,0 +1,191 @@
+package flow
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/parleyhq/parley/internal/approval"
+	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// KindStep is the approval kind of a workflow's risky call.
+const KindStep = "flow.step"
+
+// stepApproval is what an approval of a workflow's call is for: this step
+// of this run, sending exactly this request.
+type stepApproval struct {
+	RunID   int64   `json:"run_id"`
+	Seq     int64   `json:"seq"`
+	Step    string  `json:"step"`
+	Text    string  `json:"text"`
+	Request request `json:"request"`
+}
+
+// runWaiting is what an approval of a step stays valid under: the run
+// still waiting at that step.
+type runWaiting struct {
+	Status string `json:"status"`
+	Step   string `json:"step"`
+}
+
+// RegisterApprovals makes workflows' risky calls a kind of approval: the
+// approval policies decide whether one waits for a person, and approving
+// it lets the run make the call.
+func (e *Engine) RegisterApprovals(a *approval.Service) {
+	e.Approvals = a
+	a.Register(KindStep, approval.Kind{
+		State: func(tx *store.Tx, r parley.ApprovalRequest) (json.RawMessage, error) {
+			var p stepApproval
+			if err := json.Unmarshal(r.Payload, &p); err != nil {
+				return nil, err
+			}
+			run, err := tx.FlowRun(p.RunID)
+			if err != nil {
+				return nil, err
+			}
+			return json.Marshal(runWaiting{Status: run.Status, Step: run.Step})
+		},
+		Changed: func(before, now json.RawMessage) string {
+			var n runWaiting
+			json.Unmarshal(now, &n)
+			if n.Status != "running" {
+				return "the workflow run " + n.Status
+			}
+			return "the workflow run moved on"
+		},
+		// A rejection wakes the run, which ends with the approver's note.
+		Declined: func(tx *store.Tx, r parley.ApprovalRequest) error {
+			var p stepApproval
+			if err := json.Unmarshal(r.Payload, &p); err != nil {
+				return err
+			}
+			return e.enqueue(tx, p.RunID)
+		},
+		Execute: func(ctx context.Context, r parley.ApprovalRequest, _ inbox.Actor, commit func(*store.Tx, *int64) error) error {
+			var p stepApproval
+			if err := json.Unmarshal(r.Payload, &p); err != nil {
+				return err
+			}
+			// The approval and the run's next look commit together: the
+			// call is made by the step's job, with the request approved.
+			return e.DB.Write(ctx, func(tx *store.Tx) error {
+				if err := commit(tx, nil); err != nil {
+					return err
+				}
+				return e.enqueue(tx, p.RunID)
+			})
+		},
+	})
+}
+
+// gate decides whether an http step with approve may call now. The first
+// time, it renders the request and asks the approval policies: when none
+// asks for a person, the call goes ahead; when one does, the request is
+// recorded with the approval it waits for, and the run looks again when
+// the wait times out (or at once, when someone decides). Later looks
+// read the decision: approved, call; pending, wait on; rejected, end the
+// run with the approver's note.
+func (e *Engine) gate(ctx context.Context, run store.FlowRun, s *Step, env map[string]any) (proceed bool, err error) {
+	var rec store.FlowStep
+	err = e.DB.Read(ctx, func(tx *store.Tx) error {
+		rec, err = e.stepRecord(tx, run, s)
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	var waiting request
+	if rec.State == "started" {
+		if err := json.Unmarshal([]byte(rec.Input), &waiting); err != nil {
+			return false, err
+		}
+		if waiting.ApprovalID == 0 {
+			return true, nil // past the gate already: no policy asked
+		}
+		r, err := e.DB.ApprovalRequest(ctx, waiting.ApprovalID)
+		if err != nil {
+			return false, err
+		}
+		switch r.State {
+		case parley.ApprovalApproved:
+			return true, nil
+		case parley.ApprovalPending:
+			if waiting.Until != nil && !e.DB.Now().Before(*waiting.Until) {
+				return false, e.fail(ctx, run, s, fmt.Sprintf("no one approved it within %s (approval request %d: %s)",
+					s.Approve.timeout, r.ID, r.Reason))
+			}
+			return false, e.DB.Write(ctx, func(tx *store.Tx) error { return e.enqueueAt(tx, run.ID, *waiting.Until) })
+		default:
+			why := "it was " + string(r.State)
+			if r.Note != "" {
+				why += ": " + r.Note
+			}
+			return false, e.fail(ctx, run, s, fmt.Sprintf("not approved (approval request %d): %s", r.ID, why))
+		}
+	}
+	if e.Approvals == nil {
+		return false, e.fail(ctx, run, s, "this step asks for approval, and this Parley has no approval service")
+	}
+	req, err := render(s, env)
+	if err != nil {
+		return false, e.fail(ctx, run, s, err.Error())
+	}
+	text, err := s.texts["approve.text"].render(env, nil)
+	if err != nil {
+		return false, e.fail(ctx, run, s, err.Error())
+	}
+	aenv := approval.Env{Text: text}
+	if t := s.texts["approve.amount"]; t != nil {
+		v, err := t.render(env, nil)
+		if err != nil {
+			return false, e.fail(ctx, run, s, err.Error())
+		}
+		if v = strings.TrimSpace(v); v != "" {
+			if aenv.Amount, err = strconv.ParseFloat(v, 64); err != nil {
+				return false, e.fail(ctx, run, s, fmt.Sprintf("the amount %q is not a number", v))
+			}
+		}
+	}
+	if t := s.texts["approve.currency"]; t != nil {
+		if aenv.Currency, err = t.render(env, nil); err != nil {
+			return false, e.fail(ctx, run, s, err.Error())
+		}
+	}
+	req.Key = idempotencyKey(run.ID, rec.Seq)
+	var conv int64
+	if run.ConversationID != nil {
+		conv = *run.ConversationID
+	}
+	asked, err := e.Approvals.Gate(ctx, approval.Subject{Kind: KindStep, ConversationID: conv, Actor: inbox.System,
+		Payload: stepApproval{RunID: run.ID, Seq: rec.Seq, Step: s.ID, Text: text, Request: req}, Env: aenv})
+	if err != nil || asked == nil {
+		return asked == nil && err == nil, err
+	}
+	until := e.DB.Now().Add(s.Approve.timeout)
+	req.ApprovalID, req.Until = asked.ID, &until
+	return false, e.DB.Write(ctx, func(tx *store.Tx) error {
+		cur, err := tx.FlowRun(run.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Status != "running" || cur.Step != s.ID {
+			return errStale
+		}
+		rec, err := e.stepRecord(tx, cur, s)
+		if err != nil {
+			return err
+		}
+		rec.Input, rec.State, rec.Error = jsonText(req), "started", "waiting for approval: "+asked.Reason
+		if err := tx.SaveFlowStep(&rec); err != nil {
+			return err
+		}
+		return e.enqueueAt(tx, run.ID, until)
+	})
+}
+
+func idempotencyKey(runID, seq int64) string { return fmt.Sprintf("parley-run-%d-step-%d", runID, seq) }

@@ -1,0 +1,112 @@
+package flow
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/approval"
+	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/store/storetest"
+)
+
+const refund = `
+name: Missing refund
+trigger: {event: manual}
+steps:
+  - id: refund
+    kind: http
+    method: POST
+    url: "{{ input.shop }}/refunds"
+    body: {order_id: "{{ input.order_id }}", amount: "{{ input.amount }}"}
+    approve:
+      amount: "{{ input.amount }}"
+      currency: EUR
+      text: "Refund {{ input.amount }} EUR for order {{ input.order_id }}"
+    keep: {id: refund_id}
+  - id: tell
+    kind: note
+    text: "Refund {{ steps.refund.id }} made."
+`
+
+// TestApprovalGatesRiskyCall: a refund under the policy's amount is made
+// at once; one above it waits for a person, and is made when approved,
+// or ends the run with the approver's note when rejected. Nothing reaches
+// the shop before the approval.
+func TestApprovalGatesRiskyCall(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		r := newRig(t, dialect)
+		ctx := context.Background()
+		approvals := approval.New(r.db, r.engine.Inbox)
+		r.engine.RegisterApprovals(approvals)
+		var admin parley.Agent
+		if err := r.db.Write(ctx, func(tx *store.Tx) error {
+			admin = parley.Agent{Email: "lead@example.com", Name: "Lead", Role: parley.RoleAdmin}
+			return tx.CreateAgent(&admin, "!")
+		}); err != nil {
+			t.Fatal(err)
+		}
+		lead := inbox.Actor{AgentID: &admin.ID, Role: parley.RoleAdmin}
+		if _, err := approvals.CreatePolicy(ctx, inbox.System, parley.ApprovalPolicy{Name: "Big refunds",
+			Condition: `action == "flow.step" && amount > 100`, Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		r.run(t)
+
+		small := waitRun(t, r.db, r.start(t, refund, "t/small", map[string]any{"order_id": "A1003", "amount": 35}).ID)
+		if small.Status != "succeeded" || r.shop.Counts().Refunds != 1 {
+			t.Fatalf("a small refund: %+v, shop %+v", small, r.shop.Counts())
+		}
+
+		big := r.start(t, refund, "t/big", map[string]any{"order_id": "A1002", "amount": 249})
+		pending := waitApproval(t, approvals, lead)
+		if got, _ := r.db.FlowRun(ctx, big.ID); got.Status != "running" || r.shop.Counts().Refunds != 1 {
+			t.Fatalf("before approval: %+v, shop %+v", got, r.shop.Counts())
+		}
+		var p stepApproval
+		if err := json.Unmarshal(pending.Payload, &p); err != nil || p.Text != "Refund 249 EUR for order A1002" || p.Request.Key == "" {
+			t.Fatalf("the request shows %s: %v", pending.Payload, err)
+		}
+		if _, err := approvals.Approve(ctx, lead, pending.ID, "ok, damaged twice"); err != nil {
+			t.Fatal(err)
+		}
+		if got := waitRun(t, r.db, big.ID); got.Status != "succeeded" || r.shop.Counts().Refunds != 2 {
+			t.Fatalf("after approval: %+v, shop %+v", got, r.shop.Counts())
+		}
+
+		no := r.start(t, refund, "t/no", map[string]any{"order_id": "A1002", "amount": 200})
+		pending = waitApproval(t, approvals, lead)
+		if _, err := approvals.Reject(ctx, lead, pending.ID, "the parcel was never returned"); err != nil {
+			t.Fatal(err)
+		}
+		got := waitRun(t, r.db, no.ID) // the rejection woke it
+		if got.Status != "failed" || !strings.Contains(got.Error, "the parcel was never returned") || r.shop.Counts().Refunds != 2 {
+			t.Fatalf("after rejection: %+v, shop %+v", got, r.shop.Counts())
+		}
+	})
+}
+
+func waitApproval(t *testing.T, a *approval.Service, who inbox.Actor) parley.ApprovalRequest {
+	t.Helper()
+	for range 500 {
+		list, err := a.List(context.Background(), who, store.ApprovalFilter{State: parley.ApprovalPending})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) == 1 {
+			return list[0]
+		}
+		if len(list) > 1 {
+			t.Fatalf("%d pending requests", len(list))
+		}
+		waitABit()
+	}
+	t.Fatal("no approval request")
+	return parley.ApprovalRequest{}
+}
+
+func waitABit() { <-time.After(10 * time.Millisecond) }
