@@ -136,6 +136,7 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	a.Telemetry = telemetry.New(telemetry.Sources{JobCounts: db.JobCounts, LiveStreams: a.Hub.Streams, ReportLag: db.ReportLag})
 	a.Inbox.OnReceived = a.Telemetry.MessageReceived
 	a.Jobs.OnFinish = a.Telemetry.JobFinished
+	a.Flow.Meter = a.Telemetry
 	a.LLM = &llm.Provider{DB: db, Guard: guard, Meter: a.Telemetry}
 	// Caches drop what changed on any node as the event log says so
 	// (parley.EventConfigChanged), not when a TTL runs out.

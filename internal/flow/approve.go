@@ -181,6 +181,7 @@ func (e *Engine) gate(ctx context.Context, run store.FlowRun, s *Step, env map[s
 			return err
 		}
 		rec.Input, rec.State, rec.Error = jsonText(req), "started", "waiting for approval: "+asked.Reason
+		e.count(tx, func(m Meter) { m.ApprovalWait() })
 		if err := tx.SaveFlowStep(&rec); err != nil {
 			return err
 		}

@@ -40,6 +40,8 @@ type Engine struct {
 	Approvals *approval.Service
 	// Wake wakes the job runner after a commit that enqueued a step.
 	Wake func()
+	// Meter, when set, counts runs and steps (telemetry.Registry).
+	Meter Meter
 	// MaxResponse bounds the body read from an http step's answer.
 	MaxResponse int64
 
@@ -49,6 +51,22 @@ type Engine struct {
 	afterCall func(run store.FlowRun, step *Step)
 
 	defs sync.Map // "workflow/version" → *Definition
+}
+
+// Meter counts what the engine does; its methods are called after the
+// commits they count and must not block.
+type Meter interface {
+	RunStarted()
+	RunEnded(status string)
+	StepFinished(kind, outcome string)
+	ApprovalWait()
+}
+
+// count calls f on the meter after tx commits, if there is a meter.
+func (e *Engine) count(tx *store.Tx, f func(Meter)) {
+	if m := e.Meter; m != nil {
+		tx.AfterCommit(func() { f(m) })
+	}
 }
 
 // RegisterJobs registers the step job.
@@ -132,6 +150,7 @@ func (e *Engine) start(tx *store.Tx, w store.Workflow, d *Definition, key string
 	if err != nil || !started {
 		return run, false, err
 	}
+	e.count(tx, func(m Meter) { m.RunStarted() })
 	return run, true, e.enqueue(tx, run.ID)
 }
 
@@ -265,8 +284,10 @@ func (e *Engine) record(tx *store.Tx, runID int64, s *Step, input, output any, n
 		}
 	}
 	run.Vars, run.Step = jsonText(vars), next
+	e.count(tx, func(m Meter) { m.StepFinished(s.Kind, "done") })
 	if next == "" {
 		run.Status = "succeeded"
+		e.count(tx, func(m Meter) { m.RunEnded("succeeded") })
 	}
 	if err := tx.UpdateFlowRun(&run); err != nil {
 		return err
@@ -320,6 +341,12 @@ func (e *Engine) fail(ctx context.Context, run store.FlowRun, s *Step, reason st
 			}
 		}
 		cur.Status, cur.Error = "failed", reason
+		e.count(tx, func(m Meter) {
+			if s != nil {
+				m.StepFinished(s.Kind, "failed")
+			}
+			m.RunEnded("failed")
+		})
 		return tx.UpdateFlowRun(&cur)
 	})
 	if errors.Is(err, errStale) {

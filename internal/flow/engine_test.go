@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -59,6 +60,26 @@ steps:
     kind: note
     text: "{{ steps.order.sku }} is out of stock: offer a refund."
 `
+
+// meter counts what the engine reports, as /metrics does.
+type meter struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+func (m *meter) add(k string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.counts == nil {
+		m.counts = map[string]int{}
+	}
+	m.counts[k]++
+}
+func (m *meter) get(k string) int                  { m.mu.Lock(); defer m.mu.Unlock(); return m.counts[k] }
+func (m *meter) RunStarted()                       { m.add("started") }
+func (m *meter) RunEnded(status string)            { m.add(status) }
+func (m *meter) StepFinished(kind, outcome string) { m.add(kind + "/" + outcome) }
+func (m *meter) ApprovalWait()                     { m.add("approval") }
 
 type rig struct {
 	db     *store.DB
@@ -193,6 +214,8 @@ func TestStartOncePerTrigger(t *testing.T) {
 func TestLostAnswerActsOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dialect string) {
 		r := newRig(t, dialect)
+		m := &meter{}
+		r.engine.Meter = m
 		r.shop.LoseAnswers("/returns", 1)
 		r.shop.FailNext("/warehouse/notices", 503, 502)
 		r.run(t)
@@ -211,6 +234,9 @@ func TestLostAnswerActsOnce(t *testing.T) {
 		steps, _ := r.db.FlowSteps(context.Background(), run.ID)
 		if steps[4].Attempts != 3 || steps[4].Error != "" {
 			t.Fatalf("warehouse step: %+v", steps[4])
+		}
+		if m.get("started") != 1 || m.get("succeeded") != 1 || m.get("http/retry") != 2 || m.get("http/done") != 4 || m.get("note/done") != 1 {
+			t.Fatalf("metered %v", m.counts)
 		}
 	})
 }

@@ -96,6 +96,9 @@ func (e *Engine) runHTTP(ctx context.Context, j store.Job, run store.FlowRun, d 
 			return e.fail(ctx, run, s, fmt.Sprintf("gave up after %d attempts: %s", j.Attempts, reason))
 		}
 		e.noteAttempt(ctx, run, s, reason)
+		if e.Meter != nil {
+			e.Meter.StepFinished(s.Kind, "retry")
+		}
 		return callError{reason}
 	case status >= 400:
 		return e.fail(ctx, run, s, fmt.Sprintf("%s %s answered %d: %s", req.Method, req.URL, status, reasonOf(body)))

@@ -56,6 +56,7 @@ type Registry struct {
 	duplicates  *prometheus.CounterVec   // channel
 	jobFailures *prometheus.CounterVec   // kind
 	llm         *llmMetrics              // language model calls (llm.go)
+	flow        *flowMetrics             // workflow runs and steps (flow.go)
 
 	// Counters of the known channels, resolved once: the ingest path
 	// increments one without hashing label values.
@@ -93,6 +94,7 @@ func New(src Sources) *Registry {
 			Help: "Job runs that failed, by job kind, whether or not the job is retried.",
 		}, []string{"kind"}),
 		llm:          newLLMMetrics(),
+		flow:         newFlowMetrics(),
 		receivedBy:   map[parley.ChannelType]prometheus.Counter{},
 		duplicatesBy: map[parley.ChannelType]prometheus.Counter{},
 	}
@@ -107,6 +109,7 @@ func New(src Sources) *Registry {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		r.requests, r.duration, r.streams, r.received, r.duplicates, r.jobFailures,
 		r.llm.tokens, r.llm.requests,
+		r.flow.runs, r.flow.steps, r.flow.approvals,
 	)
 	if src.JobCounts != nil {
 		r.reg.MustRegister(&jobsCollector{
