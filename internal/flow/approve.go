@@ -182,6 +182,9 @@ func (e *Engine) gate(ctx context.Context, run store.FlowRun, s *Step, env map[s
 		}
 		rec.Input, rec.State, rec.Error = jsonText(req), "started", "waiting for approval: "+asked.Reason
 		e.count(tx, func(m Meter) { m.ApprovalWait() })
+		if err := e.stepEvent(tx, cur, s, "waiting", s.ID+": waiting for approval ("+asked.Reason+")"); err != nil {
+			return err
+		}
 		if err := tx.SaveFlowStep(&rec); err != nil {
 			return err
 		}

@@ -151,6 +151,9 @@ func (e *Engine) start(tx *store.Tx, w store.Workflow, d *Definition, key string
 		return run, false, err
 	}
 	e.count(tx, func(m Meter) { m.RunStarted() })
+	if err := e.stepEvent(tx, run, nil, "started", "started"); err != nil {
+		return run, false, err
+	}
 	return run, true, e.enqueue(tx, run.ID)
 }
 
@@ -285,9 +288,15 @@ func (e *Engine) record(tx *store.Tx, runID int64, s *Step, input, output any, n
 	}
 	run.Vars, run.Step = jsonText(vars), next
 	e.count(tx, func(m Meter) { m.StepFinished(s.Kind, "done") })
+	if err := e.stepEvent(tx, run, s, "done", summarize(s, rec.Input, output)); err != nil {
+		return err
+	}
 	if next == "" {
 		run.Status = "succeeded"
 		e.count(tx, func(m Meter) { m.RunEnded("succeeded") })
+		if err := e.stepEvent(tx, run, nil, "finished", "finished"); err != nil {
+			return err
+		}
 	}
 	if err := tx.UpdateFlowRun(&run); err != nil {
 		return err
@@ -341,6 +350,13 @@ func (e *Engine) fail(ctx context.Context, run store.FlowRun, s *Step, reason st
 			}
 		}
 		cur.Status, cur.Error = "failed", reason
+		what := "failed: " + reason
+		if s != nil {
+			what = s.ID + " failed: " + reason
+		}
+		if err := e.stepEvent(tx, cur, s, "failed", what); err != nil {
+			return err
+		}
 		e.count(tx, func(m Meter) {
 			if s != nil {
 				m.StepFinished(s.Kind, "failed")

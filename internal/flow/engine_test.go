@@ -186,6 +186,22 @@ func TestDamagedItemRuns(t *testing.T) {
 		if last.Direction != parley.Note || !strings.Contains(last.Text, "Return label R") || !strings.Contains(last.Text, ".pdf") {
 			t.Fatalf("the note: %+v", last)
 		}
+		// The timeline's lines: started, each step, finished.
+		evs, err := r.db.ConversationActivity(context.Background(), []int64{r.conv})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		for _, ev := range evs {
+			var d struct{ State, Summary string }
+			if ev.Type == parley.EventFlowStep && json.Unmarshal(ev.Data, &d) == nil {
+				lines = append(lines, d.Summary)
+			}
+		}
+		if len(lines) != 8 || lines[0] != "started" || !strings.HasPrefix(lines[4], "label: POST 127.0.0.1:") || !strings.HasSuffix(lines[4], "/returns answered 201") ||
+			lines[6] != "tell: added a note" || lines[7] != "finished" {
+			t.Fatalf("timeline lines: %q", lines)
+		}
 		// Out of stock takes the else branch.
 		run = waitRun(t, r.db, r.start(t, damaged, "t/2", map[string]any{"order_id": "A1002"}).ID)
 		steps, _ = r.db.FlowSteps(context.Background(), run.ID)

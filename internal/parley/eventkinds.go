@@ -52,6 +52,9 @@ const (
 	EventApprovalRejected  = "approval.rejected"  // conversation, contact, agent (the approver)
 	EventApprovalCancelled = "approval.cancelled" // conversation, contact, agent
 
+	// Workflows: what a run did on its conversation, for the timeline.
+	EventFlowStep = "flow.step" // conversation, contact; data: run_id, workflow_id, workflow, step, kind, state (started, done, failed, waiting, finished), summary
+
 	// Notifications.
 	EventNotificationEmail = "notification.email" // conversation, contact, message; data: status, reason, recipient, channel (an emailed, or not emailed, reply notice)
 
@@ -70,6 +73,7 @@ var eventKinds = []string{
 	EventAgentAvailability, EventSLAWarning, EventSLABreached, EventSLAMet,
 	EventSurveySent, EventSurveySkipped, EventSurveyAnswered,
 	EventApprovalRequested, EventApprovalApproved, EventApprovalRejected, EventApprovalCancelled,
+	EventFlowStep,
 	EventNotificationEmail,
 	EventConfigChanged,
 }

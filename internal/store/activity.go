@@ -8,9 +8,10 @@ import (
 
 // activityTypes are the events an agent reads as lines of a
 // conversation's timeline: who assigned, moved, snoozed, resolved or
-// reopened it, who approved or sent back a held reply, and when.
+// reopened it, who approved or sent back a held reply, what workflows did,
+// and when.
 var activityTypes = `'` + parley.EventConversationStatus + `', '` + parley.EventConversationAssigned + `', '` + parley.EventConversationTeam +
-	`', '` + parley.EventApprovalApproved + `', '` + parley.EventApprovalRejected + `'`
+	`', '` + parley.EventApprovalApproved + `', '` + parley.EventApprovalRejected + `', '` + parley.EventFlowStep + `'`
 
 // ConversationActivity returns the status, assignment, team and approval events of
 // the given conversations, in seq order.

@@ -11,7 +11,7 @@ import (
 // assignment, a team change, a snooze, a resolution or a reopening, with
 // who did it and when.
 type ActivityView struct {
-	Kind  string // assigned, team, snoozed, resolved, reopened, pending, approval
+	Kind  string // assigned, team, snoozed, resolved, reopened, pending, approval, workflow
 	Text  string // "Resolved by Ana Lima"
 	Until *time.Time
 	At    time.Time
@@ -106,6 +106,12 @@ func activity(ev parley.Event, l lookups) (a ActivityView, ok bool) {
 		} else {
 			a.Text = "Reply sent back" + by + ": " + d.Note
 		}
+	case parley.EventFlowStep:
+		var d struct{ Workflow, Summary, State string }
+		if json.Unmarshal(ev.Data, &d) != nil || d.Summary == "" {
+			return a, false
+		}
+		a.Kind, a.Text = "workflow", "Workflow “"+d.Workflow+"”: "+d.Summary
 	default:
 		return a, false
 	}

@@ -370,6 +370,8 @@
     if (mine && (type.indexOf("message.") === 0 || type === "notification.email")) refreshTimeline();
     // A held reply's banner (waiting, approved, sent back) is on the timeline.
     if (mine && type.indexOf("approval.") === 0) refreshTimeline();
+    // What a workflow did on this conversation is a line of the timeline.
+    if (mine && type === "flow.step") refreshTimeline();
     if (mine && convEvent) refreshMeta();
     // Assignments, team moves and status changes are lines of the timeline.
     if (mine && (type === "conversation.status" || type === "conversation.assigned" || type === "conversation.team")) refreshTimeline();
@@ -382,7 +384,7 @@
     "conversation.priority", "conversation.assigned", "conversation.team", "conversation.labels",
     "contact.created", "contact.updated", "contact.merged", "contact.unmerged",
     "conversation.queued", "conversation.promise", "sla.warning", "sla.breached", "agent.availability", "notification.email",
-    "approval.requested", "approval.approved", "approval.rejected", "approval.cancelled"];
+    "approval.requested", "approval.approved", "approval.rejected", "approval.cancelled", "flow.step"];
   function connect() {
     if (!app || !window.EventSource) return;
     // The first connection starts at the page's seq, so nothing committed
