@@ -37,7 +37,9 @@ func (r *Registry) RunStarted() { r.flow.runs.WithLabelValues("started").Inc() }
 func (r *Registry) RunEnded(status string) { r.flow.runs.WithLabelValues(status).Inc() }
 
 // StepFinished counts one step's outcome.
-func (r *Registry) StepFinished(kind, outcome string) { r.flow.steps.WithLabelValues(kind, outcome).Inc() }
+func (r *Registry) StepFinished(kind, outcome string) {
+	r.flow.steps.WithLabelValues(kind, outcome).Inc()
+}
 
 // ApprovalWait counts a step that waits for approval.
 func (r *Registry) ApprovalWait() { r.flow.approvals.Inc() }
