@@ -58,6 +58,8 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/runs", s.listRuns, false},
 		{"POST", "/api/v1/events/inbound", s.inboundEvent, false},
 		{"GET", "/api/v1/runs/{run_id}", s.getRun, false},
+		{"POST", "/api/v1/runs/{run_id}/cancel", s.cancelRun, false},
+		{"POST", "/api/v1/runs/{run_id}/retry", s.retryRun, false},
 
 		{"GET", "/api/v1/knowledge", s.listArticles, false},
 		{"POST", "/api/v1/knowledge", s.createArticle, false},

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 
@@ -192,4 +193,35 @@ func (s *Server) inboundEvent(w http.ResponseWriter, r *http.Request) error {
 		runs = []store.FlowRun{}
 	}
 	return writeJSON(w, http.StatusAccepted, map[string]any{"runs": runs})
+}
+
+// cancelRun ends a running run; retryRun runs a failed one again from
+// the step that failed. Owners and admins.
+func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request) error {
+	return s.changeRun(w, r, s.Flow.Cancel)
+}
+
+func (s *Server) retryRun(w http.ResponseWriter, r *http.Request) error {
+	return s.changeRun(w, r, s.Flow.Retry)
+}
+
+func (s *Server) changeRun(w http.ResponseWriter, r *http.Request, change func(context.Context, int64, string) (store.FlowRun, error)) error {
+	if err := requireAdmin(r); err != nil {
+		return err
+	}
+	id, err := pathID(r, "run_id")
+	if err != nil {
+		return err
+	}
+	who := "an API client"
+	if a := actorFrom(r); a.AgentID != nil {
+		if ag, err := s.DB.Agent(r.Context(), *a.AgentID); err == nil {
+			who = ag.Name
+		}
+	}
+	run, err := change(r.Context(), id, who)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, run)
 }

@@ -108,6 +108,31 @@ steps:
 		{name: "inbound: agent refused", method: "POST", path: "/api/v1/events/inbound", token: agent, body: ev, status: 403},
 		{name: "inbound: nobody waits for it", method: "POST", path: "/api/v1/events/inbound", body: map[string]any{"name": "payment.failed", "key": "k"}, status: 202, want: []string{`"runs":[]`}},
 	})
+	// A finished run is neither cancelled nor retried; an agent may do neither.
+	one := fmt.Sprintf("/api/v1/runs/%d", run.ID)
+	e.run([]scenario{
+		{name: "cancel: not running", method: "POST", path: one + "/cancel", status: 409},
+		{name: "retry: not failed", method: "POST", path: one + "/retry", status: 409},
+		{name: "cancel: agent refused", method: "POST", path: one + "/cancel", token: agent, status: 403},
+		{name: "retry: unknown", method: "POST", path: "/api/v1/runs/999/retry", status: 404},
+	})
+	// A run that fails (the shop refuses once) is retried and finishes.
+	s.FailNext("/returns", 400)
+	var failing struct{ ID int64 }
+	e.call("POST", runs, map[string]any{"key": "blender-2", "input": map[string]any{"shop": srv.URL, "order_id": "A1001"}, "conversation_id": conv}, 201, &failing)
+	path := fmt.Sprintf("/api/v1/runs/%d", failing.ID)
+	eventually(t, "the run to fail", func() bool {
+		e.call("GET", path, nil, 200, &got)
+		return got.Run.Status == "failed"
+	})
+	e.call("POST", path+"/retry", nil, 200, nil)
+	eventually(t, "the retried run to finish", func() bool {
+		e.call("GET", path, nil, 200, &got)
+		return got.Run.Status == "succeeded"
+	})
+	if c := s.Counts(); c.Labels != 2 {
+		t.Fatalf("shop after the retry: %+v", c)
+	}
 	var list struct{ Runs []json.RawMessage }
 	e.call("GET", fmt.Sprintf("/api/v1/runs?status=succeeded&conversation_id=%d", conv), nil, 200, &list)
 	if len(list.Runs) < 1 {

@@ -100,7 +100,7 @@ func (e *Engine) gate(ctx context.Context, run store.FlowRun, s *Step, env map[s
 		return false, err
 	}
 	var waiting request
-	if rec.State == "started" {
+	if rec.State == "started" && rec.Input != "{}" {
 		if err := json.Unmarshal([]byte(rec.Input), &waiting); err != nil {
 			return false, err
 		}

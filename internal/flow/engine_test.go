@@ -376,3 +376,50 @@ steps:
 		}
 	})
 }
+
+// TestRetryAndCancel: a failed run is retried from its failed step with
+// the same request; a waiting run is cancelled and does nothing more.
+func TestRetryAndCancel(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		r := newRig(t, dialect)
+		ctx := context.Background()
+		r.shop.FailNext("/returns", 400)
+		r.run(t)
+		run := waitRun(t, r.db, r.start(t, damaged, "t/retry", map[string]any{"order_id": "A1001"}).ID)
+		if run.Status != "failed" || !strings.Contains(run.Error, "label") && !strings.Contains(run.Error, "/returns") {
+			t.Fatalf("first try: %+v", run)
+		}
+		before, _ := r.db.FlowSteps(ctx, run.ID)
+		if _, err := r.engine.Retry(ctx, run.ID, "an admin"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.engine.Retry(ctx, run.ID, "an admin"); parley.ErrorCode(err) != parley.ECONFLICT {
+			t.Fatalf("retrying a running run: %v", err)
+		}
+		run = waitRun(t, r.db, run.ID)
+		after, _ := r.db.FlowSteps(ctx, run.ID)
+		if run.Status != "succeeded" || r.shop.Counts().Labels != 1 {
+			t.Fatalf("after retry: %+v, shop %+v", run, r.shop.Counts())
+		}
+		if before[3].Input != after[3].Input || after[3].Seq != before[3].Seq || after[3].State != "done" {
+			t.Fatalf("the retried step: before %+v, after %+v", before[3], after[3])
+		}
+
+		waiting := r.start(t, "name: Later\ntrigger: {event: manual}\nsteps:\n  - {id: pause, kind: wait, for: 1h}\n  - {id: tell, kind: note, text: hi}\n", "t/cancel", map[string]any{})
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			steps, _ := r.db.FlowSteps(ctx, waiting.ID)
+			if len(steps) == 1 || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		got, err := r.engine.Cancel(ctx, waiting.ID, "an admin")
+		if err != nil || got.Status != "cancelled" || got.FinishedAt == nil {
+			t.Fatalf("cancel: %+v %v", got, err)
+		}
+		if _, err := r.engine.Cancel(ctx, waiting.ID, "an admin"); parley.ErrorCode(err) != parley.ECONFLICT {
+			t.Fatalf("cancelling twice: %v", err)
+		}
+	})
+}

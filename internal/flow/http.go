@@ -61,7 +61,7 @@ func (e *Engine) runHTTP(ctx context.Context, j store.Job, run store.FlowRun, d 
 		if err != nil {
 			return err
 		}
-		if rec.State == "started" && (rec.Attempts > 0 || rec.Input != "{}") {
+		if rec.State == "started" && rec.Input != "{}" {
 			if err := json.Unmarshal([]byte(rec.Input), &req); err != nil {
 				return err
 			}

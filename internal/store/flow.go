@@ -209,6 +209,7 @@ func (db *DB) FlowRuns(ctx context.Context, f FlowRunFilter) (_ []FlowRun, err e
 func (tx *Tx) UpdateFlowRun(r *FlowRun) error {
 	r.UpdatedAt = tx.now
 	var finished any
+	r.FinishedAt = nil
 	if r.Status != "running" {
 		t := tx.now
 		r.FinishedAt, finished = &t, ts(t)
