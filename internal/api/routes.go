@@ -54,6 +54,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/workflows", s.listWorkflows, false},
 		{"POST", "/api/v1/workflows", s.saveWorkflow, false},
 		{"GET", "/api/v1/workflows/{workflow_id}", s.getWorkflow, false},
+		{"GET", "/api/v1/workflow-templates", s.listTemplates, false},
 		{"POST", "/api/v1/workflows/{workflow_id}/runs", s.startRun, false},
 		{"GET", "/api/v1/runs", s.listRuns, false},
 		{"POST", "/api/v1/events/inbound", s.inboundEvent, false},

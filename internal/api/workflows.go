@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/parleyhq/parley/internal/flow"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -224,4 +225,10 @@ func (s *Server) changeRun(w http.ResponseWriter, r *http.Request, change func(c
 		return err
 	}
 	return writeJSON(w, http.StatusOK, run)
+}
+
+// listTemplates returns the built-in workflows, each a document ready to
+// save and edit.
+func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, http.StatusOK, map[string]any{"templates": flow.Templates()})
 }

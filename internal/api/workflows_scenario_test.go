@@ -54,6 +54,8 @@ steps:
 		{name: "start: input not an object", method: "POST", path: runs, body: map[string]any{"key": "k", "input": []int{1}}, status: 400},
 		{name: "runs: bad status", method: "GET", path: "/api/v1/runs?status=sleeping", status: 400},
 		{name: "run: unknown", method: "GET", path: "/api/v1/runs/999", status: 404},
+		{name: "templates", method: "GET", path: "/api/v1/workflow-templates", token: agent, status: 200,
+			want: []string{`"name":"Damaged item"`, `"name":"Missing refund"`, `"name":"Where is my order"`, `"source":"name: `}},
 	})
 	var run struct {
 		ID     int64

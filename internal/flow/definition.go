@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/expr-lang/expr"
@@ -467,14 +468,55 @@ func walkStrings(v any, path string, f func(path, s string)) {
 // save: a name other than these (a typo: "step.x") is refused then. What
 // is inside input, steps and vars is known only at run time; a field a
 // run does not have is nil.
-func exprEnv() expr.Option {
-	return expr.Env(map[string]any{"input": map[string]any{}, "steps": map[string]any{}, "vars": map[string]any{},
-		"run_id": int64(0), "conversation_id": int64(0)})
+func exprEnv() []expr.Option {
+	return []expr.Option{
+		expr.Env(map[string]any{"input": map[string]any{}, "steps": map[string]any{}, "vars": map[string]any{},
+			"run_id": int64(0), "conversation_id": int64(0)}),
+		// extract(text, pattern) finds what a regular expression matches
+		// in text (its first group, if it has one): an order number in a
+		// customer's words, with no model needed. "" when nothing does.
+		expr.Function("extract", extract, new(func(string, string) string)),
+	}
+}
+
+func extract(params ...any) (any, error) {
+	text, _ := params[0].(string)
+	pattern, _ := params[1].(string)
+	re, err := cachedRegexp(pattern)
+	if err != nil {
+		return nil, err
+	}
+	m := re.FindStringSubmatch(text)
+	switch {
+	case m == nil:
+		return "", nil
+	case len(m) > 1:
+		return m[1], nil
+	default:
+		return m[0], nil
+	}
+}
+
+var regexps sync.Map // pattern → *regexp.Regexp
+
+func cachedRegexp(pattern string) (*regexp.Regexp, error) {
+	if re, ok := regexps.Load(pattern); ok {
+		return re.(*regexp.Regexp), nil
+	}
+	if len(pattern) > 500 {
+		return nil, fmt.Errorf("extract: a pattern is at most 500 characters")
+	}
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		return nil, fmt.Errorf("extract: %v", err)
+	}
+	regexps.Store(pattern, re)
+	return re, nil
 }
 
 // compileBool compiles a condition.
 func compileBool(src string) (*vm.Program, error) {
-	p, err := expr.Compile(src, exprEnv(), expr.AsBool())
+	p, err := expr.Compile(src, append(exprEnv(), expr.AsBool())...)
 	if err != nil {
 		return nil, fmt.Errorf("not a valid condition: %s", firstLine(err.Error()))
 	}

@@ -53,7 +53,7 @@ func parseTemplate(src string) (*text, error) {
 		if e == "" {
 			return nil, fmt.Errorf("an empty {{ }}")
 		}
-		p, err := expr.Compile(e, exprEnv())
+		p, err := expr.Compile(e, exprEnv()...)
 		if err != nil {
 			return nil, fmt.Errorf("{{ %s }} is not a valid expression: %s", e, firstLine(err.Error()))
 		}
