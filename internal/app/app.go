@@ -145,6 +145,7 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	a.Widget = &widget.Server{DB: db, Inbox: a.Inbox, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, MaxUploadBytes: cfg.MaxUploadBytes, Limits: limits}
 	a.Web.Proxies, a.Widget.Proxies, a.Widget.Box = proxies, proxies, box
 	a.API.LLM, a.Web.LLM = a.LLM, a.LLM
+	a.Web.Flow = a.Flow
 	a.Assist.Model = assist.ModelFrom(a.LLM)
 	sender := &compose.Sender{Inbox: a.Inbox, Assist: a.Assist, Approvals: a.Approvals, Log: slog.Default()}
 	a.API.Compose, a.Web.Compose = sender, sender

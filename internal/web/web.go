@@ -6,6 +6,7 @@ package web
 import (
 	"context"
 	"embed"
+	"github.com/parleyhq/parley/internal/flow"
 	"net/http"
 	"sync"
 	"time"
@@ -37,6 +38,8 @@ type Server struct {
 	Blobs  blob.Store
 	// Approvals serves the approval queue.
 	Approvals *approval.Service
+	// Flow runs workflows (Settings → Workflows).
+	Flow *flow.Engine
 	// Compose is the one path a reply takes out (checks, approvals).
 	Compose *compose.Sender
 	// Knowledge is the knowledge base (Settings, the composer's article
