@@ -232,3 +232,50 @@ func (s *Server) changeRun(w http.ResponseWriter, r *http.Request, change func(c
 func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, map[string]any{"templates": flow.Templates()})
 }
+
+// Workflow secrets: their names are listed, their values never shown
+// again once saved. Owners and admins.
+func (s *Server) listWorkflowSecrets(w http.ResponseWriter, r *http.Request) error {
+	if err := requireAdmin(r); err != nil {
+		return err
+	}
+	names, err := s.Flow.SecretNames(r.Context())
+	if err != nil {
+		return err
+	}
+	if names == nil {
+		names = []string{}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"names": names})
+}
+
+func (s *Server) putWorkflowSecret(w http.ResponseWriter, r *http.Request) error {
+	if err := requireAdmin(r); err != nil {
+		return err
+	}
+	var req struct {
+		Value string `json:"value"`
+	}
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.Value == "" {
+		return parley.Errorf(parley.EINVALID, "a secret needs a value (DELETE removes one)")
+	}
+	if err := s.Flow.SetSecret(r.Context(), r.PathValue("name"), req.Value); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) deleteWorkflowSecret(w http.ResponseWriter, r *http.Request) error {
+	if err := requireAdmin(r); err != nil {
+		return err
+	}
+	if err := s.Flow.SetSecret(r.Context(), r.PathValue("name"), ""); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -54,6 +54,12 @@ steps:
 		{name: "start: input not an object", method: "POST", path: runs, body: map[string]any{"key": "k", "input": []int{1}}, status: 400},
 		{name: "runs: bad status", method: "GET", path: "/api/v1/runs?status=sleeping", status: 400},
 		{name: "run: unknown", method: "GET", path: "/api/v1/runs/999", status: 404},
+		{name: "secret: saved", method: "PUT", path: "/api/v1/workflow-secrets/shop_token", body: map[string]any{"value": "tok-123"}, status: 204, mayWrite: true},
+		{name: "secret: names only", method: "GET", path: "/api/v1/workflow-secrets", status: 200, want: []string{`"names":["shop_token"]`}, notWant: []string{"tok-123"}},
+		{name: "secret: bad name", method: "PUT", path: "/api/v1/workflow-secrets/Shop-Token", body: map[string]any{"value": "x"}, status: 400},
+		{name: "secret: no value", method: "PUT", path: "/api/v1/workflow-secrets/shop_token", body: map[string]any{"value": ""}, status: 400},
+		{name: "secret: agent refused", method: "GET", path: "/api/v1/workflow-secrets", token: agent, status: 403},
+		{name: "secret: removed", method: "DELETE", path: "/api/v1/workflow-secrets/shop_token", status: 204, mayWrite: true},
 		{name: "templates", method: "GET", path: "/api/v1/workflow-templates", token: agent, status: 200,
 			want: []string{`"name":"Damaged item"`, `"name":"Missing refund"`, `"name":"Where is my order"`, `"source":"name: `}},
 	})

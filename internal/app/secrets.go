@@ -4,8 +4,10 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"slices"
 
 	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/flow"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/secret"
 	"github.com/parleyhq/parley/internal/store"
@@ -36,7 +38,7 @@ func openBox(ctx context.Context, cfg config.Config, db *store.DB) (*secret.Box,
 		return nil, err
 	}
 	db.Secrets = box
-	n, err := db.CheckSecretKey(ctx, inbox.SealedSettings...)
+	n, err := db.CheckSecretKey(ctx, append(slices.Clone(inbox.SealedSettings), flow.SealedSettings...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -308,7 +308,12 @@ func (c *checker) step(s *Step, n *yaml.Node, field string) {
 			if strings.EqualFold(k, IdempotencyHeader) {
 				c.add(lineOf(n, "headers"), field+".headers", "Idempotency-Key is set by Parley for every call")
 			}
-			tmpl("headers."+k, v)
+			t, err := parseHeaderTemplate(v)
+			if err != nil {
+				c.add(lineOf(n, "headers"), join(field, "headers."+k), err.Error())
+				continue
+			}
+			s.texts["headers."+k] = t
 		}
 		walkStrings(s.Body, "body", tmpl)
 		if a := s.Approve; a != nil {
@@ -512,6 +517,14 @@ func cachedRegexp(pattern string) (*regexp.Regexp, error) {
 	}
 	regexps.Store(pattern, re)
 	return re, nil
+}
+
+// secretEnv is exprEnv with secrets, for headers only: a secret may
+// authenticate a call, never be written into a message, a body or a URL
+// (which are stored with the run and shown on its page).
+func secretEnv() []expr.Option {
+	return append(exprEnv()[1:], expr.Env(map[string]any{"input": map[string]any{}, "steps": map[string]any{}, "vars": map[string]any{},
+		"run_id": int64(0), "conversation_id": int64(0), "secrets": map[string]any{}}))
 }
 
 // compileBool compiles a condition.

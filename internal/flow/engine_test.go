@@ -3,6 +3,7 @@ package flow
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/parleyhq/parley/internal/jobs"
 	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/secret"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/store/storetest"
 )
@@ -420,6 +422,78 @@ func TestRetryAndCancel(t *testing.T) {
 		}
 		if _, err := r.engine.Cancel(ctx, waiting.ID, "an admin"); parley.ErrorCode(err) != parley.ECONFLICT {
 			t.Fatalf("cancelling twice: %v", err)
+		}
+	})
+}
+
+// TestSecretsInHeaders: a secret named in a header authenticates the call
+// and is never stored with the run; it is sealed at rest; a missing one
+// fails the step with its name; anywhere but a header it is refused on
+// save.
+func TestSecretsInHeaders(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		r := newRig(t, dialect)
+		ctx := context.Background()
+		box, err := secret.New("a key for this test only, long enough")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.db.Secrets = box
+		var seen atomic.Value
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			seen.Store(req.Header.Get("Authorization"))
+			r.shop.ServeHTTP(w, req)
+		}))
+		t.Cleanup(srv.Close)
+		doc := `
+name: With a token
+trigger: {event: manual}
+steps:
+  - id: label
+    kind: http
+    method: POST
+    url: "{{ input.shop }}/returns"
+    headers: {Authorization: "Bearer {{ secrets.shop_token }}", X-Order: "{{ input.order_id }}"}
+    body: {order_id: "{{ input.order_id }}"}
+`
+		if err := r.engine.SetSecret(ctx, "shop_token", "s3cr3t-value"); err != nil {
+			t.Fatal(err)
+		}
+		var raw string
+		if ok, err := r.db.Setting(ctx, "flow.secrets", &raw); !ok || err != nil || !secret.IsSealed(raw) || strings.Contains(raw, "s3cr3t") {
+			t.Fatalf("stored %q (%v %v): not sealed", raw, ok, err)
+		}
+		if names, _ := r.engine.SecretNames(ctx); len(names) != 1 || names[0] != "shop_token" {
+			t.Fatalf("names %v", names)
+		}
+		r.run(t)
+		w, err := r.engine.Save(ctx, doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run, _, err := r.engine.Start(ctx, w.ID, "t/secret", map[string]any{"shop": srv.URL, "order_id": "A1001"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := waitRun(t, r.db, run.ID); got.Status != "succeeded" || seen.Load() != "Bearer s3cr3t-value" {
+			t.Fatalf("run %+v, header %v", got, seen.Load())
+		}
+		steps, _ := r.db.FlowSteps(ctx, run.ID)
+		if strings.Contains(steps[0].Input, "s3cr3t") || !strings.Contains(steps[0].Input, "secrets.shop_token") {
+			t.Fatalf("the stored request: %s", steps[0].Input)
+		}
+		// A secret that is not saved: the step fails, naming it.
+		if err := r.engine.SetSecret(ctx, "shop_token", ""); err != nil {
+			t.Fatal(err)
+		}
+		run, _, _ = r.engine.Start(ctx, w.ID, "t/secret-2", map[string]any{"shop": srv.URL, "order_id": "A1001"}, nil)
+		if got := waitRun(t, r.db, run.ID); got.Status != "failed" || !strings.Contains(got.Error, "secrets.shop_token, which is not saved") {
+			t.Fatalf("without the secret: %+v", got)
+		}
+		// In a body (stored, shown) it is refused on save.
+		if _, err := Parse(strings.Replace(doc, `body: {order_id: "{{ input.order_id }}"}`, `body: {token: "{{ secrets.shop_token }}"}`, 1)); err == nil ||
+			!strings.Contains(err.Error(), "body.token") {
+			t.Fatalf("a secret in a body: %v", err)
 		}
 	})
 }

@@ -25,6 +25,10 @@ type request struct {
 	Headers map[string]string `json:"headers,omitempty"`
 	Body    any               `json:"body,omitempty"`
 	Key     string            `json:"idempotency_key"`
+	// SecretHeaders are the headers that name a secret, kept as their
+	// templates: the secret is read and filled in only when the call is
+	// made, so it is never stored with the run.
+	SecretHeaders map[string]string `json:"secret_headers,omitempty"`
 	// ApprovalID is the approval request the call waits for, until Until.
 	ApprovalID int64      `json:"approval_id,omitempty"`
 	Until      *time.Time `json:"approval_until,omitempty"`
@@ -82,11 +86,14 @@ func (e *Engine) runHTTP(ctx context.Context, j store.Job, run store.FlowRun, d 
 	if renderErr != nil {
 		return e.fail(ctx, run, s, renderErr.Error())
 	}
-	status, body, callErr := e.call(ctx, req)
+	status, body, callErr := e.call(ctx, req, env)
 	if e.afterCall != nil {
 		e.afterCall(run, s)
 	}
+	var perm permanentError
 	switch {
+	case errors.As(callErr, &perm):
+		return e.fail(ctx, run, s, perm.msg)
 	case callErr != nil, status >= 500, status == http.StatusTooManyRequests, status == http.StatusRequestTimeout:
 		reason := fmt.Sprintf("%s %s answered %d: %s", req.Method, req.URL, status, reasonOf(body))
 		if callErr != nil {
@@ -135,7 +142,15 @@ func render(s *Step, env map[string]any) (request, error) {
 	}
 	req := request{Method: s.Method, URL: u, Headers: map[string]string{}}
 	for k := range s.Headers {
-		v, err := s.texts["headers."+k].render(env, nil)
+		t := s.texts["headers."+k]
+		if t.secret {
+			if req.SecretHeaders == nil {
+				req.SecretHeaders = map[string]string{}
+			}
+			req.SecretHeaders[k] = t.src
+			continue
+		}
+		v, err := t.render(env, nil)
 		if err != nil {
 			return request{}, err
 		}
@@ -182,7 +197,11 @@ func fill(v any, path string, texts map[string]*text, env map[string]any) (any, 
 	}
 }
 
-func (e *Engine) call(ctx context.Context, r request) (int, []byte, error) {
+func (e *Engine) call(ctx context.Context, r request, env map[string]any) (int, []byte, error) {
+	secretHeaders, err := e.secretHeaders(ctx, r, env)
+	if err != nil {
+		return 0, nil, err
+	}
 	var body io.Reader
 	if r.Body != nil && r.Method != http.MethodGet {
 		b, err := json.Marshal(r.Body)
@@ -198,6 +217,9 @@ func (e *Engine) call(ctx context.Context, r request) (int, []byte, error) {
 		return 0, nil, err
 	}
 	for k, v := range r.Headers {
+		req.Header.Set(k, v)
+	}
+	for k, v := range secretHeaders {
 		req.Header.Set(k, v)
 	}
 	req.Header.Set(IdempotencyHeader, r.Key)

@@ -17,7 +17,9 @@ import (
 // author writes templates; a customer's words reach one only as a value,
 // never as template text, so they cannot become an expression.
 type text struct {
-	parts []part
+	parts  []part
+	src    string
+	secret bool // names a secret: rendered only when the call is made
 }
 
 type part struct {
@@ -28,8 +30,15 @@ type part struct {
 
 const maxHoles = 50
 
-func parseTemplate(src string) (*text, error) {
-	t := &text{}
+func parseTemplate(src string) (*text, error) { return parseTemplateIn(src, exprEnv()) }
+
+// parseHeaderTemplate is parseTemplate for an http step's header, which
+// may also name secrets (secrets.<name>): an API token, kept sealed and
+// never stored with a run.
+func parseHeaderTemplate(src string) (*text, error) { return parseTemplateIn(src, secretEnv()) }
+
+func parseTemplateIn(src string, opts []expr.Option) (*text, error) {
+	t := &text{src: src, secret: strings.Contains(src, "secrets.")}
 	rest := src
 	for {
 		i := strings.Index(rest, "{{")
@@ -53,7 +62,7 @@ func parseTemplate(src string) (*text, error) {
 		if e == "" {
 			return nil, fmt.Errorf("an empty {{ }}")
 		}
-		p, err := expr.Compile(e, exprEnv()...)
+		p, err := expr.Compile(e, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("{{ %s }} is not a valid expression: %s", e, firstLine(err.Error()))
 		}
