@@ -78,6 +78,12 @@ type Step struct {
 	// set: variables for later steps, each a template.
 	Values map[string]string `yaml:"values"`
 
+	// update: changes to the run's conversation.
+	AddLabels    []string `yaml:"add_labels"`
+	RemoveLabels []string `yaml:"remove_labels"`
+	Priority     string   `yaml:"priority"`
+	Status       string   `yaml:"status"`
+
 	// wait: how long to wait before the next step ("30m", "2h", "3d").
 	For  string `yaml:"for"`
 	wait time.Duration
@@ -101,12 +107,13 @@ type Approve struct {
 // StepKinds lists the kinds a step may have, with the fields each takes
 // beyond id, kind and next.
 var stepFields = map[string][]string{
-	"http":  {"method", "url", "headers", "body", "keep", "approve"},
-	"if":    {"when", "then", "else"},
-	"note":  {"text"},
-	"reply": {"text"},
-	"set":   {"values"},
-	"wait":  {"for"},
+	"http":   {"method", "url", "headers", "body", "keep", "approve"},
+	"if":     {"when", "then", "else"},
+	"note":   {"text"},
+	"reply":  {"text"},
+	"set":    {"values"},
+	"update": {"add_labels", "remove_labels", "priority", "status"},
+	"wait":   {"for"},
 }
 
 var (
@@ -360,6 +367,19 @@ func (c *checker) step(s *Step, n *yaml.Node, field string) {
 			c.add(lineOf(n, "text"), field+".text", "is required")
 		}
 		tmpl("text", s.Text)
+	case "update":
+		if len(s.AddLabels)+len(s.RemoveLabels) == 0 && s.Priority == "" && s.Status == "" {
+			c.add(n.Line, field, "an update changes at least one of add_labels, remove_labels, priority, status")
+		}
+		if s.Priority != "" && !parley.Priority(s.Priority).Valid() {
+			c.add(lineOf(n, "priority"), field+".priority", "one of low, normal, high, urgent")
+		}
+		if s.Status != "" && !slices.Contains([]string{"open", "pending", "resolved"}, s.Status) {
+			c.add(lineOf(n, "status"), field+".status", "one of open, pending, resolved")
+		}
+		if _, err := parley.NormalizeLabels(append(slices.Clone(s.AddLabels), s.RemoveLabels...)); err != nil {
+			c.add(lineOf(n, "add_labels"), field+".add_labels", parley.ErrorMessage(err))
+		}
 	case "wait":
 		d, err := parseWait(s.For)
 		if err != nil {

@@ -235,6 +235,8 @@ func (e *Engine) runStep(ctx context.Context, j store.Job) error {
 		err2 = e.runReply(ctx, run, d, s, env)
 	case "wait":
 		err2 = e.runWait(ctx, run, d, s)
+	case "update":
+		err2 = e.runUpdate(ctx, run, d, s)
 	case "http":
 		err2 = e.runHTTP(ctx, j, run, d, s, env)
 	default:
@@ -560,4 +562,38 @@ func (e *Engine) Retry(ctx context.Context, runID int64, who string) (run store.
 		return e.enqueue(tx, run.ID)
 	})
 	return run, err
+}
+
+// runUpdate changes the run's conversation (labels, priority, status) in
+// the transaction that records the step, as Parley itself (the timeline
+// shows who: the workflow's line beside the change).
+func (e *Engine) runUpdate(ctx context.Context, run store.FlowRun, d *Definition, s *Step) error {
+	if run.ConversationID == nil {
+		return e.fail(ctx, run, s, "an update needs a conversation, and this run has none")
+	}
+	ch := inbox.Change{AddLabels: s.AddLabels, RemoveLabels: s.RemoveLabels}
+	if s.Priority != "" {
+		p := parley.Priority(s.Priority)
+		ch.Priority = &p
+	}
+	var wantStatus parley.Status
+	if s.Status != "" {
+		wantStatus = parley.Status(s.Status)
+	}
+	err := e.DB.Read(ctx, func(tx *store.Tx) error {
+		c, err := tx.Conversation(*run.ConversationID)
+		if err == nil && wantStatus != "" && c.Status != wantStatus {
+			ch.Status = &wantStatus // a status it already has is no change
+		}
+		return err
+	})
+	if err == nil {
+		_, err = e.Inbox.UpdateWith(ctx, inbox.System, *run.ConversationID, ch, func(tx *store.Tx, c parley.Conversation) error {
+			return e.record(tx, run.ID, s, nil, map[string]any{"labels": c.Labels, "priority": c.Priority, "status": c.Status}, d.after(s))
+		})
+	}
+	if err != nil && !errors.Is(err, errStale) && parley.ErrorCode(err) != parley.EINTERNAL {
+		return e.fail(ctx, run, s, parley.ErrorMessage(err))
+	}
+	return err
 }

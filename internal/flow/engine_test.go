@@ -497,3 +497,35 @@ steps:
 		}
 	})
 }
+
+// TestUpdateStep: an update step labels the conversation (keeping the
+// labels it had), raises its priority and sets its status, with the step.
+func TestUpdateStep(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		r := newRig(t, dialect)
+		ctx := context.Background()
+		ch := inbox.Change{Labels: &[]string{"vip"}}
+		if c, _ := r.db.Conversation(ctx, r.conv); c.Status != parley.StatusOpen {
+			open := parley.StatusOpen
+			ch.Status = &open // seeded conversations may be resolved: pending needs an open one
+		}
+		if _, err := r.engine.Inbox.Update(ctx, inbox.System, r.conv, ch); err != nil {
+			t.Fatal(err)
+		}
+		r.run(t)
+		doc := "name: Triage\ntrigger: {event: manual}\nsteps:\n  - {id: tag, kind: update, add_labels: [return, damaged], priority: high, status: pending}\n"
+		if got := waitRun(t, r.db, r.start(t, doc, "t/update", map[string]any{}).ID); got.Status != "succeeded" {
+			t.Fatalf("run %+v", got)
+		}
+		c, err := r.db.Conversation(ctx, r.conv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(c.Labels, ",") != "damaged,return,vip" || c.Priority != parley.PriorityHigh || c.Status != parley.StatusPending {
+			t.Fatalf("conversation %+v", c)
+		}
+		if _, err := Parse(strings.Replace(doc, "priority: high", "priority: extreme", 1)); err == nil || !strings.Contains(err.Error(), "priority") {
+			t.Fatalf("a bad priority: %v", err)
+		}
+	})
+}

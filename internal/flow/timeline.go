@@ -53,6 +53,21 @@ func summarize(s *Step, input string, output any) string {
 		return s.ID + ": replied to the customer"
 	case "wait":
 		return s.ID + ": waited"
+	case "update":
+		var parts []string
+		if len(s.AddLabels) > 0 {
+			parts = append(parts, "labelled "+strings.Join(s.AddLabels, ", "))
+		}
+		if len(s.RemoveLabels) > 0 {
+			parts = append(parts, "removed the labels "+strings.Join(s.RemoveLabels, ", "))
+		}
+		if s.Priority != "" {
+			parts = append(parts, "set the priority to "+s.Priority)
+		}
+		if s.Status != "" {
+			parts = append(parts, "marked it "+s.Status)
+		}
+		return s.ID + ": " + strings.Join(parts, "; ")
 	case "set":
 		var names []string
 		for k := range out {

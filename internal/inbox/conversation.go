@@ -18,6 +18,10 @@ type Change struct {
 	AssigneeID *int64
 	TeamID     *int64
 	Labels     *[]string
+	// AddLabels and RemoveLabels change the labels the conversation has
+	// when the change is made (a workflow's step), where Labels replaces
+	// them all.
+	AddLabels, RemoveLabels []string
 }
 
 // Update applies a change to a conversation, each part with its own event,
@@ -25,6 +29,13 @@ type Change struct {
 // allow or an unknown priority, ENOTFOUND for an unknown conversation,
 // agent or team.
 func (s *Service) Update(ctx context.Context, actor Actor, id int64, ch Change) (c parley.Conversation, err error) {
+	return s.UpdateWith(ctx, actor, id, ch, nil)
+}
+
+// UpdateWith is Update with also run in its transaction once the change is
+// saved (a workflow records its step there, so the change is made
+// exactly when the step is done). An error from also changes nothing.
+func (s *Service) UpdateWith(ctx context.Context, actor Actor, id int64, ch Change, also func(*store.Tx, parley.Conversation) error) (c parley.Conversation, err error) {
 	if ch.Status != nil && *ch.Status == parley.StatusSnoozed {
 		return c, parley.Errorf(parley.EINVALID, "to snooze a conversation, use snooze with a time (or none, to wait for the customer)")
 	}
@@ -89,6 +100,13 @@ func (s *Service) Update(ctx context.Context, actor Actor, id int64, ch Change) 
 		if c.AssigneeID != nil {
 			c.QueuedAt = nil // someone has it now
 		}
+		if len(ch.AddLabels)+len(ch.RemoveLabels) > 0 {
+			next := slices.DeleteFunc(slices.Clone(c.Labels), func(l string) bool { return slices.Contains(ch.RemoveLabels, l) })
+			if labels, err = parley.NormalizeLabels(append(next, ch.AddLabels...)); err != nil {
+				return err
+			}
+			ch.Labels = &labels
+		}
 		if ch.Labels != nil && !slices.Equal(labels, c.Labels) {
 			if err := tx.SetLabels(c.ID, labels); err != nil {
 				return err
@@ -108,7 +126,13 @@ func (s *Service) Update(ctx context.Context, actor Actor, id int64, ch Change) 
 		if ch.Status != nil || ch.AssigneeID != nil {
 			tx.AfterCommit(s.kickRouting) // an agent may have room now
 		}
-		return tx.SaveConversation(&c)
+		if err := tx.SaveConversation(&c); err != nil {
+			return err
+		}
+		if also != nil {
+			return also(tx, c)
+		}
+		return nil
 	})
 	return c, err
 }
