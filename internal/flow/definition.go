@@ -84,9 +84,11 @@ type Step struct {
 	Priority     string   `yaml:"priority"`
 	Status       string   `yaml:"status"`
 
-	// wait: how long to wait before the next step ("30m", "2h", "3d").
-	For  string `yaml:"for"`
-	wait time.Duration
+	// wait: how long to wait before the next step ("30m", "2h", "3d");
+	// with Until "reply", at most that long for the customer's reply.
+	For   string `yaml:"for"`
+	Until string `yaml:"until"`
+	wait  time.Duration
 
 	line  int
 	when  *vm.Program
@@ -113,7 +115,7 @@ var stepFields = map[string][]string{
 	"reply":  {"text"},
 	"set":    {"values"},
 	"update": {"add_labels", "remove_labels", "priority", "status"},
-	"wait":   {"for"},
+	"wait":   {"for", "until"},
 }
 
 var (
@@ -386,6 +388,9 @@ func (c *checker) step(s *Step, n *yaml.Node, field string) {
 			c.add(lineOf(n, "for"), field+".for", err.Error())
 		}
 		s.wait = d
+		if s.Until != "" && s.Until != "reply" {
+			c.add(lineOf(n, "until"), field+".until", `"reply" (wait for the customer's reply, at most for), or nothing`)
+		}
 	case "set":
 		if len(s.Values) == 0 {
 			c.add(lineOf(n, "values"), field+".values", "at least one value")

@@ -195,6 +195,8 @@ func (v runVars) env(run store.FlowRun) map[string]any {
 // transaction it was in.
 var errStale = errors.New("flow: the run moved on meanwhile")
 
+var errNoConversation = errors.New("flow: the run has no conversation")
+
 // runStep runs the step a run is at, and enqueues the next.
 func (e *Engine) runStep(ctx context.Context, j store.Job) error {
 	var p stepPayload
@@ -466,7 +468,7 @@ func (e *Engine) runReply(ctx context.Context, run store.FlowRun, d *Definition,
 // records the step done. The time is in the database, so a wait survives
 // restarts, and a look that comes early (a retry) waits again.
 func (e *Engine) runWait(ctx context.Context, run store.FlowRun, d *Definition, s *Step) error {
-	return e.DB.Write(ctx, func(tx *store.Tx) error {
+	err := e.DB.Write(ctx, func(tx *store.Tx) error {
 		cur, err := tx.FlowRun(run.ID)
 		if err != nil {
 			return err
@@ -480,6 +482,7 @@ func (e *Engine) runWait(ctx context.Context, run store.FlowRun, d *Definition, 
 		}
 		var in struct {
 			Until time.Time `json:"until"`
+			After int64     `json:"after_message_id,omitempty"` // waiting for a reply after this message
 		}
 		if rec.State == "started" {
 			if err := json.Unmarshal([]byte(rec.Input), &in); err != nil {
@@ -487,16 +490,43 @@ func (e *Engine) runWait(ctx context.Context, run store.FlowRun, d *Definition, 
 			}
 		} else {
 			in.Until = tx.Now().Add(s.wait)
+			if s.Until == "reply" {
+				if cur.ConversationID == nil {
+					return errNoConversation
+				}
+				if in.After, err = tx.LastMessageID(*cur.ConversationID); err != nil {
+					return err
+				}
+			}
 			rec.Input, rec.State, rec.Attempts = jsonText(in), "started", 1
 			if err := tx.SaveFlowStep(&rec); err != nil {
 				return err
 			}
+		}
+		if s.Until == "reply" {
+			// Woken by the trigger consumer when the customer writes on the
+			// conversation, or at the end of the wait.
+			id, text, ok, err := tx.CustomerMessageAfter(*cur.ConversationID, in.After)
+			if err != nil {
+				return err
+			}
+			if ok {
+				return e.record(tx, run.ID, s, nil, map[string]any{"replied": true, "message_id": id, "text": text}, d.after(s))
+			}
+			if !tx.Now().Before(in.Until) {
+				return e.record(tx, run.ID, s, nil, map[string]any{"replied": false}, d.after(s))
+			}
+			return e.enqueueAt(tx, run.ID, in.Until)
 		}
 		if tx.Now().Before(in.Until) {
 			return e.enqueueAt(tx, run.ID, in.Until)
 		}
 		return e.record(tx, run.ID, s, nil, map[string]any{"waited_until": in.Until}, d.after(s))
 	})
+	if errors.Is(err, errNoConversation) {
+		return e.fail(ctx, run, s, "waiting for a reply needs a conversation, and this run has none")
+	}
+	return err
 }
 
 // Cancel ends a running run. A step in flight may still finish its call,

@@ -106,6 +106,60 @@ type pendingStart struct {
 }
 
 func (e *Engine) handleEvents(ctx context.Context, events []parley.Event) (work.Commit, error) {
+	wake, err := e.repliedTo(ctx, events)
+	if err != nil {
+		return nil, err
+	}
+	starts, err := e.startsFor(ctx, events)
+	if err != nil || len(starts)+len(wake) == 0 {
+		return nil, err
+	}
+	return func(tx *store.Tx) error {
+		for _, s := range starts {
+			if _, _, err := e.start(tx, s.t.w, s.t.d, s.key, s.input, s.conv); err != nil {
+				return err
+			}
+		}
+		for _, id := range wake {
+			if err := e.enqueue(tx, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
+}
+
+// repliedTo returns the runs waiting for a reply on the conversations the
+// customer just wrote on: their wait step looks again now.
+func (e *Engine) repliedTo(ctx context.Context, events []parley.Event) ([]int64, error) {
+	seen := map[int64]bool{}
+	var convs []int64
+	for i := range events {
+		ev := &events[i]
+		if ev.Type == parley.EventMessageCreated && ev.ConversationID != nil && !seen[*ev.ConversationID] && customers(ev) {
+			seen[*ev.ConversationID] = true
+			convs = append(convs, *ev.ConversationID)
+		}
+	}
+	runs, err := e.DB.RunningFlowRunsOn(ctx, convs) // one query for the batch
+	if err != nil {
+		return nil, err
+	}
+	var wake []int64
+	for _, run := range runs {
+		d, err := e.definition(ctx, run.WorkflowID, run.Version)
+		if err != nil {
+			return nil, err
+		}
+		if s := d.Step(run.Step); s != nil && s.Kind == "wait" && s.Until == "reply" {
+			wake = append(wake, run.ID)
+		}
+	}
+	return wake, nil
+}
+
+// startsFor returns the runs the events start.
+func (e *Engine) startsFor(ctx context.Context, events []parley.Event) ([]pendingStart, error) {
 	ts, err := e.triggered(ctx, func(d *Definition) bool { return slices.Contains(TriggerEvents, d.Trigger.Event) })
 	if err != nil || len(ts) == 0 {
 		return nil, err
@@ -141,17 +195,7 @@ func (e *Engine) handleEvents(ctx context.Context, events []parley.Event) (work.
 			}
 		}
 	}
-	if len(starts) == 0 {
-		return nil, nil
-	}
-	return func(tx *store.Tx) error {
-		for _, s := range starts {
-			if _, _, err := e.start(tx, s.t.w, s.t.d, s.key, s.input, s.conv); err != nil {
-				return err
-			}
-		}
-		return nil
-	}, nil
+	return starts, nil
 }
 
 // matches reports whether the trigger's condition holds for input (no

@@ -3,6 +3,7 @@ package flow
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/parley"
@@ -122,6 +123,70 @@ steps:
 		r.run(t)
 		if got := waitRun(t, r.db, a[0].ID); got.Status != "succeeded" {
 			t.Fatalf("run %+v", got)
+		}
+	})
+}
+
+// TestWaitForReply: a run waits for the customer's reply; when they write,
+// the trigger consumer wakes it and the next step sees their words. A run
+// whose customer stays silent goes on when the wait ends.
+func TestWaitForReply(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		r := newRig(t, dialect)
+		ctx := context.Background()
+		svc := r.engine.Inbox
+		in, err := svc.CreateInbox(ctx, inbox.System, parley.Inbox{Name: "Shop", ChannelType: parley.ChannelAPI}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		say := func(text string) inbox.Received {
+			got, err := svc.Receive(ctx, in.ID, inbox.Incoming{Contact: store.ContactKey{Kind: parley.IdentityExternal, ExternalID: "c-wait"}, Text: text})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		conv := say("Hello").ConversationID
+		doc := `
+name: Ask first
+trigger: {event: manual}
+steps:
+  - {id: ask, kind: reply, text: "Which order is it about?"}
+  - {id: answer, kind: wait, until: reply, for: 1h}
+  - {id: tell, kind: note, text: "They said: {{ steps.answer.text }}"}
+`
+		w, err := r.engine.Save(ctx, doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := r.engine.Triggers()
+		if err := c.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		run, _, err := r.engine.Start(ctx, w.ID, "t/ask", nil, &conv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.run(t)
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			steps, _ := r.db.FlowSteps(ctx, run.ID)
+			if len(steps) == 2 && steps[1].State == "started" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("not waiting: %+v", steps)
+			}
+		}
+		say("Order A1001, the blender")
+		if err := c.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := waitRun(t, r.db, run.ID); got.Status != "succeeded" {
+			t.Fatalf("run %+v", got)
+		}
+		msgs, _ := r.db.Messages(ctx, []int64{conv})
+		if last := msgs[len(msgs)-1]; last.Text != "They said: Order A1001, the blender" {
+			t.Fatalf("the note: %q", last.Text)
 		}
 	})
 }

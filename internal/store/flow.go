@@ -264,3 +264,37 @@ func (db *DB) FlowSteps(ctx context.Context, runID int64) (_ []FlowStep, err err
 	}
 	return collect(rows, func(r *sql.Rows) (FlowStep, error) { return scanFlowStep(r) })
 }
+
+// CustomerMessageAfter returns the first message the customer wrote on a
+// conversation after message afterID, if there is one (a workflow waiting
+// for their reply).
+func (tx *Tx) CustomerMessageAfter(conversationID, afterID int64) (id int64, text string, ok bool, err error) {
+	err = tx.queryRow("SELECT id, text FROM messages WHERE conversation_id = $1 AND id > $2 AND direction = 'incoming' ORDER BY id LIMIT 1",
+		conversationID, afterID).Scan(&id, &text)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", false, nil
+	}
+	return id, text, err == nil, wrapErr("store: CustomerMessageAfter", err)
+}
+
+// LastMessageID returns the id of a conversation's newest message (0 when
+// it has none).
+func (tx *Tx) LastMessageID(conversationID int64) (id int64, err error) {
+	err = tx.queryRow("SELECT COALESCE(MAX(id), 0) FROM messages WHERE conversation_id = $1", conversationID).Scan(&id)
+	return id, wrapErr("store: LastMessageID", err)
+}
+
+// RunningFlowRunsOn returns the running runs on any of the conversations,
+// in one query.
+func (db *DB) RunningFlowRunsOn(ctx context.Context, conversationIDs []int64) (_ []FlowRun, err error) {
+	defer wrap(&err, "store: RunningFlowRunsOn")
+	if len(conversationIDs) == 0 {
+		return nil, nil
+	}
+	rows, err := db.read.QueryContext(ctx, "SELECT "+flowRunColumns+" FROM flow_runs WHERE status = 'running' AND conversation_id IN ("+
+		inList(conversationIDs)+")")
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(r *sql.Rows) (FlowRun, error) { return scanFlowRun(r) })
+}
