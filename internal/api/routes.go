@@ -59,6 +59,7 @@ func (s *Server) routes() []route {
 		{"PUT", "/api/v1/workflow-secrets/{name}", s.putWorkflowSecret, false},
 		{"DELETE", "/api/v1/workflow-secrets/{name}", s.deleteWorkflowSecret, false},
 		{"POST", "/api/v1/workflows/{workflow_id}/runs", s.startRun, false},
+		{"POST", "/api/v1/workflows/{workflow_id}/dry-run", s.dryRun, false},
 		{"GET", "/api/v1/runs", s.listRuns, false},
 		{"POST", "/api/v1/events/inbound", s.inboundEvent, false},
 		{"GET", "/api/v1/runs/{run_id}", s.getRun, false},

@@ -279,3 +279,24 @@ func (s *Server) deleteWorkflowSecret(w http.ResponseWriter, r *http.Request) er
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// dryRun shows what a workflow would do for a conversation (or an input),
+// touching nothing. Owners and admins.
+func (s *Server) dryRun(w http.ResponseWriter, r *http.Request) error {
+	if err := requireAdmin(r); err != nil {
+		return err
+	}
+	id, err := pathID(r, "workflow_id")
+	if err != nil {
+		return err
+	}
+	var req flow.DryRun
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	plan, err := s.Flow.DryRun(r.Context(), id, req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, plan)
+}

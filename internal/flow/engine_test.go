@@ -529,3 +529,41 @@ func TestUpdateStep(t *testing.T) {
 		}
 	})
 }
+
+// TestDryRun: a dry run of the damaged-item workflow against a
+// conversation shows each step with the request it would send and the
+// text it would write, follows the branch the given answers choose, and
+// touches nothing: no call, no run, no message.
+func TestDryRun(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		r := newRig(t, dialect)
+		ctx := context.Background()
+		w, err := r.engine.Save(ctx, damaged)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, _ := r.db.Messages(ctx, []int64{r.conv})
+		in := map[string]any{"shop": "http://shop.example", "order_id": "A1002"}
+		plan, err := r.engine.DryRun(ctx, w.ID, DryRun{ConversationID: r.conv, Input: in,
+			Outputs: map[string]map[string]any{"order": {"sku": "ESPRESSO-2"}, "stock": {"available": 0}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var path []string
+		for _, s := range plan.Steps {
+			path = append(path, s.Step)
+		}
+		if !plan.Starts || strings.Join(path, " ") != "order stock in_stock sorry" {
+			t.Fatalf("plan %+v", plan)
+		}
+		if plan.Steps[1].Request == nil || plan.Steps[1].Request.URL != "http://shop.example/inventory/ESPRESSO-2" ||
+			plan.Steps[3].Text != "ESPRESSO-2 is out of stock: offer a refund." {
+			t.Fatalf("steps %+v", plan.Steps)
+		}
+		runs, _ := r.db.FlowRuns(ctx, store.FlowRunFilter{})
+		after, _ := r.db.Messages(ctx, []int64{r.conv})
+		if c := r.shop.Counts(); c.Calls != 0 || len(runs) != 0 || len(after) != len(before) {
+			t.Fatalf("a dry run touched something: shop %+v, %d runs, %d → %d messages", c, len(runs), len(before), len(after))
+		}
+	})
+}
