@@ -103,6 +103,7 @@ func (s *Server) routes() []route {
 
 		{"GET", "/api/v1/reports", s.getReport, false},
 		{"GET", "/api/v1/reports/drafts", s.draftReport, false},
+		{"GET", "/api/v1/reports/workflows", s.workflowReport, false},
 
 		{"GET", "/api/v1/jobs", s.listJobs, false},
 		{"POST", "/api/v1/jobs/{job_id}/retry", s.retryJob, false},

@@ -7,6 +7,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/flow"
 	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/report"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -299,4 +300,22 @@ func (s *Server) dryRun(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, plan)
+}
+
+// workflowReport sums up the workflows of a period (?from=&to=, as the
+// main report): runs by outcome, their median time, and the conversations
+// they resolved alone against those a person finished. Owners and admins.
+func (s *Server) workflowReport(w http.ResponseWriter, r *http.Request) error {
+	if err := requireAdmin(r); err != nil {
+		return err
+	}
+	from, to, _, _, err := report.ParseQuery(r.URL.Query(), s.DB.Now().UTC())
+	if err != nil {
+		return err
+	}
+	st, err := s.DB.FlowStats(r.Context(), from, to)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "workflows": st})
 }

@@ -145,6 +145,26 @@ steps:
 	if c := s.Counts(); c.Labels != 2 {
 		t.Fatalf("shop after the retry: %+v", c)
 	}
+	// The period's figures: the runs above, none resolved yet; once the
+	// conversation is resolved with no agent's message, workflows alone.
+	e.run([]scenario{
+		{name: "report: runs by outcome", method: "GET", path: "/api/v1/reports/workflows", status: 200,
+			want: []string{`"succeeded":`, `"resolved_by_workflows":0`, `"median_seconds":`}},
+		{name: "report: agent refused", method: "GET", path: "/api/v1/reports/workflows", token: agent, status: 403},
+		{name: "report: bad period", method: "GET", path: "/api/v1/reports/workflows?from=yesterday", status: 400},
+	})
+	e.call("PATCH", fmt.Sprintf("/api/v1/conversations/%d", conv), map[string]any{"status": "resolved"}, 200, nil)
+	var rep struct {
+		Workflows struct {
+			Succeeded           int `json:"succeeded"`
+			ResolvedByWorkflows int `json:"resolved_by_workflows"`
+			ResolvedByPeople    int `json:"resolved_by_people"`
+		}
+	}
+	e.call("GET", "/api/v1/reports/workflows", nil, 200, &rep)
+	if rep.Workflows.Succeeded < 2 || rep.Workflows.ResolvedByWorkflows != 1 || rep.Workflows.ResolvedByPeople != 0 {
+		t.Fatalf("report: %+v", rep)
+	}
 	var list struct{ Runs []json.RawMessage }
 	e.call("GET", fmt.Sprintf("/api/v1/runs?status=succeeded&conversation_id=%d", conv), nil, 200, &list)
 	if len(list.Runs) < 1 {

@@ -298,3 +298,74 @@ func (db *DB) RunningFlowRunsOn(ctx context.Context, conversationIDs []int64) (_
 	}
 	return collect(rows, func(r *sql.Rows) (FlowRun, error) { return scanFlowRun(r) })
 }
+
+// FlowStats sums up the workflow runs started in [from, to) and the
+// conversations resolved then that a workflow worked on.
+type FlowStats struct {
+	Started   int `json:"started"`
+	Succeeded int `json:"succeeded"`
+	Failed    int `json:"failed"`
+	Cancelled int `json:"cancelled"`
+	Running   int `json:"running"`
+	// MedianSeconds is the median time from start to end of the runs
+	// that succeeded (0 when none did).
+	MedianSeconds float64 `json:"median_seconds"`
+	// ResolvedByWorkflows counts the conversations resolved in the period
+	// that a workflow ran on to the end and no agent wrote in;
+	// ResolvedByPeople those where an agent wrote as well.
+	ResolvedByWorkflows int `json:"resolved_by_workflows"`
+	ResolvedByPeople    int `json:"resolved_by_people"`
+}
+
+// FlowStats returns the workflow figures of a period.
+func (db *DB) FlowStats(ctx context.Context, from, to time.Time) (st FlowStats, err error) {
+	defer wrap(&err, "store: FlowStats")
+	rows, err := db.read.QueryContext(ctx, "SELECT status, COUNT(*) FROM flow_runs WHERE created_at >= $1 AND created_at < $2 GROUP BY status", ts(from), ts(to))
+	if err != nil {
+		return st, err
+	}
+	for rows.Next() {
+		var status string
+		var n int
+		if err := rows.Scan(&status, &n); err != nil {
+			rows.Close()
+			return st, err
+		}
+		st.Started += n
+		switch status {
+		case "succeeded":
+			st.Succeeded = n
+		case "failed":
+			st.Failed = n
+		case "cancelled":
+			st.Cancelled = n
+		case "running":
+			st.Running = n
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return st, err
+	}
+	if st.Succeeded > 0 {
+		// The middle one, read from the sorted durations: exact however
+		// many runs there were.
+		var d int64
+		err := db.read.QueryRowContext(ctx, "SELECT finished_at - created_at FROM flow_runs WHERE status = 'succeeded' AND created_at >= $1 AND created_at < $2 ORDER BY 1 LIMIT 1 OFFSET $3",
+			ts(from), ts(to), st.Succeeded/2).Scan(&d)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return st, err
+		}
+		st.MedianSeconds = float64(d) / 1e6
+	}
+	var withAgent sql.NullInt64
+	var total int
+	err = db.read.QueryRowContext(ctx, `SELECT COUNT(*), SUM(CASE WHEN EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.author_agent_id IS NOT NULL) THEN 1 ELSE 0 END)
+		FROM conversations c WHERE c.id IN (SELECT conversation_id FROM flow_runs WHERE status = 'succeeded' AND conversation_id IS NOT NULL)
+			AND c.status = 'resolved' AND c.resolved_at >= $1 AND c.resolved_at < $2`, ts(from), ts(to)).Scan(&total, &withAgent)
+	if err != nil {
+		return st, err
+	}
+	st.ResolvedByPeople = int(withAgent.Int64)
+	st.ResolvedByWorkflows = total - st.ResolvedByPeople
+	return st, nil
+}

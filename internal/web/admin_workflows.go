@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/parleyhq/parley/internal/flow"
 	"github.com/parleyhq/parley/internal/parley"
@@ -27,6 +28,7 @@ type workflowsView struct {
 	Error     string
 	Editing   *store.Workflow
 	Steps     []*flow.Step
+	Stats     store.FlowStats // the last 30 days
 }
 
 func (s *Server) workflowsView(r *http.Request) (workflowsView, error) {
@@ -44,7 +46,11 @@ func (s *Server) workflowsView(r *http.Request) (workflowsView, error) {
 	default:
 		v.Status = ""
 	}
-	v.Runs, err = s.DB.FlowRuns(r.Context(), store.FlowRunFilter{Status: v.Status, Limit: 50})
+	if v.Runs, err = s.DB.FlowRuns(r.Context(), store.FlowRunFilter{Status: v.Status, Limit: 50}); err != nil {
+		return v, err
+	}
+	now := s.DB.Now()
+	v.Stats, err = s.DB.FlowStats(r.Context(), now.Add(-30*24*time.Hour), now.Add(time.Second))
 	return v, err
 }
 

@@ -101,4 +101,11 @@ func TestBrowserWorkflows(t *testing.T) {
 	if rows < 7 {
 		t.Fatalf("%d step rows on the run's page", rows)
 	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.URL+"/app/admin/workflows"), chromedp.WaitVisible(`[data-testid=workflow-stats]`)); err != nil {
+		t.Fatal(err)
+	}
+	stats, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-testid=workflow-stats]`)))
+	if !strings.Contains(stats, "1 finished") {
+		t.Fatalf("the figures: %q", stats)
+	}
 }
