@@ -15,6 +15,7 @@ const (
 	LeaseWidgetReplies = "widget.replies"
 	LeaseReports       = "report.projector"
 	LeaseFlowTriggers  = "flow.triggers"
+	LeaseFlowSchedule  = "flow.schedule"
 )
 
 // workers lists every background loop of a node, in one place. Those that
@@ -45,6 +46,8 @@ func (a *App) workers() []work.Worker {
 		// Leased: starts workflow runs from the event log (each run is
 		// keyed by its event, so a handover starts nothing twice).
 		{Name: LeaseFlowTriggers, Leased: true, Run: func(ctx context.Context) error { return a.Flow.RunTriggers(ctx, a.Hub) }},
+		// Leased: starts the runs of workflows on a schedule, one per period.
+		{Name: LeaseFlowSchedule, Leased: true, Run: a.Flow.RunSchedule},
 	}
 }
 

@@ -45,6 +45,10 @@ type Definition struct {
 type Trigger struct {
 	Event string `yaml:"event"`
 	When  string `yaml:"when"`
+	// Every, with event schedule, starts a run once per period ("15m",
+	// "1h", "1d"), at most once per period across restarts and nodes.
+	Every string `yaml:"every"`
+	every time.Duration
 }
 
 // Step is one step. Kind says which fields apply (see stepFields).
@@ -274,13 +278,22 @@ func (c *checker) trigger(d *Definition, doc *yaml.Node) {
 		c.add(doc.Line, "trigger", "is required (event: a kind from the log, inbound:<name>, or manual)")
 		return
 	}
-	c.keys(t, "trigger", []string{"event", "when"})
+	c.keys(t, "trigger", []string{"event", "when", "every"})
 	ev := d.Trigger.Event
 	switch {
 	case ev == "manual", strings.HasPrefix(ev, "inbound:") && idPattern.MatchString(strings.ReplaceAll(strings.TrimPrefix(ev, "inbound:"), ".", "_")):
+	case ev == "schedule":
+		every, err := parseWait(d.Trigger.Every)
+		if err != nil || every < time.Minute {
+			c.add(lineOf(t, "every"), "trigger.every", "a schedule needs every: a period from 1m to 31d, such as 15m, 1h or 1d")
+		}
+		d.Trigger.every = every
 	case slices.Contains(TriggerEvents, ev):
 	default:
-		c.add(lineOf(t, "event"), "trigger.event", fmt.Sprintf("%q is not a trigger (one of %s, inbound:<name>, manual)", ev, strings.Join(TriggerEvents, ", ")))
+		c.add(lineOf(t, "event"), "trigger.event", fmt.Sprintf("%q is not a trigger (one of %s, inbound:<name>, schedule, manual)", ev, strings.Join(TriggerEvents, ", ")))
+	}
+	if ev != "schedule" && d.Trigger.Every != "" {
+		c.add(lineOf(t, "every"), "trigger.every", "only a schedule has every")
 	}
 	if d.Trigger.When != "" {
 		p, err := compileBool(d.Trigger.When)

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -187,6 +188,37 @@ steps:
 		msgs, _ := r.db.Messages(ctx, []int64{conv})
 		if last := msgs[len(msgs)-1]; last.Text != "They said: Order A1001, the blender" {
 			t.Fatalf("the note: %q", last.Text)
+		}
+	})
+}
+
+// TestSchedule: a workflow on a schedule starts one run per period,
+// however often it is looked at, and the next when the next period comes.
+func TestSchedule(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		r := newRig(t, dialect)
+		ctx := context.Background()
+		now := time.Date(2026, 12, 6, 10, 20, 0, 0, time.UTC)
+		r.db.Now = func() time.Time { return now }
+		w, err := r.engine.Save(ctx, "name: Hourly\ntrigger: {event: schedule, every: 1h}\nsteps:\n  - {id: s, kind: set, values: {at: \"{{ input.event.period_start }}\"}}\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			if _, err := r.engine.StartScheduled(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runs, _ := r.db.FlowRuns(ctx, store.FlowRunFilter{WorkflowID: w.ID})
+		if len(runs) != 1 || !strings.Contains(runs[0].Vars, "2026-12-06T10:00:00Z") {
+			t.Fatalf("first period: %+v", runs)
+		}
+		now = now.Add(45 * time.Minute) // 11:05: the next period
+		if n, err := r.engine.StartScheduled(ctx); err != nil || n != 1 {
+			t.Fatalf("next period: %d %v", n, err)
+		}
+		if _, err := Parse("name: x\ntrigger: {event: schedule}\nsteps:\n  - {id: s, kind: set, values: {a: b}}\n"); err == nil || !strings.Contains(err.Error(), "trigger.every") {
+			t.Fatalf("a schedule without every: %v", err)
 		}
 	})
 }
