@@ -87,6 +87,8 @@ type Step struct {
 	RemoveLabels []string `yaml:"remove_labels"`
 	Priority     string   `yaml:"priority"`
 	Status       string   `yaml:"status"`
+	Team         string   `yaml:"team"`     // a team's name; "none" takes it off its team
+	Assignee     string   `yaml:"assignee"` // an agent's email; "none" unassigns it
 
 	// wait: how long to wait before the next step ("30m", "2h", "3d");
 	// with Until "reply", at most that long for the customer's reply.
@@ -118,7 +120,7 @@ var stepFields = map[string][]string{
 	"note":   {"text"},
 	"reply":  {"text"},
 	"set":    {"values"},
-	"update": {"add_labels", "remove_labels", "priority", "status"},
+	"update": {"add_labels", "remove_labels", "priority", "status", "team", "assignee"},
 	"wait":   {"for", "until"},
 }
 
@@ -383,8 +385,8 @@ func (c *checker) step(s *Step, n *yaml.Node, field string) {
 		}
 		tmpl("text", s.Text)
 	case "update":
-		if len(s.AddLabels)+len(s.RemoveLabels) == 0 && s.Priority == "" && s.Status == "" {
-			c.add(n.Line, field, "an update changes at least one of add_labels, remove_labels, priority, status")
+		if len(s.AddLabels)+len(s.RemoveLabels) == 0 && s.Priority == "" && s.Status == "" && s.Team == "" && s.Assignee == "" {
+			c.add(n.Line, field, "an update changes at least one of add_labels, remove_labels, priority, status, team, assignee")
 		}
 		if s.Priority != "" && !parley.Priority(s.Priority).Valid() {
 			c.add(lineOf(n, "priority"), field+".priority", "one of low, normal, high, urgent")

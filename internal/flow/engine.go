@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -609,6 +610,39 @@ func (e *Engine) runUpdate(ctx context.Context, run store.FlowRun, d *Definition
 	var wantStatus parley.Status
 	if s.Status != "" {
 		wantStatus = parley.Status(s.Status)
+	}
+	// A team by its name and an agent by their email, looked up now: a
+	// name that no longer exists fails the step with that reason.
+	if s.Team != "" {
+		id := int64(0)
+		if s.Team != "none" {
+			teams, err := e.DB.Teams(ctx)
+			if err != nil {
+				return err
+			}
+			for _, t := range teams {
+				if strings.EqualFold(t.Name, s.Team) {
+					id = t.ID
+				}
+			}
+			if id == 0 {
+				return e.fail(ctx, run, s, fmt.Sprintf("there is no team %q", s.Team))
+			}
+		}
+		ch.TeamID = &id
+	}
+	if s.Assignee != "" {
+		id := int64(0)
+		if s.Assignee != "none" {
+			a, _, err := e.DB.AgentByEmail(ctx, s.Assignee)
+			if parley.ErrorCode(err) == parley.ENOTFOUND {
+				return e.fail(ctx, run, s, fmt.Sprintf("there is no agent %s", s.Assignee))
+			} else if err != nil {
+				return err
+			}
+			id = a.ID
+		}
+		ch.AssigneeID = &id
 	}
 	err := e.DB.Read(ctx, func(tx *store.Tx) error {
 		c, err := tx.Conversation(*run.ConversationID)

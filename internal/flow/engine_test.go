@@ -527,6 +527,29 @@ func TestUpdateStep(t *testing.T) {
 		if _, err := Parse(strings.Replace(doc, "priority: high", "priority: extreme", 1)); err == nil || !strings.Contains(err.Error(), "priority") {
 			t.Fatalf("a bad priority: %v", err)
 		}
+		// A team by name and an agent by email; an unknown one fails the step.
+		team, err := r.engine.Inbox.CreateTeam(ctx, inbox.System, parley.Team{Name: "Returns"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ana parley.Agent
+		if err := r.db.Write(ctx, func(tx *store.Tx) error {
+			ana = parley.Agent{Email: "ana@example.com", Name: "Ana", Role: parley.RoleAgent}
+			return tx.CreateAgent(&ana, "!")
+		}); err != nil {
+			t.Fatal(err)
+		}
+		move := "name: Move\ntrigger: {event: manual}\nsteps:\n  - {id: move, kind: update, team: returns, assignee: ana@example.com}\n"
+		if got := waitRun(t, r.db, r.start(t, move, "t/move", map[string]any{}).ID); got.Status != "succeeded" {
+			t.Fatalf("move: %+v", got)
+		}
+		if c, _ = r.db.Conversation(ctx, r.conv); c.TeamID == nil || *c.TeamID != team.ID || c.AssigneeID == nil || *c.AssigneeID != ana.ID {
+			t.Fatalf("after the move: %+v", c)
+		}
+		bad := strings.Replace(move, "team: returns", "team: nowhere", 1)
+		if got := waitRun(t, r.db, r.start(t, bad, "t/move-2", map[string]any{}).ID); got.Status != "failed" || !strings.Contains(got.Error, `no team "nowhere"`) {
+			t.Fatalf("an unknown team: %+v", got)
+		}
 	})
 }
 

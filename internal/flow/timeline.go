@@ -67,6 +67,12 @@ func summarize(s *Step, input string, output any) string {
 		if s.Status != "" {
 			parts = append(parts, "marked it "+s.Status)
 		}
+		if s.Team != "" {
+			parts = append(parts, "moved it to team "+s.Team)
+		}
+		if s.Assignee != "" {
+			parts = append(parts, "assigned it to "+s.Assignee)
+		}
 		return s.ID + ": " + strings.Join(parts, "; ")
 	case "set":
 		var names []string
