@@ -62,6 +62,7 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/workflows/{workflow_id}/dry-run", s.dryRun, false},
 		{"GET", "/api/v1/runs", s.listRuns, false},
 		{"POST", "/api/v1/events/inbound", s.inboundEvent, false},
+		{"POST", "/api/v1/events/signed", s.signedEvent, true},
 		{"GET", "/api/v1/runs/{run_id}", s.getRun, false},
 		{"POST", "/api/v1/runs/{run_id}/cancel", s.cancelRun, false},
 		{"POST", "/api/v1/runs/{run_id}/retry", s.retryRun, false},

@@ -1,9 +1,15 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
+	"strings"
 
 	"github.com/parleyhq/parley/internal/flow"
 	"github.com/parleyhq/parley/internal/parley"
@@ -319,3 +325,59 @@ func (s *Server) workflowReport(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "workflows": st})
 }
+
+// signedEvent is inboundEvent for a system that signs instead of holding
+// an API token: X-Parley-Signature is "sha256=" and the hex HMAC-SHA256
+// of the body under the workflow secret events_signing_key. A missing or
+// wrong signature changes nothing.
+func (s *Server) signedEvent(w http.ResponseWriter, r *http.Request) error {
+	limit := s.MaxJSONBytes
+	if limit <= 0 {
+		limit = 1 << 20
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return parley.Errorf(parley.EINVALID, "the body could not be read")
+	}
+	if int64(len(body)) > limit {
+		return parley.Errorf(parley.ETOOLARGE, "the body is larger than %d bytes", limit)
+	}
+	key, err := s.Flow.Secret(r.Context(), eventsSigningKey)
+	if err != nil {
+		return err
+	}
+	sig, ok := strings.CutPrefix(r.Header.Get("X-Parley-Signature"), "sha256=")
+	want := hmac.New(sha256.New, []byte(key))
+	want.Write(body)
+	got, decErr := hex.DecodeString(sig)
+	if key == "" || !ok || decErr != nil || !hmac.Equal(got, want.Sum(nil)) {
+		return parley.Errorf(parley.EUNAUTHORIZED, "X-Parley-Signature must be sha256= and the HMAC-SHA256 of the body under the workflow secret %s", eventsSigningKey)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	var req inboundEvent
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	data := map[string]any{}
+	if len(req.Data) > 0 && string(req.Data) != "null" {
+		if err := json.Unmarshal(req.Data, &data); err != nil {
+			return parley.Errorf(parley.EINVALID, "data must be a JSON object")
+		}
+	}
+	if req.ConversationID != nil {
+		if _, err := s.DB.Conversation(r.Context(), *req.ConversationID); err != nil {
+			return err
+		}
+	}
+	runs, err := s.Flow.Inbound(r.Context(), req.Name, req.Key, data, req.ConversationID)
+	if err != nil {
+		return err
+	}
+	if runs == nil {
+		runs = []store.FlowRun{}
+	}
+	return writeJSON(w, http.StatusAccepted, map[string]any{"runs": runs})
+}
+
+// eventsSigningKey is the workflow secret signed events are checked with.
+const eventsSigningKey = "events_signing_key"

@@ -1,6 +1,9 @@
 package api_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
@@ -113,6 +116,25 @@ steps:
 		var got struct{ Run struct{ Status string } }
 		e.call("GET", fmt.Sprintf("/api/v1/runs/%d", first.Runs[0].ID), nil, 200, &got)
 		return got.Run.Status == "succeeded"
+	})
+	// The same, signed instead of a token: a good signature starts (or
+	// answers) the runs; a wrong or missing one changes nothing.
+	e.call("PUT", "/api/v1/workflow-secrets/events_signing_key", map[string]any{"value": "sign-me"}, 204, nil)
+	signedBody := `{"name":"order.delivered","key":"shop-evt-10","data":{"order_id":"A1003"}}`
+	mac := hmac.New(sha256.New, []byte("sign-me"))
+	mac.Write([]byte(signedBody))
+	goodSig := "sha256=" + hex.EncodeToString(mac.Sum(nil))
+	e.run([]scenario{
+		{name: "signed: a good signature", method: "POST", path: "/api/v1/events/signed", token: noToken, body: signedBody,
+			header: map[string]string{"X-Parley-Signature": goodSig}, status: 202, want: []string{`"trigger_key":"inbound/order.delivered/shop-evt-10/`}},
+		{name: "signed: a wrong signature", method: "POST", path: "/api/v1/events/signed", token: noToken, body: strings.Replace(signedBody, "A1003", "A1001", 1),
+			header: map[string]string{"X-Parley-Signature": goodSig}, status: 401},
+		{name: "signed: no signature", method: "POST", path: "/api/v1/events/signed", token: noToken, body: signedBody, status: 401},
+	})
+	eventually(t, "the signed event's run to finish", func() bool {
+		var runs struct{ Runs []struct{ Status string } }
+		e.call("GET", "/api/v1/runs?status=running", nil, 200, &runs)
+		return len(runs.Runs) == 0
 	})
 	e.run([]scenario{
 		{name: "inbound: no key", method: "POST", path: "/api/v1/events/inbound", body: map[string]any{"name": "order.delivered"}, status: 400},

@@ -119,3 +119,13 @@ func secretNames(src string) []string {
 type permanentError struct{ msg string }
 
 func (e permanentError) Error() string { return e.msg }
+
+// Secret returns one saved secret's value ("" when there is none), for
+// the API's check of signed events.
+func (e *Engine) Secret(ctx context.Context, name string) (string, error) {
+	m, err := e.secrets(ctx)
+	if err != nil {
+		return "", err
+	}
+	return m[name], nil
+}
