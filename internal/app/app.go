@@ -138,6 +138,10 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	a.Jobs.OnFinish = a.Telemetry.JobFinished
 	a.Flow.Meter = a.Telemetry
 	a.LLM = &llm.Provider{DB: db, Guard: guard, Meter: a.Telemetry}
+	a.Flow.Model = func(ctx context.Context) (*llm.Client, bool, error) {
+		c, s, err := a.LLM.Client(ctx)
+		return c, s.MaskContacts, err
+	}
 	// Caches drop what changed on any node as the event log says so
 	// (parley.EventConfigChanged), not when a TTL runs out.
 	a.changes = a.Hub.WatchChanges(a.API.Changed, a.Inbox.Changed, a.Gateway.Changed, a.LLM.Changed)

@@ -82,6 +82,9 @@ type Step struct {
 	// set: variables for later steps, each a template.
 	Values map[string]string `yaml:"values"`
 
+	// classify: the text to sort (a template) into Classes.
+	Classes []Class `yaml:"classes"`
+
 	// update: changes to the run's conversation.
 	AddLabels    []string `yaml:"add_labels"`
 	RemoveLabels []string `yaml:"remove_labels"`
@@ -115,13 +118,14 @@ type Approve struct {
 // StepKinds lists the kinds a step may have, with the fields each takes
 // beyond id, kind and next.
 var stepFields = map[string][]string{
-	"http":   {"method", "url", "headers", "body", "keep", "approve"},
-	"if":     {"when", "then", "else"},
-	"note":   {"text"},
-	"reply":  {"text"},
-	"set":    {"values"},
-	"update": {"add_labels", "remove_labels", "priority", "status", "team", "assignee"},
-	"wait":   {"for", "until"},
+	"http":     {"method", "url", "headers", "body", "keep", "approve"},
+	"if":       {"when", "then", "else"},
+	"note":     {"text"},
+	"reply":    {"text"},
+	"set":      {"values"},
+	"classify": {"text", "classes"},
+	"update":   {"add_labels", "remove_labels", "priority", "status", "team", "assignee"},
+	"wait":     {"for", "until"},
 }
 
 var (
@@ -384,6 +388,14 @@ func (c *checker) step(s *Step, n *yaml.Node, field string) {
 			c.add(lineOf(n, "text"), field+".text", "is required")
 		}
 		tmpl("text", s.Text)
+	case "classify":
+		if strings.TrimSpace(s.Text) == "" {
+			c.add(lineOf(n, "text"), field+".text", "is required: what to classify, such as {{ input.message.text }}")
+		}
+		tmpl("text", s.Text)
+		if err := checkClasses(s); err != nil {
+			c.add(lineOf(n, "classes"), field+".classes", err.Error())
+		}
 	case "update":
 		if len(s.AddLabels)+len(s.RemoveLabels) == 0 && s.Priority == "" && s.Status == "" && s.Team == "" && s.Assignee == "" {
 			c.add(n.Line, field, "an update changes at least one of add_labels, remove_labels, priority, status, team, assignee")

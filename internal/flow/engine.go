@@ -41,6 +41,9 @@ type Engine struct {
 	Approvals *approval.Service
 	// Wake wakes the job runner after a commit that enqueued a step.
 	Wake func()
+	// Model, when set, is the language model classify steps ask (when one
+	// is configured); without one they decide by their rules.
+	Model Model
 	// Meter, when set, counts runs and steps (telemetry.Registry).
 	Meter Meter
 	// MaxResponse bounds the body read from an http step's answer.
@@ -240,6 +243,8 @@ func (e *Engine) runStep(ctx context.Context, j store.Job) error {
 		err2 = e.runWait(ctx, run, d, s)
 	case "update":
 		err2 = e.runUpdate(ctx, run, d, s)
+	case "classify":
+		err2 = e.runClassify(ctx, run, d, s, env)
 	case "http":
 		err2 = e.runHTTP(ctx, j, run, d, s, env)
 	default:

@@ -53,6 +53,8 @@ func summarize(s *Step, input string, output any) string {
 		return s.ID + ": replied to the customer"
 	case "wait":
 		return s.ID + ": waited"
+	case "classify":
+		return fmt.Sprintf("%s: classified as %v (by %v)", s.ID, out["class"], out["by"])
 	case "update":
 		var parts []string
 		if len(s.AddLabels) > 0 {
