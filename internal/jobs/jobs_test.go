@@ -318,12 +318,15 @@ func TestClaimRenewedWhileRunning(t *testing.T) {
 		var runs atomic.Int32
 		mk := func() *jobs.Runner {
 			r := jobs.New(db)
-			r.Lease = 150 * time.Millisecond
+			// Generous for a loaded machine (the race detector, CI): a
+			// renewal is a write, and one held up past the lease would
+			// let b take the job.
+			r.Lease = time.Second
 			r.MaxSleep = 20 * time.Millisecond
 			r.Handle("slow", func(ctx context.Context, j store.Job) error {
 				runs.Add(1)
 				select {
-				case <-time.After(800 * time.Millisecond):
+				case <-time.After(3500 * time.Millisecond):
 					return nil
 				case <-ctx.Done():
 					return ctx.Err()
