@@ -178,6 +178,12 @@ func (s *Server) inboundEvent(w http.ResponseWriter, r *http.Request) error {
 	if err := requireAdmin(r); err != nil {
 		return err
 	}
+	return s.startInbound(w, r)
+}
+
+// startInbound reads an inbound event's body and starts the workflows
+// waiting for it: what the token and the signed routes share.
+func (s *Server) startInbound(w http.ResponseWriter, r *http.Request) error {
 	var req inboundEvent
 	if err := s.decode(w, r, &req); err != nil {
 		return err
@@ -354,29 +360,7 @@ func (s *Server) signedEvent(w http.ResponseWriter, r *http.Request) error {
 		return parley.Errorf(parley.EUNAUTHORIZED, "X-Parley-Signature must be sha256= and the HMAC-SHA256 of the body under the workflow secret %s", eventsSigningKey)
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	var req inboundEvent
-	if err := s.decode(w, r, &req); err != nil {
-		return err
-	}
-	data := map[string]any{}
-	if len(req.Data) > 0 && string(req.Data) != "null" {
-		if err := json.Unmarshal(req.Data, &data); err != nil {
-			return parley.Errorf(parley.EINVALID, "data must be a JSON object")
-		}
-	}
-	if req.ConversationID != nil {
-		if _, err := s.DB.Conversation(r.Context(), *req.ConversationID); err != nil {
-			return err
-		}
-	}
-	runs, err := s.Flow.Inbound(r.Context(), req.Name, req.Key, data, req.ConversationID)
-	if err != nil {
-		return err
-	}
-	if runs == nil {
-		runs = []store.FlowRun{}
-	}
-	return writeJSON(w, http.StatusAccepted, map[string]any{"runs": runs})
+	return s.startInbound(w, r)
 }
 
 // eventsSigningKey is the workflow secret signed events are checked with.

@@ -169,14 +169,7 @@ func (e *Engine) gate(ctx context.Context, run store.FlowRun, s *Step, env map[s
 	until := e.DB.Now().Add(s.Approve.timeout)
 	req.ApprovalID, req.Until = asked.ID, &until
 	return false, e.DB.Write(ctx, func(tx *store.Tx) error {
-		cur, err := tx.FlowRun(run.ID)
-		if err != nil {
-			return err
-		}
-		if cur.Status != "running" || cur.Step != s.ID {
-			return errStale
-		}
-		rec, err := e.stepRecord(tx, cur, s)
+		cur, rec, err := e.atStep(tx, run.ID, s)
 		if err != nil {
 			return err
 		}

@@ -54,14 +54,7 @@ func (e *Engine) runHTTP(ctx context.Context, j store.Job, run store.FlowRun, d 
 	var req request
 	var renderErr error
 	err := e.DB.Write(ctx, func(tx *store.Tx) error {
-		cur, err := tx.FlowRun(run.ID)
-		if err != nil {
-			return err
-		}
-		if cur.Status != "running" || cur.Step != s.ID {
-			return errStale
-		}
-		rec, err := e.stepRecord(tx, cur, s)
+		_, rec, err := e.atStep(tx, run.ID, s)
 		if err != nil {
 			return err
 		}
@@ -122,13 +115,9 @@ func (e *Engine) runHTTP(ctx context.Context, j store.Job, run store.FlowRun, d 
 // the run shows why it is waiting.
 func (e *Engine) noteAttempt(ctx context.Context, run store.FlowRun, s *Step, reason string) {
 	_ = e.DB.Write(ctx, func(tx *store.Tx) error {
-		cur, err := tx.FlowRun(run.ID)
-		if err != nil || cur.Status != "running" || cur.Step != s.ID {
-			return err
-		}
-		rec, err := e.stepRecord(tx, cur, s)
+		_, rec, err := e.atStep(tx, run.ID, s)
 		if err != nil || rec.State != "started" {
-			return err
+			return err // moved on meanwhile: nothing to note
 		}
 		rec.Error = reason
 		return tx.SaveFlowStep(&rec)
