@@ -97,6 +97,10 @@ type Subject struct {
 	// (Action, Amount, Currency, Text); the gate adds the conversation's
 	// and the agent's fields.
 	Env Env
+	// Also, when set, runs in the transaction that stores the request,
+	// with its id: the caller's record of waiting for it commits with it,
+	// so a decision that comes at once never finds the caller unaware.
+	Also func(tx *store.Tx, r parley.ApprovalRequest) error
 }
 
 // Gate evaluates the enabled policies on subject. When one matches it
@@ -192,7 +196,13 @@ func (s *Service) request(ctx context.Context, subject Subject, p parley.Approva
 			return err
 		}
 		r.BoundState, r.Binding = state, binding(r, state)
-		return tx.CreateApprovalRequest(&r)
+		if err := tx.CreateApprovalRequest(&r); err != nil {
+			return err
+		}
+		if subject.Also != nil {
+			return subject.Also(tx, r)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -161,28 +161,29 @@ func (e *Engine) gate(ctx context.Context, run store.FlowRun, s *Step, env map[s
 	if run.ConversationID != nil {
 		conv = *run.ConversationID
 	}
-	asked, err := e.Approvals.Gate(ctx, approval.Subject{Kind: KindStep, ConversationID: conv, Actor: inbox.System,
-		Payload: stepApproval{RunID: run.ID, Seq: rec.Seq, Step: s.ID, Text: text, Request: req}, Env: aenv})
-	if err != nil || asked == nil {
-		return asked == nil && err == nil, err
-	}
+	// The request and the step's record of waiting for it commit together:
+	// a decision made at once (a rejection wakes the run) finds the step
+	// waiting on this request, never about to ask again.
 	until := e.DB.Now().Add(s.Approve.timeout)
-	req.ApprovalID, req.Until = asked.ID, &until
-	return false, e.DB.Write(ctx, func(tx *store.Tx) error {
-		cur, rec, err := e.atStep(tx, run.ID, s)
-		if err != nil {
-			return err
-		}
-		rec.Input, rec.State, rec.Error = jsonText(req), "started", "waiting for approval: "+asked.Reason
-		e.count(tx, func(m Meter) { m.ApprovalWait() })
-		if err := e.stepEvent(tx, cur, s, "waiting", s.ID+": waiting for approval ("+asked.Reason+")"); err != nil {
-			return err
-		}
-		if err := tx.SaveFlowStep(&rec); err != nil {
-			return err
-		}
-		return e.enqueueAt(tx, run.ID, until)
-	})
+	asked, err := e.Approvals.Gate(ctx, approval.Subject{Kind: KindStep, ConversationID: conv, Actor: inbox.System,
+		Payload: stepApproval{RunID: run.ID, Seq: rec.Seq, Step: s.ID, Text: text, Request: req}, Env: aenv,
+		Also: func(tx *store.Tx, asked parley.ApprovalRequest) error {
+			cur, rec, err := e.atStep(tx, run.ID, s)
+			if err != nil {
+				return err
+			}
+			req.ApprovalID, req.Until = asked.ID, &until
+			rec.Input, rec.State, rec.Error = jsonText(req), "started", "waiting for approval: "+asked.Reason
+			e.count(tx, func(m Meter) { m.ApprovalWait() })
+			if err := e.stepEvent(tx, cur, s, "waiting", s.ID+": waiting for approval ("+asked.Reason+")"); err != nil {
+				return err
+			}
+			if err := tx.SaveFlowStep(&rec); err != nil {
+				return err
+			}
+			return e.enqueueAt(tx, run.ID, until)
+		}})
+	return asked == nil && err == nil, err
 }
 
 func idempotencyKey(runID, seq int64) string { return fmt.Sprintf("parley-run-%d-step-%d", runID, seq) }

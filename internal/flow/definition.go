@@ -82,6 +82,15 @@ type Step struct {
 	// classify: the text to sort (a template) into Classes.
 	Classes []Class `yaml:"classes"`
 
+	// extract: the values to find in Text.
+	Fields []Field `yaml:"fields"`
+
+	// email: Text to the contact by email, under Subject (a template;
+	// a thread's own subject wins), from the email inbox named Inbox
+	// (the first when empty).
+	Subject string `yaml:"subject"`
+	Inbox   string `yaml:"inbox"`
+
 	// update: changes to the run's conversation.
 	AddLabels    []string `yaml:"add_labels"`
 	RemoveLabels []string `yaml:"remove_labels"`
@@ -119,10 +128,18 @@ var stepFields = map[string][]string{
 	"if":       {"when", "then", "else"},
 	"note":     {"text"},
 	"reply":    {"text"},
+	"email":    {"text", "subject", "inbox"},
+	"extract":  {"text", "fields"},
 	"set":      {"values"},
 	"classify": {"text", "classes"},
 	"update":   {"add_labels", "remove_labels", "priority", "status", "team", "assignee"},
 	"wait":     {"for", "until"},
+}
+
+// reservedKinds are step kinds kept for what is still to come, refused
+// with why rather than as unknown.
+var reservedKinds = map[string]string{
+	"agent": "asking a remote agent (A2A) is not in this version of Parley yet",
 }
 
 var (
@@ -211,6 +228,10 @@ func Parse(source string) (*Definition, error) {
 			d.byID[s.ID] = i
 		}
 		fields, ok := stepFields[s.Kind]
+		if why, later := reservedKinds[s.Kind]; later {
+			c.add(lineOf(n, "kind"), field+".kind", why)
+			continue
+		}
 		if !ok {
 			c.add(lineOf(n, "kind"), field+".kind", fmt.Sprintf("unknown step kind %q (known: %s)", s.Kind, strings.Join(kindNames(), ", ")))
 			continue
@@ -380,11 +401,22 @@ func (c *checker) step(s *Step, n *yaml.Node, field string) {
 		if s.Then == "" && s.Else == "" {
 			c.add(n.Line, field, "an if step needs then, else or both")
 		}
-	case "note", "reply":
+	case "note", "reply", "email":
 		if strings.TrimSpace(s.Text) == "" {
 			c.add(lineOf(n, "text"), field+".text", "is required")
 		}
 		tmpl("text", s.Text)
+		if s.Subject != "" {
+			tmpl("subject", s.Subject)
+		}
+	case "extract":
+		if strings.TrimSpace(s.Text) == "" {
+			c.add(lineOf(n, "text"), field+".text", "is required: where to look, such as {{ input.message.text }}")
+		}
+		tmpl("text", s.Text)
+		if err := checkFields(s); err != nil {
+			c.add(lineOf(n, "fields"), field+".fields", err.Error())
+		}
 	case "classify":
 		if strings.TrimSpace(s.Text) == "" {
 			c.add(lineOf(n, "text"), field+".text", "is required: what to classify, such as {{ input.message.text }}")

@@ -23,6 +23,44 @@ steps:
   - id: a
     kind: teleport
 `, []string{"line 6, steps[0].kind: unknown step kind \"teleport\""}},
+		{"a kind still to come", `
+name: x
+trigger: {event: manual}
+steps:
+  - id: a
+    kind: agent
+`, []string{"line 6, steps[0].kind: asking a remote agent (A2A) is not in this version"}},
+		{"extract: a field found only by a model", `
+name: x
+trigger: {event: manual}
+steps:
+  - id: a
+    kind: extract
+    text: "{{ input.text }}"
+    fields:
+      - {name: order, describe: "the order number"}
+`, []string{"line 8, steps[0].fields: field order: a match (a regular expression) or a like"}},
+		{"extract: an unknown like, and both", `
+name: x
+trigger: {event: manual}
+steps:
+  - id: a
+    kind: extract
+    text: "{{ input.text }}"
+    fields: [{name: iban, like: bank}]
+  - id: b
+    kind: extract
+    text: "{{ input.text }}"
+    fields: [{name: n, like: number, match: '\d+'}]
+`, []string{"line 8, steps[0].fields: field iban: like is one of", "line 12, steps[1].fields: field n: match or like, not both"}},
+		{"email: no text, a bad subject", `
+name: x
+trigger: {event: manual}
+steps:
+  - id: a
+    kind: email
+    subject: "{{ input. }}"
+`, []string{"steps[0].text: is required", "line 7, steps[0].subject:"}},
 		{"missing field", `
 name: x
 trigger: {event: manual}

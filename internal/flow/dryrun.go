@@ -131,14 +131,19 @@ func (e *Engine) DryRun(ctx context.Context, id int64, dr DryRun) (Plan, error) 
 				next = ""
 			}
 			ps.Would, out = fmt.Sprintf("find %s true: go on to %s", map[bool]string{true: "it", false: "it not"}[ok], orEnd(next)), map[string]any{"result": ok}
-		case "note", "reply":
+		case "note", "reply", "email":
 			text, err := s.texts["text"].render(env(), nil)
 			if err != nil {
 				ps.Problem = err.Error()
 				break
 			}
 			ps.Text = text
-			ps.Would = map[string]string{"note": "add a note", "reply": "send the customer this reply"}[s.Kind]
+			ps.Would = map[string]string{"note": "add a note", "reply": "send the customer this reply", "email": "email the customer this"}[s.Kind]
+			if s.Kind == "email" {
+				if _, err := e.emailInbox(ctx, s.Inbox); err != nil {
+					ps.Problem = parley.ErrorMessage(err)
+				}
+			}
 			if dr.ConversationID == 0 {
 				ps.Problem = "a " + s.Kind + " needs a conversation"
 			}
@@ -155,6 +160,22 @@ func (e *Engine) DryRun(ctx context.Context, id int64, dr DryRun) (Plan, error) 
 			}
 			maps.Copy(vars.Vars, m)
 			ps.Would, out = "set "+strings.Join(sortedKeys(m), ", "), m
+		case "classify", "extract":
+			text, err := s.texts["text"].render(env(), nil)
+			if err != nil {
+				ps.Problem = err.Error()
+				break
+			}
+			// Rules only: a dry run sends no customer words to a model.
+			if s.Kind == "classify" {
+				class, _ := (&Engine{}).classify(ctx, s, text)
+				ps.Would, out = "classify it as "+class, map[string]any{"class": class, "by": "rules"}
+			} else {
+				m, _ := (&Engine{}).extractFields(ctx, s, text)
+				m["by"] = "rules"
+				ps.Would, out = strings.TrimPrefix(summarize(s, "", m), s.ID+": "), m
+			}
+			ps.Would += " (by its rules; with a model configured, a real run asks the model first)"
 		case "update":
 			ps.Would, out = strings.TrimPrefix(summarize(s, "", nil), s.ID+": "), map[string]any{}
 		case "wait":

@@ -242,8 +242,12 @@ func (e *Engine) runStep(ctx context.Context, j store.Job) error {
 		err2 = e.runWait(ctx, run, d, s)
 	case "update":
 		err2 = e.runUpdate(ctx, run, d, s)
+	case "email":
+		err2 = e.runEmail(ctx, run, d, s, env)
 	case "classify":
 		err2 = e.runClassify(ctx, run, d, s, env)
+	case "extract":
+		err2 = e.runExtract(ctx, run, d, s, env)
 	case "http":
 		err2 = e.runHTTP(ctx, j, run, d, s, env)
 	default:

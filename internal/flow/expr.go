@@ -34,15 +34,7 @@ func extract(params ...any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := re.FindStringSubmatch(text)
-	switch {
-	case m == nil:
-		return "", nil
-	case len(m) > 1:
-		return m[1], nil
-	default:
-		return m[0], nil
-	}
+	return firstMatch(re, text), nil
 }
 
 var regexps sync.Map // pattern → *regexp.Regexp

@@ -80,14 +80,66 @@ func (e *Engine) runReply(ctx context.Context, run store.FlowRun, d *Definition,
 	if err != nil {
 		return e.fail(ctx, run, s, err.Error())
 	}
-	_, err = e.Inbox.ReplyWith(ctx, inbox.System, *run.ConversationID, inbox.Outgoing{Text: text, Automated: true},
+	return e.send(ctx, run, d, s, inbox.Outgoing{Text: text, Automated: true}, map[string]any{"text": text})
+}
+
+// send writes out to the run's contact as Parley's own message and
+// records the step in the same transaction, so it is sent once. What the
+// channel refuses (a closed window, an opt-out, no address) fails the
+// step with the channel's reason.
+func (e *Engine) send(ctx context.Context, run store.FlowRun, d *Definition, s *Step, out inbox.Outgoing, input map[string]any) error {
+	_, err := e.Inbox.ReplyWith(ctx, inbox.System, *run.ConversationID, out,
 		func(tx *store.Tx, m parley.Message) error {
-			return e.record(tx, run.ID, s, map[string]any{"text": text}, map[string]any{"message_id": m.ID}, d.after(s))
+			return e.record(tx, run.ID, s, input, map[string]any{"message_id": m.ID}, d.after(s))
 		})
 	if err != nil && !errors.Is(err, errStale) && parley.ErrorCode(err) != parley.EINTERNAL {
 		return e.fail(ctx, run, s, parley.ErrorMessage(err))
 	}
 	return err
+}
+
+// runEmail writes to the run's contact by email, whatever channel the
+// conversation is on (a label link to a WhatsApp customer), through an
+// email inbox: the one the step names, else the first. It is a message
+// in the conversation like a reply, so agents see it, the channel's rules
+// (an address, an opt-out) decide, and it is sent once.
+func (e *Engine) runEmail(ctx context.Context, run store.FlowRun, d *Definition, s *Step, env map[string]any) error {
+	if run.ConversationID == nil {
+		return e.fail(ctx, run, s, "an email needs a conversation, and this run has none")
+	}
+	text, err := s.texts["text"].render(env, nil)
+	if err != nil {
+		return e.fail(ctx, run, s, err.Error())
+	}
+	subject := ""
+	if t := s.texts["subject"]; t != nil {
+		if subject, err = t.render(env, nil); err != nil {
+			return e.fail(ctx, run, s, err.Error())
+		}
+	}
+	via, err := e.emailInbox(ctx, s.Inbox)
+	if err != nil {
+		return e.fail(ctx, run, s, parley.ErrorMessage(err))
+	}
+	return e.send(ctx, run, d, s, inbox.Outgoing{Text: text, Subject: subject, ViaInboxID: via, Automated: true},
+		map[string]any{"text": text, "subject": subject, "inbox_id": via})
+}
+
+// emailInbox is the email inbox named name, or the first one.
+func (e *Engine) emailInbox(ctx context.Context, name string) (int64, error) {
+	list, err := e.DB.Inboxes(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, in := range list {
+		if in.ChannelType == parley.ChannelEmail && (name == "" || strings.EqualFold(in.Name, name)) {
+			return in.ID, nil
+		}
+	}
+	if name != "" {
+		return 0, parley.Errorf(parley.ENOTFOUND, "there is no email inbox named %q", name)
+	}
+	return 0, parley.Errorf(parley.ENOTFOUND, "there is no email inbox to send from: add one in Settings → Inboxes")
 }
 
 // runWait waits: the first time, it records the step as started with the

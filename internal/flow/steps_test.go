@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/llm"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/secret"
 	"github.com/parleyhq/parley/internal/store"
@@ -263,6 +264,40 @@ func TestDryRun(t *testing.T) {
 		after, _ := r.db.Messages(ctx, []int64{r.conv})
 		if c := r.shop.Counts(); c.Calls != 0 || len(runs) != 0 || len(after) != len(before) {
 			t.Fatalf("a dry run touched something: shop %+v, %d runs, %d → %d messages", c, len(runs), len(before), len(after))
+		}
+
+		// The AI steps plan by their rules, with no model asked; an email
+		// with no email inbox to send from is where the run would fail.
+		sorting, err := r.engine.Save(ctx, `
+name: Sort and write
+trigger: {event: manual}
+steps:
+  - id: intent
+    kind: classify
+    text: "{{ input.text }}"
+    classes: [{name: refund, match: "refund|money back"}]
+  - id: found
+    kind: extract
+    text: "{{ input.text }}"
+    fields: [{name: order, match: '\b([A-Z]\d{4})\b'}]
+  - id: tell
+    kind: email
+    text: "About {{ steps.found.order }}: it is a {{ steps.intent.class }}."
+`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		called := false
+		r.engine.Model = func(context.Context) (*llm.Client, bool, error) { called = true; return nil, false, nil }
+		defer func() { r.engine.Model = nil }()
+		plan, err = r.engine.DryRun(ctx, sorting.ID, DryRun{ConversationID: r.conv, Input: map[string]any{"text": "Refund for C3003 please"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(plan.Steps) != 3 || plan.Steps[0].Would != "classify it as refund (by its rules; with a model configured, a real run asks the model first)" ||
+			!strings.HasPrefix(plan.Steps[1].Would, "found order") || plan.Steps[2].Text != "About C3003: it is a refund." ||
+			!strings.Contains(plan.Steps[2].Problem, "no email inbox") || called {
+			t.Fatalf("plan %+v (model asked: %v)", plan.Steps, called)
 		}
 	})
 }

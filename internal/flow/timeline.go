@@ -51,6 +51,19 @@ func summarize(s *Step, input string, output any) string {
 		return s.ID + ": added a note"
 	case "reply":
 		return s.ID + ": replied to the customer"
+	case "email":
+		return s.ID + ": emailed the customer"
+	case "extract":
+		var found []string
+		for _, f := range s.Fields {
+			if v, _ := out[f.Name].(string); v != "" {
+				found = append(found, f.Name)
+			}
+		}
+		if len(found) == 0 {
+			return fmt.Sprintf("%s: found nothing (by %v)", s.ID, out["by"])
+		}
+		return fmt.Sprintf("%s: found %s (by %v)", s.ID, strings.Join(found, ", "), out["by"])
 	case "wait":
 		return s.ID + ": waited"
 	case "classify":

@@ -173,9 +173,10 @@ type emailThread struct {
 
 // threading fills in an email reply's subject and threading headers: the
 // subject the conversation began with (a customer who renames the subject
-// halfway, or a second request, does not rename the thread), in reply to
-// the last email received in it; other channels have none.
-func (g *Gateway) threading(tx *store.Tx, c *conn, conv parley.Conversation, p *payload) error {
+// halfway, or a second request, does not rename the thread), else the
+// subject the sender gave (a workflow emailing a WhatsApp customer), in
+// reply to the last email received in it; other channels have none.
+func (g *Gateway) threading(tx *store.Tx, c *conn, conv parley.Conversation, p *payload, subject string) error {
 	if c.inbox.ChannelType != parley.ChannelEmail {
 		return nil
 	}
@@ -193,6 +194,9 @@ func (g *Gateway) threading(tx *store.Tx, c *conn, conv parley.Conversation, p *
 	json.Unmarshal([]byte(raw), &first)
 	if p.Subject = first.Subject; p.Subject == "" {
 		p.Subject = t.Subject
+	}
+	if p.Subject == "" {
+		p.Subject = strings.TrimSpace(subject)
 	}
 	if p.Subject == "" {
 		p.Subject = "Your conversation with " + c.inbox.Name

@@ -72,7 +72,7 @@ func (g *Gateway) Admit(tx *store.Tx, in parley.Inbox, conv parley.Conversation,
 		}
 		return "", parley.Errorf(parley.ECONFLICT, "%s", strings.TrimSpace(reason))
 	}
-	if err := g.threading(tx, c, conv, &p); err != nil {
+	if err := g.threading(tx, c, conv, &p, out.Subject); err != nil {
 		return "", err
 	}
 	p.Choices, p.ChoicesLabel = out.Choices, out.ChoicesLabel

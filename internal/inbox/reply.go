@@ -29,6 +29,9 @@ type Outgoing struct {
 	// channels (a widget conversation answered on WhatsApp); zero: the
 	// conversation's own inbox.
 	ViaInboxID int64
+	// Subject heads an email that starts a thread (a workflow writing to
+	// a WhatsApp customer by email); a reply in a thread keeps its own.
+	Subject string
 	// Choices are answers offered as buttons (a survey's scores), on the
 	// channels that have them; ChoicesLabel opens a list of them.
 	Choices      []Choice
