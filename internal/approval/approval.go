@@ -368,8 +368,40 @@ func (s *Service) CanSee(actor inbox.Actor, r parley.ApprovalRequest) bool {
 	return actor.Role.IsAdmin() || CanApprove(actor, r) || s.asked(actor, r)
 }
 
+// Escalate adds agent to the approvers of pending request id, in tx (a
+// request that waited too long, handed to someone more senior). A
+// request that named no approvers (owners and admins) keeps them: they
+// are named with the agent. The agent must be able to sign in.
+func (s *Service) Escalate(tx *store.Tx, id int64, agent parley.Agent, why string) (parley.ApprovalRequest, error) {
+	r, err := tx.ApprovalRequest(id)
+	if err != nil {
+		return r, err
+	}
+	approvers := slices.Clone(r.ApproverIDs)
+	if len(approvers) == 0 {
+		agents, err := tx.Agents()
+		if err != nil {
+			return r, err
+		}
+		for _, a := range agents {
+			if a.Role.IsAdmin() && a.Active {
+				approvers = append(approvers, a.ID)
+			}
+		}
+	}
+	if !slices.Contains(approvers, agent.ID) {
+		approvers = append(approvers, agent.ID)
+	}
+	r, err = tx.EscalateApproval(id, approvers, why)
+	if err == nil && s.OnRequest != nil {
+		tx.AfterCommit(func() { s.OnRequest(r) })
+	}
+	return r, err
+}
+
 // IsApprover reports whether actor may approve anything: an owner or
-// admin, or an agent some policy names.
+// admin, an agent some policy names, or one a pending request was
+// escalated to.
 func (s *Service) IsApprover(ctx context.Context, actor inbox.Actor) (bool, error) {
 	if actor.Role.IsAdmin() {
 		return true, nil
@@ -383,6 +415,15 @@ func (s *Service) IsApprover(ctx context.Context, actor inbox.Actor) (bool, erro
 	}
 	for _, p := range policies {
 		if slices.Contains(p.ApproverIDs, *actor.AgentID) {
+			return true, nil
+		}
+	}
+	pending, err := s.DB.ApprovalRequests(ctx, store.ApprovalFilter{State: parley.ApprovalPending})
+	if err != nil {
+		return false, err
+	}
+	for _, r := range pending {
+		if slices.Contains(r.ApproverIDs, *actor.AgentID) {
 			return true, nil
 		}
 	}

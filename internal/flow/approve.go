@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/parleyhq/parley/internal/approval"
 	"github.com/parleyhq/parley/internal/inbox"
@@ -119,7 +120,10 @@ func (e *Engine) gate(ctx context.Context, run store.FlowRun, s *Step, env map[s
 				return false, e.fail(ctx, run, s, fmt.Sprintf("no one approved it within %s (approval request %d: %s)",
 					s.Approve.timeout, r.ID, r.Reason))
 			}
-			return false, e.DB.Write(ctx, func(tx *store.Tx) error { return e.enqueueAt(tx, run.ID, *waiting.Until) })
+			if waiting.EscalateAt != nil && !waiting.Escalated && !e.DB.Now().Before(*waiting.EscalateAt) {
+				return false, e.escalate(ctx, run, s, waiting)
+			}
+			return false, e.DB.Write(ctx, func(tx *store.Tx) error { return e.enqueueAt(tx, run.ID, nextLook(waiting)) })
 		default:
 			why := "it was " + string(r.State)
 			if r.Note != "" {
@@ -165,6 +169,10 @@ func (e *Engine) gate(ctx context.Context, run store.FlowRun, s *Step, env map[s
 	// a decision made at once (a rejection wakes the run) finds the step
 	// waiting on this request, never about to ask again.
 	until := e.DB.Now().Add(s.Approve.timeout)
+	if esc := s.Approve.Escalate; esc != nil {
+		at := e.DB.Now().Add(esc.after)
+		req.EscalateAt = &at
+	}
 	asked, err := e.Approvals.Gate(ctx, approval.Subject{Kind: KindStep, ConversationID: conv, Actor: inbox.System,
 		Payload: stepApproval{RunID: run.ID, Seq: rec.Seq, Step: s.ID, Text: text, Request: req}, Env: aenv,
 		Also: func(tx *store.Tx, asked parley.ApprovalRequest) error {
@@ -181,9 +189,57 @@ func (e *Engine) gate(ctx context.Context, run store.FlowRun, s *Step, env map[s
 			if err := tx.SaveFlowStep(&rec); err != nil {
 				return err
 			}
-			return e.enqueueAt(tx, run.ID, until)
+			return e.enqueueAt(tx, run.ID, nextLook(req))
 		}})
 	return asked == nil && err == nil, err
+}
+
+// nextLook is when a run waiting for approval looks again (besides when
+// someone decides): at its escalation, then at its timeout.
+func nextLook(r request) time.Time {
+	if r.EscalateAt != nil && !r.Escalated && r.EscalateAt.Before(*r.Until) {
+		return *r.EscalateAt
+	}
+	return *r.Until
+}
+
+// escalate hands a request no one decided in time to the step's
+// escalation agent as well, says so on the conversation's timeline, and
+// waits on to the timeout. An agent who is gone or deactivated is said
+// too; the request waits for its approvers.
+func (e *Engine) escalate(ctx context.Context, run store.FlowRun, s *Step, waiting request) error {
+	esc := s.Approve.Escalate
+	agent, _, err := e.DB.AgentByEmail(ctx, esc.To)
+	if err != nil && parley.ErrorCode(err) != parley.ENOTFOUND {
+		return err
+	}
+	return e.DB.Write(ctx, func(tx *store.Tx) error {
+		cur, rec, err := e.atStep(tx, run.ID, s)
+		if err != nil {
+			return err
+		}
+		summary := fmt.Sprintf("%s: no decision in %s; escalated to %s", s.ID, esc.After, esc.To)
+		switch {
+		case agent.ID == 0 || !agent.Active:
+			summary = fmt.Sprintf("%s: no decision in %s, and %s is not an active agent to escalate to; it waits for its approvers", s.ID, esc.After, esc.To)
+		default:
+			if _, err := e.Approvals.Escalate(tx, waiting.ApprovalID, agent, fmt.Sprintf("escalated to %s after %s", esc.To, esc.After)); err != nil {
+				if parley.ErrorCode(err) == parley.ECONFLICT {
+					return e.enqueue(tx, run.ID) // decided meanwhile: read the decision
+				}
+				return err
+			}
+		}
+		waiting.Escalated = true
+		rec.Input = jsonText(waiting)
+		if err := tx.SaveFlowStep(&rec); err != nil {
+			return err
+		}
+		if err := e.stepEvent(tx, cur, s, "waiting", summary); err != nil {
+			return err
+		}
+		return e.enqueueAt(tx, run.ID, *waiting.Until)
+	})
 }
 
 func idempotencyKey(runID, seq int64) string { return fmt.Sprintf("parley-run-%d-step-%d", runID, seq) }

@@ -110,3 +110,73 @@ func waitApproval(t *testing.T, a *approval.Service, who inbox.Actor) parley.App
 }
 
 func waitABit() { <-time.After(10 * time.Millisecond) }
+
+// TestApprovalEscalates: a request no one decides within escalate.after
+// is handed to the named agent as well (a supervisor no policy names),
+// who may then approve it; the timeline says so, and the run goes on.
+// Before the escalation that agent may not decide.
+func TestApprovalEscalates(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		r := newRig(t, dialect)
+		ctx := context.Background()
+		approvals := approval.New(r.db, r.engine.Inbox)
+		r.engine.RegisterApprovals(approvals)
+		var admin, lead parley.Agent
+		if err := r.db.Write(ctx, func(tx *store.Tx) error {
+			admin = parley.Agent{Email: "owner@example.com", Name: "Owner", Role: parley.RoleAdmin, Active: true}
+			lead = parley.Agent{Email: "lead@example.com", Name: "Lead", Role: parley.RoleAgent, Active: true}
+			if err := tx.CreateAgent(&admin, "!"); err != nil {
+				return err
+			}
+			return tx.CreateAgent(&lead, "!")
+		}); err != nil {
+			t.Fatal(err)
+		}
+		leadActor := inbox.Actor{AgentID: &lead.ID, Role: parley.RoleAgent}
+		if _, err := approvals.CreatePolicy(ctx, inbox.System, parley.ApprovalPolicy{Name: "Big refunds",
+			Condition: `action == "flow.step" && amount > 100`, Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		doc := strings.Replace(refund, "      text: \"Refund", "      escalate: {after: 1s, to: lead@example.com}\n      text: \"Refund", 1)
+		r.run(t)
+		run := r.start(t, doc, "t/esc", map[string]any{"order_id": "A1002", "amount": 249})
+		pending := waitApproval(t, approvals, inbox.Actor{AgentID: &admin.ID, Role: parley.RoleAdmin})
+		if ok, _ := approvals.IsApprover(ctx, leadActor); ok {
+			t.Fatal("the lead is an approver before the escalation")
+		}
+		if _, err := approvals.Approve(ctx, leadActor, pending.ID, "too early"); parley.ErrorCode(err) != parley.EFORBIDDEN {
+			t.Fatalf("the lead approving before the escalation: %v", err)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			got, _ := r.db.ApprovalRequest(ctx, pending.ID)
+			if approval.CanApprove(leadActor, got) {
+				if !approval.CanApprove(inbox.Actor{AgentID: &admin.ID, Role: parley.RoleAdmin}, got) {
+					t.Fatalf("the escalation left out the admins: %v", got.ApproverIDs)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("not escalated: %+v", got)
+			}
+			waitABit()
+		}
+		if ok, _ := approvals.IsApprover(ctx, leadActor); !ok {
+			t.Fatal("the lead does not see the request as theirs to decide")
+		}
+		if _, err := approvals.Approve(ctx, leadActor, pending.ID, "go ahead"); err != nil {
+			t.Fatal(err)
+		}
+		if got := waitRun(t, r.db, run.ID); got.Status != "succeeded" || r.shop.Counts().Refunds != 1 {
+			t.Fatalf("after the lead's approval: %+v, shop %+v", got, r.shop.Counts())
+		}
+		events, _ := r.db.Events(ctx, 0, 1000)
+		found := false
+		for _, ev := range events {
+			found = found || ev.Type == parley.EventFlowStep && strings.Contains(string(ev.Data), "no decision in 1s; escalated to lead@example.com")
+		}
+		if !found {
+			t.Fatal("the timeline does not show the escalation")
+		}
+	})
+}

@@ -119,6 +119,17 @@ type Approve struct {
 	Text     string `yaml:"text"`
 	Timeout  string `yaml:"timeout"`
 	timeout  time.Duration
+	// Escalate hands a request no one has decided after a while to one
+	// more approver (a lead), before the timeout ends it.
+	Escalate *Escalate `yaml:"escalate"`
+}
+
+// Escalate names who else may decide (an agent's email) and after how
+// long ("4h").
+type Escalate struct {
+	After string `yaml:"after"`
+	To    string `yaml:"to"`
+	after time.Duration
 }
 
 // StepKinds lists the kinds a step may have, with the fields each takes
@@ -381,8 +392,29 @@ func (c *checker) step(s *Step, n *yaml.Node, field string) {
 				}
 				a.timeout = d
 			}
-			if an := valueOf(n, "approve"); an != nil && an.Kind == yaml.MappingNode {
-				c.keys(an, field+".approve", []string{"amount", "currency", "text", "timeout"})
+			an := valueOf(n, "approve")
+			if an != nil && an.Kind == yaml.MappingNode {
+				c.keys(an, field+".approve", []string{"amount", "currency", "text", "timeout", "escalate"})
+			}
+			if an == nil {
+				an = n
+			}
+			if esc := a.Escalate; esc != nil {
+				line, f := lineOf(an, "escalate"), field+".approve.escalate"
+				if en := valueOf(an, "escalate"); en != nil && en.Kind == yaml.MappingNode {
+					c.keys(en, f, []string{"after", "to"})
+				}
+				d, err := parseWait(esc.After)
+				switch {
+				case err != nil:
+					c.add(line, f+".after", err.Error())
+				case d >= a.timeout:
+					c.add(line, f+".after", fmt.Sprintf("must be shorter than the timeout (%s): escalation comes before the request ends", a.timeout))
+				}
+				esc.after = d
+				if !strings.Contains(esc.To, "@") {
+					c.add(line, f+".to", "is required: the email of the agent who may then decide too")
+				}
 			}
 		}
 		for k, path := range s.Keep {

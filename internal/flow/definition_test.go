@@ -61,6 +61,19 @@ steps:
     kind: email
     subject: "{{ input. }}"
 `, []string{"steps[0].text: is required", "line 7, steps[0].subject:"}},
+		{"approve: an escalation after the timeout, to no one", `
+name: x
+trigger: {event: manual}
+steps:
+  - id: a
+    kind: http
+    method: POST
+    url: "https://shop.example/refunds"
+    approve:
+      text: "Refund"
+      timeout: 2h
+      escalate: {after: 3h}
+`, []string{"line 12, steps[0].approve.escalate.after: must be shorter than the timeout", "line 12, steps[0].approve.escalate.to: is required"}},
 		{"missing field", `
 name: x
 trigger: {event: manual}

@@ -32,6 +32,10 @@ type request struct {
 	// ApprovalID is the approval request the call waits for, until Until.
 	ApprovalID int64      `json:"approval_id,omitempty"`
 	Until      *time.Time `json:"approval_until,omitempty"`
+	// EscalateAt is when a request still undecided is escalated;
+	// Escalated, that it was.
+	EscalateAt *time.Time `json:"escalate_at,omitempty"`
+	Escalated  bool       `json:"escalated,omitempty"`
 }
 
 // callError is an attempt that may succeed later (a 5xx, a 429, a

@@ -66,6 +66,16 @@ func (db *DB) Agents(ctx context.Context) (_ []parley.Agent, err error) {
 	return collect(rows, func(r *sql.Rows) (parley.Agent, error) { return scanAgent(r) })
 }
 
+// Agents returns every agent, oldest first, inside a transaction.
+func (tx *Tx) Agents() (_ []parley.Agent, err error) {
+	defer wrap(&err, "store: Agents")
+	rows, err := tx.query("SELECT " + agentColumns + " FROM agents ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(r *sql.Rows) (parley.Agent, error) { return scanAgent(r) })
+}
+
 // CountAgents returns how many agents exist (zero on a fresh install).
 func (db *DB) CountAgents(ctx context.Context) (int, error) {
 	var n int

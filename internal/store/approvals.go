@@ -305,3 +305,23 @@ func (tx *Tx) LastExchangedMessage(conversationID, except int64) (id int64, err 
 		conversationID, parley.Note, except).Scan(&id)
 	return id, wrapErr("store: LastExchangedMessage", err)
 }
+
+// EscalateApproval widens a pending request's approvers to approvers,
+// with an audit row saying why. Returns ECONFLICT when the request is no
+// longer pending: a decision came first, and it stands.
+func (tx *Tx) EscalateApproval(id int64, approvers []int64, note string) (r parley.ApprovalRequest, err error) {
+	defer wrap(&err, "store: EscalateApproval(%d)", id)
+	res, err := tx.exec(`UPDATE approval_requests SET approver_ids = $2, updated_at = $3 WHERE id = $1 AND state = $4`,
+		id, idList(approvers), ts(tx.now), parley.ApprovalPending)
+	if err != nil {
+		return r, err
+	}
+	r, err = scanApprovalRequest(tx.queryRow("SELECT "+approvalRequestColumns+" FROM approval_requests WHERE id = $1", id))
+	if err != nil {
+		return r, notFound(err, "approval request", id)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return r, parley.Errorf(parley.ECONFLICT, "approval request %d is no longer pending: it was %s", id, r.State)
+	}
+	return r, tx.auditApproval(id, nil, 0, parley.ApprovalPending, parley.ApprovalPending, note)
+}
