@@ -92,26 +92,44 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, h handler) {
 // tokens get the same 401, so an answer tells nothing about a token.
 func (s *Server) authenticate(route string, next handler) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		h := r.Header.Get("Authorization")
-		scheme, secret, _ := strings.Cut(h, " ")
-		if !strings.EqualFold(scheme, "Bearer") || !auth.LooksLikeToken(strings.TrimSpace(secret)) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="parley"`)
-			return parley.Errorf(parley.EUNAUTHORIZED, "send an API token as Authorization: Bearer <token>")
-		}
-		actor, err := s.actorForToken(r.Context(), auth.HashToken(strings.TrimSpace(secret)))
-		if parley.ErrorCode(err) == parley.EUNAUTHORIZED {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="parley", error="invalid_token"`)
-		}
+		c, err := s.Caller(w, r)
 		if err != nil {
 			return err
 		}
-		if !scopeAllows(actor.scope, route) {
-			return scopeRefusal(actor.scope)
+		if !scopeAllows(c.Scope, route) {
+			return scopeRefusal(c.Scope)
 		}
-		s.touch(actor.TokenID)
-		ctx := context.WithValue(r.Context(), actorKey{}, actor.Actor)
-		return next(w, r.WithContext(context.WithValue(ctx, scopeKey{}, actor.scope)))
+		ctx := context.WithValue(r.Context(), actorKey{}, c.Actor)
+		return next(w, r.WithContext(context.WithValue(ctx, scopeKey{}, c.Scope)))
 	}
+}
+
+// Caller is who a request's API token acts as, and how far.
+type Caller struct {
+	inbox.Actor
+	Scope parley.TokenScope
+}
+
+// Caller checks the request's bearer token and returns who it acts as:
+// the one check for the API and the faces beside it (A2A, MCP), which
+// share its tokens. A missing or bad token is EUNAUTHORIZED, with the
+// WWW-Authenticate header set on w.
+func (s *Server) Caller(w http.ResponseWriter, r *http.Request) (Caller, error) {
+	h := r.Header.Get("Authorization")
+	scheme, secret, _ := strings.Cut(h, " ")
+	if !strings.EqualFold(scheme, "Bearer") || !auth.LooksLikeToken(strings.TrimSpace(secret)) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="parley"`)
+		return Caller{}, parley.Errorf(parley.EUNAUTHORIZED, "send an API token as Authorization: Bearer <token>")
+	}
+	actor, err := s.actorForToken(r.Context(), auth.HashToken(strings.TrimSpace(secret)))
+	if parley.ErrorCode(err) == parley.EUNAUTHORIZED {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="parley", error="invalid_token"`)
+	}
+	if err != nil {
+		return Caller{}, err
+	}
+	s.touch(actor.TokenID)
+	return Caller{Actor: actor.Actor, Scope: actor.scope}, nil
 }
 
 // tokenTTL bounds how long a checked token is trusted without a fresh
