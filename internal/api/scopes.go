@@ -51,6 +51,8 @@ func scopeRefusal(scope parley.TokenScope) error {
 		return parley.Errorf(parley.EFORBIDDEN, "this API token is read-only: it may only call GET routes")
 	case parley.ScopeIngest:
 		return parley.Errorf(parley.EFORBIDDEN, "this API token is ingest-only: it may only post incoming messages and uploads")
+	case parley.ScopeAgent:
+		return parley.Errorf(parley.EFORBIDDEN, "this API token is for an outside agent: it may only talk to Parley over A2A at /a2a")
 	}
 	return parley.Errorf(parley.EFORBIDDEN, "this API token's scope does not allow this route")
 }

@@ -7,13 +7,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/parleyhq/parley/internal/flow"
 	"log/slog"
 	"net"
 	"net/http"
 	"sync"
 	"time"
 
+	"github.com/parleyhq/parley/internal/a2a"
 	"github.com/parleyhq/parley/internal/api"
 	"github.com/parleyhq/parley/internal/approval"
 	"github.com/parleyhq/parley/internal/assist"
@@ -21,6 +21,7 @@ import (
 	"github.com/parleyhq/parley/internal/clientip"
 	"github.com/parleyhq/parley/internal/compose"
 	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/flow"
 	"github.com/parleyhq/parley/internal/gateway"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/jobs"
@@ -51,6 +52,8 @@ type App struct {
 	API    *api.Server
 	Web    *web.Server
 	Widget *widget.Server
+	// A2A is Parley's face for outside agents (internal/a2a).
+	A2A *a2a.Server
 	// Approvals holds risky actions (replies above a policy) for a person
 	// allowed to approve them.
 	Approvals *approval.Service
@@ -147,6 +150,7 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	a.changes = a.Hub.WatchChanges(a.API.Changed, a.Inbox.Changed, a.Gateway.Changed, a.LLM.Changed)
 	a.Web = &web.Server{DB: db, Inbox: a.Inbox, Assist: a.Assist, Approvals: a.Approvals, Knowledge: a.Knowledge, Gateway: a.Gateway, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, Dev: cfg.Dev, MaxUploadBytes: cfg.MaxUploadBytes}
 	a.Widget = &widget.Server{DB: db, Inbox: a.Inbox, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, MaxUploadBytes: cfg.MaxUploadBytes, Limits: limits}
+	a.A2A = &a2a.Server{DB: db, Inbox: a.Inbox, Callers: a.API, Hub: a.Hub, BaseURL: a.BaseURL, MaxBody: cfg.MaxJSONBytes}
 	a.Web.Proxies, a.Widget.Proxies, a.Widget.Box = proxies, proxies, box
 	a.API.LLM, a.Web.LLM = a.LLM, a.LLM
 	a.Web.Flow = a.Flow
@@ -177,6 +181,7 @@ func (a *App) Handler() http.Handler {
 	a.Web.Register(mux)
 	a.Widget.Register(mux)
 	a.Gateway.Register(mux)
+	a.A2A.Register(mux)
 	// Without a token, only clients on this host may scrape (see
 	// telemetry.Registry.Handler for why).
 	mux.Handle("GET /metrics", a.Telemetry.Handler(a.Config.MetricsToken, a.Web.Proxies))

@@ -20,13 +20,19 @@ const (
 	// ScopeIngest may only deliver customer messages and their files, e.g.
 	// for a contact form or a bridge from another system.
 	ScopeIngest TokenScope = "ingest"
+	// ScopeAgent may only talk to Parley over A2A (/a2a), for an outside
+	// agent: open support conversations and read the tasks it opened,
+	// nothing else.
+	ScopeAgent TokenScope = "agent"
 )
 
 // TokenScopes lists every scope, for forms and help text.
-var TokenScopes = []TokenScope{ScopeFull, ScopeRead, ScopeIngest}
+var TokenScopes = []TokenScope{ScopeFull, ScopeRead, ScopeIngest, ScopeAgent}
 
 // Valid reports whether s is a known scope.
-func (s TokenScope) Valid() bool { return s == ScopeFull || s == ScopeRead || s == ScopeIngest }
+func (s TokenScope) Valid() bool {
+	return s == ScopeFull || s == ScopeRead || s == ScopeIngest || s == ScopeAgent
+}
 
 // APIToken is a credential for the REST API. Only the SHA-256 of the secret
 // is stored; the secret itself is shown once, when the token is created.
