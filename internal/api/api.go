@@ -5,7 +5,6 @@ package api
 
 import (
 	"context"
-	"github.com/parleyhq/parley/internal/flow"
 	"net/http"
 	"strconv"
 	"strings"
@@ -18,6 +17,8 @@ import (
 	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/cache"
 	"github.com/parleyhq/parley/internal/compose"
+	"github.com/parleyhq/parley/internal/connect/agents"
+	"github.com/parleyhq/parley/internal/flow"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/jsonhttp"
 	"github.com/parleyhq/parley/internal/knowledge"
@@ -42,6 +43,9 @@ type Server struct {
 	// Knowledge is the knowledge base (articles, learned answers, search).
 	Knowledge *knowledge.Service
 	Flow      *flow.Engine
+	// Agents are the remote A2A agents; Asking asks one from a conversation.
+	Agents *agents.Service
+	Asking *agents.Asking
 	// MaxJSONBytes bounds JSON request bodies; MaxUploadBytes bounds uploads.
 	MaxJSONBytes   int64
 	MaxUploadBytes int64

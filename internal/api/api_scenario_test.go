@@ -82,6 +82,7 @@ var groups = []struct {
 	{"approvals", testApprovals},
 	{"knowledge", testKnowledge},
 	{"workflows", testWorkflows},
+	{"remote_agents", testRemoteAgents},
 }
 
 func TestScenarios(t *testing.T) {

@@ -51,6 +51,12 @@ func (s *Server) routes() []route {
 
 		{"GET", "/api/v1/search", s.search, false},
 
+		{"GET", "/api/v1/remote-agents", s.listRemoteAgents, false},
+		{"POST", "/api/v1/remote-agents", s.createRemoteAgent, false},
+		{"POST", "/api/v1/remote-agents/{agent_id}/refresh", s.refreshRemoteAgent, false},
+		{"DELETE", "/api/v1/remote-agents/{agent_id}", s.deleteRemoteAgent, false},
+		{"POST", "/api/v1/conversations/{conversation_id}/ask-agent", s.askAgent, false},
+		{"GET", "/api/v1/agent-calls", s.listAgentCalls, false},
 		{"GET", "/api/v1/workflows", s.listWorkflows, false},
 		{"POST", "/api/v1/workflows", s.saveWorkflow, false},
 		{"GET", "/api/v1/workflows/{workflow_id}", s.getWorkflow, false},

@@ -21,6 +21,7 @@ import (
 	"github.com/parleyhq/parley/internal/clientip"
 	"github.com/parleyhq/parley/internal/compose"
 	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/connect/agents"
 	"github.com/parleyhq/parley/internal/flow"
 	"github.com/parleyhq/parley/internal/gateway"
 	"github.com/parleyhq/parley/internal/inbox"
@@ -130,6 +131,12 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	a.Approvals = approval.New(db, a.Inbox)
 	a.Flow = &flow.Engine{DB: db, Inbox: a.Inbox, HTTP: guard.HTTPClient(30 * time.Second), Wake: a.Jobs.Wake}
 	a.Flow.RegisterJobs(a.Jobs)
+	// Remote A2A agents: asked by workflows' agent steps and from a
+	// conversation, through the outbound guard like every call out.
+	remote := &agents.Service{DB: db, HTTP: guard.HTTPClient(60 * time.Second)}
+	a.Flow.Agents = remote
+	asking := &agents.Asking{Agents: remote, Inbox: a.Inbox, Wake: a.Jobs.Wake}
+	asking.RegisterJobs(a.Jobs)
 	a.Flow.RegisterApprovals(a.Approvals)
 	a.Assist = &assist.Service{DB: db, Knowledge: a.Knowledge, Log: slog.Default()}
 	a.API = &api.Server{DB: db, Inbox: a.Inbox, Assist: a.Assist, Approvals: a.Approvals, Knowledge: a.Knowledge, Flow: a.Flow, Blobs: blobs,
@@ -150,6 +157,7 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	a.changes = a.Hub.WatchChanges(a.API.Changed, a.Inbox.Changed, a.Gateway.Changed, a.LLM.Changed)
 	a.Web = &web.Server{DB: db, Inbox: a.Inbox, Assist: a.Assist, Approvals: a.Approvals, Knowledge: a.Knowledge, Gateway: a.Gateway, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, Dev: cfg.Dev, MaxUploadBytes: cfg.MaxUploadBytes}
 	a.Widget = &widget.Server{DB: db, Inbox: a.Inbox, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, MaxUploadBytes: cfg.MaxUploadBytes, Limits: limits}
+	a.API.Agents, a.API.Asking = remote, asking
 	a.A2A = &a2a.Server{DB: db, Inbox: a.Inbox, Callers: a.API, Hub: a.Hub, BaseURL: a.BaseURL, MaxBody: cfg.MaxJSONBytes}
 	a.Web.Proxies, a.Widget.Proxies, a.Widget.Box = proxies, proxies, box
 	a.API.LLM, a.Web.LLM = a.LLM, a.LLM

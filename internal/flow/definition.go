@@ -91,6 +91,15 @@ type Step struct {
 	Subject string `yaml:"subject"`
 	Inbox   string `yaml:"inbox"`
 
+	// agent: ask the remote agent Agent (Settings → Agents) Text, with
+	// Data as a data part; or, with Asks, several agents at once. Timeout
+	// bounds the wait for their final answers (default 10m).
+	Agent   string         `yaml:"agent"`
+	Data    map[string]any `yaml:"data"`
+	Asks    []Ask          `yaml:"ask"`
+	Timeout string         `yaml:"timeout"`
+	timeout time.Duration
+
 	// update: changes to the run's conversation.
 	AddLabels    []string `yaml:"add_labels"`
 	RemoveLabels []string `yaml:"remove_labels"`
@@ -141,16 +150,11 @@ var stepFields = map[string][]string{
 	"reply":    {"text"},
 	"email":    {"text", "subject", "inbox"},
 	"extract":  {"text", "fields"},
+	"agent":    {"agent", "text", "data", "ask", "timeout"},
 	"set":      {"values"},
 	"classify": {"text", "classes"},
 	"update":   {"add_labels", "remove_labels", "priority", "status", "team", "assignee"},
 	"wait":     {"for", "until"},
-}
-
-// reservedKinds are step kinds kept for what is still to come, refused
-// with why rather than as unknown.
-var reservedKinds = map[string]string{
-	"agent": "asking a remote agent (A2A) is not in this version of Parley yet",
 }
 
 var (
@@ -239,10 +243,6 @@ func Parse(source string) (*Definition, error) {
 			d.byID[s.ID] = i
 		}
 		fields, ok := stepFields[s.Kind]
-		if why, later := reservedKinds[s.Kind]; later {
-			c.add(lineOf(n, "kind"), field+".kind", why)
-			continue
-		}
 		if !ok {
 			c.add(lineOf(n, "kind"), field+".kind", fmt.Sprintf("unknown step kind %q (known: %s)", s.Kind, strings.Join(kindNames(), ", ")))
 			continue
@@ -441,6 +441,8 @@ func (c *checker) step(s *Step, n *yaml.Node, field string) {
 		if s.Subject != "" {
 			tmpl("subject", s.Subject)
 		}
+	case "agent":
+		c.checkAgent(s, func(key string) int { return lineOf(n, key) }, field, tmpl)
 	case "extract":
 		if strings.TrimSpace(s.Text) == "" {
 			c.add(lineOf(n, "text"), field+".text", "is required: where to look, such as {{ input.message.text }}")

@@ -23,13 +23,28 @@ steps:
   - id: a
     kind: teleport
 `, []string{"line 6, steps[0].kind: unknown step kind \"teleport\""}},
-		{"a kind still to come", `
+		{"agent: no agent", `
 name: x
 trigger: {event: manual}
 steps:
   - id: a
     kind: agent
-`, []string{"line 6, steps[0].kind: asking a remote agent (A2A) is not in this version"}},
+`, []string{"line 5, steps[0].agent: an agent step names the agent"}},
+		{"agent: asks without names, and both forms", `
+name: x
+trigger: {event: manual}
+steps:
+  - id: a
+    kind: agent
+    ask:
+      - {agent: payment, text: "check"}
+  - id: b
+    kind: agent
+    agent: payment
+    text: "check"
+    ask: [{name: p, agent: payment, text: "check"}]
+    timeout: forever
+`, []string{"line 7, steps[0].ask[0].name: each ask has a name", "line 13, steps[1].ask: ask several agents with ask, or one"}},
 		{"extract: a field found only by a model", `
 name: x
 trigger: {event: manual}

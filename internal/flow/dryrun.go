@@ -176,6 +176,23 @@ func (e *Engine) DryRun(ctx context.Context, id int64, dr DryRun) (Plan, error) 
 				ps.Would, out = strings.TrimPrefix(summarize(s, "", m), s.ID+": "), m
 			}
 			ps.Would += " (by its rules; with a model configured, a real run asks the model first)"
+		case "agent":
+			calls, err := renderAsks(s, env(), 0, 0)
+			if err != nil {
+				ps.Problem = err.Error()
+				break
+			}
+			var asked []string
+			for _, c := range calls {
+				asked = append(asked, fmt.Sprintf("ask the agent %s %q", c.Agent, c.Text))
+			}
+			ps.Would = strings.Join(asked, "; ")
+			if given, ok := dr.Outputs[s.ID]; ok {
+				out = given
+			} else {
+				out = map[string]any{}
+				ps.Would += " (its answer is not known in a dry run: later steps see it empty)"
+			}
 		case "update":
 			ps.Would, out = strings.TrimPrefix(summarize(s, "", nil), s.ID+": "), map[string]any{}
 		case "wait":

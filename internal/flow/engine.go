@@ -43,6 +43,8 @@ type Engine struct {
 	// Model, when set, is the language model classify steps ask (when one
 	// is configured); without one they decide by their rules.
 	Model Model
+	// Agents asks remote A2A agents, for agent steps (nil: none).
+	Agents Asker
 	// Meter, when set, counts runs and steps (telemetry.Registry).
 	Meter Meter
 	// MaxResponse bounds the body read from an http step's answer.
@@ -250,6 +252,8 @@ func (e *Engine) runStep(ctx context.Context, j store.Job) error {
 		err2 = e.runExtract(ctx, run, d, s, env)
 	case "http":
 		err2 = e.runHTTP(ctx, j, run, d, s, env)
+	case "agent":
+		err2 = e.runAgent(ctx, j, run, d, s, env)
 	default:
 		err2 = e.fail(ctx, run, s, "unknown step kind "+s.Kind)
 	}

@@ -53,6 +53,16 @@ func summarize(s *Step, input string, output any) string {
 		return s.ID + ": replied to the customer"
 	case "email":
 		return s.ID + ": emailed the customer"
+	case "agent":
+		var parts []string
+		if len(s.Asks) == 0 {
+			parts = append(parts, fmt.Sprintf("%v %v", out["agent"], out["state"]))
+		}
+		for _, a := range s.Asks {
+			o, _ := out[a.Name].(map[string]any)
+			parts = append(parts, fmt.Sprintf("%s %v", a.Agent, o["state"]))
+		}
+		return s.ID + ": asked " + strings.Join(parts, ", ")
 	case "extract":
 		var found []string
 		for _, f := range s.Fields {

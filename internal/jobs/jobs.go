@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -30,6 +31,25 @@ import (
 // its attempts run out; an error with a Permanent() bool
 // method returning true fails it at once.
 type Handler func(ctx context.Context, job store.Job) error
+
+// Finished is what a handler returns when it ended its job itself, with
+// Finish in the transaction of its effect: a job run twice (its lease
+// ran out mid-run) then acts once.
+var Finished = errors.New("jobs: the handler finished the job")
+
+// Finish ends job j, run by the worker that claimed it, in tx; it returns
+// ECONFLICT when the job is no longer that worker's (another ended it),
+// so the caller's transaction, and its effect, roll back.
+func Finish(tx *store.Tx, j store.Job) error {
+	ok, err := tx.FinishJob(j.ID, j.LockedBy, nil, nil)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return parley.Errorf(parley.ECONFLICT, "job %d was finished elsewhere", j.ID)
+	}
+	return nil
+}
 
 // Runner claims due jobs and runs their handlers.
 type Runner struct {
@@ -238,6 +258,14 @@ func (r *Runner) run(ctx context.Context, j store.Job) {
 		}
 		t := r.db.Now().Add(wait)
 		retryAt = &t
+	}
+	if errors.Is(runErr, Finished) {
+		// The handler ended the job itself, in the transaction of its
+		// effect (Finish): there is nothing more to record.
+		if r.OnFinish != nil {
+			r.OnFinish(j.Kind, nil, false)
+		}
+		return
 	}
 	if runErr != nil {
 		slog.Warn("jobs: job failed", "id", j.ID, "kind", j.Kind, "attempt", j.Attempts, "retry", retryAt != nil, "err", runErr)

@@ -102,7 +102,7 @@ type RemoteAgent struct {
 	Name      string    `json:"name"`
 	CardURL   string    `json:"card_url"`
 	Card      string    `json:"card"` // JSON
-	Secret    string    `json:"-"`    // sealed
+	Secret    string    `json:"-"`    // in clear here; sealed in the table
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -116,19 +116,22 @@ func scanRemoteAgent(row interface{ Scan(...any) error }) (a RemoteAgent, err er
 	return a, err
 }
 
-// SaveRemoteAgent creates a remote agent (ID 0) or updates it. A name
-// another agent has is ECONFLICT.
+// SaveRemoteAgent creates a remote agent (ID 0) or updates it, sealing
+// its secret. A name another agent has is ECONFLICT.
 func (tx *Tx) SaveRemoteAgent(a *RemoteAgent) error {
 	a.UpdatedAt = tx.now
-	var err error
+	sealed, err := tx.db.seal(a.Secret)
+	if err != nil {
+		return err
+	}
 	if a.ID == 0 {
 		a.CreatedAt = tx.now
 		err = tx.queryRow(`INSERT INTO remote_agents (name, card_url, card, secret, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id`,
-			a.Name, a.CardURL, a.Card, a.Secret, ts(tx.now)).Scan(&a.ID)
+			a.Name, a.CardURL, a.Card, sealed, ts(tx.now)).Scan(&a.ID)
 	} else {
 		var res sql.Result
 		res, err = tx.exec(`UPDATE remote_agents SET name = $2, card_url = $3, card = $4, secret = $5, updated_at = $6 WHERE id = $1`,
-			a.ID, a.Name, a.CardURL, a.Card, a.Secret, ts(tx.now))
+			a.ID, a.Name, a.CardURL, a.Card, sealed, ts(tx.now))
 		if err == nil {
 			if n, _ := res.RowsAffected(); n == 0 {
 				return parley.Errorf(parley.ENOTFOUND, "no remote agent %d", a.ID)
@@ -153,19 +156,28 @@ func (tx *Tx) DeleteRemoteAgent(id int64) error {
 	return nil
 }
 
-// RemoteAgent returns a remote agent by id.
+// RemoteAgent returns a remote agent by id, its secret opened.
 func (db *DB) RemoteAgent(ctx context.Context, id int64) (RemoteAgent, error) {
 	a, err := scanRemoteAgent(db.read.QueryRowContext(ctx, "SELECT "+remoteAgentColumns+" FROM remote_agents WHERE id = $1", id))
-	return a, notFound(err, "remote agent", id)
+	if err != nil {
+		return a, notFound(err, "remote agent", id)
+	}
+	a.Secret, err = db.open(a.Secret)
+	return a, err
 }
 
-// RemoteAgentByName returns a remote agent by its name.
+// RemoteAgentByName returns a remote agent by its name, its secret opened.
 func (db *DB) RemoteAgentByName(ctx context.Context, name string) (RemoteAgent, error) {
 	a, err := scanRemoteAgent(db.read.QueryRowContext(ctx, "SELECT "+remoteAgentColumns+" FROM remote_agents WHERE name = $1", name))
-	return a, notFound(err, "remote agent", name)
+	if err != nil {
+		return a, notFound(err, "remote agent", name)
+	}
+	a.Secret, err = db.open(a.Secret)
+	return a, err
 }
 
-// RemoteAgents returns every remote agent by name.
+// RemoteAgents returns every remote agent by name, secrets left sealed
+// (a list shows whether one is set, never what).
 func (db *DB) RemoteAgents(ctx context.Context) (_ []RemoteAgent, err error) {
 	defer wrap(&err, "store: RemoteAgents")
 	rows, err := db.read.QueryContext(ctx, "SELECT "+remoteAgentColumns+" FROM remote_agents ORDER BY name")
