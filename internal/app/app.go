@@ -158,6 +158,7 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	a.Web = &web.Server{DB: db, Inbox: a.Inbox, Assist: a.Assist, Approvals: a.Approvals, Knowledge: a.Knowledge, Gateway: a.Gateway, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, Dev: cfg.Dev, MaxUploadBytes: cfg.MaxUploadBytes}
 	a.Widget = &widget.Server{DB: db, Inbox: a.Inbox, Hub: a.Hub, Blobs: blobs, BaseURL: a.BaseURL, MaxUploadBytes: cfg.MaxUploadBytes, Limits: limits}
 	a.API.Agents, a.API.Asking = remote, asking
+	a.Web.Agents, a.Web.Asking = remote, asking
 	a.A2A = &a2a.Server{DB: db, Inbox: a.Inbox, Callers: a.API, Hub: a.Hub, BaseURL: a.BaseURL, MaxBody: cfg.MaxJSONBytes}
 	a.Web.Proxies, a.Widget.Proxies, a.Widget.Box = proxies, proxies, box
 	a.API.LLM, a.Web.LLM = a.LLM, a.LLM

@@ -47,6 +47,8 @@ type ConvView struct {
 	// Approvals are the replies waiting for approval here, and the
 	// agent's own sent back (rejected, or voided by a change).
 	Approvals []ApprovalView
+	// RemoteAgents are the outside agents the agent may ask about it.
+	RemoteAgents []string
 }
 
 // SurveyView is one survey in the contact panel.
@@ -254,6 +256,13 @@ func (s *Server) conversation(r *http.Request, id int64, v View, l lookups, agen
 	}
 	if cv.Surveys, err = s.surveyViews(r, c.ID, l); err != nil {
 		return cv, err
+	}
+	remote, err := s.DB.RemoteAgents(ctx)
+	if err != nil {
+		return cv, err
+	}
+	for _, a := range remote {
+		cv.RemoteAgents = append(cv.RemoteAgents, a.Name)
 	}
 	var lastReply time.Time
 	for _, m := range msgs {

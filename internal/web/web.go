@@ -16,6 +16,7 @@ import (
 	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/clientip"
 	"github.com/parleyhq/parley/internal/compose"
+	"github.com/parleyhq/parley/internal/connect/agents"
 	"github.com/parleyhq/parley/internal/gateway"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/knowledge"
@@ -40,6 +41,9 @@ type Server struct {
 	Approvals *approval.Service
 	// Flow runs workflows (Settings → Workflows).
 	Flow *flow.Engine
+	// Agents are the outside A2A agents; Asking asks one from a conversation.
+	Agents *agents.Service
+	Asking *agents.Asking
 	// Compose is the one path a reply takes out (checks, approvals).
 	Compose *compose.Sender
 	// Knowledge is the knowledge base (Settings, the composer's article
