@@ -22,6 +22,7 @@ import (
 	"github.com/parleyhq/parley/internal/compose"
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/connect/agents"
+	"github.com/parleyhq/parley/internal/connect/mcptool"
 	"github.com/parleyhq/parley/internal/flow"
 	"github.com/parleyhq/parley/internal/gateway"
 	"github.com/parleyhq/parley/internal/inbox"
@@ -135,6 +136,7 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	// conversation, through the outbound guard like every call out.
 	remote := &agents.Service{DB: db, HTTP: guard.HTTPClient(60 * time.Second)}
 	a.Flow.Agents = remote
+	a.Flow.Tools = &mcptool.Caller{DB: db, HTTP: guard.HTTPClient(30 * time.Second), Version: version()}
 	asking := &agents.Asking{Agents: remote, Inbox: a.Inbox, Wake: a.Jobs.Wake}
 	asking.RegisterJobs(a.Jobs)
 	a.Flow.RegisterApprovals(a.Approvals)

@@ -91,6 +91,11 @@ type Step struct {
 	Subject string `yaml:"subject"`
 	Inbox   string `yaml:"inbox"`
 
+	// mcp: call Tool of the MCP server at URL (with Headers) with
+	// Arguments (templates).
+	Tool      string         `yaml:"tool"`
+	Arguments map[string]any `yaml:"arguments"`
+
 	// agent: ask the remote agent Agent (Settings → Agents) Text, with
 	// Data as a data part; or, with Asks, several agents at once. Timeout
 	// bounds the wait for their final answers (default 10m).
@@ -151,6 +156,7 @@ var stepFields = map[string][]string{
 	"email":    {"text", "subject", "inbox"},
 	"extract":  {"text", "fields"},
 	"agent":    {"agent", "text", "data", "ask", "timeout"},
+	"mcp":      {"url", "headers", "tool", "arguments"},
 	"set":      {"values"},
 	"classify": {"text", "classes"},
 	"update":   {"add_labels", "remove_labels", "priority", "status", "team", "assignee"},
@@ -361,17 +367,7 @@ func (c *checker) step(s *Step, n *yaml.Node, field string) {
 			c.add(lineOf(n, "url"), field+".url", "must start with http:// or https:// (or a {{ }} that gives one)")
 		}
 		tmpl("url", s.URL)
-		for k, v := range s.Headers {
-			if strings.EqualFold(k, IdempotencyHeader) {
-				c.add(lineOf(n, "headers"), field+".headers", "Idempotency-Key is set by Parley for every call")
-			}
-			t, err := parseHeaderTemplate(v)
-			if err != nil {
-				c.add(lineOf(n, "headers"), join(field, "headers."+k), err.Error())
-				continue
-			}
-			s.texts["headers."+k] = t
-		}
+		c.checkHeaders(s, func(key string) int { return lineOf(n, key) }, field)
 		walkStrings(s.Body, "body", tmpl)
 		if a := s.Approve; a != nil {
 			if strings.TrimSpace(a.Text) == "" {
@@ -443,6 +439,8 @@ func (c *checker) step(s *Step, n *yaml.Node, field string) {
 		}
 	case "agent":
 		c.checkAgent(s, func(key string) int { return lineOf(n, key) }, field, tmpl)
+	case "mcp":
+		c.checkMCP(s, func(key string) int { return lineOf(n, key) }, field, tmpl)
 	case "extract":
 		if strings.TrimSpace(s.Text) == "" {
 			c.add(lineOf(n, "text"), field+".text", "is required: where to look, such as {{ input.message.text }}")
@@ -491,6 +489,22 @@ func (c *checker) step(s *Step, n *yaml.Node, field string) {
 			}
 			tmpl("values."+k, v)
 		}
+	}
+}
+
+// checkHeaders checks a call's headers: templates, where a secret may
+// be named; Idempotency-Key is Parley's own.
+func (c *checker) checkHeaders(s *Step, line func(string) int, field string) {
+	for k, v := range s.Headers {
+		if strings.EqualFold(k, IdempotencyHeader) {
+			c.add(line("headers"), field+".headers", "Idempotency-Key is set by Parley for every call")
+		}
+		t, err := parseHeaderTemplate(v)
+		if err != nil {
+			c.add(line("headers"), join(field, "headers."+k), err.Error())
+			continue
+		}
+		s.texts["headers."+k] = t
 	}
 }
 

@@ -176,6 +176,20 @@ func (e *Engine) DryRun(ctx context.Context, id int64, dr DryRun) (Plan, error) 
 				ps.Would, out = strings.TrimPrefix(summarize(s, "", m), s.ID+": "), m
 			}
 			ps.Would += " (by its rules; with a model configured, a real run asks the model first)"
+		case "mcp":
+			req, err := render(s, env())
+			if err != nil {
+				ps.Problem = err.Error()
+				break
+			}
+			ps.Request = &req
+			ps.Would = fmt.Sprintf("call the tool %s at %s", s.Tool, req.URL)
+			if given, ok := dr.Outputs[s.ID]; ok {
+				out = given
+			} else {
+				out = map[string]any{}
+				ps.Would += " (its answer is not known in a dry run: later steps see it empty)"
+			}
 		case "agent":
 			calls, err := renderAsks(s, env(), 0, 0)
 			if err != nil {

@@ -45,6 +45,8 @@ type Engine struct {
 	Model Model
 	// Agents asks remote A2A agents, for agent steps (nil: none).
 	Agents Asker
+	// Tools calls MCP servers' tools, for mcp steps (nil: none).
+	Tools ToolCaller
 	// Meter, when set, counts runs and steps (telemetry.Registry).
 	Meter Meter
 	// MaxResponse bounds the body read from an http step's answer.
@@ -254,6 +256,8 @@ func (e *Engine) runStep(ctx context.Context, j store.Job) error {
 		err2 = e.runHTTP(ctx, j, run, d, s, env)
 	case "agent":
 		err2 = e.runAgent(ctx, j, run, d, s, env)
+	case "mcp":
+		err2 = e.runMCP(ctx, j, run, d, s, env)
 	default:
 		err2 = e.fail(ctx, run, s, "unknown step kind "+s.Kind)
 	}

@@ -29,6 +29,8 @@ type request struct {
 	// templates: the secret is read and filled in only when the call is
 	// made, so it is never stored with the run.
 	SecretHeaders map[string]string `json:"secret_headers,omitempty"`
+	// Tool is the tool an mcp step calls; Body is then its arguments.
+	Tool string `json:"tool,omitempty"`
 	// ApprovalID is the approval request the call waits for, until Until.
 	ApprovalID int64      `json:"approval_id,omitempty"`
 	Until      *time.Time `json:"approval_until,omitempty"`
@@ -55,34 +57,11 @@ func (e *Engine) runHTTP(ctx context.Context, j store.Job, run store.FlowRun, d 
 			return err
 		}
 	}
-	var req request
-	var renderErr error
-	err := e.DB.Write(ctx, func(tx *store.Tx) error {
-		_, rec, err := e.atStep(tx, run.ID, s)
-		if err != nil {
-			return err
-		}
-		if rec.State == "started" && rec.Input != "{}" {
-			if err := json.Unmarshal([]byte(rec.Input), &req); err != nil {
-				return err
-			}
-		} else {
-			if req, renderErr = render(s, env); renderErr != nil {
-				return nil
-			}
-			req.Key = idempotencyKey(run.ID, rec.Seq)
-			rec.Input, rec.State = jsonText(req), "started"
-		}
-		rec.Attempts++
-		rec.Error = ""
-		return tx.SaveFlowStep(&rec)
-	})
-	if err != nil {
+	r, err := e.startCall(ctx, run, s, env)
+	if err != nil || r == nil {
 		return err
 	}
-	if renderErr != nil {
-		return e.fail(ctx, run, s, renderErr.Error())
-	}
+	req := *r
 	status, body, callErr := e.call(ctx, req, env)
 	if e.afterCall != nil {
 		e.afterCall(run, s)
@@ -155,6 +134,14 @@ func render(s *Step, env map[string]any) (request, error) {
 	if s.Body != nil {
 		if req.Body, err = fill(s.Body, "body", s.texts, env); err != nil {
 			return request{}, err
+		}
+	}
+	if s.Kind == "mcp" {
+		req.Method, req.Tool, req.Body = "", s.Tool, map[string]any{}
+		if s.Arguments != nil {
+			if req.Body, err = fill(s.Arguments, "arguments", s.texts, env); err != nil {
+				return request{}, err
+			}
 		}
 	}
 	return req, nil

@@ -53,6 +53,8 @@ func summarize(s *Step, input string, output any) string {
 		return s.ID + ": replied to the customer"
 	case "email":
 		return s.ID + ": emailed the customer"
+	case "mcp":
+		return fmt.Sprintf("%s: called the tool %s", s.ID, s.Tool)
 	case "agent":
 		var parts []string
 		if len(s.Asks) == 0 {
