@@ -33,7 +33,7 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // client is the official a2a-go client, made from Parley's own card.
-func client(t *testing.T, e *apptest.Env, token string) *a2aclient.Client {
+func client(t testing.TB, e *apptest.Env, token string) *a2aclient.Client {
 	t.Helper()
 	card, err := agentcard.NewResolver(http.DefaultClient).Resolve(ctx, e.URL)
 	if err != nil {
@@ -46,7 +46,7 @@ func client(t *testing.T, e *apptest.Env, token string) *a2aclient.Client {
 	return c
 }
 
-func token(t *testing.T, e *apptest.Env, name string, scope parley.TokenScope) (int64, string) {
+func token(t testing.TB, e *apptest.Env, name string, scope parley.TokenScope) (int64, string) {
 	t.Helper()
 	tok, secret, err := e.App.Inbox.CreateToken(ctx, inbox.System, parley.APIToken{Name: name, Scope: scope})
 	if err != nil {
