@@ -131,7 +131,6 @@ func (ta *Agent) Cancel(ctx context.Context, ec *a2asrv.ExecutorContext) iter.Se
 	}
 }
 
-
 // Runs returns how many times the agent worked on each message id.
 func (ta *Agent) Runs() map[string]int {
 	ta.mu.Lock()
