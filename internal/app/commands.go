@@ -41,6 +41,9 @@ Usage:
   parley simulate shop [--shop 127.0.0.1:8090]
                                   serve a simulated shop's APIs on loopback for trying
                                   workflows (docs/WORKFLOWS.md)
+  parley agent serve payment|logistics [--addr A] [--shop URL] [--token T]
+                                  serve a specialist A2A agent that checks payments or
+                                  tracks parcels at the shop (parley agent serve --help)
   parley version                  print the version
 
 Options (each also read from its environment variable; flags win):
@@ -60,6 +63,9 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	}
 	if cmd == "simulate" {
 		return simulateMain(ctx, cfg, args, stdout, stderr)
+	}
+	if cmd == "agent" && len(args) > 0 && args[0] == "serve" {
+		return agentServe(ctx, cfg, args[1:], getenv, stdout, stderr)
 	}
 	var kbDir string
 	if cmd == "kb" {
@@ -102,7 +108,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	case "token create":
 		fs.StringVar(&name, "name", "", "what the token is for (required)")
 		fs.StringVar(&agentEmail, "agent-email", "", "act as this agent (replies are authored by them)")
-		fs.StringVar(&scope, "scope", "full", "full, read (GET routes only) or ingest (incoming messages and uploads only)")
+		fs.StringVar(&scope, "scope", "full", "full, read (GET routes only), ingest (incoming messages and uploads only) or agent (an outside agent: A2A only)")
 		fs.StringVar(&expires, "expires", "", "stop working after this long, e.g. 30d, 12h (default: never)")
 	case "token list", "kb import", "blobs import":
 	case "token revoke":
