@@ -30,6 +30,7 @@ import (
 	"github.com/parleyhq/parley/internal/knowledge"
 	"github.com/parleyhq/parley/internal/live"
 	"github.com/parleyhq/parley/internal/llm"
+	"github.com/parleyhq/parley/internal/mcp"
 	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/ratelimit"
 	"github.com/parleyhq/parley/internal/store"
@@ -56,6 +57,8 @@ type App struct {
 	Widget *widget.Server
 	// A2A is Parley's face for outside agents (internal/a2a).
 	A2A *a2a.Server
+	// MCP is Parley's face for MCP clients (internal/mcp).
+	MCP *mcp.Server
 	// Approvals holds risky actions (replies above a policy) for a person
 	// allowed to approve them.
 	Approvals *approval.Service
@@ -162,6 +165,10 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	a.API.Agents, a.API.Asking = remote, asking
 	a.Web.Agents, a.Web.Asking = remote, asking
 	a.A2A = &a2a.Server{DB: db, Inbox: a.Inbox, Callers: a.API, Hub: a.Hub, BaseURL: a.BaseURL, MaxBody: cfg.MaxJSONBytes}
+	a.MCP = &mcp.Server{DB: db, Inbox: a.Inbox, Assist: a.Assist, Knowledge: a.Knowledge, Approvals: a.Approvals, Callers: a.API,
+		BaseURL: a.BaseURL, MaxBody: cfg.MaxJSONBytes, Version: version(), Log: slog.Default(),
+		MaskContacts: func(ctx context.Context) (bool, error) { s, err := a.LLM.Settings(ctx); return s.MaskContacts, err }}
+	a.MCP.RegisterApprovals(a.Approvals)
 	a.Web.Proxies, a.Widget.Proxies, a.Widget.Box = proxies, proxies, box
 	a.API.LLM, a.Web.LLM = a.LLM, a.LLM
 	a.Web.Flow = a.Flow
@@ -193,6 +200,7 @@ func (a *App) Handler() http.Handler {
 	a.Widget.Register(mux)
 	a.Gateway.Register(mux)
 	a.A2A.Register(mux)
+	a.MCP.Register(mux)
 	// Without a token, only clients on this host may scrape (see
 	// telemetry.Registry.Handler for why).
 	mux.Handle("GET /metrics", a.Telemetry.Handler(a.Config.MetricsToken, a.Web.Proxies))

@@ -44,6 +44,8 @@ Usage:
   parley agent serve payment|logistics [--addr A] [--shop URL] [--token T]
                                   serve a specialist A2A agent that checks payments or
                                   tracks parcels at the shop (parley agent serve --help)
+  parley mcp [options]            serve MCP on stdin/stdout for a desktop client (Claude
+                                  Desktop...), as the API token in PARLEY_TOKEN (docs/AGENTS.md)
   parley version                  print the version
 
 Options (each also read from its environment variable; flags win):
@@ -111,6 +113,11 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		fs.StringVar(&scope, "scope", "full", "full, read (GET routes only), ingest (incoming messages and uploads only) or agent (an outside agent: A2A only)")
 		fs.StringVar(&expires, "expires", "", "stop working after this long, e.g. 30d, 12h (default: never)")
 	case "token list", "kb import", "blobs import":
+	case "mcp":
+		if strings.TrimSpace(getenv("PARLEY_TOKEN")) == "" {
+			fmt.Fprintln(stderr, "parley: mcp: "+mcpNoToken)
+			return 2
+		}
 	case "token revoke":
 		// The id comes first (parley token revoke 7 --data-dir D); flag
 		// parsing stops at the first argument that is not a flag.
@@ -182,6 +189,8 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		err = a.listTokens(ctx, stdout)
 	case "token revoke":
 		err = a.revokeToken(ctx, stdout, tokenID)
+	case "mcp":
+		err = a.serveMCP(ctx, strings.TrimSpace(getenv("PARLEY_TOKEN")), stdout)
 	case "blobs import":
 		err = importBlobs(ctx, a, stdout)
 	case "kb import":

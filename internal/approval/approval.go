@@ -154,7 +154,7 @@ func (s *Service) Gate(ctx context.Context, subject Subject) (*parley.ApprovalRe
 		if err != nil {
 			reason = p.Name + ": the condition could not be run, so the action waits"
 		}
-		return s.request(ctx, subject, p, reason)
+		return s.request(ctx, subject, &p, reason)
 	}
 	return nil, nil
 }
@@ -174,8 +174,9 @@ func (s *Service) condition(p parley.ApprovalPolicy) (*Condition, error) {
 	return cond, nil
 }
 
-// request stores a pending request for subject under policy p.
-func (s *Service) request(ctx context.Context, subject Subject, p parley.ApprovalPolicy, reason string) (*parley.ApprovalRequest, error) {
+// request stores a pending request for subject under policy p, or under
+// none (p nil: owners and admins decide; see Propose).
+func (s *Service) request(ctx context.Context, subject Subject, p *parley.ApprovalPolicy, reason string) (*parley.ApprovalRequest, error) {
 	k, err := s.kind(subject.Kind)
 	if err != nil {
 		return nil, err
@@ -184,8 +185,11 @@ func (s *Service) request(ctx context.Context, subject Subject, p parley.Approva
 	if err != nil {
 		return nil, fmt.Errorf("approval: payload: %w", err)
 	}
-	r := parley.ApprovalRequest{Kind: subject.Kind, PolicyID: &p.ID, PolicyName: p.Name, RequestedBy: subject.Actor.AgentID,
-		RequestedToken: subject.Actor.TokenID, Payload: payload, Reason: reason, ApproverIDs: p.ApproverIDs}
+	r := parley.ApprovalRequest{Kind: subject.Kind, RequestedBy: subject.Actor.AgentID,
+		RequestedToken: subject.Actor.TokenID, Payload: payload, Reason: reason}
+	if p != nil {
+		r.PolicyID, r.PolicyName, r.ApproverIDs = &p.ID, p.Name, p.ApproverIDs
+	}
 	if subject.ConversationID != 0 {
 		id := subject.ConversationID
 		r.ConversationID = &id

@@ -3,6 +3,7 @@ package flow
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -243,3 +244,38 @@ func (e *Engine) escalate(ctx context.Context, run store.FlowRun, s *Step, waiti
 }
 
 func idempotencyKey(runID, seq int64) string { return fmt.Sprintf("parley-run-%d-step-%d", runID, seq) }
+
+// runDraft writes a reply for a person to send: it waits in the approval
+// queue whatever the policies say (a matching policy decides who may
+// approve it; with none, owners and admins), and is sent only when
+// someone approves it, as they may edit it first. The proposal and the
+// step's record commit together, so a retried step drafts once. The run
+// goes on at once: the draft is the team's now.
+func (e *Engine) runDraft(ctx context.Context, run store.FlowRun, d *Definition, s *Step, env map[string]any) error {
+	if run.ConversationID == nil {
+		return e.fail(ctx, run, s, "a draft needs a conversation, and this run has none")
+	}
+	if e.Approvals == nil {
+		return e.fail(ctx, run, s, "this Parley has no approval queue to hold a draft in")
+	}
+	text, err := s.texts["text"].render(env, nil)
+	if err != nil {
+		return e.fail(ctx, run, s, err.Error())
+	}
+	if text, err = parley.ValidateText(text, 0); err != nil {
+		return e.fail(ctx, run, s, parley.ErrorMessage(err))
+	}
+	name := ""
+	if d.Name != "" {
+		name = " " + d.Name
+	}
+	subject := approval.ReplySubject(inbox.System, *run.ConversationID, inbox.Outgoing{Text: text})
+	subject.Also = func(tx *store.Tx, r parley.ApprovalRequest) error {
+		return e.record(tx, run.ID, s, map[string]any{"text": text}, map[string]any{"approval_id": r.ID}, d.after(s))
+	}
+	_, err = e.Approvals.Propose(ctx, subject, "drafted by the workflow"+name+": a person reads it, may edit it, and sends it")
+	if err != nil && !errors.Is(err, errStale) && parley.ErrorCode(err) != parley.EINTERNAL {
+		return e.fail(ctx, run, s, parley.ErrorMessage(err))
+	}
+	return err
+}

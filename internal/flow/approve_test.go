@@ -180,3 +180,44 @@ func TestApprovalEscalates(t *testing.T) {
 		}
 	})
 }
+
+// TestDraftWaitsForAPerson: a draft step's reply is held for a person
+// with no policy asking for it; nothing reaches the customer until an
+// admin approves it, and then exactly that text does.
+func TestDraftWaitsForAPerson(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		r := newRig(t, dialect)
+		ctx := context.Background()
+		approvals := approval.New(r.db, r.engine.Inbox)
+		r.engine.RegisterApprovals(approvals)
+		var admin parley.Agent
+		if err := r.db.Write(ctx, func(tx *store.Tx) error {
+			admin = parley.Agent{Email: "lead@example.com", Name: "Lead", Role: parley.RoleAdmin, Active: true}
+			return tx.CreateAgent(&admin, "!")
+		}); err != nil {
+			t.Fatal(err)
+		}
+		r.run(t)
+		doc := "name: Draft\ntrigger: {event: manual}\nsteps:\n  - {id: answer, kind: draft, text: \"Your refund for {{ input.order_id }} left today.\"}\n"
+		before, _ := r.db.Messages(ctx, []int64{r.conv})
+		run := waitRun(t, r.db, r.start(t, doc, "t/draft", map[string]any{"order_id": "A1002"}).ID)
+		if run.Status != "succeeded" {
+			t.Fatalf("run %+v", run)
+		}
+		lead := inbox.Actor{AgentID: &admin.ID, Role: parley.RoleAdmin}
+		pending := waitApproval(t, approvals, lead)
+		if after, _ := r.db.Messages(ctx, []int64{r.conv}); len(after) != len(before) {
+			t.Fatalf("a draft reached the conversation before anyone approved it: %+v", after[len(after)-1])
+		}
+		if !strings.Contains(pending.Reason, "drafted by the workflow Draft") || !strings.Contains(string(pending.Payload), "Your refund for A1002 left today.") {
+			t.Fatalf("the request: %+v %s", pending, pending.Payload)
+		}
+		if _, err := approvals.Approve(ctx, lead, pending.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		after, _ := r.db.Messages(ctx, []int64{r.conv})
+		if last := after[len(after)-1]; last.Direction != parley.Outgoing || last.Text != "Your refund for A1002 left today." {
+			t.Fatalf("after approval: %+v", last)
+		}
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/store"
 )
 
 // DryRun asks what a workflow would do, touching nothing: no call is
@@ -86,11 +87,16 @@ func (e *Engine) DryRun(ctx context.Context, id int64, dr DryRun) (Plan, error) 
 		p.Why = "the trigger's condition does not hold: " + d.Trigger.When
 	}
 	vars := runVars{Input: p.Input, Steps: map[string]any{}, Vars: map[string]any{}}
+	promise := ""
+	if dr.ConversationID != 0 {
+		promise = e.expectedReply(ctx, store.FlowRun{ConversationID: &dr.ConversationID})
+	}
 	env := func() map[string]any {
-		m := map[string]any{"input": vars.Input, "steps": vars.Steps, "vars": vars.Vars, "run_id": int64(0)}
+		m := vars.env(store.FlowRun{})
 		if dr.ConversationID != 0 {
 			m["conversation_id"] = dr.ConversationID
 		}
+		m["expected_reply"] = promise
 		return m
 	}
 	for id := d.Steps[0].ID; id != ""; {
@@ -138,7 +144,7 @@ func (e *Engine) DryRun(ctx context.Context, id int64, dr DryRun) (Plan, error) 
 				break
 			}
 			ps.Text = text
-			ps.Would = map[string]string{"note": "add a note", "reply": "send the customer this reply", "email": "email the customer this"}[s.Kind]
+			ps.Would = map[string]string{"note": "add a note", "reply": "send the customer this reply", "email": "email the customer this", "draft": "draft this reply for a person to send"}[s.Kind]
 			if s.Kind == "email" {
 				if _, err := e.emailInbox(ctx, s.Inbox); err != nil {
 					ps.Problem = parley.ErrorMessage(err)

@@ -197,6 +197,25 @@ func (v runVars) env(run store.FlowRun) map[string]any {
 	return env
 }
 
+// expectedReply is the honest time the run's conversation's inbox
+// promises a customer who writes now ("within 2 hours", "by 9:00
+// tomorrow"), for a reply that tells the customer when a person will
+// look; "" when there is no conversation or no promise.
+func (e *Engine) expectedReply(ctx context.Context, run store.FlowRun) string {
+	if run.ConversationID == nil || e.Inbox == nil {
+		return ""
+	}
+	c, err := e.DB.Conversation(ctx, *run.ConversationID)
+	if err != nil {
+		return ""
+	}
+	p, err := e.Inbox.ExpectedReply(ctx, c.InboxID)
+	if err != nil {
+		return ""
+	}
+	return p.Text
+}
+
 // errStale says the run was moved on (or ended) by someone else since
 // this worker read it: its work is dropped, rolled back with the
 // transaction it was in.
@@ -232,6 +251,7 @@ func (e *Engine) runStep(ctx context.Context, j store.Job) error {
 		return e.fail(ctx, run, s, "the run's variables do not parse: "+err.Error())
 	}
 	env := vars.env(run)
+	env["expected_reply"] = e.expectedReply(ctx, run)
 	var err2 error
 	switch s.Kind {
 	case "if":
@@ -248,6 +268,8 @@ func (e *Engine) runStep(ctx context.Context, j store.Job) error {
 		err2 = e.runUpdate(ctx, run, d, s)
 	case "email":
 		err2 = e.runEmail(ctx, run, d, s, env)
+	case "draft":
+		err2 = e.runDraft(ctx, run, d, s, env)
 	case "classify":
 		err2 = e.runClassify(ctx, run, d, s, env)
 	case "extract":

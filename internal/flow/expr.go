@@ -19,7 +19,7 @@ import (
 func exprEnv() []expr.Option {
 	return []expr.Option{
 		expr.Env(map[string]any{"input": map[string]any{}, "steps": map[string]any{}, "vars": map[string]any{},
-			"run_id": int64(0), "conversation_id": int64(0)}),
+			"run_id": int64(0), "conversation_id": int64(0), "expected_reply": ""}),
 		// extract(text, pattern) finds what a regular expression matches
 		// in text (its first group, if it has one): an order number in a
 		// customer's words, with no model needed. "" when nothing does.
@@ -59,7 +59,7 @@ func cachedRegexp(pattern string) (*regexp.Regexp, error) {
 // (which are stored with the run and shown on its page).
 func secretEnv() []expr.Option {
 	return append(exprEnv()[1:], expr.Env(map[string]any{"input": map[string]any{}, "steps": map[string]any{}, "vars": map[string]any{},
-		"run_id": int64(0), "conversation_id": int64(0), "secrets": map[string]any{}}))
+		"run_id": int64(0), "conversation_id": int64(0), "expected_reply": "", "secrets": map[string]any{}}))
 }
 
 // compileBool compiles a condition.

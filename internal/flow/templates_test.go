@@ -16,7 +16,7 @@ import (
 // TestTemplatesParse: every built-in workflow is a valid document.
 func TestTemplatesParse(t *testing.T) {
 	entries, err := templateFiles.ReadDir("templates")
-	if err != nil || len(entries) != 3 {
+	if err != nil || len(entries) != 4 {
 		t.Fatalf("templates: %d, %v", len(entries), err)
 	}
 	for _, e := range entries {
@@ -25,7 +25,7 @@ func TestTemplatesParse(t *testing.T) {
 			t.Errorf("%s: %v", e.Name(), err)
 		}
 	}
-	if n := len(Templates()); n != 3 {
+	if n := len(Templates()); n != 4 {
 		t.Fatalf("Templates() gives %d", n)
 	}
 }

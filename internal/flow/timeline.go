@@ -53,6 +53,8 @@ func summarize(s *Step, input string, output any) string {
 		return s.ID + ": replied to the customer"
 	case "email":
 		return s.ID + ": emailed the customer"
+	case "draft":
+		return fmt.Sprintf("%s: drafted a reply for a person to send (approval request %v)", s.ID, out["approval_id"])
 	case "mcp":
 		return fmt.Sprintf("%s: called the tool %s", s.ID, s.Tool)
 	case "agent":
