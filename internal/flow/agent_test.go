@@ -106,6 +106,18 @@ func TestAgentStep(t *testing.T) {
 		if run.Status != "failed" || !strings.Contains(run.Error, `no remote agent named "nobody"`) {
 			t.Fatalf("an unknown agent: %+v", run)
 		}
+		// An agent that went down: retried with backoff, then the step
+		// fails with the reason.
+		down := agentstest.New(t, "Gone")
+		if _, err := svc.Register(ctx, "gone", down.URL, ""); err != nil {
+			t.Fatal(err)
+		}
+		down.Close()
+		gone := "name: Gone\ntrigger: {event: manual}\nsteps:\n  - {id: ask, kind: agent, agent: gone, text: hi}\n"
+		run = waitRun(t, r.db, r.start(t, gone, "t/gone", map[string]any{}).ID)
+		if run.Status != "failed" || !strings.Contains(run.Error, "gave up after") || !strings.Contains(run.Error, "the agent gone") {
+			t.Fatalf("an agent that is down: %+v", run)
+		}
 		calls, _ := r.db.AgentCalls(ctx, store.AgentCallFilter{Protocol: "a2a"})
 		if len(calls) < 4 || calls[0].Direction != "out" {
 			t.Fatalf("audit: %+v", calls)
