@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/approval"
-	"github.com/parleyhq/parley/internal/flow"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/jsonhttp"
 	"github.com/parleyhq/parley/internal/parley"
@@ -34,13 +33,19 @@ type ApprovalView struct {
 	DecidedAt *time.Time
 	CanDecide bool
 	Mine      bool
+	// Action is the approve button's words: a reply is sent, anything
+	// else (a workflow's call, a proposed change) is done.
+	Action string
 }
 
 func (s *Server) approvalView(actor inbox.Actor, r parley.ApprovalRequest, l lookups) ApprovalView {
 	v := ApprovalView{ID: r.ID, State: string(r.State), Reason: r.Reason, Note: r.Note, At: r.CreatedAt, DecidedAt: r.DecidedAt,
-		Asker: "an API client", Decider: "Parley", Approvers: "an owner or admin"}
+		Asker: "a workflow", Decider: "Parley", Approvers: "an owner or admin", Action: "Approve"}
+	if r.RequestedToken != 0 {
+		v.Asker = "an API client"
+	}
 	if p, err := approval.ReplyPayloadOf(r); err == nil {
-		v.Text, v.Files = p.Text, len(p.Attachments)
+		v.Text, v.Files, v.Action = p.Text, len(p.Attachments), "Approve and send"
 	} else {
 		// Other kinds (a workflow's call) say what they do in text.
 		var p struct {
@@ -48,9 +53,6 @@ func (s *Server) approvalView(actor inbox.Actor, r parley.ApprovalRequest, l loo
 		}
 		if json.Unmarshal(r.Payload, &p) == nil {
 			v.Text = p.Text
-		}
-		if r.Kind == flow.KindStep {
-			v.Asker = "a workflow"
 		}
 	}
 	if r.ConversationID != nil {

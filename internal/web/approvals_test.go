@@ -66,7 +66,7 @@ func TestApprovalPages(t *testing.T) {
 			t.Errorf("an agent who approves nothing sees the queue link")
 		}
 		_, body = owner.get("/app/approvals")
-		if !strings.Contains(body, text) || !strings.Contains(body, "Andy Agent") || !strings.Contains(body, `data-testid="approve"`) {
+		if !strings.Contains(body, text) || !strings.Contains(body, "Andy Agent") || !strings.Contains(body, `data-testid="approve">Approve and send<`) {
 			t.Fatalf("queue = %.800s", body)
 		}
 		pending, _ := e.App.DB.ApprovalRequests(bg, store.ApprovalFilter{State: parley.ApprovalPending})
