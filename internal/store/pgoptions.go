@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -52,4 +53,43 @@ func parsePGOptions(dsn string) (string, pgOptions, error) {
 	}
 	u.RawQuery = q.Encode()
 	return u.String(), opts, nil
+}
+
+// ConnectionBudget is what a PostgreSQL server has room for, against what
+// this process may open.
+type ConnectionBudget struct {
+	Max      int // max_connections
+	Reserved int // superuser_reserved_connections (and reserved_connections)
+	Open     int // client connections open now, this process's included
+	Mine     int // the most this process may open
+	MineOpen int // of Open, how many are this process's
+}
+
+// Short says whether this process's connections may not all fit: the
+// server's room, less what others hold now, is below what it may open.
+func (b ConnectionBudget) Short() bool {
+	return b.Mine > b.Max-b.Reserved-(b.Open-b.MineOpen)
+}
+
+func (b ConnectionBudget) String() string {
+	return fmt.Sprintf("this process may open up to %d connections to PostgreSQL; the server allows %d (%d of them reserved) and others hold %d now",
+		b.Mine, b.Max, b.Reserved, b.Open-b.MineOpen)
+}
+
+// otherPools is what a process opens beside its main pool: the shared
+// limits' pool (8) and the LISTEN connection (1).
+const otherPools = 9
+
+// ConnectionBudget reads the server's connection limits and use, against
+// what this process may open (pool_max_conns and its other pools).
+func (db *DB) ConnectionBudget(ctx context.Context) (b ConnectionBudget, err error) {
+	defer wrap(&err, "store: ConnectionBudget")
+	if db.dialect.name != "postgres" {
+		return b, nil
+	}
+	err = db.read.QueryRowContext(ctx, `SELECT current_setting('max_connections')::int,
+		current_setting('superuser_reserved_connections')::int + COALESCE(current_setting('reserved_connections', true)::int, 0),
+		(SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')`).Scan(&b.Max, &b.Reserved, &b.Open)
+	b.Mine, b.MineOpen = db.poolMax+otherPools, db.read.Stats().OpenConnections
+	return b, err
 }

@@ -13,6 +13,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -34,6 +35,7 @@ type DB struct {
 	writer  *writer
 	ckpt    *checkpointer  // SQLite only
 	indexer *searchIndexer // nil unless the dialect defers search indexing
+	poolMax int            // PostgreSQL: the main pool's pool_max_conns
 
 	// Now returns the current time. Tests replace it; all times written
 	// come from it, never from the database's clock.
@@ -85,6 +87,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		if db.read, err = openGuarded("pgx", dsn); err != nil {
 			return nil, fmt.Errorf("store: open postgres: %w", err)
 		}
+		db.poolMax = opts.poolMaxConns
 		db.read.SetMaxOpenConns(opts.poolMaxConns)
 		db.read.SetMaxIdleConns(opts.poolMaxConns)
 		db.read.SetConnMaxIdleTime(5 * time.Minute)
@@ -124,6 +127,13 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		}
 		db.pgDSN, db.channel = dsn, eventsChannel(schema)
 		db.eventsKey = eventsLockKey(db.channel)
+		// Several processes on one server must fit its max_connections
+		// together; one that may not is said at start, not when a
+		// connection is refused under load.
+		if b, err := db.ConnectionBudget(ctx); err == nil && b.Short() {
+			slog.Warn("store: "+b.String()+": under load, connections will be refused. Lower pool_max_conns in the database URL, or raise max_connections (README: PostgreSQL, pool_max_conns)",
+				"max_connections", b.Max, "open", b.Open, "this_process_max", b.Mine)
+		}
 	}
 	db.writer = startWriter(db)
 	if db.dialect.name == "sqlite" {
