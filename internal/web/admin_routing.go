@@ -39,6 +39,8 @@ type routingView struct {
 	HoursSummary string
 	HoursError   string
 	HoursExample string
+	// Hours is the business hours form.
+	Hours hoursForm
 	// The acknowledgement texts used when the fields are empty.
 	DefaultAck, DefaultAckAfterHours string
 }
@@ -51,6 +53,7 @@ func (s *Server) routingSection(r *http.Request, in parley.Inbox) (routingView, 
 		return rv, err
 	}
 	rv.HoursText, rv.HoursSummary = hoursText(in.Routing.Hours)
+	rv.Hours = hoursFormOf(in.Routing.Hours)
 	return rv, nil
 }
 
@@ -85,10 +88,17 @@ func routingForm(r *http.Request, in *parley.Inbox, teams []parley.Team) error {
 			AfterHours: trimmed(r, "ack_after_hours")},
 		AutoResolveMessage: trimmed(r, "auto_resolve_message"),
 	}
-	if h := strings.TrimSpace(r.PostFormValue("hours")); h != "" {
+	defer func() { in.Routing = rt }()
+	if r.PostFormValue("hours_form") != "" {
+		// The page's form; scripts may still post the JSON as hours.
+		raw, err := hoursFormPosted(r).json()
+		if err != nil {
+			return err
+		}
+		rt.Hours = raw
+	} else if h := strings.TrimSpace(r.PostFormValue("hours")); h != "" {
 		rt.Hours = json.RawMessage(h)
 	}
-	defer func() { in.Routing = rt }()
 	team, err := choiceID(r.PostFormValue("routing_team_id"))
 	if err != nil {
 		return parley.Errorf(parley.EINVALID, "pick a team to assign among, or everyone")

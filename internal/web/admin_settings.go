@@ -217,6 +217,9 @@ func (s *Server) updateInbox(w http.ResponseWriter, r *http.Request) error {
 		}
 		if r.PostFormValue("routing_form") != "" {
 			v.Routing.HoursText = r.PostFormValue("hours")
+			if r.PostFormValue("hours_form") != "" {
+				v.Routing.Hours = hoursFormPosted(r)
+			}
 		}
 		if hoursProblem(err) {
 			v.Routing.HoursError, v.Error = v.Error, "Nothing was saved: the business hours need fixing."

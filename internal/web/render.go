@@ -101,19 +101,20 @@ func (t *templates) get(page string) (*template.Template, error) {
 
 func (t *templates) funcs() template.FuncMap {
 	return template.FuncMap{
-		"asset":    func(name string) string { return t.assets.url(name) },
-		"ago":      ago,
-		"clock":    func(tm time.Time) string { return tm.UTC().Format("Jan 2, 15:04 UTC") },
-		"iso":      func(tm time.Time) string { return tm.UTC().Format(time.RFC3339) },
-		"segments": segments,
-		"initials": initials,
-		"title":    titleCase,
-		"size":     humanSize,
-		"deref":    func(p *int64) int64 { return deref(p) },
-		"list":     func(xs ...string) []string { return xs },
-		"until":    until,
-		"channel":  channelName,
-		"amount":   amount,
+		"asset":     func(name string) string { return t.assets.url(name) },
+		"ago":       ago,
+		"clock":     func(tm time.Time) string { return tm.UTC().Format("Jan 2, 15:04 UTC") },
+		"iso":       func(tm time.Time) string { return tm.UTC().Format(time.RFC3339) },
+		"segments":  segments,
+		"timeZones": func() []string { return commonTimeZones },
+		"initials":  initials,
+		"title":     titleCase,
+		"size":      humanSize,
+		"deref":     func(p *int64) int64 { return deref(p) },
+		"list":      func(xs ...string) []string { return xs },
+		"until":     until,
+		"channel":   channelName,
+		"amount":    amount,
 	}
 }
 
