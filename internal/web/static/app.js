@@ -61,6 +61,12 @@
     });
   }
   localizeTimes(document);
+  // An empty time zone field (business hours) starts at the browser's own.
+  $all("input.js-tz-default", document).forEach(function (el) {
+    if (!el.value) {
+      try { el.value = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (err) { /* left empty */ }
+    }
+  });
   document.addEventListener("htmx:afterSwap", function (e) { localizeTimes(e.target); });
   document.addEventListener("htmx:afterSwap", function (e) {
     if (e.detail.target && e.detail.target.id === "timeline") scrollTimeline(true);
