@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/parleyhq/parley/internal/hours"
 	"github.com/parleyhq/parley/internal/parley"
@@ -145,3 +146,13 @@ var commonTimeZones = []string{"UTC", "Europe/London", "Europe/Lisbon", "Europe/
 	"Asia/Kolkata", "Asia/Bangkok", "Asia/Ho_Chi_Minh", "Asia/Jakarta", "Asia/Singapore", "Asia/Shanghai", "Asia/Tokyo",
 	"Asia/Seoul", "Australia/Sydney", "Pacific/Auckland", "America/Sao_Paulo", "America/Mexico_City", "America/New_York",
 	"America/Chicago", "America/Denver", "America/Los_Angeles", "America/Toronto"}
+
+// localTime is now on a contact's clock ("14:05 Mon"), or "" for a zone
+// that does not load.
+func localTime(now time.Time, tz string) string {
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return ""
+	}
+	return now.In(loc).Format("15:04 Mon")
+}

@@ -339,11 +339,28 @@ func contactName(c parley.Contact) string {
 		return c.Email
 	case c.Phone != "":
 		return c.Phone
+	case c.TimeZone != "":
+		// An anonymous visitor: the place their browser's clock is set
+		// to says more than a number ("Visitor from Lisbon").
+		if city := tzCity(c.TimeZone); city != "" {
+			return "Visitor from " + city
+		}
 	}
 	if c.ID == 0 {
 		return "Unknown contact"
 	}
 	return "Contact #" + strconv.FormatInt(c.ID, 10)
+}
+
+// tzCity is the place an IANA time zone is named after: "Lisbon" for
+// Europe/Lisbon, "Ho Chi Minh" for Asia/Ho_Chi_Minh; "" for zones named
+// after no place (UTC, Etc/GMT+3).
+func tzCity(tz string) string {
+	i := strings.LastIndex(tz, "/")
+	if i < 0 || strings.HasPrefix(tz, "Etc/") {
+		return ""
+	}
+	return strings.ReplaceAll(tz[i+1:], "_", " ")
 }
 
 // inboxPage is the list of conversations with the views menu.

@@ -107,6 +107,7 @@ func (t *templates) funcs() template.FuncMap {
 		"iso":       func(tm time.Time) string { return tm.UTC().Format(time.RFC3339) },
 		"segments":  segments,
 		"timeZones": func() []string { return commonTimeZones },
+		"localTime": localTime,
 		"initials":  initials,
 		"title":     titleCase,
 		"size":      humanSize,
