@@ -83,6 +83,7 @@ var groups = []struct {
 	{"knowledge", testKnowledge},
 	{"workflows", testWorkflows},
 	{"remote_agents", testRemoteAgents},
+	{"bulk", testBulk},
 }
 
 func TestScenarios(t *testing.T) {

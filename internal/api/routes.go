@@ -56,6 +56,8 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/remote-agents/{agent_id}/refresh", s.refreshRemoteAgent, false},
 		{"DELETE", "/api/v1/remote-agents/{agent_id}", s.deleteRemoteAgent, false},
 		{"POST", "/api/v1/conversations/{conversation_id}/ask-agent", s.askAgent, false},
+		{"POST", "/api/v1/conversations/bulk", s.bulkConversations, false},
+		{"POST", "/api/v1/conversations/bulk/undo", s.bulkUndo, false},
 		{"GET", "/api/v1/agent-calls", s.listAgentCalls, false},
 		{"GET", "/api/v1/workflows", s.listWorkflows, false},
 		{"POST", "/api/v1/workflows", s.saveWorkflow, false},

@@ -517,7 +517,48 @@
     location.replace(u.toString());
   }
 
+  // Bulk actions: the selection survives the list's live refreshes (it is
+  // kept here and applied to each new list), and the bar shows while
+  // anything is selected. An Undo is offered for ten seconds.
+  var selected = new Set();
+  function bulkBar() {
+    var bar = $("#bulk-form");
+    if (!bar) return;
+    $all("input.row-select").forEach(function (el) { el.checked = selected.has(el.value); });
+    bar.hidden = selected.size === 0;
+    var all = $("input.js-select-all");
+    if (all && selected.size === 0) all.checked = false;
+    $(".bulk-count", bar).textContent = selected.size + " selected";
+    var act = $("[name=action]", bar).value;
+    $(".bulk-priority", bar).hidden = act !== "priority";
+    $(".bulk-label", bar).hidden = act !== "label" && act !== "unlabel";
+  }
+  document.addEventListener("change", function (e) {
+    var t = e.target;
+    if (t.matches && t.matches("input.row-select")) {
+      if (t.checked) selected.add(t.value); else selected.delete(t.value);
+      bulkBar();
+    } else if (t.matches && t.matches("input.js-select-all")) {
+      $all("input.row-select").forEach(function (el) { if (t.checked) selected.add(el.value); else selected.delete(el.value); });
+      bulkBar();
+    } else if (t.matches && t.matches("#bulk-form [name=action]")) bulkBar();
+  });
+  document.addEventListener("click", function (e) {
+    if (e.target.closest && e.target.closest(".js-bulk-clear")) { selected.clear(); bulkBar(); }
+  });
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var t = e.detail.target;
+    if (!t) return;
+    if (t.id === "bulk-result") {
+      if (t.querySelector("[data-testid=bulk-summary]")) selected.clear();
+      var undo = t.querySelector(".js-undo");
+      if (undo) setTimeout(function () { undo.remove(); }, 10000);
+    }
+    bulkBar();
+  });
+
   function init() {
+    bulkBar();
     reportZone();
     updateMeter();
     setTZ();
