@@ -86,16 +86,24 @@ func (tx *Tx) CreateMessage(c *parley.Conversation, m *parley.Message) (err erro
 		}
 	}
 	return tx.AppendEvent(&parley.Event{Type: parley.EventMessageCreated, ConversationID: &c.ID, ContactID: &c.ContactID,
-		MessageID: &m.ID, AgentID: m.AuthorAgentID}, messageEventData(*m))
+		MessageID: &m.ID, AgentID: m.AuthorAgentID}, messageEventData(*m, *c))
 }
 
 // messageEventData is a message.created event's data: its direction,
 // whether Parley wrote it itself (automated), and for an outgoing message
 // whether it is a response (parley.IsResponse): reports cannot tell a
 // token's reply from Parley's own message otherwise, since neither has an
-// agent.
-func messageEventData(m parley.Message) map[string]any {
+// agent. For a customer's message it also says whose the conversation is
+// and how urgent, so an agent's browser can tell whether to notify them
+// without asking.
+func messageEventData(m parley.Message, c parley.Conversation) map[string]any {
 	d := map[string]any{"direction": m.Direction}
+	if m.Direction == parley.Incoming {
+		d["priority"] = c.Priority
+		if c.AssigneeID != nil {
+			d["assignee_id"] = *c.AssigneeID
+		}
+	}
 	if m.Automated {
 		d["automated"] = true
 	}

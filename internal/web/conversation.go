@@ -1,6 +1,7 @@
 package web
 
 import (
+	"log/slog"
 	"net/http"
 	"sort"
 	"strconv"
@@ -433,6 +434,7 @@ func (s *Server) conversationPage(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	s.markRead(r, id)
 	return s.inboxOrConversation(w, r, id)
 }
 
@@ -441,7 +443,20 @@ func (s *Server) timelinePartial(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// The timeline refreshes while the agent has the conversation open:
+	// what it shows them is read.
+	s.markRead(r, cv.Conv.ID)
 	return s.render(w, r, http.StatusOK, "partials", "timeline", cv)
+}
+
+// markRead records that the agent has the conversation open now; a
+// failure only leaves a marker that should have gone, so it is logged.
+func (s *Server) markRead(r *http.Request, id int64) {
+	if a := actorFrom(r); a.AgentID != nil {
+		if err := s.DB.MarkRead(r.Context(), *a.AgentID, id); err != nil && parley.ErrorCode(err) != parley.ENOTFOUND {
+			slog.Warn("web: mark read", "conversation", id, "err", err)
+		}
+	}
 }
 
 func (s *Server) metaPartial(w http.ResponseWriter, r *http.Request) error {

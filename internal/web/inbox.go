@@ -120,6 +120,8 @@ type Row struct {
 	Queued       bool
 	QueuePos     int    // 0: queued beyond the part of the queue that was read
 	QueuedFor    string // the agent a reopened conversation is held for
+	// Unread: the customer wrote since the agent last had it open.
+	Unread bool
 }
 
 // ListView is the conversation list (a page of rows and "Load more").
@@ -302,6 +304,12 @@ func (s *Server) rows(r *http.Request, convs []parley.Conversation, l lookups, v
 	if err != nil {
 		return nil, err
 	}
+	read := map[int64]time.Time{}
+	if a := actorFrom(r); a.AgentID != nil {
+		if read, err = s.DB.ReadTimes(r.Context(), *a.AgentID, ids); err != nil {
+			return nil, err
+		}
+	}
 	q := v.Encode()
 	now := s.DB.Now()
 	rows := make([]Row, 0, len(convs))
@@ -312,6 +320,9 @@ func (s *Server) rows(r *http.Request, convs []parley.Conversation, l lookups, v
 			Channel: in.ChannelType, InboxName: in.Name, Status: c.Status, Priority: c.Priority, Labels: c.Labels,
 			At: c.LastActivityAt, Href: convHref(c.ID, q), Active: c.ID == selected,
 			SLA: slaBadge(c, now), Queued: c.QueuedAt != nil, QueuePos: pos[c.ID]}
+		if at, ok := read[c.ID]; p.Direction == parley.Incoming && (!ok || p.CreatedAt.After(at)) && c.ID != selected {
+			row.Unread = true
+		}
 		if c.AssigneeID != nil {
 			row.AssigneeName = l.agents[*c.AssigneeID].Name
 		}

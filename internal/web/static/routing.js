@@ -56,6 +56,61 @@
     if (ev.type === "agent.availability" && me && ev.agent_id === me) showAvailability(data.to);
   });
 
+  // Attention: unread conversations count in the tab's title; a
+  // customer's new message in a conversation that is mine or nobody's
+  // (and an urgent one, always) notifies, with a sound and a desktop
+  // notification if the agent asked for them in this browser. Nothing
+  // for what the agent did themselves: only customers' messages count.
+  var baseTitle = document.title.replace(/^\(\d+\) /, "");
+  function titleCount() {
+    var n = $all("#rows .row.unread").length;
+    document.title = (n ? "(" + n + ") " : "") + baseTitle;
+  }
+  function setting(key) { try { return localStorage.getItem("parley.notify." + key) === "1"; } catch (e) { return false; } }
+  function beep() {
+    try {
+      var Ctx = window.AudioContext || window.webkitAudioContext, ctx = new Ctx(), o = ctx.createOscillator(), g = ctx.createGain();
+      o.frequency.value = 880; g.gain.value = 0.05; o.connect(g); g.connect(ctx.destination);
+      o.start(); o.stop(ctx.currentTime + 0.15);
+    } catch (e) { /* no audio: the marker and the title still say it */ }
+  }
+  window.parleyNotices = [];
+  function notify(ev, data) {
+    var current = document.getElementById("app");
+    var viewing = current && Number(current.dataset.conv) === ev.conversation_id && document.hasFocus();
+    if (viewing) return;
+    var urgent = data.priority === "urgent";
+    var notice = { conversation_id: ev.conversation_id, urgent: urgent };
+    window.parleyNotices.push(notice);
+    document.dispatchEvent(new CustomEvent("parley:notify", { detail: notice }));
+    if (setting("sound")) beep();
+    if (setting("desktop") && window.Notification && Notification.permission === "granted") {
+      try {
+        var n = new Notification(urgent ? "Urgent: a customer wrote" : "A customer wrote", { body: "Conversation #" + ev.conversation_id, tag: "parley-" + ev.conversation_id });
+        n.onclick = function () { window.focus(); location.href = "/app/conversations/" + ev.conversation_id; };
+      } catch (e) { /* the page's own markers still say it */ }
+    }
+  }
+  document.addEventListener("parley:event", function (e) {
+    var ev = e.detail || {}, data = ev.data || {};
+    if (ev.type !== "message.created" || data.direction !== "incoming") return;
+    if (data.priority === "urgent" || !data.assignee_id || data.assignee_id === me) notify(ev, data);
+  });
+  document.addEventListener("htmx:afterSwap", titleCount);
+  titleCount();
+  $all("input.js-notify").forEach(function (el) { el.checked = setting(el.dataset.key); });
+  document.addEventListener("change", function (e) {
+    var el = e.target;
+    if (!el.matches || !el.matches("input.js-notify")) return;
+    try { localStorage.setItem("parley.notify." + el.dataset.key, el.checked ? "1" : "0"); } catch (err) { /* private mode */ }
+    var note = $(".js-notify-note");
+    if (el.dataset.key !== "desktop" || !el.checked || !note) return;
+    if (!window.Notification) { note.hidden = false; note.textContent = "This browser has no desktop notifications; the markers and the title still show new messages."; return; }
+    Notification.requestPermission().then(function (p) {
+      if (p !== "granted") { note.hidden = false; note.textContent = "The browser blocks notifications for Parley (you can allow them in its site settings); the markers, the title and the sound still work."; }
+    });
+  });
+
   document.addEventListener("click", function (e) {
     var b = e.target.closest && e.target.closest('[data-action="dismiss-alert"]');
     if (!b) return;
