@@ -542,6 +542,7 @@
       $all("input.row-select").forEach(function (el) { if (t.checked) selected.add(el.value); else selected.delete(el.value); });
       bulkBar();
     } else if (t.matches && t.matches("#bulk-form [name=action]")) bulkBar();
+    else if (t.matches && t.matches("select.view-switch")) location.href = t.value;
   });
   document.addEventListener("click", function (e) {
     if (e.target.closest && e.target.closest(".js-bulk-clear")) { selected.clear(); bulkBar(); }
