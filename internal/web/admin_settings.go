@@ -142,11 +142,7 @@ func (s *Server) inboxSettings(r *http.Request, id int64) (inboxSettingsView, er
 	if v.Routing, err = s.routingSection(r, in); err != nil {
 		return v, err
 	}
-	base := ""
-	if s.BaseURL != nil {
-		base = s.BaseURL()
-	}
-	v.Snippet = `<script src="` + base + `/widget.js" data-inbox="` + strconv.FormatInt(in.ID, 10) + `" async></script>`
+	v.Snippet = s.widgetSnippet(in.ID)
 	if in.ChannelType == parley.ChannelWidget {
 		if v.IdentitySecret, err = s.DB.IdentitySecret(r.Context(), id); err != nil {
 			return v, err

@@ -154,6 +154,8 @@ type inboxView struct {
 	Sidebar SidebarView
 	List    ListView
 	Conv    *ConvView
+	// Onboarding is the first-run checklist (owners and admins, until done).
+	Onboarding *onboardingView
 }
 
 // lookups are the names the list and the thread show for ids.
@@ -404,6 +406,8 @@ func (s *Server) inboxOrConversation(w http.ResponseWriter, r *http.Request, con
 		}
 		iv.Conv = &cv
 		iv.Title = cv.ContactName
+	} else if iv.Onboarding, err = s.onboarding(r, inboxes, agents); err != nil {
+		return err
 	}
 	return s.render(w, r, http.StatusOK, "inbox", "", iv)
 }

@@ -100,6 +100,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /app/admin/tokens/{id}/revoke", s.wrap(admin, s.revokeToken))
 	mux.HandleFunc("GET /app/admin/smtp", s.wrap(admin, s.smtpPage))
 	mux.HandleFunc("POST /app/admin/smtp", s.wrap(admin, s.saveSMTP))
+	mux.HandleFunc("POST /app/onboarding/hide", s.wrap(admin, s.hideOnboarding))
 	mux.HandleFunc("GET /app/admin/remote-agents", s.wrap(admin, s.remoteAgentsPage))
 	mux.HandleFunc("POST /app/admin/remote-agents", s.wrap(admin, s.registerRemoteAgent))
 	mux.HandleFunc("POST /app/admin/remote-agents/{id}/refresh", s.wrap(admin, s.refreshRemoteAgent))
