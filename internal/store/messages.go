@@ -380,6 +380,17 @@ func (tx *Tx) LastIncomingPayload(conversationID, inboxID int64) (string, error)
 	return p, err
 }
 
+// LatestIncomingPayload returns the channel payload of a conversation's newest
+// incoming message ("" if none): on a widget inbox, the visit it came
+// with.
+func (db *DB) LatestIncomingPayload(ctx context.Context, conversationID, inboxID int64) (p string, err error) {
+	err = db.Read(ctx, func(tx *Tx) error {
+		p, err = tx.LastIncomingPayload(conversationID, inboxID)
+		return err
+	})
+	return p, wrapErr("store: LatestIncomingPayload", err)
+}
+
 // LastIncomingExternalID returns the provider id of the newest message a
 // contact sent in a conversation through an inbox ("" if none).
 func (db *DB) LastIncomingExternalID(ctx context.Context, conversationID, inboxID int64) (string, error) {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"sort"
@@ -50,6 +51,8 @@ type ConvView struct {
 	Approvals []ApprovalView
 	// RemoteAgents are the outside agents the agent may ask about it.
 	RemoteAgents []string
+	// Visit is where a widget visitor was when they last wrote.
+	Visit *parley.Visit
 }
 
 // SurveyView is one survey in the contact panel.
@@ -257,6 +260,18 @@ func (s *Server) conversation(r *http.Request, id int64, v View, l lookups, agen
 	}
 	if cv.Surveys, err = s.surveyViews(r, c.ID, l); err != nil {
 		return cv, err
+	}
+	if cv.Inbox.ChannelType == parley.ChannelWidget {
+		raw, err := s.DB.LatestIncomingPayload(ctx, c.ID, c.InboxID)
+		if err != nil {
+			return cv, err
+		}
+		var p struct {
+			Visit *parley.Visit `json:"visit"`
+		}
+		if raw != "" && json.Unmarshal([]byte(raw), &p) == nil {
+			cv.Visit = p.Visit
+		}
 	}
 	remote, err := s.DB.RemoteAgents(ctx)
 	if err != nil {

@@ -2,6 +2,7 @@ package widget
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -226,6 +227,9 @@ type sendRequest struct {
 	Attachments []inbox.AttachmentRef `json:"attachments"`
 	Name        string                `json:"name"`  // signed-in users' name, from the host page
 	Email       string                `json:"email"` // signed-in users' email, from the host page
+	// Visit is the page and trail the loader saw, and the host page's
+	// attributes: kept with the message for the agent (parley.Visit).
+	Visit *parley.Visit `json:"visit"`
 }
 
 func (s *Server) send(w http.ResponseWriter, r *http.Request) error {
@@ -254,8 +258,13 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) error {
 		key.Name = req.Name
 	}
 	key.Language, key.TimeZone = visitorLocale(r)
+	payload := ""
+	if visit := parley.CleanVisit(req.Visit, r.UserAgent()); visit != nil {
+		b, _ := json.Marshal(map[string]any{"visit": visit})
+		payload = string(b)
+	}
 	res, err := s.Inbox.Receive(r.Context(), in.ID, inbox.Incoming{Contact: key, ExternalID: v.messageExternalID(req.ID),
-		Text: req.Text, Attachments: req.Attachments})
+		Text: req.Text, Attachments: req.Attachments, ChannelPayload: payload})
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@
 
   var token = load(storeKey);
   var user = null;         // {id, hash, name, email} from the host page, verified by the server
+  var visit = null;        // {page, trail, attributes} from the host page, for the agent
   var isOpen = !framed;
   var started = false, streaming = false, hasEmail = false, wrote = false;
   var cfg = {};
@@ -42,6 +43,7 @@
     if (!d || d.parley !== 1) return;
     if (d.type === 'init') {
       if (d.user && typeof d.user.id === 'string' && typeof d.user.hash === 'string') user = d.user;
+      if (d.visit && typeof d.visit === 'object') visit = d.visit;
       start();
     } else if (d.type === 'open') {
       isOpen = true;
@@ -359,6 +361,7 @@
     if (!text && !attachments.length) return;
     showError('');
     var body = { id: randomID(), text: text, attachments: attachments.slice() };
+    if (visit) body.visit = visit;
     if (user) { body.name = user.name || ''; body.email = user.email || ''; }
     var temp = bubbleFor({ text: text, attachments: [] }, 'in sending');
     temp.setAttribute('data-testid', 'message-pending');

@@ -22,6 +22,22 @@
   }
   var open = false, unread = 0;
 
+  // Who the visitor is, for the agent: the page they are on and the ones
+  // they came through in this visit (kept in this tab's session storage,
+  // never sent anywhere but to the chat), and attributes the host page
+  // passes as JSON in data-attributes ({"plan": "pro"}). Query strings are
+  // left out: they can carry tokens.
+  function here() { return { url: location.origin + location.pathname, title: (document.title || '').slice(0, 200) }; }
+  var trail = [];
+  try { trail = JSON.parse(sessionStorage.getItem('parley.trail') || '[]'); } catch (e) { trail = []; }
+  if (!Array.isArray(trail)) trail = [];
+  var page = here();
+  if (!trail.length || trail[trail.length - 1].url !== page.url) trail.push(page);
+  trail = trail.slice(-10);
+  try { sessionStorage.setItem('parley.trail', JSON.stringify(trail)); } catch (e) { /* private mode: this page only */ }
+  var attrs = null;
+  try { attrs = JSON.parse(script.getAttribute('data-attributes') || 'null'); } catch (e) { attrs = null; }
+
   // Inline styles marked important, so the host page's rules cannot reach in.
   function css(el, rules) { for (var k in rules) el.style.setProperty(k, rules[k], 'important'); }
   var chatIcon = '<svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true"><path fill="currentColor" d="M12 3C6.5 3 2 6.9 2 11.7c0 2.5 1.2 4.8 3.2 6.4L4.5 21.5l3.9-2.1c1.1.4 2.3.5 3.6.5 5.5 0 10-3.9 10-8.7S17.5 3 12 3z"/></svg>';
@@ -92,7 +108,7 @@
     if (e.origin !== origin || e.source !== frame.contentWindow) return;
     var d = e.data;
     if (!d || d.parley !== 1) return;
-    if (d.type === 'ready') { post({ type: 'init', user: user }); if (open) post({ type: 'open' }); }
+    if (d.type === 'ready') { post({ type: 'init', user: user, visit: { page: here(), trail: trail, attributes: attrs } }); if (open) post({ type: 'open' }); }
     else if (d.type === 'unread') setBadge(+d.count || 0);
     else if (d.type === 'close') setOpen(false);
   });
