@@ -81,6 +81,8 @@ type Inbox struct {
 	// means no site may; the chat then opens only on its own (links in
 	// emails).
 	AllowedOrigins []string `json:"allowed_origins,omitempty"`
+	// Look is the chat's colour, title, logo, launcher side and language.
+	Look WidgetLook `json:"look"`
 
 	// Settings are a provider channel's non-secret settings (ids, numbers,
 	// prices, templates), by name; each channel says which it takes. Its
@@ -105,6 +107,9 @@ func (i *Inbox) Validate() error {
 	}
 	if i.ReopenWindow == 0 {
 		i.ReopenWindow = DefaultReopenWindow
+	}
+	if err := i.Look.Validate(); err != nil {
+		return err
 	}
 	if i.ReopenWindow < 0 || i.ReopenWindow > 365*24*time.Hour {
 		return Errorf(EINVALID, "reopen window must be between 1 second and 365 days")

@@ -11,15 +11,18 @@ import (
 )
 
 const inboxColumns = `id, name, channel_type, reopen_window_secs, webhook_url, webhook_secret,
-	email_ask, away_minutes, reply_time_text, greeting, channel_settings, routing, created_at, allowed_origins`
+	email_ask, away_minutes, reply_time_text, greeting, channel_settings, routing, created_at, allowed_origins, widget_look`
 
 // scanInbox reads an inbox and its webhook secret.
 func scanInbox(row interface{ Scan(...any) error }) (parley.Inbox, string, error) {
 	var in parley.Inbox
 	var secs, created int64
-	var secret, settings, routing, origins string
+	var secret, settings, routing, origins, look string
 	err := row.Scan(&in.ID, &in.Name, &in.ChannelType, &secs, &in.WebhookURL, &secret,
-		&in.EmailAsk, &in.AwayMinutes, &in.ReplyTimeText, &in.Greeting, &settings, &routing, &created, &origins)
+		&in.EmailAsk, &in.AwayMinutes, &in.ReplyTimeText, &in.Greeting, &settings, &routing, &created, &origins, &look)
+	if err == nil && look != "" && look != "{}" {
+		err = json.Unmarshal([]byte(look), &in.Look)
+	}
 	if origins != "" {
 		in.AllowedOrigins = strings.Fields(origins)
 	}
@@ -69,11 +72,11 @@ func (tx *Tx) CreateInbox(in *parley.Inbox, webhookSecret, identitySecret string
 		}
 	}()
 	return tx.queryRow(`INSERT INTO inboxes (name, channel_type, reopen_window_secs, webhook_url, webhook_secret, identity_secret,
-			email_ask, away_minutes, reply_time_text, greeting, channel_settings, routing, created_at, updated_at, allowed_origins)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14) RETURNING id`,
+			email_ask, away_minutes, reply_time_text, greeting, channel_settings, routing, created_at, updated_at, allowed_origins, widget_look)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15) RETURNING id`,
 		in.Name, in.ChannelType, int64(in.ReopenWindow/time.Second), in.WebhookURL, webhookSecret, identitySecret,
 		in.EmailAsk, in.AwayMinutes, in.ReplyTimeText, in.Greeting, settingsJSON(in.Settings), routingJSON(in.Routing), ts(tx.now),
-		strings.Join(in.AllowedOrigins, " ")).Scan(&in.ID)
+		strings.Join(in.AllowedOrigins, " "), lookJSON(in.Look)).Scan(&in.ID)
 }
 
 // ChannelSecrets returns an inbox's sealed channel secrets ("" if none).
@@ -144,9 +147,9 @@ func (tx *Tx) UpdateInbox(in *parley.Inbox) (err error) {
 		return err
 	}
 	res, err := tx.exec(`UPDATE inboxes SET name = $2, reopen_window_secs = $3, webhook_url = $4, email_ask = $5, away_minutes = $6,
-			reply_time_text = $7, greeting = $8, channel_settings = $9, routing = $10, updated_at = $11, allowed_origins = $12 WHERE id = $1`,
+			reply_time_text = $7, greeting = $8, channel_settings = $9, routing = $10, updated_at = $11, allowed_origins = $12, widget_look = $13 WHERE id = $1`,
 		in.ID, in.Name, int64(in.ReopenWindow/time.Second), in.WebhookURL, in.EmailAsk, in.AwayMinutes, in.ReplyTimeText, in.Greeting,
-		settingsJSON(in.Settings), routingJSON(in.Routing), ts(tx.now), strings.Join(in.AllowedOrigins, " "))
+		settingsJSON(in.Settings), routingJSON(in.Routing), ts(tx.now), strings.Join(in.AllowedOrigins, " "), lookJSON(in.Look))
 	if err != nil {
 		return err
 	}
@@ -210,4 +213,9 @@ func collect[T any](rows *sql.Rows, scan func(*sql.Rows) (T, error)) ([]T, error
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+func lookJSON(l parley.WidgetLook) string {
+	b, _ := json.Marshal(l)
+	return string(b)
 }

@@ -182,6 +182,13 @@ func (s *Server) updateInbox(w http.ResponseWriter, r *http.Request) error {
 	in := v.Inbox
 	in.Name, in.WebhookURL = trimmed(r, "name"), trimmed(r, "webhook_url")
 	in.EmailAsk, in.ReplyTimeText, in.Greeting = r.PostFormValue("email_ask"), trimmed(r, "reply_time_text"), trimmed(r, "greeting")
+	if in.ChannelType == parley.ChannelWidget && r.PostForm.Has("look_color") {
+		in.Look = parley.WidgetLook{Color: trimmed(r, "look_color"), Title: trimmed(r, "look_title"), LogoURL: trimmed(r, "look_logo_url"),
+			Position: trimmed(r, "look_position"), Language: trimmed(r, "look_language")}
+		if in.Look.Color == "#2f5bea" {
+			in.Look.Color = "" // the default, kept as the default
+		}
+	}
 	days, err1 := strconv.Atoi(r.PostFormValue("reopen_days"))
 	away, err2 := strconv.Atoi(r.PostFormValue("away_minutes"))
 	if err1 != nil || err2 != nil || days < 1 {

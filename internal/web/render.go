@@ -108,14 +108,17 @@ func (t *templates) funcs() template.FuncMap {
 		"segments":  segments,
 		"timeZones": func() []string { return commonTimeZones },
 		"localTime": localTime,
-		"initials":  initials,
-		"title":     titleCase,
-		"size":      humanSize,
-		"deref":     func(p *int64) int64 { return deref(p) },
-		"list":      func(xs ...string) []string { return xs },
-		"until":     until,
-		"channel":   channelName,
-		"amount":    amount,
+		"widgetLanguages": func() []struct{ Code, Name string } {
+			return []struct{ Code, Name string }{{"en", "English"}, {"fr", "Français"}, {"es", "Español"}, {"de", "Deutsch"}, {"pt", "Português"}, {"vi", "Tiếng Việt"}}
+		},
+		"initials": initials,
+		"title":    titleCase,
+		"size":     humanSize,
+		"deref":    func(p *int64) int64 { return deref(p) },
+		"list":     func(xs ...string) []string { return xs },
+		"until":    until,
+		"channel":  channelName,
+		"amount":   amount,
 	}
 }
 

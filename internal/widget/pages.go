@@ -3,6 +3,7 @@ package widget
 import (
 	"bytes"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -25,6 +26,11 @@ type pageData struct {
 	Resume        bool
 	CSS, JS       string
 	Parent        string // the origin it may postMessage with (origins.go); "" for none
+	// Look and T: the chat's colour, logo and launcher side, and its words.
+	Look parley.WidgetLook
+	T    chatTexts
+	// Color is the look's colour, or the default.
+	Color string
 }
 
 // page serves the chat page that the loader frames (and, under /resume,
@@ -35,9 +41,16 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Not found", jsonhttp.StatusFor(parley.ErrorCode(err)))
 		return
 	}
-	d := pageData{InboxID: in.ID, Name: in.Name, Greeting: in.Greeting, ReplyTimeText: s.replyTimeText(r.Context(), in, parley.NormalizeLanguage(firstLanguage(r.Header.Get("Accept-Language"))), ""),
-		Initial: initial(in.Name), Resume: strings.HasSuffix(r.URL.Path, "/resume"), CSS: s.assetURL("chat.css"), JS: s.assetURL("chat.js"),
-		Parent: parentOrigin(in.AllowedOrigins, r.URL.Query().Get("origin"))}
+	lang := chatLanguage(in.Look, firstLanguage(r.Header.Get("Accept-Language")))
+	t := textsFor(lang)
+	name := in.Name
+	if in.Look.Title != "" {
+		name = in.Look.Title
+	}
+	reply := s.replyTimeText(r.Context(), in, parley.NormalizeLanguage(lang), "")
+	d := pageData{InboxID: in.ID, Name: name, Greeting: greeting(in, t, reply), ReplyTimeText: reply,
+		Initial: initial(name), Resume: strings.HasSuffix(r.URL.Path, "/resume"), CSS: s.assetURL("chat.css"), JS: s.assetURL("chat.js"),
+		Parent: parentOrigin(in.AllowedOrigins, r.URL.Query().Get("origin")), Look: in.Look, T: t, Color: in.Look.ColorOr()}
 	var buf bytes.Buffer
 	if err := s.tmpl.ExecuteTemplate(&buf, "chat.html", d); err != nil {
 		writeError(w, r, err)
@@ -45,7 +58,14 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", pageCSP+frameAncestors(in.AllowedOrigins))
+	csp := pageCSP
+	if in.Look.LogoURL != "" {
+		// The inbox's logo is the one image from elsewhere the page shows.
+		if u, err := url.Parse(in.Look.LogoURL); err == nil {
+			csp = strings.Replace(csp, "img-src 'self' data:;", "img-src 'self' data: https://"+u.Host+";", 1)
+		}
+	}
+	h.Set("Content-Security-Policy", csp+frameAncestors(in.AllowedOrigins))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer") // resume links carry a token
 	h.Set("Cache-Control", "no-cache")

@@ -558,7 +558,22 @@
     bulkBar();
   });
 
+  // The widget's look: the preview follows the form as it is edited.
+  function lookPreview() {
+    var p = $("[data-testid=look-preview]");
+    if (!p) return;
+    var f = p.closest("form") || document;
+    var color = $("[data-look=color]", f), title = $("[data-look=title]", f), pos = $("[data-look=position]", f), greet = $("[data-look=greeting]", f);
+    if (color && /^#[0-9a-fA-F]{6}$/.test(color.value)) p.style.setProperty("--lp", color.value);
+    if (title) $(".js-lp-title", p).textContent = title.value.trim() || title.placeholder;
+    if (greet && greet.value.trim()) $(".js-lp-greeting", p).textContent = greet.value.trim();
+    if (pos) p.classList.toggle("left", pos.value === "left");
+  }
+  document.addEventListener("input", function (e) { if (e.target.matches && e.target.matches(".js-look")) lookPreview(); });
+  document.addEventListener("change", function (e) { if (e.target.matches && e.target.matches(".js-look")) lookPreview(); });
+
   function init() {
+    lookPreview();
     bulkBar();
     reportZone();
     updateMeter();

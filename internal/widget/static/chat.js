@@ -4,6 +4,12 @@
 (function () {
   'use strict';
   var app = document.getElementById('app');
+  // The inbox's colour (Settings → the inbox → Look), set through the
+  // CSSOM: the page's policy allows no inline style.
+  if (/^#[0-9a-f]{6}$/.test(app.getAttribute('data-color') || '')) {
+    document.documentElement.style.setProperty('--accent', app.getAttribute('data-color'));
+    document.documentElement.style.setProperty('--accent-dark', app.getAttribute('data-color'));
+  }
   var inboxId = app.getAttribute('data-inbox');
   var base = '/widget/' + inboxId;
   var framed = window.parent !== window;
@@ -422,7 +428,7 @@
   });
 
   if (framed) {
-    tell({ type: 'ready' });
+    tell({ type: 'ready', color: app.getAttribute('data-color') || '', position: app.getAttribute('data-position') || 'right' });
     setTimeout(start, 1500); // no word from the host page: start anonymously
   } else {
     start();

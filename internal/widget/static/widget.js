@@ -20,7 +20,7 @@
       name: script.getAttribute('data-user-name') || '', email: script.getAttribute('data-user-email') || ''
     };
   }
-  var open = false, unread = 0;
+  var open = false, unread = 0, side = 'right';
 
   // Who the visitor is, for the agent: the page they are on and the ones
   // they came through in this visit (kept in this tab's session storage,
@@ -80,9 +80,13 @@
   });
   function layout() {
     var phone = window.matchMedia && window.matchMedia('(max-width: 480px)').matches;
-    css(frame, phone ? { right: '0', bottom: '0', left: '0', top: '0', width: '100%', height: '100%', 'max-height': 'none', 'border-radius': '0', 'box-shadow': 'none' }
-      : { right: '20px', bottom: '92px', left: 'auto', top: 'auto', width: '380px', height: 'min(640px, calc(100vh - 112px))', 'border-radius': '16px', 'box-shadow': '0 12px 48px rgba(20,30,60,.25)' });
-    css(button, { display: phone && open ? 'none' : 'flex' });
+    var near = side === 'left' ? 'left' : 'right', far = near === 'left' ? 'right' : 'left';
+    var box = { bottom: '92px', top: 'auto', width: '380px', height: 'min(640px, calc(100vh - 112px))', 'border-radius': '16px', 'box-shadow': '0 12px 48px rgba(20,30,60,.25)' };
+    box[near] = '20px'; box[far] = 'auto';
+    css(frame, phone ? { right: '0', bottom: '0', left: '0', top: '0', width: '100%', height: '100%', 'max-height': 'none', 'border-radius': '0', 'box-shadow': 'none' } : box);
+    var b = { display: phone && open ? 'none' : 'flex' };
+    b[near] = '20px'; b[far] = 'auto';
+    css(button, b);
   }
 
   function post(msg) { msg.parley = 1; if (frame.contentWindow) frame.contentWindow.postMessage(msg, origin); }
@@ -108,7 +112,13 @@
     if (e.origin !== origin || e.source !== frame.contentWindow) return;
     var d = e.data;
     if (!d || d.parley !== 1) return;
-    if (d.type === 'ready') { post({ type: 'init', user: user, visit: { page: here(), trail: trail, attributes: attrs } }); if (open) post({ type: 'open' }); }
+    if (d.type === 'ready') {
+      // The inbox's look: its colour (unless the page set data-color) and side.
+      if (!script.getAttribute('data-color') && /^#[0-9a-f]{6}$/.test(d.color || '')) { color = d.color; css(button, { background: color }); }
+      if (d.position === 'left') { side = 'left'; layout(); }
+      post({ type: 'init', user: user, visit: { page: here(), trail: trail, attributes: attrs } });
+      if (open) post({ type: 'open' });
+    }
     else if (d.type === 'unread') setBadge(+d.count || 0);
     else if (d.type === 'close') setOpen(false);
   });
