@@ -18,8 +18,13 @@ const (
 	EventConversationAssigned = "conversation.assigned" // conversation, contact, agent; data: from, to (agent ids or null), reason (routing's: "auto", "reopened", "requeued"…)
 	EventConversationTeam     = "conversation.team"     // conversation, contact, agent; data: from, to (team ids or null)
 	EventConversationLabels   = "conversation.labels"   // conversation, contact, agent; data: labels (the whole new list)
-	EventConversationQueued   = "conversation.queued"   // conversation, contact; data: for (an agent it is held for) and reason, or released_from and reason
-	EventPromise              = "conversation.promise"  // conversation, contact, message; data: reply_by, text, after_hours, away, position
+	// Typing and seen: signals for the screens, sent sparingly (a typist's
+	// page sends at most one every few seconds; seen, when an agent opens
+	// a conversation with customer messages they had not read).
+	EventTyping             = "conversation.typing"  // conversation, contact, agent (when an agent types); data: who (agent, customer)
+	EventSeen               = "conversation.seen"    // conversation, contact, agent; data: at (when the agent opened it)
+	EventConversationQueued = "conversation.queued"  // conversation, contact; data: for (an agent it is held for) and reason, or released_from and reason
+	EventPromise            = "conversation.promise" // conversation, contact, message; data: reply_by, text, after_hours, away, position
 
 	// Messages.
 	EventMessageCreated  = "message.created"  // conversation, contact, message, agent (the author); data: direction, automated (when Parley wrote it), response (outgoing only: parley.IsResponse)
@@ -67,7 +72,7 @@ const (
 
 var eventKinds = []string{
 	EventConversationCreated, EventConversationStatus, EventConversationPriority, EventConversationAssigned,
-	EventConversationTeam, EventConversationLabels, EventConversationQueued, EventPromise,
+	EventConversationTeam, EventConversationLabels, EventConversationQueued, EventPromise, EventTyping, EventSeen,
 	EventMessageCreated, EventMessageDelivery, EventMessageUpdated, EventMessageRefused,
 	EventContactCreated, EventContactUpdated, EventContactMerged, EventContactUnmerged,
 	EventAgentAvailability, EventSLAWarning, EventSLABreached, EventSLAMet,

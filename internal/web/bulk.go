@@ -92,3 +92,21 @@ func csrfOf(r *http.Request) string {
 	u, _ := userFrom(r)
 	return u.Session.CSRFToken
 }
+
+// typing tells the customer an agent is writing them a reply (the page
+// sends it at most every few seconds while they type).
+func (s *Server) typing(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	c, err := s.DB.Conversation(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if err := s.DB.Typing(r.Context(), c, actorFrom(r).AgentID, "agent"); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -33,6 +33,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /app/conversations/{id}/snooze", s.wrap(agent, s.snooze))
 	mux.HandleFunc("POST /app/conversations/{id}/status", s.wrap(agent, s.setStatus))
 	mux.HandleFunc("POST /app/conversations/{id}/ask-agent", s.wrap(agent, s.askAgent))
+	mux.HandleFunc("POST /app/conversations/{id}/typing", s.wrap(agent, s.typing))
 	mux.HandleFunc("POST /app/conversations/bulk", s.wrap(agent, s.bulkAction))
 	mux.HandleFunc("POST /app/conversations/bulk/undo", s.wrap(agent, s.bulkUndo))
 	mux.HandleFunc("GET /app/conversations/{id}/summary", s.wrap(agent, s.summaryPartial))

@@ -179,6 +179,9 @@ type historyJSON struct {
 	Messages []messageJSON `json:"messages"`
 	// SeenID is the last message the visitor has seen (for the unread badge).
 	SeenID int64 `json:"seen_id"`
+	// AgentSeenAt is when a person of the team last had the conversation
+	// open: the visitor's messages before it show "Seen".
+	AgentSeenAt *time.Time `json:"agent_seen_at,omitempty"`
 	// Seq is where the live stream should start (?after=) to miss nothing
 	// that committed after this history was read.
 	Seq   int64 `json:"seq"`
@@ -213,6 +216,11 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) error {
 		out.Messages = append(out.Messages, rd.message(r.Context(), m))
 	}
 	out.SeenID = h.SeenID
+	if at, err := s.DB.AgentSeenAt(r.Context(), h.Conversation.ID); err != nil {
+		return err
+	} else if !at.IsZero() {
+		out.AgentSeenAt = &at
+	}
 	c, err := s.DB.Contact(r.Context(), v.contactID)
 	if err != nil {
 		return err
@@ -399,4 +407,26 @@ func visitorLocale(r *http.Request) (lang, tz string) {
 		}
 	}
 	return lang, tz
+}
+
+// typing tells the team the visitor is writing (the chat sends it at most
+// every few seconds while they type). Before their first message there
+// is no conversation to tell, and nothing is sent.
+func (s *Server) typing(w http.ResponseWriter, r *http.Request) error {
+	in, v, err := s.visitorRequest(r, true)
+	if err != nil {
+		return err
+	}
+	if v.contactID != 0 && s.userLimit.allow(r.Context(), "t:"+v.kind+":"+v.id) {
+		c, err := s.DB.LatestConversationOf(r.Context(), in.ID, v.contactID)
+		if err == nil && c.Status != parley.StatusResolved {
+			if err := s.DB.Typing(r.Context(), c, nil, "customer"); err != nil {
+				return err
+			}
+		} else if err != nil && parley.ErrorCode(err) != parley.ENOTFOUND {
+			return err
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

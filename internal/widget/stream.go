@@ -32,9 +32,26 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) error {
 	inboxID, contactID := in.ID, v.contactID
 	s.presence.add(contactID)
 	filter := func(ev *parley.Event) bool {
-		return ev.Type == parley.EventMessageCreated && ev.ContactID != nil && *ev.ContactID == contactID && ev.MessageID != nil
+		if ev.ContactID == nil || *ev.ContactID != contactID {
+			return false
+		}
+		switch ev.Type {
+		case parley.EventMessageCreated:
+			return ev.MessageID != nil
+		case parley.EventTyping:
+			return ev.AgentID != nil // the team's typing, not the visitor's own
+		case parley.EventSeen:
+			return true
+		}
+		return false
 	}
 	render := func(ctx context.Context, ev *parley.Event) (live.Message, bool) {
+		switch ev.Type {
+		case parley.EventTyping:
+			return live.Message{Seq: ev.Seq, Name: "typing", Data: map[string]any{"who": "agent"}}, true
+		case parley.EventSeen:
+			return live.Message{Seq: ev.Seq, Name: "seen", Data: map[string]any{"at": ev.CreatedAt}}, true
+		}
 		m, err := s.DB.Message(ctx, *ev.MessageID)
 		if err != nil || (m.Direction != parley.Incoming && m.Direction != parley.Outgoing) {
 			return live.Message{}, false

@@ -130,6 +130,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 		{"GET /widget/{inbox_id}/attachments/{attachment_id}", s.attachment},
 		{"POST /widget/{inbox_id}/email", s.write(s.setEmail)},
 		{"POST /widget/{inbox_id}/read", s.write(s.markRead)},
+		{"POST /widget/{inbox_id}/typing", s.write(s.typing)},
 		{"POST /widget/{inbox_id}/survey", s.write(s.answerSurvey)},
 		{"GET /widget/{inbox_id}/stream", s.stream},
 	} {

@@ -367,6 +367,11 @@
     try { ev = JSON.parse(e.data); } catch (err) { return; }
     var type = ev.type || e.type;
     var mine = ev.conversation_id && ev.conversation_id === currentConv();
+    // A customer typing is shown where they write, and changes nothing else.
+    if (type === "conversation.typing") {
+      if (mine && ev.data && ev.data.who === "customer") customerTyping();
+      return;
+    }
     var convEvent = type.indexOf("conversation.") === 0 || type.indexOf("sla.") === 0;
     if (type.indexOf("message.") === 0 || convEvent) {
       refreshList();
@@ -390,7 +395,7 @@
     "conversation.priority", "conversation.assigned", "conversation.team", "conversation.labels",
     "contact.created", "contact.updated", "contact.merged", "contact.unmerged",
     "conversation.queued", "conversation.promise", "sla.warning", "sla.breached", "agent.availability", "notification.email",
-    "approval.requested", "approval.approved", "approval.rejected", "approval.cancelled", "flow.step"];
+    "approval.requested", "approval.approved", "approval.rejected", "approval.cancelled", "flow.step", "conversation.typing"];
   function connect() {
     if (!app || !window.EventSource) return;
     // The first connection starts at the page's seq, so nothing committed
@@ -571,6 +576,33 @@
   }
   document.addEventListener("input", function (e) { if (e.target.matches && e.target.matches(".js-look")) lookPreview(); });
   document.addEventListener("change", function (e) { if (e.target.matches && e.target.matches(".js-look")) lookPreview(); });
+
+  // Typing, both ways, sparingly: the customer's shows above the composer
+  // for six seconds; the agent's is sent at most every four seconds while
+  // they write a reply (never a note: the customer must not see that).
+  var typingTimer = null;
+  function customerTyping() {
+    var el = $("#customer-typing"), composer = $("#composer");
+    if (!el && composer) {
+      el = document.createElement("p");
+      el.id = "customer-typing"; el.className = "typing muted small"; el.setAttribute("data-testid", "customer-typing");
+      el.textContent = "The customer is typing…";
+      composer.parentNode.insertBefore(el, composer);
+    }
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () { var t = $("#customer-typing"); if (t) t.remove(); }, 6000);
+  }
+  var typedAt = 0;
+  document.addEventListener("input", function (e) {
+    if (!e.target || e.target.id !== "composer-text") return;
+    var form = $("#composer"), note = form && $('input[name="kind"][value="note"]', form);
+    var id = currentConv(), now = Date.now();
+    if (!id || (note && note.checked) || !e.target.value.trim() || now - typedAt < 4000) return;
+    typedAt = now;
+    var csrf = $('meta[name="csrf-token"]');
+    fetch("/app/conversations/" + id + "/typing", { method: "POST", credentials: "same-origin",
+      headers: { "X-CSRF-Token": csrf ? csrf.content : "", "HX-Request": "true" } }).catch(function () {});
+  });
 
   function init() {
     lookPreview();

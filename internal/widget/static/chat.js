@@ -135,6 +135,7 @@
       row.appendChild(who);
     }
     if (m.author) row.setAttribute('data-author', m.author);
+    if (m.created_at) row.setAttribute('data-at', m.created_at);
     if (m.automated) row.setAttribute('data-automated', 'true');
     var bubble = document.createElement('div');
     bubble.className = 'bubble';
@@ -286,6 +287,7 @@
     if (!user && !token) return Promise.resolve();
     return api('GET', '/messages').then(function (h) {
       hasEmail = h.has_email; seenId = h.seen_id; lastSeq = h.seq;
+      if (h.agent_seen_at) agentSeenAt = Date.parse(h.agent_seen_at);
       unread = 0;
       h.messages.forEach(function (m) {
         if (m.direction === 'outgoing' && m.id > seenId) unread++;
@@ -294,6 +296,7 @@
         log.appendChild(shown[m.id]);
         maxId = Math.max(maxId, m.id);
       });
+      markSeen();
       log.scrollTop = log.scrollHeight;
       tell({ type: 'unread', count: unread });
       if (h.messages.length) { wrote = true; connect(); askEmail(); }
@@ -315,7 +318,9 @@
       else if (l.indexOf('data:') === 0) data += l.slice(5).trim();
     });
     if (id) lastSeq = Math.max(lastSeq, +id);
-    if (name === 'message' && data) { try { add(JSON.parse(data)); } catch (e) {} }
+    if (name === 'message' && data) { try { add(JSON.parse(data)); var t = document.getElementById('typing'); if (t) t.remove(); } catch (e) {} }
+    else if (name === 'typing') showTyping();
+    else if (name === 'seen' && data) { try { agentSeenAt = Math.max(agentSeenAt, Date.parse(JSON.parse(data).at)); markSeen(); } catch (e) {} }
   }
   // connect keeps one stream open, reconnecting with Last-Event-ID, so a
   // dropped connection misses nothing. fetch (not EventSource) lets the
@@ -391,6 +396,43 @@
   });
   function autosize() { input.style.height = 'auto'; input.style.height = Math.min(input.scrollHeight, 120) + 'px'; }
   input.addEventListener('input', autosize);
+  // Typing, both ways, sent sparingly: at most one signal every four
+  // seconds while the visitor types (and only once they have written, so
+  // there is a conversation to tell); the team's shows for six seconds.
+  var typedAt = 0;
+  input.addEventListener('input', function () {
+    var now = Date.now();
+    if (!wrote || !input.value.trim() || now - typedAt < 4000) return;
+    typedAt = now;
+    api('POST', '/typing').catch(function () {});
+  });
+  var typingTimer = null;
+  function showTyping() {
+    var el = document.getElementById('typing');
+    if (!el) {
+      el = document.createElement('div');
+      el.id = 'typing'; el.className = 'typing'; el.setAttribute('data-testid', 'typing');
+      el.textContent = document.documentElement.lang === 'en' || !document.documentElement.lang ? 'Typing…' : '…';
+      log.appendChild(el);
+      log.scrollTop = log.scrollHeight;
+    }
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () { el.remove(); }, 6000);
+  }
+  // "Seen": the visitor's messages a person of the team has opened.
+  var agentSeenAt = 0;
+  function markSeen() {
+    var last = null;
+    Array.prototype.forEach.call(log.querySelectorAll('.msg.in[data-at]'), function (el) {
+      if (Date.parse(el.getAttribute('data-at')) <= agentSeenAt) last = el;
+    });
+    var old = log.querySelector('.seen-mark');
+    if (old) old.remove();
+    if (!last) return;
+    var mark = document.createElement('div');
+    mark.className = 'seen-mark'; mark.setAttribute('data-testid', 'seen'); mark.textContent = 'Seen';
+    last.appendChild(mark);
+  }
 
   function renderPending() {
     pending.textContent = '';
