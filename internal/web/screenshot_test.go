@@ -130,11 +130,44 @@ func TestScreenshots(t *testing.T) {
 	shoot("/app/", "inbox.png")
 	shoot(fmt.Sprintf("/app/conversations/%d", c1), "conversation.png")
 	shootAt(t, ctx, 1280, 1560, e.URL+"/app/reports", filepath.Join(dir, "reports.png"))
-	// A phone-sized look, for checking the responsive layout by eye.
-	mobile := filepath.Join(os.TempDir(), "parley-mobile.png")
-	shootAt(t, ctx, 390, 844, fmt.Sprintf("%s/app/conversations/%d", e.URL, c1), mobile)
-	t.Logf("phone-sized screenshot: %s", mobile)
+	// Phone-sized: the list with its view switch, and a conversation.
+	shootAt(t, ctx, 375, 812, e.URL+"/app/", filepath.Join(dir, "phone.png"))
+	shootAt(t, ctx, 375, 812, fmt.Sprintf("%s/app/conversations/%d", e.URL, c1), filepath.Join(dir, "phone-conversation.png"))
+	// Bulk work: three conversations selected, the bar ready.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(e.URL+"/app/"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=row-select]`))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(function(){var b=document.querySelectorAll("[data-testid=row-select]");for(var i=0;i<3&&i<b.length;i++){b[i].click()}return true})()`)); err != nil {
+		t.Fatal(err)
+	}
+	capture(t, ctx, filepath.Join(dir, "bulk.png"))
+	// The chat's look, previewed in its inbox's settings.
+	web.Look = parley.WidgetLook{Color: "#0f7b6c", Title: "Acme Help", Position: "left"}
+	if _, err := e.App.Inbox.UpdateInbox(bg, owner, web, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(fmt.Sprintf("%s/app/admin/inboxes/%d", e.URL, web.ID)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=widget-look]`))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(function(){document.querySelector("[data-testid=widget-look]").scrollIntoView();return true})()`)); err != nil {
+		t.Fatal(err)
+	}
+	capture(t, ctx, filepath.Join(dir, "widget-look.png"))
 	shootAt(t, ctx, 1280, 800, fmt.Sprintf("%s/app/admin/inboxes/%d", e.URL, web.ID), filepath.Join(os.TempDir(), "parley-admin.png"))
+}
+
+// capture saves what the browser shows now.
+func capture(t *testing.T, ctx context.Context, file string) {
+	t.Helper()
+	chromedp.Do(ctx, chromedp.Sleep(300*time.Millisecond))
+	img, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, img, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func shootAt(t *testing.T, ctx context.Context, w, h int64, u, file string) {
