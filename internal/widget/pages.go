@@ -14,7 +14,7 @@ import (
 
 // pageCSP lets the chat page run only its own script and style, talk only
 // to Parley, and be framed only by the sites its inbox allows.
-const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' blob:; connect-src 'self'; " +
 	"form-action 'none'; base-uri 'none'; frame-ancestors "
 
 type pageData struct {
@@ -25,6 +25,7 @@ type pageData struct {
 	Initial       string // the avatar's letter
 	Resume        bool
 	CSS, JS       string
+	Capture       string // capture.js: screen recordings and screenshots
 	Parent        string // the origin it may postMessage with (origins.go); "" for none
 	// Look and T: the chat's colour, logo and launcher side, and its words.
 	Look parley.WidgetLook
@@ -49,7 +50,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	}
 	reply := s.replyTimeText(r.Context(), in, parley.NormalizeLanguage(lang), "")
 	d := pageData{InboxID: in.ID, Name: name, Greeting: greeting(in, t, reply), ReplyTimeText: reply,
-		Initial: initial(name), Resume: strings.HasSuffix(r.URL.Path, "/resume"), CSS: s.assetURL("chat.css"), JS: s.assetURL("chat.js"),
+		Initial: initial(name), Resume: strings.HasSuffix(r.URL.Path, "/resume"), CSS: s.assetURL("chat.css"), JS: s.assetURL("chat.js"), Capture: s.assetURL("capture.js"),
 		Parent: parentOrigin(in.AllowedOrigins, r.URL.Query().Get("origin")), Look: in.Look, T: t, Color: in.Look.ColorOr()}
 	var buf bytes.Buffer
 	if err := s.tmpl.ExecuteTemplate(&buf, "chat.html", d); err != nil {

@@ -143,6 +143,14 @@
     // answer), so the message's text, the same question, is not repeated.
     if (m.text && !m.survey) linkify(bubble, m.text);
     (m.attachments || []).forEach(function (a) {
+      if (/^video\/(webm|mp4|ogg|quicktime)$/.test(a.content_type)) {
+        // A recording plays here: its first frame and length show at once.
+        var v = document.createElement('video');
+        v.controls = true; v.preload = 'metadata'; v.src = a.url; v.className = 'file-video';
+        v.setAttribute('data-testid', 'video');
+        bubble.appendChild(v);
+        return;
+      }
       var link = document.createElement('a');
       link.href = a.url; link.target = '_blank'; link.rel = 'noopener';
       link.className = 'file';
@@ -448,17 +456,24 @@
     });
     pending.hidden = !attachments.length;
   }
+  // uploadFile uploads a file (or a recording, or a screenshot) and adds
+  // it to the message being written.
+  function uploadFile(f) {
+    if (cfg.max_upload_bytes && f.size > cfg.max_upload_bytes) { showError('That file is larger than ' + size(cfg.max_upload_bytes) + '.'); return Promise.resolve(false); }
+    showError(''); showNote('Uploading ' + f.name + '…');
+    return ensureSession().then(function () { return api('POST', '/uploads', f); }).then(function (r) {
+      attachments.push({ upload_id: r.upload_id, filename: f.name.slice(0, 255).replace(/[\/\\]/g, '_') });
+      renderPending(); showNote('');
+      return true;
+    }).catch(function (err) { showNote(''); showError(err.message); return false; });
+  }
   fileInput.addEventListener('change', function () {
     var f = fileInput.files && fileInput.files[0];
     fileInput.value = '';
-    if (!f) return;
-    if (cfg.max_upload_bytes && f.size > cfg.max_upload_bytes) { showError('That file is larger than ' + size(cfg.max_upload_bytes) + '.'); return; }
-    showError(''); showNote('Uploading ' + f.name + '…');
-    ensureSession().then(function () { return api('POST', '/uploads', f); }).then(function (r) {
-      attachments.push({ upload_id: r.upload_id, filename: f.name.slice(0, 255).replace(/[\/\\]/g, '_') });
-      renderPending(); showNote('');
-    }).catch(function (err) { showNote(''); showError(err.message); });
+    if (f) uploadFile(f);
   });
+  // capture.js (screen recordings and screenshots) works through these.
+  window.parleyChat = { upload: uploadFile, error: showError, note: showNote, maxBytes: function () { return cfg.max_upload_bytes || 0; } };
 
   emailForm.addEventListener('submit', function (e) {
     e.preventDefault();

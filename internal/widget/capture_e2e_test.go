@@ -1,0 +1,117 @@
+package widget_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/parleyhq/parley/internal/app/apptest"
+)
+
+// syntheticScreen stands in for the screen a customer would share: an
+// animated canvas, as the browser's getDisplayMedia would give.
+const syntheticScreen = `(function(){
+  var c = document.createElement('canvas'); c.width = 640; c.height = 360;
+  var g = c.getContext('2d'), n = 0;
+  setInterval(function(){ g.fillStyle = 'hsl(' + (n++ * 12 % 360) + ',70%,50%)'; g.fillRect(0, 0, 640, 360);
+    g.fillStyle = '#fff'; g.font = '40px sans-serif'; g.fillText('Checkout button ' + n, 40, 180); }, 60);
+  navigator.mediaDevices.getDisplayMedia = function(){ return Promise.resolve(c.captureStream(15)); };
+  return true;
+})()`
+
+// TestBrowserScreenRecording: in the chat, a customer records a (synthetic)
+// screen clip, previews it, attaches it and sends it, then takes a
+// screenshot, draws a box on it and sends that: the conversation holds a
+// playable recording and a PNG, and the chat plays the recording inline.
+func TestBrowserScreenRecording(t *testing.T) {
+	f := start(t, "sqlite", nil, nil)
+	ctx := apptest.Browser(t)
+	page := fmt.Sprintf("%s/widget/%d", f.env.URL, f.inbox.ID)
+	if err := chromedp.Do(ctx, chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS(`[data-testid=message-input]`))); err != nil {
+		t.Fatal(err)
+	}
+	eval := func(js string) bool {
+		t.Helper()
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+		if err != nil {
+			t.Fatalf("%s: %v", js, err)
+		}
+		return ok
+	}
+	wait := func(js string, within time.Duration) bool {
+		for deadline := time.Now().Add(within); ; time.Sleep(50 * time.Millisecond) {
+			if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js)); err == nil && ok {
+				return true
+			}
+			if time.Now().After(deadline) {
+				return false
+			}
+		}
+	}
+	eval(syntheticScreen)
+	// A first message, so there is a conversation.
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`[data-testid=message-input]`), "The checkout button does nothing"),
+		chromedp.Click(chromedp.CSS(`[data-testid=send]`))); err != nil {
+		t.Fatal(err)
+	}
+	if !wait(`!document.querySelector('[data-testid=record]').hidden`, 3*time.Second) {
+		t.Fatal("no record button where the browser can capture the screen")
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid=record]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=record-stop]`))); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid=record-stop]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=record-preview]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=record-attach]`))); err != nil {
+		t.Fatal(err)
+	}
+	if !wait(`document.querySelector('#pending').textContent.indexOf('screen-recording') >= 0`, 5*time.Second) {
+		t.Fatal("the recording was not attached")
+	}
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`[data-testid=message-input]`), "Here is what happens"),
+		chromedp.Click(chromedp.CSS(`[data-testid=send]`))); err != nil {
+		t.Fatal(err)
+	}
+	if !wait(`!!document.querySelector('[data-testid=video]')`, 5*time.Second) {
+		t.Fatal("the chat does not play the recording it sent")
+	}
+	// A screenshot with a box drawn on it.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid=screenshot]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=shot-canvas]`))); err != nil {
+		t.Fatal(err)
+	}
+	eval(`(function(){var c=document.querySelector('[data-testid=shot-canvas]'),r=c.getBoundingClientRect();
+	  function ev(t,x,y){c.dispatchEvent(new MouseEvent(t,{clientX:r.left+x,clientY:r.top+y,bubbles:true}));}
+	  ev('mousedown',20,20); ev('mousemove',120,80); window.dispatchEvent(new MouseEvent('mouseup',{bubbles:true})); return true})()`)
+	if !eval(`window.parleyShot.shapes.length === 1 && window.parleyShot.shapes[0].tool === 'box'`) {
+		t.Fatal("the box was not drawn")
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid=shot-attach]`))); err != nil {
+		t.Fatal(err)
+	}
+	if !wait(`document.querySelector('#pending').textContent.indexOf('screenshot.png') >= 0`, 5*time.Second) {
+		t.Fatal("the screenshot was not attached")
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid=send]`))); err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		kinds = nil
+		for _, c := range f.apiConversations() {
+			for _, m := range f.apiMessages(c.ID) {
+				for _, a := range m.Attachments {
+					kinds = append(kinds, a.ContentType+" "+fmt.Sprint(a.Size > 1000))
+				}
+			}
+		}
+		if len(kinds) == 2 {
+			break
+		}
+	}
+	if strings.Join(kinds, ",") != "video/webm true,image/png true" {
+		t.Fatalf("attachments stored: %v", kinds)
+	}
+}
