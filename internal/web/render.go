@@ -161,7 +161,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 
 // csp allows only our own scripts, styles and media: no inline script,
 // no framing.
-const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; " +
+const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' blob:; " +
 	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 func securityHeaders(w http.ResponseWriter) {

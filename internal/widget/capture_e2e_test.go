@@ -57,7 +57,7 @@ func TestBrowserScreenRecording(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid=send]`))); err != nil {
 		t.Fatal(err)
 	}
-	if !wait(`!document.querySelector('[data-testid=record]').hidden`, 3*time.Second) {
+	if !wait(`getComputedStyle(document.querySelector('[data-testid=record]')).display !== 'none'`, 3*time.Second) {
 		t.Fatal("no record button where the browser can capture the screen")
 	}
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid=record]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=record-stop]`))); err != nil {

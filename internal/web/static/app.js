@@ -163,6 +163,41 @@
       $("#file-names").textContent = Array.prototype.map.call(t.files, function (f) { return f.name; }).join(", ");
     }
   });
+  // Screen recordings and screenshots (the widget's capture.js) land in
+  // the composer's files, to go with the reply or note. capture.js is
+  // fetched on the first use, so pages that never record do not carry it.
+  var md = navigator.mediaDevices;
+  if (md && md.getDisplayMedia) {
+    document.documentElement.classList.add("can-shoot");
+    if (window.MediaRecorder) document.documentElement.classList.add("can-record");
+  }
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("#record, #shot");
+    if (!b || window.parleyCaptureLoading) return;
+    window.parleyCaptureLoading = true;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    var s = document.createElement("script");
+    s.src = "/widget-assets/capture.js";
+    s.onload = function () { b.click(); };
+    s.onerror = function () { window.parleyCaptureLoading = false; toast("Screen capture could not be loaded; try again."); };
+    document.head.appendChild(s);
+  }, true);
+  window.parleyChat = {
+    upload: function (f) {
+      var input = $('#composer input[name="files"]');
+      if (!input || !window.DataTransfer) { toast("This browser cannot attach the capture."); return Promise.resolve(false); }
+      var dt = new DataTransfer();
+      Array.prototype.forEach.call(input.files, function (x) { dt.items.add(x); });
+      dt.items.add(f);
+      input.files = dt.files;
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+      return Promise.resolve(true);
+    },
+    error: function (msg) { if (msg) toast(msg); },
+    note: function () {},
+    maxBytes: function () { var c = $("#composer"); return c ? Number(c.dataset.maxBytes || 0) : 0; }
+  };
   document.addEventListener("keydown", function (e) {
     var t = e.target;
     if (t.id !== "composer-text") return;

@@ -7,15 +7,18 @@
  * permission says so and leaves the rest working. */
 (function () {
   'use strict';
-  var chat = window.parleyChat;
+  // The page says how to attach a file and show a message (the chat and
+  // the agent's composer each in their own way) in window.parleyChat; the
+  // buttons and the panel are found when used, so a composer the page
+  // swaps in works as well as the first.
   var md = navigator.mediaDevices;
-  if (!chat || !md || !md.getDisplayMedia) return; // no screen capture here: the buttons stay hidden
+  if (!window.parleyChat || !md || !md.getDisplayMedia) return; // no screen capture here: the buttons stay hidden
+  var chat = window.parleyChat;
   function $(id) { return document.getElementById(id); }
-  var panel = $('capture'), recBtn = $('record'), shotBtn = $('shot');
-  if (!panel || !recBtn || !shotBtn) return;
+  var panel = null;
   var MAX_SECONDS = 60;
-  if (window.MediaRecorder) recBtn.hidden = false;
-  shotBtn.hidden = false;
+  document.documentElement.classList.add(window.MediaRecorder ? 'can-record' : 'can-shoot');
+  document.documentElement.classList.add('can-shoot');
 
   function clear() { panel.textContent = ''; panel.hidden = true; }
   function el(tag, attrs, text) {
@@ -43,7 +46,15 @@
     for (var i = 0; i < types.length; i++) if (MediaRecorder.isTypeSupported && MediaRecorder.isTypeSupported(types[i])) return types[i];
     return '';
   }
-  recBtn.addEventListener('click', function () {
+  document.addEventListener('click', function (e) {
+    var t = e.target.closest ? e.target.closest('#record, #shot') : null;
+    if (!t) return;
+    e.preventDefault();
+    panel = $('capture');
+    if (!panel) return;
+    if (t.id === 'record') record(); else screenshot();
+  });
+  function record() {
     chat.error('');
     share().then(function (stream) {
       var type = kind(), chunks = [], started = Date.now();
@@ -69,7 +80,7 @@
       stream.getVideoTracks()[0].addEventListener('ended', function () { if (rec.state === 'recording') rec.stop(); });
       rec.start(1000);
     }).catch(denied);
-  });
+  }
   function preview(blob, type, seconds) {
     panel.textContent = '';
     var probe = document.createElement('video');
@@ -92,7 +103,7 @@
   }
 
   // --- a screenshot, with a box or an arrow drawn on it ----------------
-  shotBtn.addEventListener('click', function () {
+  function screenshot() {
     chat.error('');
     share().then(function (stream) {
       var v = document.createElement('video');
@@ -107,7 +118,7 @@
         annotate(c);
       });
     }).catch(denied);
-  });
+  }
   function annotate(shot) {
     panel.textContent = ''; panel.hidden = false;
     var c = el('canvas', { 'class': 'capture-canvas', 'data-testid': 'shot-canvas' });

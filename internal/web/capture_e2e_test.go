@@ -1,0 +1,54 @@
+package web_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserComposerRecording: an agent records a (synthetic) screen
+// clip from the composer and sends it with a reply: the reply carries
+// the recording, and the timeline plays it.
+func TestBrowserComposerRecording(t *testing.T) {
+	e := start(t, "sqlite")
+	ctx := browserAs(t, e, "agent@example.com")
+	if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/app/conversations/%d", e.URL, e.convID)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=composer-text]`))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(function(){
+	  var c = document.createElement('canvas'); c.width = 640; c.height = 360;
+	  var g = c.getContext('2d'), n = 0;
+	  setInterval(function(){ g.fillStyle = 'hsl(' + (n++ * 12 % 360) + ',70%,50%)'; g.fillRect(0, 0, 640, 360); }, 60);
+	  navigator.mediaDevices.getDisplayMedia = function(){ return Promise.resolve(c.captureStream(15)); };
+	  return true })()`)); err != nil {
+		t.Fatal(err)
+	}
+	if !waitJS(t, ctx, `getComputedStyle(document.querySelector('#composer [data-testid=record]')).display !== 'none'`, 3*time.Second) {
+		t.Fatal("no record button in the composer")
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#composer [data-testid=record]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=record-stop]`))); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1200 * time.Millisecond)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid=record-stop]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=record-attach]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=record-attach]`))); err != nil {
+		t.Fatal(err)
+	}
+	if !waitJS(t, ctx, `document.querySelector('#file-names').textContent.indexOf('screen-recording') >= 0`, 3*time.Second) {
+		t.Fatal("the recording is not among the composer's files")
+	}
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`[data-testid=composer-text]`), "Here is where to click"),
+		chromedp.Click(chromedp.CSS(`[data-testid=send]`))); err != nil {
+		t.Fatal(err)
+	}
+	if !waitJS(t, ctx, `!!document.querySelector('#timeline video.file-video')`, 5*time.Second) {
+		t.Fatal("the timeline does not play the recording")
+	}
+	msgs, _ := e.App.DB.Messages(bg, []int64{e.convID})
+	last := msgs[len(msgs)-1]
+	if len(last.Attachments) != 1 || last.Attachments[0].ContentType != "video/webm" {
+		t.Fatalf("the reply's attachments: %+v", last.Attachments)
+	}
+}
