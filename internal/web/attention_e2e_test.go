@@ -23,6 +23,8 @@ func TestBrowserAttention(t *testing.T) {
 	if !waitJS(t, ctx, `!!window.parleyStream && window.parleyStream.readyState === 1`, 5*time.Second) {
 		t.Fatal("live stream did not connect")
 	}
+	requests := `performance.getEntriesByType('resource').filter(function(r){ return r.name.indexOf('/app/') >= 0 }).length`
+	before, _ := chromedp.Run(ctx, chromedp.Evaluate[int](requests))
 	conv := e.incoming("attn-1", "Ana", "Hello, is anyone there?")
 	if !waitJS(t, ctx, fmt.Sprintf(`!!document.querySelector('[data-testid=conversation-row][data-id="%d"] [data-testid=unread]')`, conv), 5*time.Second) {
 		t.Fatal("no unread marker")
@@ -35,6 +37,14 @@ func TestBrowserAttention(t *testing.T) {
 	}
 	if !waitJS(t, ctx, fmt.Sprintf(`window.parleyNotices.length === 1 && window.parleyNotices[0].conversation_id === %d`, conv), 3*time.Second) {
 		t.Fatal("no notice for the new message")
+	}
+	// The whole live update (the list, its marker, the views' counts) was
+	// one fragment request.
+	time.Sleep(500 * time.Millisecond)
+	after, _ := chromedp.Run(ctx, chromedp.Evaluate[int](requests))
+	if after-before != 1 {
+		names, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`performance.getEntriesByType('resource').filter(function(r){ return r.name.indexOf('/app/') >= 0 }).slice(-4).map(function(r){return r.name}).join(' ')`))
+		t.Fatalf("one new message cost %d requests: %s", after-before, names)
 	}
 	// Someone else's conversation: marked, not announced.
 	other := e.incoming("attn-2", "Bo", "A question")

@@ -418,7 +418,7 @@ func (s *Server) listPartial(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	l, _, _, _, err := s.lookups(r)
+	l, inboxes, _, teams, err := s.lookups(r)
 	if err != nil {
 		return err
 	}
@@ -427,7 +427,19 @@ func (s *Server) listPartial(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, http.StatusOK, "partials", "rows", lv)
+	if r.URL.Query().Get("counts") != "1" {
+		return s.render(w, r, http.StatusOK, "partials", "rows", lv)
+	}
+	// The views' counts too, swapped into the sidebar out of band: one
+	// request for the whole live update.
+	sb, err := s.sidebar(r, v, inboxes, teams)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "partials", "rows-and-counts", struct {
+		List    ListView
+		Sidebar SidebarView
+	}{lv, sb})
 }
 
 // sidebarPartial is the views menu with fresh counts (the live client asks
