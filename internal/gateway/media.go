@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/internal/blob"
@@ -24,8 +25,14 @@ const mediaLinkTTL = 48 * time.Hour
 
 // MediaURL returns a signed public link to an attachment for a provider
 // to fetch: no session, valid for mediaLinkTTL, bound to one attachment.
-func (g *Gateway) MediaURL(a parley.Attachment) (string, error) {
-	exp := g.now().Add(mediaLinkTTL).Unix()
+func (g *Gateway) MediaURL(a parley.Attachment) (string, error) { return g.mediaURL(a, mediaLinkTTL) }
+
+// watchLinkTTL is how long a customer's link to a recording works: a
+// message read days later still plays.
+const watchLinkTTL = 30 * 24 * time.Hour
+
+func (g *Gateway) mediaURL(a parley.Attachment, ttl time.Duration) (string, error) {
+	exp := g.now().Add(ttl).Unix()
 	sig, err := g.Box.MAC("media", []byte(fmt.Sprintf("%d/%d", a.ID, exp)))
 	if err != nil {
 		return "", err
@@ -156,4 +163,30 @@ func (g *Gateway) download(ctx context.Context, url string, decorate func(*http.
 		return nil, "", err
 	}
 	return resp.Body, resp.Header.Get("Content-Type"), nil
+}
+
+// VideoTypes are the video types a channel carries as media; a video of
+// another type (a screen recording in WebM on WhatsApp) goes as a link to
+// watch it instead. Email carries any file; SMS, RCS and Zalo none.
+func VideoTypes(ch parley.ChannelType) []string {
+	switch ch {
+	case parley.ChannelWhatsApp:
+		return []string{"video/mp4", "video/3gpp"}
+	case parley.ChannelMessenger:
+		return []string{"video/mp4"}
+	case parley.ChannelEmail, parley.ChannelWidget, parley.ChannelAPI:
+		return []string{"*"}
+	}
+	return nil
+}
+
+// carriesVideo says whether ch carries a video of contentType as media.
+func carriesVideo(ch parley.ChannelType, contentType string) bool {
+	ct, _, _ := strings.Cut(contentType, ";")
+	for _, t := range VideoTypes(ch) {
+		if t == "*" || t == strings.TrimSpace(ct) {
+			return true
+		}
+	}
+	return false
 }

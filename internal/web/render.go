@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/jsonhttp"
+	"github.com/parleyhq/parley/internal/gateway"
 	"github.com/parleyhq/parley/internal/parley"
 )
 
@@ -108,6 +109,7 @@ func (t *templates) funcs() template.FuncMap {
 		"segments":  segments,
 		"timeZones": func() []string { return commonTimeZones },
 		"localTime": localTime,
+		"videoTypes": func(ch parley.ChannelType) string { return strings.Join(gateway.VideoTypes(ch), " ") },
 		"widgetLanguages": func() []struct{ Code, Name string } {
 			return []struct{ Code, Name string }{{"en", "English"}, {"fr", "Français"}, {"es", "Español"}, {"de", "Deutsch"}, {"pt", "Português"}, {"vi", "Tiếng Việt"}}
 		},

@@ -160,7 +160,7 @@
     } else if (t.name === "kind") {
       updateComposerMode();
     } else if (t.type === "file" && t.name === "files") {
-      $("#file-names").textContent = Array.prototype.map.call(t.files, function (f) { return f.name; }).join(", ");
+      $("#file-names").textContent = Array.prototype.map.call(t.files, function (f) { return f.name; }).join(", ") + videoWarning(t.files);
     }
   });
   // Screen recordings and screenshots (the widget's capture.js) land in
@@ -198,6 +198,18 @@
     note: function () {},
     maxBytes: function () { var c = $("#composer"); return c ? Number(c.dataset.maxBytes || 0) : 0; }
   };
+  // A video the reply's channel cannot carry (a WebM recording on
+  // WhatsApp) goes as a link to watch it: said before sending.
+  function videoWarning(files) {
+    var info = $all(".channel-info").filter(function (el) { return !el.hidden; })[0];
+    if (!info || info.dataset.video === undefined) return "";
+    var ok = (info.dataset.video || "").split(" ");
+    var links = Array.prototype.filter.call(files, function (f) {
+      return f.type.indexOf("video/") === 0 && ok.indexOf("*") < 0 && ok.indexOf(f.type) < 0;
+    });
+    if (!links.length) return "";
+    return " · This channel cannot carry " + (links.length > 1 ? "these videos" : "this video") + ": the customer gets a link to watch it (it works for 30 days).";
+  }
   document.addEventListener("keydown", function (e) {
     var t = e.target;
     if (t.id !== "composer-text") return;
