@@ -12,8 +12,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/parleyhq/parley/internal/jsonhttp"
 	"github.com/parleyhq/parley/internal/gateway"
+	"github.com/parleyhq/parley/internal/jsonhttp"
 	"github.com/parleyhq/parley/internal/parley"
 )
 
@@ -102,13 +102,13 @@ func (t *templates) get(page string) (*template.Template, error) {
 
 func (t *templates) funcs() template.FuncMap {
 	return template.FuncMap{
-		"asset":     func(name string) string { return t.assets.url(name) },
-		"ago":       ago,
-		"clock":     func(tm time.Time) string { return tm.UTC().Format("Jan 2, 15:04 UTC") },
-		"iso":       func(tm time.Time) string { return tm.UTC().Format(time.RFC3339) },
-		"segments":  segments,
-		"timeZones": func() []string { return commonTimeZones },
-		"localTime": localTime,
+		"asset":      func(name string) string { return t.assets.url(name) },
+		"ago":        ago,
+		"clock":      func(tm time.Time) string { return tm.UTC().Format("Jan 2, 15:04 UTC") },
+		"iso":        func(tm time.Time) string { return tm.UTC().Format(time.RFC3339) },
+		"segments":   segments,
+		"timeZones":  func() []string { return commonTimeZones },
+		"localTime":  localTime,
 		"videoTypes": func(ch parley.ChannelType) string { return strings.Join(gateway.VideoTypes(ch), " ") },
 		"widgetLanguages": func() []struct{ Code, Name string } {
 			return []struct{ Code, Name string }{{"en", "English"}, {"fr", "Français"}, {"es", "Español"}, {"de", "Deutsch"}, {"pt", "Português"}, {"vi", "Tiếng Việt"}}
