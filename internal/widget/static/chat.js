@@ -461,7 +461,17 @@
   function uploadFile(f) {
     if (cfg.max_upload_bytes && f.size > cfg.max_upload_bytes) { showError('That file is larger than ' + size(cfg.max_upload_bytes) + '.'); return Promise.resolve(false); }
     showError(''); showNote('Uploading ' + f.name + '…');
-    return ensureSession().then(function () { return api('POST', '/uploads', f); }).then(function (r) {
+    // A dropped connection retries the upload (three more tries, waiting
+    // longer each time). Files are stored by content, so a retry of one
+    // that did arrive adds no copy; its unused upload is cleaned up hourly.
+    function put(tries, wait) {
+      return api('POST', '/uploads', f).catch(function (e) {
+        if (e.status || tries <= 0) throw e;
+        showNote('The connection dropped; trying ' + f.name + ' again…');
+        return sleep(wait).then(function () { return put(tries - 1, wait * 2); });
+      });
+    }
+    return ensureSession().then(function () { return put(3, 1500); }).then(function (r) {
       attachments.push({ upload_id: r.upload_id, filename: f.name.slice(0, 255).replace(/[\/\\]/g, '_') });
       renderPending(); showNote('');
       return true;
