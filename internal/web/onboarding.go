@@ -56,7 +56,7 @@ func (s *Server) onboarding(r *http.Request, inboxes []parley.Inbox, agents []pa
 	if err != nil {
 		return nil, err
 	}
-	widgetHref := "/app/admin/inboxes/new"
+	widgetHref := "/app/admin/inboxes"
 	if widget != nil {
 		widgetHref = fmt.Sprintf("/app/admin/inboxes/%d", widget.ID)
 		v.Snippet = s.widgetSnippet(widget.ID)
@@ -64,7 +64,7 @@ func (s *Server) onboarding(r *http.Request, inboxes []parley.Inbox, agents []pa
 	}
 	v.Steps = []onboardingStep{
 		{Key: "availability", Title: "Set your availability", Help: "Choose Online in the top bar when you can take conversations: routing only assigns to agents who are.", Done: online},
-		{Key: "inbox", Title: "Create an inbox or connect a channel", Help: "The website chat, email, WhatsApp, Messenger, SMS…", Href: "/app/admin/inboxes/new", Action: "Add an inbox", Done: len(inboxes) > 0},
+		{Key: "inbox", Title: "Create an inbox or connect a channel", Help: "The website chat, email, WhatsApp, Messenger, SMS…", Href: "/app/admin/inboxes", Action: "Add an inbox", Done: len(inboxes) > 0},
 		{Key: "widget", Title: "Put the chat on your site", Help: "Create a website chat inbox, then paste its snippet before </body> on your pages.", Href: widgetHref, Action: "Get the snippet", Done: widget != nil},
 		{Key: "team", Title: "Invite a teammate", Help: "Add the people who answer with you.", Href: "/app/admin/agents", Action: "Add an agent", Done: len(agents) > 1},
 		{Key: "hours", Title: "Set your business hours", Help: "Reply promises and SLA clocks count only these hours.", Href: "/app/admin/inboxes", Action: "Open an inbox's settings", Done: hours},
