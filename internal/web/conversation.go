@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"sort"
@@ -261,24 +260,8 @@ func (s *Server) conversation(r *http.Request, id int64, v View, l lookups, agen
 	if cv.Surveys, err = s.surveyViews(r, c.ID, l); err != nil {
 		return cv, err
 	}
-	if cv.Inbox.ChannelType == parley.ChannelWidget {
-		raw, err := s.DB.LatestIncomingPayload(ctx, c.ID, c.InboxID)
-		if err != nil {
-			return cv, err
-		}
-		var p struct {
-			Visit *parley.Visit `json:"visit"`
-		}
-		if raw != "" && json.Unmarshal([]byte(raw), &p) == nil {
-			cv.Visit = p.Visit
-		}
-	}
-	remote, err := s.DB.RemoteAgents(ctx)
-	if err != nil {
+	if err := s.panelExtras(ctx, &cv); err != nil {
 		return cv, err
-	}
-	for _, a := range remote {
-		cv.RemoteAgents = append(cv.RemoteAgents, a.Name)
 	}
 	var lastReply time.Time
 	for _, m := range msgs {
