@@ -54,7 +54,7 @@ func TestWidgetLook(t *testing.T) {
 		resp.Body.Close()
 		chat := string(b)
 		for _, want := range []string{`lang="fr"`, `data-color="#ff0066"`, `data-position="left"`, "<h1>Acme Help</h1>", `placeholder="Écrivez un message…"`,
-			"Bonjour ! Posez-nous vos questions ici."} {
+			"Bonjour ! Posez-nous vos questions ici.", "Nous sommes en ligne", `aria-label="Enregistrer votre écran"`} {
 			if !strings.Contains(chat, want) {
 				t.Errorf("the chat page lacks %q", want)
 			}

@@ -15,6 +15,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -83,7 +84,10 @@ const MaxJSONBytes = 64 << 10
 
 func (s *Server) init() {
 	s.once.Do(func() {
-		s.tmpl = template.Must(template.New("").ParseFS(files, "templates/*.html"))
+		s.tmpl = template.Must(template.New("").Funcs(template.FuncMap{
+			// json renders a value for a data attribute (escaped there).
+			"json": func(v any) string { b, _ := json.Marshal(v); return string(b) },
+		}).ParseFS(files, "templates/*.html"))
 		s.assetVer = map[string]string{}
 		fs.WalkDir(files, "static", func(path string, d fs.DirEntry, err error) error {
 			if err == nil && !d.IsDir() {

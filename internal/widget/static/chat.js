@@ -4,6 +4,10 @@
 (function () {
   'use strict';
   var app = document.getElementById('app');
+  // The chat's own words in its language (the page renders them).
+  var words = {};
+  try { words = JSON.parse(app.getAttribute('data-words') || '{}') || {}; } catch (e) { words = {}; }
+  function w(key, english) { return words[key] || english; }
   // The inbox's colour (Settings → the inbox → Look), set through the
   // CSSOM: the page's policy allows no inline style.
   if (/^#[0-9a-f]{6}$/.test(app.getAttribute('data-color') || '')) {
@@ -276,7 +280,7 @@
       api('GET', '/config').then(function (c) {
         cfg = c;
         $('dot').classList.toggle('on', !!c.agents_online);
-        if (!c.reply_time_text) $('status').textContent = c.agents_online ? 'We are online' : 'We will reply as soon as we can';
+        if (!c.reply_time_text) $('status').textContent = c.agents_online ? w('online', 'We are online') : w('soon', 'We will reply as soon as we can');
         askEmail();
       }).catch(function () {});
       return history();
@@ -288,7 +292,7 @@
     return api('POST', '/resume', { token: t }).then(function (r) {
       user = null; token = r.visitor_token; save(storeKey, token);
     }).catch(function () {
-      showError('This link has expired, but you can still write to us below.');
+      showError(w('expired', 'This link has expired, but you can still write to us below.'));
     });
   }
   function history() {
@@ -395,7 +399,7 @@
       connect();
     }).catch(function (err) {
       temp.classList.add('failed');
-      showError(err.message || 'Your message could not be sent. Please try again.');
+      showError(err.message || w('notSent', 'Your message could not be sent. Please try again.'));
       input.value = input.value || text; autosize();
     });
   });
@@ -420,7 +424,7 @@
     if (!el) {
       el = document.createElement('div');
       el.id = 'typing'; el.className = 'typing'; el.setAttribute('data-testid', 'typing');
-      el.textContent = document.documentElement.lang === 'en' || !document.documentElement.lang ? 'Typing…' : '…';
+      el.textContent = w('typing', 'Typing…');
       log.appendChild(el);
       log.scrollTop = log.scrollHeight;
     }
@@ -438,7 +442,7 @@
     if (old) old.remove();
     if (!last) return;
     var mark = document.createElement('div');
-    mark.className = 'seen-mark'; mark.setAttribute('data-testid', 'seen'); mark.textContent = 'Seen';
+    mark.className = 'seen-mark'; mark.setAttribute('data-testid', 'seen'); mark.textContent = w('seen', 'Seen');
     last.appendChild(mark);
   }
 
@@ -460,7 +464,7 @@
   // it to the message being written.
   function uploadFile(f) {
     if (cfg.max_upload_bytes && f.size > cfg.max_upload_bytes) { showError('That file is larger than ' + size(cfg.max_upload_bytes) + '.'); return Promise.resolve(false); }
-    showError(''); showNote('Uploading ' + f.name + '…');
+    showError(''); showNote(w('uploading', 'Uploading') + ' ' + f.name + '…');
     // A dropped connection retries the upload (three more tries, waiting
     // longer each time). Files are stored by content, so a retry of one
     // that did arrive adds no copy; its unused upload is cleaned up hourly.
@@ -490,7 +494,7 @@
     var v = $('email').value.trim();
     ensureSession().then(function () { return api('POST', '/email', { email: v }); }).then(function () {
       hasEmail = true; askEmail(); showError('');
-      showNote('Thanks! If you leave, we will email you at ' + v + '.');
+      showNote(w('emailThanks', 'Thanks! If you leave, we will email you at') + ' ' + v + '.');
     }).catch(function (err) { showError(err.message); });
   });
 
