@@ -46,12 +46,7 @@ func viewRemoteAgent(a store.RemoteAgent) remoteAgentView {
 	if err != nil {
 		return v
 	}
-	v.Card = cardView{Name: card.Name, Description: card.Description, Version: card.Version}
-	for _, in := range card.SupportedInterfaces {
-		if in != nil && v.Card.URL == "" {
-			v.Card.URL = in.URL
-		}
-	}
+	v.Card = cardView{Name: card.Name, Description: card.Description, Version: card.Version, URL: agents.FirstURL(card)}
 	for _, s := range card.Skills {
 		v.Skills = append(v.Skills, skillView{ID: s.ID, Name: s.Name, Description: s.Description})
 	}

@@ -2,7 +2,6 @@ package flow
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -72,31 +71,14 @@ func (e *Engine) runAgent(ctx context.Context, j store.Job, run store.FlowRun, d
 		return e.fail(ctx, run, s, "this Parley cannot ask remote agents")
 	}
 	var in agentInput
-	var renderErr error
-	err := e.DB.Write(ctx, func(tx *store.Tx) error {
-		_, rec, err := e.atStep(tx, run.ID, s)
-		if err != nil {
-			return err
-		}
-		if rec.State == "started" && rec.Input != "{}" {
-			if err := json.Unmarshal([]byte(rec.Input), &in); err != nil {
-				return err
-			}
-		} else {
-			if in.Calls, renderErr = renderAsks(s, env, run.ID, rec.Seq); renderErr != nil {
-				return nil
-			}
+	failed, err := e.startStep(ctx, run, s, &in, func(tx *store.Tx, seq int64) (err error) {
+		if in.Calls, err = renderAsks(s, env, run.ID, seq); err == nil {
 			in.Deadline = tx.Now().Add(s.timeout)
-			rec.Input, rec.State, rec.Error = jsonText(in), "started", ""
 		}
-		rec.Attempts++
-		return tx.SaveFlowStep(&rec)
-	})
-	if err != nil {
 		return err
-	}
-	if renderErr != nil {
-		return e.fail(ctx, run, s, renderErr.Error())
+	})
+	if failed || err != nil {
+		return err
 	}
 	if !e.DB.Now().Before(in.Deadline) {
 		var waiting []string

@@ -31,41 +31,58 @@ const classifyTask = `You sort one customer message into exactly one of the clas
 // and answers within the classes, else the first class whose pattern
 // matches, else "other". Customer words reach the model only as data.
 func (e *Engine) classify(ctx context.Context, s *Step, text string) (class, by string) {
-	if e.Model != nil {
-		if c, mask, err := e.Model(ctx); err == nil && c != nil {
-			if mask {
-				text = redact.Text(text)
-			}
-			names := []string{"other"}
-			for _, cl := range s.Classes {
-				names = append(names, cl.Name)
-			}
-			schema, _ := json.Marshal(map[string]any{"type": "object", "additionalProperties": false, "required": []string{"class"},
-				"properties": map[string]any{"class": map[string]any{"type": "string", "enum": names}}})
-			var out struct {
-				Class string `json:"class"`
-			}
-			req := llm.Request{Feature: "flow.classify", Messages: []llm.Message{
-				llm.System(classifyTask),
-				llm.Data("classes", names),
-				llm.Data("customer_message", text),
-			}}
-			if _, err := c.JSON(ctx, req, schema, &out); err == nil {
-				return out.Class, "model"
-			} else {
-				by = "rules (the model failed: " + clip(err.Error()) + ")"
-			}
-		}
+	names := []string{"other"}
+	for _, cl := range s.Classes {
+		names = append(names, cl.Name)
 	}
-	if by == "" {
-		by = "rules"
+	schema := map[string]any{"type": "object", "additionalProperties": false, "required": []string{"class"},
+		"properties": map[string]any{"class": map[string]any{"type": "string", "enum": names}}}
+	var out struct {
+		Class string `json:"class"`
 	}
+	asked, err := e.askModel(ctx, "flow.classify", classifyTask, text, schema, &out, llm.Data("classes", names))
+	if asked && err == nil {
+		return out.Class, "model"
+	}
+	by = byRules(err)
 	for _, cl := range s.Classes {
 		if cl.re.MatchString(text) {
 			return cl.Name, by
 		}
 	}
 	return "other", by
+}
+
+// askModel asks the configured model for an answer in schema's shape
+// about a customer's text, which goes only as data (masked when the
+// settings say so), after the task and the step's own data. asked is
+// false when no model is configured and switched on.
+func (e *Engine) askModel(ctx context.Context, feature, task, text string, schema, out any, data ...llm.Message) (asked bool, err error) {
+	if e.Model == nil {
+		return false, nil
+	}
+	c, mask, err := e.Model(ctx)
+	if err != nil || c == nil {
+		return false, nil
+	}
+	if mask {
+		text = redact.Text(text)
+	}
+	raw, err := json.Marshal(schema)
+	if err != nil {
+		return true, err
+	}
+	msgs := append(append([]llm.Message{llm.System(task)}, data...), llm.Data("customer_message", text))
+	_, err = c.JSON(ctx, llm.Request{Feature: feature, Messages: msgs}, raw, out)
+	return true, err
+}
+
+// byRules says rules decided, and why when the model was asked and failed.
+func byRules(modelErr error) string {
+	if modelErr != nil {
+		return "rules (the model failed: " + clip(modelErr.Error()) + ")"
+	}
+	return "rules"
 }
 
 func (e *Engine) runClassify(ctx context.Context, run store.FlowRun, d *Definition, s *Step, env map[string]any) error {

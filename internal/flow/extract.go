@@ -2,13 +2,11 @@ package flow
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
 
 	"github.com/parleyhq/parley/internal/llm"
-	"github.com/parleyhq/parley/internal/redact"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -44,31 +42,18 @@ const extractTask = `You read one customer message and fill in the fields of the
 func (e *Engine) extractFields(ctx context.Context, s *Step, text string) (map[string]any, string) {
 	out := map[string]any{}
 	fromModel := map[string]string{}
-	by, usedModel := "rules", false
-	if e.Model != nil {
-		if c, mask, err := e.Model(ctx); err == nil && c != nil {
-			sent := text
-			if mask {
-				sent = redact.Text(text)
-			}
-			props, required, described := map[string]any{}, []string{}, map[string]string{}
-			for _, f := range s.Fields {
-				props[f.Name] = map[string]any{"type": "string", "maxLength": 200}
-				required = append(required, f.Name)
-				described[f.Name] = f.describe()
-			}
-			schema, _ := json.Marshal(map[string]any{"type": "object", "additionalProperties": false, "required": required, "properties": props})
-			req := llm.Request{Feature: "flow.extract", Messages: []llm.Message{
-				llm.System(extractTask),
-				llm.Data("fields", described),
-				llm.Data("customer_message", sent),
-			}}
-			if _, err := c.JSON(ctx, req, schema, &fromModel); err != nil {
-				by = "rules (the model failed: " + clip(err.Error()) + ")"
-				fromModel = nil
-			}
-		}
+	props, required, described := map[string]any{}, []string{}, map[string]string{}
+	for _, f := range s.Fields {
+		props[f.Name] = map[string]any{"type": "string", "maxLength": 200}
+		required = append(required, f.Name)
+		described[f.Name] = f.describe()
 	}
+	schema := map[string]any{"type": "object", "additionalProperties": false, "required": required, "properties": props}
+	_, err := e.askModel(ctx, "flow.extract", extractTask, text, schema, &fromModel, llm.Data("fields", described))
+	if err != nil {
+		fromModel = nil
+	}
+	by, usedModel := byRules(err), false
 	for _, f := range s.Fields {
 		if v, ok := written(text, fromModel[f.Name]); ok {
 			if f.re != nil {

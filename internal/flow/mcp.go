@@ -69,34 +69,51 @@ func (e *Engine) runMCP(ctx context.Context, j store.Job, run store.FlowRun, d *
 // means the run failed on a template.
 func (e *Engine) startCall(ctx context.Context, run store.FlowRun, s *Step, env map[string]any) (*request, error) {
 	var req request
-	var renderErr error
-	err := e.DB.Write(ctx, func(tx *store.Tx) error {
+	failed, err := e.startStep(ctx, run, s, &req, func(_ *store.Tx, seq int64) (err error) {
+		if req, err = render(s, env); err == nil {
+			req.Key = idempotencyKey(run.ID, seq)
+		}
+		return err
+	})
+	if failed || err != nil {
+		return nil, err
+	}
+	return &req, nil
+}
+
+// startStep records a step that reaches outside Parley as started, with
+// what it will send: made by fresh the first time, read back into into
+// on every later attempt, so a retry or a crash sends the same thing
+// (the same idempotency key, the same message ids). failed reports that
+// fresh could not make it and the run has failed with its words.
+func (e *Engine) startStep(ctx context.Context, run store.FlowRun, s *Step, into any, fresh func(tx *store.Tx, seq int64) error) (failed bool, err error) {
+	var freshErr error
+	err = e.DB.Write(ctx, func(tx *store.Tx) error {
 		_, rec, err := e.atStep(tx, run.ID, s)
 		if err != nil {
 			return err
 		}
 		if rec.State == "started" && rec.Input != "{}" {
-			if err := json.Unmarshal([]byte(rec.Input), &req); err != nil {
+			if err := json.Unmarshal([]byte(rec.Input), into); err != nil {
 				return err
 			}
 		} else {
-			if req, renderErr = render(s, env); renderErr != nil {
+			if freshErr = fresh(tx, rec.Seq); freshErr != nil {
 				return nil
 			}
-			req.Key = idempotencyKey(run.ID, rec.Seq)
-			rec.Input, rec.State = jsonText(req), "started"
+			rec.Input, rec.State = jsonText(into), "started"
 		}
 		rec.Attempts++
 		rec.Error = ""
 		return tx.SaveFlowStep(&rec)
 	})
 	if err != nil {
-		return nil, err
+		return false, err
 	}
-	if renderErr != nil {
-		return nil, e.fail(ctx, run, s, renderErr.Error())
+	if freshErr != nil {
+		return true, e.fail(ctx, run, s, freshErr.Error())
 	}
-	return &req, nil
+	return false, nil
 }
 
 // checkMCP checks an mcp step: an endpoint, a tool and its arguments.

@@ -11,8 +11,18 @@ import (
 // MarkRead records that an agent has a conversation open now: customer
 // messages up to now are read for them. When that reads a customer
 // message no agent had read, the customer is told it was seen
-// (conversation.seen), once.
+// (conversation.seen), once. Opening a conversation again with nothing
+// new in it writes nothing: it is done on every page view and refresh,
+// and a write there would queue behind every other.
 func (db *DB) MarkRead(ctx context.Context, agentID, conversationID int64) error {
+	var newest, mine sql.NullInt64
+	if err := db.read.QueryRowContext(ctx, `SELECT (SELECT MAX(created_at) FROM messages WHERE conversation_id = $1 AND direction = 'incoming'),
+		(SELECT read_at FROM conversation_reads WHERE conversation_id = $1 AND agent_id = $2)`, conversationID, agentID).Scan(&newest, &mine); err != nil {
+		return wrapErr("store: MarkRead", err)
+	}
+	if mine.Valid && (!newest.Valid || mine.Int64 >= newest.Int64) {
+		return nil
+	}
 	return db.Write(ctx, func(tx *Tx) error {
 		var newest, seen sql.NullInt64
 		if err := tx.queryRow(`SELECT (SELECT MAX(created_at) FROM messages WHERE conversation_id = $1 AND direction = 'incoming'),

@@ -36,12 +36,7 @@ func (s *Server) remoteAgentsView(r *http.Request) (remoteAgentsView, error) {
 	for _, a := range list {
 		row := remoteAgentRow{RemoteAgent: a}
 		if card, err := agents.Card(a); err == nil {
-			row.Title, row.Description = card.Name, card.Description
-			for _, in := range card.SupportedInterfaces {
-				if in != nil && row.URL == "" {
-					row.URL = in.URL
-				}
-			}
+			row.Title, row.Description, row.URL = card.Name, card.Description, agents.FirstURL(card)
 			for _, sk := range card.Skills {
 				row.Skills = append(row.Skills, sk.Name)
 			}

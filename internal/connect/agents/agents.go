@@ -127,6 +127,17 @@ func Card(a store.RemoteAgent) (*a2a.AgentCard, error) {
 	return &c, nil
 }
 
+// FirstURL is the first interface URL a card lists, to show
+// where the agent lives ("" when it lists none).
+func FirstURL(c *a2a.AgentCard) string {
+	for _, in := range c.SupportedInterfaces {
+		if in != nil && in.URL != "" {
+			return in.URL
+		}
+	}
+	return ""
+}
+
 // Question is what Parley asks an agent: text and, optionally, data (an
 // order id), under a message id the caller keeps, so that asking again
 // after a crash is the same message (an agent that dedupes answers with
