@@ -79,6 +79,19 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
 			out.Attachments = append(out.Attachments, inbox.AttachmentRef{SHA256: info.SHA256, Filename: parley.CleanFilename(fh.Filename)})
 		}
 	}
+	// Files already stored (a resumable upload's, a canned response's
+	// clip) come as upload_id with upload_name beside it, in pairs.
+	names := r.Form["upload_name"]
+	for i, sha := range r.Form["upload_id"] {
+		name := "file"
+		if i < len(names) && names[i] != "" {
+			name = names[i]
+		}
+		out.Attachments = append(out.Attachments, inbox.AttachmentRef{SHA256: sha, Filename: parley.CleanFilename(name)})
+	}
+	if len(out.Attachments) > maxFiles {
+		return parley.Errorf(parley.EINVALID, "a message may carry at most %d files", maxFiles)
+	}
 	if r.FormValue("kind") == "note" {
 		if _, err = s.Inbox.AddNote(r.Context(), actorFrom(r), id, out); err != nil {
 			return err
