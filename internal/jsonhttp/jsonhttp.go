@@ -34,6 +34,10 @@ func StatusFor(code string) int {
 		return http.StatusConflict
 	case parley.ETOOLARGE:
 		return http.StatusRequestEntityTooLarge
+	case parley.EMEDIATYPE:
+		return http.StatusUnsupportedMediaType
+	case parley.EPRECONDITION:
+		return http.StatusPreconditionFailed
 	case parley.ERATELIMIT:
 		return http.StatusTooManyRequests
 	case parley.EUNAVAILABLE, parley.ESTORAGEFULL:

@@ -17,6 +17,8 @@ const (
 	EUNAUTHORIZED = "unauthorized" // missing or bad credentials
 	EFORBIDDEN    = "forbidden"    // credentials are fine but not allowed this
 	ETOOLARGE     = "too_large"    // a body or file is over its limit
+	EMEDIATYPE    = "media_type"   // the body's Content-Type is not one this route takes
+	EPRECONDITION = "precondition" // a protocol version or precondition header does not match
 	ERATELIMIT    = "rate_limited" // too many requests
 	EUNAVAILABLE  = "unavailable"  // a dependency (database) is not reachable
 	ESTORAGEFULL  = "storage_full" // the disk or database is full: nothing was stored; retry later
