@@ -24,6 +24,7 @@ import (
 	"github.com/parleyhq/parley/internal/knowledge"
 	"github.com/parleyhq/parley/internal/llm"
 	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/resumable"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -34,6 +35,8 @@ type Server struct {
 	// Assist is the assistant: summaries, drafts, coaching, rewrites.
 	Assist *assist.Service
 	Blobs  blob.Store
+	// Resumable takes files in pieces (resumable.go); nil: one over DB.
+	Resumable *resumable.Server
 	// LLM is the workspace's language model settings and client.
 	LLM *llm.Provider
 	// Approvals serves the approval queue.
@@ -70,6 +73,9 @@ func actorFrom(r *http.Request) inbox.Actor {
 
 // Register adds every API route to mux.
 func (s *Server) Register(mux *http.ServeMux) {
+	if s.Resumable == nil {
+		s.Resumable = &resumable.Server{DB: s.DB, Upload: s.Inbox.Upload}
+	}
 	for _, rt := range s.routes() {
 		pattern := rt.method + " " + rt.path
 		h := rt.h

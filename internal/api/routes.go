@@ -1,5 +1,7 @@
 package api
 
+import "github.com/parleyhq/parley/internal/resumable"
+
 // route is one API endpoint. The OpenAPI test walks this list, so every
 // route must be documented in openapi.json and every documented one served.
 type route struct {
@@ -47,6 +49,11 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/notifications/{notification_id}/retry", s.retryNotification, false},
 
 		{"POST", "/api/v1/uploads", s.upload, false},
+		{"OPTIONS", "/api/v1/uploads/resumable", s.resumableOptions, true},
+		{"POST", "/api/v1/uploads/resumable", s.startResumable, false},
+		{"HEAD", "/api/v1/uploads/resumable/{upload_id}", s.resumableStep((*resumable.Server).Head), false},
+		{"PATCH", "/api/v1/uploads/resumable/{upload_id}", s.resumableStep((*resumable.Server).Patch), false},
+		{"DELETE", "/api/v1/uploads/resumable/{upload_id}", s.resumableStep((*resumable.Server).Delete), false},
 		{"GET", "/api/v1/attachments/{attachment_id}", s.getAttachment, false},
 
 		{"GET", "/api/v1/search", s.search, false},

@@ -18,6 +18,10 @@ import (
 var ingestRoutes = map[string]bool{
 	"POST /api/v1/inboxes/{inbox_id}/incoming":      true,
 	"POST /api/v1/uploads":                          true,
+	"POST /api/v1/uploads/resumable":                true,
+	"HEAD /api/v1/uploads/resumable/{upload_id}":    true,
+	"PATCH /api/v1/uploads/resumable/{upload_id}":   true,
+	"DELETE /api/v1/uploads/resumable/{upload_id}":  true,
 	"GET /api/v1/inboxes/{inbox_id}/expected-reply": true,
 }
 

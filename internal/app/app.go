@@ -33,6 +33,7 @@ import (
 	"github.com/parleyhq/parley/internal/mcp"
 	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/ratelimit"
+	"github.com/parleyhq/parley/internal/resumable"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/telemetry"
 	"github.com/parleyhq/parley/internal/uploads"
@@ -175,6 +176,10 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 	a.Assist.Model = assist.ModelFrom(a.LLM)
 	sender := &compose.Sender{Inbox: a.Inbox, Assist: a.Assist, Approvals: a.Approvals, Log: slog.Default()}
 	a.API.Compose, a.Web.Compose = sender, sender
+	// One resumable upload server for the widget, the API and the
+	// composer: the same pieces table, each caller owning its own.
+	pieces := &resumable.Server{DB: db, Upload: a.Inbox.Upload}
+	a.API.Resumable, a.Web.Resumable, a.Widget.Resumable = pieces, pieces, pieces
 	a.Widget.Quota = widget.UploadQuota{PerVisitor: cfg.WidgetUploadQuota, PerAddress: 5 * cfg.WidgetUploadQuota}
 	a.Widget.NoticeReplyAddress = a.Gateway.NoticeReplyAddress
 	a.Widget.RegisterJobs(a.Jobs)

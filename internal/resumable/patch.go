@@ -71,7 +71,7 @@ func (s *Server) Patch(w http.ResponseWriter, r *http.Request, owner string) err
 // before the error is returned.
 func (s *Server) take(ctx context.Context, sess store.UploadSession, body io.Reader) (int64, error) {
 	received := sess.Received
-	buf := make([]byte, s.pieceBytes())
+	buf := make([]byte, s.Pieces())
 	for {
 		n, rerr := fill(body, buf)
 		if n > 0 {

@@ -53,7 +53,8 @@ type Server struct {
 	Expiry time.Duration
 }
 
-func (s *Server) pieceBytes() int {
+// Pieces is the piece size in bytes, which clients send each PATCH in.
+func (s *Server) Pieces() int {
 	if s.PieceBytes > 0 {
 		return s.PieceBytes
 	}

@@ -84,7 +84,8 @@ func (c *Cleaner) run(ctx context.Context) error {
 }
 
 // Clean deletes every orphan upload older than the grace period now, and
-// prunes widget upload counts older than the quota window. It returns how
+// resumable uploads untouched as long, and prunes widget upload counts
+// older than the quota window. It returns how
 // many blobs it deleted.
 func (c *Cleaner) Clean(ctx context.Context) (int, error) {
 	c.defaults()
@@ -116,6 +117,19 @@ func (c *Cleaner) Clean(ctx context.Context) (int, error) {
 		_, err := tx.PruneWidgetUploads(tx.Now().Add(-c.QuotaWindow))
 		return err
 	})
+	// Resumable uploads left untouched for the grace period (and those
+	// completed: their blob is an upload of its own by then) go, with the
+	// pieces they hold, a batch at a time.
+	for err == nil {
+		var n int
+		err = c.DB.Write(ctx, func(tx *store.Tx) (err error) {
+			n, err = tx.DeleteStaleUploadSessions(tx.Now().Add(-c.Grace), batch)
+			return err
+		})
+		if n < batch {
+			break
+		}
+	}
 	if total > 0 {
 		slog.Info("uploads: deleted orphan uploads", "count", total)
 	}

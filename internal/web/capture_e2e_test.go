@@ -10,7 +10,8 @@ import (
 
 // TestBrowserComposerRecording: an agent records a (synthetic) screen
 // clip from the composer and sends it with a reply: the reply carries
-// the recording, and the timeline plays it.
+// the recording, and the timeline plays it. The clip goes up through
+// the resumable upload before the reply is sent.
 func TestBrowserComposerRecording(t *testing.T) {
 	e := start(t, "sqlite")
 	ctx := browserAs(t, e, "agent@example.com")
@@ -36,7 +37,10 @@ func TestBrowserComposerRecording(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid=record-attach]`))); err != nil {
 		t.Fatal(err)
 	}
-	if !waitJS(t, ctx, `document.querySelector('#file-names').textContent.indexOf('screen-recording') >= 0`, 3*time.Second) {
+	// The clip is uploaded at once, in pieces (resumable.js), and waits
+	// in the form as the stored file's id.
+	if !waitJS(t, ctx, `(function(){ var c = document.querySelector('#composer [data-testid=stored-file]');
+	  return !!c && c.textContent.indexOf('screen-recording') >= 0 && /^[0-9a-f]{64}$/.test(c.querySelector('input[name=upload_id]').value) })()`, 5*time.Second) {
 		t.Fatal("the recording is not among the composer's files")
 	}
 	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`[data-testid=composer-text]`), "Here is where to click"),
@@ -45,6 +49,9 @@ func TestBrowserComposerRecording(t *testing.T) {
 	}
 	if !waitJS(t, ctx, `!!document.querySelector('#timeline video.file-video')`, 5*time.Second) {
 		t.Fatal("the timeline does not play the recording")
+	}
+	if !waitJS(t, ctx, `!document.querySelector('#composer [data-testid=stored-file]')`, 2*time.Second) {
+		t.Fatal("the sent recording is still in the composer")
 	}
 	msgs, _ := e.App.DB.Messages(bg, []int64{e.convID})
 	last := msgs[len(msgs)-1]

@@ -43,6 +43,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /app/messages/{id}/retry", s.wrap(agent, s.retry))
 	mux.HandleFunc("POST /app/notifications/{id}/retry", s.wrap(agent, s.retryNotice))
 	mux.HandleFunc("GET /app/attachments/{id}", s.wrap(agent, s.attachment))
+	mux.HandleFunc("POST /app/uploads/resumable", s.wrap(agent, s.startUpload))
+	mux.HandleFunc("HEAD /app/uploads/resumable/{upload_id}", s.wrap(agent, s.continueUpload(s.Resumable.Head)))
+	mux.HandleFunc("PATCH /app/uploads/resumable/{upload_id}", s.wrap(agent, s.continueUpload(s.Resumable.Patch)))
+	mux.HandleFunc("DELETE /app/uploads/resumable/{upload_id}", s.wrap(agent, s.continueUpload(s.Resumable.Delete)))
 
 	mux.HandleFunc("GET /app/approvals", s.wrap(agent, s.approvalsPage))
 	mux.HandleFunc("POST /app/approvals/{id}/approve", s.wrap(agent, s.approve))

@@ -80,6 +80,8 @@ func (s *Server) guard(level access, h handler) handler {
 			limit := int64(1 << 20)
 			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
 				limit += maxFiles * s.MaxUploadBytes
+			} else if tusBody(r) {
+				limit = s.MaxUploadBytes
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/parleyhq/parley/internal/knowledge"
 	"github.com/parleyhq/parley/internal/live"
 	"github.com/parleyhq/parley/internal/llm"
+	"github.com/parleyhq/parley/internal/resumable"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -37,6 +38,8 @@ type Server struct {
 	Assist *assist.Service
 	Hub    *live.Hub
 	Blobs  blob.Store
+	// Resumable takes the composer's files in pieces (uploads.go).
+	Resumable *resumable.Server
 	// Approvals serves the approval queue.
 	Approvals *approval.Service
 	// Flow runs workflows (Settings → Workflows).
@@ -85,6 +88,9 @@ func (s *Server) init() {
 		s.streams = map[*context.CancelFunc]struct{}{}
 		if s.MaxUploadBytes == 0 {
 			s.MaxUploadBytes = 25 << 20
+		}
+		if s.Resumable == nil {
+			s.Resumable = &resumable.Server{DB: s.DB, Upload: s.Inbox.Upload}
 		}
 	})
 }

@@ -3,9 +3,12 @@ package widget_test
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/parleyhq/parley/internal/app/apptest"
@@ -26,9 +29,38 @@ const syntheticScreen = `(function(){
 // screen clip, previews it, attaches it and sends it, then takes a
 // screenshot, draws a box on it and sends that: the conversation holds a
 // playable recording and a PNG, and the chat plays the recording inline.
+// The recording goes up in pieces, and the connection drops on the second
+// one: the chat asks where the upload stands and finishes it.
 func TestBrowserScreenRecording(t *testing.T) {
 	f := start(t, "sqlite", nil, nil)
+	f.env.App.Widget.Resumable.PieceBytes = 16 << 10
 	ctx := apptest.Browser(t)
+	var patches, heads atomic.Int32
+	// Listen's func must not send commands itself: the answers go from
+	// a goroutine of their own.
+	if err := chromedp.Listen(ctx, func(ev any) {
+		e, ok := ev.(*fetch.EventRequestPaused)
+		if !ok {
+			return
+		}
+		go func() {
+			switch e.Request.Method {
+			case "PATCH":
+				if patches.Add(1) == 2 {
+					chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: e.RequestID, ErrorReason: network.ErrorReasonConnectionReset})
+					return
+				}
+			case "HEAD":
+				heads.Add(1)
+			}
+			chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: e.RequestID})
+		}()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*/uploads/resumable/*"}}}); err != nil {
+		t.Fatal(err)
+	}
 	page := fmt.Sprintf("%s/widget/%d", f.env.URL, f.inbox.ID)
 	if err := chromedp.Do(ctx, chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS(`[data-testid=message-input]`))); err != nil {
 		t.Fatal(err)
@@ -68,8 +100,11 @@ func TestBrowserScreenRecording(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid=record-attach]`))); err != nil {
 		t.Fatal(err)
 	}
-	if !wait(`document.querySelector('#pending').textContent.indexOf('screen-recording') >= 0`, 5*time.Second) {
+	if !wait(`document.querySelector('#pending').textContent.indexOf('screen-recording') >= 0`, 10*time.Second) {
 		t.Fatal("the recording was not attached")
+	}
+	if patches.Load() < 3 || heads.Load() < 1 {
+		t.Fatalf("%d PATCHes and %d HEADs: the recording was not sent in pieces, or not resumed after the drop", patches.Load(), heads.Load())
 	}
 	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`[data-testid=message-input]`), "Here is what happens"),
 		chromedp.Click(chromedp.CSS(`[data-testid=send]`))); err != nil {

@@ -24,6 +24,9 @@ type configJSON struct {
 	AgentsOnline   bool   `json:"agents_online"`
 	AskEmail       bool   `json:"ask_email"` // whether to offer the email field now
 	MaxUploadBytes int64  `json:"max_upload_bytes"`
+	// UploadPieceBytes is the size of each resumable upload's PATCH: what
+	// a dropped connection costs at most.
+	UploadPieceBytes int `json:"upload_piece_bytes"`
 }
 
 func (s *Server) config(w http.ResponseWriter, r *http.Request) error {
@@ -38,7 +41,8 @@ func (s *Server) config(w http.ResponseWriter, r *http.Request) error {
 	lang, tz := visitorLocale(r)
 	return writeJSON(w, http.StatusOK, configJSON{Name: in.Name, Greeting: in.Greeting, ReplyTimeText: s.replyTimeText(r.Context(), in, lang, tz),
 		EmailAsk: in.EmailAsk, AgentsOnline: online, MaxUploadBytes: s.MaxUploadBytes,
-		AskEmail: in.EmailAsk == parley.EmailAskAlways || in.EmailAsk == parley.EmailAskOffline && !online})
+		UploadPieceBytes: s.Resumable.Pieces(),
+		AskEmail:         in.EmailAsk == parley.EmailAskAlways || in.EmailAsk == parley.EmailAskOffline && !online})
 }
 
 // session issues a visitor token. Nothing is stored until the visitor

@@ -25,22 +25,22 @@ type chatTexts struct {
 var chatWords = map[string]map[string]string{
 	"en": {"online": "We are online", "soon": "We will reply as soon as we can", "typing": "Typing…", "seen": "Seen",
 		"expired": "This link has expired, but you can still write to us below.", "notSent": "Your message could not be sent. Please try again.",
-		"uploading": "Uploading", "emailThanks": "Thanks! If you leave, we will email you at"},
+		"uploading": "Uploading", "dropped": "The connection dropped; going on with", "emailThanks": "Thanks! If you leave, we will email you at"},
 	"fr": {"online": "Nous sommes en ligne", "soon": "Nous vous répondrons dès que possible", "typing": "En train d'écrire…", "seen": "Vu",
 		"expired": "Ce lien a expiré, mais vous pouvez toujours nous écrire ci-dessous.", "notSent": "Votre message n'a pas pu être envoyé. Veuillez réessayer.",
-		"uploading": "Envoi de", "emailThanks": "Merci ! Si vous partez, nous vous écrirons à"},
+		"uploading": "Envoi de", "dropped": "La connexion a été coupée ; reprise de", "emailThanks": "Merci ! Si vous partez, nous vous écrirons à"},
 	"es": {"online": "Estamos en línea", "soon": "Te responderemos lo antes posible", "typing": "Escribiendo…", "seen": "Visto",
 		"expired": "Este enlace ha caducado, pero aún puedes escribirnos abajo.", "notSent": "No se pudo enviar tu mensaje. Inténtalo de nuevo.",
-		"uploading": "Subiendo", "emailThanks": "¡Gracias! Si te vas, te escribiremos a"},
+		"uploading": "Subiendo", "dropped": "Se cortó la conexión; seguimos con", "emailThanks": "¡Gracias! Si te vas, te escribiremos a"},
 	"de": {"online": "Wir sind online", "soon": "Wir antworten so bald wie möglich", "typing": "Schreibt…", "seen": "Gesehen",
 		"expired": "Dieser Link ist abgelaufen, aber Sie können uns unten weiterhin schreiben.", "notSent": "Ihre Nachricht konnte nicht gesendet werden. Bitte versuchen Sie es erneut.",
-		"uploading": "Wird hochgeladen:", "emailThanks": "Danke! Wenn Sie gehen, schreiben wir Ihnen an"},
+		"uploading": "Wird hochgeladen:", "dropped": "Die Verbindung ist abgebrochen; es geht weiter mit", "emailThanks": "Danke! Wenn Sie gehen, schreiben wir Ihnen an"},
 	"pt": {"online": "Estamos online", "soon": "Responderemos assim que possível", "typing": "Digitando…", "seen": "Visto",
 		"expired": "Este link expirou, mas você ainda pode nos escrever abaixo.", "notSent": "Não foi possível enviar sua mensagem. Tente novamente.",
-		"uploading": "Enviando", "emailThanks": "Obrigado! Se você sair, escreveremos para"},
+		"uploading": "Enviando", "dropped": "A conexão caiu; continuando com", "emailThanks": "Obrigado! Se você sair, escreveremos para"},
 	"vi": {"online": "Chúng tôi đang trực tuyến", "soon": "Chúng tôi sẽ trả lời sớm nhất có thể", "typing": "Đang nhập…", "seen": "Đã xem",
 		"expired": "Liên kết này đã hết hạn, nhưng bạn vẫn có thể nhắn cho chúng tôi bên dưới.", "notSent": "Không gửi được tin nhắn. Vui lòng thử lại.",
-		"uploading": "Đang tải lên", "emailThanks": "Cảm ơn! Nếu bạn rời đi, chúng tôi sẽ gửi email tới"},
+		"uploading": "Đang tải lên", "dropped": "Mất kết nối; đang tiếp tục tải", "emailThanks": "Cảm ơn! Nếu bạn rời đi, chúng tôi sẽ gửi email tới"},
 }
 
 var captureLabels = map[string][2]string{

@@ -26,6 +26,7 @@ type pageData struct {
 	Resume        bool
 	CSS, JS       string
 	Capture       string // capture.js: screen recordings and screenshots
+	Resumable     string // resumable.js: uploads in pieces
 	Parent        string // the origin it may postMessage with (origins.go); "" for none
 	// Look and T: the chat's colour, logo and launcher side, and its words.
 	Look parley.WidgetLook
@@ -50,7 +51,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	}
 	reply := s.replyTimeText(r.Context(), in, parley.NormalizeLanguage(lang), "")
 	d := pageData{InboxID: in.ID, Name: name, Greeting: greeting(in, t, reply), ReplyTimeText: reply,
-		Initial: initial(name), Resume: strings.HasSuffix(r.URL.Path, "/resume"), CSS: s.assetURL("chat.css"), JS: s.assetURL("chat.js"), Capture: s.assetURL("capture.js"),
+		Initial: initial(name), Resume: strings.HasSuffix(r.URL.Path, "/resume"), CSS: s.assetURL("chat.css"), JS: s.assetURL("chat.js"), Capture: s.assetURL("capture.js"), Resumable: s.assetURL("resumable.js"),
 		Parent: parentOrigin(in.AllowedOrigins, r.URL.Query().Get("origin")), Look: in.Look, T: t, Color: in.Look.ColorOr()}
 	var buf bytes.Buffer
 	if err := s.tmpl.ExecuteTemplate(&buf, "chat.html", d); err != nil {

@@ -33,6 +33,7 @@ import (
 	"github.com/parleyhq/parley/internal/live"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/ratelimit"
+	"github.com/parleyhq/parley/internal/resumable"
 	"github.com/parleyhq/parley/internal/secret"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -64,6 +65,9 @@ type Server struct {
 	Proxies *clientip.Resolver
 	// Upload quotas (uploads.go); zero means the default.
 	Quota UploadQuota
+	// Resumable takes files in pieces that survive a dropped connection
+	// (screen recordings from a phone); its quotas are charged at start.
+	Resumable *resumable.Server
 	// NoticeReplyAddress is the Reply-To of reply notices, an address
 	// Parley reads that brings the visitor's answer back into the
 	// conversation (gateway.NoticeReplyAddress); nil: none.
@@ -109,6 +113,9 @@ func (s *Server) init() {
 		s.ipLimit = newLimiter(s.Limits, perMin(s.WritesPerMinute, 60), time.Minute)
 		s.userLimit = newLimiter(s.Limits, perMin(s.MessagesPerMinute, 20), time.Minute)
 		s.presence = newPresence()
+		if s.Resumable == nil {
+			s.Resumable = &resumable.Server{DB: s.DB, Upload: s.Inbox.Upload}
+		}
 	})
 }
 
@@ -131,6 +138,10 @@ func (s *Server) Register(mux *http.ServeMux) {
 		{"GET /widget/{inbox_id}/messages", s.messages},
 		{"POST /widget/{inbox_id}/messages", s.write(s.send)},
 		{"POST /widget/{inbox_id}/uploads", s.write(s.upload)},
+		{"POST /widget/{inbox_id}/uploads/resumable", s.write(s.startResumable)},
+		{"HEAD /widget/{inbox_id}/uploads/resumable/{upload_id}", s.continueResumable(s.Resumable.Head)},
+		{"PATCH /widget/{inbox_id}/uploads/resumable/{upload_id}", s.continueResumable(s.Resumable.Patch)},
+		{"DELETE /widget/{inbox_id}/uploads/resumable/{upload_id}", s.continueResumable(s.Resumable.Delete)},
 		{"GET /widget/{inbox_id}/attachments/{attachment_id}", s.attachment},
 		{"POST /widget/{inbox_id}/email", s.write(s.setEmail)},
 		{"POST /widget/{inbox_id}/read", s.write(s.markRead)},

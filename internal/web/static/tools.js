@@ -17,33 +17,74 @@
     document.documentElement.classList.add("can-shoot");
     if (window.MediaRecorder) document.documentElement.classList.add("can-record");
   }
+  // Scripts of the widget's this page fetches only when first needed.
+  var loaded = {};
+  function load(name) {
+    if (!loaded[name]) loaded[name] = new Promise(function (ok, fail) {
+      var s = document.createElement("script");
+      s.src = "/widget-assets/" + name;
+      s.onload = ok;
+      s.onerror = function () { delete loaded[name]; fail(new Error(name + " could not be loaded; try again.")); };
+      document.head.appendChild(s);
+    });
+    return loaded[name];
+  }
   document.addEventListener("click", function (e) {
     var b = e.target.closest && e.target.closest("#record, #shot");
     if (!b || window.parleyCaptureLoading) return;
     window.parleyCaptureLoading = true;
     e.preventDefault();
     e.stopImmediatePropagation();
-    var s = document.createElement("script");
-    s.src = "/widget-assets/capture.js";
-    s.onload = function () { b.click(); };
-    s.onerror = function () { window.parleyCaptureLoading = false; window.parleyToast("Screen capture could not be loaded; try again."); };
-    document.head.appendChild(s);
+    load("capture.js").then(function () { b.click(); }, function () {
+      window.parleyCaptureLoading = false;
+      window.parleyToast("Screen capture could not be loaded; try again.");
+    });
   }, true);
+  // A capture is uploaded at once, in pieces that survive a dropped
+  // connection (resumable.js), and goes with the reply as the stored
+  // file's upload_id: a long recording is not sent again with the form.
   window.parleyChat = {
     upload: function (f) {
-      var input = $('#composer input[name="files"]');
-      if (!input || !window.DataTransfer) { window.parleyToast("This browser cannot attach the capture."); return Promise.resolve(false); }
-      var dt = new DataTransfer();
-      Array.prototype.forEach.call(input.files, function (x) { dt.items.add(x); });
-      dt.items.add(f);
-      input.files = dt.files;
-      input.dispatchEvent(new Event("change", { bubbles: true }));
-      return Promise.resolve(true);
+      var names = $("#file-names");
+      var meta = $('meta[name="csrf-token"]');
+      if (!names) return Promise.resolve(false);
+      var chip = document.createElement("span");
+      chip.className = "chip stored-file";
+      chip.setAttribute("data-testid", "stored-file");
+      chip.textContent = f.name + " …";
+      names.parentNode.insertBefore(chip, names);
+      return load("resumable.js").then(function () {
+        return window.parleyResumable({
+          file: f, url: "/app/uploads/resumable", headers: { "X-CSRF-Token": meta ? meta.content : "" },
+          progress: function (sent, total) { if (sent < total) chip.textContent = f.name + " " + Math.floor(100 * sent / total) + "%"; },
+          retrying: function () { chip.textContent = f.name + " (reconnecting…)"; }
+        });
+      }).then(function (id) {
+        chip.textContent = "📎 " + f.name + (window.parleyVideoWarning ? window.parleyVideoWarning([f]) : "") + " ";
+        [["upload_id", id], ["upload_name", f.name]].forEach(function (p) {
+          var h = document.createElement("input");
+          h.type = "hidden"; h.name = p[0]; h.value = p[1];
+          chip.appendChild(h);
+        });
+        var x = document.createElement("button");
+        x.type = "button"; x.className = "link-btn small"; x.textContent = "×"; x.setAttribute("aria-label", "Remove " + f.name);
+        x.addEventListener("click", function () { chip.remove(); });
+        chip.appendChild(x);
+        return true;
+      }, function (err) {
+        chip.remove();
+        window.parleyToast(err.message);
+        return false;
+      });
     },
     error: function (msg) { if (msg) window.parleyToast(msg); },
     note: function () {},
     maxBytes: function () { var c = $("#composer"); return c ? Number(c.dataset.maxBytes || 0) : 0; }
   };
+  // A sent reply takes its stored files with it.
+  document.addEventListener("htmx:afterRequest", function (e) {
+    if (e.detail.successful && e.detail.elt.id === "composer") $all(".stored-file", e.detail.elt).forEach(function (c) { c.remove(); });
+  });
   // A video the reply's channel cannot carry (a WebM recording on
   // WhatsApp) goes as a link to watch it: said before sending.
   window.parleyVideoWarning = function (files) {

@@ -465,17 +465,18 @@
   function uploadFile(f) {
     if (cfg.max_upload_bytes && f.size > cfg.max_upload_bytes) { showError('That file is larger than ' + size(cfg.max_upload_bytes) + '.'); return Promise.resolve(false); }
     showError(''); showNote(w('uploading', 'Uploading') + ' ' + f.name + '…');
-    // A dropped connection retries the upload (three more tries, waiting
-    // longer each time). Files are stored by content, so a retry of one
-    // that did arrive adds no copy; its unused upload is cleaned up hourly.
-    function put(tries, wait) {
-      return api('POST', '/uploads', f).catch(function (e) {
-        if (e.status || tries <= 0) throw e;
-        showNote('The connection dropped; trying ' + f.name + ' again…');
-        return sleep(wait).then(function () { return put(tries - 1, wait * 2); });
-      });
+    // In pieces (resumable.js): a dropped connection asks where the
+    // upload stands and goes on from there, so nothing is sent twice.
+    function put() {
+      return window.parleyResumable({
+        file: f, url: base + '/uploads/resumable', headers: headers(false), piece: cfg.upload_piece_bytes,
+        progress: function (sent, total) {
+          if (total > 0 && sent < total) showNote(w('uploading', 'Uploading') + ' ' + f.name + '… ' + Math.floor(100 * sent / total) + '%');
+        },
+        retrying: function () { showNote(w('dropped', 'The connection dropped; going on with') + ' ' + f.name + '…'); }
+      }).then(function (id) { return { upload_id: id }; });
     }
-    return ensureSession().then(function () { return put(3, 1500); }).then(function (r) {
+    return ensureSession().then(put).then(function (r) {
       attachments.push({ upload_id: r.upload_id, filename: f.name.slice(0, 255).replace(/[\/\\]/g, '_') });
       renderPending(); showNote('');
       return true;
