@@ -192,6 +192,10 @@ func TestOrphanUploadsDeleted(t *testing.T) {
 			"attachments": []map[string]string{{"upload_id": shaOf(used), "filename": "a.png"}}}, http.StatusCreated, nil)
 		// Someone else uploads the used file's bytes and never sends them.
 		f.newVisitor().json("POST", "/uploads", used, http.StatusCreated, nil)
+		// A resumable upload is begun, a piece sent, and left.
+		left := v.tus("POST", "/uploads/resumable", nil, "Upload-Length", "600").Header.Get("Location")
+		left = left[strings.LastIndex(left, "/")+1:]
+		v.tus("PATCH", "/uploads/resumable/"+left, file("left", 200), "Upload-Offset", "0")
 		// again is uploaded a second time 20 hours later: its grace period
 		// starts over.
 		clock.Advance(20 * time.Hour)
@@ -225,6 +229,16 @@ func TestOrphanUploadsDeleted(t *testing.T) {
 		clock.Advance(5 * time.Hour)
 		f.env.App.Jobs.Wake()
 		waitGone(orphan)
+		// The same run deletes it, after the orphans.
+		var err error
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if _, err = db.UploadSession(ctx, left); parley.ErrorCode(err) == parley.ENOTFOUND {
+				break
+			}
+		}
+		if parley.ErrorCode(err) != parley.ENOTFOUND {
+			t.Errorf("a resumable upload left for a day is still there: %v", err)
+		}
 		for name, b := range map[string][]byte{"used": used, "re-uploaded": again} {
 			if row, file := exists(b); !row || !file {
 				t.Errorf("%s upload deleted: row %v, file %v", name, row, file)
