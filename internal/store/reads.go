@@ -87,3 +87,38 @@ func (db *DB) ReadTimes(ctx context.Context, agentID int64, conversationIDs []in
 	})
 	return out, err
 }
+
+// UnreadCounts are how many open conversations in the sidebar's first
+// views are unread for one agent, each counted only up to a cap.
+type UnreadCounts struct {
+	Mine       int // open, assigned to the agent
+	Unassigned int // open, unassigned
+	Open       int // open, anyone's
+}
+
+// unreadFor is true for a conversation c whose latest message that is not
+// a note (the list row's preview, see Previews) came from the customer
+// after agent $1 last had it open. Both lookups are one index probe each:
+// messages_conversation read backwards to the first non-note, and the
+// conversation_reads primary key.
+const unreadFor = `(SELECT CASE WHEN m.direction = 'incoming' THEN m.created_at END FROM messages m
+		WHERE m.conversation_id = c.id AND m.direction <> 'note' ORDER BY m.id DESC LIMIT 1)
+	> COALESCE((SELECT r.read_at FROM conversation_reads r WHERE r.agent_id = $1 AND r.conversation_id = c.id), -1)`
+
+// UnreadCounts counts, for the sidebar, the open conversations unread for
+// agentID: theirs, nobody's and all. Each count stops at limit (the LIMIT
+// inside each subquery ends the walk there), so a view full of unread
+// conversations costs limit probes, not one per conversation; one with few
+// unread costs a probe per open conversation in it, which the open-status
+// indexes bound. except (0: none) is left out, as the list leaves out the
+// unread marker of the conversation the agent has open.
+func (db *DB) UnreadCounts(ctx context.Context, agentID, except int64, limit int) (u UnreadCounts, err error) {
+	defer wrap(&err, "store: UnreadCounts")
+	count := func(where string) string {
+		return "(SELECT COUNT(*) FROM (SELECT 1 FROM conversations c WHERE " + where +
+			" AND c.status = 'open' AND c.id <> $2 AND " + unreadFor + " LIMIT $3) n)"
+	}
+	err = db.read.QueryRowContext(ctx, "SELECT "+count("c.assignee_id = $1")+", "+count("c.assignee_id IS NULL")+", "+count("TRUE"),
+		agentID, except, limit).Scan(&u.Mine, &u.Unassigned, &u.Open)
+	return u, err
+}

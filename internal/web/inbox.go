@@ -144,9 +144,12 @@ type SidebarView struct {
 	// views, capped ("100+").
 	Queued    string
 	Breaching string
-	Inboxes   []parley.Inbox
-	Teams     []parley.Team
-	Labels    []store.LabelCount
+	// Unread counts what the list would mark unread in Mine, Unassigned
+	// and All open, for the agent: "" for none, "99+" past the cap.
+	Unread  struct{ Mine, Unassigned, Open string }
+	Inboxes []parley.Inbox
+	Teams   []parley.Team
+	Labels  []store.LabelCount
 }
 
 type inboxView struct {
@@ -191,13 +194,20 @@ func (s *Server) lookups(r *http.Request) (lookups, []parley.Inbox, []parley.Age
 	return l, inboxes, agents, teams, nil
 }
 
-func (s *Server) sidebar(r *http.Request, v View, inboxes []parley.Inbox, teams []parley.Team) (SidebarView, error) {
+// sidebar makes the views menu. selected is the conversation the agent
+// has open (0: none), which, as in the list, counts as read.
+func (s *Server) sidebar(r *http.Request, v View, inboxes []parley.Inbox, teams []parley.Team, selected int64) (SidebarView, error) {
 	u, _ := userFrom(r)
 	sb := SidebarView{View: v, Inboxes: inboxes, Teams: teams}
 	var err error
 	if sb.Counts, err = s.DB.ViewCounts(r.Context(), u.Agent.ID); err != nil {
 		return sb, err
 	}
+	unread, err := s.DB.UnreadCounts(r.Context(), u.Agent.ID, selected, unreadCap)
+	if err != nil {
+		return sb, err
+	}
+	sb.Unread.Mine, sb.Unread.Unassigned, sb.Unread.Open = unreadBadge(unread.Mine), unreadBadge(unread.Unassigned), unreadBadge(unread.Open)
 	if err := s.specialCounts(r, &sb); err != nil {
 		return sb, err
 	}
@@ -392,7 +402,7 @@ func (s *Server) inboxOrConversation(w http.ResponseWriter, r *http.Request, con
 		return err
 	}
 	iv := inboxView{Page: page}
-	if iv.Sidebar, err = s.sidebar(r, v, inboxes, teams); err != nil {
+	if iv.Sidebar, err = s.sidebar(r, v, inboxes, teams, convID); err != nil {
 		return err
 	}
 	v.Cursor = ""
@@ -432,7 +442,7 @@ func (s *Server) listPartial(w http.ResponseWriter, r *http.Request) error {
 	}
 	// The views' counts too, swapped into the sidebar out of band: one
 	// request for the whole live update.
-	sb, err := s.sidebar(r, v, inboxes, teams)
+	sb, err := s.sidebar(r, v, inboxes, teams, selected)
 	if err != nil {
 		return err
 	}
@@ -453,9 +463,24 @@ func (s *Server) sidebarPartial(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sb, err := s.sidebar(r, v, inboxes, teams)
+	selected, _ := optID(r.URL.Query().Get("selected"))
+	sb, err := s.sidebar(r, v, inboxes, teams, selected)
 	if err != nil {
 		return err
 	}
 	return s.render(w, r, http.StatusOK, "partials", "sidebar", sb)
+}
+
+// unreadCap bounds each unread count of the sidebar: the query stops
+// there, and the badge says "99+".
+const unreadCap = 100
+
+func unreadBadge(n int) string {
+	switch {
+	case n <= 0:
+		return ""
+	case n >= unreadCap:
+		return strconv.Itoa(unreadCap-1) + "+"
+	}
+	return strconv.Itoa(n)
 }

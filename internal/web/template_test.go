@@ -43,6 +43,7 @@ func TestTemplates(t *testing.T) {
 		}}
 	sidebar := SidebarView{View: view, Counts: store.ViewCounts{Mine: 2, Unassigned: 3, ByStatus: map[parley.Status]int{parley.StatusOpen: 9}}, Queued: "4", Breaching: "100+",
 		Inboxes: []parley.Inbox{cv.Inbox}, Teams: cv.Teams, Labels: []store.LabelCount{{Label: "vip", Count: 1}}}
+	sidebar.Unread.Mine, sidebar.Unread.Open = "99+", "7"
 	list := ListView{View: view, Rows: []Row{{ID: 5, Contact: "Ana", Preview: "hello", PreviewDir: parley.Outgoing, Channel: parley.ChannelWidget, InboxName: "Website",
 		Status: parley.StatusPending, Priority: parley.PriorityUrgent, AssigneeName: "Lan", Labels: []string{"vip"}, At: now, Href: "/app/conversations/5", Active: true,
 		SLA: &SLABadge{State: "breached", Text: "overdue 12m", Due: now, Now: now}, Queued: true, QueuePos: 2}},
@@ -75,6 +76,8 @@ func TestTemplates(t *testing.T) {
 		{"admin_inbox", "", inboxSettingsView{Page: page, Inbox: inboxWidget, ReopenDays: 7, Routing: routingView{Teams: []parley.Team{{ID: 3, Name: "Billing"}},
 			HoursText: "{nope", HoursSummary: "24/7 (UTC)", HoursError: "business hours: bad", HoursExample: hoursExample}}, `data-testid="hours-error">business hours: bad`},
 		{"partials", "sidebar", sidebar, "Unassigned"},
+		{"partials", "sidebar", sidebar, `data-testid="unread-mine" title="99&#43; unread">99&#43;<span class="sr-only"> unread</span>`},
+		{"partials", "sidebar", sidebar, `data-testid="unread-open" title="7 unread">7<`},
 		{"partials", "timeline", cv, "&lt;script&gt;"},
 		{"partials", "timeline", cv, `&lt;b&gt;big&lt;/b&gt;.zip <span class="muted">31.0 MB</span> — larger than the 25 MB file limit`},
 		{"partials", "meta", cv, `hx-swap-oob="true"`},
@@ -196,5 +199,13 @@ func TestSnoozeUntil(t *testing.T) {
 	}
 	if _, err := snoozeUntil(now, "bogus", "", loc); err == nil {
 		t.Error("bogus preset accepted")
+	}
+}
+
+func TestUnreadBadge(t *testing.T) {
+	for n, want := range map[int]string{0: "", 1: "1", 99: "99", 100: "99+", 250: "99+"} {
+		if got := unreadBadge(n); got != want {
+			t.Errorf("unreadBadge(%d) = %q, want %q", n, got, want)
+		}
 	}
 }
