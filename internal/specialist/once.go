@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"sync"
@@ -213,6 +214,31 @@ func (h *onceHandler) SendMessage(ctx context.Context, req *a2a.SendMessageReque
 			return nil, err
 		}
 		return t, nil
+	}
+}
+
+// CancelTask cancels through the SDK, waiting out one race of its own:
+// a cancel that arrives while the execution that just answered
+// input-required is still being torn down is sent to that finished run
+// and comes back "not cancelable" (the SDK's TODO in
+// handleCancelWithConcurrentRun). The task is still waiting, so the
+// caller's cancel is retried for a moment rather than refused.
+func (h *onceHandler) CancelTask(ctx context.Context, req *a2a.CancelTaskRequest) (*a2a.Task, error) {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		t, err := h.RequestHandler.CancelTask(ctx, req)
+		if err == nil || !errors.Is(err, a2a.ErrTaskNotCancelable) || time.Now().After(deadline) {
+			return t, err
+		}
+		now, gerr := h.RequestHandler.GetTask(ctx, &a2a.GetTaskRequest{ID: req.ID, Tenant: req.Tenant})
+		if gerr != nil || now.Status.State.Terminal() {
+			return t, err
+		}
+		select {
+		case <-time.After(10 * time.Millisecond):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 }
 
