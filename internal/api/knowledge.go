@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -20,10 +21,26 @@ type articleRequest struct {
 	Tags   *[]string             `json:"tags"`
 	Lang   *string               `json:"lang"`
 	Status *parley.ArticleStatus `json:"status"`
+	Clip   clipField             `json:"clip"`
+}
+
+// clipField tells a clip left out (keep it) from "clip": null (remove it).
+type clipField struct {
+	set  bool
+	clip *parley.Clip
+}
+
+func (c *clipField) UnmarshalJSON(b []byte) error {
+	c.set = true
+	return json.Unmarshal(b, &c.clip)
 }
 
 func (req articleRequest) patch() knowledge.ArticlePatch {
-	return knowledge.ArticlePatch{Slug: req.Slug, Title: req.Title, Body: req.Body, Tags: req.Tags, Lang: req.Lang, Status: req.Status}
+	p := knowledge.ArticlePatch{Slug: req.Slug, Title: req.Title, Body: req.Body, Tags: req.Tags, Lang: req.Lang, Status: req.Status}
+	if req.Clip.set {
+		p.Clip = &req.Clip.clip
+	}
+	return p
 }
 
 func (req articleRequest) empty() bool { return req == (articleRequest{}) }

@@ -23,6 +23,7 @@ func testKnowledge(t *testing.T, dialect string) {
 	e.call("POST", "/api/v1/knowledge", map[string]any{"title": "Remboursement des cartes cadeaux", "lang": "fr", "status": "draft",
 		"body": "Les cartes cadeaux ne sont pas remboursées."}, 201, &draft)
 	one := fmt.Sprintf("/api/v1/knowledge/%d", refund.ID)
+	clip := e.upload(pngBytes, nil).UploadID
 	e.run([]scenario{
 		{name: "create: slug from the title, defaults", method: "POST", path: "/api/v1/knowledge",
 			body: map[string]any{"title": "Shipping times", "body": "Orders ship in 2 days."}, status: 201,
@@ -62,6 +63,16 @@ func testKnowledge(t *testing.T, dialect string) {
 
 		{name: "update", method: "PATCH", path: one, body: map[string]any{"body": "Refunds take 5 days.", "tags": []string{"billing", "money"}},
 			status: 200, want: []string{`"body":"Refunds take 5 days."`, `"tags":["billing","money"]`, `"title":"Refund policy"`}},
+		{name: "update: a clip", method: "PATCH", path: one, body: map[string]any{"clip": map[string]any{"upload_id": clip, "filename": "where.png"}},
+			status: 200, want: []string{`"clip":{"upload_id":"` + clip + `","filename":"where.png"}`, `"body":"Refunds take 5 days."`}},
+		{name: "update: other fields keep the clip", method: "PATCH", path: one, body: map[string]any{"title": "Refund policy"},
+			status: 200, want: []string{`"clip":{"upload_id":"` + clip + `"`}},
+		{name: "update: a clip of nothing", method: "PATCH", path: one, body: map[string]any{"clip": map[string]any{"upload_id": strings.Repeat("e", 64)}}, status: 404},
+		{name: "update: a clip id that is not one", method: "PATCH", path: one, body: map[string]any{"clip": map[string]any{"upload_id": "../x"}}, status: 400},
+		{name: "update: null removes the clip", method: "PATCH", path: one, body: map[string]any{"clip": nil},
+			status: 200, notWant: []string{`"clip"`}},
+		{name: "create: with a clip", method: "POST", path: "/api/v1/knowledge", body: map[string]any{"title": "Where the button is", "clip": map[string]any{"upload_id": clip}},
+			status: 201, want: []string{`"clip":{"upload_id":"` + clip + `","filename":"file"}`}},
 		{name: "update: agent refused", method: "PATCH", path: one, token: agent, body: map[string]any{"title": "X"}, status: 403},
 		{name: "update: empty", method: "PATCH", path: one, body: map[string]any{}, status: 400},
 		{name: "update: bad lang", method: "PATCH", path: one, body: map[string]any{"lang": "english"}, status: 400},

@@ -35,6 +35,9 @@ type ArticlePatch struct {
 	Tags   *[]string
 	Lang   *string
 	Status *parley.ArticleStatus
+	// Clip: nil leaves the article's clip as it is; a pointer to nil
+	// removes it; a pointer to a clip sets it.
+	Clip **parley.Clip
 }
 
 // requireAdmin refuses knowledge-base changes to anyone but owners and
@@ -109,6 +112,9 @@ func (p ArticlePatch) Apply(a *parley.Article) {
 	}
 	if p.Status != nil {
 		a.Status = *p.Status
+	}
+	if p.Clip != nil {
+		a.Clip = *p.Clip
 	}
 }
 

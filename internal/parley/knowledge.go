@@ -37,7 +37,10 @@ type Article struct {
 	Status ArticleStatus `json:"status"`
 	// Source is where an imported article came from (its path under the
 	// imported directory); empty for articles written in Parley.
-	Source    string    `json:"source"`
+	Source string `json:"source"`
+	// Clip is a recording or screenshot sent along when an agent links
+	// the article; nil for none.
+	Clip      *Clip     `json:"clip,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -99,6 +102,9 @@ func (a *Article) Validate() error {
 		return Errorf(EINVALID, "at most %d tags", MaxArticleTags)
 	case len(a.Source) > 1000 || CheckID("the source", a.Source) != nil:
 		return Errorf(EINVALID, "the source must be a path of at most 1000 bytes without control characters")
+	}
+	if err := ValidClip(a.Clip); err != nil {
+		return err
 	}
 	for _, t := range a.Tags {
 		if len(t) > MaxArticleTag || strings.Contains(t, ",") || CheckID("tag", t) != nil {

@@ -12,12 +12,15 @@ import (
 // CannedResponse is a saved reply. Its body may hold variables such as
 // {{contact.name}}, filled in when an agent inserts it.
 type CannedResponse struct {
-	ID        int64     `json:"id"`
-	Shortcut  string    `json:"shortcut"` // typed as "/shortcut" in the composer
-	Title     string    `json:"title"`
-	Body      string    `json:"body"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID       int64  `json:"id"`
+	Shortcut string `json:"shortcut"` // typed as "/shortcut" in the composer
+	Title    string `json:"title"`
+	Body     string `json:"body"`
+	// Clip is a recording or screenshot offered as an attachment when
+	// the response is used; nil for none.
+	Clip      *parley.Clip `json:"clip,omitempty"`
+	CreatedAt time.Time    `json:"created_at"`
+	UpdatedAt time.Time    `json:"updated_at"`
 }
 
 // Validate normalises and checks a canned response.
@@ -38,15 +41,17 @@ func (c *CannedResponse) Validate() error {
 	if strings.TrimSpace(c.Body) == "" || len(c.Body) > parley.MaxTextLength {
 		return parley.Errorf(parley.EINVALID, "body is required (at most %d bytes)", parley.MaxTextLength)
 	}
-	return nil
+	return parley.ValidClip(c.Clip)
 }
 
-const cannedColumns = "id, shortcut, title, body, created_at, updated_at"
+const cannedColumns = "id, shortcut, title, body, clip_sha256, clip_name, created_at, updated_at"
 
 func scanCanned(row interface{ Scan(...any) error }) (CannedResponse, error) {
 	var c CannedResponse
 	var created, updated int64
-	err := row.Scan(&c.ID, &c.Shortcut, &c.Title, &c.Body, &created, &updated)
+	var clip, clipName string
+	err := row.Scan(&c.ID, &c.Shortcut, &c.Title, &c.Body, &clip, &clipName, &created, &updated)
+	c.Clip = clipOf(clip, clipName)
 	c.CreatedAt, c.UpdatedAt = fromTS(created), fromTS(updated)
 	return c, err
 }
@@ -58,9 +63,14 @@ func (tx *Tx) CreateCanned(c *CannedResponse) (err error) {
 	if err := c.Validate(); err != nil {
 		return err
 	}
+	if err := tx.checkClip(c.Clip); err != nil {
+		return err
+	}
 	c.CreatedAt, c.UpdatedAt = tx.now, tx.now
-	err = tx.queryRow(`INSERT INTO canned_responses (shortcut, title, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id`,
-		c.Shortcut, c.Title, c.Body, ts(tx.now)).Scan(&c.ID)
+	sha, name := clipColumns(c.Clip)
+	err = tx.queryRow(`INSERT INTO canned_responses (shortcut, title, body, clip_sha256, clip_name, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`,
+		c.Shortcut, c.Title, c.Body, sha, name, ts(tx.now)).Scan(&c.ID)
 	if isUniqueViolation(err) {
 		return parley.Errorf(parley.ECONFLICT, "a canned response with shortcut /%s already exists", c.Shortcut)
 	}
@@ -73,9 +83,13 @@ func (tx *Tx) UpdateCanned(c *CannedResponse) (err error) {
 	if err := c.Validate(); err != nil {
 		return err
 	}
+	if err := tx.checkClip(c.Clip); err != nil {
+		return err
+	}
 	c.UpdatedAt = tx.now
-	res, err := tx.exec("UPDATE canned_responses SET shortcut = $2, title = $3, body = $4, updated_at = $5 WHERE id = $1",
-		c.ID, c.Shortcut, c.Title, c.Body, ts(tx.now))
+	sha, name := clipColumns(c.Clip)
+	res, err := tx.exec(`UPDATE canned_responses SET shortcut = $2, title = $3, body = $4, clip_sha256 = $5, clip_name = $6, updated_at = $7
+		WHERE id = $1`, c.ID, c.Shortcut, c.Title, c.Body, sha, name, ts(tx.now))
 	if isUniqueViolation(err) {
 		return parley.Errorf(parley.ECONFLICT, "a canned response with shortcut /%s already exists", c.Shortcut)
 	}

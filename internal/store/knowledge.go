@@ -13,14 +13,15 @@ import (
 // terms (internal/knowledge) and they are written in the same statement
 // group as the article, so the index never disagrees with the table.
 
-const articleColumns = `a.id, a.slug, a.title, a.body, a.tags, a.lang, a.status, a.source, a.created_at, a.updated_at`
+const articleColumns = `a.id, a.slug, a.title, a.body, a.tags, a.lang, a.status, a.source, a.clip_sha256, a.clip_name, a.created_at, a.updated_at`
 
 func scanArticle(row interface{ Scan(...any) error }) (parley.Article, error) {
 	var a parley.Article
-	var tags string
+	var tags, clip, clipName string
 	var created, updated int64
-	err := row.Scan(&a.ID, &a.Slug, &a.Title, &a.Body, &tags, &a.Lang, &a.Status, &a.Source, &created, &updated)
+	err := row.Scan(&a.ID, &a.Slug, &a.Title, &a.Body, &tags, &a.Lang, &a.Status, &a.Source, &clip, &clipName, &created, &updated)
 	a.Tags = splitTags(tags)
+	a.Clip = clipOf(clip, clipName)
 	a.CreatedAt, a.UpdatedAt = fromTS(created), fromTS(updated)
 	return a, err
 }
@@ -47,9 +48,13 @@ func slugConflict(err error, slug string) error {
 func (tx *Tx) CreateArticle(a *parley.Article, terms string) (err error) {
 	defer wrap(&err, "store: CreateArticle")
 	a.CreatedAt, a.UpdatedAt = tx.now, tx.now
-	err = tx.queryRow(`INSERT INTO kb_articles (slug, title, body, tags, lang, status, source, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`,
-		a.Slug, a.Title, a.Body, strings.Join(a.Tags, ","), a.Lang, a.Status, a.Source, ts(tx.now)).Scan(&a.ID)
+	if err := tx.checkClip(a.Clip); err != nil {
+		return err
+	}
+	sha, name := clipColumns(a.Clip)
+	err = tx.queryRow(`INSERT INTO kb_articles (slug, title, body, tags, lang, status, source, clip_sha256, clip_name, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id`,
+		a.Slug, a.Title, a.Body, strings.Join(a.Tags, ","), a.Lang, a.Status, a.Source, sha, name, ts(tx.now)).Scan(&a.ID)
 	if err != nil {
 		return slugConflict(err, a.Slug)
 	}
@@ -67,8 +72,13 @@ func (tx *Tx) CreateArticle(a *parley.Article, terms string) (err error) {
 func (tx *Tx) UpdateArticle(a *parley.Article, terms string) (err error) {
 	defer wrap(&err, "store: UpdateArticle(%d)", a.ID)
 	a.UpdatedAt = tx.now
-	res, err := tx.exec(`UPDATE kb_articles SET slug = $2, title = $3, body = $4, tags = $5, lang = $6, status = $7, source = $8, updated_at = $9
-		WHERE id = $1`, a.ID, a.Slug, a.Title, a.Body, strings.Join(a.Tags, ","), a.Lang, a.Status, a.Source, ts(tx.now))
+	if err := tx.checkClip(a.Clip); err != nil {
+		return err
+	}
+	sha, name := clipColumns(a.Clip)
+	res, err := tx.exec(`UPDATE kb_articles SET slug = $2, title = $3, body = $4, tags = $5, lang = $6, status = $7, source = $8,
+		clip_sha256 = $9, clip_name = $10, updated_at = $11
+		WHERE id = $1`, a.ID, a.Slug, a.Title, a.Body, strings.Join(a.Tags, ","), a.Lang, a.Status, a.Source, sha, name, ts(tx.now))
 	if err != nil {
 		return slugConflict(err, a.Slug)
 	}

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/parleyhq/parley/internal/parley"
 )
 
 // RegisterUpload records a stored blob that someone has just uploaded: a
@@ -26,6 +28,8 @@ func (tx *Tx) DeleteOrphanBlobs(cutoff time.Time, limit int) (_ []string, err er
 			SELECT b.sha256 FROM blobs b
 			WHERE b.uploaded_at < $1 AND b.created_at < $1
 				AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.sha256 = b.sha256)
+				AND NOT EXISTS (SELECT 1 FROM canned_responses c WHERE c.clip_sha256 = b.sha256)
+				AND NOT EXISTS (SELECT 1 FROM kb_articles k WHERE k.clip_sha256 = b.sha256)
 			ORDER BY b.uploaded_at LIMIT $2)
 		RETURNING sha256`, ts(cutoff), limit)
 	if err != nil {
@@ -101,4 +105,35 @@ func (tx *Tx) EnsureJob(kind, payload string, runAt time.Time, maxAttempts int) 
 	}
 	n, err := res.RowsAffected()
 	return n > 0, err
+}
+
+// Clips (parley.Clip) are kept as two columns, ” for none.
+func clipOf(sha, name string) *parley.Clip {
+	if sha == "" {
+		return nil
+	}
+	return &parley.Clip{UploadID: sha, Filename: name}
+}
+
+func clipColumns(c *parley.Clip) (sha, name string) {
+	if c == nil {
+		return "", ""
+	}
+	return c.UploadID, c.Filename
+}
+
+// checkClip refuses a clip that names no stored upload. Once saved, the
+// orphan cleanup spares it (DeleteOrphanBlobs).
+func (tx *Tx) checkClip(c *parley.Clip) error {
+	if c == nil {
+		return nil
+	}
+	var n int
+	if err := tx.queryRow("SELECT COUNT(*) FROM blobs WHERE sha256 = $1", c.UploadID).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return parley.Errorf(parley.ENOTFOUND, "the clip's upload %s was not found: upload the file first", c.UploadID)
+	}
+	return nil
 }
