@@ -54,6 +54,13 @@ func (db *DB) HasBlob(ctx context.Context, sha string) (bool, error) {
 	return n > 0, err
 }
 
+// BlobInfo returns a stored upload's size and sniffed content type;
+// ENOTFOUND if there is none.
+func (db *DB) BlobInfo(ctx context.Context, sha string) (size int64, contentType string, err error) {
+	err = db.read.QueryRowContext(ctx, "SELECT size, content_type FROM blobs WHERE sha256 = $1", sha).Scan(&size, &contentType)
+	return size, contentType, notFound(err, "upload", sha)
+}
+
 // WidgetUpload is one file a widget visitor uploaded, for quotas.
 type WidgetUpload struct {
 	InboxID int64

@@ -64,19 +64,11 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
 			if fh.Size == 0 {
 				continue
 			}
-			if fh.Size > s.MaxUploadBytes {
-				return parley.Errorf(parley.ETOOLARGE, "%s is larger than the %d MB limit", fh.Filename, s.MaxUploadBytes>>20)
-			}
-			f, err := fh.Open()
+			ref, err := s.storeFormFile(r, fh)
 			if err != nil {
 				return err
 			}
-			info, err := s.Inbox.Upload(r.Context(), f, s.MaxUploadBytes)
-			f.Close()
-			if err != nil {
-				return err
-			}
-			out.Attachments = append(out.Attachments, inbox.AttachmentRef{SHA256: info.SHA256, Filename: parley.CleanFilename(fh.Filename)})
+			out.Attachments = append(out.Attachments, ref)
 		}
 	}
 	// Files already stored (a resumable upload's, a canned response's

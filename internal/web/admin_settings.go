@@ -259,6 +259,15 @@ func (s *Server) saveCanned(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		c.ID = id
+		old, err := s.DB.Canned(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		c.Clip = old.Clip
+	}
+	var err error
+	if c.Clip, err = s.clipFrom(r, c.Clip); err != nil {
+		return err
 	}
 	if _, err := s.Inbox.SaveCanned(r.Context(), actorFrom(r), c); err != nil {
 		return err

@@ -134,6 +134,7 @@ type CannedView struct {
 	Shortcut string
 	Title    string
 	Text     string
+	Clip     *parley.Clip // offered as an attachment when inserted
 }
 
 // PastConv is another conversation of the contact.
@@ -277,7 +278,7 @@ func (s *Server) conversation(r *http.Request, id int64, v View, l lookups, agen
 		return cv, err
 	}
 	for _, cr := range canned {
-		cv.Canned = append(cv.Canned, CannedView{Shortcut: cr.Shortcut, Title: cr.Title, Text: inbox.FillCanned(cr.Body, contact, u.Agent)})
+		cv.Canned = append(cv.Canned, CannedView{Shortcut: cr.Shortcut, Title: cr.Title, Text: inbox.FillCanned(cr.Body, contact, u.Agent), Clip: cr.Clip})
 	}
 	if s.Gateway != nil {
 		list := make([]parley.Inbox, 0, len(l.inboxes))

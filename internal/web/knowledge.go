@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/microcosm-cc/bluemonday"
+	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/knowledge"
 	"github.com/parleyhq/parley/internal/parley"
 	"github.com/yuin/goldmark"
@@ -86,6 +87,9 @@ func (s *Server) saveArticle(w http.ResponseWriter, r *http.Request) error {
 	var a parley.Article
 	var err error
 	if r.PathValue("id") == "" {
+		if in.Clip, err = s.clipFrom(r, nil); err != nil {
+			return err
+		}
 		a, err = s.Knowledge.CreateArticle(r.Context(), role, in)
 	} else {
 		var id int64
@@ -93,9 +97,16 @@ func (s *Server) saveArticle(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		in.ID = id
-		tags := in.Tags
+		var old parley.Article
+		if old, err = s.Knowledge.Article(r.Context(), id); err != nil {
+			return err
+		}
+		if in.Clip, err = s.clipFrom(r, old.Clip); err != nil {
+			return err
+		}
+		tags, clip := in.Tags, in.Clip
 		a, err = s.Knowledge.UpdateArticle(r.Context(), role, id, knowledge.ArticlePatch{Title: &in.Title, Slug: &in.Slug,
-			Body: &in.Body, Lang: &in.Lang, Status: &in.Status, Tags: &tags})
+			Body: &in.Body, Lang: &in.Lang, Status: &in.Status, Tags: &tags, Clip: &clip})
 	}
 	if code := parley.ErrorCode(err); code == parley.EINVALID || code == parley.ECONFLICT {
 		p := s.page(r, "Knowledge base", "knowledge")
@@ -143,6 +154,7 @@ type pickerView struct {
 
 type pickerResult struct {
 	Title, URL string
+	Clip       *parley.Clip // attached with the link when the article has one
 }
 
 // knowledgePicker searches published articles for the composer's
@@ -155,7 +167,11 @@ func (s *Server) knowledgePicker(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		for _, src := range res {
-			v.Results = append(v.Results, pickerResult{Title: src.Title, URL: src.URL})
+			a, err := s.Knowledge.Article(r.Context(), src.ID)
+			if err != nil {
+				return err
+			}
+			v.Results = append(v.Results, pickerResult{Title: src.Title, URL: src.URL, Clip: a.Clip})
 		}
 	}
 	return s.render(w, r, http.StatusOK, "partials", "kb-picker-results", v)
@@ -164,8 +180,9 @@ func (s *Server) knowledgePicker(w http.ResponseWriter, r *http.Request) error {
 // helpView is a public help page.
 type helpView struct {
 	Page
-	Article parley.Article
-	HTML    template.HTML
+	Article  parley.Article
+	HTML     template.HTML
+	ClipKind string // image, video or file, when the article has a clip
 }
 
 // helpArticle is the public page of a published article. Drafts and
@@ -179,7 +196,33 @@ func (s *Server) helpArticle(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, http.StatusOK, "help_article", "", helpView{Page: Page{Title: a.Title}, Article: a, HTML: body})
+	v := helpView{Page: Page{Title: a.Title}, Article: a, HTML: body}
+	if a.Clip != nil {
+		_, ct, err := s.DB.BlobInfo(r.Context(), a.Clip.UploadID)
+		if err != nil {
+			return err
+		}
+		v.ClipKind = attachmentKind(ct)
+	}
+	return s.render(w, r, http.StatusOK, "help_article", "", v)
+}
+
+// helpClip serves a published article's clip to anyone who may read the
+// article, inline when it is a picture or a video a browser plays.
+func (s *Server) helpClip(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.Knowledge.PublishedArticle(r.Context(), r.PathValue("slug"))
+	if err != nil {
+		return err
+	}
+	if a.Clip == nil {
+		return parley.Errorf(parley.ENOTFOUND, "this article has no clip")
+	}
+	size, ct, err := s.DB.BlobInfo(r.Context(), a.Clip.UploadID)
+	if err != nil {
+		return err
+	}
+	f := parley.Attachment{SHA256: a.Clip.UploadID, Filename: a.Clip.Filename, ContentType: ct, Size: size}
+	return blob.Serve(w, r, s.Blobs, f, attachmentKind(ct) != "file")
 }
 
 // markdown renders without raw HTML (goldmark's default), and the result

@@ -100,6 +100,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /app/admin/knowledge/{id}/delete", s.wrap(admin, s.deleteArticle))
 	mux.HandleFunc("GET /app/knowledge/picker", s.wrap(agent, s.knowledgePicker))
 	mux.HandleFunc("GET /help/articles/{slug}", s.wrap(public, s.helpArticle))
+	mux.HandleFunc("GET /help/articles/{slug}/clip", s.wrap(public, s.helpClip))
 	mux.HandleFunc("GET /app/admin/tokens", s.wrap(admin, s.tokensPage))
 	mux.HandleFunc("POST /app/admin/tokens", s.wrap(admin, s.createToken))
 	mux.HandleFunc("POST /app/admin/tokens/{id}/revoke", s.wrap(admin, s.revokeToken))

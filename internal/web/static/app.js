@@ -144,11 +144,16 @@
     });
     box.hidden = false;
   }
+  // A canned response's clip joins the reply (tools.js keeps the chip).
+  function attachClip(o) {
+    if (o && o.dataset.clip && window.parleyAttachStored) window.parleyAttachStored(o.dataset.clip, o.dataset.clipName);
+  }
   function applySuggestion(o) {
     var ta = $("#composer-text");
     var m = slashMatch(ta);
     if (m) insertText(ta, o.value, m.from, m.to);
     $("#canned-suggest").hidden = true;
+    attachClip(o);
   }
   document.addEventListener("input", function (e) {
     if (e.target.id === "composer-text") { suggestIndex = 0; renderSuggest(); }
@@ -157,6 +162,7 @@
     var t = e.target;
     if (t.id === "canned-select" && t.value) {
       insertText($("#composer-text"), t.value);
+      attachClip(t.options[t.selectedIndex]);
       t.value = "";
     } else if (t.name === "kind") {
       updateComposerMode();

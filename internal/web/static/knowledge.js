@@ -1,6 +1,7 @@
 // Parley: the composer's "Insert article link" picker. Clicking a result
 // inserts "Title: URL" into the reply at the cursor (or replaces the
-// selection), on its own line when the text around it needs one.
+// selection), on its own line when the text around it needs one, and
+// attaches the article's clip if it has one.
 (function () {
   "use strict";
   document.addEventListener("click", function (ev) {
@@ -20,6 +21,9 @@
     ta.focus();
     ta.setSelectionRange(pos, pos);
     ta.dispatchEvent(new Event("input", { bubbles: true }));
+    // The article's clip goes with its link (tools.js keeps the chip).
+    var clip = b.getAttribute("data-kb-clip");
+    if (clip && window.parleyAttachStored) window.parleyAttachStored(clip, b.getAttribute("data-kb-clip-name"));
     var d = b.closest("details");
     if (d) d.open = false;
   });

@@ -30,7 +30,7 @@
     return loaded[name];
   }
   document.addEventListener("click", function (e) {
-    var b = e.target.closest && e.target.closest("#record, #shot");
+    var b = e.target.closest && e.target.closest("#record, #shot, [data-capture]");
     if (!b || window.parleyCaptureLoading) return;
     window.parleyCaptureLoading = true;
     e.preventDefault();
@@ -41,18 +41,57 @@
     });
   }, true);
   // A capture is uploaded at once, in pieces that survive a dropped
-  // connection (resumable.js), and goes with the reply as the stored
+  // connection (resumable.js), and goes with the form as the stored
   // file's upload_id: a long recording is not sent again with the form.
+  // In the composer the chips gather before the file names; a settings
+  // form keeps one clip, in its own .stored-files.
+  function chipFor(origin) {
+    var form = origin && origin.closest && origin.closest("form");
+    var slot = form && $(".stored-files", form);
+    var chip = document.createElement("span");
+    chip.className = "chip stored-file";
+    chip.setAttribute("data-testid", "stored-file");
+    if (slot) {
+      $all(".stored-file", slot).forEach(function (c) { c.remove(); });
+      slot.appendChild(chip);
+      return chip;
+    }
+    var names = $("#file-names");
+    if (!names) return null;
+    names.parentNode.insertBefore(chip, names);
+    return chip;
+  }
+  function stored(chip, id, name, type) {
+    chip.textContent = "📎 " + name + (window.parleyVideoWarning ? window.parleyVideoWarning([{ name: name, type: type || videoType(name) }]) : "") + " ";
+    chip.setAttribute("data-upload-id", id);
+    [["upload_id", id], ["upload_name", name]].forEach(function (p) {
+      var h = document.createElement("input");
+      h.type = "hidden"; h.name = p[0]; h.value = p[1];
+      chip.appendChild(h);
+    });
+    var x = document.createElement("button");
+    x.type = "button"; x.className = "link-btn small"; x.textContent = "×"; x.setAttribute("aria-label", "Remove " + name);
+    x.addEventListener("click", function () { chip.remove(); });
+    chip.appendChild(x);
+  }
+  function videoType(name) {
+    var ext = (name.split(".").pop() || "").toLowerCase();
+    return { webm: "video/webm", mp4: "video/mp4", mov: "video/quicktime" }[ext] || "";
+  }
+  // A canned response's or an article's clip, already stored, joins the
+  // reply being written (once, however often the response is inserted).
+  window.parleyAttachStored = function (id, name) {
+    var form = $("#composer");
+    if (!id || !form || $all(".stored-file", form).some(function (c) { return c.getAttribute("data-upload-id") === id; })) return;
+    var chip = chipFor(null);
+    if (chip) stored(chip, id, name || "file");
+  };
   window.parleyChat = {
-    upload: function (f) {
-      var names = $("#file-names");
+    upload: function (f, origin) {
       var meta = $('meta[name="csrf-token"]');
-      if (!names) return Promise.resolve(false);
-      var chip = document.createElement("span");
-      chip.className = "chip stored-file";
-      chip.setAttribute("data-testid", "stored-file");
+      var chip = chipFor(origin);
+      if (!chip) return Promise.resolve(false);
       chip.textContent = f.name + " …";
-      names.parentNode.insertBefore(chip, names);
       return load("resumable.js").then(function () {
         return window.parleyResumable({
           file: f, url: "/app/uploads/resumable", headers: { "X-CSRF-Token": meta ? meta.content : "" },
@@ -60,16 +99,7 @@
           retrying: function () { chip.textContent = f.name + " (reconnecting…)"; }
         });
       }).then(function (id) {
-        chip.textContent = "📎 " + f.name + (window.parleyVideoWarning ? window.parleyVideoWarning([f]) : "") + " ";
-        [["upload_id", id], ["upload_name", f.name]].forEach(function (p) {
-          var h = document.createElement("input");
-          h.type = "hidden"; h.name = p[0]; h.value = p[1];
-          chip.appendChild(h);
-        });
-        var x = document.createElement("button");
-        x.type = "button"; x.className = "link-btn small"; x.textContent = "×"; x.setAttribute("aria-label", "Remove " + f.name);
-        x.addEventListener("click", function () { chip.remove(); });
-        chip.appendChild(x);
+        stored(chip, id, f.name, f.type);
         return true;
       }, function (err) {
         chip.remove();

@@ -46,13 +46,18 @@
     for (var i = 0; i < types.length; i++) if (MediaRecorder.isTypeSupported && MediaRecorder.isTypeSupported(types[i])) return types[i];
     return '';
   }
+  // The button that started a capture: its form (a settings form with
+  // its own .capture panel) is where the file goes.
+  var origin = null;
   document.addEventListener('click', function (e) {
-    var t = e.target.closest ? e.target.closest('#record, #shot') : null;
+    var t = e.target.closest ? e.target.closest('#record, #shot, [data-capture]') : null;
     if (!t) return;
     e.preventDefault();
-    panel = $('capture');
+    var form = t.closest('form');
+    panel = (form && form.querySelector('.capture')) || $('capture');
     if (!panel) return;
-    if (t.id === 'record') record(); else screenshot();
+    origin = t;
+    if (t.id === 'record' || t.getAttribute('data-capture') === 'record') record(); else screenshot();
   });
   function record() {
     chat.error('');
@@ -96,7 +101,7 @@
     discard.addEventListener('click', function () { URL.revokeObjectURL(url); clear(); });
     attach.addEventListener('click', function () {
       var ext = type === 'video/mp4' ? 'mp4' : 'webm';
-      chat.upload(new File([blob], 'screen-recording-' + Math.round(seconds) + 's.' + ext, { type: type })).then(function (ok) {
+      chat.upload(new File([blob], 'screen-recording-' + Math.round(seconds) + 's.' + ext, { type: type }), origin).then(function (ok) {
         if (ok) { URL.revokeObjectURL(url); clear(); }
       });
     });
@@ -156,7 +161,7 @@
     attach.addEventListener('click', function () {
       c.toBlob(function (blob) {
         if (!blob) { chat.error('The screenshot could not be made.'); return; }
-        chat.upload(new File([blob], 'screenshot.png', { type: 'image/png' })).then(function (ok) {
+        chat.upload(new File([blob], 'screenshot.png', { type: 'image/png' }), origin).then(function (ok) {
           if (ok) { window.removeEventListener('mouseup', up); clear(); }
         });
       }, 'image/png');
