@@ -1,6 +1,7 @@
 package widget
 
 import (
+	"maps"
 	"fmt"
 	"strings"
 
@@ -92,7 +93,9 @@ func textsFor(lang string) chatTexts {
 	if !ok {
 		lang, t = "en", texts["en"]
 	}
-	t.Lang, t.Words = lang, chatWords[lang]
+	t.Lang, t.Words = lang, make(map[string]string, len(chatWords[lang])+len(captureWords[lang]))
+	maps.Copy(t.Words, chatWords[lang])
+	maps.Copy(t.Words, captureWords[lang])
 	t.Record, t.Shot = captureLabels[lang][0], captureLabels[lang][1]
 	return t
 }

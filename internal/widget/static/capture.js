@@ -20,6 +20,13 @@
   document.documentElement.classList.add(window.MediaRecorder ? 'can-record' : 'can-shoot');
   document.documentElement.classList.add('can-shoot');
 
+  // Sentences come in the chat's language when the page has them
+  // (chat.words, by "cap." key); {t}, {max} and {mb} are filled in.
+  function say(key, english, vars) {
+    var s = chat.words ? chat.words('cap.' + key, english) : english;
+    for (var k in vars || {}) s = s.split('{' + k + '}').join(vars[k]);
+    return s;
+  }
   function clear() { panel.textContent = ''; panel.hidden = true; }
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
@@ -32,8 +39,8 @@
   }
   function denied(err) {
     var msg = err && err.name === 'NotAllowedError'
-      ? 'Screen sharing was not allowed, so nothing was recorded. You can still write, or attach a file.'
-      : 'Your screen could not be captured here. You can still write, or attach a file.';
+      ? say('denied', 'Screen sharing was not allowed, so nothing was recorded. You can still write, or attach a file.')
+      : say('failed', 'Your screen could not be captured here. You can still write, or attach a file.');
     chat.error(msg);
   }
   function share() { return md.getDisplayMedia({ video: { frameRate: 15 }, audio: false }); }
@@ -65,12 +72,12 @@
       var type = kind(), chunks = [], started = Date.now();
       var rec = type ? new MediaRecorder(stream, { mimeType: type }) : new MediaRecorder(stream);
       panel.textContent = ''; panel.hidden = false;
-      var status = el('span', { 'class': 'capture-status', 'data-testid': 'record-status' }, 'Recording 0:00 of ' + mmss(MAX_SECONDS));
-      var stop = button('Stop', 'record-stop', true);
+      var status = el('span', { 'class': 'capture-status', 'data-testid': 'record-status' }, say('recording', 'Recording {t} of {max}', { t: '0:00', max: mmss(MAX_SECONDS) }));
+      var stop = button(say('stop', 'Stop'), 'record-stop', true);
       panel.appendChild(status); panel.appendChild(stop);
       var tick = setInterval(function () {
         var s = (Date.now() - started) / 1000;
-        status.textContent = 'Recording ' + mmss(s) + ' of ' + mmss(MAX_SECONDS);
+        status.textContent = say('recording', 'Recording {t} of {max}', { t: mmss(s), max: mmss(MAX_SECONDS) });
         if (s >= MAX_SECONDS && rec.state === 'recording') rec.stop();
       }, 250);
       rec.ondataavailable = function (e) { if (e.data && e.data.size) chunks.push(e.data); };
@@ -89,14 +96,14 @@
   function preview(blob, type, seconds) {
     panel.textContent = '';
     var probe = document.createElement('video');
-    if (!probe.canPlayType(type)) { clear(); chat.error('This recording is of a kind this browser cannot play back, so it was not attached.'); return; }
+    if (!probe.canPlayType(type)) { clear(); chat.error(say('cantPlay', 'This recording is of a kind this browser cannot play back, so it was not attached.')); return; }
     var max = chat.maxBytes();
-    if (max && blob.size > max) { clear(); chat.error('The recording is too large to send (' + Math.round(blob.size / 1048576) + ' MB). Record a shorter one.'); return; }
+    if (max && blob.size > max) { clear(); chat.error(say('tooLarge', 'The recording is too large to send ({mb} MB). Record a shorter one.', { mb: Math.round(blob.size / 1048576) })); return; }
     var url = URL.createObjectURL(blob);
     var v = el('video', { controls: '', 'class': 'capture-preview', 'data-testid': 'record-preview' });
     v.src = url;
-    var info = el('span', { 'class': 'capture-status' }, 'Your recording, ' + mmss(seconds) + '. Attach it to your message?');
-    var attach = button('Attach', 'record-attach', true), discard = button('Discard', 'record-discard');
+    var info = el('span', { 'class': 'capture-status' }, say('yours', 'Your recording, {t}. Attach it to your message?', { t: mmss(seconds) }));
+    var attach = button(say('attach', 'Attach'), 'record-attach', true), discard = button(say('discard', 'Discard'), 'record-discard');
     panel.appendChild(v); panel.appendChild(info); panel.appendChild(attach); panel.appendChild(discard);
     discard.addEventListener('click', function () { URL.revokeObjectURL(url); clear(); });
     attach.addEventListener('click', function () {
@@ -152,21 +159,21 @@
     c.addEventListener('mousedown', down); c.addEventListener('mousemove', move); window.addEventListener('mouseup', up);
     c.addEventListener('touchstart', down); c.addEventListener('touchmove', move); c.addEventListener('touchend', up);
     draw();
-    var box = button('Box', 'shot-box'), arrow = button('Arrow', 'shot-arrow'), undo = button('Undo', 'shot-undo');
-    var attach = button('Attach', 'shot-attach', true), discard = button('Discard', 'shot-discard');
+    var box = button(say('box', 'Box'), 'shot-box'), arrow = button(say('arrow', 'Arrow'), 'shot-arrow'), undo = button(say('undo', 'Undo'), 'shot-undo');
+    var attach = button(say('attach', 'Attach'), 'shot-attach', true), discard = button(say('discard', 'Discard'), 'shot-discard');
     box.addEventListener('click', function () { tool = 'box'; });
     arrow.addEventListener('click', function () { tool = 'arrow'; });
     undo.addEventListener('click', function () { shapes.pop(); draw(); });
     discard.addEventListener('click', function () { window.removeEventListener('mouseup', up); clear(); });
     attach.addEventListener('click', function () {
       c.toBlob(function (blob) {
-        if (!blob) { chat.error('The screenshot could not be made.'); return; }
+        if (!blob) { chat.error(say('shotFailed', 'The screenshot could not be made.')); return; }
         chat.upload(new File([blob], 'screenshot.png', { type: 'image/png' }), origin).then(function (ok) {
           if (ok) { window.removeEventListener('mouseup', up); clear(); }
         });
       }, 'image/png');
     });
-    var tools = el('div', { 'class': 'capture-tools' }, 'Mark what matters: ');
+    var tools = el('div', { 'class': 'capture-tools' }, say('mark', 'Mark what matters:') + ' ');
     [box, arrow, undo, attach, discard].forEach(function (b) { tools.appendChild(b); });
     panel.appendChild(c); panel.appendChild(tools);
     window.parleyShot = { shapes: shapes };

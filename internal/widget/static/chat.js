@@ -488,7 +488,7 @@
     if (f) uploadFile(f);
   });
   // capture.js (screen recordings and screenshots) works through these.
-  window.parleyChat = { upload: uploadFile, error: showError, note: showNote, maxBytes: function () { return cfg.max_upload_bytes || 0; } };
+  window.parleyChat = { upload: uploadFile, error: showError, note: showNote, words: w, maxBytes: function () { return cfg.max_upload_bytes || 0; } };
 
   emailForm.addEventListener('submit', function (e) {
     e.preventDefault();
