@@ -1,8 +1,8 @@
 package widget
 
 import (
-	"maps"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/parleyhq/parley/internal/parley"
