@@ -147,6 +147,9 @@ type Attachment struct {
 	Filename    string `json:"filename"`
 	ContentType string `json:"content_type"` // sniffed from the bytes, never trusted from the sender
 	Size        int64  `json:"size"`
+	// DurationMS is a video's length, read from the file when it was
+	// uploaded; 0 when unknown or not a video.
+	DurationMS int64 `json:"duration_ms,omitempty"`
 }
 
 // Event is one row of the append-only event log. Every change is written

@@ -20,7 +20,7 @@ func TestClips(t *testing.T) {
 		write := func(f func(tx *store.Tx) error) error { return db.Write(ctx, f) }
 		shaCanned, shaArticle, shaLoose := strings.Repeat("a", 64), strings.Repeat("b", 64), strings.Repeat("c", 64)
 		for _, sha := range []string{shaCanned, shaArticle, shaLoose} {
-			if err := write(func(tx *store.Tx) error { return tx.RegisterUpload(sha, 10, "video/webm") }); err != nil {
+			if err := write(func(tx *store.Tx) error { return tx.RegisterUpload(sha, 10, "video/webm", 0) }); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -312,15 +312,16 @@ func (db *DB) loadAttachments(ctx context.Context, list []parley.Message) error 
 }
 
 func (db *DB) loadAttachmentChunk(ctx context.Context, byID map[int64]*parley.Message, ids []any) error {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, message_id, sha256, filename, content_type, size FROM attachments
-		WHERE message_id IN (`+placeholders(1, len(ids))+`) ORDER BY id`, ids...)
+	rows, err := db.read.QueryContext(ctx, `SELECT a.id, a.message_id, a.sha256, a.filename, a.content_type, a.size, b.duration_ms
+		FROM attachments a JOIN blobs b ON b.sha256 = a.sha256
+		WHERE a.message_id IN (`+placeholders(1, len(ids))+`) ORDER BY a.id`, ids...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var a parley.Attachment
-		if err := rows.Scan(&a.ID, &a.MessageID, &a.SHA256, &a.Filename, &a.ContentType, &a.Size); err != nil {
+		if err := rows.Scan(&a.ID, &a.MessageID, &a.SHA256, &a.Filename, &a.ContentType, &a.Size, &a.DurationMS); err != nil {
 			return err
 		}
 		if m := byID[a.MessageID]; m != nil {
@@ -333,8 +334,9 @@ func (db *DB) loadAttachmentChunk(ctx context.Context, byID map[int64]*parley.Me
 // Attachment returns one attachment's metadata. Returns ENOTFOUND if there is none.
 func (db *DB) Attachment(ctx context.Context, id int64) (parley.Attachment, error) {
 	var a parley.Attachment
-	err := db.read.QueryRowContext(ctx, "SELECT id, message_id, sha256, filename, content_type, size FROM attachments WHERE id = $1", id).
-		Scan(&a.ID, &a.MessageID, &a.SHA256, &a.Filename, &a.ContentType, &a.Size)
+	err := db.read.QueryRowContext(ctx, `SELECT a.id, a.message_id, a.sha256, a.filename, a.content_type, a.size, b.duration_ms
+		FROM attachments a JOIN blobs b ON b.sha256 = a.sha256 WHERE a.id = $1`, id).
+		Scan(&a.ID, &a.MessageID, &a.SHA256, &a.Filename, &a.ContentType, &a.Size, &a.DurationMS)
 	return a, notFound(err, "attachment", id)
 }
 

@@ -10,10 +10,11 @@ import (
 // RegisterUpload records a stored blob that someone has just uploaded: a
 // new row, or for a file already known, a fresh uploaded_at, so the
 // orphan cleanup counts its grace period from this upload.
-func (tx *Tx) RegisterUpload(sha string, size int64, contentType string) (err error) {
+func (tx *Tx) RegisterUpload(sha string, size int64, contentType string, length time.Duration) (err error) {
 	defer wrap(&err, "store: RegisterUpload")
-	_, err = tx.exec(`INSERT INTO blobs (sha256, size, content_type, created_at, uploaded_at) VALUES ($1, $2, $3, $4, $4)
-		ON CONFLICT (sha256) DO UPDATE SET uploaded_at = excluded.uploaded_at`, sha, size, contentType, ts(tx.now))
+	_, err = tx.exec(`INSERT INTO blobs (sha256, size, content_type, created_at, uploaded_at, duration_ms) VALUES ($1, $2, $3, $4, $4, $5)
+		ON CONFLICT (sha256) DO UPDATE SET uploaded_at = excluded.uploaded_at, duration_ms = excluded.duration_ms`,
+		sha, size, contentType, ts(tx.now), length.Milliseconds())
 	return err
 }
 

@@ -50,6 +50,9 @@ func TestBrowserComposerRecording(t *testing.T) {
 	if !waitJS(t, ctx, `!!document.querySelector('#timeline video.file-video')`, 5*time.Second) {
 		t.Fatal("the timeline does not play the recording")
 	}
+	if !waitJS(t, ctx, `/^0:0[1-3]$/.test((document.querySelector('#timeline [data-testid=video-length]') || {}).textContent || '')`, 2*time.Second) {
+		t.Fatal("the timeline does not show the recording's length")
+	}
 	if !waitJS(t, ctx, `!document.querySelector('#composer [data-testid=stored-file]')`, 2*time.Second) {
 		t.Fatal("the sent recording is still in the composer")
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sort"
@@ -126,6 +127,9 @@ type AttachmentView struct {
 	Size int64
 	Kind string // image, video, file
 	URL  string
+	// Length is a video's "m:ss" when known: a browser's recording does
+	// not tell the player until it has been played through.
+	Length string
 }
 
 // CannedView is a canned response with its variables filled in for this
@@ -388,7 +392,7 @@ func (s *Server) messageView(m parley.Message, c parley.Conversation, in parley.
 	}
 	for _, a := range m.Attachments {
 		mv.Attachments = append(mv.Attachments, AttachmentView{ID: a.ID, Name: a.Filename, Size: a.Size, Kind: attachmentKind(a.ContentType),
-			URL: "/app/attachments/" + strconv.FormatInt(a.ID, 10)})
+			URL: "/app/attachments/" + strconv.FormatInt(a.ID, 10), Length: clipLength(a.DurationMS)})
 	}
 	for _, o := range m.Omitted {
 		mv.Omitted = append(mv.Omitted, OmittedView{Name: o.Filename, Size: o.Size, Why: o.Explain()})
@@ -401,6 +405,19 @@ func (s *Server) messageView(m parley.Message, c parley.Conversation, in parley.
 var inlineTypes = map[string]string{
 	"image/png": "image", "image/jpeg": "image", "image/gif": "image", "image/webp": "image",
 	"video/mp4": "video", "video/webm": "video", "audio/mpeg": "file",
+}
+
+// clipLength is a video's length as players show it ("0:42", "1:05:00");
+// empty when unknown.
+func clipLength(ms int64) string {
+	if ms <= 0 {
+		return ""
+	}
+	s := (ms + 500) / 1000
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }
 
 func attachmentKind(ct string) string {

@@ -113,6 +113,12 @@ func TestBrowserScreenRecording(t *testing.T) {
 	if !wait(`!!document.querySelector('[data-testid=video]')`, 5*time.Second) {
 		t.Fatal("the chat does not play the recording it sent")
 	}
+	// Its length is shown at once (read from the file by Parley: the
+	// recording itself does not tell the player), and its first frame.
+	if !wait(`/^▶ 0:0[1-3]$/.test((document.querySelector('[data-testid=video-length]') || {}).textContent || '') &&
+	  /#t=0\.1$/.test(document.querySelector('[data-testid=video]').getAttribute('src'))`, 3*time.Second) {
+		t.Fatal("the recording's length or poster frame is not shown")
+	}
 	// A screenshot with a box drawn on it.
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid=screenshot]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=shot-canvas]`))); err != nil {
 		t.Fatal(err)
@@ -139,6 +145,9 @@ func TestBrowserScreenRecording(t *testing.T) {
 			for _, m := range f.apiMessages(c.ID) {
 				for _, a := range m.Attachments {
 					kinds = append(kinds, a.ContentType+" "+fmt.Sprint(a.Size > 1000))
+					if a.ContentType == "video/webm" && (a.DurationMS < 1000 || a.DurationMS > 4000) {
+						t.Errorf("the recording's stored length: %d ms for about 1.5 s", a.DurationMS)
+					}
 				}
 			}
 		}

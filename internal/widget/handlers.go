@@ -108,6 +108,9 @@ type attachmentJSON struct {
 	ContentType string `json:"content_type"`
 	Size        int64  `json:"size"`
 	URL         string `json:"url"` // signed; works without the visitor token (for <img>)
+	// DurationMS is a video's length when known (a recording does not
+	// tell the player until it has been played through).
+	DurationMS int64 `json:"duration_ms,omitempty"`
 }
 
 // AutomatedAuthor is how the widget names the sender of Parley's own
@@ -174,7 +177,7 @@ func (rd *renderer) message(ctx context.Context, m parley.Message) messageJSON {
 	for _, a := range m.Attachments {
 		sig, _ := inbox.SignWidget(rd.s.Box, rd.inbox, inbox.PurposeAttachment, fmt.Sprintf("%d-%d", rd.inbox, a.ID), exp) // the key was checked in renderer
 		out.Attachments = append(out.Attachments, attachmentJSON{Filename: a.Filename, ContentType: a.ContentType, Size: a.Size,
-			URL: fmt.Sprintf("/widget/%d/attachments/%d?sig=%s", rd.inbox, a.ID, sig)})
+			URL: fmt.Sprintf("/widget/%d/attachments/%d?sig=%s", rd.inbox, a.ID, sig), DurationMS: a.DurationMS})
 	}
 	return out
 }

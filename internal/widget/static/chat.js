@@ -148,11 +148,21 @@
     if (m.text && !m.survey) linkify(bubble, m.text);
     (m.attachments || []).forEach(function (a) {
       if (/^video\/(webm|mp4|ogg|quicktime)$/.test(a.content_type)) {
-        // A recording plays here: its first frame and length show at once.
+        // A recording plays here. Its first frame is the poster (the
+        // #t=0.1 fragment makes the browser fetch and show it), and its
+        // length is Parley's, read when it was uploaded: a browser's
+        // recording does not tell the player until played through.
         var v = document.createElement('video');
-        v.controls = true; v.preload = 'metadata'; v.src = a.url; v.className = 'file-video';
+        v.controls = true; v.preload = 'metadata'; v.src = a.url + '#t=0.1'; v.className = 'file-video';
         v.setAttribute('data-testid', 'video');
         bubble.appendChild(v);
+        if (a.duration_ms > 0) {
+          var len = document.createElement('span');
+          var s = Math.round(a.duration_ms / 1000);
+          len.className = 'file-length'; len.setAttribute('data-testid', 'video-length');
+          len.textContent = '▶ ' + Math.floor(s / 60) + ':' + (s % 60 < 10 ? '0' : '') + (s % 60);
+          bubble.appendChild(len);
+        }
         return;
       }
       var link = document.createElement('a');
