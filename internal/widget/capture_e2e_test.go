@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/parleyhq/parley/internal/app/apptest"
+	"github.com/parleyhq/parley/internal/parley"
 )
 
 // syntheticScreen stands in for the screen a customer would share: an
@@ -157,5 +158,19 @@ func TestBrowserScreenRecording(t *testing.T) {
 	}
 	if strings.Join(kinds, ",") != "video/webm true,image/png true" {
 		t.Fatalf("attachments stored: %v", kinds)
+	}
+	// The agent, in a browser of their own, plays the recording (with its
+	// length) and sees the marked screenshot.
+	agent := apptest.Browser(t)
+	f.signIn(agent, "lan@example.com", "Lan", parley.RoleAgent)
+	convs := f.apiConversations()
+	if err := chromedp.Do(agent, chromedp.Navigate(fmt.Sprintf("%s/app/conversations/%d", f.env.URL, convs[0].ID)),
+		chromedp.WaitVisible(chromedp.CSS(`#timeline`))); err != nil {
+		t.Fatal(err)
+	}
+	if !waitJS(agent, `(function(){ var v = document.querySelector('#timeline video.file-video'), i = document.querySelector('#timeline .file-image img');
+	  return !!v && v.readyState >= 1 && !!i && i.complete && i.naturalWidth > 0 &&
+	    /^0:0[1-3]$/.test((document.querySelector('#timeline [data-testid=video-length]') || {}).textContent || '') })()`, 5*time.Second) {
+		t.Fatal("the agent does not see the customer's recording (playable, with its length) and screenshot")
 	}
 }
