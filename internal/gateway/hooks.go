@@ -24,6 +24,7 @@ func (g *Gateway) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /hooks/{channel}/{inbox_id}", g.handshake)
 	mux.HandleFunc("POST /hooks/{channel}/{inbox_id}", g.webhook)
 	mux.HandleFunc("GET /hooks/media/{attachment_id}/{expires}/{sig}", g.serveMedia)
+	mux.HandleFunc("GET /hooks/watch/{attachment_id}/{expires}/{sig}", g.serveWatch)
 }
 
 func (g *Gateway) route(r *http.Request) (*conn, error) {

@@ -25,38 +25,52 @@ const mediaLinkTTL = 48 * time.Hour
 
 // MediaURL returns a signed public link to an attachment for a provider
 // to fetch: no session, valid for mediaLinkTTL, bound to one attachment.
-func (g *Gateway) MediaURL(a parley.Attachment) (string, error) { return g.mediaURL(a, mediaLinkTTL) }
+func (g *Gateway) MediaURL(a parley.Attachment) (string, error) {
+	return g.signedURL("media", a, mediaLinkTTL)
+}
 
 // watchLinkTTL is how long a customer's link to a recording works: a
 // message read days later still plays.
 const watchLinkTTL = 30 * 24 * time.Hour
 
-func (g *Gateway) mediaURL(a parley.Attachment, ttl time.Duration) (string, error) {
+// signedURL is a public link to one attachment under /hooks/{kind}/ (the
+// file itself, or the page that plays it), signed until now+ttl; both
+// kinds share the signature, so the page can name the file.
+func (g *Gateway) signedURL(kind string, a parley.Attachment, ttl time.Duration) (string, error) {
 	exp := g.now().Add(ttl).Unix()
 	sig, err := g.Box.MAC("media", []byte(fmt.Sprintf("%d/%d", a.ID, exp)))
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%s/hooks/media/%d/%d/%s", g.BaseURL(), a.ID, exp, sig), nil
+	return fmt.Sprintf("%s/hooks/%s/%d/%d/%s", g.BaseURL(), kind, a.ID, exp, sig), nil
 }
 
-func (g *Gateway) serveMedia(w http.ResponseWriter, r *http.Request) {
+// signedAttachment checks a signed link's path and returns its
+// attachment; any fault is ENOTFOUND, so a guessed link learns nothing.
+func (g *Gateway) signedAttachment(r *http.Request) (parley.Attachment, time.Time, error) {
 	id, err1 := strconv.ParseInt(r.PathValue("attachment_id"), 10, 64)
 	exp, err2 := strconv.ParseInt(r.PathValue("expires"), 10, 64)
 	if err1 != nil || err2 != nil || !g.Box.CheckMAC("media", []byte(fmt.Sprintf("%d/%d", id, exp)), r.PathValue("sig")) {
-		jsonhttp.Error(w, r, parley.Errorf(parley.ENOTFOUND, "no such file"))
-		return
+		return parley.Attachment{}, time.Time{}, parley.Errorf(parley.ENOTFOUND, "no such file")
 	}
 	if g.now().Unix() > exp {
-		jsonhttp.Error(w, r, parley.Errorf(parley.ENOTFOUND, "this link has expired"))
-		return
+		return parley.Attachment{}, time.Time{}, parley.Errorf(parley.ENOTFOUND, "this link has expired")
 	}
 	a, err := g.DB.Attachment(r.Context(), id)
+	return a, time.Unix(exp, 0), err
+}
+
+// serveMedia serves the file; a picture or a video plays in the browser
+// (the customer's watch page embeds it), anything else downloads.
+func (g *Gateway) serveMedia(w http.ResponseWriter, r *http.Request) {
+	a, _, err := g.signedAttachment(r)
 	if err != nil {
 		jsonhttp.Error(w, r, err)
 		return
 	}
-	if err := blob.Serve(w, r, g.Blobs, a, false); err != nil {
+	ct, _, _ := strings.Cut(a.ContentType, ";")
+	inline := (strings.HasPrefix(ct, "video/") || strings.HasPrefix(ct, "image/")) && ct != "image/svg+xml"
+	if err := blob.Serve(w, r, g.Blobs, a, inline); err != nil {
 		jsonhttp.Error(w, r, err)
 	}
 }

@@ -173,12 +173,16 @@ func (g *Gateway) Send(ctx context.Context, job store.Job) error {
 	for _, a := range m.Attachments {
 		if strings.HasPrefix(a.ContentType, "video/") && !carriesVideo(c.inbox.ChannelType, a.ContentType) {
 			// The channel cannot carry this video (the composer said so
-			// before sending): the customer gets a link that plays it.
-			u, err := g.mediaURL(a, watchLinkTTL)
+			// before sending): the customer gets a page that plays it.
+			u, err := g.signedURL("watch", a, watchLinkTTL)
 			if err != nil {
 				return g.fail(ctx, m.ID, err.Error(), err)
 			}
-			out.Text = strings.TrimSpace(out.Text + "\n\nWatch the video: " + u)
+			watch := "Watch the video"
+			if l := parley.VideoLength(a.DurationMS); l != "" {
+				watch += " (" + l + ")"
+			}
+			out.Text = strings.TrimSpace(out.Text + "\n\n" + watch + ": " + u)
 			continue
 		}
 		u, err := g.MediaURL(a)

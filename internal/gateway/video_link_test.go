@@ -39,17 +39,35 @@ func TestVideoAsLink(t *testing.T) {
 	}
 	text := reqs[0].Form.Get("Body")
 	link := text[strings.LastIndex(text, " ")+1:]
-	if !strings.HasPrefix(text, "Here is how:\n\nWatch the video: ") || !strings.HasPrefix(link, s.App.BaseURL()+"/hooks/media/") {
+	if !strings.HasPrefix(text, "Here is how:\n\nWatch the video: ") || !strings.HasPrefix(link, s.App.BaseURL()+"/hooks/watch/") {
 		t.Fatalf("the SMS: %q", text)
 	}
-	resp, err := http.Get(link)
-	if err != nil {
-		t.Fatal(err)
+	get := func(u string) (*http.Response, string) {
+		t.Helper()
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		return resp, string(readAll(resp))
 	}
-	got := readAll(resp)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || len(got) != len(webm) || !strings.HasPrefix(resp.Header.Get("Content-Type"), "video/webm") {
-		t.Fatalf("the link = %d %s, %d bytes", resp.StatusCode, resp.Header.Get("Content-Type"), len(got))
+	// The link opens a page that plays the file, with no script.
+	resp, page := get(link)
+	src := strings.Replace(strings.TrimPrefix(link, s.App.BaseURL()), "/hooks/watch/", "/hooks/media/", 1)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(page, `<video controls playsinline preload="metadata" src="`+src+`#t=0.1">`) || !strings.Contains(page, "A video from sms test") ||
+		!strings.Contains(page, "screen-recording-12s.webm") || strings.Contains(page, "<script") ||
+		!strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Fatalf("the page = %d %s %s", resp.StatusCode, resp.Header, page)
+	}
+	resp, got := get(s.App.BaseURL() + src)
+	if resp.StatusCode != 200 || len(got) != len(webm) || !strings.HasPrefix(resp.Header.Get("Content-Type"), "video/webm") ||
+		!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "inline") {
+		t.Fatalf("the file = %d %s %s, %d bytes", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"), len(got))
+	}
+	// A link altered by a character, or to a file that is not a video, is not found.
+	if resp, _ := get(link[:len(link)-1] + "x"); resp.StatusCode != 404 {
+		t.Errorf("a forged watch link = %d", resp.StatusCode)
 	}
 	if m := s.message(decodeID(t, body)); m.DeliveryState != parley.DeliverySent {
 		t.Fatalf("the reply: %s %s", m.DeliveryState, m.DeliveryError)

@@ -1,5 +1,7 @@
 package parley
 
+import "fmt"
+
 // Clip is a file kept with a canned response or a knowledge article (a
 // screen recording that shows the fix, a marked screenshot) and offered
 // as an attachment whenever an agent uses it. UploadID is the stored
@@ -28,4 +30,17 @@ func isLowerHex(s string) bool {
 		}
 	}
 	return true
+}
+
+// VideoLength is a video's length as players show it ("0:42",
+// "1:05:00"), from Attachment.DurationMS; empty when unknown.
+func VideoLength(ms int64) string {
+	if ms <= 0 {
+		return ""
+	}
+	s := (ms + 500) / 1000
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }

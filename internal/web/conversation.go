@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sort"
@@ -392,7 +391,7 @@ func (s *Server) messageView(m parley.Message, c parley.Conversation, in parley.
 	}
 	for _, a := range m.Attachments {
 		mv.Attachments = append(mv.Attachments, AttachmentView{ID: a.ID, Name: a.Filename, Size: a.Size, Kind: attachmentKind(a.ContentType),
-			URL: "/app/attachments/" + strconv.FormatInt(a.ID, 10), Length: clipLength(a.DurationMS)})
+			URL: "/app/attachments/" + strconv.FormatInt(a.ID, 10), Length: parley.VideoLength(a.DurationMS)})
 	}
 	for _, o := range m.Omitted {
 		mv.Omitted = append(mv.Omitted, OmittedView{Name: o.Filename, Size: o.Size, Why: o.Explain()})
@@ -405,19 +404,6 @@ func (s *Server) messageView(m parley.Message, c parley.Conversation, in parley.
 var inlineTypes = map[string]string{
 	"image/png": "image", "image/jpeg": "image", "image/gif": "image", "image/webp": "image",
 	"video/mp4": "video", "video/webm": "video", "audio/mpeg": "file",
-}
-
-// clipLength is a video's length as players show it ("0:42", "1:05:00");
-// empty when unknown.
-func clipLength(ms int64) string {
-	if ms <= 0 {
-		return ""
-	}
-	s := (ms + 500) / 1000
-	if s >= 3600 {
-		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
-	}
-	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }
 
 func attachmentKind(ct string) string {
