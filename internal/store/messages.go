@@ -65,11 +65,13 @@ func (tx *Tx) CreateMessage(c *parley.Conversation, m *parley.Message) (err erro
 		}
 		omitted = string(b)
 	}
+	// assignee_id copies the conversation's (search reads it; a trigger
+	// keeps it right when the conversation is reassigned).
 	err = tx.queryRow(`INSERT INTO messages (conversation_id, inbox_id, direction, author_agent_id, author_contact_id, text,
-			external_id, delivery_state, delivery_error, channel_payload, automated, created_at, updated_at, omitted)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $11, $11, $13) RETURNING id`,
+			external_id, delivery_state, delivery_error, channel_payload, automated, created_at, updated_at, omitted, assignee_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $11, $11, $13, $14) RETURNING id`,
 		c.ID, inboxID, m.Direction, idPtr(m.AuthorAgentID), idPtr(m.AuthorContactID), m.Text, ext,
-		m.DeliveryState, m.DeliveryError, m.ChannelPayload, ts(tx.now), m.Automated, omitted).Scan(&m.ID)
+		m.DeliveryState, m.DeliveryError, m.ChannelPayload, ts(tx.now), m.Automated, omitted, idPtr(c.AssigneeID)).Scan(&m.ID)
 	if err != nil {
 		return err
 	}

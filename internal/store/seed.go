@@ -200,7 +200,7 @@ func (tx *Tx) seedBatch(rng *rand.Rand, opts SeedOptions, inboxIDs []int64, done
 			contacts.row(r.contact, r.name, "", "", r.created, r.created)
 			idents.row(r.contact, parley.IdentityExternal, r.inbox, "seed-"+strconv.FormatInt(r.contact, 10), r.created)
 			convs.row(r.conv, r.inbox, r.contact, r.assignee, r.status, r.priority, r.firstResp, r.resolvedAt, r.activity, r.created, r.activity)
-			msgs.row(r.conv, r.inbox, parley.Incoming, r.contact, r.text, "seed-"+strconv.FormatInt(r.conv, 10), r.created, r.created)
+			msgs.row(r.conv, r.inbox, parley.Incoming, r.contact, r.text, "seed-"+strconv.FormatInt(r.conv, 10), r.created, r.created, r.assignee)
 		}
 		for _, ins := range []struct {
 			head string
@@ -211,7 +211,7 @@ func (tx *Tx) seedBatch(rng *rand.Rand, opts SeedOptions, inboxIDs []int64, done
 			{`INSERT INTO conversations (id, inbox_id, contact_id, assignee_id, status, priority, first_response_at, resolved_at,
 				last_activity_at, created_at, updated_at)`, &convs},
 			{`INSERT INTO messages (conversation_id, inbox_id, direction, author_contact_id, text, external_id,
-				created_at, updated_at)`, &msgs},
+				created_at, updated_at, assignee_id)`, &msgs},
 		} {
 			q := ins.head + " VALUES " + ins.m.values.String()
 			if len(chunk) < seedRowsPerInsert {
