@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"fmt"
@@ -42,9 +43,22 @@ func startSelf(ctx context.Context, c *common, w io.Writer) (_ *selfServer, err 
 	cfg := config.Default()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = c.dataDir
+	// Channel inboxes need a secret key. A fresh one per run, unless the
+	// data is kept for later runs: a kept data dir keeps its own
+	// secret.key (as Parley does with none configured), and a kept schema
+	// gets one derived from its name, so the next run can open it.
 	key := make([]byte, 32)
 	rand.Read(key)
-	cfg.SecretKey = hex.EncodeToString(key) // channel inboxes need one; a fresh one per run
+	switch {
+	case c.databaseURL != "" && c.schema != "":
+		sum := sha256.Sum256([]byte("parley-load schema " + c.schema))
+		key = sum[:]
+	case c.databaseURL == "" && cfg.DataDir != "":
+		key = nil
+	}
+	if key != nil {
+		cfg.SecretKey = hex.EncodeToString(key)
+	}
 	if cfg.DataDir == "" {
 		dir, err := os.MkdirTemp("", "parley-load-")
 		if err != nil {
