@@ -182,17 +182,7 @@ func TestEventsTailMissesNothing(t *testing.T) {
 			n = len(got)
 			tail()
 		}
-		var want []int64
-		rows, err := db.ReadPool().QueryContext(ctx, "SELECT seq FROM events ORDER BY seq")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var s int64
-			rows.Scan(&s)
-			want = append(want, s)
-		}
-		rows.Close()
+		want := int64s(t, db, "SELECT seq FROM events ORDER BY seq")
 		if !slices.Equal(got, want) {
 			t.Fatalf("tail read %d events, the log holds %d (first difference at %d)", len(got), len(want), firstDiff(got, want))
 		}

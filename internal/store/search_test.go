@@ -51,17 +51,7 @@ func TestSearchPlans(t *testing.T) {
 		// message's copy of its assignee must follow (a trigger), or the
 		// searches below disagree with the reference, which reads the
 		// conversation's.
-		var convIDs []int64
-		rows, err := db.ReadPool().Query("SELECT id FROM conversations ORDER BY id")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var id int64
-			rows.Scan(&id)
-			convIDs = append(convIDs, id)
-		}
-		rows.Close()
+		convIDs := int64s(t, db, "SELECT id FROM conversations ORDER BY id")
 		mustWrite(t, db, func(tx *store.Tx) error {
 			for i, id := range convIDs {
 				if i%5 != 0 {

@@ -39,6 +39,28 @@ func (c *fixedClock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// int64s reads a query's first column (ids, sequence numbers).
+func int64s(t testing.TB, db *store.DB, query string) []int64 {
+	t.Helper()
+	rows, err := db.ReadPool().QueryContext(ctx, query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 func mustWrite(t testing.TB, db *store.DB, fn func(tx *store.Tx) error) {
 	t.Helper()
 	if err := db.Write(ctx, fn); err != nil {

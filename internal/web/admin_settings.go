@@ -265,9 +265,12 @@ func (s *Server) saveCanned(w http.ResponseWriter, r *http.Request) error {
 		}
 		c.Clip = old.Clip
 	}
-	var err error
-	if c.Clip, err = s.clipFrom(r, c.Clip); err != nil {
+	clip, set, err := s.clipFrom(r)
+	if err != nil {
 		return err
+	}
+	if set {
+		c.Clip = clip
 	}
 	if _, err := s.Inbox.SaveCanned(r.Context(), actorFrom(r), c); err != nil {
 		return err

@@ -29,37 +29,37 @@ func (s *Server) storeFormFile(r *http.Request, fh *multipart.FileHeader) (inbox
 
 // clipFrom reads the clip a canned response or article form sets: a file
 // chosen in the "clip" input, or one recorded in the page and already
-// stored (the upload_id and upload_name a capture leaves in the form);
-// remove_clip drops the current one; otherwise the current one stays
-// (clip_keep names it in a form shown again after an error).
-func (s *Server) clipFrom(r *http.Request, current *parley.Clip) (*parley.Clip, error) {
+// stored (the upload_id and upload_name a capture leaves in the form),
+// or, in a form shown again after an error, the one it had (clip_keep);
+// remove_clip drops it. set is false when the form leaves the clip as it
+// is.
+func (s *Server) clipFrom(r *http.Request) (clip *parley.Clip, set bool, err error) {
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
 		if err := r.ParseMultipartForm(1 << 20); err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
-				return nil, parley.Errorf(parley.ETOOLARGE, "the file is larger than the upload limit")
+				return nil, false, parley.Errorf(parley.ETOOLARGE, "the file is larger than the upload limit")
 			}
-			return nil, parley.Errorf(parley.EINVALID, "the form could not be read")
+			return nil, false, parley.Errorf(parley.EINVALID, "the form could not be read")
 		}
 	}
 	if r.MultipartForm != nil {
 		if fhs := r.MultipartForm.File["clip"]; len(fhs) > 0 && fhs[0].Size > 0 {
 			ref, err := s.storeFormFile(r, fhs[0])
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
-			return &parley.Clip{UploadID: ref.SHA256, Filename: ref.Filename}, nil
+			return &parley.Clip{UploadID: ref.SHA256, Filename: ref.Filename}, true, nil
 		}
 	}
 	if id := r.FormValue("upload_id"); id != "" {
-		return &parley.Clip{UploadID: id, Filename: r.FormValue("upload_name")}, nil
+		return &parley.Clip{UploadID: id, Filename: r.FormValue("upload_name")}, true, nil
 	}
 	if r.FormValue("remove_clip") != "" {
-		return nil, nil
+		return nil, true, nil
 	}
-	// A form shown again after an error carries the clip it had.
-	if id := r.FormValue("clip_keep"); id != "" && current == nil {
-		return &parley.Clip{UploadID: id, Filename: r.FormValue("clip_keep_name")}, nil
+	if id := r.FormValue("clip_keep"); id != "" {
+		return &parley.Clip{UploadID: id, Filename: r.FormValue("clip_keep_name")}, true, nil
 	}
-	return current, nil
+	return nil, false, nil
 }

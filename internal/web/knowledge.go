@@ -11,6 +11,7 @@ import (
 	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/knowledge"
 	"github.com/parleyhq/parley/internal/parley"
+	"github.com/parleyhq/parley/internal/store"
 	"github.com/yuin/goldmark"
 )
 
@@ -84,12 +85,13 @@ func (s *Server) saveArticle(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	role := actorFrom(r).Role
+	clip, clipSet, err := s.clipFrom(r)
+	if err != nil {
+		return err
+	}
+	in.Clip = clip
 	var a parley.Article
-	var err error
 	if r.PathValue("id") == "" {
-		if in.Clip, err = s.clipFrom(r, nil); err != nil {
-			return err
-		}
 		a, err = s.Knowledge.CreateArticle(r.Context(), role, in)
 	} else {
 		var id int64
@@ -97,16 +99,12 @@ func (s *Server) saveArticle(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		in.ID = id
-		var old parley.Article
-		if old, err = s.Knowledge.Article(r.Context(), id); err != nil {
-			return err
+		tags := in.Tags
+		patch := knowledge.ArticlePatch{Title: &in.Title, Slug: &in.Slug, Body: &in.Body, Lang: &in.Lang, Status: &in.Status, Tags: &tags}
+		if clipSet {
+			patch.Clip = &clip
 		}
-		if in.Clip, err = s.clipFrom(r, old.Clip); err != nil {
-			return err
-		}
-		tags, clip := in.Tags, in.Clip
-		a, err = s.Knowledge.UpdateArticle(r.Context(), role, id, knowledge.ArticlePatch{Title: &in.Title, Slug: &in.Slug,
-			Body: &in.Body, Lang: &in.Lang, Status: &in.Status, Tags: &tags, Clip: &clip})
+		a, err = s.Knowledge.UpdateArticle(r.Context(), role, id, patch)
 	}
 	if code := parley.ErrorCode(err); code == parley.EINVALID || code == parley.ECONFLICT {
 		p := s.page(r, "Knowledge base", "knowledge")
@@ -117,6 +115,13 @@ func (s *Server) saveArticle(w http.ResponseWriter, r *http.Request) error {
 				return err
 			}
 			return s.render(w, r, http.StatusBadRequest, "admin_knowledge", "", v)
+		}
+		if !clipSet { // shown again with the clip the article keeps
+			old, err := s.Knowledge.Article(r.Context(), in.ID)
+			if err != nil {
+				return err
+			}
+			f.Clip = old.Clip
 		}
 		p.Title = "Edit article"
 		return s.render(w, r, http.StatusBadRequest, "admin_article", "", articleEditView{Page: p, Form: f})
@@ -166,12 +171,21 @@ func (s *Server) knowledgePicker(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
+		// The results' clips, in one read.
+		ids := make([]int64, len(res))
+		for i, src := range res {
+			ids[i] = src.ID
+		}
+		articles, err := s.DB.Articles(r.Context(), store.ArticleFilter{IDs: ids, Limit: len(ids)})
+		if err != nil {
+			return err
+		}
+		clips := make(map[int64]*parley.Clip, len(articles))
+		for _, a := range articles {
+			clips[a.ID] = a.Clip
+		}
 		for _, src := range res {
-			a, err := s.Knowledge.Article(r.Context(), src.ID)
-			if err != nil {
-				return err
-			}
-			v.Results = append(v.Results, pickerResult{Title: src.Title, URL: src.URL, Clip: a.Clip})
+			v.Results = append(v.Results, pickerResult{Title: src.Title, URL: src.URL, Clip: clips[src.ID]})
 		}
 	}
 	return s.render(w, r, http.StatusOK, "partials", "kb-picker-results", v)
