@@ -80,7 +80,11 @@ func startSelf(ctx context.Context, c *common, w io.Writer) (_ *selfServer, err 
 		if !schemaName.MatchString(schema) {
 			return s, fmt.Errorf("--schema %q: use lower-case letters, digits and _", schema)
 		}
-		admin, err := sql.Open("pgx", c.databaseURL)
+		adminURL, err := store.DriverURL(c.databaseURL)
+		if err != nil {
+			return s, err
+		}
+		admin, err := sql.Open("pgx", adminURL)
 		if err != nil {
 			return s, err
 		}

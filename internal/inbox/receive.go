@@ -126,7 +126,8 @@ func (s *Service) Receive(ctx context.Context, inboxID int64, in Incoming) (r Re
 	if in.ContactID != 0 {
 		key = fmt.Sprintf("contact/%d", in.ContactID)
 	}
-	err = s.DB.WriteKeyed(ctx, key, func(tx *store.Tx) error {
+	hint := store.ReceiveHint{InboxID: inboxID, ExternalID: in.ExternalID, Contact: in.Contact, ContactID: in.ContactID}
+	err = s.DB.WriteReceive(ctx, key, hint, func(tx *store.Tx) error {
 		r = Received{}
 		if in.ExternalID != "" {
 			m, err := tx.MessageByExternalID(inboxID, in.ExternalID)

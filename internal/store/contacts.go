@@ -40,58 +40,27 @@ type ContactKey struct {
 // with nothing new this is one query: it runs for every received message.
 func (tx *Tx) FindOrCreateContact(inboxID int64, k ContactKey) (c parley.Contact, created bool, err error) {
 	defer wrap(&err, "store: FindOrCreateContact")
-	type ident struct {
-		kind  string
-		scope int64
-		id    string
-	}
-	var ids []ident
-	if k.ExternalID != "" {
-		ids = append(ids, ident{k.Kind, inboxID, k.ExternalID})
-	}
-	if k.Email != "" {
-		ids = append(ids, ident{parley.IdentityEmail, 0, k.Email})
-	}
-	if k.Phone != "" {
-		ids = append(ids, ident{parley.IdentityPhone, 0, k.Phone})
-	}
+	ids := contactIdentities(inboxID, k)
 	if len(ids) == 0 {
 		return c, false, parley.Errorf(parley.EINVALID, "contact needs an external_id, email or phone")
 	}
-	// One query for every identity the message names, with its contact.
-	var q query
-	var conds []string
-	for _, id := range ids {
-		conds = append(conds, "(i.kind = "+q.next(id.kind)+" AND i.scope = "+q.next(id.scope)+" AND i.external_id = "+q.next(id.id)+")")
-	}
-	rows, err := tx.query(`SELECT i.kind, i.scope, i.external_id, c.id, c.name, c.email, c.phone, c.language, c.time_zone, c.merged_into_id, c.created_at, c.updated_at
-		FROM identities i JOIN contacts c ON c.id = i.contact_id WHERE `+strings.Join(conds, " OR "), q.args...)
-	if err != nil {
-		return c, false, err
-	}
-	found := map[ident]parley.Contact{}
-	for rows.Next() {
-		var id ident
-		var fc parley.Contact
-		var merged sql.NullInt64
-		var createdAt, updatedAt int64
-		if err := rows.Scan(&id.kind, &id.scope, &id.id, &fc.ID, &fc.Name, &fc.Email, &fc.Phone, &fc.Language, &fc.TimeZone, &merged, &createdAt, &updatedAt); err != nil {
-			rows.Close()
+	found, ok := tx.pre.takeIdentities(ids)
+	if !ok {
+		// One query for every identity the message names, with its contact.
+		var q query
+		var conds []string
+		for _, id := range ids {
+			conds = append(conds, "(i.kind = "+q.next(id.kind)+" AND i.scope = "+q.next(id.scope)+" AND i.external_id = "+q.next(id.id)+")")
+		}
+		rows, err := tx.query(identityContactsSQL+strings.Join(conds, " OR "), q.args...)
+		if err != nil {
 			return c, false, err
 		}
-		fc.MergedInto, fc.CreatedAt, fc.UpdatedAt = fromNullID(merged), fromTS(createdAt), fromTS(updatedAt)
-		found[id] = fc
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return c, false, err
-	}
-	for _, id := range ids { // the first identity in priority order decides
-		if fc, ok := found[id]; ok {
-			c = fc
-			break
+		if found, err = scanIdentityContacts(rows); err != nil {
+			return c, false, err
 		}
 	}
+	c = pickContact(ids, found)
 	if c.ID == 0 {
 		created = true
 		c = parley.Contact{Name: k.Name, Email: k.Email, Phone: k.Phone, Language: k.Language, TimeZone: k.TimeZone, CreatedAt: tx.now, UpdatedAt: tx.now}
@@ -102,6 +71,7 @@ func (tx *Tx) FindOrCreateContact(inboxID int64, k ContactKey) (c parley.Contact
 		if err := tx.AppendEvent(&parley.Event{Type: parley.EventContactCreated, ContactID: &c.ID}, nil); err != nil {
 			return c, false, err
 		}
+		tx.pre.noConversations(inboxID, c.ID)
 	} else {
 		// Fill in what we learn about a known contact, never overwrite it.
 		fill := map[string]string{}
@@ -125,6 +95,9 @@ func (tx *Tx) FindOrCreateContact(inboxID int64, k ContactKey) (c parley.Contact
 		if err := tx.setContactFields(c.ID, fill); err != nil {
 			return c, false, err
 		}
+		if len(fill) > 0 {
+			tx.pre.forgetContact(c.ID) // another caller of the batch must read what this one wrote
+		}
 	}
 	for _, id := range ids {
 		if _, ok := found[id]; ok {
@@ -141,8 +114,68 @@ func (tx *Tx) FindOrCreateContact(inboxID int64, k ContactKey) (c parley.Contact
 		if _, err := tx.exec(q, c.ID, id.kind, id.scope, id.id, ts(tx.now)); err != nil {
 			return c, false, err
 		}
+		tx.pre.forgetIdentity(id)
 	}
 	return c, created, nil
+}
+
+// identityKey is one identity as stored: its kind, its scope (an inbox
+// id, or 0 for identities every inbox shares) and the id itself.
+type identityKey struct {
+	kind  string
+	scope int64
+	id    string
+}
+
+// contactIdentities lists the identities an incoming message names, in
+// the order that decides between contacts: inbox-scoped id, email, phone.
+func contactIdentities(inboxID int64, k ContactKey) []identityKey {
+	var ids []identityKey
+	if k.ExternalID != "" {
+		ids = append(ids, identityKey{k.Kind, inboxID, k.ExternalID})
+	}
+	if k.Email != "" {
+		ids = append(ids, identityKey{parley.IdentityEmail, 0, k.Email})
+	}
+	if k.Phone != "" {
+		ids = append(ids, identityKey{parley.IdentityPhone, 0, k.Phone})
+	}
+	return ids
+}
+
+// identityContactsSQL reads identities with their contacts; the caller
+// ends it with a condition on i.
+const identityContactsSQL = "SELECT " + identityContactColumns + " FROM identities i JOIN contacts c ON c.id = i.contact_id WHERE "
+
+// identityContactColumns are what scanIdentityContacts reads.
+const identityContactColumns = `i.kind, i.scope, i.external_id, c.id, c.name, c.email, c.phone, c.language, c.time_zone, c.merged_into_id, c.created_at, c.updated_at`
+
+func scanIdentityContacts(rows *sql.Rows) (map[identityKey]parley.Contact, error) {
+	defer rows.Close()
+	found := map[identityKey]parley.Contact{}
+	for rows.Next() {
+		var id identityKey
+		var fc parley.Contact
+		var merged sql.NullInt64
+		var createdAt, updatedAt int64
+		if err := rows.Scan(&id.kind, &id.scope, &id.id, &fc.ID, &fc.Name, &fc.Email, &fc.Phone, &fc.Language, &fc.TimeZone, &merged, &createdAt, &updatedAt); err != nil {
+			return nil, err
+		}
+		fc.MergedInto, fc.CreatedAt, fc.UpdatedAt = fromNullID(merged), fromTS(createdAt), fromTS(updatedAt)
+		found[id] = fc
+	}
+	return found, rows.Err()
+}
+
+// pickContact returns the contact of the first identity, in ids' order,
+// that was found (a zero contact if none was).
+func pickContact(ids []identityKey, found map[identityKey]parley.Contact) parley.Contact {
+	for _, id := range ids {
+		if fc, ok := found[id]; ok {
+			return fc
+		}
+	}
+	return parley.Contact{}
 }
 
 // Contact returns a contact with its identities. Returns ENOTFOUND if there is none.

@@ -21,6 +21,9 @@ type dialect struct {
 	deferredSearchIndex bool
 	// writers is how many batches may be in flight at once.
 	writers int
+	// prefetchReceives reads ahead for a batch's received messages
+	// (prefetch.go): worth it where each statement is a round trip.
+	prefetchReceives bool
 	// forUpdate ends a read that a write transaction will modify, so that
 	// parallel batches on PostgreSQL take turns on the row instead of
 	// losing one another's updates. SQLite's single writer needs nothing.
@@ -128,22 +131,23 @@ var sqliteDialect = dialect{
 }
 
 var postgresDialect = dialect{
-	name:            "postgres",
-	holesInLog:      true,
-	writers:         4,
-	forUpdate:       " FOR UPDATE",
-	lockContact:     " AND (SELECT pg_advisory_xact_lock($3)) IS NOT NULL",
-	lockRouting:     "SELECT pg_advisory_xact_lock(7215003)",
-	migrationLock:   "SELECT pg_advisory_lock(7215002)",
-	migrationUnlock: "SELECT pg_advisory_unlock(7215002)",
-	skipLocked:      "FOR UPDATE SKIP LOCKED",
-	syncIdentity:    "SELECT setval(pg_get_serial_sequence('%[1]s', 'id'), GREATEST((SELECT MAX(id) FROM %[1]s), 1))",
-	searchFrom:      "messages m",
-	searchWhere:     "m.search @@ to_tsquery('simple', $1)",
-	searchOrder:     "m.id DESC",
-	searchID:        "m.id",
-	planEachTime:    []any{pgx.QueryExecModeCacheDescribe},
-	searchOne:       func(ph string) string { return "m.search @@ to_tsquery('simple', " + ph + ")" },
+	name:             "postgres",
+	holesInLog:       true,
+	writers:          4,
+	prefetchReceives: true,
+	forUpdate:        " FOR UPDATE",
+	lockContact:      " AND (SELECT pg_advisory_xact_lock($3)) IS NOT NULL",
+	lockRouting:      "SELECT pg_advisory_xact_lock(7215003)",
+	migrationLock:    "SELECT pg_advisory_lock(7215002)",
+	migrationUnlock:  "SELECT pg_advisory_unlock(7215002)",
+	skipLocked:       "FOR UPDATE SKIP LOCKED",
+	syncIdentity:     "SELECT setval(pg_get_serial_sequence('%[1]s', 'id'), GREATEST((SELECT MAX(id) FROM %[1]s), 1))",
+	searchFrom:       "messages m",
+	searchWhere:      "m.search @@ to_tsquery('simple', $1)",
+	searchOrder:      "m.id DESC",
+	searchID:         "m.id",
+	planEachTime:     []any{pgx.QueryExecModeCacheDescribe},
+	searchOne:        func(ph string) string { return "m.search @@ to_tsquery('simple', " + ph + ")" },
 	ftsQuery: func(words []string, prefixLast bool) string {
 		q := strings.Join(words, " & ")
 		if prefixLast {

@@ -51,3 +51,24 @@ func (db *DB) StopSearchIndexer() {
 		db.indexer.stop()
 	}
 }
+
+// BatchCall is one caller of a batch RunBatch puts together.
+type BatchCall struct {
+	Hint *ReceiveHint
+	Fn   func(*Tx) error
+}
+
+// RunBatch runs calls as one write batch, in order, as the writer would
+// had they queued together, and returns each call's error.
+func (db *DB) RunBatch(calls ...BatchCall) []error {
+	batch := make([]writeReq, len(calls))
+	for i, c := range calls {
+		batch[i] = writeReq{fn: c.Fn, hint: c.Hint, done: make(chan error, 1)}
+	}
+	db.writer.run(batch)
+	errs := make([]error, len(calls))
+	for i, r := range batch {
+		errs[i] = <-r.done
+	}
+	return errs
+}

@@ -75,6 +75,9 @@ func (tx *Tx) CreateMessage(c *parley.Conversation, m *parley.Message) (err erro
 	if err != nil {
 		return err
 	}
+	if m.ExternalID != "" {
+		tx.pre.forgetDup(inboxID, m.ExternalID)
+	}
 	for i := range m.Attachments {
 		a := &m.Attachments[i]
 		a.MessageID = m.ID
@@ -119,6 +122,12 @@ func messageEventData(m parley.Message, c parley.Conversation) map[string]any {
 // inbox: a customer's or an API caller's, never the id a provider gave our
 // sends (OutgoingByProviderID). Returns ENOTFOUND when there is none.
 func (tx *Tx) MessageByExternalID(inboxID int64, externalID string) (parley.Message, error) {
+	if m, ok := tx.pre.takeDup(inboxID, externalID); ok {
+		if m.ID == 0 {
+			return m, notFound(sql.ErrNoRows, "message", externalID)
+		}
+		return m, nil
+	}
 	m, err := scanMessage(tx.queryRow("SELECT "+messageColumns+" FROM messages m WHERE m.inbox_id = $1 AND m.external_id = $2", inboxID, externalID))
 	return m, notFound(err, "message", externalID)
 }

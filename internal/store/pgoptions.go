@@ -55,6 +55,13 @@ func parsePGOptions(dsn string) (string, pgOptions, error) {
 	return u.String(), opts, nil
 }
 
+// DriverURL returns a postgres:// URL without Parley's own parameters, for
+// a tool that opens its own connection beside the store's.
+func DriverURL(dsn string) (string, error) {
+	u, _, err := parsePGOptions(dsn)
+	return u, err
+}
+
 // ConnectionBudget is what a PostgreSQL server has room for, against what
 // this process may open.
 type ConnectionBudget struct {

@@ -31,6 +31,9 @@ type Tx struct {
 	// statement per caller.
 	events  []*parley.Event
 	touched []int64
+	// pre is what the batch read ahead for received messages (see
+	// prefetch.go); nil when there is none, or it may no longer hold.
+	pre *prefetched
 	// readOnly marks a Tx from Read: it runs on a reading connection, so
 	// the writer's prepared statements are not its own.
 	readOnly bool
@@ -83,6 +86,7 @@ const maxBatch = 256
 
 type writeReq struct {
 	fn   func(*Tx) error
+	hint *ReceiveHint // what fn reads first, for a received message
 	done chan error
 }
 
@@ -105,7 +109,15 @@ type writer struct {
 	// careful counts down the batches still to run with savepoints after
 	// an optimistic batch failed (see run).
 	careful atomic.Int32
+	// prefetched counts the batches that read ahead for their received
+	// messages (see PrefetchedBatches).
+	prefetched atomic.Int64
 }
+
+// PrefetchedBatches is how many write batches have read ahead for their
+// received messages since the store opened (always 0 on SQLite): how a
+// test, or an operator, sees that the read-ahead happens.
+func (db *DB) PrefetchedBatches() int64 { return db.writer.prefetched.Load() }
 
 // startWriter starts the dialect's number of writer loops: one on SQLite,
 // which has a single writer anyway; several on PostgreSQL, where batches
@@ -197,7 +209,7 @@ func (c *stmtCache) close() {
 // it must not have side effects outside tx other than through AfterCommit.
 func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	w := db.writer
-	return db.write1(ctx, w.queues[int(w.next.Add(1))%len(w.queues)], fn)
+	return db.write1(ctx, w.queues[int(w.next.Add(1))%len(w.queues)], writeReq{fn: fn})
 }
 
 // Read runs fn in a transaction on a reading connection and rolls it back:
@@ -217,14 +229,18 @@ func (db *DB) Read(ctx context.Context, fn func(*Tx) error) error {
 // identity, say): all writes with the same key go through the same writer
 // loop, one after another.
 func (db *DB) WriteKeyed(ctx context.Context, key string, fn func(*Tx) error) error {
-	w := db.writer
-	h := fnv.New32a()
-	h.Write([]byte(key))
-	return db.write1(ctx, w.queues[int(h.Sum32()%uint32(len(w.queues)))], fn)
+	return db.write1(ctx, db.writer.queueFor(key), writeReq{fn: fn})
 }
 
-func (db *DB) write1(ctx context.Context, q chan writeReq, fn func(*Tx) error) error {
-	req := writeReq{fn: fn, done: make(chan error, 1)}
+// queueFor is the writer loop that takes every write about key.
+func (w *writer) queueFor(key string) chan writeReq {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return w.queues[int(h.Sum32()%uint32(len(w.queues)))]
+}
+
+func (db *DB) write1(ctx context.Context, q chan writeReq, req writeReq) error {
+	req.done = make(chan error, 1)
 	select {
 	case q <- req:
 	case <-ctx.Done():
@@ -372,8 +388,15 @@ func (w *writer) commit(batch []writeReq, savepoints bool) ([]error, error) {
 	errs := make([]error, len(batch))
 	txs := make([]*Tx, len(batch))
 	single := len(batch) == 1
+	pre, err := w.prefetch(ctx, sqlTx, batch)
+	if err != nil {
+		return nil, err
+	}
 	for i, r := range batch {
-		tx := &Tx{tx: sqlTx, ctx: ctx, db: db, now: db.now()}
+		if r.hint == nil {
+			pre = nil // this caller may write anything a later one would read
+		}
+		tx := &Tx{tx: sqlTx, ctx: ctx, db: db, now: db.now(), pre: pre}
 		if single || !savepoints {
 			errs[i] = r.fn(tx) // the transaction is this caller's alone: no savepoint needed
 		} else {
@@ -412,6 +435,27 @@ func (w *writer) commit(batch []writeReq, savepoints bool) ([]error, error) {
 		}
 	}
 	return errs, nil
+}
+
+// prefetch reads ahead for the received messages at the start of the
+// batch (see ReceiveHint), when the dialect gains by it and more than one
+// caller would share the reads.
+func (w *writer) prefetch(ctx context.Context, sqlTx *sql.Tx, batch []writeReq) (*prefetched, error) {
+	if !w.db.dialect.prefetchReceives || len(batch) < 2 {
+		return nil, nil
+	}
+	var hints []*ReceiveHint
+	for _, r := range batch {
+		if r.hint == nil {
+			break // callers after it do not use the prefetch
+		}
+		hints = append(hints, r.hint)
+	}
+	if len(hints) < 2 {
+		return nil, nil
+	}
+	w.prefetched.Add(1)
+	return (&Tx{tx: sqlTx, ctx: ctx, db: w.db, now: w.db.now()}).prefetch(hints)
 }
 
 // runSavepoint runs fn inside a savepoint, rolling back to it on error.

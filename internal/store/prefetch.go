@@ -1,0 +1,240 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+
+	"github.com/parleyhq/parley/internal/parley"
+)
+
+// ReceiveHint says what a received message's write will read first: its
+// duplicate (by the sender's message id), its contact (by the identities
+// the message names, or by id) and that contact's latest conversation in
+// the inbox. On PostgreSQL the writer reads these for every received
+// message of a batch in three statements before the batch's callers run
+// (prefetch), instead of three statements per message: each statement is a
+// round trip, and round trips were most of a received message's cost.
+type ReceiveHint struct {
+	InboxID    int64
+	ExternalID string     // the message's id from its sender; "" for none
+	Contact    ContactKey // who sent it, when ContactID is 0
+	ContactID  int64
+}
+
+// WriteReceive is WriteKeyed for a received message, with the hint of what
+// fn reads first. fn must read through the Tx methods the hint names
+// (MessageByExternalID, FindOrCreateContact, LatestConversation); they
+// answer from the prefetch when it still holds.
+func (db *DB) WriteReceive(ctx context.Context, key string, hint ReceiveHint, fn func(*Tx) error) error {
+	return db.write1(ctx, db.writer.queueFor(key), writeReq{fn: fn, hint: &hint})
+}
+
+type dupKey struct {
+	inbox int64
+	ext   string
+}
+
+type latestKey struct{ inbox, contact int64 }
+
+// prefetched holds what one batch read ahead for its received messages.
+// Every entry also records absence (a zero value): "no such message" is
+// as much an answer as the message. An entry is taken by the caller that
+// reads it, so a caller's second look (after a retried savepoint, say)
+// goes to the database; and the batch's writes forget what they change
+// (forget*), so a later caller never reads a row an earlier one wrote as
+// it was before. A caller without a hint may write anything, so from it on
+// the batch reads nothing from here (see writer.commit).
+type prefetched struct {
+	dups   map[dupKey]parley.Message
+	idents map[identityKey]parley.Contact
+	latest map[latestKey]parley.Conversation
+}
+
+func (p *prefetched) takeDup(inboxID int64, ext string) (parley.Message, bool) {
+	if p == nil {
+		return parley.Message{}, false
+	}
+	k := dupKey{inboxID, ext}
+	m, ok := p.dups[k]
+	delete(p.dups, k)
+	return m, ok
+}
+
+// takeIdentities answers for all of ids or for none: a caller must see
+// every identity as it is now to pick its contact.
+func (p *prefetched) takeIdentities(ids []identityKey) (map[identityKey]parley.Contact, bool) {
+	if p == nil {
+		return nil, false
+	}
+	found := map[identityKey]parley.Contact{}
+	for _, id := range ids {
+		c, ok := p.idents[id]
+		if !ok {
+			return nil, false
+		}
+		if c.ID != 0 {
+			found[id] = c
+		}
+	}
+	for _, id := range ids {
+		delete(p.idents, id)
+	}
+	return found, true
+}
+
+func (p *prefetched) takeLatest(inboxID, contactID int64) (parley.Conversation, bool) {
+	if p == nil {
+		return parley.Conversation{}, false
+	}
+	k := latestKey{inboxID, contactID}
+	c, ok := p.latest[k]
+	delete(p.latest, k)
+	return c, ok
+}
+
+func (p *prefetched) forgetDup(inboxID int64, ext string) {
+	if p != nil {
+		delete(p.dups, dupKey{inboxID, ext})
+	}
+}
+
+func (p *prefetched) forgetIdentity(id identityKey) {
+	if p != nil {
+		delete(p.idents, id)
+	}
+}
+
+// forgetContact drops every identity read with contact id: the contact
+// row has changed.
+func (p *prefetched) forgetContact(id int64) {
+	if p == nil {
+		return
+	}
+	for k, c := range p.idents {
+		if c.ID == id {
+			delete(p.idents, k)
+		}
+	}
+}
+
+// noConversations records that a contact this batch created has no
+// conversation in the inbox: no other transaction can see the contact
+// yet, so there is nothing to read.
+func (p *prefetched) noConversations(inboxID, contactID int64) {
+	if p != nil {
+		p.latest[latestKey{inboxID, contactID}] = parley.Conversation{}
+	}
+}
+
+// forgetConversations drops a contact's latest conversation in an inbox:
+// one of its conversations there was written or created.
+func (p *prefetched) forgetConversations(inboxID, contactID int64) {
+	if p != nil {
+		delete(p.latest, latestKey{inboxID, contactID})
+	}
+}
+
+// prefetch reads ahead for the batch's received messages (see ReceiveHint).
+// It returns nil when there is nothing to read ahead.
+func (tx *Tx) prefetch(hints []*ReceiveHint) (_ *prefetched, err error) {
+	defer wrap(&err, "store: prefetch")
+	p := &prefetched{dups: map[dupKey]parley.Message{}, idents: map[identityKey]parley.Contact{}, latest: map[latestKey]parley.Conversation{}}
+	var dupInboxes []int64
+	var dupIDs []string
+	var kinds, extIDs []string
+	var scopes []int64
+	for _, h := range hints {
+		if h == nil {
+			continue
+		}
+		if k := (dupKey{h.InboxID, h.ExternalID}); h.ExternalID != "" {
+			if _, seen := p.dups[k]; !seen {
+				p.dups[k] = parley.Message{}
+				dupInboxes, dupIDs = append(dupInboxes, h.InboxID), append(dupIDs, h.ExternalID)
+			}
+		}
+		if h.ContactID != 0 {
+			continue
+		}
+		for _, id := range contactIdentities(h.InboxID, h.Contact) {
+			if _, seen := p.idents[id]; !seen {
+				p.idents[id] = parley.Contact{}
+				kinds, scopes, extIDs = append(kinds, id.kind), append(scopes, id.scope), append(extIDs, id.id)
+			}
+		}
+	}
+	if len(dupIDs) > 0 {
+		// Each lookup is a LATERAL subquery with LIMIT, which PostgreSQL
+		// cannot flatten into a join: the plan stays a probe of the unique
+		// index per key. As a join, a plan made while the table was small
+		// (a hash join over a sequential scan) was kept as it grew.
+		rows, err := tx.query("SELECT "+messageColumns+` FROM unnest($1::bigint[], $2::text[]) AS k(inbox_id, external_id)
+			CROSS JOIN LATERAL (SELECT * FROM messages WHERE inbox_id = k.inbox_id AND external_id = k.external_id LIMIT 1) AS m`, dupInboxes, dupIDs)
+		if err != nil {
+			return nil, err
+		}
+		list, err := collect(rows, func(r *sql.Rows) (parley.Message, error) { return scanMessage(r) })
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range list {
+			p.dups[dupKey{m.InboxID, m.ExternalID}] = m
+		}
+	}
+	if len(extIDs) > 0 {
+		rows, err := tx.query("SELECT "+identityContactColumns+`
+			FROM unnest($1::text[], $2::bigint[], $3::text[]) AS k(kind, scope, external_id)
+			CROSS JOIN LATERAL (SELECT * FROM identities WHERE kind = k.kind AND scope = k.scope AND external_id = k.external_id LIMIT 1) AS i
+			JOIN contacts c ON c.id = i.contact_id`, kinds, scopes, extIDs)
+		if err != nil {
+			return nil, err
+		}
+		found, err := scanIdentityContacts(rows)
+		if err != nil {
+			return nil, err
+		}
+		for id, c := range found {
+			p.idents[id] = c
+		}
+	}
+	// The contacts known now, and so their latest conversations.
+	var inboxes, contacts, locks []int64
+	for _, h := range hints {
+		if h == nil {
+			continue
+		}
+		id := h.ContactID
+		if id == 0 {
+			id = pickContact(contactIdentities(h.InboxID, h.Contact), p.idents).ID
+		}
+		if k := (latestKey{h.InboxID, id}); id != 0 {
+			if _, seen := p.latest[k]; !seen {
+				p.latest[k] = parley.Conversation{}
+				inboxes, contacts, locks = append(inboxes, h.InboxID), append(contacts, id), append(locks, contactLockKey(id))
+			}
+		}
+	}
+	if len(contacts) > 0 {
+		// As LatestConversation does one by one: the contacts' locks (in
+		// one order, so two batches cannot wait on each other), then each
+		// contact's latest conversation, locked for the batch.
+		slices.Sort(locks)
+		rows, err := tx.query(`SELECT c.* FROM unnest($1::bigint[], $2::bigint[]) AS k(inbox_id, contact_id)
+			CROSS JOIN LATERAL (SELECT `+conversationColumns+` FROM conversations
+				WHERE contact_id = k.contact_id AND `+contactInbox+` = k.inbox_id ORDER BY id DESC LIMIT 1 FOR UPDATE) c
+			WHERE (SELECT count(*) FROM (SELECT pg_advisory_xact_lock(l) FROM unnest($3::bigint[]) AS l) AS taken) >= 0`,
+			inboxes, contacts, locks)
+		if err != nil {
+			return nil, err
+		}
+		list, err := collect(rows, func(r *sql.Rows) (parley.Conversation, error) { return scanConversation(r) })
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range list {
+			p.latest[latestKey{c.InboxID, c.ContactID}] = c
+		}
+	}
+	return p, nil
+}
