@@ -118,6 +118,7 @@ func (db *DB) Conversation(ctx context.Context, id int64) (parley.Conversation, 
 func (tx *Tx) SaveConversation(c *parley.Conversation) (err error) {
 	defer wrap(&err, "store: SaveConversation(%d)", c.ID)
 	tx.pre.forgetConversations(c.InboxID, c.ContactID)
+	tx.pre.setAssignee(c.ID, c.AssigneeID)
 	c.UpdatedAt = tx.now
 	if c.QueuedAt == nil {
 		c.QueuedFor = nil // a hold for an agent is a way of waiting in the queue

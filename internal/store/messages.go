@@ -67,16 +67,18 @@ func (tx *Tx) CreateMessage(c *parley.Conversation, m *parley.Message) (err erro
 	}
 	// assignee_id copies the conversation's (search reads it; a trigger
 	// keeps it right when the conversation is reassigned).
-	err = tx.queryRow(`INSERT INTO messages (conversation_id, inbox_id, direction, author_agent_id, author_contact_id, text,
-			external_id, delivery_state, delivery_error, channel_payload, automated, created_at, updated_at, omitted, assignee_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $11, $11, $13, $14) RETURNING id`,
-		c.ID, inboxID, m.Direction, idPtr(m.AuthorAgentID), idPtr(m.AuthorContactID), m.Text, ext,
-		m.DeliveryState, m.DeliveryError, m.ChannelPayload, ts(tx.now), m.Automated, omitted, idPtr(c.AssigneeID)).Scan(&m.ID)
-	if err != nil {
-		return err
-	}
-	if m.ExternalID != "" {
-		tx.pre.forgetDup(inboxID, m.ExternalID)
+	row := []any{c.ID, inboxID, m.Direction, idPtr(m.AuthorAgentID), idPtr(m.AuthorContactID), m.Text, ext,
+		m.DeliveryState, m.DeliveryError, m.ChannelPayload, m.Automated, ts(tx.now), ts(tx.now), omitted, idPtr(c.AssigneeID)}
+	if tx.pre.deferMessage(tx, m, row) {
+		// m has its id; its row goes in with the batch's other messages (see prefetch.go)
+	} else {
+		err = tx.queryRow("INSERT INTO messages ("+messageInsertColumns+") VALUES ("+placeholders(1, len(row))+") RETURNING id", row...).Scan(&m.ID)
+		if err != nil {
+			return err
+		}
+		if m.ExternalID != "" {
+			tx.pre.forgetDup(inboxID, m.ExternalID)
+		}
 	}
 	for i := range m.Attachments {
 		a := &m.Attachments[i]
@@ -93,6 +95,11 @@ func (tx *Tx) CreateMessage(c *parley.Conversation, m *parley.Message) (err erro
 	return tx.AppendEvent(&parley.Event{Type: parley.EventMessageCreated, ConversationID: &c.ID, ContactID: &c.ContactID,
 		MessageID: &m.ID, AgentID: m.AuthorAgentID}, messageEventData(*m, *c))
 }
+
+// messageInsertColumns are the columns CreateMessage writes, in the order
+// of its row.
+const messageInsertColumns = `conversation_id, inbox_id, direction, author_agent_id, author_contact_id, text,
+	external_id, delivery_state, delivery_error, channel_payload, automated, created_at, updated_at, omitted, assignee_id`
 
 // messageEventData is a message.created event's data: its direction,
 // whether Parley wrote it itself (automated), and for an outgoing message

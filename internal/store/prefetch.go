@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/parleyhq/parley/internal/parley"
 )
@@ -49,6 +51,98 @@ type prefetched struct {
 	dups   map[dupKey]parley.Message
 	idents map[identityKey]parley.Contact
 	latest map[latestKey]parley.Conversation
+	// ids are message ids drawn from the sequence for the batch, and
+	// pending the rows of messages given them, not inserted yet: they go
+	// in as one multi-row insert (flushMessages) before the first caller
+	// without a hint runs, or else before the commit.
+	ids     []int64
+	pending []pendingMessage
+}
+
+// pendingMessage is a received message's row waiting for its insert.
+type pendingMessage struct {
+	owner *Tx   // the caller that created it, until its work is rolled back
+	id    int64 // drawn from the sequence
+	row   []any // in messageInsertColumns order
+	dup   dupKey
+}
+
+// deferMessage gives m an id of the batch's and queues its row, when the
+// batch read ahead and m has no attachments (their rows need the message
+// row first). It records m as the answer to a later duplicate of it in
+// the batch. It reports whether it did.
+func (p *prefetched) deferMessage(tx *Tx, m *parley.Message, row []any) bool {
+	if p == nil || len(p.ids) == 0 || len(m.Attachments) > 0 {
+		return false
+	}
+	m.ID, p.ids = p.ids[0], p.ids[1:]
+	pm := pendingMessage{owner: tx, id: m.ID, row: row}
+	if m.ExternalID != "" {
+		pm.dup = dupKey{m.InboxID, m.ExternalID}
+		p.dups[pm.dup] = *m
+	}
+	p.pending = append(p.pending, pm)
+	return true
+}
+
+// dropOwned forgets the messages tx queued: its work was rolled back.
+func (p *prefetched) dropOwned(tx *Tx) {
+	if p == nil {
+		return
+	}
+	kept := p.pending[:0]
+	for _, pm := range p.pending {
+		if pm.owner != tx {
+			kept = append(kept, pm)
+			continue
+		}
+		if pm.dup.ext != "" {
+			delete(p.dups, pm.dup) // a later look must not find a message that was never stored
+		}
+	}
+	p.pending = kept
+}
+
+// setAssignee follows a conversation's reassignment into its messages not
+// inserted yet, as the trigger on conversations does for the stored ones.
+func (p *prefetched) setAssignee(conversationID int64, assignee *int64) {
+	if p == nil {
+		return
+	}
+	for _, pm := range p.pending {
+		if pm.row[0] == conversationID {
+			pm.row[len(pm.row)-1] = idPtr(assignee)
+		}
+	}
+}
+
+// messageChunk is how many queued messages one insert takes: 16 values
+// each, so a full chunk is 256 parameters.
+const messageChunk = 16
+
+// flushMessages inserts the queued messages, in the order they were made.
+func (p *prefetched) flushMessages(tx *Tx) error {
+	if p == nil {
+		return nil
+	}
+	for len(p.pending) > 0 {
+		n := min(len(p.pending), messageChunk)
+		var q strings.Builder
+		q.WriteString("INSERT INTO messages (id, " + messageInsertColumns + ") VALUES ")
+		args := make([]any, 0, n*16)
+		for i, pm := range p.pending[:n] {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(" + placeholders(len(args)+1, 1+len(pm.row)) + ")")
+			args = append(append(args, pm.id), pm.row...)
+		}
+		if _, err := tx.exec(q.String(), args...); err != nil {
+			return fmt.Errorf("store: insert a batch's messages: %w", err)
+		}
+		p.pending = p.pending[n:]
+	}
+	return nil
 }
 
 func (p *prefetched) takeDup(inboxID int64, ext string) (parley.Message, bool) {
@@ -163,6 +257,15 @@ func (tx *Tx) prefetch(hints []*ReceiveHint) (_ *prefetched, err error) {
 				kinds, scopes, extIDs = append(kinds, id.kind), append(scopes, id.scope), append(extIDs, id.id)
 			}
 		}
+	}
+	// An id for each message the batch may store: drawing them one by one
+	// was a round trip each, as the insert that returned them.
+	rows, err := tx.query("SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, $1)", len(hints))
+	if err != nil {
+		return nil, err
+	}
+	if p.ids, err = collect(rows, func(r *sql.Rows) (id int64, err error) { return id, r.Scan(&id) }); err != nil {
+		return nil, err
 	}
 	if len(dupIDs) > 0 {
 		// Each lookup is a LATERAL subquery with LIMIT, which PostgreSQL

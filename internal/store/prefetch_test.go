@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/parleyhq/parley/internal/parley"
@@ -161,6 +162,84 @@ func TestPrefetchSeesEarlierCallers(t *testing.T) {
 		}
 		if got := db.PrefetchedBatches() - before; dialect == "postgres" && got != 1 {
 			t.Errorf("%d batches read ahead on PostgreSQL, want 1", got)
+		}
+
+		// Messages made in a batch are inserted together, at its end; a
+		// caller whose work is undone leaves none behind, a caller without
+		// a hint sees them all, and a reassignment reaches them.
+		agent := parley.Agent{Email: "eve@example.com", Name: "Eve", Role: parley.RoleAgent}
+		mustWrite(t, db, func(tx *store.Tx) error { return tx.CreateAgent(&agent, "!") })
+		var danConv parley.Conversation
+		var dan parley.Contact
+		mustWrite(t, db, func(tx *store.Tx) (err error) {
+			if dan, _, err = tx.FindOrCreateContact(in.ID, key("dan")); err != nil {
+				return err
+			}
+			danConv = parley.Conversation{InboxID: in.ID, ContactID: dan.ID}
+			return tx.CreateConversation(&danConv, nil)
+		})
+		store_ := func(ext string, fail bool) store.BatchCall {
+			return store.BatchCall{Hint: hint("dan", ext), Fn: func(tx *store.Tx) error {
+				if _, err := tx.MessageByExternalID(in.ID, ext); err == nil {
+					return nil // a duplicate
+				} else if parley.ErrorCode(err) != parley.ENOTFOUND {
+					return err
+				}
+				c, err := tx.Conversation(danConv.ID)
+				if err != nil {
+					return err
+				}
+				text := "about " + ext
+				if fail {
+					text = "undone " + ext
+				}
+				m := parley.Message{Direction: parley.Incoming, AuthorContactID: &dan.ID, Text: text, ExternalID: ext}
+				if err := tx.CreateMessage(&c, &m); err != nil {
+					return err
+				}
+				if fail {
+					return parley.Errorf(parley.EINVALID, "undone after storing %s", ext)
+				}
+				return nil
+			}}
+		}
+		var readBack string
+		var d1 int64
+		errs = db.RunBatch(
+			store_("d1", false),
+			store_("d2", true),  // undone: d2 must not be stored…
+			store_("d2", false), // …so this one stores it
+			store.BatchCall{Hint: hint("dan", "d3"), Fn: func(tx *store.Tx) error {
+				m, err := tx.MessageByExternalID(in.ID, "d1") // made by the first caller, not inserted yet
+				d1 = m.ID
+				if err != nil {
+					return err
+				}
+				c, err := tx.Conversation(danConv.ID)
+				if err != nil {
+					return err
+				}
+				c.AssigneeID = &agent.ID
+				return tx.SaveConversation(&c)
+			}},
+			store.BatchCall{Fn: func(tx *store.Tx) error {
+				m, err := tx.Message(d1)
+				readBack = m.Text
+				return err
+			}},
+		)
+		if errs[1] == nil || errs[0] != nil || errs[2] != nil || errs[3] != nil || errs[4] != nil {
+			t.Fatalf("errors %v; want only the second caller's", errs)
+		}
+		if readBack != "about d1" {
+			t.Errorf("a caller without a hint read %q for a message made earlier in its batch", readBack)
+		}
+		if n := int64s(t, db, "SELECT COUNT(*) FROM messages WHERE text LIKE 'undone%'"); n[0] != 0 {
+			t.Errorf("%d messages stored by a caller whose work was undone", n[0])
+		}
+		rows := int64s(t, db, "SELECT COALESCE(assignee_id, 0) FROM messages WHERE conversation_id = "+strconv.FormatInt(danConv.ID, 10)+" ORDER BY id")
+		if len(rows) != 2 || rows[0] != agent.ID || rows[1] != agent.ID {
+			t.Errorf("dan's messages: assignees %v; want two, both %d (d2 stored once, the reassignment followed)", rows, agent.ID)
 		}
 	})
 }

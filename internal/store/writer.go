@@ -393,8 +393,13 @@ func (w *writer) commit(batch []writeReq, savepoints bool) ([]error, error) {
 		return nil, err
 	}
 	for i, r := range batch {
-		if r.hint == nil {
-			pre = nil // this caller may write anything a later one would read
+		if r.hint == nil && pre != nil {
+			// This caller may read or refer to the messages so far, and
+			// write anything a later one would read.
+			if err := pre.flushMessages(&Tx{tx: sqlTx, ctx: ctx, db: db}); err != nil {
+				return nil, err
+			}
+			pre = nil
 		}
 		tx := &Tx{tx: sqlTx, ctx: ctx, db: db, now: db.now(), pre: pre}
 		if single || !savepoints {
@@ -412,6 +417,9 @@ func (w *writer) commit(batch []writeReq, savepoints bool) ([]error, error) {
 	}
 	if single && errs[0] != nil {
 		return errs, nil // the deferred Rollback undoes it
+	}
+	if err := pre.flushMessages(&Tx{tx: sqlTx, ctx: ctx, db: db}); err != nil {
+		return nil, err
 	}
 	if err := w.flush(ctx, sqlTx, txs); err != nil {
 		return nil, err
@@ -478,6 +486,7 @@ func runSavepoint(tx *Tx, fn func(*Tx) error) error {
 			return rerr
 		}
 		tx.after, tx.lastSeq, tx.events, tx.touched = nil, 0, nil, nil
+		tx.pre.dropOwned(tx)
 		if !isUniqueViolation(err) || attempt > 0 {
 			return err
 		}
