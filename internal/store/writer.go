@@ -114,11 +114,6 @@ type writer struct {
 	prefetched atomic.Int64
 }
 
-// PrefetchedBatches is how many write batches have read ahead for their
-// received messages since the store opened (always 0 on SQLite): how a
-// test, or an operator, sees that the read-ahead happens.
-func (db *DB) PrefetchedBatches() int64 { return db.writer.prefetched.Load() }
-
 // startWriter starts the dialect's number of writer loops: one on SQLite,
 // which has a single writer anyway; several on PostgreSQL, where batches
 // run side by side and serialize only for the event-log insert at their end.
@@ -443,27 +438,6 @@ func (w *writer) commit(batch []writeReq, savepoints bool) ([]error, error) {
 		}
 	}
 	return errs, nil
-}
-
-// prefetch reads ahead for the received messages at the start of the
-// batch (see ReceiveHint), when the dialect gains by it and more than one
-// caller would share the reads.
-func (w *writer) prefetch(ctx context.Context, sqlTx *sql.Tx, batch []writeReq) (*prefetched, error) {
-	if !w.db.dialect.prefetchReceives || len(batch) < 2 {
-		return nil, nil
-	}
-	var hints []*ReceiveHint
-	for _, r := range batch {
-		if r.hint == nil {
-			break // callers after it do not use the prefetch
-		}
-		hints = append(hints, r.hint)
-	}
-	if len(hints) < 2 {
-		return nil, nil
-	}
-	w.prefetched.Add(1)
-	return (&Tx{tx: sqlTx, ctx: ctx, db: w.db, now: w.db.now()}).prefetch(hints)
 }
 
 // runSavepoint runs fn inside a savepoint, rolling back to it on error.
