@@ -50,6 +50,7 @@ type latestKey struct{ inbox, contact int64 }
 // it was before. A caller without a hint may write anything, so from it on
 // the batch reads nothing from here (see writer.commit).
 type prefetched struct {
+	tx     *Tx // the batch's transaction, as the writer runs it
 	dups   map[dupKey]parley.Message
 	idents map[identityKey]parley.Contact
 	latest map[latestKey]parley.Conversation
@@ -63,10 +64,11 @@ type prefetched struct {
 
 // pendingMessage is a received message's row waiting for its insert.
 type pendingMessage struct {
-	owner *Tx   // the caller that created it, until its work is rolled back
-	id    int64 // drawn from the sequence
-	row   []any // in messageInsertColumns order
-	dup   dupKey
+	owner        *Tx   // the caller that created it, until its work is rolled back
+	id           int64 // drawn from the sequence
+	conversation int64
+	row          []any // in messageInsertColumns order, assignee_id last
+	dup          dupKey
 }
 
 // deferMessage gives m an id of the batch's and queues its row, when the
@@ -78,7 +80,7 @@ func (p *prefetched) deferMessage(tx *Tx, m *parley.Message, row []any) bool {
 		return false
 	}
 	m.ID, p.ids = p.ids[0], p.ids[1:]
-	pm := pendingMessage{owner: tx, id: m.ID, row: row}
+	pm := pendingMessage{owner: tx, id: m.ID, conversation: m.ConversationID, row: row}
 	if m.ExternalID != "" {
 		pm.dup = dupKey{m.InboxID, m.ExternalID}
 		p.dups[pm.dup] = *m
@@ -112,7 +114,7 @@ func (p *prefetched) setAssignee(conversationID int64, assignee *int64) {
 		return
 	}
 	for _, pm := range p.pending {
-		if pm.row[0] == conversationID {
+		if pm.conversation == conversationID {
 			pm.row[len(pm.row)-1] = idPtr(assignee)
 		}
 	}
@@ -123,7 +125,7 @@ func (p *prefetched) setAssignee(conversationID int64, assignee *int64) {
 const messageChunk = 16
 
 // flushMessages inserts the queued messages, in the order they were made.
-func (p *prefetched) flushMessages(tx *Tx) error {
+func (p *prefetched) flushMessages() error {
 	if p == nil {
 		return nil
 	}
@@ -139,7 +141,7 @@ func (p *prefetched) flushMessages(tx *Tx) error {
 			q.WriteString("(" + placeholders(len(args)+1, 1+len(pm.row)) + ")")
 			args = append(append(args, pm.id), pm.row...)
 		}
-		if _, err := tx.exec(q.String(), args...); err != nil {
+		if _, err := p.tx.exec(q.String(), args...); err != nil {
 			return fmt.Errorf("store: insert a batch's messages: %w", err)
 		}
 		p.pending = p.pending[n:]
@@ -254,38 +256,15 @@ func (w *writer) prefetch(ctx context.Context, sqlTx *sql.Tx, batch []writeReq) 
 
 // PrefetchedBatches is how many write batches have read ahead for their
 // received messages since the store opened (always 0 on SQLite): how a
-// test, or an operator, sees that the read-ahead happens.
+// test outside the store sees that the read-ahead happens.
 func (db *DB) PrefetchedBatches() int64 { return db.writer.prefetched.Load() }
 
-// prefetch reads ahead for the batch's received messages (see ReceiveHint).
-// It returns nil when there is nothing to read ahead.
+// prefetch reads ahead for the batch's received messages (see ReceiveHint):
+// an id for each message, then the duplicates, the identities with their
+// contacts, and the latest conversations of the contacts so found.
 func (tx *Tx) prefetch(hints []*ReceiveHint) (_ *prefetched, err error) {
 	defer wrap(&err, "store: prefetch")
-	p := &prefetched{dups: map[dupKey]parley.Message{}, idents: map[identityKey]parley.Contact{}, latest: map[latestKey]parley.Conversation{}}
-	var dupInboxes []int64
-	var dupIDs []string
-	var kinds, extIDs []string
-	var scopes []int64
-	for _, h := range hints {
-		if h == nil {
-			continue
-		}
-		if k := (dupKey{h.InboxID, h.ExternalID}); h.ExternalID != "" {
-			if _, seen := p.dups[k]; !seen {
-				p.dups[k] = parley.Message{}
-				dupInboxes, dupIDs = append(dupInboxes, h.InboxID), append(dupIDs, h.ExternalID)
-			}
-		}
-		if h.ContactID != 0 {
-			continue
-		}
-		for _, id := range contactIdentities(h.InboxID, h.Contact) {
-			if _, seen := p.idents[id]; !seen {
-				p.idents[id] = parley.Contact{}
-				kinds, scopes, extIDs = append(kinds, id.kind), append(scopes, id.scope), append(extIDs, id.id)
-			}
-		}
-	}
+	p := &prefetched{tx: tx, dups: map[dupKey]parley.Message{}, idents: map[identityKey]parley.Contact{}, latest: map[latestKey]parley.Conversation{}}
 	// An id for each message the batch may store: drawing them one by one
 	// was a round trip each, as the insert that returned them.
 	rows, err := tx.query("SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, $1)", len(hints))
@@ -295,46 +274,82 @@ func (tx *Tx) prefetch(hints []*ReceiveHint) (_ *prefetched, err error) {
 	if p.ids, err = collect(rows, func(r *sql.Rows) (id int64, err error) { return id, r.Scan(&id) }); err != nil {
 		return nil, err
 	}
-	if len(dupIDs) > 0 {
-		// Each lookup is a LATERAL subquery with LIMIT, which PostgreSQL
-		// cannot flatten into a join: the plan stays a probe of the unique
-		// index per key. As a join, a plan made while the table was small
-		// (a hash join over a sequential scan) was kept as it grew.
-		rows, err := tx.query("SELECT "+messageColumns+` FROM unnest($1::bigint[], $2::text[]) AS k(inbox_id, external_id)
-			CROSS JOIN LATERAL (SELECT * FROM messages WHERE inbox_id = k.inbox_id AND external_id = k.external_id LIMIT 1) AS m`, dupInboxes, dupIDs)
-		if err != nil {
-			return nil, err
-		}
-		list, err := collect(rows, func(r *sql.Rows) (parley.Message, error) { return scanMessage(r) })
-		if err != nil {
-			return nil, err
-		}
-		for _, m := range list {
-			p.dups[dupKey{m.InboxID, m.ExternalID}] = m
-		}
+	if err := p.readDups(hints); err != nil {
+		return nil, err
 	}
-	if len(extIDs) > 0 {
-		rows, err := tx.query("SELECT "+identityContactColumns+`
-			FROM unnest($1::text[], $2::bigint[], $3::text[]) AS k(kind, scope, external_id)
-			CROSS JOIN LATERAL (SELECT * FROM identities WHERE kind = k.kind AND scope = k.scope AND external_id = k.external_id LIMIT 1) AS i
-			JOIN contacts c ON c.id = i.contact_id`, kinds, scopes, extIDs)
-		if err != nil {
-			return nil, err
-		}
-		found, err := scanIdentityContacts(rows)
-		if err != nil {
-			return nil, err
-		}
-		for id, c := range found {
-			p.idents[id] = c
-		}
+	if err := p.readIdentities(hints); err != nil {
+		return nil, err
 	}
-	// The contacts known now, and so their latest conversations.
-	var inboxes, contacts, locks []int64
+	return p, p.readLatest(hints)
+}
+
+// Each read below is a LATERAL subquery with LIMIT per key, which
+// PostgreSQL cannot flatten into a join: the plan stays a probe of an
+// index per key. As a join, a plan made while the table was small (a hash
+// join over a sequential scan) was kept as it grew.
+
+func (p *prefetched) readDups(hints []*ReceiveHint) error {
+	var inboxes []int64
+	var exts []string
 	for _, h := range hints {
-		if h == nil {
+		if k := (dupKey{h.InboxID, h.ExternalID}); h.ExternalID != "" {
+			if _, seen := p.dups[k]; !seen {
+				p.dups[k] = parley.Message{}
+				inboxes, exts = append(inboxes, h.InboxID), append(exts, h.ExternalID)
+			}
+		}
+	}
+	if len(exts) == 0 {
+		return nil
+	}
+	rows, err := p.tx.query("SELECT "+messageColumns+` FROM unnest($1::bigint[], $2::text[]) AS k(inbox_id, external_id)
+		CROSS JOIN LATERAL (SELECT * FROM messages WHERE inbox_id = k.inbox_id AND external_id = k.external_id LIMIT 1) AS m`, inboxes, exts)
+	if err != nil {
+		return err
+	}
+	list, err := collect(rows, func(r *sql.Rows) (parley.Message, error) { return scanMessage(r) })
+	for _, m := range list {
+		p.dups[dupKey{m.InboxID, m.ExternalID}] = m
+	}
+	return err
+}
+
+func (p *prefetched) readIdentities(hints []*ReceiveHint) error {
+	var kinds, ids []string
+	var scopes []int64
+	for _, h := range hints {
+		if h.ContactID != 0 {
 			continue
 		}
+		for _, id := range contactIdentities(h.InboxID, h.Contact) {
+			if _, seen := p.idents[id]; !seen {
+				p.idents[id] = parley.Contact{}
+				kinds, scopes, ids = append(kinds, id.kind), append(scopes, id.scope), append(ids, id.id)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := p.tx.query("SELECT "+identityContactColumns+`
+		FROM unnest($1::text[], $2::bigint[], $3::text[]) AS k(kind, scope, external_id)
+		CROSS JOIN LATERAL (SELECT * FROM identities WHERE kind = k.kind AND scope = k.scope AND external_id = k.external_id LIMIT 1) AS i
+		JOIN contacts c ON c.id = i.contact_id`, kinds, scopes, ids)
+	if err != nil {
+		return err
+	}
+	found, err := scanIdentityContacts(rows)
+	for id, c := range found {
+		p.idents[id] = c
+	}
+	return err
+}
+
+// readLatest reads the latest conversation of each contact known now: by
+// id, or by the identities readIdentities found.
+func (p *prefetched) readLatest(hints []*ReceiveHint) error {
+	var inboxes, contacts, locks []int64
+	for _, h := range hints {
 		id := h.ContactID
 		if id == 0 {
 			id = pickContact(contactIdentities(h.InboxID, h.Contact), p.idents).ID
@@ -346,26 +361,24 @@ func (tx *Tx) prefetch(hints []*ReceiveHint) (_ *prefetched, err error) {
 			}
 		}
 	}
-	if len(contacts) > 0 {
-		// As LatestConversation does one by one: the contacts' locks (in
-		// one order, so two batches cannot wait on each other), then each
-		// contact's latest conversation, locked for the batch.
-		slices.Sort(locks)
-		rows, err := tx.query(`SELECT c.* FROM unnest($1::bigint[], $2::bigint[]) AS k(inbox_id, contact_id)
-			CROSS JOIN LATERAL (SELECT `+conversationColumns+` FROM conversations
-				WHERE contact_id = k.contact_id AND `+contactInbox+` = k.inbox_id ORDER BY id DESC LIMIT 1 FOR UPDATE) c
-			WHERE (SELECT count(*) FROM (SELECT pg_advisory_xact_lock(l) FROM unnest($3::bigint[]) AS l) AS taken) >= 0`,
-			inboxes, contacts, locks)
-		if err != nil {
-			return nil, err
-		}
-		list, err := collect(rows, func(r *sql.Rows) (parley.Conversation, error) { return scanConversation(r) })
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range list {
-			p.latest[latestKey{c.InboxID, c.ContactID}] = c
-		}
+	if len(contacts) == 0 {
+		return nil
 	}
-	return p, nil
+	// As LatestConversation does one by one: the contacts' locks (in one
+	// order, so two batches cannot wait on each other), then each
+	// contact's latest conversation, locked for the batch.
+	slices.Sort(locks)
+	rows, err := p.tx.query(`SELECT c.* FROM unnest($1::bigint[], $2::bigint[]) AS k(inbox_id, contact_id)
+		CROSS JOIN LATERAL (SELECT `+conversationColumns+` FROM conversations
+			WHERE contact_id = k.contact_id AND `+contactInbox+` = k.inbox_id ORDER BY id DESC LIMIT 1 FOR UPDATE) c
+		WHERE (SELECT count(*) FROM (SELECT pg_advisory_xact_lock(l) FROM unnest($3::bigint[]) AS l) AS taken) >= 0`,
+		inboxes, contacts, locks)
+	if err != nil {
+		return err
+	}
+	list, err := collect(rows, func(r *sql.Rows) (parley.Conversation, error) { return scanConversation(r) })
+	for _, c := range list {
+		p.latest[latestKey{c.InboxID, c.ContactID}] = c
+	}
+	return err
 }

@@ -391,7 +391,7 @@ func (w *writer) commit(batch []writeReq, savepoints bool) ([]error, error) {
 		if r.hint == nil && pre != nil {
 			// This caller may read or refer to the messages so far, and
 			// write anything a later one would read.
-			if err := pre.flushMessages(&Tx{tx: sqlTx, ctx: ctx, db: db}); err != nil {
+			if err := pre.flushMessages(); err != nil {
 				return nil, err
 			}
 			pre = nil
@@ -413,7 +413,7 @@ func (w *writer) commit(batch []writeReq, savepoints bool) ([]error, error) {
 	if single && errs[0] != nil {
 		return errs, nil // the deferred Rollback undoes it
 	}
-	if err := pre.flushMessages(&Tx{tx: sqlTx, ctx: ctx, db: db}); err != nil {
+	if err := pre.flushMessages(); err != nil {
 		return nil, err
 	}
 	if err := w.flush(ctx, sqlTx, txs); err != nil {
