@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -252,6 +253,26 @@ func (w *writer) prefetch(ctx context.Context, sqlTx *sql.Tx, batch []writeReq) 
 	}
 	w.prefetched.Add(1)
 	return (&Tx{tx: sqlTx, ctx: ctx, db: w.db, now: w.db.now()}).prefetch(hints)
+}
+
+// hintedFirst moves a batch's received messages ahead of its other
+// callers, keeping the order within each, so the read-ahead covers them
+// all (it stops at the first caller without a hint). Any order of a batch
+// is one its callers could have met: each waits for its own write, so no
+// two of them are in flight from one goroutine, and only received
+// messages are keyed, so callers about the same person stay in the order
+// they came.
+func hintedFirst(batch []writeReq) {
+	slices.SortStableFunc(batch, func(a, b writeReq) int {
+		return cmp.Compare(boolRank(a.hint == nil), boolRank(b.hint == nil))
+	})
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // PrefetchedBatches is how many write batches have read ahead for their

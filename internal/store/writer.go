@@ -282,6 +282,9 @@ func (w *writer) loop(reqs chan writeReq) {
 				break fill
 			}
 		}
+		if w.db.dialect.prefetchReceives {
+			hintedFirst(batch)
+		}
 		w.run(batch)
 	}
 }
@@ -346,6 +349,15 @@ func (w *writer) run(batch []writeReq) {
 			time.Sleep(time.Duration(attempt) * (2*time.Millisecond + rand.N(8*time.Millisecond)))
 			errs, err = w.commit(batch, true)
 		}
+	}
+	if len(batch) > 1 && isConflict(err) {
+		// Another batch took some of the same rows in the other order (an
+		// agent's change, a reply in someone else's thread), and PostgreSQL
+		// rolled this one back. The other has gone on to commit, so the
+		// whole batch again usually goes through: one transaction, not one
+		// per caller as below, which under load is a cliff.
+		time.Sleep(2*time.Millisecond + rand.N(8*time.Millisecond))
+		errs, err = w.commit(batch, true)
 	}
 	if w.stmts != nil {
 		w.stmts.prepareWanted(context.Background())
