@@ -65,10 +65,21 @@ func (db *DB) RunBatch(calls ...BatchCall) []error {
 	for i, c := range calls {
 		batch[i] = writeReq{fn: c.Fn, hint: c.Hint, done: make(chan error, 1)}
 	}
-	db.writer.run(batch)
+	db.writer.run(batch, nil, 0)
 	errs := make([]error, len(calls))
 	for i, r := range batch {
 		errs[i] = <-r.done
 	}
 	return errs
 }
+
+// SetNodeRefresh sets how often a capped writer counts the processes on
+// its database (slots.go); it returns the function that restores it.
+func SetNodeRefresh(d time.Duration) func() {
+	old := nodeRefresh
+	nodeRefresh = d
+	return func() { nodeRefresh = old }
+}
+
+// ActiveWriters is how many writer loops take new writes.
+func (db *DB) ActiveWriters() int { return db.writer.active() }

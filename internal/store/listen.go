@@ -80,6 +80,13 @@ func (db *DB) listenOnce(ctx context.Context, wake func()) error {
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
+	if db.slots != nil {
+		// Counts this process among those sharing the write cap (slots.go)
+		// for as long as the connection lives.
+		if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock_shared($1)", db.slots.nodesKey()); err != nil {
+			return err
+		}
+	}
 	if _, err := conn.Exec(ctx, `LISTEN "`+db.channel+`"`); err != nil {
 		return err
 	}

@@ -18,15 +18,19 @@ import (
 //   - parley_writers: write transactions this process keeps in flight at
 //     once (default 4). On a small server shared by several processes,
 //     fewer writers each means fewer backends contending for its cores.
+//   - parley_cluster_writers: write transactions in flight at once across
+//     every process on this database (default 4; 0 for no cap; slots.go).
+//     Give each process the same value, near the database server's cores.
 type pgOptions struct {
-	poolMaxConns int
-	writers      int
+	poolMaxConns   int
+	writers        int
+	clusterWriters int
 }
 
 // parsePGOptions returns dsn without Parley's own parameters, and their
 // values (defaults where absent).
 func parsePGOptions(dsn string) (string, pgOptions, error) {
-	opts := pgOptions{poolMaxConns: 32, writers: postgresDialect.writers}
+	opts := pgOptions{poolMaxConns: 32, writers: postgresDialect.writers, clusterWriters: defaultClusterWriters}
 	u, err := url.Parse(dsn)
 	if err != nil {
 		return "", opts, fmt.Errorf("store: the database URL does not parse: %w", err)
@@ -36,7 +40,7 @@ func parsePGOptions(dsn string) (string, pgOptions, error) {
 		name     string
 		into     *int
 		min, max int
-	}{{"pool_max_conns", &opts.poolMaxConns, 2, 1000}, {"parley_writers", &opts.writers, 1, 64}} {
+	}{{"pool_max_conns", &opts.poolMaxConns, 2, 1000}, {"parley_writers", &opts.writers, 1, 64}, {"parley_cluster_writers", &opts.clusterWriters, 0, 1024}} {
 		v := q.Get(p.name)
 		if v == "" {
 			continue
@@ -54,6 +58,12 @@ func parsePGOptions(dsn string) (string, pgOptions, error) {
 	u.RawQuery = q.Encode()
 	return u.String(), opts, nil
 }
+
+// defaultClusterWriters is the cap on write transactions across all
+// processes when the URL sets none: the writers one process has by
+// default, so a single process runs as it would without a cap, and a
+// second or third shares them instead of adding their own (slots.go).
+const defaultClusterWriters = 4
 
 // DriverURL returns a postgres:// URL without Parley's own parameters, for
 // a tool that opens its own connection beside the store's.

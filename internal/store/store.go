@@ -56,6 +56,9 @@ type DB struct {
 	// eventsKey is the advisory lock appenders of this log hold, shared
 	// (flush.go, events.go): one per schema, like channel.
 	eventsKey int64
+	// slots caps the write transactions of every process on this
+	// database together (parley_cluster_writers; slots.go); nil for none.
+	slots *writeSlots
 
 	// limitsPool is where shared limits are decided (limits.go).
 	limitsOnce sync.Once
@@ -77,6 +80,7 @@ func IsPostgres(dsn string) bool {
 func Open(ctx context.Context, dsn string) (*DB, error) {
 	db := &DB{Now: func() time.Time { return time.Now().UTC() }}
 	var err error
+	var clusterWriters int
 	if IsPostgres(dsn) {
 		db.dialect = postgresDialect
 		var opts pgOptions
@@ -84,6 +88,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			return nil, err
 		}
 		db.dialect.writers = opts.writers
+		clusterWriters = opts.clusterWriters
 		if db.read, err = openGuarded("pgx", dsn); err != nil {
 			return nil, fmt.Errorf("store: open postgres: %w", err)
 		}
@@ -127,6 +132,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		}
 		db.pgDSN, db.channel = dsn, eventsChannel(schema)
 		db.eventsKey = eventsLockKey(db.channel)
+		if clusterWriters > 0 {
+			db.slots = &writeSlots{n: clusterWriters, key: slotKeyFor(db.channel)}
+		}
 		// Several processes on one server must fit its max_connections
 		// together; one that may not is said at start, not when a
 		// connection is refused under load.

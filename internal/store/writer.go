@@ -112,7 +112,16 @@ type writer struct {
 	// prefetched counts the batches that read ahead for their received
 	// messages (see PrefetchedBatches).
 	prefetched atomic.Int64
+	// slots caps the write transactions of all processes together
+	// (slots.go); nil when there is no cap.
+	slots *writeSlots
+	// activeLoops is how many of the queues take new writes: all of them,
+	// or under a cap this process's share of it (slots.go).
+	activeLoops atomic.Int32
 }
+
+// active is how many queues, from the first, take new writes.
+func (w *writer) active() int { return int(w.activeLoops.Load()) }
 
 // startWriter starts the dialect's number of writer loops: one on SQLite,
 // which has a single writer anyway; several on PostgreSQL, where batches
@@ -122,11 +131,19 @@ func startWriter(db *DB) *writer {
 	if db.dialect.cacheStatements {
 		w.stmts = &stmtCache{db: db.write, m: map[string]*sql.Stmt{}, want: map[string]bool{}}
 	}
-	for range max(db.dialect.writers, 1) {
+	w.slots = db.slots
+	first := firstSlot()
+	for i := range max(db.dialect.writers, 1) {
 		q := make(chan writeReq, 4*maxBatch)
 		w.queues = append(w.queues, q)
 		w.ended.Add(1)
-		go w.loop(q)
+		go w.loop(q, first+i)
+	}
+	w.activeLoops.Store(int32(len(w.queues)))
+	if w.slots != nil {
+		w.share(1) // alone until counted
+		w.ended.Add(1)
+		go w.followNodes()
 	}
 	return w
 }
@@ -204,7 +221,7 @@ func (c *stmtCache) close() {
 // it must not have side effects outside tx other than through AfterCommit.
 func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	w := db.writer
-	return db.write1(ctx, w.queues[int(w.next.Add(1))%len(w.queues)], writeReq{fn: fn})
+	return db.write1(ctx, w.queues[int(w.next.Add(1))%w.active()], writeReq{fn: fn})
 }
 
 // Read runs fn in a transaction on a reading connection and rolls it back:
@@ -231,7 +248,7 @@ func (db *DB) WriteKeyed(ctx context.Context, key string, fn func(*Tx) error) er
 func (w *writer) queueFor(key string) chan writeReq {
 	h := fnv.New32a()
 	h.Write([]byte(key))
-	return w.queues[int(h.Sum32()%uint32(len(w.queues)))]
+	return w.queues[int(h.Sum32()%uint32(w.active()))]
 }
 
 func (db *DB) write1(ctx context.Context, q chan writeReq, req writeReq) error {
@@ -261,7 +278,7 @@ func (db *DB) write1(ctx context.Context, q chan writeReq, req writeReq) error {
 	}
 }
 
-func (w *writer) loop(reqs chan writeReq) {
+func (w *writer) loop(reqs chan writeReq, slot int) {
 	defer w.ended.Done()
 	batch := make([]writeReq, 0, maxBatch)
 	for {
@@ -270,8 +287,15 @@ func (w *writer) loop(reqs chan writeReq) {
 		case r := <-reqs:
 			batch = append(batch, r)
 		case <-w.quit:
-			w.drain(reqs)
+			w.drain(reqs, slot)
 			return
+		}
+		var tx *sql.Tx
+		if w.slots != nil {
+			// Wait for a slot before gathering the rest of the batch:
+			// callers arriving meanwhile join it. On an error, the
+			// commit begins again and reports it.
+			tx, _ = w.begin(context.Background(), slot)
 		}
 	fill:
 		for len(batch) < maxBatch {
@@ -285,16 +309,16 @@ func (w *writer) loop(reqs chan writeReq) {
 		if w.db.dialect.prefetchReceives {
 			hintedFirst(batch)
 		}
-		w.run(batch)
+		w.run(batch, tx, slot)
 	}
 }
 
 // drain finishes requests queued before stop.
-func (w *writer) drain(reqs chan writeReq) {
+func (w *writer) drain(reqs chan writeReq, slot int) {
 	for {
 		select {
 		case r := <-reqs:
-			w.run([]writeReq{r})
+			w.run([]writeReq{r}, nil, slot)
 		default:
 			return
 		}
@@ -310,7 +334,14 @@ var errCallerFailed = errors.New("store: a caller failed in a batch without save
 // costs little more than it did before.
 const carefulBatches = 16
 
-func (w *writer) run(batch []writeReq) {
+// run commits the batch, in tx when the loop has begun one for it (with
+// its write slot taken), and answers each caller.
+func (w *writer) run(batch []writeReq, tx *sql.Tx, slot int) {
+	commit := func(savepoints bool) ([]error, error) {
+		first := tx
+		tx = nil // a second attempt begins its own
+		return w.commit(batch, savepoints, first, slot)
+	}
 	var errs []error
 	var err error
 	if len(batch) > 1 && w.careful.Load() <= 0 {
@@ -320,18 +351,18 @@ func (w *writer) run(batch []writeReq) {
 		// a flush of the full-text index's pending terms per caller. If one
 		// caller fails, roll everything back and run the batch again, each
 		// caller in its own savepoint as before.
-		errs, err = w.commit(batch, false)
+		errs, err = commit(false)
 		if errors.Is(err, errCallerFailed) {
 			w.careful.Store(carefulBatches)
-			errs, err = w.commit(batch, true)
+			errs, err = commit(true)
 		}
 	} else {
 		w.careful.Add(-1)
-		errs, err = w.commit(batch, true)
+		errs, err = commit(true)
 		if len(batch) == 1 && err == nil && isUniqueViolation(errs[0]) {
 			// As runSavepoint does for callers in a shared batch: another
 			// writer committed the same row meanwhile; a fresh look finds it.
-			errs, err = w.commit(batch, true)
+			errs, err = commit(true)
 		}
 		// Several nodes write to one PostgreSQL database, each batching
 		// its callers into shared transactions that lock rows (a
@@ -347,7 +378,7 @@ func (w *writer) run(batch []writeReq) {
 		for attempt := 1; len(batch) == 1 && isConflict(err) && attempt <= maxConflictRetries; attempt++ {
 			slog.Info("store: write conflicted with another transaction; running it again", "attempt", attempt, "err", err)
 			time.Sleep(time.Duration(attempt) * (2*time.Millisecond + rand.N(8*time.Millisecond)))
-			errs, err = w.commit(batch, true)
+			errs, err = commit(true)
 		}
 	}
 	if len(batch) > 1 && isConflict(err) {
@@ -357,7 +388,7 @@ func (w *writer) run(batch []writeReq) {
 		// whole batch again usually goes through: one transaction, not one
 		// per caller as below, which under load is a cliff.
 		time.Sleep(2*time.Millisecond + rand.N(8*time.Millisecond))
-		errs, err = w.commit(batch, true)
+		errs, err = commit(true)
 	}
 	if w.stmts != nil {
 		w.stmts.prepareWanted(context.Background())
@@ -367,7 +398,7 @@ func (w *writer) run(batch []writeReq) {
 		// failure): retry each caller alone so one cannot sink the others.
 		slog.Warn("store: batch commit failed; retrying one by one", "size", len(batch), "err", err)
 		for _, r := range batch {
-			w.run([]writeReq{r})
+			w.run([]writeReq{r}, nil, slot)
 		}
 		return
 	}
@@ -384,12 +415,14 @@ func (w *writer) run(batch []writeReq) {
 // error, or an error for the whole batch. With savepoints, each request
 // runs in its own, so a failing one rolls back alone; without, the first
 // failure rolls back the whole batch and returns errCallerFailed.
-func (w *writer) commit(batch []writeReq, savepoints bool) ([]error, error) {
+func (w *writer) commit(batch []writeReq, savepoints bool, sqlTx *sql.Tx, slot int) ([]error, error) {
 	db := w.db
 	ctx := context.Background()
-	sqlTx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, err
+	if sqlTx == nil {
+		var err error
+		if sqlTx, err = w.begin(ctx, slot); err != nil {
+			return nil, err
+		}
 	}
 	defer sqlTx.Rollback()
 	errs := make([]error, len(batch))

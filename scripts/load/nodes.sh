@@ -25,8 +25,8 @@ if [ "$PG" = sqlite ]; then
 	rm -rf "$PARLEY_DATA_DIR"
 else
 	export PARLEY_DATABASE_URL="$PG&search_path=$SCHEMA"
-	# psql knows nothing of Parley's own URL parameters (pool_max_conns, parley_writers).
-	PSQL_URL=$(echo "$PG" | sed -E 's/[?&](pool_max_conns|parley_writers)=[0-9]+//g; s/^([^?]*)&/\1?/')
+	# psql knows nothing of Parley's own URL parameters (pool_max_conns, parley_*).
+	PSQL_URL=$(echo "$PG" | sed -E 's/[?&](pool_max_conns|parley_[a-z_]+)=[0-9]+//g; s/^([^?]*)&/\1?/')
 	psql "$PSQL_URL" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" -c "CREATE SCHEMA $SCHEMA" >&2
 fi
 mkdir -p "$PARLEY_DATA_DIR"
