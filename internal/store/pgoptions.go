@@ -19,7 +19,7 @@ import (
 //     once (default 4). On a small server shared by several processes,
 //     fewer writers each means fewer backends contending for its cores.
 //   - parley_cluster_writers: write transactions in flight at once across
-//     every process on this database (default 4; 0 for no cap; slots.go).
+//     every process on this database (default 2; 0 for no cap; slots.go).
 //     Give each process the same value, near the database server's cores.
 type pgOptions struct {
 	poolMaxConns   int
@@ -60,10 +60,11 @@ func parsePGOptions(dsn string) (string, pgOptions, error) {
 }
 
 // defaultClusterWriters is the cap on write transactions across all
-// processes when the URL sets none: the writers one process has by
-// default, so a single process runs as it would without a cap, and a
-// second or third shares them instead of adding their own (slots.go).
-const defaultClusterWriters = 4
+// processes when the URL sets none (slots.go). Two ran best on a 2-core
+// database server, with one process or three (docs/PERFORMANCE.md), and
+// one process at two did as well as at four; a larger server wants about
+// its cores, set in the URL.
+const defaultClusterWriters = 2
 
 // DriverURL returns a postgres:// URL without Parley's own parameters, for
 // a tool that opens its own connection beside the store's.

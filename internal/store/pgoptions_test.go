@@ -17,7 +17,7 @@ func TestParsePGOptions(t *testing.T) {
 		!strings.Contains(clean, "sslmode=disable") || !strings.Contains(clean, "search_path=s1") {
 		t.Fatalf("the driver's URL: %s", clean)
 	}
-	if _, opts, err := parsePGOptions("postgres://u@h/db"); err != nil || opts.poolMaxConns != 32 || opts.writers != 4 || opts.clusterWriters != 4 {
+	if _, opts, err := parsePGOptions("postgres://u@h/db"); err != nil || opts.poolMaxConns != 32 || opts.writers != 4 || opts.clusterWriters != 2 {
 		t.Fatalf("defaults: %+v %v", opts, err)
 	}
 	if _, opts, err := parsePGOptions("postgres://u@h/db?parley_cluster_writers=0"); err != nil || opts.clusterWriters != 0 {
