@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -40,14 +41,14 @@ func TestBrowserComposerRecording(t *testing.T) {
 	// The clip is uploaded at once, in pieces (resumable.js), and waits
 	// in the form as the stored file's id.
 	if !waitJS(t, ctx, `(function(){ var c = document.querySelector('#composer [data-testid=stored-file]');
-	  return !!c && c.textContent.indexOf('screen-recording') >= 0 && /^[0-9a-f]{64}$/.test(c.querySelector('input[name=upload_id]').value) })()`, 5*time.Second) {
-		t.Fatal("the recording is not among the composer's files")
+	  return !!c && c.textContent.indexOf('screen-recording') >= 0 && /^[0-9a-f]{64}$/.test(c.querySelector('input[name=upload_id]').value) })()`, uploadWait) {
+		t.Fatalf("the recording is not among the composer's files (toast: %q)", toastText(ctx))
 	}
 	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`[data-testid=composer-text]`), "Here is where to click"),
 		chromedp.Click(chromedp.CSS(`[data-testid=send]`))); err != nil {
 		t.Fatal(err)
 	}
-	if !waitJS(t, ctx, `!!document.querySelector('#timeline video.file-video')`, 5*time.Second) {
+	if !waitJS(t, ctx, `!!document.querySelector('#timeline video.file-video')`, 15*time.Second) {
 		t.Fatal("the timeline does not play the recording")
 	}
 	if !waitJS(t, ctx, `/^0:0[1-3]$/.test((document.querySelector('#timeline [data-testid=video-length]') || {}).textContent || '')`, 2*time.Second) {
@@ -95,8 +96,8 @@ func TestBrowserCannedClip(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !waitJS(t, ctx, `(function(){ var c = document.querySelector('[data-testid=canned-new] .stored-files [data-testid=stored-file]');
-	  return !!c && /^[0-9a-f]{64}$/.test(c.querySelector('input[name=upload_id]').value) })()`, 5*time.Second) {
-		t.Fatal("the screenshot is not in the canned form")
+	  return !!c && /^[0-9a-f]{64}$/.test(c.querySelector('input[name=upload_id]').value) })()`, uploadWait) {
+		t.Fatalf("the screenshot is not in the canned form (toast: %q)", toastText(ctx))
 	}
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(form+`button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=clip-current]`))); err != nil {
 		t.Fatal(err)
@@ -120,7 +121,7 @@ func TestBrowserCannedClip(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid=send]`))); err != nil {
 		t.Fatal(err)
 	}
-	if !waitJS(t, ctx, `!!document.querySelector('#timeline .file-image img')`, 5*time.Second) {
+	if !waitJS(t, ctx, `!!document.querySelector('#timeline .file-image img')`, 15*time.Second) {
 		t.Fatal("the timeline does not show the clip")
 	}
 	msgs, _ := e.App.DB.Messages(bg, []int64{e.convID})
@@ -128,4 +129,17 @@ func TestBrowserCannedClip(t *testing.T) {
 	if len(last.Attachments) != 1 || last.Attachments[0].ContentType != "image/png" || last.Attachments[0].Filename != "screenshot.png" {
 		t.Fatalf("the reply's attachments: %+v", last.Attachments)
 	}
+}
+
+// uploadWait bounds a capture's way into a form: capture.js and
+// resumable.js fetched on first use, the frame encoded, the pieces
+// uploaded. Seconds on a quiet machine; CI, with other packages' tests
+// and PostgreSQL on the same two cores, once took longer than five.
+const uploadWait = 20 * time.Second
+
+// toastText is what the page last told the user, to say why a capture
+// never arrived.
+func toastText(ctx context.Context) string {
+	s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector('#toast') || {}).textContent || ''`))
+	return s
 }
