@@ -19,7 +19,7 @@ import (
 // cost. Measured on a 2-core server, three processes at four writers each
 // took 559 messages/s against one process's 1,312 (docs/PERFORMANCE.md).
 // Per-process counts cannot fix that, since adding a process adds its
-// writers; a count for the database can. With it set, a batch first takes
+// writers; a count for the database can. Under it, a batch first takes
 // one of the cluster's slots, inside its own transaction: until it has
 // one, its writer loop keeps gathering the callers that arrive, so the
 // batch grows while it waits, as a group commit does.
@@ -76,9 +76,9 @@ func firstSlot() int { return rand.N(1 << 16) }
 // Sharing the cap. Slots alone leave each process's batches small when
 // there are many processes: every loop gathers only the writes routed to
 // it, and a fixed number of customers writing is spread over more loops.
-// Measured with 256 clients on 2 cores, three processes at four loops
-// each took ~1,900 messages/s with a cap of 4 against one process's
-// ~2,650, and three at one loop each did as well as one at two. So under
+// Measured on 2 cores, three processes at four loops each took ~1,900
+// messages/s under a cap of 4 against one process's ~2,650 (256
+// clients), and three at one loop each did as well as one at two (192). So under
 // a cap each process also routes its writes to only its share of the
 // cap's loops, ceil(cap / processes), counted as the processes holding
 // this database's node lock: each takes it, shared, on the connection it
