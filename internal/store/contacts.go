@@ -44,6 +44,7 @@ func (tx *Tx) FindOrCreateContact(inboxID int64, k ContactKey) (c parley.Contact
 	if len(ids) == 0 {
 		return c, false, parley.Errorf(parley.EINVALID, "contact needs an external_id, email or phone")
 	}
+	queued := false // the new contact's row waits for the batch's insert (deferred.go)
 	found, ok := tx.pre.takeIdentities(ids)
 	if !ok {
 		// One query for every identity the message names, with its contact.
@@ -64,9 +65,11 @@ func (tx *Tx) FindOrCreateContact(inboxID int64, k ContactKey) (c parley.Contact
 	if c.ID == 0 {
 		created = true
 		c = parley.Contact{Name: k.Name, Email: k.Email, Phone: k.Phone, Language: k.Language, TimeZone: k.TimeZone, CreatedAt: tx.now, UpdatedAt: tx.now}
-		if err := tx.queryRow(`INSERT INTO contacts (name, email, phone, language, time_zone, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`,
-			k.Name, k.Email, k.Phone, k.Language, k.TimeZone, ts(tx.now)).Scan(&c.ID); err != nil {
-			return c, false, err
+		if queued = tx.pre.deferContact(tx, &c); !queued {
+			if err := tx.queryRow(`INSERT INTO contacts (name, email, phone, language, time_zone, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`,
+				k.Name, k.Email, k.Phone, k.Language, k.TimeZone, ts(tx.now)).Scan(&c.ID); err != nil {
+				return c, false, err
+			}
 		}
 		if err := tx.AppendEvent(&parley.Event{Type: parley.EventContactCreated, ContactID: &c.ID}, nil); err != nil {
 			return c, false, err
@@ -107,6 +110,11 @@ func (tx *Tx) FindOrCreateContact(inboxID int64, k ContactKey) (c parley.Contact
 		// stays there. For a new one, a conflict means another writer just
 		// created this person: the unique-key error makes Write run us
 		// again, and the fresh look finds them, so one person stays one contact.
+		if queued {
+			tx.pre.deferIdentity(tx, c.ID, id) // with its contact, as one insert for the batch
+			tx.pre.forgetIdentity(id)
+			continue
+		}
 		q := `INSERT INTO identities (contact_id, kind, scope, external_id, created_at) VALUES ($1, $2, $3, $4, $5)`
 		if !created {
 			q += " ON CONFLICT (kind, scope, external_id) DO NOTHING"
@@ -116,6 +124,7 @@ func (tx *Tx) FindOrCreateContact(inboxID int64, k ContactKey) (c parley.Contact
 		}
 		tx.pre.forgetIdentity(id)
 	}
+	tx.pre.rememberContact(ids, found, c, created)
 	return c, created, nil
 }
 

@@ -44,13 +44,17 @@ func (tx *Tx) CreateConversation(c *parley.Conversation, agentID *int64) (err er
 	if c.Labels == nil {
 		c.Labels = []string{}
 	}
-	err = tx.queryRow(`INSERT INTO conversations (inbox_id, contact_id, status, priority, assignee_id, team_id, reopen_count,
-			previous_id, last_activity_at, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $8, $8) RETURNING id`,
-		c.InboxID, c.ContactID, c.Status, c.Priority, idPtr(c.AssigneeID), idPtr(c.TeamID), idPtr(c.PreviousID), ts(tx.now)).Scan(&c.ID)
-	if err != nil {
-		return err
+	c.ReopenCount = 0
+	if !tx.pre.deferConversation(tx, c) { // queued, its row goes in with the batch's (deferred.go)
+		err = tx.queryRow(`INSERT INTO conversations (inbox_id, contact_id, status, priority, assignee_id, team_id, reopen_count,
+				previous_id, last_activity_at, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $8, $8) RETURNING id`,
+			c.InboxID, c.ContactID, c.Status, c.Priority, idPtr(c.AssigneeID), idPtr(c.TeamID), idPtr(c.PreviousID), ts(tx.now)).Scan(&c.ID)
+		if err != nil {
+			return err
+		}
 	}
+	tx.pre.rememberLatest(c, true)
 	return tx.AppendEvent(&parley.Event{Type: parley.EventConversationCreated, ConversationID: &c.ID, ContactID: &c.ContactID, AgentID: agentID},
 		map[string]any{"inbox_id": c.InboxID, "previous_id": c.PreviousID})
 }
@@ -123,6 +127,14 @@ func (tx *Tx) SaveConversation(c *parley.Conversation) (err error) {
 	if c.QueuedAt == nil {
 		c.QueuedFor = nil // a hold for an agent is a way of waiting in the queue
 	}
+	defer func() {
+		if err == nil {
+			tx.pre.rememberLatest(c, false)
+		}
+	}()
+	if tx.pre.saveQueued(c) {
+		return nil // created by this batch: its row goes in as it is now (deferred.go)
+	}
 	_, err = tx.exec(`UPDATE conversations SET status = $2, priority = $3, assignee_id = $4, team_id = $5, snoozed_until = $6,
 			first_response_at = $7, resolved_at = $8, reopen_count = $9, last_activity_at = $10, updated_at = $11,
 			queued_at = $12, sla = $13, sla_due_at = $14, sla_state = $15, promised_reply_by = $16, queued_for = $17
@@ -138,8 +150,11 @@ func (tx *Tx) SaveConversation(c *parley.Conversation) (err error) {
 // the end of the batch, one statement for all the batch's conversations.
 func (tx *Tx) TouchConversation(c *parley.Conversation) error {
 	c.LastActivityAt, c.UpdatedAt = tx.now, tx.now
-	tx.touched = append(tx.touched, c.ID)
 	tx.pre.forgetConversations(c.InboxID, c.ContactID)
+	if !tx.pre.saveQueued(c) { // a conversation this batch queued goes in touched
+		tx.touched = append(tx.touched, c.ID)
+	}
+	tx.pre.rememberLatest(c, false)
 	return nil
 }
 

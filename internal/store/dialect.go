@@ -24,6 +24,9 @@ type dialect struct {
 	// prefetchReceives reads ahead for a batch's received messages
 	// (prefetch.go): worth it where each statement is a round trip.
 	prefetchReceives bool
+	// pipeline sends a batch's closing statements in one round trip
+	// (pipeline.go).
+	pipeline bool
 	// forUpdate ends a read that a write transaction will modify, so that
 	// parallel batches on PostgreSQL take turns on the row instead of
 	// losing one another's updates. SQLite's single writer needs nothing.
@@ -135,6 +138,7 @@ var postgresDialect = dialect{
 	holesInLog:       true,
 	writers:          4,
 	prefetchReceives: true,
+	pipeline:         true,
 	forUpdate:        " FOR UPDATE",
 	lockContact:      " AND (SELECT pg_advisory_xact_lock($3)) IS NOT NULL",
 	lockRouting:      "SELECT pg_advisory_xact_lock(7215003)",

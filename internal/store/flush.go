@@ -1,10 +1,6 @@
 package store
 
-import (
-	"context"
-	"database/sql"
-	"strings"
-)
+import "strings"
 
 // Rows per multi-row statement. Small enough that the statement text stays
 // under the writer's cache limit (maxCachedStmtLen), so each chunk size is
@@ -16,9 +12,9 @@ const (
 )
 
 // flush writes what the batch's callers deferred: the conversations they
-// touched (one update) and their events (one insert), in caller order. It
-// runs last before the commit.
-func (w *writer) flush(ctx context.Context, sqlTx *sql.Tx, txs []*Tx) error {
+// touched (one update) and their events (one insert), in caller order, to
+// sink. It runs last before the commit.
+func (w *writer) flush(sink stmtSink, txs []*Tx) error {
 	var touched []any
 	seen := map[int64]bool{}
 	var last *Tx
@@ -41,7 +37,7 @@ func (w *writer) flush(ctx context.Context, sqlTx *sql.Tx, txs []*Tx) error {
 	for len(touched) > 0 {
 		n := min(len(touched), touchChunk)
 		args := append([]any{now}, touched[:n]...)
-		if _, err := last.exec("UPDATE conversations SET last_activity_at = $1, updated_at = $1 WHERE id IN ("+
+		if err := sink.exec("UPDATE conversations SET last_activity_at = $1, updated_at = $1 WHERE id IN ("+
 			placeholders(2, n)+") AND last_activity_at < $1", args...); err != nil {
 			return err
 		}
@@ -66,8 +62,7 @@ func (w *writer) flush(ctx context.Context, sqlTx *sql.Tx, txs []*Tx) error {
 		// sequence numbers and held until the commit is visible, is what
 		// lets readers tell a hole that may still fill from one that never
 		// will (events.go); appenders never wait for one another on it.
-		if _, err := sqlTx.ExecContext(ctx, "SELECT pg_advisory_xact_lock_shared($1), pg_notify($2, '')",
-			w.db.eventsKey, w.db.channel); err != nil {
+		if err := sink.exec("SELECT pg_advisory_xact_lock_shared($1), pg_notify($2, '')", w.db.eventsKey, w.db.channel); err != nil {
 			return err
 		}
 	}
@@ -76,7 +71,8 @@ func (w *writer) flush(ctx context.Context, sqlTx *sql.Tx, txs []*Tx) error {
 		var q strings.Builder
 		q.WriteString("INSERT INTO events (type, conversation_id, contact_id, message_id, agent_id, data, created_at) VALUES ")
 		args := make([]any, 0, n*7)
-		for i, p := range pending[:n] {
+		chunk := pending[:n]
+		for i, p := range chunk {
 			ev := p.tx.events[p.idx]
 			if i > 0 {
 				q.WriteString(", ")
@@ -87,22 +83,19 @@ func (w *writer) flush(ctx context.Context, sqlTx *sql.Tx, txs []*Tx) error {
 		}
 		// Rows are numbered in the order of VALUES on both databases, and
 		// RETURNING lists them in that order.
-		rows, err := last.query(q.String()+" RETURNING seq", args...)
-		if err != nil {
-			return err
-		}
 		i := 0
-		for rows.Next() && i < n {
-			p := pending[i]
-			if err := rows.Scan(&p.tx.events[p.idx].Seq); err != nil {
-				rows.Close()
+		if err := sink.query(q.String()+" RETURNING seq", args, func(scan func(...any) error) error {
+			if i >= len(chunk) {
+				return nil
+			}
+			p := chunk[i]
+			if err := scan(&p.tx.events[p.idx].Seq); err != nil {
 				return err
 			}
 			p.tx.lastSeq = max(p.tx.lastSeq, p.tx.events[p.idx].Seq)
 			i++
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+			return nil
+		}); err != nil {
 			return err
 		}
 		pending = pending[n:]

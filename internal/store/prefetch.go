@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/parleyhq/parley/internal/parley"
 )
@@ -61,14 +60,23 @@ type prefetched struct {
 	// without a hint runs, or else before the commit.
 	ids     []int64
 	pending []pendingMessage
+	// deferRows allows queuing the rows new people bring (deferred.go),
+	// with ids drawn for them here; queued rows wait in contacts,
+	// identities and conversations, and a failed insert of them in
+	// flushErr. took holds the latest conversations callers took, by id.
+	deferRows                           bool
+	contactIDs, conversationIDs         []int64
+	contacts, identities, conversations []pendingRow
+	flushErr                            error
+	took                                map[latestKey]int64
 }
 
-// pendingMessage is a received message's row waiting for its insert.
+// pendingMessage is a received message's row waiting for its insert: its
+// id (drawn from the sequence), then messageInsertColumns, assignee_id
+// last.
 type pendingMessage struct {
-	owner        *Tx   // the caller that created it, until its work is rolled back
-	id           int64 // drawn from the sequence
+	pendingRow
 	conversation int64
-	row          []any // in messageInsertColumns order, assignee_id last
 	dup          dupKey
 }
 
@@ -81,7 +89,7 @@ func (p *prefetched) deferMessage(tx *Tx, m *parley.Message, row []any) bool {
 		return false
 	}
 	m.ID, p.ids = p.ids[0], p.ids[1:]
-	pm := pendingMessage{owner: tx, id: m.ID, conversation: m.ConversationID, row: row}
+	pm := pendingMessage{pendingRow: pendingRow{tx, append([]any{m.ID}, row...)}, conversation: m.ConversationID}
 	if m.ExternalID != "" {
 		pm.dup = dupKey{m.InboxID, m.ExternalID}
 		p.dups[pm.dup] = *m
@@ -106,6 +114,7 @@ func (p *prefetched) dropOwned(tx *Tx) {
 		}
 	}
 	p.pending = kept
+	p.dropOwnedRows(tx)
 }
 
 // setAssignee follows a conversation's reassignment into its messages not
@@ -121,32 +130,23 @@ func (p *prefetched) setAssignee(conversationID int64, assignee *int64) {
 	}
 }
 
-// messageChunk is how many queued messages one insert takes: 16 values
-// each, so a full chunk is 256 parameters.
-const messageChunk = 16
-
-// flushMessages inserts the queued messages, in the order they were made.
-func (p *prefetched) flushMessages() error {
+// flushMessages inserts the queued messages, in the order they were made,
+// after the rows they refer to (flushRows), through sink (see flushRows).
+func (p *prefetched) flushMessages(sink stmtSink) error {
 	if p == nil {
 		return nil
 	}
-	for len(p.pending) > 0 {
-		n := min(len(p.pending), messageChunk)
-		var q strings.Builder
-		q.WriteString("INSERT INTO messages (id, " + messageInsertColumns + ") VALUES ")
-		args := make([]any, 0, n*16)
-		for i, pm := range p.pending[:n] {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(" + placeholders(len(args)+1, 1+len(pm.row)) + ")")
-			args = append(append(args, pm.id), pm.row...)
-		}
-		if _, err := p.tx.exec(q.String(), args...); err != nil {
-			return fmt.Errorf("store: insert a batch's messages: %w", err)
-		}
-		p.pending = p.pending[n:]
+	if err := p.flushRows(sink); err != nil {
+		return err
 	}
+	rows := make([]pendingRow, len(p.pending))
+	for i, pm := range p.pending {
+		rows[i] = pm.pendingRow
+	}
+	if err := insertRows(sink, "INSERT INTO messages (id, "+messageInsertColumns+") VALUES ", 16, rows); err != nil {
+		return fmt.Errorf("store: insert a batch's messages: %w", err)
+	}
+	p.pending = p.pending[:0]
 	return nil
 }
 
@@ -189,6 +189,9 @@ func (p *prefetched) takeLatest(inboxID, contactID int64) (parley.Conversation, 
 	k := latestKey{inboxID, contactID}
 	c, ok := p.latest[k]
 	delete(p.latest, k)
+	if ok && c.ID != 0 {
+		p.took[k] = c.ID
+	}
 	return c, ok
 }
 
@@ -237,7 +240,7 @@ func (p *prefetched) forgetConversations(inboxID, contactID int64) {
 // prefetch reads ahead for the received messages at the start of the
 // batch (see ReceiveHint), when the dialect gains by it and more than one
 // caller would share the reads.
-func (w *writer) prefetch(ctx context.Context, sqlTx *sql.Tx, batch []writeReq) (*prefetched, error) {
+func (w *writer) prefetch(ctx context.Context, sqlTx *sql.Tx, batch []writeReq, deferRows bool) (*prefetched, error) {
 	if !w.db.dialect.prefetchReceives || len(batch) < 2 {
 		return nil, nil
 	}
@@ -252,7 +255,7 @@ func (w *writer) prefetch(ctx context.Context, sqlTx *sql.Tx, batch []writeReq) 
 		return nil, nil
 	}
 	w.prefetched.Add(1)
-	return (&Tx{tx: sqlTx, ctx: ctx, db: w.db, now: w.db.now()}).prefetch(hints)
+	return (&Tx{tx: sqlTx, ctx: ctx, db: w.db, now: w.db.now()}).prefetch(hints, deferRows)
 }
 
 // hintedFirst moves a batch's received messages ahead of its other
@@ -281,27 +284,59 @@ func boolRank(b bool) int {
 func (db *DB) PrefetchedBatches() int64 { return db.writer.prefetched.Load() }
 
 // prefetch reads ahead for the batch's received messages (see ReceiveHint):
-// an id for each message, then the duplicates, the identities with their
-// contacts, and the latest conversations of the contacts so found.
-func (tx *Tx) prefetch(hints []*ReceiveHint) (_ *prefetched, err error) {
+// the duplicates, the identities with their contacts, and the latest
+// conversations of the contacts so found; then ids for the rows the batch
+// may insert.
+func (tx *Tx) prefetch(hints []*ReceiveHint, deferRows bool) (_ *prefetched, err error) {
 	defer wrap(&err, "store: prefetch")
-	p := &prefetched{tx: tx, dups: map[dupKey]parley.Message{}, idents: map[identityKey]parley.Contact{}, latest: map[latestKey]parley.Conversation{}}
-	// An id for each message the batch may store: drawing them one by one
-	// was a round trip each, as the insert that returned them.
-	rows, err := tx.query("SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, $1)", len(hints))
-	if err != nil {
-		return nil, err
-	}
-	if p.ids, err = collect(rows, func(r *sql.Rows) (id int64, err error) { return id, r.Scan(&id) }); err != nil {
-		return nil, err
-	}
+	p := &prefetched{tx: tx, dups: map[dupKey]parley.Message{}, idents: map[identityKey]parley.Contact{}, latest: map[latestKey]parley.Conversation{},
+		took: map[latestKey]int64{}, deferRows: deferRows}
 	if err := p.readDups(hints); err != nil {
 		return nil, err
 	}
 	if err := p.readIdentities(hints); err != nil {
 		return nil, err
 	}
-	return p, p.readLatest(hints)
+	newContacts, newConversations, err := p.readLatest(hints)
+	if err != nil {
+		return nil, err
+	}
+	if !deferRows {
+		newContacts, newConversations = 0, 0
+	}
+	return p, p.drawIDs(len(hints), newContacts, newConversations)
+}
+
+// drawIDs draws, in one statement, an id for each message the batch may
+// store, and for as many contacts and conversations as it may create:
+// drawing them one by one was a round trip each, as the insert that
+// returned them. The read-ahead's locks are held by now, so a contact's
+// conversations are still numbered in the order they are made (its
+// latest is the one with the highest id). Ids left unused are gaps.
+func (p *prefetched) drawIDs(messages, contacts, conversations int) error {
+	rows, err := p.tx.query(`SELECT nextval(pg_get_serial_sequence('messages', 'id')),
+			CASE WHEN i <= $2 THEN nextval(pg_get_serial_sequence('contacts', 'id')) END,
+			CASE WHEN i <= $3 THEN nextval(pg_get_serial_sequence('conversations', 'id')) END
+		FROM generate_series(1, $1) AS i`, messages, contacts, conversations)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m int64
+		var c, v sql.NullInt64
+		if err := rows.Scan(&m, &c, &v); err != nil {
+			return err
+		}
+		p.ids = append(p.ids, m)
+		if c.Valid {
+			p.contactIDs = append(p.contactIDs, c.Int64)
+		}
+		if v.Valid {
+			p.conversationIDs = append(p.conversationIDs, v.Int64)
+		}
+	}
+	return rows.Err()
 }
 
 // Each read below is a LATERAL subquery with LIMIT per key, which
@@ -367,23 +402,40 @@ func (p *prefetched) readIdentities(hints []*ReceiveHint) error {
 }
 
 // readLatest reads the latest conversation of each contact known now: by
-// id, or by the identities readIdentities found.
-func (p *prefetched) readLatest(hints []*ReceiveHint) error {
+// id, or by the identities readIdentities found. It counts the messages
+// from people not known (each may create a contact) and those with no
+// conversation found (each may create one).
+func (p *prefetched) readLatest(hints []*ReceiveHint) (newContacts, newConversations int, err error) {
 	var inboxes, contacts, locks []int64
+	var known []latestKey
 	for _, h := range hints {
 		id := h.ContactID
 		if id == 0 {
 			id = pickContact(contactIdentities(h.InboxID, h.Contact), p.idents).ID
 		}
-		if k := (latestKey{h.InboxID, id}); id != 0 {
+		if id == 0 {
+			newContacts++
+			continue
+		}
+		k := latestKey{h.InboxID, id}
+		known = append(known, k)
+		{
 			if _, seen := p.latest[k]; !seen {
 				p.latest[k] = parley.Conversation{}
 				inboxes, contacts, locks = append(inboxes, h.InboxID), append(contacts, id), append(locks, contactLockKey(id))
 			}
 		}
 	}
+	defer func() {
+		newConversations = newContacts
+		for _, k := range known {
+			if p.latest[k].ID == 0 {
+				newConversations++
+			}
+		}
+	}()
 	if len(contacts) == 0 {
-		return nil
+		return newContacts, 0, nil
 	}
 	// As LatestConversation does one by one: the contacts' locks (in one
 	// order, so two batches cannot wait on each other), then each
@@ -395,11 +447,11 @@ func (p *prefetched) readLatest(hints []*ReceiveHint) error {
 		WHERE (SELECT count(*) FROM (SELECT pg_advisory_xact_lock(l) FROM unnest($3::bigint[]) AS l) AS taken) >= 0`,
 		inboxes, contacts, locks)
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	list, err := collect(rows, func(r *sql.Rows) (parley.Conversation, error) { return scanConversation(r) })
 	for _, c := range list {
 		p.latest[latestKey{c.InboxID, c.ContactID}] = c
 	}
-	return err
+	return newContacts, 0, err
 }

@@ -49,8 +49,8 @@ func slotKeyFor(channel string) int64 {
 // the loop's own (pref) if free, else any free one, else it waits for
 // its own. Loops of one process start at different slots, and processes
 // at random ones, so waiting loops spread over the slots.
-func (w *writer) begin(ctx context.Context, pref int) (*sql.Tx, error) {
-	tx, err := w.db.write.BeginTx(ctx, nil)
+func (w *writer) begin(ctx context.Context, pref int) (*batchTx, error) {
+	tx, err := beginOn(ctx, w.db.write)
 	if err != nil || w.slots == nil {
 		return tx, err
 	}
@@ -63,7 +63,7 @@ func (w *writer) begin(ctx context.Context, pref int) (*sql.Tx, error) {
 		_, err = tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1::bigint + $2::int)", s.key, pref)
 	}
 	if err != nil {
-		tx.Rollback()
+		tx.end()
 		return nil, fmt.Errorf("store: take a write slot: %w", err)
 	}
 	return tx, nil

@@ -47,6 +47,9 @@ func (tx *Tx) Now() time.Time { return tx.now }
 func (tx *Tx) AfterCommit(f func()) { tx.after = append(tx.after, f) }
 
 func (tx *Tx) exec(q string, args ...any) (sql.Result, error) {
+	if err := tx.flushQueued(); err != nil {
+		return nil, err
+	}
 	if s := tx.prepared(q); s != nil {
 		return s.ExecContext(tx.ctx, args...)
 	}
@@ -54,6 +57,7 @@ func (tx *Tx) exec(q string, args ...any) (sql.Result, error) {
 }
 
 func (tx *Tx) queryRow(q string, args ...any) *sql.Row {
+	tx.flushQueued() // a failure leaves the transaction aborted: the row's Scan says so, and the batch reports the cause
 	if s := tx.prepared(q); s != nil {
 		return s.QueryRowContext(tx.ctx, args...)
 	}
@@ -74,6 +78,9 @@ func (tx *Tx) prepared(q string) *sql.Stmt {
 }
 
 func (tx *Tx) query(q string, args ...any) (*sql.Rows, error) {
+	if err := tx.flushQueued(); err != nil {
+		return nil, err
+	}
 	if s := tx.prepared(q); s != nil {
 		return s.QueryContext(tx.ctx, args...)
 	}
@@ -233,7 +240,7 @@ func (w *writer) loop(reqs chan writeReq, slot int) {
 			w.drain(reqs, slot)
 			return
 		}
-		var tx *sql.Tx
+		var tx *batchTx
 		if w.slots != nil {
 			// Wait for a slot before gathering the rest of the batch:
 			// callers arriving meanwhile join it. On an error, the
@@ -279,7 +286,7 @@ const carefulBatches = 16
 
 // run commits the batch, in tx when the loop has begun one for it (with
 // its write slot taken), and answers each caller.
-func (w *writer) run(batch []writeReq, tx *sql.Tx, slot int) {
+func (w *writer) run(batch []writeReq, tx *batchTx, slot int) {
 	commit := func(savepoints bool) ([]error, error) {
 		first := tx
 		tx = nil // a second attempt begins its own
@@ -358,20 +365,21 @@ func (w *writer) run(batch []writeReq, tx *sql.Tx, slot int) {
 // error, or an error for the whole batch. With savepoints, each request
 // runs in its own, so a failing one rolls back alone; without, the first
 // failure rolls back the whole batch and returns errCallerFailed.
-func (w *writer) commit(batch []writeReq, savepoints bool, sqlTx *sql.Tx, slot int) ([]error, error) {
+func (w *writer) commit(batch []writeReq, savepoints bool, btx *batchTx, slot int) ([]error, error) {
 	db := w.db
 	ctx := context.Background()
-	if sqlTx == nil {
+	if btx == nil {
 		var err error
-		if sqlTx, err = w.begin(ctx, slot); err != nil {
+		if btx, err = w.begin(ctx, slot); err != nil {
 			return nil, err
 		}
 	}
-	defer sqlTx.Rollback()
+	defer btx.end()
+	sqlTx := btx.Tx
 	errs := make([]error, len(batch))
 	txs := make([]*Tx, len(batch))
 	single := len(batch) == 1
-	pre, err := w.prefetch(ctx, sqlTx, batch)
+	pre, err := w.prefetch(ctx, sqlTx, batch, !savepoints)
 	if err != nil {
 		return nil, err
 	}
@@ -379,7 +387,7 @@ func (w *writer) commit(batch []writeReq, savepoints bool, sqlTx *sql.Tx, slot i
 		if r.hint == nil && pre != nil {
 			// This caller may read or refer to the messages so far, and
 			// write anything a later one would read.
-			if err := pre.flushMessages(); err != nil {
+			if err := pre.flushMessages(direct{pre.tx}); err != nil {
 				return nil, err
 			}
 			pre = nil
@@ -392,6 +400,8 @@ func (w *writer) commit(batch []writeReq, savepoints bool, sqlTx *sql.Tx, slot i
 		}
 		if errs[i] == nil {
 			txs[i] = tx
+		} else if err := pre.flushErrOrNil(); err != nil {
+			return nil, err // a statement of the caller's flushed queued rows, which failed (deferred.go)
 		} else if isBatchFatal(errs[i]) {
 			return nil, errs[i]
 		} else if !single && !savepoints {
@@ -401,10 +411,18 @@ func (w *writer) commit(batch []writeReq, savepoints bool, sqlTx *sql.Tx, slot i
 	if single && errs[0] != nil {
 		return errs, nil // the deferred Rollback undoes it
 	}
-	if err := pre.flushMessages(); err != nil {
+	var sink stmtSink = direct{&Tx{tx: sqlTx, ctx: ctx, db: db, now: db.now()}}
+	pipe := &pipeline{}
+	if db.dialect.pipeline {
+		sink = pipe // sent in one round trip (pipeline.go)
+	}
+	if err := pre.flushMessages(sink); err != nil {
 		return nil, err
 	}
-	if err := w.flush(ctx, sqlTx, txs); err != nil {
+	if err := w.flush(sink, txs); err != nil {
+		return nil, err
+	}
+	if err := pipe.send(ctx, btx.conn); err != nil {
 		return nil, err
 	}
 	if err := sqlTx.Commit(); err != nil {

@@ -7,6 +7,8 @@
 #
 #   go build -o /tmp/parley ./cmd/parley && go build -o /tmp/parley-load ./cmd/parley-load
 #   PG='postgres://postgres@127.0.0.1:5432/test?sslmode=disable&parley_writers=2' scripts/load/pg-nodes.sh 3
+#
+# LOAD_ARGS adds options to each generator (say --new-contacts 0.05).
 set -eu
 N=${1:?usage: pg-nodes.sh N [CLIENTS] [DURATION]}
 CLIENTS=${2:-64}
@@ -23,7 +25,7 @@ i=0
 GENS=""
 for u in $URLS; do
 	i=$((i + 1))
-	"$LOAD" ingest --url "$u" --token "$TOKEN" --inbox "$INBOX" --clients "$per" --duration "$DURATION" >"/tmp/pg-nodes-$i.out" 2>&1 &
+	"$LOAD" ingest --url "$u" --token "$TOKEN" --inbox "$INBOX" --clients "$per" --duration "$DURATION" ${LOAD_ARGS:-} >"/tmp/pg-nodes-$i.out" 2>&1 &
 	GENS="$GENS $!"
 done
 wait $GENS
