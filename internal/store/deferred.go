@@ -153,6 +153,7 @@ func (p *prefetched) flushRows(sink stmtSink) error {
 			p.flushErr = fmt.Errorf("store: insert a batch's new rows: %w", err)
 			return p.flushErr
 		}
+		p.tx.db.writer.queuedRows.Add(int64(len(*q.rows)))
 		*q.rows = (*q.rows)[:0]
 	}
 	return nil

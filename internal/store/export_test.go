@@ -83,3 +83,7 @@ func SetNodeRefresh(d time.Duration) func() {
 
 // ActiveWriters is how many writer loops take new writes.
 func (db *DB) ActiveWriters() int { return db.writer.active() }
+
+// QueuedRows is how many rows of new people (contacts, identities,
+// conversations) batches have inserted from their queues.
+func (db *DB) QueuedRows() int64 { return db.writer.queuedRows.Load() }

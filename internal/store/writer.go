@@ -119,6 +119,7 @@ type writer struct {
 	// prefetched counts the batches that read ahead for their received
 	// messages (see PrefetchedBatches).
 	prefetched atomic.Int64
+	queuedRows atomic.Int64 // rows of new people inserted from a batch's queue (deferred.go)
 	// slots caps the write transactions of all processes together
 	// (slots.go); nil when there is no cap.
 	slots *writeSlots
