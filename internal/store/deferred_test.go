@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -180,5 +182,67 @@ func TestBatchQueuedIdentityTaken(t *testing.T) {
 	}
 	if got, err := db.Message(ctx, e1.ID); err != nil || got.Text != "about e1" {
 		t.Errorf("eve's message read back as %+v (%v)", got, err)
+	}
+}
+
+// TestTouchPlan: the statement that moves conversations' activity picks
+// its rows by id alone in the generic plan PostgreSQL keeps for it, never
+// by a walk of an index on last_activity_at (whose condition matches
+// nearly every row, so the walk grows with the table).
+func TestTouchPlan(t *testing.T) {
+	db := storetest.Open(t, "postgres")
+	in := mustInbox(t, db)
+	mustWrite(t, db, func(tx *store.Tx) error {
+		for i := range 400 {
+			c, _, err := tx.FindOrCreateContact(in.ID, store.ContactKey{Kind: parley.IdentityExternal, ExternalID: fmt.Sprint("p", i)})
+			if err != nil {
+				return err
+			}
+			if err := tx.CreateConversation(&parley.Conversation{InboxID: in.ID, ContactID: c.ID}, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	conn, err := db.ReadPool().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "ANALYZE conversations"); err != nil {
+		t.Fatal(err)
+	}
+	// The table grows after its statistics were taken, as it does under
+	// load on a new database.
+	if _, err := conn.ExecContext(ctx, `INSERT INTO conversations (inbox_id, contact_id, status, priority, last_activity_at, created_at, updated_at)
+		SELECT $1, contact_id, 'open', 'normal', g, g, g FROM (SELECT min(id) AS contact_id FROM contacts) c, generate_series(1, 20000) g`, in.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "SET plan_cache_mode = force_generic_plan"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "PREPARE touch AS "+store.TouchSQL(32)); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"1"}
+	for i := range 32 {
+		args = append(args, fmt.Sprint(i+1))
+	}
+	rows, err := conn.QueryContext(ctx, "EXPLAIN EXECUTE touch("+strings.Join(args, ", ")+")")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, line)
+	}
+	text := strings.Join(plan, "\n")
+	if strings.Contains(text, "conversations_activity") || strings.Contains(text, "conversations_status") || !strings.Contains(text, "conversations_pkey") {
+		t.Errorf("the touch's generic plan does not pick rows by id alone:\n%s", text)
 	}
 }

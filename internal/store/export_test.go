@@ -87,3 +87,6 @@ func (db *DB) ActiveWriters() int { return db.writer.active() }
 // QueuedRows is how many rows of new people (contacts, identities,
 // conversations) batches have inserted from their queues.
 func (db *DB) QueuedRows() int64 { return db.writer.queuedRows.Load() }
+
+// TouchSQL is the statement that moves the activity of n conversations.
+func TouchSQL(n int) string { return touchSQL(n) }

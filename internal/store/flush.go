@@ -37,8 +37,7 @@ func (w *writer) flush(sink stmtSink, txs []*Tx) error {
 	for len(touched) > 0 {
 		n := min(len(touched), touchChunk)
 		args := append([]any{now}, touched[:n]...)
-		if err := sink.exec("UPDATE conversations SET last_activity_at = $1, updated_at = $1 WHERE id IN ("+
-			placeholders(2, n)+") AND last_activity_at < $1", args...); err != nil {
+		if err := sink.exec(touchSQL(n), args...); err != nil {
 			return err
 		}
 		touched = touched[n:]
@@ -101,4 +100,15 @@ func (w *writer) flush(sink stmtSink, txs []*Tx) error {
 		pending = pending[n:]
 	}
 	return nil
+}
+
+// touchSQL moves the activity of n conversations ($2 …) to $1. "+ 0"
+// keeps the indexes on last_activity_at out of its plan: as a condition
+// it matches nearly every row, and in one 10-second run on a new database
+// (statistics lagging a fast-growing table) the activity index was read
+// whole, 135 times, 3.5 million entries, until this was added. The ids
+// alone pick the rows.
+func touchSQL(n int) string {
+	return "UPDATE conversations SET last_activity_at = $1, updated_at = $1 WHERE id IN (" +
+		placeholders(2, n) + ") AND last_activity_at + 0 < $1"
 }
