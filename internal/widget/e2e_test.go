@@ -209,7 +209,10 @@ func TestBrowserCustomerChat(t *testing.T) {
 	}
 	f.agentSays(conv, "messages", "PS: it's on sale this week.")
 	badge := `(() => { const b = document.querySelector('[data-testid=parley-unread]'); return b && getComputedStyle(b).display !== 'none' && b.textContent === '1'; })()`
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](badge, chromedp.WithPollingTimeout(3*time.Second))); err != nil {
+	// How fast a reply arrives is asserted above; this asks only that
+	// the badge comes. CI, with other packages and PostgreSQL on the same
+	// two cores, once took longer than 3 s.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](badge, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
 		t.Fatalf("no unread badge: %v", err)
 	}
 
