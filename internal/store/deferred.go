@@ -3,7 +3,6 @@ package store
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/parleyhq/parley/internal/parley"
 )
@@ -11,7 +10,8 @@ import (
 // A batch's received messages from people new to the inbox each create a
 // contact, its identities and a conversation. Inserted one by one, that
 // was three round trips per new person, each costing more on both sides
-// than the row's own work (docs/PERFORMANCE.md, "Rows new people bring").
+// than the row's own work (docs/PERFORMANCE.md, "new people's rows and
+// the batch's end").
 // When the batch runs without savepoints, those rows are given ids drawn
 // from their sequences with the read-ahead and queued, like the batch's
 // messages, and go in as one multi-row insert per table: before any
@@ -33,21 +33,12 @@ import (
 // about them, who would otherwise read it from the database, flushing the
 // queue first (remember*).
 
-// pendingRow is a queued row: its values in its table's insert order, id
-// first, and the caller that made it.
-type pendingRow struct {
-	owner *Tx
-	row   []any
-}
-
-// The insert each kind of queued row goes in with, and its width.
+// The insert each kind of queued row goes in with; a row's values are in
+// its column order, id first where it has one.
 const (
-	contactInsert      = "INSERT INTO contacts (id, name, email, phone, language, time_zone, created_at, updated_at) VALUES "
-	contactWidth       = 8
-	identityInsert     = "INSERT INTO identities (contact_id, kind, scope, external_id, created_at) VALUES "
-	identityWidth      = 5
-	conversationInsert = "INSERT INTO conversations (" + conversationColumns + ") VALUES "
-	conversationWidth  = 21
+	contactInsert      = "INSERT INTO contacts (id, name, email, phone, language, time_zone, created_at, updated_at)"
+	identityInsert     = "INSERT INTO identities (contact_id, kind, scope, external_id, created_at)"
+	conversationInsert = "INSERT INTO conversations (" + conversationColumns + ")"
 )
 
 // conversationRow is c's row in conversationColumns order.
@@ -64,13 +55,13 @@ func (p *prefetched) deferContact(tx *Tx, c *parley.Contact) bool {
 		return false
 	}
 	c.ID, p.contactIDs = p.contactIDs[0], p.contactIDs[1:]
-	p.contacts = append(p.contacts, pendingRow{tx, []any{c.ID, c.Name, c.Email, c.Phone, c.Language, c.TimeZone, ts(c.CreatedAt), ts(c.UpdatedAt)}})
+	p.contacts = append(p.contacts, []any{c.ID, c.Name, c.Email, c.Phone, c.Language, c.TimeZone, ts(c.CreatedAt), ts(c.UpdatedAt)})
 	return true
 }
 
 // deferIdentity queues an identity of a contact deferContact queued.
 func (p *prefetched) deferIdentity(tx *Tx, contactID int64, id identityKey) {
-	p.identities = append(p.identities, pendingRow{tx, []any{contactID, id.kind, id.scope, id.id, ts(tx.now)}})
+	p.identities = append(p.identities, []any{contactID, id.kind, id.scope, id.id, ts(tx.now)})
 }
 
 // deferConversation gives a new conversation an id of the batch's and
@@ -80,7 +71,7 @@ func (p *prefetched) deferConversation(tx *Tx, c *parley.Conversation) bool {
 		return false
 	}
 	c.ID, p.conversationIDs = p.conversationIDs[0], p.conversationIDs[1:]
-	p.conversations = append(p.conversations, pendingRow{tx, conversationRow(c)})
+	p.conversations = append(p.conversations, conversationRow(c))
 	return true
 }
 
@@ -92,8 +83,8 @@ func (p *prefetched) saveQueued(c *parley.Conversation) bool {
 		return false
 	}
 	for i := range p.conversations {
-		if p.conversations[i].row[0] == c.ID {
-			p.conversations[i].row = conversationRow(c)
+		if p.conversations[i][0] == c.ID {
+			p.conversations[i] = conversationRow(c)
 			return true
 		}
 	}
@@ -146,10 +137,9 @@ func (p *prefetched) flushRows(sink stmtSink) error {
 	}
 	for _, q := range []struct {
 		insert string
-		width  int
-		rows   *[]pendingRow
-	}{{contactInsert, contactWidth, &p.contacts}, {identityInsert, identityWidth, &p.identities}, {conversationInsert, conversationWidth, &p.conversations}} {
-		if err := insertRows(sink, q.insert, q.width, *q.rows); err != nil {
+		rows   *[][]any
+	}{{contactInsert, &p.contacts}, {identityInsert, &p.identities}, {conversationInsert, &p.conversations}} {
+		if err := p.tx.db.insertValues(sink, q.insert, *q.rows, rowChunk, "", nil); err != nil {
 			p.flushErr = fmt.Errorf("store: insert a batch's new rows: %w", err)
 			return p.flushErr
 		}
@@ -178,44 +168,4 @@ func (tx *Tx) flushQueued() error {
 // rowsQueued reports whether flushRows has anything to insert.
 func (p *prefetched) rowsQueued() bool {
 	return p != nil && len(p.contacts)+len(p.identities)+len(p.conversations) > 0
-}
-
-// dropOwnedRows forgets the rows tx queued: its work was rolled back.
-func (p *prefetched) dropOwnedRows(tx *Tx) {
-	for _, rows := range []*[]pendingRow{&p.contacts, &p.identities, &p.conversations} {
-		kept := (*rows)[:0]
-		for _, r := range *rows {
-			if r.owner != tx {
-				kept = append(kept, r)
-			}
-		}
-		*rows = kept
-	}
-}
-
-// rowChunk is how many rows one insert takes, so each chunk size is one
-// statement text the writer prepares once (see maxCachedStmtLen).
-const rowChunk = 16
-
-// insertRows inserts rows of width values each with insert (which ends
-// in VALUES), rowChunk at a time.
-func insertRows(sink stmtSink, insert string, width int, rows []pendingRow) error {
-	for len(rows) > 0 {
-		n := min(len(rows), rowChunk)
-		var q strings.Builder
-		q.WriteString(insert)
-		args := make([]any, 0, n*width)
-		for i, r := range rows[:n] {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(" + placeholders(len(args)+1, width) + ")")
-			args = append(args, r.row...)
-		}
-		if err := sink.exec(q.String(), args...); err != nil {
-			return err
-		}
-		rows = rows[n:]
-	}
-	return nil
 }

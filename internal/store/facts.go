@@ -263,24 +263,7 @@ func (tx *Tx) addRollup(r map[RollupKey]RollupSum) error {
 // rows a statement, each statement ending with suffix (an ON CONFLICT
 // clause, or "").
 func (tx *Tx) insertRows(insert string, rows [][]any, suffix string) error {
-	for len(rows) > 0 {
-		n := min(len(rows), factChunk)
-		var q strings.Builder
-		q.WriteString(insert + " VALUES ")
-		var args []any
-		for i, row := range rows[:n] {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(" + tx.db.bulkPlaceholders(len(args)+1, len(row)) + ")")
-			args = append(args, row...)
-		}
-		rows = rows[n:]
-		if _, err := tx.exec(q.String()+suffix, args...); err != nil {
-			return err
-		}
-	}
-	return nil
+	return tx.db.insertValues(direct{tx}, insert, rows, factChunk, suffix, nil)
 }
 
 const factColumns = "id, conversation_id, metric, at, until, agent_id, value, flag, bin, inbox_id, team_id, priority, labels"

@@ -1,7 +1,5 @@
 package store
 
-import "strings"
-
 // Rows per multi-row statement. Small enough that the statement text stays
 // under the writer's cache limit (maxCachedStmtLen), so each chunk size is
 // parsed once and then reused: parsing a long VALUES list every batch cost
@@ -9,6 +7,7 @@ import "strings"
 const (
 	eventChunk = 16
 	touchChunk = 32
+	rowChunk   = 16 // a batch's queued messages and new people's rows
 )
 
 // flush writes what the batch's callers deferred: the conversations they
@@ -65,41 +64,27 @@ func (w *writer) flush(sink stmtSink, txs []*Tx) error {
 			return err
 		}
 	}
-	for len(pending) > 0 {
-		n := min(len(pending), eventChunk)
-		var q strings.Builder
-		q.WriteString("INSERT INTO events (type, conversation_id, contact_id, message_id, agent_id, data, created_at) VALUES ")
-		args := make([]any, 0, n*7)
-		chunk := pending[:n]
-		for i, p := range chunk {
-			ev := p.tx.events[p.idx]
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(" + placeholders(len(args)+1, 7) + ")")
-			args = append(args, ev.Type, idPtr(ev.ConversationID), idPtr(ev.ContactID), idPtr(ev.MessageID), idPtr(ev.AgentID),
-				string(ev.Data), ts(ev.CreatedAt))
-		}
-		// Rows are numbered in the order of VALUES on both databases, and
-		// RETURNING lists them in that order.
-		i := 0
-		if err := sink.query(q.String()+" RETURNING seq", args, func(scan func(...any) error) error {
-			if i >= len(chunk) {
+	rows := make([][]any, len(pending))
+	for i, p := range pending {
+		ev := p.tx.events[p.idx]
+		rows[i] = []any{ev.Type, idPtr(ev.ConversationID), idPtr(ev.ContactID), idPtr(ev.MessageID), idPtr(ev.AgentID), string(ev.Data), ts(ev.CreatedAt)}
+	}
+	// Rows are numbered in the order of VALUES on both databases, and
+	// RETURNING lists them in that order.
+	i := 0
+	return w.db.insertValues(sink, "INSERT INTO events (type, conversation_id, contact_id, message_id, agent_id, data, created_at)", rows, eventChunk,
+		" RETURNING seq", func(scan func(...any) error) error {
+			if i >= len(pending) {
 				return nil
 			}
-			p := chunk[i]
+			p := pending[i]
 			if err := scan(&p.tx.events[p.idx].Seq); err != nil {
 				return err
 			}
 			p.tx.lastSeq = max(p.tx.lastSeq, p.tx.events[p.idx].Seq)
 			i++
 			return nil
-		}); err != nil {
-			return err
-		}
-		pending = pending[n:]
-	}
-	return nil
+		})
 }
 
 // touchSQL moves the activity of n conversations ($2 …) to $1. "+ 0"

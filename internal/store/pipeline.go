@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -16,7 +17,7 @@ import (
 // one pipeline (pgx's batch: every statement's messages, then one Sync),
 // and come back in one read: one round trip where there were a dozen or
 // more, each costing a write and a read on both sides (docs/PERFORMANCE.md,
-// "One round trip for a batch's end"). They still run in the batch's
+// "new people's rows and the batch's end"). They still run in the batch's
 // transaction, in order, and the first that fails aborts it. SQLite,
 // in the same process, runs them one by one.
 
@@ -25,6 +26,38 @@ type stmtSink interface {
 	exec(q string, args ...any) error
 	// query runs q and calls row for each row it returns.
 	query(q string, args []any, row func(scan func(...any) error) error) error
+}
+
+// insertValues runs insert ("INSERT INTO t (columns)") for rows through
+// sink, chunk rows a statement, each statement ending with suffix (an ON
+// CONFLICT or RETURNING clause, or ""). With returned, the statements are
+// queries, and returned gets the rows they return, in order across the
+// chunks.
+func (db *DB) insertValues(sink stmtSink, insert string, rows [][]any, chunk int, suffix string, returned func(scan func(...any) error) error) error {
+	for len(rows) > 0 {
+		n := min(len(rows), chunk)
+		var q strings.Builder
+		q.WriteString(insert + " VALUES ")
+		var args []any
+		for i, row := range rows[:n] {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(" + db.bulkPlaceholders(len(args)+1, len(row)) + ")")
+			args = append(args, row...)
+		}
+		rows = rows[n:]
+		var err error
+		if returned != nil {
+			err = sink.query(q.String()+suffix, args, returned)
+		} else {
+			err = sink.exec(q.String()+suffix, args...)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // direct runs each statement at once in tx.

@@ -66,7 +66,7 @@ type prefetched struct {
 	// flushErr. took holds the latest conversations callers took, by id.
 	deferRows                           bool
 	contactIDs, conversationIDs         []int64
-	contacts, identities, conversations []pendingRow
+	contacts, identities, conversations [][]any
 	flushErr                            error
 	took                                map[latestKey]int64
 }
@@ -75,7 +75,8 @@ type prefetched struct {
 // id (drawn from the sequence), then messageInsertColumns, assignee_id
 // last.
 type pendingMessage struct {
-	pendingRow
+	owner        *Tx // the caller that created it, until its work is rolled back
+	row          []any
 	conversation int64
 	dup          dupKey
 }
@@ -89,7 +90,7 @@ func (p *prefetched) deferMessage(tx *Tx, m *parley.Message, row []any) bool {
 		return false
 	}
 	m.ID, p.ids = p.ids[0], p.ids[1:]
-	pm := pendingMessage{pendingRow: pendingRow{tx, append([]any{m.ID}, row...)}, conversation: m.ConversationID}
+	pm := pendingMessage{owner: tx, row: append([]any{m.ID}, row...), conversation: m.ConversationID}
 	if m.ExternalID != "" {
 		pm.dup = dupKey{m.InboxID, m.ExternalID}
 		p.dups[pm.dup] = *m
@@ -113,8 +114,7 @@ func (p *prefetched) dropOwned(tx *Tx) {
 			delete(p.dups, pm.dup) // a later look must not find a message that was never stored
 		}
 	}
-	p.pending = kept
-	p.dropOwnedRows(tx)
+	p.pending = kept // queued rows of new people need no such care: none are queued under savepoints (deferred.go)
 }
 
 // setAssignee follows a conversation's reassignment into its messages not
@@ -139,11 +139,11 @@ func (p *prefetched) flushMessages(sink stmtSink) error {
 	if err := p.flushRows(sink); err != nil {
 		return err
 	}
-	rows := make([]pendingRow, len(p.pending))
+	rows := make([][]any, len(p.pending))
 	for i, pm := range p.pending {
-		rows[i] = pm.pendingRow
+		rows[i] = pm.row
 	}
-	if err := insertRows(sink, "INSERT INTO messages (id, "+messageInsertColumns+") VALUES ", 16, rows); err != nil {
+	if err := p.tx.db.insertValues(sink, "INSERT INTO messages (id, "+messageInsertColumns+")", rows, rowChunk, "", nil); err != nil {
 		return fmt.Errorf("store: insert a batch's messages: %w", err)
 	}
 	p.pending = p.pending[:0]
@@ -419,39 +419,37 @@ func (p *prefetched) readLatest(hints []*ReceiveHint) (newContacts, newConversat
 		}
 		k := latestKey{h.InboxID, id}
 		known = append(known, k)
-		{
-			if _, seen := p.latest[k]; !seen {
-				p.latest[k] = parley.Conversation{}
-				inboxes, contacts, locks = append(inboxes, h.InboxID), append(contacts, id), append(locks, contactLockKey(id))
-			}
+		if _, seen := p.latest[k]; !seen {
+			p.latest[k] = parley.Conversation{}
+			inboxes, contacts, locks = append(inboxes, h.InboxID), append(contacts, id), append(locks, contactLockKey(id))
 		}
 	}
-	defer func() {
-		newConversations = newContacts
-		for _, k := range known {
-			if p.latest[k].ID == 0 {
-				newConversations++
-			}
+	if len(contacts) > 0 {
+		// As LatestConversation does one by one: the contacts' locks (in
+		// one order, so two batches cannot wait on each other), then each
+		// contact's latest conversation, locked for the batch.
+		slices.Sort(locks)
+		rows, err := p.tx.query(`SELECT c.* FROM unnest($1::bigint[], $2::bigint[]) AS k(inbox_id, contact_id)
+			CROSS JOIN LATERAL (SELECT `+conversationColumns+` FROM conversations
+				WHERE contact_id = k.contact_id AND `+contactInbox+` = k.inbox_id ORDER BY id DESC LIMIT 1 FOR UPDATE) c
+			WHERE (SELECT count(*) FROM (SELECT pg_advisory_xact_lock(l) FROM unnest($3::bigint[]) AS l) AS taken) >= 0`,
+			inboxes, contacts, locks)
+		if err != nil {
+			return 0, 0, err
 		}
-	}()
-	if len(contacts) == 0 {
-		return newContacts, 0, nil
+		list, err := collect(rows, func(r *sql.Rows) (parley.Conversation, error) { return scanConversation(r) })
+		if err != nil {
+			return 0, 0, err
+		}
+		for _, c := range list {
+			p.latest[latestKey{c.InboxID, c.ContactID}] = c
+		}
 	}
-	// As LatestConversation does one by one: the contacts' locks (in one
-	// order, so two batches cannot wait on each other), then each
-	// contact's latest conversation, locked for the batch.
-	slices.Sort(locks)
-	rows, err := p.tx.query(`SELECT c.* FROM unnest($1::bigint[], $2::bigint[]) AS k(inbox_id, contact_id)
-		CROSS JOIN LATERAL (SELECT `+conversationColumns+` FROM conversations
-			WHERE contact_id = k.contact_id AND `+contactInbox+` = k.inbox_id ORDER BY id DESC LIMIT 1 FOR UPDATE) c
-		WHERE (SELECT count(*) FROM (SELECT pg_advisory_xact_lock(l) FROM unnest($3::bigint[]) AS l) AS taken) >= 0`,
-		inboxes, contacts, locks)
-	if err != nil {
-		return 0, 0, err
+	newConversations = newContacts
+	for _, k := range known {
+		if p.latest[k].ID == 0 {
+			newConversations++
+		}
 	}
-	list, err := collect(rows, func(r *sql.Rows) (parley.Conversation, error) { return scanConversation(r) })
-	for _, c := range list {
-		p.latest[latestKey{c.InboxID, c.ContactID}] = c
-	}
-	return newContacts, 0, err
+	return newContacts, newConversations, nil
 }
