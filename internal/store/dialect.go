@@ -92,6 +92,10 @@ type dialect struct {
 	// page (65 ms against 1 ms). Planning costs a search well under a
 	// millisecond.
 	planEachTime []any
+	// planTouch, when set, runs before and after the batch's touch of its
+	// conversations (flush.go), so that the touch is planned for its ids
+	// and the table as it is now, every time (see touchSQL).
+	planTouch [2]string
 }
 
 var sqliteDialect = dialect{
@@ -151,6 +155,7 @@ var postgresDialect = dialect{
 	searchOrder:      "m.id DESC",
 	searchID:         "m.id",
 	planEachTime:     []any{pgx.QueryExecModeCacheDescribe},
+	planTouch:        [2]string{"SET LOCAL plan_cache_mode = force_custom_plan", "SET LOCAL plan_cache_mode TO DEFAULT"},
 	searchOne:        func(ph string) string { return "m.search @@ to_tsquery('simple', " + ph + ")" },
 	ftsQuery: func(words []string, prefixLast bool) string {
 		q := strings.Join(words, " & ")

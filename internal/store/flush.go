@@ -33,6 +33,11 @@ func (w *writer) flush(sink stmtSink, txs []*Tx) error {
 		return nil
 	}
 	now := ts(last.now) // the latest caller's time: activity never moves back
+	if len(touched) > 0 && w.db.dialect.planTouch[0] != "" {
+		if err := sink.exec(w.db.dialect.planTouch[0]); err != nil {
+			return err
+		}
+	}
 	for len(touched) > 0 {
 		n := min(len(touched), touchChunk)
 		args := append([]any{now}, touched[:n]...)
@@ -40,6 +45,11 @@ func (w *writer) flush(sink stmtSink, txs []*Tx) error {
 			return err
 		}
 		touched = touched[n:]
+		if len(touched) == 0 && w.db.dialect.planTouch[1] != "" {
+			if err := sink.exec(w.db.dialect.planTouch[1]); err != nil {
+				return err
+			}
+		}
 	}
 	type owned struct {
 		tx  *Tx
