@@ -169,6 +169,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	defer a.Close()
 	switch cmd {
 	case "serve":
+		tuneGC(getenv)
 		err = a.serve(ctx, stdout)
 	case "migrate":
 		var v string

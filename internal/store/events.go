@@ -56,9 +56,31 @@ var settleWait = 2 * time.Second
 
 // Events returns up to limit events with seq greater than after, oldest
 // first, stopping before any hole that may still be filled (see above):
-// an event never appears after a later one has been returned.
+// an event never appears after a later one has been returned. What the
+// process read last is answered from memory (recent.go).
 func (db *DB) Events(ctx context.Context, after int64, limit int) (_ []parley.Event, err error) {
 	defer wrap(&err, "store: Events(%d)", after)
+	if limit <= 0 {
+		return nil, nil
+	}
+	held, upTo, ok := db.recent.take(after, limit)
+	if ok && len(held) == limit {
+		return held, nil
+	}
+	if ok {
+		after, limit = upTo, limit-len(held)
+	}
+	db.recent.reads.Add(1)
+	more, err := db.settledEvents(ctx, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	db.recent.add(after, more)
+	return append(held, more...), nil
+}
+
+// settledEvents reads the log for Events.
+func (db *DB) settledEvents(ctx context.Context, after int64, limit int) ([]parley.Event, error) {
 	first, err := db.readEvents(ctx, after, limit)
 	if err != nil || !db.dialect.holesInLog {
 		return first, err

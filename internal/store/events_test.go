@@ -199,3 +199,92 @@ func firstDiff(a, b []int64) int {
 	}
 	return min(len(a), len(b))
 }
+
+// TestEventsReadersShareWhatWasRead: several readers tail the log at
+// once, as the hub and each consumer do, with batches committing and
+// rolling back meanwhile; each sees every event once, in order, and a
+// reader that comes later is answered from what was already read.
+func TestEventsReadersShareWhatWasRead(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		db := storetest.Open(t, dialect)
+		const writers, each = 8, 40
+		var wg sync.WaitGroup
+		for w := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range each {
+					err := db.Write(ctx, func(tx *store.Tx) error {
+						if err := tx.AppendEvent(&parley.Event{Type: "test.share"}, nil); err != nil {
+							return err
+						}
+						if (w+i)%5 == 0 {
+							return errRollback
+						}
+						return nil
+					})
+					if err != nil && err != errRollback {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		tail := func(limit int) []int64 {
+			var got []int64
+			var after int64
+			read := func() int {
+				evs, err := db.Events(ctx, after, limit)
+				if err != nil {
+					t.Error(err)
+					return 0
+				}
+				for _, e := range evs {
+					if e.Seq <= after {
+						t.Errorf("event %d after %d", e.Seq, after)
+					}
+					after = e.Seq
+					got = append(got, e.Seq)
+				}
+				return len(evs)
+			}
+			for running := true; running; {
+				select {
+				case <-done:
+					running = false
+				default:
+				}
+				read()
+			}
+			for read() > 0 {
+			}
+			return got
+		}
+		results := make([][]int64, 3)
+		var readers sync.WaitGroup
+		for i, limit := range []int{50, 7, 1000} {
+			readers.Add(1)
+			go func() { defer readers.Done(); results[i] = tail(limit) }()
+		}
+		readers.Wait()
+		want := int64s(t, db, "SELECT seq FROM events ORDER BY seq")
+		for i, got := range results {
+			if !slices.Equal(got, want) {
+				t.Errorf("reader %d read %d events, the log holds %d (first difference at %d)", i, len(got), len(want), firstDiff(got, want))
+			}
+		}
+		before := db.EventReads()
+		late, err := db.Events(ctx, 0, len(want))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(seqs(late), want) {
+			t.Errorf("a late reader read %v, want %v", seqs(late), want)
+		}
+		if n := db.EventReads() - before; n != 0 {
+			t.Errorf("a late reader went to the database %d times for events already read", n)
+		}
+	})
+}

@@ -93,3 +93,7 @@ func TouchSQL(n int) string { return touchSQL(n) }
 
 // PlanTouch is what runs before and after the batch's touch on PostgreSQL.
 func PlanTouch() (on, off string) { return postgresDialect.planTouch[0], postgresDialect.planTouch[1] }
+
+// EventReads counts the reads of the event log that went to the database
+// rather than to the window of recent events.
+func (db *DB) EventReads() int64 { return db.recent.reads.Load() }

@@ -56,6 +56,9 @@ type DB struct {
 	// eventsKey is the advisory lock appenders of this log hold, shared
 	// (flush.go, events.go): one per schema, like channel.
 	eventsKey int64
+	// recent is the stretch of the log last read, for the process's other
+	// readers (recent.go).
+	recent recentEvents
 	// slots caps the write transactions of every process on this
 	// database together (parley_cluster_writers; slots.go); nil for none.
 	slots *writeSlots
