@@ -63,19 +63,29 @@ func (db *DB) Events(ctx context.Context, after int64, limit int) (_ []parley.Ev
 	if limit <= 0 {
 		return nil, nil
 	}
-	held, upTo, ok := db.recent.take(after, limit)
-	if ok && len(held) == limit {
+	held, after, limit := db.recent.takeAll(after, limit)
+	if limit == 0 {
 		return held, nil
 	}
-	if ok {
-		after, limit = upTo, limit-len(held)
+	var n int64
+	if atEnd, seen := db.recent.arrive(after); atEnd {
+		// Readers at the end of what was read take turns, so that the
+		// readers one commit wakes make one query between them (recent.go).
+		if err := db.recent.waitTurn(ctx); err != nil {
+			return nil, err
+		}
+		defer db.recent.endTurn()
+		if more, ok := db.recent.answered(after, limit, seen); ok {
+			return append(held, more...), nil
+		}
+		n = db.recent.begin()
 	}
 	db.recent.reads.Add(1)
 	more, err := db.settledEvents(ctx, after, limit)
 	if err != nil {
 		return nil, err
 	}
-	db.recent.add(after, more)
+	db.recent.add(after, more, n, len(more) < limit)
 	return append(held, more...), nil
 }
 

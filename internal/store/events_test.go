@@ -288,3 +288,53 @@ func TestEventsReadersShareWhatWasRead(t *testing.T) {
 		}
 	})
 }
+
+// TestEventsOneQueryForReadersWokenTogether: readers that come while
+// another reads the end of the log wait for it, and the first to go on
+// queries once for all of them.
+func TestEventsOneQueryForReadersWokenTogether(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		db := storetest.Open(t, dialect)
+		var want []int64
+		for range 3 {
+			want = append(want, appendEvent(t, db))
+		}
+		if _, err := db.Events(ctx, 0, 100); err != nil {
+			t.Fatal(err)
+		}
+		release, err := db.HoldEventTurn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := want[len(want)-1]
+		want = nil
+		for range 3 {
+			want = append(want, appendEvent(t, db))
+		}
+		before := db.EventReads()
+		got := make([][]int64, 4)
+		var wg sync.WaitGroup
+		for i := range got {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				evs, err := db.Events(ctx, after, 100)
+				if err != nil {
+					t.Error(err)
+				}
+				got[i] = seqs(evs)
+			}()
+		}
+		time.Sleep(200 * time.Millisecond) // all four wait for the turn
+		release()
+		wg.Wait()
+		for i, g := range got {
+			if !slices.Equal(g, want) {
+				t.Errorf("reader %d read %v, want %v", i, g, want)
+			}
+		}
+		if n := db.EventReads() - before; n != 1 {
+			t.Errorf("four readers woken together made %d queries, want 1", n)
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"time"
 )
@@ -97,3 +98,12 @@ func PlanTouch() (on, off string) { return postgresDialect.planTouch[0], postgre
 // EventReads counts the reads of the event log that went to the database
 // rather than to the window of recent events.
 func (db *DB) EventReads() int64 { return db.recent.reads.Load() }
+
+// HoldEventTurn takes the turn of readers at the end of the recent
+// events, as a reader does while it queries, until release is called.
+func (db *DB) HoldEventTurn(ctx context.Context) (release func(), err error) {
+	if err := db.recent.waitTurn(ctx); err != nil {
+		return nil, err
+	}
+	return db.recent.endTurn, nil
+}
