@@ -33,20 +33,26 @@ func (w *writer) flush(sink stmtSink, txs []*Tx) error {
 		return nil
 	}
 	now := ts(last.now) // the latest caller's time: activity never moves back
-	if len(touched) > 0 && w.db.dialect.planTouch[0] != "" {
-		if err := sink.exec(w.db.dialect.planTouch[0]); err != nil {
-			return err
+	if len(touched) > 0 {
+		// The touch is planned for its ids and the table as it is now
+		// (planTouch; see touchSQL), and the batch's other statements keep
+		// their plans.
+		on, off := w.db.dialect.planTouch[0], w.db.dialect.planTouch[1]
+		if on != "" {
+			if err := sink.exec(on); err != nil {
+				return err
+			}
 		}
-	}
-	for len(touched) > 0 {
-		n := min(len(touched), touchChunk)
-		args := append([]any{now}, touched[:n]...)
-		if err := sink.exec(touchSQL(n), args...); err != nil {
-			return err
+		for len(touched) > 0 {
+			n := min(len(touched), touchChunk)
+			args := append([]any{now}, touched[:n]...)
+			if err := sink.exec(touchSQL(n), args...); err != nil {
+				return err
+			}
+			touched = touched[n:]
 		}
-		touched = touched[n:]
-		if len(touched) == 0 && w.db.dialect.planTouch[1] != "" {
-			if err := sink.exec(w.db.dialect.planTouch[1]); err != nil {
+		if off != "" {
+			if err := sink.exec(off); err != nil {
 				return err
 			}
 		}
@@ -102,7 +108,9 @@ func (w *writer) flush(sink stmtSink, txs []*Tx) error {
 // it matches nearly every row, and in one 10-second run on a new database
 // (statistics lagging a fast-growing table) the activity index was read
 // whole, 135 times, 3.5 million entries, until this was added. The ids
-// alone pick the rows.
+// alone pick the rows. Even so, a generic plan kept from when the table
+// held a few rows was a sequential scan that every touch repeated as the
+// table grew; hence the dialect's planTouch around it.
 func touchSQL(n int) string {
 	return "UPDATE conversations SET last_activity_at = $1, updated_at = $1 WHERE id IN (" +
 		placeholders(2, n) + ") AND last_activity_at + 0 < $1"
