@@ -108,6 +108,8 @@ func runLoad(ctx context.Context, client *http.Client, token string, opts loadOp
 		defer wg.Done()
 		r := result{byStatus: map[int]int64{}}
 		buf := make([]byte, 0, 1024)
+		conn := newSender(client)
+		defer conn.close()
 		for {
 			n, sched, ok := next()
 			if !ok {
@@ -115,23 +117,8 @@ func runLoad(ctx context.Context, client *http.Client, token string, opts loadOp
 			}
 			req := mk(n, buf[:0])
 			buf = req.body[:0]
-			var body io.Reader
-			if req.body != nil {
-				body = bytes.NewReader(req.body)
-			}
-			hr, err := http.NewRequestWithContext(ctx, req.method, req.url, body)
-			if err != nil {
-				panic(err) // the URL is ours
-			}
-			hr.Header["Authorization"] = []string{auth}
-			if req.body != nil {
-				hr.Header["Content-Type"] = []string{"application/json"}
-			}
-			if req.header[0] != "" {
-				hr.Header[req.header[0]] = []string{req.header[1]}
-			}
 			r.sent++
-			resp, err := client.Do(hr)
+			status, head, err := conn.send(ctx, req, auth)
 			if err != nil {
 				r.netErrors++
 				if r.firstErr == "" && ctx.Err() == nil {
@@ -139,18 +126,14 @@ func runLoad(ctx context.Context, client *http.Client, token string, opts loadOp
 				}
 				continue
 			}
-			var head [256]byte
-			nr, _ := io.ReadFull(resp.Body, head[:])
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
 			lat := time.Since(sched)
-			if resp.StatusCode/100 == 2 {
+			if status/100 == 2 {
 				r.ok++
 				r.latencies = append(r.latencies, lat)
 			} else {
-				r.byStatus[resp.StatusCode]++
+				r.byStatus[status]++
 				if r.firstErr == "" {
-					r.firstErr = fmt.Sprintf("%d %s", resp.StatusCode, bytes.TrimSpace(head[:nr]))
+					r.firstErr = fmt.Sprintf("%d %s", status, bytes.TrimSpace(head))
 				}
 			}
 		}
