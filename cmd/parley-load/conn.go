@@ -13,16 +13,9 @@ import (
 	"time"
 )
 
-// sender sends one request and returns the answer's status and its first
-// bytes (for error messages); the body is read to its end.
-type sender interface {
-	send(ctx context.Context, req request, auth string) (status int, head []byte, err error)
-	close()
-}
-
-// newSender returns the sender a load worker uses: for plain http, one
-// keep-alive connection of its own (connSender); for https, the shared
-// client.
+// newSender returns what a load worker sends with: one keep-alive
+// connection of its own for plain http (connSender), the shared client
+// for https.
 //
 // Why not http.Client for everything: the generator runs on the machine it
 // measures, and its CPU is taken from the server's. net/http's transport
@@ -32,7 +25,7 @@ type sender interface {
 // connSender writes the request itself and parses the answer with
 // http.ReadResponse, so status lines, Content-Length and chunked bodies
 // are read exactly as net/http reads them.
-func newSender(client *http.Client) sender {
+func newSender(client *http.Client) *connSender {
 	return &connSender{client: client, dialer: net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}}
 }
 
@@ -42,14 +35,18 @@ type connSender struct {
 	client *http.Client
 	dialer net.Dialer
 	conn   net.Conn
-	host   string // host:port of conn
+	host   string      // host:port of conn
+	unhook func() bool // stops cutting conn when the run's context ends
 	br     *bufio.Reader
 	out    []byte
+	head   [256]byte // the last answer's first bytes
 	// parsed caches the last URL's parts: a run sends to one URL or few.
 	rawURL string
 	parsed *url.URL
 }
 
+// send sends req and returns the answer's status and first bytes (valid
+// until the next send); the body is read to its end.
 func (s *connSender) send(ctx context.Context, req request, auth string) (int, []byte, error) {
 	if req.url != s.rawURL {
 		u, err := url.Parse(req.url)
@@ -69,6 +66,9 @@ func (s *connSender) send(ctx context.Context, req request, auth string) (int, [
 			return 0, nil, err
 		}
 		s.conn, s.host, s.br = c, u.Host, bufio.NewReaderSize(c, 4096)
+		// A run that ends (or is interrupted) cuts an exchange in flight,
+		// as the shared client's request context does.
+		s.unhook = context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 	}
 	b := s.out[:0]
 	b = append(b, req.method...)
@@ -92,12 +92,8 @@ func (s *connSender) send(ctx context.Context, req request, auth string) (int, [
 	b = append(b, req.body...)
 	s.out = b
 	// One deadline for the exchange, as http.Client.Timeout gives the
-	// shared client; a context that ends cuts the connection at once.
-	deadline := time.Now().Add(60 * time.Second)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	s.conn.SetDeadline(deadline)
+	// shared client.
+	s.conn.SetDeadline(time.Now().Add(60 * time.Second))
 	if _, err := s.conn.Write(b); err != nil {
 		s.close()
 		return 0, nil, err
@@ -107,10 +103,7 @@ func (s *connSender) send(ctx context.Context, req request, auth string) (int, [
 		s.close()
 		return 0, nil, err
 	}
-	var head [256]byte
-	n, _ := io.ReadFull(resp.Body, head[:])
-	_, err = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
+	head, err := readAnswer(resp, s.head[:])
 	if err != nil || resp.Close {
 		// A body cut short leaves the stream unusable; a server that
 		// closes is not asked again on this connection.
@@ -119,7 +112,22 @@ func (s *connSender) send(ctx context.Context, req request, auth string) (int, [
 			return 0, nil, fmt.Errorf("reading the answer: %w", err)
 		}
 	}
-	return resp.StatusCode, head[:n], nil
+	return resp.StatusCode, head, nil
+}
+
+// readAnswer reads an answer's body to its end and returns its first
+// bytes (as many as head holds, read into it), for error messages.
+func readAnswer(resp *http.Response, head []byte) ([]byte, error) {
+	defer resp.Body.Close()
+	n, err := io.ReadFull(resp.Body, head)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return head[:n], nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	return head[:n], err
 }
 
 // viaClient sends through the shared client (https).
@@ -143,15 +151,13 @@ func (s *connSender) viaClient(ctx context.Context, req request, auth string) (i
 	if err != nil {
 		return 0, nil, err
 	}
-	var head [256]byte
-	n, _ := io.ReadFull(resp.Body, head[:])
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode, head[:n], nil
+	head, err := readAnswer(resp, s.head[:])
+	return resp.StatusCode, head, err
 }
 
 func (s *connSender) close() {
 	if s.conn != nil {
+		s.unhook()
 		s.conn.Close()
 		s.conn = nil
 	}

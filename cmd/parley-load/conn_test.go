@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestConnSender checks the load workers' own HTTP/1.1 client against
@@ -73,5 +74,39 @@ func TestConnSender(t *testing.T) {
 	// One connection until the server closed it, then one more.
 	if n := conns.Load(); n != 2 {
 		t.Fatalf("%d connections, want 2", n)
+	}
+}
+
+// TestConnSenderHTTPSAndCancel checks the two ways out of the sender's own
+// connection: https goes through the shared client, and a run's context
+// that ends cuts an answer still awaited.
+func TestConnSenderHTTPSAndCancel(t *testing.T) {
+	tls := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer tok" {
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+		w.Write([]byte("tls " + r.Method))
+	}))
+	defer tls.Close()
+	s := newSender(tls.Client())
+	status, head, err := s.send(context.Background(), request{method: http.MethodGet, url: tls.URL + "/x"}, "Bearer tok")
+	if err != nil || status != 200 || string(head) != "tls GET" {
+		t.Fatalf("https: %d %q %v", status, head, err)
+	}
+
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
+	defer slow.Close()
+	defer close(release)
+	ctx, cancel := context.WithCancel(context.Background())
+	s = newSender(slow.Client())
+	defer s.close()
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	if _, _, err := s.send(ctx, request{method: http.MethodGet, url: slow.URL}, "Bearer tok"); err == nil {
+		t.Fatal("an answer never sent came back without an error")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("the cancelled exchange took %s", d)
 	}
 }
