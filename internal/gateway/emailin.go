@@ -253,7 +253,9 @@ func (g *Gateway) threadOf(ctx context.Context, inboxID int64, ids []string) (co
 			}
 			m, err := tx.MessageByExternalID(inboxID, externalID(ids[i]))
 			if parley.ErrorCode(err) == parley.ENOTFOUND {
-				m, err = tx.OutgoingByProviderID(inboxID, externalID(ids[i])) // one of our replies
+				var reply parley.Message
+				reply, err = tx.OutgoingByProviderID(inboxID, externalID(ids[i])) // one of our replies
+				m.ConversationID = reply.ConversationID
 			}
 			if err == nil {
 				conv = m.ConversationID

@@ -122,6 +122,7 @@ func (s *Service) Receive(ctx context.Context, inboxID int64, in Incoming) (r Re
 	if err != nil {
 		return r, err
 	}
+	triaged := triageText(rules, in.Text)
 	key := contactKey(inboxID, in.Contact)
 	if in.ContactID != 0 {
 		key = fmt.Sprintf("contact/%d", in.ContactID)
@@ -156,7 +157,7 @@ func (s *Service) Receive(ctx context.Context, inboxID int64, in Incoming) (r Re
 		if err != nil {
 			return err
 		}
-		if raised, err := s.triageMessage(tx, rules, &conv, in.Text); err != nil {
+		if raised, err := s.triageMessage(tx, triaged, &conv); err != nil {
 			return err
 		} else if raised {
 			changed = true

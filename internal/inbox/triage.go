@@ -69,22 +69,38 @@ func (s *Service) forgetTriage() {
 	s.triage.mu.Unlock()
 }
 
-// triageMessage raises c's priority when a customer message matches a
-// rule, never lowers it, and records which rules said so. It reports
-// whether c changed.
-func (s *Service) triageMessage(tx *store.Tx, m *triage.Matcher, c *parley.Conversation, text string) (bool, error) {
+// verdict is what the triage rules made of a customer message: matched
+// (ok) at priority p by the rules named.
+type verdict struct {
+	p     parley.Priority
+	names []string
+	ok    bool
+}
+
+// triageText matches a message against the rules. It needs nothing from
+// the database, so Receive runs it before the write: matching every
+// message's text inside the single writer's transaction cost the writer
+// ~4 µs a message.
+func triageText(m *triage.Matcher, text string) verdict {
 	if m == nil {
-		return false, nil
+		return verdict{}
 	}
 	p, names, ok := m.Match(text)
-	if !ok || p.Rank() <= c.Priority.Rank() {
+	return verdict{p, names, ok}
+}
+
+// triageMessage raises c's priority when a customer message matched a
+// rule (v), never lowers it, and records which rules said so. It reports
+// whether c changed.
+func (s *Service) triageMessage(tx *store.Tx, v verdict, c *parley.Conversation) (bool, error) {
+	if !v.ok || v.p.Rank() <= c.Priority.Rank() {
 		return false, nil
 	}
 	from := c.Priority
-	c.Priority = p
-	if c.QueuedAt != nil && p == parley.PriorityUrgent {
+	c.Priority = v.p
+	if c.QueuedAt != nil && v.p == parley.PriorityUrgent {
 		tx.AfterCommit(s.kickRouting) // it jumps the queue now
 	}
 	return true, tx.AppendEvent(&parley.Event{Type: parley.EventConversationPriority, ConversationID: &c.ID, ContactID: &c.ContactID},
-		map[string]any{"from": from, "to": p, "reason": "triage", "rules": names})
+		map[string]any{"from": from, "to": v.p, "reason": "triage", "rules": v.names})
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/internal/parley"
@@ -72,7 +73,7 @@ func (tx *Tx) CreateMessage(c *parley.Conversation, m *parley.Message) (err erro
 	if tx.pre.deferMessage(tx, m, row) {
 		// m has its id; its row goes in with the batch's other messages (see prefetch.go)
 	} else {
-		err = tx.queryRow("INSERT INTO messages ("+messageInsertColumns+") VALUES ("+placeholders(1, len(row))+") RETURNING id", row...).Scan(&m.ID)
+		err = tx.queryRow(insertMessageSQL, row...).Scan(&m.ID)
 		if err != nil {
 			return err
 		}
@@ -101,6 +102,11 @@ func (tx *Tx) CreateMessage(c *parley.Conversation, m *parley.Message) (err erro
 const messageInsertColumns = `conversation_id, inbox_id, direction, author_agent_id, author_contact_id, text,
 	external_id, delivery_state, delivery_error, channel_payload, automated, created_at, updated_at, omitted, assignee_id`
 
+// insertMessageSQL is CreateMessage's insert, built once: it runs for
+// every message, inside the single writer.
+var insertMessageSQL = "INSERT INTO messages (" + messageInsertColumns + ") VALUES (" +
+	placeholders(1, strings.Count(messageInsertColumns, ",")+1) + ") RETURNING id"
+
 // messageEventData is a message.created event's data: its direction,
 // whether Parley wrote it itself (automated), and for an outgoing message
 // whether it is a response (parley.IsResponse): reports cannot tell a
@@ -125,18 +131,34 @@ func messageEventData(m parley.Message, c parley.Conversation) map[string]any {
 	return d
 }
 
+// MessageRef names a stored message by what a duplicate check or a
+// thread lookup needs of it.
+type MessageRef struct {
+	ID, ConversationID int64
+	AuthorContactID    *int64
+}
+
 // MessageByExternalID finds a message by the id its sender gave it in an
 // inbox: a customer's or an API caller's, never the id a provider gave our
-// sends (OutgoingByProviderID). Returns ENOTFOUND when there is none.
-func (tx *Tx) MessageByExternalID(inboxID int64, externalID string) (parley.Message, error) {
+// sends (OutgoingByProviderID). Returns ENOTFOUND when there is none. Every
+// received message is checked this way inside the single writer, so it
+// reads three columns, not the message: each column a query returns costs
+// the driver a name and a type to fetch, whether or not a row is found.
+func (tx *Tx) MessageByExternalID(inboxID int64, externalID string) (MessageRef, error) {
 	if m, ok := tx.pre.takeDup(inboxID, externalID); ok {
 		if m.ID == 0 {
-			return m, notFound(sql.ErrNoRows, "message", externalID)
+			return MessageRef{}, notFound(sql.ErrNoRows, "message", externalID)
 		}
-		return m, nil
+		return MessageRef{ID: m.ID, ConversationID: m.ConversationID, AuthorContactID: m.AuthorContactID}, nil
 	}
-	m, err := scanMessage(tx.queryRow("SELECT "+messageColumns+" FROM messages m WHERE m.inbox_id = $1 AND m.external_id = $2", inboxID, externalID))
-	return m, notFound(err, "message", externalID)
+	var r MessageRef
+	var author sql.NullInt64
+	err := tx.queryRow("SELECT id, conversation_id, author_contact_id FROM messages WHERE inbox_id = $1 AND external_id = $2",
+		inboxID, externalID).Scan(&r.ID, &r.ConversationID, &author)
+	if author.Valid {
+		r.AuthorContactID = &author.Int64
+	}
+	return r, notFound(err, "message", externalID)
 }
 
 // Message returns one message, read inside the transaction. Returns ENOTFOUND if there is none.
