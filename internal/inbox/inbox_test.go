@@ -207,7 +207,7 @@ func TestDuplicateDeliveries(t *testing.T) {
 			if !r.Duplicate {
 				fresh++
 			}
-			if r.MessageID != results[0].MessageID || r.ConversationID != results[0].ConversationID {
+			if r.MessageID != results[0].MessageID || r.ConversationID != results[0].ConversationID || r.ContactID == 0 || r.ContactID != results[0].ContactID {
 				t.Fatalf("different ids: %+v vs %+v", r, results[0])
 			}
 		}
