@@ -105,6 +105,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		if err := os.MkdirAll(filepath.Dir(dsn), 0o750); err != nil {
 			return nil, fmt.Errorf("store: create data dir: %w", err)
 		}
+		fixPageCache()
 		if db.write, err = openGuarded("sqlite", sqliteDSN(dsn, false)); err != nil {
 			return nil, fmt.Errorf("store: open sqlite: %w", err)
 		}
