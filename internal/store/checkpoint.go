@@ -9,10 +9,18 @@ import (
 )
 
 // checkpointEvery is how often the WAL is copied back into the database.
-const checkpointEvery = time.Second
+// A checkpoint syncs the log, then the database, to disk. Once a second,
+// with a second's worth of log to sync (~20 MB at 1,000 messages/s), the
+// writer's commit that ran beside it took 20–50 ms, and that was the p99
+// at a fixed rate. Five times a second, each sync has a fifth as much to
+// write and those stalls were gone; throughput at full load was the same
+// (docs/PERFORMANCE.md, "Checkpoints five times a second"). Turning the
+// checkpoint's syncs off made it far worse: the kernel then wrote the
+// dirty pages back in large bursts of its own.
+const checkpointEvery = 200 * time.Millisecond
 
 // checkpointer copies SQLite's write-ahead log back into the database file
-// from its own connection, every second. SQLite would otherwise do it
+// from its own connection, five times a second. SQLite would otherwise do it
 // inside a commit on the writer's connection once the log passes 1,000
 // pages, stalling every caller of that batch; a PASSIVE checkpoint from
 // another connection runs beside the writer and never blocks it.
