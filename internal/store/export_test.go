@@ -107,20 +107,3 @@ func (db *DB) HoldEventTurn(ctx context.Context) (release func(), err error) {
 	}
 	return db.recent.endTurn, nil
 }
-
-// WritePool is the SQLite writer's own connection pool, for tests that
-// drive SQLite below the writer.
-func (db *DB) WritePool() *sql.DB { return db.write }
-
-// PageCacheFix says whether the page cache's rekey wrapper (pcache.go) is
-// installed and how many parked moves it has given iMaxKey back for.
-func PageCacheFix() (installed bool, parked int64) {
-	return pcacheFixed.Load(), pcacheParked.Load()
-}
-
-// SetPageCacheFix turns the wrapper's correction on or off; it returns the
-// function that restores it.
-func SetPageCacheFix(on bool) func() {
-	old := pcacheKeepMax.Swap(on)
-	return func() { pcacheKeepMax.Store(old) }
-}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/secret"
+	"github.com/parleyhq/parley/internal/sqlitepcache"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 	_ "modernc.org/sqlite"             // registers "sqlite"
@@ -105,7 +106,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		if err := os.MkdirAll(filepath.Dir(dsn), 0o750); err != nil {
 			return nil, fmt.Errorf("store: create data dir: %w", err)
 		}
-		fixPageCache()
+		sqlitepcache.Install() // before the process's first connection
 		if db.write, err = openGuarded("sqlite", sqliteDSN(dsn, false)); err != nil {
 			return nil, fmt.Errorf("store: open sqlite: %w", err)
 		}

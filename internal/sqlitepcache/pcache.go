@@ -1,4 +1,7 @@
-package store
+// Package sqlitepcache removes a walk of SQLite's whole page cache at the
+// end of commits (see Install). It is process-wide: SQLite takes its page
+// cache from a global setting, fixed by the first connection.
+package sqlitepcache
 
 import (
 	"sync"
@@ -21,15 +24,16 @@ import (
 // (pcache1TruncateUnsafe) to drop pages that are not there. The writer's
 // cache holds up to 32,768 pages, and its commits split index pages all
 // the time: under sustained ingest the walk took 11% of the writer
-// (docs/PERFORMANCE.md, "The page cache's walk").
+// (docs/PERFORMANCE.md, "the page cache's walk").
 //
-// fixPageCache puts a wrapper around pcache1's rekey that gives iMaxKey
+// Install puts a wrapper around pcache1's rekey that gives iMaxKey
 // back its value when a page is parked at that number. Nothing else about
 // the cache changes. It must run before the process's first SQLite
 // connection (sqlite3_config refuses afterwards); if it is too late, or
 // the library's cache is not the stock one, SQLite runs as it always has.
-func fixPageCache() {
-	pcacheOnce.Do(func() {
+// It reports whether the wrapper is in place.
+func Install() bool {
+	once.Do(func() {
 		tls := libc.NewTLS()
 		defer tls.Close()
 		va := libc.Xmalloc(tls, types.Size_t(unsafe.Sizeof(uintptr(0))))
@@ -60,23 +64,31 @@ func fixPageCache() {
 			libc.Xfree(tls, methods)
 			return
 		}
-		pcacheFixed.Store(true)
+		installed = true
 	})
+	return installed
 }
 
 var (
-	pcacheOnce  sync.Once
-	pcacheFixed atomic.Bool
+	once      sync.Once
+	installed bool // written once, under once
 	// pcacheRekey is pcache1's own xRekey.
 	pcacheRekey func(*libc.TLS, uintptr, uintptr, uint32, uint32)
-	// pcacheParked counts the moves to the lock-byte page whose iMaxKey
-	// was given back (for tests); pcacheKeepMax off turns the fix off (for
-	// the benchmark that measures it).
-	pcacheParked  atomic.Int64
-	pcacheKeepMax atomic.Bool
+	parked      atomic.Int64
+	off         atomic.Bool
 )
 
-func init() { pcacheKeepMax.Store(true) }
+// Parked counts the moves to the lock-byte page whose highest key the
+// wrapper gave back.
+func Parked() int64 { return parked.Load() }
+
+// SetCorrection turns the wrapper's correction on or off (off: pcache1 as
+// it ships), for the benchmark that measures it; it returns the function
+// that restores the setting.
+func SetCorrection(on bool) func() {
+	old := off.Swap(!on)
+	return func() { off.Store(old) }
+}
 
 // lockBytePage is the number of the page that holds SQLite's lock bytes
 // (PENDING_BYTE, 1 GiB into the file) at this page size.
@@ -91,9 +103,9 @@ func rekeyKeepingMax(tls *libc.TLS, p, page uintptr, oldKey, newKey uint32) {
 	// balance_nonroot moves the page on to its real number in the next
 	// call but one, with no truncation between: nothing can be lost by
 	// not counting the parked page in iMaxKey.
-	if newKey > before && c.FszPage > 0 && newKey == lockBytePage(c.FszPage) && pcacheKeepMax.Load() {
+	if newKey > before && c.FszPage > 0 && newKey == lockBytePage(c.FszPage) && !off.Load() {
 		c.FiMaxKey = before
-		pcacheParked.Add(1)
+		parked.Add(1)
 	}
 }
 

@@ -1,4 +1,4 @@
-package store_test
+package sqlitepcache_test
 
 import (
 	"context"
@@ -7,8 +7,11 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/parleyhq/parley/internal/store"
-	"github.com/parleyhq/parley/internal/store/storetest"
+	"net/url"
+	"path/filepath"
+
+	"github.com/parleyhq/parley/internal/sqlitepcache"
+	_ "modernc.org/sqlite" // registers "sqlite"
 )
 
 // splitTable creates an indexed table of long random keys and fills it
@@ -41,22 +44,39 @@ func randomKey(rng *rand.Rand) string {
 	return fmt.Sprintf("%016x%016x%016x%0100d", rng.Uint64(), rng.Uint64(), rng.Uint64(), 0)
 }
 
+// open installs the wrapper (before this test binary's first connection)
+// and opens one connection to a new database in WAL mode, with a page
+// cache as large as the Parley writer's.
+func open(tb testing.TB) *sql.DB {
+	tb.Helper()
+	if !sqlitepcache.Install() {
+		tb.Fatal("the page cache wrapper was not installed before the first SQLite connection")
+	}
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "cache_size(-131072)")
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(tb.TempDir(), "t.db")+"?"+q.Encode())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
 // TestPageCacheRekey: the wrapper around SQLite's page cache is installed
 // before the first connection, it meets the parked moves of B-tree
 // balancing and gives the cache's highest page number back, and the
 // database it leaves behind is whole: SQLite's integrity check passes and
 // every row is found through its index.
 func TestPageCacheRekey(t *testing.T) {
-	db := storetest.Open(t, "sqlite")
-	installed, before := store.PageCacheFix()
-	if !installed {
-		t.Fatal("the page cache wrapper was not installed before the first SQLite connection")
-	}
-	w := db.WritePool()
+	w := open(t)
+	before := sqlitepcache.Parked()
 	rng := rand.New(rand.NewPCG(3, 4))
 	const rows = 20_000
 	splitTable(t, w, rng, rows)
-	if _, after := store.PageCacheFix(); after <= before {
+	if after := sqlitepcache.Parked(); after <= before {
 		t.Fatalf("no parked move was corrected (%d before, %d after): the workload no longer splits pages the way the wrapper expects", before, after)
 	}
 	var check string
@@ -79,9 +99,8 @@ func TestPageCacheRekey(t *testing.T) {
 func BenchmarkCommitSplits(b *testing.B) {
 	for _, mode := range []string{"fixed", "stock"} {
 		b.Run(mode, func(b *testing.B) {
-			defer store.SetPageCacheFix(mode == "fixed")()
-			db := storetest.Open(b, "sqlite")
-			w := db.WritePool()
+			defer sqlitepcache.SetCorrection(mode == "fixed")()
+			w := open(b)
 			rng := rand.New(rand.NewPCG(5, 6))
 			splitTable(b, w, rng, 150_000)
 			ctx := context.Background()
