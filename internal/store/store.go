@@ -23,6 +23,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/secret"
 	"github.com/parleyhq/parley/internal/sqlitepcache"
+	"github.com/parleyhq/parley/internal/sqlitewal"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 	_ "modernc.org/sqlite"             // registers "sqlite"
@@ -107,6 +108,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			return nil, fmt.Errorf("store: create data dir: %w", err)
 		}
 		sqlitepcache.Install() // before the process's first connection
+		sqlitewal.Install()    // after the page cache's setting, before the first connection
 		if db.write, err = openGuarded("sqlite", sqliteDSN(dsn, false)); err != nil {
 			return nil, fmt.Errorf("store: open sqlite: %w", err)
 		}
