@@ -1,6 +1,7 @@
 package sqlitewal_test
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -226,5 +228,68 @@ func BenchmarkCommits(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestKilledWriterLosesNothing runs a writer in a child process (this test
+// binary again) that commits rows and prints each id once its commit has
+// returned, kills it with SIGKILL mid-stream, and opens the database
+// again: every id the child printed must be there.
+func TestKilledWriterLosesNothing(t *testing.T) {
+	if path := os.Getenv("SQLITEWAL_CHILD_DB"); path != "" {
+		child(t, path)
+		return
+	}
+	path := filepath.Join(t.TempDir(), "t.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKilledWriterLosesNothing$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "SQLITEWAL_CHILD_DB="+path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var acked []int64
+	lines := bufio.NewScanner(out)
+	for lines.Scan() {
+		var id int64
+		if _, err := fmt.Sscanf(lines.Text(), "committed %d", &id); err == nil {
+			acked = append(acked, id)
+		}
+		if len(acked) == 400 {
+			if err := cmd.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	cmd.Wait()
+	if len(acked) < 400 {
+		t.Fatalf("the child acknowledged %d commits before it ended", len(acked))
+	}
+	db := open(t, path, 2048, false)
+	for _, id := range acked {
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM t WHERE id = $1`, id).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("row %d was acknowledged before the kill and is gone after it (%v)", id, err)
+		}
+	}
+	var ok string
+	if err := db.QueryRow(`PRAGMA integrity_check`).Scan(&ok); err != nil || ok != "ok" {
+		t.Fatalf("integrity_check: %q %v", ok, err)
+	}
+}
+
+// child commits transactions of 1–300 rows until it is killed, printing
+// the last id of each after its commit.
+func child(t *testing.T, path string) {
+	w := open(t, path, 2048, false)
+	if _, err := w.Exec(schema); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := 0; ; i++ {
+		fmt.Printf("committed %d\n", insert(t, w, rng, 1+i%300, 200, false))
 	}
 }
