@@ -21,6 +21,9 @@ type dialect struct {
 	deferredSearchIndex bool
 	// writers is how many batches may be in flight at once.
 	writers int
+	// gatherBatches: the writer lets waiting goroutines run before it
+	// gathers a small batch (writer.loop).
+	gatherBatches bool
 	// prefetchReceives reads ahead for a batch's received messages
 	// (prefetch.go): worth it where each statement is a round trip.
 	prefetchReceives bool
@@ -101,6 +104,7 @@ type dialect struct {
 var sqliteDialect = dialect{
 	name:                "sqlite",
 	writers:             1,
+	gatherBatches:       true,
 	deferredSearchIndex: true,
 	cacheStatements:     true,
 	skipLocked:          "",
