@@ -1,0 +1,80 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/parleyhq/parley/internal/parley"
+)
+
+// Tx is one caller's share of a write transaction. Its work runs inside a
+// savepoint, so a failing caller rolls back only its own changes while the
+// others in the same batch commit.
+type Tx struct {
+	tx      *sql.Tx
+	ctx     context.Context
+	db      *DB
+	now     time.Time
+	lastSeq int64    // highest event seq this caller appended
+	after   []func() // run after the commit, if this caller's work committed
+	// events and touched are written for the whole batch at its end (see
+	// flush.go): one multi-row insert and one update instead of a
+	// statement per caller.
+	events  []*parley.Event
+	touched []int64
+	// pre is what the batch read ahead for received messages (see
+	// prefetch.go); nil when there is none, or it may no longer hold.
+	pre *prefetched
+	// readOnly marks a Tx from Read: it runs on a reading connection, so
+	// the writer's prepared statements are not its own.
+	readOnly bool
+}
+
+// Now is the time of this transaction, from the injected clock.
+func (tx *Tx) Now() time.Time { return tx.now }
+
+// AfterCommit schedules f to run once the transaction has committed (to
+// wake a job runner, say). f is dropped if the caller's work rolls back.
+func (tx *Tx) AfterCommit(f func()) { tx.after = append(tx.after, f) }
+
+func (tx *Tx) exec(q string, args ...any) (sql.Result, error) {
+	if err := tx.flushQueued(); err != nil {
+		return nil, err
+	}
+	if s := tx.prepared(q); s != nil {
+		return s.ExecContext(tx.ctx, args...)
+	}
+	return tx.tx.ExecContext(tx.ctx, q, args...)
+}
+
+func (tx *Tx) queryRow(q string, args ...any) *sql.Row {
+	tx.flushQueued() // a failure leaves the transaction aborted: the row's Scan says so, and the batch reports the cause
+	if s := tx.prepared(q); s != nil {
+		return s.QueryRowContext(tx.ctx, args...)
+	}
+	return tx.tx.QueryRowContext(tx.ctx, q, args...)
+}
+
+// prepared returns q as a statement of this transaction, reusing the one
+// the writer's connection prepared before (see stmtCache), or nil to run
+// q unprepared.
+func (tx *Tx) prepared(q string) *sql.Stmt {
+	if tx.readOnly || tx.db.writer == nil || tx.db.writer.stmts == nil {
+		return nil
+	}
+	if s := tx.db.writer.stmts.get(q); s != nil {
+		return tx.tx.StmtContext(tx.ctx, s)
+	}
+	return nil
+}
+
+func (tx *Tx) query(q string, args ...any) (*sql.Rows, error) {
+	if err := tx.flushQueued(); err != nil {
+		return nil, err
+	}
+	if s := tx.prepared(q); s != nil {
+		return s.QueryContext(tx.ctx, args...)
+	}
+	return tx.tx.QueryContext(tx.ctx, q, args...)
+}
