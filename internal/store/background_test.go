@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"database/sql"
+	"encoding/binary"
 	"os"
 	"testing"
 	"time"
@@ -60,5 +61,78 @@ func TestBackgroundWork(t *testing.T) {
 	}
 	if fi, err := os.Stat(dsn + "-wal"); err == nil && fi.Size() != 0 {
 		t.Fatalf("write-ahead log is %d bytes after Close, want 0", fi.Size())
+	}
+}
+
+// TestWriterRestartsTheLog: a reader holding an old snapshot keeps
+// SQLite's log from starting over while the writer writes, as readers
+// always do under load. Once the log passes the size, the checkpointer
+// asks, and the writer, between batches, resets it when the reader is
+// gone: the next commit writes the log from its start, under a new
+// checkpoint number in its header.
+func TestWriterRestartsTheLog(t *testing.T) {
+	defer store.SetRestartPages(20)() // set before Open: the checkpointer reads it
+	dsn := storetest.DSN(t, "sqlite")
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.Secrets = storetest.Box(t)
+	in := mustInbox(t, db)
+	c, _ := findOrCreate(t, db, in.ID, store.ContactKey{Kind: parley.IdentityExternal, ExternalID: "x"})
+	write := func() {
+		mustWrite(t, db, func(tx *store.Tx) error {
+			conv := parley.Conversation{InboxID: in.ID, ContactID: c.ID}
+			if err := tx.CreateConversation(&conv, nil); err != nil {
+				return err
+			}
+			m := parley.Message{Direction: parley.Incoming, Text: "a line of the log", AuthorContactID: &c.ID}
+			return tx.CreateMessage(&conv, &m)
+		})
+	}
+	raw, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	write()
+	reader, err := raw.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := reader.QueryRow("SELECT COUNT(*) FROM messages").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	for range 40 {
+		write()
+	}
+	header := func() uint32 { // the WAL header's checkpoint sequence number
+		b := make([]byte, 16)
+		f, err := os.Open(dsn + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := f.ReadAt(b, 0); err != nil {
+			t.Fatal(err)
+		}
+		return binary.BigEndian.Uint32(b[12:16])
+	}
+	before := header()
+	time.Sleep(500 * time.Millisecond) // two of the checkpointer's looks: it asks
+	write()                            // the writer's reset now waits for the reader
+	if err := reader.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); db.LogRestarts() == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	}
+	if db.LogRestarts() == 0 {
+		t.Fatal("the writer never reset the log after the checkpointer asked")
+	}
+	write()
+	if after := header(); after == before {
+		t.Fatalf("the log's header still has checkpoint number %d: the commit after the reset did not start the log again", after)
 	}
 }

@@ -107,3 +107,14 @@ func (db *DB) HoldEventTurn(ctx context.Context) (release func(), err error) {
 	}
 	return db.recent.endTurn, nil
 }
+
+// SetRestartPages sets the log's size past which the writer resets it;
+// it returns the function that restores it.
+func SetRestartPages(n int) func() {
+	old := restartPages
+	restartPages = n
+	return func() { restartPages = old }
+}
+
+// LogRestarts counts the writer's resets of SQLite's log.
+func (db *DB) LogRestarts() int64 { return db.ckpt.restarts.Load() }

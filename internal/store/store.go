@@ -170,7 +170,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 // write pool so a write transaction never has to upgrade its lock.
 func sqliteDSN(path string, readOnly bool) string {
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Add("_pragma", "synchronous(NORMAL)")

@@ -207,6 +207,7 @@ func (w *writer) loop(reqs chan writeReq, slot int) {
 			hintedFirst(batch)
 		}
 		w.run(batch, tx, slot)
+		w.restartLog()
 	}
 }
 
