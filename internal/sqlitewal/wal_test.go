@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -61,8 +62,8 @@ func insert(tb testing.TB, w *sql.DB, rng *rand.Rand, rows, size int, rollback b
 	var last int64
 	blob := make([]byte, size)
 	for range rows {
-		for i := range blob {
-			blob[i] = byte(rng.Uint32())
+		for i := 0; i+8 <= len(blob); i += 8 {
+			binary.LittleEndian.PutUint64(blob[i:], rng.Uint64())
 		}
 		r, err := tx.ExecContext(ctx, `INSERT INTO t (k, v) VALUES ($1, $2)`, fmt.Sprintf("%016x", rng.Uint64()), blob)
 		if err != nil {
@@ -85,8 +86,9 @@ func insert(tb testing.TB, w *sql.DB, rng *rand.Rand, rows, size int, rollback b
 }
 
 // check asserts what a reader on another connection sees: count rows, the
-// highest id last, every row found through the index, and an intact file.
-func check(tb testing.TB, r *sql.DB, count, last int64) {
+// highest id last, every row found through the index, and (when full) an
+// intact file.
+func check(tb testing.TB, r *sql.DB, count, last int64, full bool) {
 	tb.Helper()
 	var n, top, indexed int64
 	var ok string
@@ -98,6 +100,9 @@ func check(tb testing.TB, r *sql.DB, count, last int64) {
 	}
 	if n != count || top != last || indexed != count {
 		tb.Fatalf("a reader sees %d rows (%d through the index), the last %d; committed %d, the last %d", n, indexed, top, count, last)
+	}
+	if !full {
+		return
 	}
 	if err := r.QueryRow(`PRAGMA integrity_check`).Scan(&ok); err != nil || ok != "ok" {
 		tb.Fatalf("integrity_check: %q %v", ok, err)
@@ -122,10 +127,12 @@ func TestCommitsReachTheFile(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	var count, last int64
+	steps := 0
 	step := func(rows, size int) {
 		last = insert(t, w, rng, rows, size, false)
 		count += int64(rows)
-		check(t, r, count, last)
+		steps++
+		check(t, r, count, last, steps%20 == 0)
 	}
 	flushes0, coalesced0 := sqlitewal.Stats()
 	for i := range 60 {
@@ -166,9 +173,9 @@ func TestCommitsReachTheFile(t *testing.T) {
 	if err := r.QueryRow(`SELECT count(*) FROM t WHERE k NOT LIKE '%x' OR v != zeroblob(length(v))`).Scan(&unchanged); err != nil || unchanged != 0 {
 		t.Fatalf("a reader sees %d rows without the transaction's changes (%v)", unchanged, err)
 	}
-	check(t, r, count, last)
+	check(t, r, count, last, true)
 	insert(t, w, rng, 3000, 3000, true)
-	check(t, r, count, last)
+	check(t, r, count, last, true)
 	for range 10 {
 		step(100, 300)
 	}
@@ -177,7 +184,7 @@ func TestCommitsReachTheFile(t *testing.T) {
 		copyFile(t, filepath.Join(dir, name), filepath.Join(crash, name))
 	}
 	c := open(t, filepath.Join(crash, "t.db"), 2048, false)
-	check(t, c, count, last)
+	check(t, c, count, last, true)
 }
 
 func copyFile(tb testing.TB, from, to string) {
