@@ -1,5 +1,5 @@
-// Package sqlitewal makes SQLite write a commit's WAL frames in one system
-// call instead of two per page (see Install). It is process-wide: it
+// Package sqlitewal makes SQLite write a commit's WAL frames in a few
+// large writes instead of two per page (see Install). It is process-wide: it
 // registers the default VFS, which every later connection uses.
 package sqlitewal
 
@@ -24,9 +24,9 @@ import (
 //
 // Install registers a default VFS that is the stock unix VFS with one
 // difference for WAL files: a write that continues where the previous one
-// ended is appended to a buffer instead, and the buffer is written with one
-// call when the page of a commit frame (a frame header whose database size
-// is not zero) has been appended. That is the last thing SQLite writes
+// ended is appended to a buffer instead, and the buffer is written, in
+// calls of up to 124 KiB (maxWrite), when the page of a commit frame (a
+// frame header whose database size is not zero) has been appended. That is the last thing SQLite writes
 // before it publishes the commit in the WAL index, so every committed frame
 // is in the file, where readers and a crash recovery look for it, before
 // any reader can learn of it. Flushing from that xWrite, not later, also
