@@ -113,7 +113,16 @@ func TestBrowserDraftAndCoach(t *testing.T) {
 		t.Fatal("no draft cites the damaged-item article")
 	}
 
-	// Pick the first, then make it curt: the tone hint shows.
+	// Pick the first, then make it curt: the tone hint shows. The page
+	// above the drafts still settles after they appear (the button was
+	// seen to move up by 218 px), and a click at a moving button's old
+	// place lands on whatever took it: wait until it has stayed put for
+	// a while.
+	if !waitJS(agent, `(() => { const r = document.querySelector("[data-testid=use-draft]").getBoundingClientRect(), k = r.top + "," + r.left + "," + window.scrollY;
+		if (window.__useDraftAt !== k) { window.__useDraftAt = k; window.__useDraftSame = 0; return false; }
+		return ++window.__useDraftSame >= 10; })()`, 5*time.Second) {
+		t.Fatal("the draft's button never stopped moving")
+	}
 	if err := chromedp.Do(agent, chromedp.Click(chromedp.CSS("[data-testid=use-draft]"))); err != nil {
 		t.Fatal(err)
 	}
