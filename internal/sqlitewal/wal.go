@@ -124,13 +124,13 @@ func install() {
 // unix VFS's unixFile). SQLite uses a file object from one connection at a
 // time, so it needs no lock.
 type fileState struct {
-	own       uintptr // the file's own io methods
-	buf       uintptr // C memory, or 0
-	size      int64   // bytes allocated at buf
-	n         int64   // bytes buffered
-	start     int64   // the file offset of buf's first byte
-	end       int64   // where the last write ended; -1 when unknown
-	commitTop int32   // the last write was a commit frame's header
+	own          uintptr // the file's own io methods
+	buf          uintptr // C memory, or 0
+	size         int64   // bytes allocated at buf
+	n            int64   // bytes buffered
+	start        int64   // the file offset of buf's first byte
+	end          int64   // where the last write ended; -1 when unknown
+	commitHeader int32   // the last write was a commit frame's header
 }
 
 func state(file uintptr) *fileState { return (*fileState)(ptr(file + stateAt)) }
@@ -207,10 +207,10 @@ func flush(tls *libc.TLS, file uintptr) int32 {
 // writeFile is xWrite for WAL files.
 func writeFile(tls *libc.TLS, file, p uintptr, n int32, at int64) int32 {
 	s := state(file)
-	commitPage := s.commitTop != 0
-	s.commitTop = 0
+	commitPage := s.commitHeader != 0
+	s.commitHeader = 0
 	if n == frameHeader && binary.BigEndian.Uint32(unsafe.Slice((*byte)(ptr(p)), frameHeader)[4:8]) != 0 {
-		s.commitTop = 1 // a commit frame's header: its page comes next
+		s.commitHeader = 1 // a commit frame's header: its page comes next
 	}
 	appends := at == s.end && !off.Load() && int64(n) <= maxBuffer
 	s.end = at + int64(n)

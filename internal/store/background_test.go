@@ -121,11 +121,17 @@ func TestWriterRestartsTheLog(t *testing.T) {
 		return binary.BigEndian.Uint32(b[12:16])
 	}
 	before := header()
-	time.Sleep(500 * time.Millisecond) // two of the checkpointer's looks: it asks
-	write()                            // the writer's reset now waits for the reader
+	// The reader keeps the log from starting over by itself; the
+	// checkpointer sees it past the size and asks.
+	for deadline := time.Now().Add(5 * time.Second); !db.LogRestartAsked() && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	}
+	if !db.LogRestartAsked() {
+		t.Fatal("the checkpointer never asked for a reset of a log past the size")
+	}
 	if err := reader.Rollback(); err != nil {
 		t.Fatal(err)
 	}
+	write() // the writer resets the log after this batch
 	for deadline := time.Now().Add(5 * time.Second); db.LogRestarts() == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 	}
 	if db.LogRestarts() == 0 {

@@ -35,7 +35,7 @@ var restartPages = 100_000
 // batches anyway (docs/PERFORMANCE.md, "The log's restart").
 func (w *writer) restartLog() {
 	c := w.db.ckpt
-	if c == nil || !c.restart.Swap(false) {
+	if c == nil || !c.restart.CompareAndSwap(true, false) {
 		return
 	}
 	// A reader still in the old log holds the reset up, and the writer

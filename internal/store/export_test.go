@@ -116,5 +116,9 @@ func SetRestartPages(n int) func() {
 	return func() { restartPages = old }
 }
 
+// LogRestartAsked reports whether the checkpointer has asked the writer to
+// reset SQLite's log and the writer has not yet tried.
+func (db *DB) LogRestartAsked() bool { return db.ckpt.restart.Load() }
+
 // LogRestarts counts the writer's resets of SQLite's log.
 func (db *DB) LogRestarts() int64 { return db.ckpt.restarts.Load() }
