@@ -66,8 +66,9 @@ func (tx *Tx) FindOrCreateContact(inboxID int64, k ContactKey) (c parley.Contact
 		created = true
 		c = parley.Contact{Name: k.Name, Email: k.Email, Phone: k.Phone, Language: k.Language, TimeZone: k.TimeZone, CreatedAt: tx.now, UpdatedAt: tx.now}
 		if queued = tx.pre.deferContact(tx, &c); !queued {
-			if err := tx.queryRow(`INSERT INTO contacts (name, email, phone, language, time_zone, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`,
-				k.Name, k.Email, k.Phone, k.Language, k.TimeZone, ts(tx.now)).Scan(&c.ID); err != nil {
+			var err error
+			if c.ID, err = tx.insertID(`INSERT INTO contacts (name, email, phone, language, time_zone, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`,
+				k.Name, k.Email, k.Phone, k.Language, k.TimeZone, ts(tx.now)); err != nil {
 				return c, false, err
 			}
 		}

@@ -46,10 +46,10 @@ func (tx *Tx) CreateConversation(c *parley.Conversation, agentID *int64) (err er
 	}
 	c.ReopenCount = 0
 	if !tx.pre.deferConversation(tx, c) { // queued, its row goes in with the batch's (deferred.go)
-		err = tx.queryRow(`INSERT INTO conversations (inbox_id, contact_id, status, priority, assignee_id, team_id, reopen_count,
+		c.ID, err = tx.insertID(`INSERT INTO conversations (inbox_id, contact_id, status, priority, assignee_id, team_id, reopen_count,
 				previous_id, last_activity_at, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $8, $8) RETURNING id`,
-			c.InboxID, c.ContactID, c.Status, c.Priority, idPtr(c.AssigneeID), idPtr(c.TeamID), idPtr(c.PreviousID), ts(tx.now)).Scan(&c.ID)
+			c.InboxID, c.ContactID, c.Status, c.Priority, idPtr(c.AssigneeID), idPtr(c.TeamID), idPtr(c.PreviousID), ts(tx.now))
 		if err != nil {
 			return err
 		}

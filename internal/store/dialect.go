@@ -99,6 +99,14 @@ type dialect struct {
 	// conversations (flush.go), so that the touch is planned for its ids
 	// and the table as it is now, every time (see touchSQL).
 	planTouch [2]string
+	// lastInsertID: single-row inserts read the new id from the
+	// connection instead of RETURNING (Tx.insertID).
+	lastInsertID bool
+	// touchOr goes after UPDATE in the batch's touch (touchSQL). On
+	// SQLite, OR FAIL keeps the update from copying each page it changes
+	// into a statement journal: a failed touch fails the whole batch,
+	// which is rolled back, so the journal would never be used.
+	touchOr string
 }
 
 var sqliteDialect = dialect{
@@ -107,6 +115,8 @@ var sqliteDialect = dialect{
 	gatherBatches:       true,
 	deferredSearchIndex: true,
 	cacheStatements:     true,
+	lastInsertID:        true,
+	touchOr:             " OR FAIL",
 	skipLocked:          "",
 	searchFrom:          "messages_fts f JOIN messages m ON m.id = f.rowid",
 	searchWhere:         "messages_fts MATCH $1",

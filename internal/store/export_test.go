@@ -90,7 +90,7 @@ func (db *DB) ActiveWriters() int { return db.writer.active() }
 func (db *DB) QueuedRows() int64 { return db.writer.queuedRows.Load() }
 
 // TouchSQL is the statement that moves the activity of n conversations.
-func TouchSQL(n int) string { return touchSQL(n) }
+func TouchSQL(n int) string { return touchSQL("", n) }
 
 // PlanTouch is what runs before and after the batch's touch on PostgreSQL.
 func PlanTouch() (on, off string) { return postgresDialect.planTouch[0], postgresDialect.planTouch[1] }

@@ -46,7 +46,7 @@ func (w *writer) flush(sink stmtSink, txs []*Tx) error {
 		for len(touched) > 0 {
 			n := min(len(touched), touchChunk)
 			args := append([]any{now}, touched[:n]...)
-			if err := sink.exec(touchSQL(n), args...); err != nil {
+			if err := sink.exec(touchSQL(w.db.dialect.touchOr, n), args...); err != nil {
 				return err
 			}
 			touched = touched[n:]
@@ -103,7 +103,8 @@ func (w *writer) flush(sink stmtSink, txs []*Tx) error {
 		})
 }
 
-// touchSQL moves the activity of n conversations ($2 …) to $1. "+ 0"
+// touchSQL moves the activity of n conversations ($2 …) to $1, with the
+// dialect's conflict clause (or). "+ 0"
 // keeps the indexes on last_activity_at out of its plan: as a condition
 // it matches nearly every row, and in one 10-second run on a new database
 // (statistics lagging a fast-growing table) the activity index was read
@@ -111,7 +112,7 @@ func (w *writer) flush(sink stmtSink, txs []*Tx) error {
 // alone pick the rows. Even so, a generic plan kept from when the table
 // held a few rows was a sequential scan that every touch repeated as the
 // table grew; hence the dialect's planTouch around it.
-func touchSQL(n int) string {
-	return "UPDATE conversations SET last_activity_at = $1, updated_at = $1 WHERE id IN (" +
+func touchSQL(or string, n int) string {
+	return "UPDATE" + or + " conversations SET last_activity_at = $1, updated_at = $1 WHERE id IN (" +
 		placeholders(2, n) + ") AND last_activity_at + 0 < $1"
 }

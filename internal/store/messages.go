@@ -73,8 +73,7 @@ func (tx *Tx) CreateMessage(c *parley.Conversation, m *parley.Message) (err erro
 	if tx.pre.deferMessage(tx, m, row) {
 		// m has its id; its row goes in with the batch's other messages (see prefetch.go)
 	} else {
-		err = tx.queryRow(insertMessageSQL, row...).Scan(&m.ID)
-		if err != nil {
+		if m.ID, err = tx.insertID(insertMessageSQL, row...); err != nil {
 			return err
 		}
 		if m.ExternalID != "" {

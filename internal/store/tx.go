@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/internal/parley"
@@ -46,6 +47,26 @@ func (tx *Tx) exec(q string, args ...any) (sql.Result, error) {
 		return s.ExecContext(tx.ctx, args...)
 	}
 	return tx.tx.ExecContext(tx.ctx, q, args...)
+}
+
+// insertID runs q, an INSERT of exactly one row (no OR IGNORE) ending in
+// " RETURNING id", and returns the new row's id. On SQLite it runs without the RETURNING and
+// asks for the connection's last rowid: SQLite buffers RETURNING's rows in
+// a temporary table and copies every page the insert changes into a
+// statement journal first, which was a tenth of the single writer's time
+// (docs/PERFORMANCE.md, "Inserts without RETURNING").
+func (tx *Tx) insertID(q string, args ...any) (id int64, err error) {
+	if tx.db.dialect.lastInsertID {
+		if plain, ok := strings.CutSuffix(q, " RETURNING id"); ok {
+			res, err := tx.exec(plain, args...)
+			if err != nil {
+				return 0, err
+			}
+			return res.LastInsertId()
+		}
+	}
+	err = tx.queryRow(q, args...).Scan(&id)
+	return id, err
 }
 
 func (tx *Tx) queryRow(q string, args ...any) *sql.Row {
