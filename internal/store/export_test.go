@@ -122,3 +122,31 @@ func (db *DB) LogRestartAsked() bool { return db.ckpt.restart.Load() }
 
 // LogRestarts counts the writer's resets of SQLite's log.
 func (db *DB) LogRestarts() int64 { return db.ckpt.restarts.Load() }
+
+// Opcodes lists the program SQLite compiles q into on this transaction's
+// connection (EXPLAIN), one opcode per step.
+func (tx *Tx) Opcodes(q string) ([]string, error) {
+	rows, err := tx.tx.QueryContext(tx.ctx, "EXPLAIN "+q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var ops []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		op, _ := vals[1].(string)
+		ops = append(ops, op)
+	}
+	return ops, rows.Err()
+}
