@@ -32,7 +32,9 @@ type stmtSink interface {
 // sink, chunk rows a statement, each statement ending with suffix (an ON
 // CONFLICT or RETURNING clause, or ""). With returned, the statements are
 // queries, and returned gets the rows they return, in order across the
-// chunks.
+// chunks. On SQLite, returned gets each row's new rowid instead (see
+// direct.insertNumbered), so suffix must then be RETURNING of the table's
+// INTEGER PRIMARY KEY, and nothing else.
 func (db *DB) insertValues(sink stmtSink, insert string, rows [][]any, chunk int, suffix string, returned func(scan func(...any) error) error) error {
 	for len(rows) > 0 {
 		n := min(len(rows), chunk)
@@ -48,7 +50,9 @@ func (db *DB) insertValues(sink stmtSink, insert string, rows [][]any, chunk int
 		}
 		rows = rows[n:]
 		var err error
-		if returned != nil {
+		if d, ok := sink.(direct); ok && returned != nil && db.dialect.lastInsertID {
+			err = d.insertNumbered(q.String(), args, n, returned)
+		} else if returned != nil {
 			err = sink.query(q.String()+suffix, args, returned)
 		} else {
 			err = sink.exec(q.String()+suffix, args...)
@@ -80,6 +84,40 @@ func (d direct) query(q string, args []any, row func(scan func(...any) error) er
 		}
 	}
 	return rows.Err()
+}
+
+// insertNumbered runs q, an INSERT of n rows into a table whose INTEGER
+// PRIMARY KEY none of them names, on SQLite, and hands returned each
+// row's new key, in the order of VALUES. SQLite gives the rows of one
+// statement consecutive keys in that order (each the largest so far plus
+// one), and the single writer's connection inserts nothing between them,
+// so the last key gives them all. RETURNING would have buffered the rows
+// in a temporary table; OR FAIL keeps SQLite from copying every page the
+// insert changes into a statement journal (a failed insert fails the
+// batch, which is rolled back whole).
+func (d direct) insertNumbered(q string, args []any, n int, returned func(scan func(...any) error) error) error {
+	res, err := d.tx.exec(strings.Replace(q, "INSERT INTO", "INSERT OR FAIL INTO", 1), args...)
+	if err != nil {
+		return err
+	}
+	last, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	for i := range n {
+		key := last - int64(n-1-i)
+		if err := returned(func(dst ...any) error {
+			p, ok := dst[0].(*int64)
+			if len(dst) != 1 || !ok {
+				return fmt.Errorf("store: insertNumbered returns one int64 a row, not %d values", len(dst))
+			}
+			*p = key
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // pipeline queues statements for send.

@@ -2,10 +2,12 @@ package store_test
 
 import (
 	"database/sql"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/parleyhq/parley/internal/parley"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/store/storetest"
 )
@@ -96,4 +98,38 @@ func TestCheaperChecks(t *testing.T) {
 			t.Errorf("%s %v: err = %v, want ok = %v", tc.q, tc.args, err, tc.ok)
 		}
 	}
+}
+
+// TestEventSeqsMatchRows: each appended event learns the number its row
+// was stored under, across a batch's callers and past one insert's worth
+// of rows (on SQLite the numbers come from the last rowid, not RETURNING).
+func TestEventSeqsMatchRows(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		db := storetest.Open(t, dialect)
+		var evs []*parley.Event
+		var calls []store.BatchCall
+		for c := range 3 {
+			calls = append(calls, store.BatchCall{Fn: func(tx *store.Tx) error {
+				for i := range 13 {
+					ev := &parley.Event{Type: fmt.Sprintf("test.%d.%d", c, i)}
+					if err := tx.AppendEvent(ev, nil); err != nil {
+						return err
+					}
+					evs = append(evs, ev)
+				}
+				return nil
+			}})
+		}
+		for i, err := range db.RunBatch(calls...) {
+			if err != nil {
+				t.Fatalf("caller %d: %v", i, err)
+			}
+		}
+		for _, ev := range evs {
+			var typ string
+			if err := db.ReadPool().QueryRow("SELECT type FROM events WHERE seq = $1", ev.Seq).Scan(&typ); err != nil || typ != ev.Type {
+				t.Errorf("event %s has seq %d, whose row is %q (%v)", ev.Type, ev.Seq, typ, err)
+			}
+		}
+	})
 }
