@@ -184,7 +184,7 @@ func (db *DB) settle(ctx context.Context) (bool, error) {
 }
 
 func (db *DB) readEvents(ctx context.Context, after int64, limit int) ([]parley.Event, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT seq, type, conversation_id, contact_id, message_id, agent_id, data, created_at
+	rows, err := db.queryRead(ctx, `SELECT seq, type, conversation_id, contact_id, message_id, agent_id, data, created_at
 		FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`, after, limit)
 	if err != nil {
 		return nil, err

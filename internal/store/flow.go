@@ -102,7 +102,7 @@ func (tx *Tx) SetWorkflowEnabled(id int64, enabled bool) error {
 // Workflows lists every workflow by name.
 func (db *DB) Workflows(ctx context.Context) (_ []Workflow, err error) {
 	defer wrap(&err, "store: Workflows")
-	rows, err := db.read.QueryContext(ctx, "SELECT "+workflowColumns+" FROM workflows ORDER BY name")
+	rows, err := db.queryRead(ctx, "SELECT "+workflowColumns+" FROM workflows ORDER BY name")
 	if err != nil {
 		return nil, err
 	}

@@ -83,7 +83,7 @@ func (db *DB) IndexSearch(ctx context.Context) error {
 // searchBacklog is how many messages wait for the full-text index: the
 // ids past the indexer's cursor (an upper bound if ids were skipped).
 func (db *DB) searchBacklog(ctx context.Context) (n int64, err error) {
-	err = db.read.QueryRowContext(ctx, `SELECT COALESCE((SELECT MAX(id) FROM messages), 0) - last_id FROM search_index_cursor`).Scan(&n)
+	err = db.queryRowRead(ctx, `SELECT COALESCE((SELECT MAX(id) FROM messages), 0) - last_id FROM search_index_cursor`).Scan(&n)
 	return max(n, 0), err
 }
 

@@ -38,6 +38,9 @@ type DB struct {
 	ckpt    *checkpointer  // SQLite only
 	indexer *searchIndexer // nil unless the dialect defers search indexing
 	poolMax int            // PostgreSQL: the main pool's pool_max_conns
+	// readStmts keeps hot reads prepared (SQLite; nil on PostgreSQL,
+	// whose driver caches statements per connection itself).
+	readStmts *readStmts
 
 	// Now returns the current time. Tests replace it; all times written
 	// come from it, never from the database's clock.
@@ -122,6 +125,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.read.SetMaxOpenConns(8)
 		db.read.SetMaxIdleConns(8)
 		db.read.SetConnMaxLifetime(0)
+		db.readStmts = &readStmts{db: db.read, m: map[string]*sql.Stmt{}}
 	}
 	if err := db.ping(ctx); err != nil {
 		db.closePools()
@@ -250,6 +254,7 @@ func (db *DB) Close() error {
 }
 
 func (db *DB) closePools() error {
+	db.readStmts.close()
 	err := db.read.Close()
 	if db.limitsPool != nil && db.limitsPool != db.write {
 		db.limitsPool.Close()

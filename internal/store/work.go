@@ -132,7 +132,7 @@ var ErrCursorMoved = errors.New("store: event cursor moved")
 // the event log (0 when it never ran), and when it last moved.
 func (db *DB) EventCursor(ctx context.Context, name string) (seq int64, at time.Time, err error) {
 	var us int64
-	err = db.read.QueryRowContext(ctx, "SELECT seq, updated_at FROM event_cursors WHERE name = $1", name).Scan(&seq, &us)
+	err = db.queryRowRead(ctx, "SELECT seq, updated_at FROM event_cursors WHERE name = $1", name).Scan(&seq, &us)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, time.Time{}, nil
 	}
