@@ -218,6 +218,89 @@ func TestDuplicateDeliveries(t *testing.T) {
 	})
 }
 
+// TestRepeatsAmongNewMessages: deliveries repeated in the middle of a
+// stream of new messages, some repeating a message stored long before,
+// some repeating one in the same batch. On SQLite a batch leaves finding
+// repeats to the messages' unique key (Tx.KeyCatchesRepeat): a repeat
+// rolls its batch back and the batch runs again, so nothing of the
+// repeat's run may stay (no second contact, conversation, reopening or
+// event), and every new message in the batch must still be stored once.
+func TestRepeatsAmongNewMessages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		f := setup(t, dialect)
+		first, err := f.svc.Receive(bg, f.inbox.ID, inbox.Incoming{
+			Contact: store.ContactKey{Kind: parley.IdentityExternal, ExternalID: "early"}, ExternalID: "early-1", Text: "stored long before"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, err := f.svc.DB.Events(bg, 0, 10000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 240
+		results := make([]inbox.Received, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				in := inbox.Incoming{Contact: store.ContactKey{Kind: parley.IdentityExternal, ExternalID: fmt.Sprintf("c-%d", i/2)},
+					ExternalID: fmt.Sprintf("m-%d", i/2), Text: "hello"} // pairs: each message delivered twice
+				if i%40 == 0 {
+					in = inbox.Incoming{Contact: store.ContactKey{Kind: parley.IdentityExternal, ExternalID: "early"}, ExternalID: "early-1", Text: "again"}
+				}
+				r, err := f.svc.Receive(bg, f.inbox.ID, in)
+				if err != nil {
+					t.Error(err)
+				}
+				results[i] = r
+			}()
+		}
+		wg.Wait()
+		fresh := map[string]inbox.Received{}
+		for i, r := range results {
+			if i%40 == 0 {
+				if !r.Duplicate || r.MessageID != first.MessageID || r.ConversationID != first.ConversationID || r.ContactID != first.ContactID {
+					t.Errorf("repeat of the early message: %+v, want the stored %+v", r, first)
+				}
+				continue
+			}
+			key := fmt.Sprint(i / 2)
+			if !r.Duplicate {
+				if _, ok := fresh[key]; ok {
+					t.Errorf("message m-%s stored twice", key)
+				}
+				fresh[key] = r
+			}
+		}
+		for i, r := range results {
+			if i%40 != 0 && r.MessageID != fresh[fmt.Sprint(i/2)].MessageID {
+				t.Errorf("delivery %d answered message %d, stored as %d", i, r.MessageID, fresh[fmt.Sprint(i/2)].MessageID)
+			}
+		}
+		// 120 pairs, 6 of them with one delivery replaced by the early repeat:
+		// every pair's message stored once.
+		if len(fresh) != n/2 {
+			t.Errorf("%d messages stored, want %d", len(fresh), n/2)
+		}
+		after, err := f.svc.DB.Events(bg, before[len(before)-1].Seq, 100000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		count := map[string]int{}
+		for _, e := range after {
+			count[e.Type]++
+		}
+		if count[parley.EventMessageCreated] != n/2 || count[parley.EventContactCreated] != n/2 || count[parley.EventConversationCreated] != n/2 {
+			t.Errorf("events after the stream: %v; want %d of each kind of creation", count, n/2)
+		}
+		msgs, _ := f.svc.DB.Messages(bg, []int64{first.ConversationID})
+		if len(msgs) != 1 {
+			t.Errorf("the early conversation has %d messages, want 1", len(msgs))
+		}
+	})
+}
+
 // TestConcurrentFirstMessages: a new customer's first messages arriving at
 // once (several writers on PostgreSQL) make one contact and one conversation.
 func TestConcurrentFirstMessages(t *testing.T) {

@@ -130,7 +130,7 @@ func (s *Service) Receive(ctx context.Context, inboxID int64, in Incoming) (r Re
 	hint := store.ReceiveHint{InboxID: inboxID, ExternalID: in.ExternalID, Contact: in.Contact, ContactID: in.ContactID}
 	err = s.DB.WriteReceive(ctx, key, hint, func(tx *store.Tx) error {
 		r = Received{}
-		if in.ExternalID != "" {
+		if in.ExternalID != "" && !tx.KeyCatchesRepeat() {
 			m, err := tx.MessageByExternalID(inboxID, in.ExternalID)
 			if err == nil {
 				r = Received{ContactID: derefID(m.AuthorContactID), ConversationID: m.ConversationID, MessageID: m.ID, Duplicate: true}

@@ -102,6 +102,8 @@ type dialect struct {
 	// lastInsertID: single-row inserts read the new id from the
 	// connection instead of RETURNING (Tx.insertID).
 	lastInsertID bool
+	// keyCatchesRepeat: see Tx.KeyCatchesRepeat.
+	keyCatchesRepeat bool
 	// touchOr goes after UPDATE in the batch's touch (touchSQL). On
 	// SQLite, OR FAIL keeps the update from copying each page it changes
 	// into a statement journal: a failed touch fails the whole batch,
@@ -116,6 +118,7 @@ var sqliteDialect = dialect{
 	deferredSearchIndex: true,
 	cacheStatements:     true,
 	lastInsertID:        true,
+	keyCatchesRepeat:    true,
 	touchOr:             " OR FAIL",
 	skipLocked:          "",
 	searchFrom:          "messages_fts f JOIN messages m ON m.id = f.rowid",

@@ -30,6 +30,23 @@ type Tx struct {
 	// readOnly marks a Tx from Read: it runs on a reading connection, so
 	// the writer's prepared statements are not its own.
 	readOnly bool
+	// optimistic: the caller runs in a batch without savepoints, where
+	// any error rolls the batch back and runs every caller again, each in
+	// its own savepoint (writer.run).
+	optimistic bool
+}
+
+// KeyCatchesRepeat reports that this run of the caller may leave finding
+// a repeat (a message delivered twice, say) to the unique key its insert
+// would break, instead of looking for the row first. It is true on SQLite
+// in an optimistic batch only: the key's error rolls the batch back and
+// runs the caller again in a savepoint, where this is false and the
+// caller looks first, as always. A repeat then costs the batch a second
+// run; every message that is not one saves a read in the single writer
+// (docs/PERFORMANCE.md, "the writer's repeat check"). On PostgreSQL the
+// batch reads repeats ahead, for every caller at once (prefetch.go).
+func (tx *Tx) KeyCatchesRepeat() bool {
+	return tx.optimistic && tx.db.dialect.keyCatchesRepeat
 }
 
 // Now is the time of this transaction, from the injected clock.

@@ -340,7 +340,7 @@ func (w *writer) commit(batch []writeReq, savepoints bool, btx *batchTx, slot in
 			}
 			pre = nil
 		}
-		tx := &Tx{tx: sqlTx, ctx: ctx, db: db, now: db.now(), pre: pre}
+		tx := &Tx{tx: sqlTx, ctx: ctx, db: db, now: db.now(), pre: pre, optimistic: !single && !savepoints}
 		if single || !savepoints {
 			errs[i] = r.fn(tx) // the transaction is this caller's alone: no savepoint needed
 		} else {
