@@ -46,6 +46,9 @@ func (tx *Tx) FindOrCreateContact(inboxID int64, k ContactKey) (c parley.Contact
 	}
 	queued := false // the new contact's row waits for the batch's insert (deferred.go)
 	found, ok := tx.pre.takeIdentities(ids)
+	if !ok && !tx.readOnly {
+		found, ok = tx.db.idents.get(ids)
+	}
 	if !ok {
 		// One query for every identity the message names, with its contact.
 		var q query
@@ -59,6 +62,11 @@ func (tx *Tx) FindOrCreateContact(inboxID int64, k ContactKey) (c parley.Contact
 		}
 		if found, err = scanIdentityContacts(rows); err != nil {
 			return c, false, err
+		}
+		if !tx.readOnly {
+			for id, f := range found {
+				tx.db.idents.put(id, f)
+			}
 		}
 	}
 	c = pickContact(ids, found)
@@ -126,6 +134,11 @@ func (tx *Tx) FindOrCreateContact(inboxID int64, k ContactKey) (c parley.Contact
 		tx.pre.forgetIdentity(id)
 	}
 	tx.pre.rememberContact(ids, found, c, created)
+	if created && !queued && !tx.readOnly {
+		for _, id := range ids {
+			tx.db.idents.put(id, cachedContact(c))
+		}
+	}
 	return c, created, nil
 }
 

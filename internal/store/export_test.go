@@ -150,3 +150,20 @@ func (tx *Tx) Opcodes(q string) ([]string, error) {
 	}
 	return ops, rows.Err()
 }
+
+// IdentityHits counts the writer's identity-cache answers (SQLite).
+func (db *DB) IdentityHits() int64 {
+	if db.idents == nil {
+		return 0
+	}
+	db.idents.mu.Lock()
+	defer db.idents.mu.Unlock()
+	return db.idents.hits
+}
+
+// Exec runs a statement in the caller's transaction, for tests that
+// change rows no store method changes alone.
+func (tx *Tx) Exec(q string, args ...any) error {
+	_, err := tx.exec(q, args...)
+	return err
+}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -238,7 +239,11 @@ func (w *writer) run(batch []writeReq, tx *batchTx, slot int) {
 	commit := func(savepoints bool) ([]error, error) {
 		first := tx
 		tx = nil // a second attempt begins its own
-		return w.commit(batch, savepoints, first, slot)
+		errs, err := w.commit(batch, savepoints, first, slot)
+		if err != nil || slices.ContainsFunc(errs, func(e error) bool { return e != nil }) {
+			w.db.idents.clear() // it may hold rows a rollback undid
+		}
+		return errs, err
 	}
 	var errs []error
 	var err error
@@ -323,6 +328,9 @@ func (w *writer) commit(batch []writeReq, savepoints bool, btx *batchTx, slot in
 		}
 	}
 	defer btx.end()
+	if err := db.idents.follow(ctx, btx); err != nil {
+		return nil, err
+	}
 	sqlTx := btx.Tx
 	errs := make([]error, len(batch))
 	txs := make([]*Tx, len(batch))
