@@ -47,7 +47,7 @@ func (tx *Tx) FindOrCreateContact(inboxID int64, k ContactKey) (c parley.Contact
 	queued := false // the new contact's row waits for the batch's insert (deferred.go)
 	found, ok := tx.pre.takeIdentities(ids)
 	if !ok && !tx.readOnly {
-		found, ok = tx.db.idents.get(ids)
+		found, ok = tx.db.cache.get(ids)
 	}
 	if !ok {
 		// One query for every identity the message names, with its contact.
@@ -65,7 +65,7 @@ func (tx *Tx) FindOrCreateContact(inboxID int64, k ContactKey) (c parley.Contact
 		}
 		if !tx.readOnly {
 			for id, f := range found {
-				tx.db.idents.put(id, f)
+				tx.db.cache.put(id, f)
 			}
 		}
 	}
@@ -136,7 +136,7 @@ func (tx *Tx) FindOrCreateContact(inboxID int64, k ContactKey) (c parley.Contact
 	tx.pre.rememberContact(ids, found, c, created)
 	if created && !queued && !tx.readOnly {
 		for _, id := range ids {
-			tx.db.idents.put(id, cachedContact(c))
+			tx.db.cache.put(id, cachedContact(c))
 		}
 	}
 	return c, created, nil

@@ -70,6 +70,11 @@ func (tx *Tx) LatestConversation(inboxID, contactID int64) (parley.Conversation,
 		}
 		return c, nil
 	}
+	if !tx.readOnly {
+		if c, ok := tx.db.cache.latestGet(inboxID, contactID); ok {
+			return c, nil
+		}
+	}
 	args := []any{contactID, inboxID}
 	if tx.db.dialect.lockContact != "" {
 		args = append(args, contactLockKey(contactID))
@@ -77,6 +82,9 @@ func (tx *Tx) LatestConversation(inboxID, contactID int64) (parley.Conversation,
 	c, err := scanConversation(tx.queryRow("SELECT "+conversationColumns+
 		" FROM conversations WHERE contact_id = $1 AND "+contactInbox+" = $2"+tx.db.dialect.lockContact+
 		" ORDER BY id DESC LIMIT 1"+tx.db.dialect.forUpdate, args...))
+	if err == nil && !tx.readOnly {
+		tx.db.cache.latestPut(c)
+	}
 	return c, notFound(err, "conversation for contact", contactID)
 }
 

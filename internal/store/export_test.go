@@ -153,12 +153,12 @@ func (tx *Tx) Opcodes(q string) ([]string, error) {
 
 // IdentityHits counts the writer's identity-cache answers (SQLite).
 func (db *DB) IdentityHits() int64 {
-	if db.idents == nil {
+	if db.cache == nil {
 		return 0
 	}
-	db.idents.mu.Lock()
-	defer db.idents.mu.Unlock()
-	return db.idents.hits
+	db.cache.mu.Lock()
+	defer db.cache.mu.Unlock()
+	return db.cache.hits
 }
 
 // Exec runs a statement in the caller's transaction, for tests that

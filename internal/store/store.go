@@ -41,9 +41,9 @@ type DB struct {
 	// readStmts keeps hot reads prepared (SQLite; nil on PostgreSQL,
 	// whose driver caches statements per connection itself).
 	readStmts *readStmts
-	// idents is the writer's identity cache (SQLite; nil on PostgreSQL,
-	// where other processes write too).
-	idents *identityCache
+	// cache is the writer's cache of identities and latest conversations
+	// (SQLite; nil on PostgreSQL, where other processes write too).
+	cache *writerCache
 
 	// Now returns the current time. Tests replace it; all times written
 	// come from it, never from the database's clock.
@@ -129,7 +129,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.read.SetMaxIdleConns(8)
 		db.read.SetConnMaxLifetime(0)
 		db.readStmts = &readStmts{db: db.read, m: map[string]*sql.Stmt{}}
-		db.idents = newIdentityCache()
+		db.cache = newWriterCache()
 	}
 	if err := db.ping(ctx); err != nil {
 		db.closePools()

@@ -241,7 +241,7 @@ func (w *writer) run(batch []writeReq, tx *batchTx, slot int) {
 		tx = nil // a second attempt begins its own
 		errs, err := w.commit(batch, savepoints, first, slot)
 		if err != nil || slices.ContainsFunc(errs, func(e error) bool { return e != nil }) {
-			w.db.idents.clear() // it may hold rows a rollback undid
+			w.db.cache.clear() // it may hold rows a rollback undid
 		}
 		return errs, err
 	}
@@ -328,7 +328,7 @@ func (w *writer) commit(batch []writeReq, savepoints bool, btx *batchTx, slot in
 		}
 	}
 	defer btx.end()
-	if err := db.idents.follow(ctx, btx); err != nil {
+	if err := db.cache.follow(ctx, btx); err != nil {
 		return nil, err
 	}
 	sqlTx := btx.Tx

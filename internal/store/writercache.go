@@ -11,11 +11,12 @@ import (
 	"github.com/parleyhq/parley/internal/parley"
 )
 
-// identityCache remembers, for SQLite's single writer, the contact each
+// writerCache remembers, for SQLite's single writer, the contact each
 // identity belongs to, as the writer last read or created it, so that a
 // message from someone who wrote before needs no read of identities and
 // contacts (a sixth of the writer's time under load; docs/PERFORMANCE.md,
-// "the writer's identity cache").
+// "the writer's caches"). It also remembers each contact's latest
+// conversation in an inbox (latestcache.go).
 //
 // It can never answer with a row that has changed, because SQLite tells
 // it of every change the writer's connection makes (a pre-update hook):
@@ -29,25 +30,35 @@ import (
 // data_version, which the writer reads at each batch's start, and that
 // empties it too. It answers only when it holds every identity a message
 // names, as the read would.
-type identityCache struct {
+type writerCache struct {
 	mu        sync.Mutex
 	byKey     map[identityKey]parley.Contact
 	byContact map[int64][]identityKey
 	hooked    any   // the driver connection whose changes it hears
 	version   int64 // PRAGMA data_version at the last batch's start
 	hits      int64
+	// latest holds contacts' latest conversations (latestcache.go);
+	// convCols places conversationColumns in the table's own column
+	// order, of which there are convN.
+	latest     map[latestKey]parley.Conversation
+	latestByID map[int64]latestKey
+	convCols   []int
+	convN      int
+	maxConvID  int64 // the highest conversation id there is, or more
+	maxKnown   bool  // maxConvID has been read
 }
 
 // maxCachedIdentities bounds the cache: past it, it starts again empty.
 // A contact costs a few hundred bytes.
 const maxCachedIdentities = 50_000
 
-func newIdentityCache() *identityCache {
-	return &identityCache{byKey: map[identityKey]parley.Contact{}, byContact: map[int64][]identityKey{}}
+func newWriterCache() *writerCache {
+	return &writerCache{byKey: map[identityKey]parley.Contact{}, byContact: map[int64][]identityKey{},
+		latest: map[latestKey]parley.Conversation{}, latestByID: map[int64]latestKey{}}
 }
 
 // get answers for all of ids or for none, as takeIdentities does.
-func (c *identityCache) get(ids []identityKey) (map[identityKey]parley.Contact, bool) {
+func (c *writerCache) get(ids []identityKey) (map[identityKey]parley.Contact, bool) {
 	if c == nil {
 		return nil, false
 	}
@@ -66,7 +77,7 @@ func (c *identityCache) get(ids []identityKey) (map[identityKey]parley.Contact, 
 }
 
 // put remembers that id belongs to ct, as ct's row is now.
-func (c *identityCache) put(id identityKey, ct parley.Contact) {
+func (c *writerCache) put(id identityKey, ct parley.Contact) {
 	if c == nil {
 		return
 	}
@@ -83,7 +94,7 @@ func (c *identityCache) put(id identityKey, ct parley.Contact) {
 	c.byContact[ct.ID] = append(c.byContact[ct.ID], id)
 }
 
-func (c *identityCache) clear() {
+func (c *writerCache) clear() {
 	if c == nil {
 		return
 	}
@@ -92,16 +103,21 @@ func (c *identityCache) clear() {
 	c.clearLocked()
 }
 
-func (c *identityCache) clearLocked() {
+func (c *writerCache) clearLocked() {
 	clear(c.byKey)
 	clear(c.byContact)
+	c.dropAllLatestLocked()
 }
 
 // changed hears a row change on the writer's connection, before it is
 // made.
-func (c *identityCache) changed(d sqlite.SQLitePreUpdateData) {
+func (c *writerCache) changed(d sqlite.SQLitePreUpdateData) {
+	if d.TableName == "conversations" {
+		c.conversationChanged(&d)
+		return
+	}
 	if d.Op == sqlite3.SQLITE_INSERT {
-		return // a new row changes no answer held (see identityCache)
+		return // a new row changes no answer held (see writerCache)
 	}
 	switch d.TableName {
 	case "contacts":
@@ -112,7 +128,10 @@ func (c *identityCache) changed(d sqlite.SQLitePreUpdateData) {
 		delete(c.byContact, d.OldRowID)
 		c.mu.Unlock()
 	case "identities":
-		c.clear()
+		c.mu.Lock()
+		clear(c.byKey) // which answers it changes is not known here
+		clear(c.byContact)
+		c.mu.Unlock()
 	}
 }
 
@@ -120,9 +139,14 @@ func (c *identityCache) changed(d sqlite.SQLitePreUpdateData) {
 // the connection the batch runs on (database/sql could have replaced the
 // one it heard), and empties the cache when another connection has
 // written the database since the last batch.
-func (c *identityCache) follow(ctx context.Context, btx *batchTx) error {
+func (c *writerCache) follow(ctx context.Context, btx *batchTx) error {
 	if c == nil {
 		return nil
+	}
+	if c.convCols == nil {
+		if err := c.placeConversationColumns(ctx, btx); err != nil {
+			return err
+		}
 	}
 	err := btx.conn.Raw(func(dc any) error {
 		if c.hooked == dc {
@@ -150,9 +174,13 @@ func (c *identityCache) follow(ctx context.Context, btx *batchTx) error {
 	if err := btx.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
 		return err
 	}
-	if v != c.version {
+	if v != c.version || !c.maxKnown {
 		c.clear()
 		c.version = v
+		if err := c.readMaxConversation(ctx, btx); err != nil {
+			return err
+		}
+		c.maxKnown = true
 	}
 	return nil
 }
