@@ -112,6 +112,9 @@ func (c *writerCache) clearLocked() {
 // changed hears a row change on the writer's connection, before it is
 // made.
 func (c *writerCache) changed(d sqlite.SQLitePreUpdateData) {
+	if d.DatabaseName != "main" {
+		return // a temporary table, or VACUUM's copy: not the rows cached
+	}
 	if d.TableName == "conversations" {
 		c.conversationChanged(&d)
 		return
