@@ -151,8 +151,8 @@ func (tx *Tx) Opcodes(q string) ([]string, error) {
 	return ops, rows.Err()
 }
 
-// IdentityHits counts the writer's identity-cache answers (SQLite).
-func (db *DB) IdentityHits() int64 {
+// CacheHits counts the answers of the writer's cache (SQLite).
+func (db *DB) CacheHits() int64 {
 	if db.cache == nil {
 		return 0
 	}

@@ -21,7 +21,7 @@ import (
 // It can never answer with a row that has changed, because SQLite tells
 // it of every change the writer's connection makes (a pre-update hook):
 // a contact updated or deleted is dropped, and an identity updated or
-// deleted (a merge moves them) empties the cache. A new identity changes
+// deleted (a merge moves them) empties the identities. A new identity changes
 // no answer it holds: the cache holds identities that exist, and an
 // identity's key is unique. What a rolled-back transaction or savepoint
 // showed may not exist: the writer empties the cache after any batch in

@@ -39,7 +39,7 @@ func TestIdentityCacheNeverStale(t *testing.T) {
 	// check finds k's contact and compares it, whole, with a fresh read.
 	check := func(step string, k store.ContactKey) parley.Contact {
 		t.Helper()
-		hits := db.IdentityHits()
+		hits := db.CacheHits()
 		c, _ := find(k)
 		var id int64
 		if err := db.Read(ctx, func(tx *store.Tx) (err error) {
@@ -56,7 +56,7 @@ func TestIdentityCacheNeverStale(t *testing.T) {
 		if !reflect.DeepEqual(c, fresh) {
 			t.Errorf("%s: the writer found %+v, a read finds %+v", step, c, fresh)
 		}
-		if db.IdentityHits() == hits {
+		if db.CacheHits() == hits {
 			t.Logf("%s: answered by a read", step)
 		}
 		return c
@@ -64,9 +64,9 @@ func TestIdentityCacheNeverStale(t *testing.T) {
 
 	a, _ := find(key("a"))
 	check("created", key("a"))
-	hits := db.IdentityHits()
+	hits := db.CacheHits()
 	check("known", key("a"))
-	if db.IdentityHits() == hits {
+	if db.CacheHits() == hits {
 		t.Fatal("a known sender was read again, not answered from the cache")
 	}
 
@@ -157,7 +157,7 @@ func TestLatestCacheNeverStale(t *testing.T) {
 	// cache should have answered.
 	check := func(step string, contactID int64, wantHit bool) parley.Conversation {
 		t.Helper()
-		hits := db.IdentityHits()
+		hits := db.CacheHits()
 		var got, fresh parley.Conversation
 		mustWrite(t, db, func(tx *store.Tx) (err error) {
 			got, err = tx.LatestConversation(in.ID, contactID)
@@ -172,7 +172,7 @@ func TestLatestCacheNeverStale(t *testing.T) {
 		if !reflect.DeepEqual(got, fresh) {
 			t.Errorf("%s: the writer found\n%+v\na read finds\n%+v", step, got, fresh)
 		}
-		if hit := db.IdentityHits() > hits; hit != wantHit {
+		if hit := db.CacheHits() > hits; hit != wantHit {
 			t.Errorf("%s: answered from the cache = %v, want %v", step, hit, wantHit)
 		}
 		return got
