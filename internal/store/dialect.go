@@ -104,11 +104,12 @@ type dialect struct {
 	lastInsertID bool
 	// keyCatchesRepeat: see Tx.KeyCatchesRepeat.
 	keyCatchesRepeat bool
-	// touchOr goes after UPDATE in the batch's touch (touchSQL). On
-	// SQLite, OR FAIL keeps the update from copying each page it changes
-	// into a statement journal: a failed touch fails the whole batch,
-	// which is rolled back, so the journal would never be used.
-	touchOr string
+	// batchOr goes after UPDATE and INSERT in the batch's closing
+	// multi-row statements (its touch, its events; flush.go). On SQLite,
+	// OR FAIL keeps them from copying each page they change into a
+	// statement journal: a failed one fails the whole batch, which is
+	// rolled back, so the journal would never be used.
+	batchOr string
 }
 
 var sqliteDialect = dialect{
@@ -119,7 +120,7 @@ var sqliteDialect = dialect{
 	cacheStatements:     true,
 	lastInsertID:        true,
 	keyCatchesRepeat:    true,
-	touchOr:             " OR FAIL",
+	batchOr:             " OR FAIL",
 	skipLocked:          "",
 	searchFrom:          "messages_fts f JOIN messages m ON m.id = f.rowid",
 	searchWhere:         "messages_fts MATCH $1",

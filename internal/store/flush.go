@@ -46,7 +46,7 @@ func (w *writer) flush(sink stmtSink, txs []*Tx) error {
 		for len(touched) > 0 {
 			n := min(len(touched), touchChunk)
 			args := append([]any{now}, touched[:n]...)
-			if err := sink.exec(touchSQL(w.db.dialect.touchOr, n), args...); err != nil {
+			if err := sink.exec(touchSQL(w.db.dialect.batchOr, n), args...); err != nil {
 				return err
 			}
 			touched = touched[n:]
@@ -88,7 +88,7 @@ func (w *writer) flush(sink stmtSink, txs []*Tx) error {
 	// Rows are numbered in the order of VALUES on both databases, and
 	// RETURNING lists them in that order.
 	i := 0
-	return w.db.insertValues(sink, "INSERT INTO events (type, conversation_id, contact_id, message_id, agent_id, data, created_at)", rows, eventChunk,
+	return w.db.insertValues(sink, "INSERT"+w.db.dialect.batchOr+" INTO events (type, conversation_id, contact_id, message_id, agent_id, data, created_at)", rows, eventChunk,
 		" RETURNING seq", func(scan func(...any) error) error {
 			if i >= len(pending) {
 				return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -104,7 +105,7 @@ func (c *writerCache) latestPut(conv parley.Conversation) {
 }
 
 func (c *writerCache) setLatestLocked(conv parley.Conversation) {
-	if len(c.latest) >= maxCachedIdentities {
+	if len(c.latest) >= maxCachedRows {
 		c.dropAllLatestLocked()
 	}
 	k := latestKey{conv.InboxID, conv.ContactID}
@@ -198,45 +199,30 @@ func (r changedRow) Scan(dest ...any) error {
 }
 
 // assignValue stores v, as SQLite hands a column's value (int64, string
-// or nil here), in dst, one of the kinds scanConversation scans into.
+// or nil here), in dst, one of the pointers scanConversation scans into:
+// an integer or string kind, or a sql.NullInt64.
 func assignValue(dst, v any) error {
-	switch d := dst.(type) {
-	case *int64:
-		if x, ok := v.(int64); ok {
-			*d = x
-			return nil
+	if n, ok := dst.(*sql.NullInt64); ok {
+		x, isInt := v.(int64)
+		if v != nil && !isInt {
+			return fmt.Errorf("cannot store %T in %T", v, dst)
 		}
-	case *int:
-		if x, ok := v.(int64); ok {
-			*d = int(x)
-			return nil
-		}
-	case *sql.NullInt64:
-		if v == nil {
-			*d = sql.NullInt64{}
-			return nil
-		}
-		if x, ok := v.(int64); ok {
-			*d = sql.NullInt64{Int64: x, Valid: true}
-			return nil
-		}
-	case *string:
-		if x, ok := v.(string); ok {
-			*d = x
-			return nil
-		}
-	case *parley.Status:
-		if x, ok := v.(string); ok {
-			*d = parley.Status(x)
-			return nil
-		}
-	case *parley.Priority:
-		if x, ok := v.(string); ok {
-			*d = parley.Priority(x)
-			return nil
-		}
+		*n = sql.NullInt64{Int64: x, Valid: isInt}
+		return nil
 	}
-	return fmt.Errorf("cannot store %T in %T", v, dst)
+	d, src := reflect.ValueOf(dst), reflect.ValueOf(v)
+	if d.Kind() != reflect.Pointer || !src.IsValid() {
+		return fmt.Errorf("cannot store %T in %T", v, dst)
+	}
+	switch e := d.Elem(); {
+	case src.Kind() == reflect.Int64 && e.CanInt():
+		e.SetInt(src.Int())
+	case src.Kind() == reflect.String && e.Kind() == reflect.String:
+		e.SetString(src.String())
+	default:
+		return fmt.Errorf("cannot store %T in %T", v, dst)
+	}
+	return nil
 }
 
 // cloneConversation copies conv with nothing shared: callers change the

@@ -19,12 +19,7 @@ import (
 // PostgreSQL; the database is sound.
 func TestCheaperChecks(t *testing.T) {
 	dsn := storetest.DSN(t, "sqlite")
-	db, err := store.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Secrets = storetest.Box(t)
-	defer db.Close()
+	db := storetest.OpenAt(t, dsn)
 	inserts := map[string]string{
 		"message":      "INSERT INTO messages (conversation_id, inbox_id, direction, text, created_at, updated_at) VALUES (1, 1, 'incoming', 'x', 1, 1)",
 		"conversation": "INSERT INTO conversations (inbox_id, contact_id, status, priority, last_activity_at, created_at, updated_at) VALUES (1, 1, 'open', 'normal', 1, 1, 1)",

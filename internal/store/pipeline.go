@@ -92,11 +92,9 @@ func (d direct) query(q string, args []any, row func(scan func(...any) error) er
 // statement consecutive keys in that order (each the largest so far plus
 // one), and the single writer's connection inserts nothing between them,
 // so the last key gives them all. RETURNING would have buffered the rows
-// in a temporary table; OR FAIL keeps SQLite from copying every page the
-// insert changes into a statement journal (a failed insert fails the
-// batch, which is rolled back whole).
+// in a temporary table.
 func (d direct) insertNumbered(q string, args []any, n int, returned func(scan func(...any) error) error) error {
-	res, err := d.tx.exec(strings.Replace(q, "INSERT INTO", "INSERT OR FAIL INTO", 1), args...)
+	res, err := d.tx.exec(q, args...)
 	if err != nil {
 		return err
 	}

@@ -65,7 +65,7 @@ func (c *stmtCache) close() {
 
 // readStmts keeps a few hot reads prepared on the reading pool (SQLite):
 // the event log's readers run the same statements after nearly every
-// commit, and parsing them was a twentieth of the process's CPU under
+// commit, and parsing them was ~3% of the process's CPU under
 // load. database/sql prepares a statement on each reading connection the
 // first time it runs there, and keeps it.
 type readStmts struct {

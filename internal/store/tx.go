@@ -43,7 +43,7 @@ type Tx struct {
 // runs the caller again in a savepoint, where this is false and the
 // caller looks first, as always. A repeat then costs the batch a second
 // run; every message that is not one saves a read in the single writer
-// (docs/PERFORMANCE.md, "the writer's repeat check"). On PostgreSQL the
+// (docs/ARCHITECTURE.md, "Repeats left to the unique key"). On PostgreSQL the
 // batch reads repeats ahead, for every caller at once (prefetch.go).
 func (tx *Tx) KeyCatchesRepeat() bool {
 	return tx.optimistic && tx.db.dialect.keyCatchesRepeat
@@ -71,7 +71,7 @@ func (tx *Tx) exec(q string, args ...any) (sql.Result, error) {
 // asks for the connection's last rowid: SQLite buffers RETURNING's rows in
 // a temporary table and copies every page the insert changes into a
 // statement journal first, which was a tenth of the single writer's time
-// (docs/PERFORMANCE.md, "Inserts without RETURNING").
+// (docs/PERFORMANCE.md, "what the single writer's statements cost").
 func (tx *Tx) insertID(q string, args ...any) (id int64, err error) {
 	if tx.db.dialect.lastInsertID {
 		if plain, ok := strings.CutSuffix(q, " RETURNING id"); ok {

@@ -14,8 +14,8 @@ import (
 // writerCache remembers, for SQLite's single writer, the contact each
 // identity belongs to, as the writer last read or created it, so that a
 // message from someone who wrote before needs no read of identities and
-// contacts (a sixth of the writer's time under load; docs/PERFORMANCE.md,
-// "the writer's caches"). It also remembers each contact's latest
+// contacts (a sixth of the writer's time under load; docs/ARCHITECTURE.md,
+// "The single writer's caches"). It also remembers each contact's latest
 // conversation in an inbox (latestcache.go).
 //
 // It can never answer with a row that has changed, because SQLite tells
@@ -48,9 +48,10 @@ type writerCache struct {
 	maxKnown   bool  // maxConvID has been read
 }
 
-// maxCachedIdentities bounds the cache: past it, it starts again empty.
-// A contact costs a few hundred bytes.
-const maxCachedIdentities = 50_000
+// maxCachedRows bounds each part of the cache (identities, latest
+// conversations): past it, that part starts again empty. A row costs a
+// few hundred bytes.
+const maxCachedRows = 50_000
 
 func newWriterCache() *writerCache {
 	return &writerCache{byKey: map[identityKey]parley.Contact{}, byContact: map[int64][]identityKey{},
@@ -83,7 +84,7 @@ func (c *writerCache) put(id identityKey, ct parley.Contact) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.byKey) >= maxCachedIdentities {
+	if len(c.byKey) >= maxCachedRows {
 		c.clearLocked()
 	}
 	if old, ok := c.byKey[id]; ok && old.ID == ct.ID {

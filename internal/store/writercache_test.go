@@ -18,12 +18,7 @@ import (
 // the server) edited the contact in the same database file.
 func TestIdentityCacheNeverStale(t *testing.T) {
 	dsn := storetest.DSN(t, "sqlite")
-	db, err := store.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Secrets = storetest.Box(t)
-	defer db.Close()
+	db := storetest.OpenAt(t, dsn)
 	in := mustInbox(t, db)
 	key := func(id string) store.ContactKey {
 		return store.ContactKey{Kind: parley.IdentityExternal, ExternalID: id}
@@ -109,12 +104,7 @@ func TestIdentityCacheNeverStale(t *testing.T) {
 		t.Errorf("after a rollback: %+v (created %v) for a contact never stored (rolled back as %d; %d is another's)", got, created, lost.ID, other.ID)
 	}
 
-	elsewhere, err := store.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	elsewhere.Secrets = storetest.Box(t)
-	defer elsewhere.Close()
+	elsewhere := storetest.OpenAt(t, dsn)
 	check("before the other process", key("other"))
 	other.Name = "Edited elsewhere"
 	mustWrite(t, elsewhere, func(tx *store.Tx) error { return tx.UpdateContact(&other, nil) })
@@ -132,12 +122,7 @@ func TestIdentityCacheNeverStale(t *testing.T) {
 // then reused, and a change by another process.
 func TestLatestCacheNeverStale(t *testing.T) {
 	dsn := storetest.DSN(t, "sqlite")
-	db, err := store.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Secrets = storetest.Box(t)
-	defer db.Close()
+	db := storetest.OpenAt(t, dsn)
 	in := mustInbox(t, db)
 	contact := func(id string) parley.Contact {
 		var c parley.Contact
@@ -249,12 +234,7 @@ func TestLatestCacheNeverStale(t *testing.T) {
 	reused := newConv(db, d.ID) // takes the rolled-back conversation's id
 	noLatest("after its id was reused")
 
-	elsewhere, err := store.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	elsewhere.Secrets = storetest.Box(t)
-	defer elsewhere.Close()
+	elsewhere := storetest.OpenAt(t, dsn)
 	check("d", d.ID, false) // its id was drawn before, by the rolled-back one: the cache reads
 	check("d again", d.ID, true)
 	mustWrite(t, elsewhere, func(tx *store.Tx) error {

@@ -78,7 +78,14 @@ func DSN(tb testing.TB, dialect string) string {
 // when the test ends.
 func Open(tb testing.TB, dialect string) *store.DB {
 	tb.Helper()
-	db, err := store.Open(context.Background(), DSN(tb, dialect))
+	return OpenAt(tb, DSN(tb, dialect))
+}
+
+// OpenAt opens the database at dsn (from DSN) as Open does: for tests
+// that open one database twice, as two processes would.
+func OpenAt(tb testing.TB, dsn string) *store.DB {
+	tb.Helper()
+	db, err := store.Open(context.Background(), dsn)
 	if err != nil {
 		tb.Fatal(err)
 	}
