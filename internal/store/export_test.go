@@ -167,3 +167,26 @@ func (tx *Tx) Exec(q string, args ...any) error {
 	_, err := tx.exec(q, args...)
 	return err
 }
+
+// SetProbeRows sets how many of the newest messages a common query's
+// first try may walk (PostgreSQL); it returns the function that restores
+// it.
+func SetProbeRows(n int64) func() {
+	p := probeRows
+	probeRows = n
+	return func() { probeRows = p }
+}
+
+// SetProbeSpread sets how many pages' worth of rows, at the estimated
+// density, that first try walks.
+func SetProbeSpread(v float64) func() {
+	p := probeSpread
+	probeSpread = v
+	return func() { probeSpread = p }
+}
+
+// SearchProbes returns how many first tries among the newest messages
+// ran and how many of them answered.
+func SearchProbes() (tried, answered int64) {
+	return probes.tried.Load(), probes.answered.Load()
+}

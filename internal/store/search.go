@@ -183,6 +183,16 @@ func (db *DB) Search(ctx context.Context, f SearchFilter) (page SearchPage, err 
 		if err != nil {
 			return page, err
 		}
+		if est >= float64(rareMatches) && est < gate && !prefix {
+			results, ok, err := db.searchNewest(ctx, f, words, fts, est)
+			if err != nil {
+				return page, err
+			}
+			if ok {
+				page.Results = results
+				return page, nil
+			}
+		}
 		if est < gate {
 			ids, err := db.queryIDs(ctx, strings.Replace(matches, "SELECT 1", "SELECT m.id", 1)+
 				" LIMIT "+strconv.Itoa(rareMatches+1), args...)
