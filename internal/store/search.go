@@ -183,6 +183,8 @@ func (db *DB) Search(ctx context.Context, f SearchFilter) (page SearchPage, err 
 		if err != nil {
 			return page, err
 		}
+		// Between rare and common, the match list would overflow more
+		// often than not: first look among the newest messages.
 		if est >= float64(rareMatches) && est < gate && !prefix {
 			results, ok, err := db.searchNewest(ctx, f, words, fts, est)
 			if err != nil {
