@@ -128,10 +128,7 @@ func TestSearchPlans(t *testing.T) {
 			if err != nil {
 				t.Fatalf("search %d %+v: %v", i, f, err)
 			}
-			var got []int64
-			for _, r := range page.Results {
-				got = append(got, r.ID)
-			}
+			got := resultIDs(page)
 			if want := bruteSearch(all, f); !slices.Equal(got, want) {
 				t.Fatalf("search %d %+v:\n got %v\nwant %v", i, f, got, want)
 			}
@@ -155,10 +152,7 @@ func TestSearchPlans(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				var got []int64
-				for _, r := range page.Results {
-					got = append(got, r.ID)
-				}
+				got := resultIDs(page)
 				if want := bruteSearch(all, f); !slices.Equal(got, want) {
 					t.Fatalf("search %+v:\n got %v\nwant %v", f, got, want)
 				}
@@ -185,10 +179,7 @@ func TestSearchPlans(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got []int64
-			for _, r := range page.Results {
-				got = append(got, r.ID)
-			}
+			got := resultIDs(page)
 			if want := bruteSearch(all, f); !slices.Equal(got, want) || len(want) == 0 {
 				t.Fatalf("window search %+v:\n got %v\nwant %v", f, got, want)
 			}
@@ -278,6 +269,15 @@ func searchRows(t *testing.T, db *store.DB) []searchRow {
 // bruteSearch is the reference: every row, every condition, newest first.
 // Seeded texts are lower-case words separated by spaces, so splitting on
 // spaces is the tokenizers' answer too.
+// resultIDs returns a page's message ids, in its order.
+func resultIDs(page store.SearchPage) []int64 {
+	var ids []int64
+	for _, r := range page.Results {
+		ids = append(ids, r.ID)
+	}
+	return ids
+}
+
 func bruteSearch(all []searchRow, f store.SearchFilter) []int64 {
 	terms := strings.Fields(strings.TrimSuffix(f.Query, "*"))
 	prefix := strings.HasSuffix(f.Query, "*")
